@@ -1,0 +1,5 @@
+"""``python -m autotriage``."""
+
+from autotriage.cli import main
+
+main()

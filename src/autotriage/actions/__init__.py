@@ -1,0 +1,19 @@
+"""Outbound actions: the analysis stage, the local tracker, GitHub and Slack.
+
+`build_handlers(settings)` is the explicit registry of handlers by action kind.
+"""
+
+from __future__ import annotations
+
+from autotriage.actions.analyze import AnalyzeGroup
+from autotriage.actions.base import ActionHandler, ActionResult, PlannedAction
+from autotriage.actions.tracker import tracker_handlers
+from autotriage.config import Settings
+
+__all__ = ["ActionHandler", "ActionResult", "PlannedAction", "build_handlers"]
+
+
+def build_handlers(settings: Settings) -> dict[str, ActionHandler]:
+    """Every handler this configuration can run, by kind."""
+    handlers: list[ActionHandler] = [AnalyzeGroup(settings), *tracker_handlers()]
+    return {handler.kind: handler for handler in handlers}

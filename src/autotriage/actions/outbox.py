@@ -1,0 +1,135 @@
+"""The outbox: actions are recorded before they are attempted, and their outcome after.
+
+Each action row has a unique idempotency key, so planning the same action twice stores
+it once. A worker claims a due action (status ``running`` with a lease), runs its
+handler, and records the outcome. A crash mid-action leaves the row ``running``; once the
+lease expires another attempt is made, which handlers make safe (the local tracker's
+effects commit with the outcome; remote handlers reconcile before creating).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from autotriage.actions.base import ActionHandler, ActionResult, PlannedAction
+from autotriage.models import utcnow
+from autotriage.store import Store
+from autotriage.store.inserts import insert_ignore
+from autotriage.store.tables import Action
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=5)
+MAX_ATTEMPTS = 12
+
+
+def enqueue(session: Session, planned: PlannedAction, now: datetime) -> bool:
+    """Record `planned` unless an action with its key exists; True if it was new."""
+    row_id = insert_ignore(
+        session,
+        Action.__table__,  # type: ignore[arg-type]
+        idempotency_key=planned.key[:255],
+        kind=planned.kind,
+        group_id=planned.group_id,
+        event_id=planned.event_id,
+        status="pending",
+        attempts=0,
+        next_attempt_at=now,
+        params=planned.params or {},
+        created_at=now,
+        updated_at=now,
+    )
+    return row_id is not None
+
+
+def backoff(attempts: int) -> timedelta:
+    """Exponential backoff with jitter: 2s, 4s, 8s ... capped at one hour."""
+    base = min(3600.0, 2.0 ** max(1, attempts))
+    return timedelta(seconds=base * (0.5 + random.random() / 2))  # noqa: S311 - jitter, not crypto
+
+
+def _claim(store: Store, kinds: set[str], now: datetime) -> Action | None:
+    with store.transaction() as session:
+        candidates = session.scalars(
+            select(Action)
+            .where(
+                Action.kind.in_(kinds),
+                or_(
+                    Action.status.in_(("pending", "retryable")) & (Action.next_attempt_at <= now),
+                    (Action.status == "running") & (Action.claimed_at < now - LEASE),
+                ),
+            )
+            .order_by(Action.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        ).all()
+        for action in candidates:
+            claimed = session.execute(
+                update(Action)
+                .where(Action.id == action.id, Action.status == action.status)
+                .values(status="running", claimed_at=now, attempts=Action.attempts + 1)
+            )
+            if getattr(claimed, "rowcount", 0) == 1:
+                session.refresh(action)
+                return action
+    return None
+
+
+def run_one(store: Store, handlers: Mapping[str, ActionHandler]) -> Action | None:
+    """Claim and run the oldest due action; return it, or None when nothing is due."""
+    now = utcnow()
+    action = _claim(store, set(handlers), now)
+    if action is None:
+        return None
+    handler = handlers[action.kind]
+    try:
+        with store.reading() as session:
+            prepared = handler.prepare(session, action)
+        result = handler.perform(prepared)
+    except Exception as exc:
+        log.exception("action %s %s crashed", action.kind, action.id)
+        result = ActionResult.retry(f"{type(exc).__name__}: {exc}")
+    _finish(store, handler, action, result)
+    return action
+
+
+def _finish(store: Store, handler: ActionHandler, action: Action, result: ActionResult) -> None:
+    now = utcnow()
+    with store.transaction() as session:
+        row = session.get(Action, action.id)
+        if row is None:
+            return
+        status = result.status
+        if status == "retryable" and row.attempts >= MAX_ATTEMPTS:
+            status = "permanent"
+        row.status = status
+        row.detail = result.detail
+        row.updated_at = now
+        if result.external_id is not None:
+            row.external_id = result.external_id
+        if result.external_url is not None:
+            row.external_url = result.external_url
+        if status == "retryable":
+            delay = (
+                timedelta(seconds=result.retry_after)
+                if result.retry_after is not None
+                else backoff(row.attempts)
+            )
+            row.next_attempt_at = now + delay
+        handler.record(session, row, result)
+    if status != "ok":
+        log.warning("action %s %s: %s (%s)", action.kind, action.id, status, result.detail)
+
+
+def run_due(store: Store, handlers: Mapping[str, ActionHandler], limit: int = 50) -> int:
+    """Run up to `limit` due actions; return how many ran."""
+    done = 0
+    while done < limit and run_one(store, handlers) is not None:
+        done += 1
+    return done

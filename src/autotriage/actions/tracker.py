@@ -1,0 +1,172 @@
+"""The local tracker: the embedded default when GitHub is not configured.
+
+It stores exactly the issue title and Markdown body that would be sent to GitHub, so a
+new user sees what autotriage would do before giving it write access to anything. Its
+effects commit in the same transaction as the action's outcome: exactly once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from autotriage.actions.base import ActionHandler, ActionResult
+from autotriage.actions.render import GroupView, IssueDraft, render_issue
+from autotriage.analysis import Analysis
+from autotriage.models import ErrorEvent, utcnow
+from autotriage.store.events import load_event
+from autotriage.store.groups import latest_event, tracker_item
+from autotriage.store.tables import Action, Group, Link, TrackerItem
+from autotriage.understanding.scrub import scrub_text
+
+TRACKER = "local"
+
+
+@dataclass(frozen=True, slots=True)
+class IssueContext:
+    """Everything an issue is rendered from."""
+
+    group: GroupView
+    event: ErrorEvent
+    analysis: Analysis | None
+
+
+def issue_context(session: Session, group_id: int | None) -> IssueContext | None:
+    """Load a group, its latest event and its analysis for rendering."""
+    group = session.get(Group, group_id) if group_id is not None else None
+    if group is None:
+        return None
+    row = latest_event(session, group)
+    if row is None:
+        return None
+    view = GroupView(
+        id=group.id,
+        fingerprint=group.fingerprint,
+        title=group.title,
+        level=group.level,
+        count=group.count,
+        first_seen=group.first_seen,
+        last_seen=group.last_seen,
+        sources=list(group.sources or []),
+        service=group.service,
+        environment=group.environment,
+        release=group.last_release,
+    )
+    analysis = Analysis.model_validate(group.analysis) if group.analysis else None
+    return IssueContext(view, load_event(row), analysis)
+
+
+def _link(session: Session, group_id: int, item: TrackerItem) -> None:
+    link = session.query(Link).filter_by(group_id=group_id, tracker=TRACKER).one_or_none()
+    now = utcnow()
+    if link is None:
+        session.add(
+            Link(
+                group_id=group_id,
+                tracker=TRACKER,
+                external_id=str(item.id),
+                url=f"/api/groups/{group_id}",
+                state=item.state,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    else:
+        link.state = item.state
+        link.updated_at = now
+
+
+class _TrackerHandler:
+    """Shared prepare/perform: render the issue; the local tracker needs no network."""
+
+    kind = ""
+
+    def prepare(self, session: Session, action: Action) -> IssueDraft | None:
+        context = issue_context(session, action.group_id)
+        if context is None:
+            return None
+        return render_issue(context.group, context.event, context.analysis)
+
+    def perform(self, prepared: IssueDraft | None) -> ActionResult:
+        if prepared is None:
+            return ActionResult.fail("group or its latest event is gone")
+        return ActionResult.ok(data=prepared)
+
+
+class OpenIssue(_TrackerHandler):
+    """Open (or refresh) the local tracker item of a new group."""
+
+    kind = "tracker.open"
+
+    def record(self, session: Session, action: Action, result: ActionResult) -> None:
+        if result.status != "ok" or action.group_id is None:
+            return
+        draft: IssueDraft = result.data
+        now = utcnow()
+        item = tracker_item(session, action.group_id)
+        if item is None:
+            item = TrackerItem(
+                group_id=action.group_id,
+                title=draft.title,
+                body=draft.body,
+                labels=draft.labels,
+                state="open",
+                comments=[],
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(item)
+            session.flush()
+        action.external_id = str(item.id)
+        action.external_url = f"/api/groups/{action.group_id}"
+        _link(session, action.group_id, item)
+
+
+class UpdateIssue(_TrackerHandler):
+    """Refresh the body (counts, last seen) of an existing item."""
+
+    kind = "tracker.update"
+
+    def record(self, session: Session, action: Action, result: ActionResult) -> None:
+        if result.status != "ok" or action.group_id is None:
+            return
+        item = tracker_item(session, action.group_id)
+        if item is None:
+            action.status, action.detail = "permanent", "no tracker item to update"
+            return
+        draft: IssueDraft = result.data
+        item.title, item.body, item.updated_at = draft.title, draft.body, utcnow()
+        action.external_id = str(item.id)
+
+
+class CommentIssue(_TrackerHandler):
+    """Add a comment (a milestone, a spike, a regression) and reopen when asked to."""
+
+    kind = "tracker.comment"
+
+    def record(self, session: Session, action: Action, result: ActionResult) -> None:
+        if result.status != "ok" or action.group_id is None:
+            return
+        item = tracker_item(session, action.group_id)
+        if item is None:
+            action.status, action.detail = "permanent", "no tracker item to comment on"
+            return
+        draft: IssueDraft = result.data
+        params: dict[str, Any] = action.params or {}
+        now = utcnow()
+        item.comments = [
+            *item.comments,
+            {"at": now.isoformat(), "body": scrub_text(str(params.get("body", "")))},
+        ]
+        item.body, item.updated_at = draft.body, now
+        if params.get("reopen"):
+            item.state, item.state_reason = "open", "reopened"
+        action.external_id = str(item.id)
+        _link(session, action.group_id, item)
+
+
+def tracker_handlers() -> list[ActionHandler]:
+    """The local tracker's handlers."""
+    return [OpenIssue(), UpdateIssue(), CommentIssue()]

@@ -1,0 +1,35 @@
+"""``autotriage serve``: the HTTP server with its in-process worker."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from autotriage.cli.common import settings
+from autotriage.web.app import create_app
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to bind (default HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default PORT, 3000).")] = None,
+    reload: Annotated[bool, typer.Option(help="Restart on code changes (development).")] = False,
+) -> None:
+    """Run the server: webhooks, the API and the worker."""
+    current = settings()
+    bind_host = host or current.host
+    bind_port = port or current.port
+    if reload:
+        uvicorn.run(
+            "autotriage.web.factory:app",
+            factory=True,
+            host=bind_host,
+            port=bind_port,
+            reload=True,
+            log_config=None,
+        )
+        return
+    uvicorn.run(
+        create_app(current), host=bind_host, port=bind_port, log_config=None, access_log=False
+    )

@@ -1,0 +1,106 @@
+"""Configuration: one pydantic-settings model, loaded once by `load_settings()`.
+
+Variable names are the environment variable names (case-insensitive), so the original
+design's names (``GITHUB_TOKEN``, ``AWS_LOG_GROUP_NAME``, ``PORT`` ...) keep working.
+Values come from the environment and an optional ``.env`` file; the environment wins.
+Secrets are `SecretStr`: they never appear in a repr, a log line or an error message.
+Nothing else in the package reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from autotriage.errors import ConfigError
+
+DEFAULT_DATABASE_URL = "sqlite:///./data/autotriage.db"
+
+
+class Settings(BaseSettings):
+    """Every setting autotriage reads. See ``.env.example`` for each one's meaning."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        hide_input_in_errors=True,
+        populate_by_name=True,
+    )
+
+    # --- server and store
+    host: str = Field("127.0.0.1", alias="HOST")
+    port: int = Field(3000, alias="PORT", ge=1, le=65535)
+    public_url: str | None = Field(None, alias="PUBLIC_URL")
+    database_url: str = Field(DEFAULT_DATABASE_URL, alias="DATABASE_URL")
+    api_token: SecretStr | None = Field(None, alias="AUTOTRIAGE_API_TOKEN")
+    max_body_bytes: int = Field(1024 * 1024, alias="MAX_BODY_BYTES", ge=1024)
+    worker_enabled: bool = Field(True, alias="AUTOTRIAGE_WORKER")
+    worker_poll_seconds: float = Field(0.2, alias="AUTOTRIAGE_WORKER_POLL_SECONDS", gt=0)
+    log_level: str = Field("info", alias="LOG_LEVEL")
+
+    # --- generic webhook / simple shared secret
+    webhook_secret: SecretStr | None = Field(None, alias="WEBHOOK_SECRET")
+
+    # --- GitHub
+    github_token: SecretStr | None = Field(None, alias="GITHUB_TOKEN")
+    github_owner: str | None = Field(None, alias="GITHUB_OWNER")
+    github_repo: str | None = Field(None, alias="GITHUB_REPO")
+    github_api_url: str = Field("https://api.github.com", alias="GITHUB_API_URL")
+
+    # --- AWS CloudWatch
+    aws_region: str | None = Field(None, alias="AWS_REGION")
+    aws_access_key_id: SecretStr | None = Field(None, alias="AWS_ACCESS_KEY_ID")
+    aws_secret_access_key: SecretStr | None = Field(None, alias="AWS_SECRET_ACCESS_KEY")
+    aws_log_group_name: str | None = Field(None, alias="AWS_LOG_GROUP_NAME")
+    aws_endpoint_url: str | None = Field(None, alias="AWS_ENDPOINT_URL")
+
+    # --- Sentry
+    sentry_dsn: SecretStr | None = Field(None, alias="SENTRY_DSN")
+    sentry_auth_token: SecretStr | None = Field(None, alias="SENTRY_AUTH_TOKEN")
+    sentry_organization: str | None = Field(None, alias="SENTRY_ORGANIZATION")
+    sentry_project: str | None = Field(None, alias="SENTRY_PROJECT")
+    sentry_url: str = Field("https://sentry.io", alias="SENTRY_URL")
+    sentry_client_secret: SecretStr | None = Field(None, alias="SENTRY_CLIENT_SECRET")
+
+    # --- Slack
+    slack_webhook_url: SecretStr | None = Field(None, alias="SLACK_WEBHOOK_URL")
+    slack_bot_token: SecretStr | None = Field(None, alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(None, alias="SLACK_SIGNING_SECRET")
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("must start with sqlite:// or postgresql://")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_log_level(cls, value: str) -> str:
+        if value.lower() not in {"debug", "info", "warning", "error", "critical"}:
+            raise ValueError("must be one of debug, info, warning, error, critical")
+        return value.lower()
+
+    @property
+    def github_configured(self) -> bool:
+        """True when issues should go to GitHub rather than the local tracker."""
+        return bool(self.github_token and self.github_owner and self.github_repo)
+
+
+def load_settings(env_file: str | Path | None = ".env", **overrides: Any) -> Settings:
+    """Load settings from the environment (and ``env_file`` when it exists).
+
+    Raises `ConfigError` naming the first bad variable; the CLI turns it into one line
+    on stderr and exit code 2.
+    """
+    try:
+        return Settings(_env_file=env_file, **overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = first.get("loc") or ("?",)
+        raise ConfigError(str(loc[0]).upper(), str(first.get("msg", "invalid value"))) from None

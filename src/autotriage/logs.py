@@ -1,0 +1,33 @@
+"""Logging set-up: one line per record, and every message scrubbed of secrets."""
+
+from __future__ import annotations
+
+import logging
+
+from autotriage.understanding.scrub import scrub_text
+
+
+class ScrubFilter(logging.Filter):
+    """Redact secrets from a record's final message before any handler sees it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        clean = scrub_text(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        return True
+
+
+def configure_logging(level: str = "info") -> None:
+    """Log to stderr at `level`, scrubbed; uvicorn's loggers included."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(ScrubFilter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logger = logging.getLogger(name)
+        logger.handlers[:] = []
+        logger.propagate = True

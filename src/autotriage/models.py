@@ -1,0 +1,168 @@
+"""The event model every pipeline stage speaks.
+
+An `ErrorEvent` is the only currency between stages: sources produce them, intake
+scrubs and persists them, grouping fingerprints them, analysis and actions read them.
+
+Conventions follow Sentry's event protocol so interop is free:
+
+* `ErrorEvent.exceptions` is ordered cause-first: the exception finally raised is last.
+* `ExceptionInfo.frames` is ordered oldest-first: the crashing frame is last.
+* every `Frame` says whether it is `in_app`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Level = Literal["debug", "info", "warning", "error", "fatal"]
+LEVELS: tuple[Level, ...] = ("debug", "info", "warning", "error", "fatal")
+
+_LEVEL_ALIASES: dict[str, Level] = {
+    "debug": "debug",
+    "trace": "debug",
+    "info": "info",
+    "information": "info",
+    "notice": "info",
+    "warn": "warning",
+    "warning": "warning",
+    "error": "error",
+    "err": "error",
+    "exception": "error",
+    "severe": "error",
+    "critical": "fatal",
+    "crit": "fatal",
+    "fatal": "fatal",
+    "panic": "fatal",
+    "alert": "fatal",
+    "emergency": "fatal",
+    "emerg": "fatal",
+}
+
+
+def normalize_level(value: object, default: Level = "error") -> Level:
+    """Map a vendor's level name (``WARN``, ``critical``, ``Error``...) onto ours."""
+    if isinstance(value, str):
+        return _LEVEL_ALIASES.get(value.strip().lower(), default)
+    return default
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware in UTC."""
+    return datetime.now(UTC)
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Frame(_Frozen):
+    """One stack frame, with Sentry's field names."""
+
+    filename: str | None = None
+    abs_path: str | None = None
+    module: str | None = None
+    function: str | None = None
+    lineno: int | None = None
+    colno: int | None = None
+    in_app: bool = False
+    context_line: str | None = None
+    pre_context: list[str] = Field(default_factory=list)
+    post_context: list[str] = Field(default_factory=list)
+
+    @property
+    def path(self) -> str | None:
+        """The most specific path the frame names."""
+        return self.abs_path or self.filename
+
+
+class ExceptionInfo(_Frozen):
+    """One exception of a chain; `frames` oldest-first, the crashing frame last."""
+
+    type: str
+    value: str = ""
+    module: str | None = None
+    frames: list[Frame] = Field(default_factory=list)
+
+    @property
+    def crashing_frame(self) -> Frame | None:
+        """The in-app frame nearest the crash, else the last frame."""
+        for frame in reversed(self.frames):
+            if frame.in_app:
+                return frame
+        return self.frames[-1] if self.frames else None
+
+
+class ErrorEvent(_Frozen):
+    """A normalized error occurrence from any source."""
+
+    source: str
+    source_event_id: str | None = None
+    received_at: datetime = Field(default_factory=utcnow)
+    occurred_at: datetime | None = None
+    level: Level = "error"
+    platform: str | None = None
+    environment: str | None = None
+    release: str | None = None
+    service: str | None = None
+    message: str = ""
+    culprit: str | None = None
+    tags: dict[str, str] = Field(default_factory=dict)
+    link: str | None = None
+    exceptions: list[ExceptionInfo] = Field(default_factory=list)
+    fingerprint_hint: list[str] | None = None
+    """An explicit fingerprint from the source (Sentry's ``fingerprint``)."""
+    contexts: dict[str, Any] = Field(default_factory=dict)
+    """Structured extras worth showing: user, request, sdk, log lines, alarm details."""
+    raw: Any = None
+    """The source payload this event came from, kept for replay."""
+
+    @property
+    def primary_exception(self) -> ExceptionInfo | None:
+        """The exception finally raised (last of the cause-first chain)."""
+        return self.exceptions[-1] if self.exceptions else None
+
+    @property
+    def title(self) -> str:
+        """``Type: value`` of the raised exception, else the message's first line."""
+        exc = self.primary_exception
+        if exc is not None:
+            value = exc.value.strip().splitlines()[0] if exc.value.strip() else ""
+            return f"{exc.type}: {value}" if value else exc.type
+        first = self.message.strip().splitlines()[0] if self.message.strip() else ""
+        return first or "(no message)"
+
+    def as_replay_dict(self, fingerprint: str | None) -> dict[str, Any]:
+        """The stable JSON shape `autotriage replay --json` prints."""
+        return {
+            "source": self.source,
+            "fingerprint": fingerprint,
+            "level": self.level,
+            "title": self.title,
+            "message": self.message,
+            "release": self.release,
+            "environment": self.environment,
+            "tags": dict(self.tags),
+            "exceptions": [
+                {
+                    "type": exc.type,
+                    "value": exc.value,
+                    "module": exc.module,
+                    "frames": [
+                        {
+                            "filename": f.filename,
+                            "abs_path": f.abs_path,
+                            "module": f.module,
+                            "function": f.function,
+                            "lineno": f.lineno,
+                            "colno": f.colno,
+                            "in_app": f.in_app,
+                        }
+                        for f in exc.frames
+                    ],
+                }
+                for exc in self.exceptions
+            ],
+        }

@@ -1,0 +1,167 @@
+"""Processing, run by the worker: fingerprint -> group -> decide -> plan actions.
+
+Each batch of inbox events is processed in one transaction: the group upsert, the
+event's status and the planned actions commit together, so a crash at any point leaves
+either all of it or none of it, and a replay of the batch counts nothing twice.
+Analysis and the actions themselves run later, from the outbox (`actions.outbox`).
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from datetime import datetime
+
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import Session
+
+from autotriage.actions.base import PlannedAction
+from autotriage.actions.outbox import enqueue
+from autotriage.config import Settings
+from autotriage.models import ErrorEvent, utcnow
+from autotriage.store import Store
+from autotriage.store.events import load_event, pending_events
+from autotriage.store.groups import attach_hashes, create_group, find_by_hashes, record_occurrence
+from autotriage.store.tables import Event, Group
+from autotriage.understanding.fingerprint import compute_fingerprint
+
+log = logging.getLogger(__name__)
+
+UPDATE_EVERY_SECONDS = 300
+MILESTONES = tuple(10**n for n in range(1, 10))
+
+
+class Decision(enum.Enum):
+    """What an occurrence means for its group."""
+
+    NEW = "new"
+    REGRESSION = "regression"
+    REPEAT = "repeat"
+    IGNORED = "ignored"
+
+
+def decide(group: Group | None, event: ErrorEvent) -> Decision:
+    """Classify an occurrence given its group as it stood before the occurrence."""
+    del event  # releases older than a fix are judged by the GitHub stage's rules
+    if group is None:
+        return Decision.NEW
+    if group.status == "ignored":
+        return Decision.IGNORED
+    if group.status == "resolved":
+        return Decision.REGRESSION
+    return Decision.REPEAT
+
+
+def plan_actions(
+    decision: Decision,
+    group: Group,
+    event: ErrorEvent,
+    event_row_id: int,
+    settings: Settings,
+    now: datetime,
+) -> list[PlannedAction]:
+    """The actions an occurrence calls for; their keys make each happen at most once."""
+    del settings  # the local tracker is the only issue tracker in this version
+    gid = group.id
+    tracker = "tracker"
+    if decision is Decision.NEW:
+        return [
+            PlannedAction("analysis", f"analysis:{gid}:0", gid, event_row_id),
+            PlannedAction(f"{tracker}.open", f"{tracker}.open:{gid}", gid, event_row_id),
+        ]
+    if decision is Decision.REGRESSION:
+        release = f" in release `{event.release}`" if event.release else ""
+        n = group.regressions
+        return [
+            PlannedAction("analysis", f"analysis:{gid}:{n}", gid, event_row_id),
+            PlannedAction(
+                f"{tracker}.comment",
+                f"{tracker}.reopen:{gid}:{n}",
+                gid,
+                event_row_id,
+                {"reopen": True, "body": f"This error came back{release} (regression #{n})."},
+            ),
+        ]
+    if decision is Decision.IGNORED:
+        return []
+    planned = []
+    if group.count in MILESTONES:
+        planned.append(
+            PlannedAction(
+                f"{tracker}.comment",
+                f"{tracker}.milestone:{gid}:{group.count}",
+                gid,
+                event_row_id,
+                {"body": f"This error has now occurred {group.count:,} times."},
+            )
+        )
+    bucket = int(now.timestamp()) // UPDATE_EVERY_SECONDS
+    planned.append(
+        PlannedAction(f"{tracker}.update", f"{tracker}.update:{gid}:{bucket}", gid, event_row_id)
+    )
+    return planned
+
+
+def _process_one(session: Session, row: Event, settings: Settings, now: datetime) -> Decision:
+    event = load_event(row)
+    fingerprint = compute_fingerprint(event)
+    group = find_by_hashes(session, fingerprint.hashes)
+    decision = decide(group, event)
+    if group is None:
+        group = create_group(
+            session, event, fingerprint.primary, fingerprint.hashes, fingerprint.version, now
+        )
+    else:
+        attach_hashes(session, group.id, fingerprint.hashes)
+    if decision is Decision.REGRESSION:
+        group.status = "open"
+        group.regressions += 1
+    record_occurrence(group, event, row.id, now)
+    row.status, row.fingerprint, row.group_id = "done", group.fingerprint, group.id
+    for planned in plan_actions(decision, group, event, row.id, settings, now):
+        enqueue(session, planned, now)
+    return decision
+
+
+def process_pending(store: Store, settings: Settings, limit: int = 200) -> int:
+    """Group up to `limit` pending events; return how many were taken off the inbox."""
+    try:
+        with store.transaction() as session:
+            rows = pending_events(session, limit)
+            now = utcnow()
+            for row in rows:
+                _process_one(session, row, settings, now)
+            return len(rows)
+    except (IntegrityError, DBAPIError):
+        # Another worker won a race (same new group, same row); redo one event at a time.
+        log.info("batch conflicted with another worker; retrying event by event")
+    except Exception:
+        log.exception("batch failed; isolating the event that fails")
+    return _process_singly(store, settings, limit)
+
+
+def _process_singly(store: Store, settings: Settings, limit: int) -> int:
+    done = 0
+    for _ in range(limit):
+        try:
+            with store.transaction() as session:
+                rows = pending_events(session, 1)
+                if not rows:
+                    return done
+                _process_one(session, rows[0], settings, utcnow())
+        except (IntegrityError, DBAPIError):
+            log.info("event conflicted with another worker; will retry")
+            return done
+        except Exception as exc:
+            log.exception("event processing failed")
+            _mark_failed(store, f"{type(exc).__name__}: {exc}")
+        done += 1
+    return done
+
+
+def _mark_failed(store: Store, error: str) -> None:
+    with store.transaction() as session:
+        rows = pending_events(session, 1)
+        if rows:
+            rows[0].status, rows[0].error = "failed", error[:2000]
+            rows[0].attempts += 1

@@ -1,0 +1,24 @@
+"""Sources: one module per source, registered explicitly here.
+
+Each module offers a pure ``parse(body, headers) -> list[ErrorEvent]``; web routes add
+the source's own ``verify``. Never import a module by a name taken from a request.
+"""
+
+from __future__ import annotations
+
+from autotriage.sources import sentry, slack, text
+from autotriage.sources.base import SourceSpec
+
+REGISTRY: dict[str, SourceSpec] = {
+    "sentry": SourceSpec("sentry", sentry.parse, sentry.sniff),
+    "slack": SourceSpec("slack", slack.parse, slack.sniff),
+    "text": SourceSpec("text", text.parse, None),
+}
+
+
+def detect(body: bytes) -> SourceSpec:
+    """The first registered source whose sniffer claims `body`; raw text otherwise."""
+    for spec in REGISTRY.values():
+        if spec.sniff is not None and spec.sniff(body):
+            return spec
+    return REGISTRY["text"]

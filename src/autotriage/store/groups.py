@@ -1,0 +1,123 @@
+"""Groups: one row per problem, found through any of its fingerprint hashes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from autotriage.models import LEVELS, ErrorEvent
+from autotriage.store.inserts import insert_ignore
+from autotriage.store.tables import Event, Group, GroupHash, Link, TrackerItem
+
+
+def find_by_hashes(session: Session, hashes: Sequence[str]) -> Group | None:
+    """The group owning the first of `hashes` that is known, most specific first."""
+    stmt = select(GroupHash.hash, GroupHash.group_id).where(GroupHash.hash.in_(list(hashes)))
+    rows = {h: gid for h, gid in session.execute(stmt).all()}
+    for value in hashes:
+        if value in rows:
+            return session.get(Group, rows[value], with_for_update=True)
+    return None
+
+
+def create_group(
+    session: Session,
+    event: ErrorEvent,
+    primary: str,
+    hashes: Sequence[str],
+    version: int,
+    now: datetime,
+) -> Group:
+    """Create a group for `event`, claiming all its hashes."""
+    group = Group(
+        fingerprint=primary,
+        fingerprint_version=version,
+        title=event.title[:500],
+        culprit=(event.culprit or "")[:500] or None,
+        level=event.level,
+        status="open",
+        count=0,
+        first_seen=event.occurred_at or event.received_at,
+        last_seen=event.occurred_at or event.received_at,
+        sources=[event.source],
+        service=event.service,
+        environment=event.environment,
+        last_release=event.release,
+        regressions=0,
+        updated_at=now,
+    )
+    session.add(group)
+    session.flush()
+    attach_hashes(session, group.id, hashes)
+    return group
+
+
+def attach_hashes(session: Session, group_id: int, hashes: Sequence[str]) -> None:
+    """Point every hash not yet claimed at `group_id`."""
+    for value in hashes:
+        insert_ignore(session, GroupHash.__table__, hash=value, group_id=group_id)  # type: ignore[arg-type]
+
+
+def record_occurrence(group: Group, event: ErrorEvent, event_row_id: int, now: datetime) -> None:
+    """Count one more occurrence of `group`."""
+    seen = event.occurred_at or event.received_at
+    group.count += 1
+    group.last_seen = max(group.last_seen, seen)
+    group.first_seen = min(group.first_seen, seen)
+    if LEVELS.index(event.level) > LEVELS.index(group.level):
+        group.level = event.level
+    if event.source not in group.sources:
+        group.sources = [*group.sources, event.source]
+    if event.release:
+        group.last_release = event.release
+    group.latest_event_id = event_row_id
+    group.updated_at = now
+
+
+def list_groups(
+    session: Session,
+    *,
+    status: str | None = None,
+    source: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[Group], int]:
+    """A page of groups, most recently seen first, and the total matching."""
+    stmt = select(Group)
+    if status:
+        stmt = stmt.where(Group.status == status)
+    rows = list(session.scalars(stmt.order_by(Group.last_seen.desc(), Group.id.desc())))
+    if source:
+        rows = [g for g in rows if source in (g.sources or [])]
+    return rows[offset : offset + limit], len(rows)
+
+
+def group_links(session: Session, group_id: int) -> list[dict[str, Any]]:
+    """The tracker items linked to a group."""
+    links = session.scalars(select(Link).where(Link.group_id == group_id)).all()
+    return [
+        {"tracker": link.tracker, "id": link.external_id, "url": link.url, "state": link.state}
+        for link in links
+    ]
+
+
+def latest_event(session: Session, group: Group) -> Event | None:
+    """The newest stored event of `group`."""
+    if group.latest_event_id is None:
+        return None
+    return session.get(Event, group.latest_event_id)
+
+
+def tracker_item(session: Session, group_id: int) -> TrackerItem | None:
+    """The local tracker's item for `group_id`, if one was opened."""
+    return session.scalars(select(TrackerItem).where(TrackerItem.group_id == group_id)).first()
+
+
+def count_groups(session: Session) -> dict[str, int]:
+    """How many groups are in each status."""
+    rows = session.execute(select(Group.status, func.count()).group_by(Group.status))
+    return {status: int(n) for status, n in rows}

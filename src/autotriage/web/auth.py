@@ -1,0 +1,18 @@
+"""Bearer-token protection for /api/* and /trigger-scan."""
+
+from __future__ import annotations
+
+import hmac
+
+from fastapi import HTTPException, Request
+
+
+def require_api_token(request: Request) -> None:
+    """Require ``Authorization: Bearer $AUTOTRIAGE_API_TOKEN`` when a token is configured."""
+    token = request.app.state.settings.api_token
+    if token is None:
+        return
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    expected = token.get_secret_value().encode()
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected):
+        raise HTTPException(401, "a valid bearer token is required", {"www-authenticate": "Bearer"})

@@ -1,0 +1,53 @@
+"""Helpers every ingestion route shares: a size-capped body, secrets, and durable accept."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Sequence
+
+from fastapi import Request
+from starlette.concurrency import run_in_threadpool
+
+from autotriage.errors import PayloadTooLarge, SignatureInvalid
+from autotriage.intake import Intake
+from autotriage.models import ErrorEvent
+from autotriage.store.events import StoredDelivery
+
+
+async def read_body(request: Request, limit: int | None = None) -> bytes:
+    """The raw body, refusing (413) anything past `limit` bytes before reading it all."""
+    cap = limit if limit is not None else request.app.state.settings.max_body_bytes
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > cap:
+        raise PayloadTooLarge(f"body is {declared} bytes; the limit is {cap}")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > cap:
+            raise PayloadTooLarge(f"body exceeds the limit of {cap} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def lower_headers(request: Request) -> dict[str, str]:
+    """Request headers with lower-cased names."""
+    return {k.lower(): v for k, v in request.headers.items()}
+
+
+def check_shared_secret(request: Request, header: str = "x-autotriage-token") -> None:
+    """Require ``WEBHOOK_SECRET`` as a ``token`` query parameter or `header` (constant time)."""
+    secret = request.app.state.settings.webhook_secret
+    if secret is None:
+        raise SignatureInvalid("WEBHOOK_SECRET is not configured, so unsigned posts are refused")
+    given = request.query_params.get("token") or request.headers.get(header) or ""
+    if not hmac.compare_digest(given.encode(), secret.get_secret_value().encode()):
+        raise SignatureInvalid("missing or wrong token")
+
+
+async def accept(
+    request: Request, source: str, events: Sequence[ErrorEvent], delivery_id: str | None = None
+) -> StoredDelivery:
+    """Scrub and commit `events` (off the event loop); return once they are durable."""
+    intake: Intake = request.app.state.intake
+    return await run_in_threadpool(intake.accept, source, events, delivery_id=delivery_id)

@@ -1,0 +1,91 @@
+"""Read API and health: /health, /api/groups, /api/groups/{id}, /trigger-scan."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from starlette.concurrency import run_in_threadpool
+
+from autotriage.reports import group_detail, group_summary
+from autotriage.store import Store
+from autotriage.store.events import count_by_status
+from autotriage.store.groups import list_groups
+from autotriage.store.tables import Group
+from autotriage.web.auth import require_api_token
+
+router = APIRouter()
+protected = APIRouter(dependencies=[Depends(require_api_token)])
+
+
+def _health(store: Store) -> dict[str, Any]:
+    with store.reading() as session:
+        session.execute(text("SELECT 1"))
+        return {"ok": True, "dialect": store.dialect, "events": count_by_status(session)}
+
+
+@router.get("/health")
+async def health(request: Request) -> JSONResponse:
+    """Whether the store answers and the worker runs."""
+    state = request.app.state
+    try:
+        store = await run_in_threadpool(_health, state.store)
+    except Exception as exc:  # noqa: BLE001 - health reports failures, it does not raise them
+        store = {"ok": False, "error": type(exc).__name__}
+    worker = state.worker
+    worker_info: dict[str, Any] = {"enabled": worker is not None}
+    if worker is not None:
+        worker_info.update(
+            alive=worker.alive,
+            events_processed=worker.status.events_processed,
+            actions_run=worker.status.actions_run,
+            last_error=worker.status.last_error,
+        )
+    healthy = store["ok"] and (worker is None or worker.alive)
+    body = {"status": "ok" if healthy else "degraded", "store": store, "worker": worker_info}
+    return JSONResponse(body, status_code=200 if healthy else 503)
+
+
+@protected.get("/api/groups")
+def groups(
+    request: Request,
+    status: Literal["open", "resolved", "ignored"] | None = None,
+    source: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    """Groups, most recently seen first; filter by status and source."""
+    store: Store = request.app.state.store
+    with store.reading() as session:
+        rows, total = list_groups(session, status=status, source=source, limit=limit, offset=offset)
+        return {
+            "groups": [group_summary(session, g) for g in rows],
+            "total": total,
+            "limit": limit,
+            "offset": offset,
+        }
+
+
+@protected.get("/api/groups/{group_id}")
+def group(request: Request, group_id: int) -> dict[str, Any]:
+    """One group with its latest event, counts, analysis, tracker item and actions."""
+    store: Store = request.app.state.store
+    with store.reading() as session:
+        row = session.get(Group, group_id)
+        if row is None:
+            raise HTTPException(404, f"no group {group_id}")
+        return group_detail(session, row)
+
+
+@protected.post("/trigger-scan")
+def trigger_scan(request: Request) -> JSONResponse:
+    """Start a scan of the pull sources now."""
+    scans = getattr(request.app.state, "scans", None)
+    if scans is None:
+        return JSONResponse(
+            {"status": "no_pull_source", "message": "no pull source is configured"},
+            status_code=200,
+        )
+    return JSONResponse(scans.start(), status_code=202)

@@ -1,0 +1,109 @@
+"""The in-process worker: takes events off the inbox and runs due actions, off the request path.
+
+It wakes when intake stores something, and otherwise polls, so actions waiting for a
+retry are picked up on time. Several workers (threads or server replicas sharing
+PostgreSQL) may run at once: claims are row-locked and every write is idempotent.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from autotriage.actions import ActionHandler, build_handlers
+from autotriage.actions.outbox import run_due
+from autotriage.config import Settings
+from autotriage.models import utcnow
+from autotriage.pipeline import process_pending
+from autotriage.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class WorkerStatus:
+    """What /health reports about the worker."""
+
+    running: bool = False
+    last_cycle: datetime | None = None
+    events_processed: int = 0
+    actions_run: int = 0
+    last_error: str | None = None
+
+
+class Worker:
+    """Runs `process_pending` and `run_due` in a background thread until stopped."""
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        handlers: Mapping[str, ActionHandler] | None = None,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.handlers = dict(handlers) if handlers is not None else build_handlers(settings)
+        self.status = WorkerStatus()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def wake(self) -> None:
+        """Ask the worker to look at the inbox now."""
+        self._wake.set()
+
+    def run_once(self) -> int:
+        """One cycle: group pending events, then run due actions. Returns the work done."""
+        events = process_pending(self.store, self.settings)
+        actions = run_due(self.store, self.handlers)
+        self.status.events_processed += events
+        self.status.actions_run += actions
+        self.status.last_cycle = utcnow()
+        return events + actions
+
+    def drain(self, timeout: float = 60.0) -> None:
+        """Run cycles until there is nothing left to do now (for the CLI and tests)."""
+        deadline = time.monotonic() + timeout
+        while self.run_once() and time.monotonic() < deadline:
+            pass
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                busy = self.run_once()
+                self.status.last_error = None
+            except Exception as exc:
+                log.exception("worker cycle failed")
+                self.status.last_error = f"{type(exc).__name__}: {exc}"
+                busy = 0
+                self._stop.wait(1.0)
+            if not busy:
+                self._wake.wait(self.settings.worker_poll_seconds)
+                self._wake.clear()
+
+    def start(self) -> None:
+        """Start the background thread."""
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="autotriage-worker", daemon=True)
+        self._thread.start()
+        self.status.running = True
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the thread after its current cycle."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+        self.status.running = False
+
+    @property
+    def alive(self) -> bool:
+        """True while the background thread runs."""
+        return self._thread is not None and self._thread.is_alive()

@@ -1,0 +1,68 @@
+"""Fixtures shared by every test: settings on a temporary store, SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from autotriage.config import Settings, load_settings
+from autotriage.store import Store
+
+POSTGRES_URL = os.environ.get(
+    "AUTOTRIAGE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+
+
+def _admin_url() -> str:
+    return make_url(POSTGRES_URL).set(drivername="postgresql+psycopg").render_as_string(False)
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    name = f"autotriage_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(_admin_url(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database URL for each supported backend (tests using it run on both)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'autotriage.db'}"
+    return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path) -> Callable[..., Settings]:
+    """Build `Settings` with a temporary SQLite store unless told otherwise."""
+
+    def build(**overrides: Any) -> Settings:
+        overrides.setdefault("DATABASE_URL", f"sqlite:///{tmp_path / 'autotriage.db'}")
+        return load_settings(env_file=None, **overrides)
+
+    return build
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[Store]:
+    """A migrated store on each backend."""
+    instance = Store(database_url)
+    instance.migrate()
+    yield instance
+    instance.dispose()

@@ -1,0 +1,101 @@
+"""The pipeline on both backends: intake dedupe, grouping, decisions and the outbox."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from autotriage.actions import build_handlers
+from autotriage.actions.outbox import run_due
+from autotriage.config import load_settings
+from autotriage.intake import Intake
+from autotriage.models import ErrorEvent, ExceptionInfo, Frame
+from autotriage.pipeline import process_pending
+from autotriage.store import Store
+from autotriage.store.tables import Action, Event, Group, TrackerItem
+
+
+def _event(value: str = "division by zero", event_id: str | None = None) -> ErrorEvent:
+    frame = Frame(filename="app/pricing.py", function="total", lineno=41, in_app=True)
+    return ErrorEvent(
+        source="text",
+        source_event_id=event_id,
+        message=value,
+        exceptions=[ExceptionInfo(type="ZeroDivisionError", value=value, frames=[frame])],
+    )
+
+
+def _settings(store: Store):  # type: ignore[no-untyped-def]
+    return load_settings(env_file=None, DATABASE_URL=store.url)
+
+
+def test_redelivery_and_known_event_ids_are_stored_once(store: Store) -> None:
+    intake = Intake(store)
+    first = intake.accept("text", [_event(event_id="a"), _event(event_id="b")], delivery_id="d1")
+    again = intake.accept("text", [_event(event_id="a"), _event(event_id="b")], delivery_id="d1")
+    other = intake.accept("text", [_event(event_id="a")], delivery_id="d2")
+    assert len(first.event_ids) == 2
+    assert again.redelivery and again.event_ids == []
+    assert other.event_ids == [] and other.duplicates == 1
+    with store.reading() as session:
+        assert session.scalar(select(func.count()).select_from(Event)) == 2
+
+
+def test_repeats_group_together_and_open_one_tracker_item(store: Store) -> None:
+    settings = _settings(store)
+    intake = Intake(store)
+    for _ in range(12):
+        intake.accept("text", [_event()])
+    intake.accept("text", [_event("other", event_id=None).model_copy(
+        update={"exceptions": [ExceptionInfo(type="KeyError", value="'sku'")]})])
+    assert process_pending(store, settings) == 13
+    while run_due(store, build_handlers(settings)):
+        pass
+    with store.reading() as session:
+        groups = session.scalars(select(Group).order_by(Group.id)).all()
+        assert [g.count for g in groups] == [12, 1]
+        items = session.scalars(select(TrackerItem)).all()
+        assert len(items) == 2
+        assert "| **Occurrences** | 12 |" in items[0].body
+        milestone = session.scalars(
+            select(Action).where(Action.idempotency_key.like("tracker.milestone:%"))
+        ).all()
+        assert [a.status for a in milestone] == ["ok"]
+        assert items[0].comments[0]["body"] == "This error has now occurred 10 times."
+
+
+def test_processing_twice_counts_nothing_twice(store: Store) -> None:
+    settings = _settings(store)
+    Intake(store).accept("text", [_event()])
+    assert process_pending(store, settings) == 1
+    assert process_pending(store, settings) == 0
+    with store.reading() as session:
+        assert session.scalar(select(Group.count)) == 1
+        opens = session.scalar(
+            select(func.count()).select_from(Action).where(Action.kind == "tracker.open")
+        )
+        assert opens == 1
+
+
+def test_resolved_group_regresses_and_reopens(store: Store) -> None:
+    settings = _settings(store)
+    handlers = build_handlers(settings)
+    intake = Intake(store)
+    intake.accept("text", [_event()])
+    process_pending(store, settings)
+    while run_due(store, handlers):
+        pass
+    with store.transaction() as session:
+        group = session.scalars(select(Group)).one()
+        group.status = "resolved"
+        item = session.scalars(select(TrackerItem)).one()
+        item.state = "closed"
+    intake.accept("text", [_event().model_copy(update={"release": "2.0.1"})])
+    process_pending(store, settings)
+    while run_due(store, handlers):
+        pass
+    with store.reading() as session:
+        group = session.scalars(select(Group)).one()
+        item = session.scalars(select(TrackerItem)).one()
+        assert group.status == "open" and group.regressions == 1
+        assert item.state == "open" and item.state_reason == "reopened"
+        assert "release `2.0.1`" in item.comments[-1]["body"]
