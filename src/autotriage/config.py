@@ -52,6 +52,15 @@ class Settings(BaseSettings):
     github_repo: str | None = Field(None, alias="GITHUB_REPO")
     github_api_url: str = Field("https://api.github.com", alias="GITHUB_API_URL")
 
+    # --- code analysis (autotriage.analysis)
+    repo_path: str | None = Field(None, alias="REPO_PATH")
+    repo_cache_dir: str = Field("./data/repos", alias="AUTOTRIAGE_REPO_CACHE_DIR")
+    repo_fetch_interval_seconds: float = Field(300.0, alias="REPO_FETCH_INTERVAL_SECONDS", ge=0)
+    github_git_url: str | None = Field(None, alias="GITHUB_GIT_URL")
+    code_mappings: dict[str, str] = Field(default_factory=dict, alias="CODE_MAPPINGS")
+    release_ref_pattern: str | None = Field(None, alias="RELEASE_REF_PATTERN")
+    suspect_max_age_days: int = Field(365, alias="SUSPECT_MAX_AGE_DAYS", ge=1)
+
     # --- AWS CloudWatch
     aws_region: str | None = Field(None, alias="AWS_REGION")
     aws_access_key_id: SecretStr | None = Field(None, alias="AWS_ACCESS_KEY_ID")
