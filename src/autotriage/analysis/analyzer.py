@@ -336,11 +336,14 @@ class Analyzer:
         located: list[_Located],
         score: Confidence,
     ) -> SuspectCommit | None:
-        """Blame the culprit line and the other in-app lines; the newest recent commit wins."""
+        """Blame the culprit line and its stack's other in-app lines; the newest recent wins."""
         targets: list[tuple[str, int]] = []
         if culprit_at.mapping.repo_path and culprit_at.frame.lineno:
             targets.append((culprit_at.mapping.repo_path, culprit_at.frame.lineno))
-        for x in reversed(located):
+        # Only the culprit's own stack: in a chain, the wrapping exceptions' frames are
+        # consequences of the root cause, not candidates for introducing it.
+        own = [x for x in located if x.exception is culprit_at.exception]
+        for x in reversed(own):
             if x.frame.in_app and x.mapping.status == "mapped" and x.frame.lineno:
                 target = (x.mapping.repo_path or "", x.frame.lineno)
                 if target not in targets:
