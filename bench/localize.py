@@ -19,15 +19,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "corpus"))
 
-import build  # noqa: E402 - the corpus folder is put on the path just above
-import specs_java  # noqa: E402
-import specs_js  # noqa: E402
-import specs_python  # noqa: E402
+import build
+import specs_java
+import specs_js
+import specs_python
 
-from autotriage.analysis import analyze_with  # noqa: E402
-from autotriage.analysis.confidence import FIX_THRESHOLD  # noqa: E402
-from autotriage.config import load_settings  # noqa: E402
-from autotriage.sources import REGISTRY  # noqa: E402
+from autotriage.analysis import analyze_with
+from autotriage.analysis.confidence import FIX_THRESHOLD
+from autotriage.config import load_settings
+from autotriage.sources import REGISTRY
 
 SPECS = [specs_python.SPEC, specs_js.SPEC, specs_java.SPEC]
 
@@ -62,7 +62,8 @@ def run(root: Path) -> int:
                 f"{trace.repo.language}/{trace.case.name}",
                 f"{culprit.path}:{culprit.line}" if culprit else "-",
                 "ok" if (path_ok and line_ok) else ("drift" if not trace.case.in_repo else "WRONG"),
-                (got_sha or "none")[:8] + ("" if s_ok else f" (want {(trace.expected_sha or 'none')[:8]})"),
+                (got_sha or "none")[:8]
+                + ("" if s_ok else f" (want {(trace.expected_sha or 'none')[:8]})"),
                 "ok" if o_ok else f"WRONG {result.owners}",
                 f"{result.confidence:.2f}",
             )
