@@ -60,9 +60,7 @@ def _token_for(url: str, settings: Settings) -> str | None:
 
 def _web_url(url: str, settings: Settings) -> str | None:
     if settings.github_owner and settings.github_repo and url == configured_url(settings):
-        web = git_base_url(settings)
-        if web.startswith("https://"):
-            return f"{web}/{settings.github_owner}/{settings.github_repo}"
+        return f"{git_base_url(settings)}/{settings.github_owner}/{settings.github_repo}"
     found = github_web_url(url)
     return found if found and found.startswith("https://github.com/") else None
 
@@ -174,4 +172,7 @@ class RepoAccess:
         """Fetch a mirror now; False for a local checkout (we never fetch those)."""
         if self.url is None:
             return False
-        return refresh(repo, self.url, self.token)
+        # At most every 30 s (or the schedule's interval if shorter): unknown releases
+        # must not turn into a fetch per event.
+        interval = min(30.0, self.settings.repo_fetch_interval_seconds)
+        return refresh(repo, self.url, self.token, min_interval=interval)

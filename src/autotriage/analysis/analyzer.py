@@ -173,7 +173,7 @@ class Analyzer:
         if resolved is None:
             why = f"ref {ref} not found in the repository" if ref else "the repository is empty"
             return _trace_only(event, [why], fingerprint)
-        key = self._cache_key(access, settings, fingerprint, resolved.sha, ref)
+        key = self._cache_key(access, settings, fingerprint, resolved, ref)
         cached = self._results.get(key)
         if cached is not None:
             self._results.move_to_end(key)
@@ -189,9 +189,15 @@ class Analyzer:
 
     @staticmethod
     def _cache_key(
-        access: RepoAccess, settings: Settings, fingerprint: str, sha: str, ref: str | None
+        access: RepoAccess,
+        settings: Settings,
+        fingerprint: str,
+        resolved: ResolvedRef,
+        ref: str | None,
     ) -> str:
-        knobs = [access.key, fingerprint, sha, ref or "", settings.code_mappings,
+        # How the commit was found is part of the answer (the reasons say it).
+        knobs = [access.key, fingerprint, resolved.sha, resolved.how, ref or "",
+                 settings.code_mappings,
                  settings.suspect_max_age_days, bool(settings.github_token)]
         return hashlib.sha256(json.dumps(knobs, sort_keys=True).encode()).hexdigest()
 
