@@ -101,7 +101,8 @@ class _ApiHandler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         owner: CommitsApiServer = self.server.owner  # type: ignore[attr-defined]
-        owner.requests.append({"path": self.path, "authorization": self.headers.get("Authorization")})
+        auth = self.headers.get("Authorization")
+        owner.requests.append({"path": self.path, "authorization": auth})
         sha = self.path.rsplit("/", 1)[-1]
         if sha not in owner.logins:
             self.send_response(404)

@@ -35,7 +35,9 @@ def served(corpus: dict[str, Any], tmp_path: Path) -> Path:
     return bare
 
 
-def _settings(make_settings: Any, tmp_path: Path, git_url: str, api_url: str, token: str) -> Settings:
+def _settings(
+    make_settings: Any, tmp_path: Path, git_url: str, api_url: str, token: str
+) -> Settings:
     settings: Settings = make_settings(
         GITHUB_TOKEN=token,
         GITHUB_OWNER="acme",
