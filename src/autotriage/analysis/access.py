@@ -148,8 +148,9 @@ class RepoAccess:
 
     @property
     def key(self) -> str:
-        """Identifies the repository in caches."""
-        return self.url or str(self.path)
+        """Identifies the repository, and what decides its permalinks, in caches."""
+        s = self.settings
+        return f"{self.url or self.path}|{s.github_owner}/{s.github_repo}|{git_base_url(s)}"
 
     def open(self) -> Repository:
         """The repository, cloned or fetched first when it is a mirror; `GitError` on failure."""
