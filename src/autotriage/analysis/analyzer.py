@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 
 CONTEXT_LINES = 5
 MAX_BLAMED_FRAMES = 8
+BLAME_WORKERS = 4
 _CACHE_SIZE = 512
 _INDEX_CACHE_SIZE = 4
 
@@ -354,11 +356,13 @@ class Analyzer:
                 target = (x.mapping.repo_path or "", x.frame.lineno)
                 if target not in targets:
                     targets.append(target)
-        blamed: list[tuple[BlameLine, str, int]] = []
-        for path, line in targets[:MAX_BLAMED_FRAMES]:
-            found = repo.blame(sha, path, line)
-            if found is not None:
-                blamed.append((found, path, line))
+        # Each blame is its own git process: run them side by side (they wait on git).
+        chosen = targets[:MAX_BLAMED_FRAMES]
+        with ThreadPoolExecutor(max_workers=BLAME_WORKERS) as pool:
+            found = list(pool.map(lambda t: repo.blame(sha, t[0], t[1]), chosen))
+        blamed: list[tuple[BlameLine, str, int]] = [
+            (b, path, line) for b, (path, line) in zip(found, chosen, strict=True) if b is not None
+        ]
         if not blamed:
             score.note("git blame found no commit for the in-app lines")
             return None
