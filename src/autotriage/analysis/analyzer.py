@@ -71,7 +71,7 @@ def _trace_only(event: ErrorEvent, reasons: list[str], fingerprint: str) -> Anal
     return Analysis(
         culprit=Culprit(path=frame.path, line=frame.lineno, function=frame.function, code=code),
         frames=frames,
-        confidence=0.2 if frame.in_app else 0.1,
+        confidence=weights.TRACE_ONLY_IN_APP if frame.in_app else weights.TRACE_ONLY_LIBRARY,
         reasons=["culprit taken from the trace alone", *reasons],
         fingerprint=fingerprint,
     )

@@ -20,9 +20,10 @@ CRASHING_IN_APP = 0.15
 RELEASE_RESOLVED = 0.15
 # Evidence for the suspect commit.
 SUSPECT_ON_CULPRIT_LINE = 0.20
-SUSPECT_ON_OTHER_FRAME = 0.10
-# Caps when the culprit could not be placed in the repository.
-UNMAPPED_CAP = 0.20
+# A suspect found on another frame's line, or at the start of history, adds nothing.
+# Without a repository file for the culprit: the trace alone, at most this.
+TRACE_ONLY_IN_APP = 0.20
+TRACE_ONLY_LIBRARY = 0.10
 
 
 @dataclass
