@@ -45,8 +45,14 @@ def test_repeats_group_together_and_open_one_tracker_item(store: Store) -> None:
     intake = Intake(store)
     for _ in range(12):
         intake.accept("text", [_event()])
-    intake.accept("text", [_event("other", event_id=None).model_copy(
-        update={"exceptions": [ExceptionInfo(type="KeyError", value="'sku'")]})])
+    intake.accept(
+        "text",
+        [
+            _event("other", event_id=None).model_copy(
+                update={"exceptions": [ExceptionInfo(type="KeyError", value="'sku'")]}
+            )
+        ],
+    )
     assert process_pending(store, settings) == 13
     while run_due(store, build_handlers(settings)):
         pass
