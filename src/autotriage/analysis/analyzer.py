@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -109,6 +110,10 @@ class Analyzer:
         self._indexes: OrderedDict[tuple[str, str], FileIndex] = OrderedDict()
         self._owners: dict[tuple[str, str], tuple[str | None, list[Rule]]] = {}
         self._repos: dict[str, Repository] = {}
+        self._logins: dict[tuple[str, str | None, str | None], LoginResolver] = {}
+        # Worker threads may share this analyzer: one analysis at a time keeps the caches
+        # (and each repository's file cache) consistent; clones are serialized anyway.
+        self._lock = threading.RLock()
         self._login_client = login_client
 
     # --- caches
@@ -134,6 +139,8 @@ class Analyzer:
                     lines = repo.read_lines(sha, location) or []
                     found = (location, parse_codeowners("\n".join(lines)))
                     break
+            if len(self._owners) >= _INDEX_CACHE_SIZE * 4:
+                self._owners.clear()
             self._owners[key] = found
         return self._owners[key]
 
@@ -154,6 +161,17 @@ class Analyzer:
         ref: str | None = None,
     ) -> Analysis:
         """Analyse `event` against the configured repository (or `location`, at `ref`)."""
+        with self._lock:
+            return self._analyze(event, settings, location=location, ref=ref)
+
+    def _analyze(
+        self,
+        event: ErrorEvent,
+        settings: Settings,
+        *,
+        location: str | None,
+        ref: str | None,
+    ) -> Analysis:
         fingerprint = compute_fingerprint(event).primary
         if not any(exc.frames for exc in event.exceptions):
             return _trace_only(event, [], fingerprint)
@@ -171,6 +189,7 @@ class Analyzer:
             if stale and access.refresh(repo):
                 resolved = repo.resolve(event.release, pattern=settings.release_ref_pattern)
         except (GitError, OSError) as exc:
+            log.warning("analysis: repository unavailable: %s", exc)  # already credential-free
             return _trace_only(event, [f"repository unavailable: {exc}"], fingerprint)
         if resolved is None:
             why = f"ref {ref} not found in the repository" if ref else "the repository is empty"
@@ -183,6 +202,7 @@ class Analyzer:
         try:
             result = self._analyze_at(event, settings, repo, resolved, fingerprint)
         except (GitError, OSError, UnicodeError) as exc:
+            log.warning("analysis: repository read failed: %s", exc)
             return _trace_only(event, [f"repository read failed: {exc}"], fingerprint)
         self._results[key] = result
         if len(self._results) > _CACHE_SIZE:
@@ -394,7 +414,10 @@ class Analyzer:
             line=line,
         )
         if settings.github_configured:
-            lookup = LoginResolver(settings, self._login_client).lookup(newest.sha)
+            where = (settings.github_api_url, settings.github_owner, settings.github_repo)
+            if where not in self._logins:
+                self._logins[where] = LoginResolver(settings, self._login_client)
+            lookup = self._logins[where].lookup(newest.sha)
             suspect.login = lookup.login
             if lookup.problem:
                 score.note(f"no GitHub login for the suspect's author: {lookup.problem}")
