@@ -194,7 +194,7 @@ class Analyzer:
         if resolved is None:
             why = f"ref {ref} not found in the repository" if ref else "the repository is empty"
             return _trace_only(event, [why], fingerprint)
-        key = self._cache_key(access, settings, fingerprint, resolved, ref)
+        key = self._cache_key(event, access, settings, fingerprint, resolved, ref)
         cached = self._results.get(key)
         if cached is not None:
             self._results.move_to_end(key)
@@ -211,14 +211,22 @@ class Analyzer:
 
     @staticmethod
     def _cache_key(
+        event: ErrorEvent,
         access: RepoAccess,
         settings: Settings,
         fingerprint: str,
         resolved: ResolvedRef,
         ref: str | None,
     ) -> str:
-        # How the commit was found is part of the answer (the reasons say it).
-        knobs = [access.key, fingerprint, resolved.sha, resolved.how, ref or "",
+        # How the commit was found is part of the answer (the reasons say it). The frames
+        # are too: a group (say, one with a hand-written Sentry fingerprint) may hold
+        # different stacks, and a cache hit must never answer for another stack.
+        frames = [
+            [f.abs_path, f.filename, f.module, f.function, f.lineno, f.in_app, f.context_line]
+            for exc in event.exceptions
+            for f in exc.frames
+        ]
+        knobs = [access.key, fingerprint, frames, resolved.sha, resolved.how, ref or "",
                  settings.code_mappings,
                  settings.suspect_max_age_days, bool(settings.github_token)]
         return hashlib.sha256(json.dumps(knobs, sort_keys=True).encode()).hexdigest()
