@@ -5,7 +5,7 @@ raises for a bad trace or repository: failures become reasons in the result.
 
 Modules: `access` (checkout or GitHub mirror), `git` (the one place git runs), `repo`
 (refs, files, blame), `index` (file index), `mapping` (frame -> repository path),
-`owners` (CODEOWNERS), `logins` (author -> GitHub login), `confidence`, `analyzer`.
+`suspect` (blame), `owners` (CODEOWNERS), `logins` (author -> GitHub login), `confidence`, `analyzer`.
 """
 
 from __future__ import annotations

@@ -13,9 +13,7 @@ import json
 import logging
 import threading
 from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
 
 import httpx
 
@@ -27,8 +25,9 @@ from autotriage.analysis.index import FileIndex
 from autotriage.analysis.logins import LoginResolver
 from autotriage.analysis.mapping import FrameMapping, map_frame
 from autotriage.analysis.owners import LOCATIONS, Rule, owners_for, parse_codeowners
-from autotriage.analysis.repo import BlameLine, Repository, ResolvedRef
+from autotriage.analysis.repo import Repository, ResolvedRef
 from autotriage.analysis.result import Analysis, Culprit, SuspectCommit
+from autotriage.analysis.suspect import blame_suspect
 from autotriage.config import Settings
 from autotriage.models import ErrorEvent, ExceptionInfo, Frame
 from autotriage.understanding.fingerprint import compute_fingerprint
@@ -36,8 +35,6 @@ from autotriage.understanding.fingerprint import compute_fingerprint
 log = logging.getLogger(__name__)
 
 CONTEXT_LINES = 5
-MAX_BLAMED_FRAMES = 8
-BLAME_WORKERS = 4
 _CACHE_SIZE = 512
 _INDEX_CACHE_SIZE = 4
 
@@ -384,48 +381,21 @@ class Analyzer:
                 target = (x.mapping.repo_path or "", x.frame.lineno)
                 if target not in targets:
                     targets.append(target)
-        # Each blame is its own git process: run them side by side (they wait on git).
-        chosen = targets[:MAX_BLAMED_FRAMES]
-        with ThreadPoolExecutor(max_workers=BLAME_WORKERS) as pool:
-            found = list(pool.map(lambda t: repo.blame(sha, t[0], t[1]), chosen))
-        blamed: list[tuple[BlameLine, str, int]] = [
-            (b, path, line) for b, (path, line) in zip(found, chosen, strict=True) if b is not None
-        ]
-        if not blamed:
-            score.note("git blame found no commit for the in-app lines")
-            return None
-        newest, path, line = max(blamed, key=lambda b: b[0].authored_at)
-        reference = event.occurred_at or event.received_at
-        max_age = timedelta(days=settings.suspect_max_age_days)
-        if reference - newest.authored_at > max_age:
-            score.note(f"newest commit on the in-app lines ({newest.sha[:12]}, "
-                       f"{newest.authored_at:%Y-%m-%d}) is older than "
-                       f"{settings.suspect_max_age_days} days: no suspect commit")
-            return None
-        on_culprit = (path, line) == targets[0]
-        if newest.boundary:
-            score.note(f"suspect commit {newest.sha[:12]} is where the history starts: "
-                       "the line may predate it")
-        elif on_culprit:
-            score.add(weights.SUSPECT_ON_CULPRIT_LINE,
-                      f"recent commit {newest.sha[:12]} last changed the culprit line")
-        else:
-            score.note(f"suspect commit {newest.sha[:12]} changed {path}:{line}, "
-                       "another frame's line, not the culprit's")
-        suspect = SuspectCommit(
-            sha=newest.sha,
-            author_name=newest.author_name,
-            author_email=newest.author_email,
-            date=newest.authored_at.isoformat(),
-            summary=newest.summary,
-            path=path,
-            line=line,
+        suspect = blame_suspect(
+            repo,
+            sha,
+            targets,
+            reference=event.occurred_at or event.received_at,
+            max_age_days=settings.suspect_max_age_days,
+            score=score,
         )
+        if suspect is None:
+            return None
         if settings.github_configured:
             where = (settings.github_api_url, settings.github_owner, settings.github_repo)
             if where not in self._logins:
                 self._logins[where] = LoginResolver(settings, self._login_client)
-            lookup = self._logins[where].lookup(newest.sha)
+            lookup = self._logins[where].lookup(suspect.sha)
             suspect.login = lookup.login
             if lookup.problem:
                 score.note(f"no GitHub login for the suspect's author: {lookup.problem}")

@@ -1,0 +1,77 @@
+"""The suspect commit: ``git blame`` of the in-app lines, the newest recent commit wins.
+
+The culprit line comes first in `targets`; the other in-app lines of the same exception
+follow. The newest commit among their blames is the suspect if it is younger than the
+maximum age; it earns confidence only when it is the culprit line's own commit (see
+docs/confidence.md), so a plausible commit on a caller's line never unlocks a fix.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+
+from autotriage.analysis import confidence as weights
+from autotriage.analysis.confidence import Confidence
+from autotriage.analysis.repo import BlameLine, Repository
+from autotriage.analysis.result import SuspectCommit
+
+MAX_BLAMED_FRAMES = 8
+BLAME_WORKERS = 4
+
+
+def blame_suspect(
+    repo: Repository,
+    sha: str,
+    targets: list[tuple[str, int]],
+    *,
+    reference: datetime,
+    max_age_days: int,
+    score: Confidence,
+) -> SuspectCommit | None:
+    """Blame each (path, line) at `sha`; the newest commit no older than `max_age_days`."""
+    chosen = targets[:MAX_BLAMED_FRAMES]
+    if not chosen:
+        score.note("no in-app line to blame")
+        return None
+    # Each blame is its own git process: run them side by side (they wait on git).
+    with ThreadPoolExecutor(max_workers=BLAME_WORKERS) as pool:
+        found = list(pool.map(lambda t: repo.blame(sha, t[0], t[1]), chosen))
+    blamed: list[tuple[BlameLine, str, int]] = [
+        (b, path, line) for b, (path, line) in zip(found, chosen, strict=True) if b is not None
+    ]
+    if not blamed:
+        score.note("git blame found no commit for the in-app lines")
+        return None
+    newest, path, line = max(blamed, key=lambda b: b[0].authored_at)
+    if reference - newest.authored_at > timedelta(days=max_age_days):
+        score.note(
+            f"newest commit on the in-app lines ({newest.sha[:12]}, "
+            f"{newest.authored_at:%Y-%m-%d}) is older than {max_age_days} days: "
+            "no suspect commit"
+        )
+        return None
+    if newest.boundary:
+        score.note(
+            f"suspect commit {newest.sha[:12]} is where the history starts: "
+            "the line may predate it"
+        )
+    elif (path, line) == chosen[0]:
+        score.add(
+            weights.SUSPECT_ON_CULPRIT_LINE,
+            f"recent commit {newest.sha[:12]} last changed the culprit line",
+        )
+    else:
+        score.note(
+            f"suspect commit {newest.sha[:12]} changed {path}:{line}, "
+            "another frame's line, not the culprit's"
+        )
+    return SuspectCommit(
+        sha=newest.sha,
+        author_name=newest.author_name,
+        author_email=newest.author_email,
+        date=newest.authored_at.isoformat(),
+        summary=newest.summary,
+        path=path,
+        line=line,
+    )
