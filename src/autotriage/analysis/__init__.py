@@ -5,7 +5,8 @@ raises for a bad trace or repository: failures become reasons in the result.
 
 Modules: `access` (checkout or GitHub mirror), `git` (the one place git runs), `repo`
 (refs, files, blame), `index` (file index), `mapping` (frame -> repository path),
-`suspect` (blame), `owners` (CODEOWNERS), `logins` (author -> GitHub login), `confidence`, `analyzer`.
+`suspect` (blame), `owners` (CODEOWNERS), `logins` (author -> GitHub login),
+`confidence` and `analyzer` (the stage itself).
 """
 
 from __future__ import annotations

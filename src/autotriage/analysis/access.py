@@ -177,3 +177,17 @@ class RepoAccess:
         # must not turn into a fetch per event.
         interval = min(30.0, self.settings.repo_fetch_interval_seconds)
         return refresh(repo, self.url, self.token, min_interval=interval)
+
+
+def sync_mirror(settings: Settings) -> str | None:
+    """Clone or fetch the configured GitHub mirror now (for a scheduler); returns HEAD.
+
+    None when no mirror is configured (``REPO_PATH`` set, or no GitHub repository).
+    Raises `GitError` (credential-free) when the clone or fetch fails.
+    """
+    access = RepoAccess(settings)
+    if access.url is None:
+        return None
+    repo = access.open()
+    access.refresh(repo)
+    return repo.head()

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from analysis_servers import CommitsApiServer, GitHttpServer
 
+from autotriage.analysis.access import sync_mirror
 from autotriage.analysis.analyzer import Analyzer
 from autotriage.config import Settings
 from autotriage.sources import REGISTRY
@@ -139,3 +140,21 @@ def test_unlinked_author_gets_no_login_and_a_reason(
     assert result.suspect_commit.author_name == "Carol Chen"
     assert result.suspect_commit.login is None
     assert any("does not link this commit's author" in r for r in result.reasons)
+
+
+def test_scheduled_sync_fetches_new_commits(
+    served: Path, tmp_path: Path, make_settings: Any
+) -> None:
+    with GitHttpServer(served.parent.parent, TOKEN) as git:
+        settings = _settings(make_settings, tmp_path, git.url, "http://127.0.0.1:9", TOKEN)
+        before = sync_mirror(settings)
+        assert before == _git(served, "rev-parse", "HEAD")
+        tree = _git(served, "rev-parse", "HEAD^{tree}")
+        newer = subprocess.run(
+            ["git", "-c", "user.name=Zed", "-c", "user.email=zed@example.com",
+             "commit-tree", tree, "-p", before, "-m", "Newer"],
+            cwd=served, capture_output=True, text=True, check=True,
+        ).stdout.strip()
+        _git(served, "update-ref", "refs/heads/main", newer)
+        assert sync_mirror(settings) == newer
+    assert sync_mirror(make_settings(REPO_PATH=str(tmp_path))) is None
