@@ -8,7 +8,8 @@ Automatic, in this order (Sentry makes users write these by hand):
 3. the longest suffix of path components that some repository file shares; deployment
    prefixes (``/srv/app/releases/42/``, ``/var/task/``...) simply never match;
 4. ties are broken by the frame's module (Python dotted modules, Java packages, .NET
-   namespaces) turned into a path, so ``com.acme.Foo`` finds ``src/main/java/com/acme/Foo.java``;
+   namespaces, Go import paths) turned into a path, so ``com.acme.Foo`` finds
+   ``src/main/java/com/acme/Foo.java``;
 5. compiled output (``dist/x.js``) maps to its source twin (``src/x.ts``) only when exactly
    one twin exists.
 
@@ -78,19 +79,38 @@ def normalize_path(raw: str) -> list[str]:
 
 
 def module_components(module: str | None, basename: str | None) -> list[str]:
-    """The path a module name implies (``a.b.c`` + ``c.py`` -> ``a/b/c.py``)."""
-    if not module or not basename or "/" in module or " " in module:
+    """The path a module name implies (``a.b.c`` + ``c.py`` -> ``a/b/c.py``).
+
+    Dotted names (Python modules, Java classes, .NET types) become folders; import paths
+    with slashes (Go packages, bundler module ids) keep theirs. The last part is replaced
+    by the file name when it names the file (``c`` of ``c.py``, Java's ``Invoice$Line``),
+    and kept as a folder otherwise (a Go package, a Python package's ``__init__.py``).
+    """
+    if not module or not basename or " " in module:
         return []
-    parts = [p for p in re.split(r"[.:]", module) if p]
+    sep = r"/" if "/" in module else r"[.:]"
+    parts = [p for p in re.split(sep, module) if p and p not in (".", "..")]
     if not parts:
         return []
     stem = basename.rsplit(".", 1)[0]
-    if stem == "__init__":  # a Python package: the module names its folder
+    last = parts[-1]
+    if stem == "__init__" or (sep == "/" and last != stem):
         return [*parts, basename]
-    if len(parts) == 1 and parts[0] != stem:
+    if len(parts) == 1 and last != stem:
         return []  # "__main__" and the like say nothing about folders
-    # The last part is the file's module or class (Java's Invoice$Line too): replace it.
     return [*parts[:-1], basename]
+
+
+def module_variants(module: str | None, basename: str | None) -> list[list[str]]:
+    """`module_components`, plus the .NET habit of one folder per namespace.
+
+    ``Acme.Billing.InvoiceService`` lives in ``Acme.Billing/InvoiceService.cs`` as often
+    as in ``Acme/Billing/InvoiceService.cs``.
+    """
+    first = module_components(module, basename)
+    if not first or module is None or "/" in module or len(first) < 3:
+        return [first] if first else []
+    return [first, [".".join(first[:-1]), first[-1]]]
 
 
 def _common_suffix(a: Sequence[str], b: Sequence[str]) -> int:
@@ -164,15 +184,18 @@ def map_frame(
     components = normalize_path(raw)
     if frame.filename and frame.abs_path and len(normalize_path(frame.filename)) > len(components):
         components = normalize_path(frame.filename)
-    module = module_components(frame.module, components[-1] if components else None)
     if not components:
         return FrameMapping("unmapped", detail=f"{raw or 'no path'} cannot be a repository file")
     match = index.longest_suffix(components)
-    if match.length > 0 and len(module) > match.length:
-        # The module says more than the path (Java: only "Invoice.java"): search by it.
-        by_module = index.longest_suffix(module)
-        if by_module.length > match.length:
-            match = by_module
+    module: list[str] = []
+    for variant in module_variants(frame.module, components[-1]):
+        if not module:
+            module = variant
+        if match.length > 0 and len(variant) > match.length:
+            # The module says more than the path (Java: only "Invoice.java"): search by it.
+            by_module = index.longest_suffix(variant)
+            if by_module.length > match.length:
+                match, module = by_module, variant
     if match.length == 0:
         twin = _twin(components, index)
         return twin or FrameMapping("unmapped", detail=f"no file named {components[-1]}")

@@ -30,6 +30,9 @@ REPO = FileIndex(
         "README.md",
         "internal/billing/invoice.go",
         "Acme.Billing/InvoiceService.cs",
+        "svc/Acme.Payments/Refunds.cs",
+        "svc/Acme.Legacy/Refunds.cs",
+        "pkg/billing/invoice.go",
     ]
 )
 
@@ -66,7 +69,9 @@ def test_normalize_path(raw: str, expected: list[str]) -> None:
             ["com", "acme", "billing", "Invoice.java"],
         ),
         ("__main__", "cli.py", []),
-        ("src/lib/x", "x.js", []),
+        ("orders/total", "total.js", ["orders", "total.js"]),
+        ("github.com/acme/svc/internal/billing", "invoice.go",
+         ["github.com", "acme", "svc", "internal", "billing", "invoice.go"]),
     ],
 )
 def test_module_components(module: str, basename: str, expected: list[str]) -> None:
@@ -110,6 +115,12 @@ def test_module_components(module: str, basename: str, expected: list[str]) -> N
          "internal/billing/invoice.go"),
         (Frame(abs_path="C:\\agent\\_work\\1\\s\\Acme.Billing\\InvoiceService.cs"), "mapped",
          "Acme.Billing/InvoiceService.cs"),
+        # Go: the import path names the package folder; .NET: one folder per namespace
+        (Frame(filename="invoice.go", module="github.com/acme/svc/internal/billing"), "mapped",
+         "internal/billing/invoice.go"),
+        (Frame(filename="Refunds.cs", module="Acme.Payments.Refunds"), "mapped",
+         "svc/Acme.Payments/Refunds.cs"),
+        (Frame(filename="Refunds.cs"), "ambiguous", None),
         # only the file name matches and its folder differs: not guessed
         (Frame(abs_path="/srv/other/cart.py"), "unmapped", None),
         (Frame(abs_path="/usr/lib/python3.11/json/decoder.py"), "unmapped", None),
