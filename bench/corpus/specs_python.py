@@ -8,12 +8,14 @@ ALICE = Author("Alice Archer", "alice@example.com")
 BOB = Author("Bob Baker", "bob@example.com")
 CAROL = Author("Carol Chen", "carol@example.com")
 DAVE = Author("Dave Diaz", "dave@example.com")
+EVE = Author("Eve Evans", "eve@example.com")
+FRANK = Author("Frank Fox", "frank@example.com")
 
 CLI = '''"""Entry point: python -m shop.cli CASE."""
 import sys
 
 from app import util as app_util
-from shop import cart, legacy, pricing
+from shop import cart, legacy, pricing, report
 
 
 def main(case):
@@ -27,6 +29,8 @@ def main(case):
         return app_util.load_settings("{not json")
     if case == "legacy":
         return legacy.parse_code("")
+    if case == "rival":
+        return report.summary({"count": 3})
     if case == "drift":
         return pricing.unit_price(10.0, 0)
     raise SystemExit(f"unknown case {case}")
@@ -118,6 +122,29 @@ def load_settings(text):
     return dict(line.split("=", 1) for line in text.splitlines())
 '''
 
+FMT_V1 = '''"""Number formatting."""
+
+
+def percent(value):
+    return f"{100 * value:.0f}%"
+'''
+
+FMT_V2 = '''"""Number formatting."""
+
+
+def percent(value):
+    return f"{100 * value:.1f}%"  # BUG:rival
+'''
+
+REPORT = '''"""Order reports."""
+from shop import fmt
+
+
+def summary(stats):
+    share = stats.get("share")  # "share" is gone since the stats rewrite
+    return fmt.percent(share)
+'''
+
 LEGACY = '''"""Code nobody touched in over a year."""
 
 
@@ -151,6 +178,7 @@ SPEC = RepoSpec(
                 "shop/pricing.py": PRICING_V1,
                 "shop/legacy.py": LEGACY,
                 "shop/util.py": SHOP_UTIL,
+                "shop/fmt.py": FMT_V1,
                 "app/__init__.py": "",
                 "app/util.py": APP_UTIL,
                 "CODEOWNERS": CODEOWNERS,
@@ -160,20 +188,25 @@ SPEC = RepoSpec(
         Commit("pricing", BOB, "Simplify unit prices", {"shop/pricing.py": PRICING_V2}, 30),
         Commit("cart", CAROL, "Wrap pricing errors in checkout", {"shop/cart.py": CART_V2}, 20),
         Commit("docs", DAVE, "Document cart totals", {"shop/cart.py": CART_V3}, 10),
+        Commit("report", EVE, "Order summary report", {"shop/report.py": REPORT}, 6),
+        Commit("decimals", FRANK, "One decimal in percentages", {"shop/fmt.py": FMT_V2}, 4),
     ],
     cases=[
         Case("zero", ["zero"], "shop/pricing.py", "pricing", ["@bob-baker", "@acme/pricing"]),
         # Carol made "price" mandatory; Dave's later edit was above the line.
         Case("keyerror", ["keyerror"], "shop/cart.py", "cart", ["@alice-archer"]),
         # Chained: the root cause (ZeroDivisionError in pricing) is the culprit. Carol's
-        # later commit re-indented the caller's line, so "newest blamed line" names her:
-        # a known weakness that must not come with high confidence.
+        # later commit only re-indented the caller's line (into a try block); blame
+        # ignores whitespace, or "newest blamed line" would name her.
         Case("chained", ["chained"], "shop/pricing.py", "pricing", ["@bob-baker", "@acme/pricing"]),
         # Crash inside the standard library: the culprit is the last in-app frame.
         # (Its lines are all older than a year, so no suspect either.)
         Case("json", ["json"], "app/util.py", None, ["carol@example.com"]),
         # The bug is older than a year: no suspect commit may be named.
         Case("legacy", ["legacy"], "shop/legacy.py", None, ["@alice-archer"]),
+        # Eve's new caller passes None; Frank edited the crashing line two days later.
+        # Blame names Frank (the newest): wrong, so it must not come with high confidence.
+        Case("rival", ["rival"], "shop/fmt.py", "report", ["@alice-archer"]),
         # The server runs a hotfixed file: the line differs from the repository.
         Case(
             "drift",

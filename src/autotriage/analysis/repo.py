@@ -153,7 +153,9 @@ class Repository:
     def blame(self, sha: str, path: str, line: int) -> BlameLine | None:
         """Who last changed `line` of `path` as of `sha`; None if the line is not there."""
         done = run_git(
-            ["blame", "--porcelain", "-L", f"{line},{line}", sha, "--", path],
+            # -w: a re-indented line (moved into a try block, reformatted) keeps the
+            # commit that wrote its code, as GitHub's "ignore whitespace" blame does.
+            ["blame", "-w", "--porcelain", "-L", f"{line},{line}", sha, "--", path],
             git_dir=self.git_dir,
             token=self.token,
             check=False,

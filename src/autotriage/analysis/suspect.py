@@ -2,8 +2,9 @@
 
 The culprit line comes first in `targets`; the other in-app lines of the same exception
 follow. The newest commit among their blames is the suspect if it is younger than the
-maximum age; it earns confidence only when it is the culprit line's own commit (see
-docs/confidence.md), so a plausible commit on a caller's line never unlocks a fix.
+maximum age; it earns confidence only when it is the culprit line's own commit and no
+other commit changed the stack within `RIVAL_WINDOW_DAYS` of it (see docs/confidence.md),
+so a plausible commit on a caller's line never unlocks a fix.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from autotriage.analysis.result import SuspectCommit
 
 MAX_BLAMED_FRAMES = 8
 BLAME_WORKERS = 4
+RIVAL_WINDOW_DAYS = 14
 
 
 def blame_suspect(
@@ -51,10 +53,25 @@ def blame_suspect(
             "no suspect commit"
         )
         return None
+    rivals = sorted(
+        {
+            b.sha[:12]
+            for b, _, _ in blamed
+            if b.sha != newest.sha
+            and newest.authored_at - b.authored_at <= timedelta(days=RIVAL_WINDOW_DAYS)
+        }
+    )
     if newest.boundary:
         score.note(
             f"suspect commit {newest.sha[:12]} is where the history starts: "
             "the line may predate it"
+        )
+    elif rivals:
+        # Two commits changed this stack within days of each other: either may have
+        # broken it, so blame alone cannot tell, and the suspect earns nothing.
+        score.note(
+            f"suspect commit {newest.sha[:12]} has rivals: {', '.join(rivals)} changed "
+            f"other lines of this stack within {RIVAL_WINDOW_DAYS} days of it"
         )
     elif (path, line) == chosen[0]:
         score.add(

@@ -13,7 +13,7 @@ from autotriage.sources import REGISTRY
 
 CASES = [
     "python/zero", "python/keyerror", "python/chained", "python/json", "python/legacy",
-    "python/drift", "javascript/undefined", "javascript/format", "javascript/cause",
+    "python/drift", "python/rival", "javascript/undefined", "javascript/format", "javascript/cause",
     "java/npe", "java/bounds", "java/wrapped",
 ]
 
@@ -129,3 +129,23 @@ def test_results_are_cached_per_group_and_commit(
     assert second.model_dump() != first.model_dump()
     assert second.fingerprint == first.fingerprint
     assert second.commit == first.commit
+
+
+def test_contested_suspect_earns_no_confidence(corpus: dict[str, Any], settings: Settings) -> None:
+    trace = corpus["python/rival"]
+    result = _analyse(trace, settings)
+    assert result.suspect_commit is not None
+    assert result.suspect_commit.author_name == "Frank Fox"  # newest on the crash line
+    assert result.suspect_commit.sha != trace.expected_sha  # but Eve's caller broke it
+    assert any("has rivals" in r for r in result.reasons)
+    assert not any("last changed the culprit line" in r for r in result.reasons)
+    assert result.confidence <= FIX_THRESHOLD
+
+
+def test_reindented_lines_do_not_become_suspects(
+    corpus: dict[str, Any], settings: Settings
+) -> None:
+    trace = corpus["python/chained"]
+    result = _analyse(trace, settings)
+    assert result.suspect_commit is not None
+    assert result.suspect_commit.author_name == "Bob Baker"  # not Carol, who re-indented
