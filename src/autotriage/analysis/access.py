@@ -23,6 +23,8 @@ from autotriage.analysis.repo import Repository, github_web_url
 from autotriage.config import Settings
 
 _STAMP = "autotriage-fetched"
+# A first clone of a large repository takes minutes, even blobless.
+NETWORK_TIMEOUT_SECONDS = 900.0
 _URL = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@)", re.IGNORECASE)
 
 
@@ -80,6 +82,7 @@ def _fetch(git_dir: Path, url: str, token: str | None) -> None:
         ],
         git_dir=git_dir,
         token=token,
+        timeout=NETWORK_TIMEOUT_SECONDS,
     )
     (git_dir / _STAMP).touch()
 
@@ -104,6 +107,7 @@ def mirror(url: str, cache_dir: Path, *, token: str | None, max_age: float) -> P
         run_git(
             ["clone", "--quiet", "--bare", "--filter=blob:none", "--", url, str(partial)],
             token=token,
+            timeout=NETWORK_TIMEOUT_SECONDS,
         )
         (partial / _STAMP).touch()
         partial.rename(target)

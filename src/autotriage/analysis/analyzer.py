@@ -14,6 +14,7 @@ import logging
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 
@@ -27,7 +28,7 @@ from autotriage.analysis.mapping import FrameMapping, map_frame
 from autotriage.analysis.owners import LOCATIONS, Rule, owners_for, parse_codeowners
 from autotriage.analysis.repo import Repository, ResolvedRef
 from autotriage.analysis.result import Analysis, Culprit, SuspectCommit
-from autotriage.analysis.suspect import blame_suspect
+from autotriage.analysis.suspect import IGNORE_REVS_FILE, blame_suspect, ignore_revs_file
 from autotriage.config import Settings
 from autotriage.models import ErrorEvent, ExceptionInfo, Frame
 from autotriage.understanding.fingerprint import compute_fingerprint
@@ -381,6 +382,17 @@ class Analyzer:
                 target = (x.mapping.repo_path or "", x.frame.lineno)
                 if target not in targets:
                     targets.append(target)
+        ignore = None
+        if IGNORE_REVS_FILE in self.index(repo, sha):
+            listed = repo.read_lines(sha, IGNORE_REVS_FILE) or []
+            try:
+                ignore = ignore_revs_file(
+                    listed, Path(settings.repo_cache_dir) / "blame-ignore", sha
+                )
+            except OSError as exc:  # a read-only cache must not cost the whole analysis
+                score.note(f"cannot use {IGNORE_REVS_FILE}: {exc.strerror}")
+            if ignore is not None:
+                score.note(f"blame skips the commits listed in {IGNORE_REVS_FILE}")
         suspect = blame_suspect(
             repo,
             sha,
@@ -388,6 +400,7 @@ class Analyzer:
             reference=event.occurred_at or event.received_at,
             max_age_days=settings.suspect_max_age_days,
             score=score,
+            ignore_revs=ignore,
         )
         if suspect is None:
             return None

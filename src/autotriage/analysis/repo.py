@@ -150,12 +150,21 @@ class Repository:
             self._files.popitem(last=False)
         return lines
 
-    def blame(self, sha: str, path: str, line: int) -> BlameLine | None:
-        """Who last changed `line` of `path` as of `sha`; None if the line is not there."""
+    def blame(
+        self, sha: str, path: str, line: int, *, ignore_revs: Path | None = None
+    ) -> BlameLine | None:
+        """Who last changed `line` of `path` as of `sha`; None if the line is not there.
+
+        `ignore_revs` is a ``.git-blame-ignore-revs`` file: commits listed there (mass
+        reformatting) are skipped, as GitHub's blame view does.
+        """
+        # -w: a re-indented line (moved into a try block, reformatted) keeps the
+        # commit that wrote its code, as GitHub's "ignore whitespace" blame does.
+        args = ["blame", "-w", "--porcelain", "-L", f"{line},{line}"]
+        if ignore_revs is not None:
+            args += ["--ignore-revs-file", str(ignore_revs)]
         done = run_git(
-            # -w: a re-indented line (moved into a try block, reformatted) keeps the
-            # commit that wrote its code, as GitHub's "ignore whitespace" blame does.
-            ["blame", "-w", "--porcelain", "-L", f"{line},{line}", sha, "--", path],
+            [*args, sha, "--", path],
             git_dir=self.git_dir,
             token=self.token,
             check=False,

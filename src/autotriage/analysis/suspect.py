@@ -9,8 +9,10 @@ so a plausible commit on a caller's line never unlocks a fix.
 
 from __future__ import annotations
 
+import re
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from autotriage.analysis import confidence as weights
 from autotriage.analysis.confidence import Confidence
@@ -19,6 +21,8 @@ from autotriage.analysis.result import SuspectCommit
 
 MAX_BLAMED_FRAMES = 8
 BLAME_WORKERS = 4
+IGNORE_REVS_FILE = ".git-blame-ignore-revs"
+_HEX40 = re.compile(r"^[0-9a-f]{40}$")
 RIVAL_WINDOW_DAYS = 14
 
 
@@ -30,6 +34,7 @@ def blame_suspect(
     reference: datetime,
     max_age_days: int,
     score: Confidence,
+    ignore_revs: Path | None = None,
 ) -> SuspectCommit | None:
     """Blame each (path, line) at `sha`; the newest commit no older than `max_age_days`."""
     chosen = targets[:MAX_BLAMED_FRAMES]
@@ -38,7 +43,9 @@ def blame_suspect(
         return None
     # Each blame is its own git process: run them side by side (they wait on git).
     with ThreadPoolExecutor(max_workers=BLAME_WORKERS) as pool:
-        found = list(pool.map(lambda t: repo.blame(sha, t[0], t[1]), chosen))
+        found = list(
+            pool.map(lambda t: repo.blame(sha, t[0], t[1], ignore_revs=ignore_revs), chosen)
+        )
     blamed: list[tuple[BlameLine, str, int]] = [
         (b, path, line) for b, (path, line) in zip(found, chosen, strict=True) if b is not None
     ]
@@ -92,3 +99,15 @@ def blame_suspect(
         path=path,
         line=line,
     )
+
+
+def ignore_revs_file(lines: list[str], folder: Path, sha: str) -> Path | None:
+    """Write the SHAs of a ``.git-blame-ignore-revs`` file to `folder`; None if none."""
+    revs = [x.strip().lower() for x in lines if _HEX40.match(x.strip().lower())]
+    if not revs:
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{sha}.ignore-revs"
+    if not target.exists():
+        target.write_text("\n".join(revs) + "\n")
+    return target
