@@ -23,13 +23,14 @@ import build
 import specs_java
 import specs_js
 import specs_python
+import specs_python_pkg
 
 from autotriage.analysis import analyze_with
 from autotriage.analysis.confidence import FIX_THRESHOLD
 from autotriage.config import load_settings
 from autotriage.sources import REGISTRY
 
-SPECS = [specs_python.SPEC, specs_js.SPEC, specs_java.SPEC]
+SPECS = [specs_python.SPEC, specs_python_pkg.SPEC, specs_js.SPEC, specs_java.SPEC]
 
 
 def run(root: Path) -> int:

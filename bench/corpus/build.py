@@ -76,6 +76,8 @@ class RepoSpec:
     """The tag deployed (None: the last commit)."""
     build: list[list[str]] = field(default_factory=list)
     """Commands run in the deployed copy before the cases (javac)."""
+    deploy_subdir: str | None = None
+    """Deploy only this folder of the repository (a ``src/`` layout package)."""
 
 
 @dataclass
@@ -157,7 +159,7 @@ def build_corpus(root: Path, specs: list[RepoSpec]) -> list[Trace]:
         for case in spec.cases:
             # A fresh copy per case, so a server-only hotfix stays with its case.
             deployed = root / "deploy" / spec.name / case.name / spec.deploy_prefix
-            deploy(repo, ref, deployed)
+            deploy(repo, f"{ref}:{spec.deploy_subdir}" if spec.deploy_subdir else ref, deployed)
             for path, text in case.patch_deploy.items():
                 (deployed / path).write_text(text)
             for command in spec.build:

@@ -6,7 +6,8 @@ Automatic, in this order (Sentry makes users write these by hand):
 2. the frame path is normalized: URL schemes and hosts (``webpack://``, ``app:///``,
    ``http://cdn/...``), query strings, ``~/``, ``./`` and ``..`` are removed;
 3. the longest suffix of path components that some repository file shares; deployment
-   prefixes (``/srv/app/releases/42/``, ``/var/task/``...) simply never match;
+   prefixes (``/srv/app/releases/42/``, ``/var/task/``...) simply never match, and a
+   source root left over in the repository path (``src/``, ``lib/``) is no conflict;
 4. ties are broken by the frame's module (Python dotted modules, Java packages, .NET
    namespaces, Go import paths) turned into a path, so ``com.acme.Foo`` finds
    ``src/main/java/com/acme/Foo.java``;
@@ -35,6 +36,7 @@ _COMPILED_DIRS = frozenset({"dist", "build", "out", "lib", "target", ".next", "c
 _COMPILED_EXT = (".js", ".mjs", ".cjs")
 _SOURCE_EXT = (".ts", ".tsx", ".mts", ".cts", ".jsx", ".js", ".mjs")
 _MAX_SHOWN = 5
+_SOURCE_ROOTS = frozenset({"src", "lib", "source", "sources", "python"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,7 +217,12 @@ def map_frame(
         )
     path = paths[0]
     repo_parts = path.split("/")
-    whole = match.length in (len(repo_parts), len(components), len(module))
+    rest = repo_parts[: len(repo_parts) - match.length]
+    # A "src/" layout package is deployed without its source root: src/pkg/x.py runs as
+    # site-packages/pkg/x.py, so an unmatched source-root folder is no conflict.
+    whole = match.length in (len(repo_parts), len(components), len(module)) or (
+        bool(rest) and rest[-1] in _SOURCE_ROOTS
+    )
     if whole:
         how = "module" if match.total > 1 else "suffix"
         return FrameMapping("mapped", path, how)

@@ -17,8 +17,9 @@ import build
 import specs_java
 import specs_js
 import specs_python
+import specs_python_pkg
 
-SPECS = [specs_python.SPEC, specs_js.SPEC, specs_java.SPEC]
+SPECS = [specs_python.SPEC, specs_python_pkg.SPEC, specs_js.SPEC, specs_java.SPEC]
 
 
 @pytest.fixture(scope="session")

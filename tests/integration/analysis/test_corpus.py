@@ -13,7 +13,8 @@ from autotriage.sources import REGISTRY
 
 CASES = [
     "python/zero", "python/keyerror", "python/chained", "python/json", "python/legacy",
-    "python/drift", "python/rival", "javascript/undefined", "javascript/format", "javascript/cause",
+    "python/drift", "python/rival", "python-package/attr", "python-package/index",
+    "javascript/undefined", "javascript/format", "javascript/cause",
     "java/npe", "java/bounds", "java/wrapped",
 ]
 
@@ -149,3 +150,13 @@ def test_reindented_lines_do_not_become_suspects(
     result = _analyse(trace, settings)
     assert result.suspect_commit is not None
     assert result.suspect_commit.author_name == "Bob Baker"  # not Carol, who re-indented
+
+
+def test_package_installed_in_site_packages_is_found_in_its_src_layout(
+    corpus: dict[str, Any], settings: Settings
+) -> None:
+    result = _analyse(corpus["python-package/attr"], settings)
+    assert result.culprit is not None
+    assert result.culprit.path == "src/inventory/stock.py"
+    assert any("marked as library code" in r for r in result.reasons)
+    assert any("mapped uniquely to src/inventory/stock.py" in r for r in result.reasons)

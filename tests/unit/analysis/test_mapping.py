@@ -33,6 +33,7 @@ REPO = FileIndex(
         "svc/Acme.Payments/Refunds.cs",
         "svc/Acme.Legacy/Refunds.cs",
         "pkg/billing/invoice.go",
+        "packages/inventory/src/inventory/stock.py",
     ]
 )
 
@@ -121,6 +122,9 @@ def test_module_components(module: str, basename: str, expected: list[str]) -> N
         (Frame(filename="Refunds.cs", module="Acme.Payments.Refunds"), "mapped",
          "svc/Acme.Payments/Refunds.cs"),
         (Frame(filename="Refunds.cs"), "ambiguous", None),
+        # a src/ layout package installed into site-packages
+        (Frame(abs_path="/venv/lib/python3.11/site-packages/inventory/stock.py"), "mapped",
+         "packages/inventory/src/inventory/stock.py"),
         # only the file name matches and its folder differs: not guessed
         (Frame(abs_path="/srv/other/cart.py"), "unmapped", None),
         (Frame(abs_path="/usr/lib/python3.11/json/decoder.py"), "unmapped", None),
