@@ -23,6 +23,8 @@ from autotriage.analysis.repo import Repository, github_web_url
 from autotriage.config import Settings
 
 _STAMP = "autotriage-fetched"
+# Never ext:: or other transports that run commands.
+_ALLOWED_SCHEMES = ("https://", "http://", "ssh://", "file://", "git@")
 # A first clone of a large repository takes minutes, even blobless.
 NETWORK_TIMEOUT_SECONDS = 900.0
 _URL = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@)", re.IGNORECASE)
@@ -91,6 +93,8 @@ def mirror(url: str, cache_dir: Path, *, token: str | None, max_age: float) -> P
     """Clone `url` into the cache (or fetch it when older than `max_age` seconds)."""
     if urlsplit(url).username or urlsplit(url).password:
         raise GitError("the repository URL must not carry credentials; set GITHUB_TOKEN")
+    if not url.startswith(_ALLOWED_SCHEMES):
+        raise GitError("the repository URL must use https://, http://, ssh://, file:// or git@")
     cache_dir.mkdir(parents=True, exist_ok=True)
     target = mirror_dir(cache_dir, url)
     lock_path = target.with_suffix(".lock")

@@ -108,6 +108,9 @@ def test_bad_repositories_and_traces_become_reasons(
         (event, {"location": repo, "ref": "--output=/tmp/x"}, "not found"),
         (plain, {"location": repo}, "no stack frames"),
         (event, {"location": "file:///nonexistent/repo.git"}, "repository unavailable"),
+        (event, {"location": "fd::17"}, "does not exist"),
+        (event, {"location": "ftp://example.invalid/x.git"}, "must use https://"),
+        (event, {"location": "https://user:pw@example.invalid/x.git"}, "must not carry"),
         (event, {}, "no repository configured"),
     ]
     for item, kwargs, reason in cases:
