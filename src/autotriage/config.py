@@ -9,11 +9,12 @@ Nothing else in the package reads ``os.environ``.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from autotriage.errors import ConfigError
 
@@ -113,3 +114,9 @@ def load_settings(env_file: str | Path | None = ".env", **overrides: Any) -> Set
         first = exc.errors()[0]
         loc = first.get("loc") or ("?",)
         raise ConfigError(str(loc[0]).upper(), str(first.get("msg", "invalid value"))) from None
+    except SettingsError as exc:
+        # A JSON-valued variable (CODE_MAPPINGS) that is not JSON: name it, no traceback.
+        found = re.search(r'field "(\w+)"', str(exc))
+        field = Settings.model_fields.get(found.group(1)) if found else None
+        name = field.alias if field is not None and field.alias else "?"
+        raise ConfigError(name.upper(), "must be valid JSON") from None
