@@ -44,15 +44,6 @@ class Settings(BaseSettings):
     worker_poll_seconds: float = Field(0.2, alias="AUTOTRIAGE_WORKER_POLL_SECONDS", gt=0)
     log_level: str = Field("info", alias="LOG_LEVEL")
 
-    # --- generic webhook / simple shared secret
-    webhook_secret: SecretStr | None = Field(None, alias="WEBHOOK_SECRET")
-
-    # --- GitHub
-    github_token: SecretStr | None = Field(None, alias="GITHUB_TOKEN")
-    github_owner: str | None = Field(None, alias="GITHUB_OWNER")
-    github_repo: str | None = Field(None, alias="GITHUB_REPO")
-    github_api_url: str = Field("https://api.github.com", alias="GITHUB_API_URL")
-
     # --- code analysis (autotriage.analysis)
     repo_path: str | None = Field(None, alias="REPO_PATH")
     repo_cache_dir: str = Field("./data/repos", alias="AUTOTRIAGE_REPO_CACHE_DIR")
@@ -61,6 +52,15 @@ class Settings(BaseSettings):
     code_mappings: dict[str, str] = Field(default_factory=dict, alias="CODE_MAPPINGS")
     release_ref_pattern: str | None = Field(None, alias="RELEASE_REF_PATTERN")
     suspect_max_age_days: int = Field(365, alias="SUSPECT_MAX_AGE_DAYS", ge=1)
+
+    # --- generic webhook / simple shared secret
+    webhook_secret: SecretStr | None = Field(None, alias="WEBHOOK_SECRET")
+
+    # --- GitHub
+    github_token: SecretStr | None = Field(None, alias="GITHUB_TOKEN")
+    github_owner: str | None = Field(None, alias="GITHUB_OWNER")
+    github_repo: str | None = Field(None, alias="GITHUB_REPO")
+    github_api_url: str = Field("https://api.github.com", alias="GITHUB_API_URL")
 
     # --- AWS CloudWatch
     aws_region: str | None = Field(None, alias="AWS_REGION")

@@ -404,7 +404,8 @@ class Analyzer:
         )
         if suspect is None:
             return None
-        if settings.github_configured:
+        # The commits API needs the token (a GitHub App alone is not wired here yet).
+        if settings.github_token and settings.github_owner and settings.github_repo:
             where = (settings.github_api_url, settings.github_owner, settings.github_repo)
             if where not in self._logins:
                 self._logins[where] = LoginResolver(settings, self._login_client)
