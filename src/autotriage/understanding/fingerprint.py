@@ -41,3 +41,9 @@ def compute_fingerprint(event: ErrorEvent) -> Fingerprint:
         parts.append(_VARIABLE.sub("<*>", event.message))
     primary = _digest(parts)
     return Fingerprint(primary=primary, hashes=(primary,))
+
+
+def message_key(message: str) -> str:
+    """Draft."""
+    from autotriage.understanding.parameterize import template
+    return template(message)
