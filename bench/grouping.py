@@ -64,7 +64,9 @@ def run_drain3(lines: Sequence[str]) -> list[str]:
     return [str(i) for i in ids]
 
 
-def timed(run: Callable[[Sequence[str]], list[str]], lines: Sequence[str]) -> tuple[list[str], float]:
+def timed(
+    run: Callable[[Sequence[str]], list[str]], lines: Sequence[str]
+) -> tuple[list[str], float]:
     """The run's labels and its wall-clock seconds."""
     start = time.perf_counter()
     labels = run(lines)

@@ -23,7 +23,7 @@ from autotriage.store import Store
 from autotriage.store.events import load_event, pending_events
 from autotriage.store.groups import attach_hashes, create_group, find_by_hashes, record_occurrence
 from autotriage.store.tables import Event, Group
-from autotriage.understanding.fingerprint import compute_fingerprint
+from autotriage.understanding.fingerprint import compute_fingerprint, grouping_config
 
 log = logging.getLogger(__name__)
 
@@ -104,8 +104,8 @@ def plan_actions(
 
 def _process_one(session: Session, row: Event, settings: Settings, now: datetime) -> Decision:
     event = load_event(row)
-    fingerprint = compute_fingerprint(event)
-    group = find_by_hashes(session, fingerprint.hashes)
+    fingerprint = compute_fingerprint(event, grouping_config(settings))
+    group = find_by_hashes(session, fingerprint.lookup)
     decision = decide(group, event)
     if group is None:
         group = create_group(

@@ -31,7 +31,8 @@ _SHAPES: list[tuple[str, str]] = [
     ("url", r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s\"'<>()\[\]{}]+"),
     (
         "date",
-        r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|\s?[+-]\d{2}:?\d{2})?)?\b"
+        r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?"
+        r"(?:Z|\s?[+-]\d{2}:?\d{2})?)?\b"
         rf"|\b(?:{_DAY}\s+)?{_MONTH}\s+\d{{1,2}}(?:,?\s+\d{{4}})?(?:\s+\d{{1,2}}:\d{{2}}"
         r"(?::\d{2}(?:[.,]\d+)?)?)?(?:\s+\d{4}\b)?"
         r"|\b\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?\b",
@@ -72,12 +73,10 @@ _EMAIL = re.compile(_SHAPES[0][1])
 _URL = re.compile(_SHAPES[1][1])
 _HOSTNAME = re.compile(_SHAPES[5][1])
 _QUOTED = re.compile(r"(?<==)(?:\"[^\"]*\"|'[^']*')")
-_WORDS = frozenset(
-    "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec Mon Tue Wed Thu Fri Sat Sun "
-    "January February March April June July August September October November December "
-    "Monday Tuesday Wednesday Thursday Friday Saturday Sunday true false True False null None nil"
-    .split()
-)
+_MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec January February March April June"
+_MONTHS += " July August September October November December"
+_DAYS = "Mon Tue Wed Thu Fri Sat Sun Monday Tuesday Wednesday Thursday Friday Saturday Sunday"
+_WORDS = frozenset(f"{_MONTHS} {_DAYS} true false True False null None nil".split())
 _KEEP: dict[str, str] = {}
 _KEEP_LIMIT = 200_000
 
@@ -135,7 +134,7 @@ def _resolve_words(originals: list[str], tokens: list[str], delimiters: list[str
                 or (i > 0 and delimiters[i - 1].endswith("="))
             ):
                 out[i] = "<*>"
-    return [originals[i] if token == "<?>" else token for i, token in enumerate(out)]
+    return [originals[i] if value == "<?>" else value for i, value in enumerate(out)]
 
 
 def parameterize(message: str) -> str:

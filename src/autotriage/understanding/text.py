@@ -71,7 +71,7 @@ def parse_text(
         base["received_at"] = received_at
     try:
         return _parse(text[:MAX_TEXT], base)
-    except Exception:  # noqa: BLE001 -- the contract is "never raises": a parser bug must not lose the event
+    except Exception:  # the contract is "never raises": a parser bug must not lose the event
         log.exception("error text could not be parsed; keeping it as a message")
         return [_event(base, message=text.strip()[:MESSAGE_LIMIT] or "(empty)")]
 

@@ -47,10 +47,14 @@ def to_int(text: str | None) -> int | None:
     return int(text)
 
 
-def exception(type_: str, value: str, frames: list[Frame], module: str | None = None) -> ExceptionInfo:
+def exception(
+    type_: str, value: str, frames: list[Frame], module: str | None = None
+) -> ExceptionInfo:
     """An `ExceptionInfo` with frames capped to `MAX_FRAMES` (the newest kept)."""
     kept = frames[-MAX_FRAMES:]
-    return ExceptionInfo(type=type_[:200] or "Error", value=value[:4096], module=module, frames=kept)
+    return ExceptionInfo(
+        type=type_[:200] or "Error", value=value[:4096], module=module, frames=kept
+    )
 
 
 def split_dotted(name: str) -> tuple[str | None, str]:

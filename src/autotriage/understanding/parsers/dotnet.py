@@ -37,7 +37,11 @@ def frame_of(line: str) -> Frame | None:
     if match is None:
         return None
     args = match["args"].strip()
-    if args and not match["file"] and re.fullmatch(r"[\w$.-]+\.(?:java|kt|scala)(?::\d+)?|Native Method|Unknown Source", args):
+    if (
+        args
+        and not match["file"]
+        and re.fullmatch(r"[\w$.-]+\.(?:java|kt|scala)(?::\d+)?|Native Method|Unknown Source", args)
+    ):
         return None  # a JVM frame
     module, method = split_dotted(match["method"])
     path = match["file"]

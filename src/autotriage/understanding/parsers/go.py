@@ -22,13 +22,16 @@ _PANIC = re.compile(
     r"^\s*(?P<kind>panic|fatal error|fatal):\s?(?P<value>.*?)(?P<recovered> \[recovered\])?\s*$"
 )
 _GOROUTINE = re.compile(r"^\s*goroutine \d+ \[[^\]]*\]:\s*$")
-_CALL = re.compile(r"^\s*(?P<created>created by )?(?P<func>[^\s(][^\s]*?)(?:\((?P<args>[^)]*)\))?(?: in goroutine \d+)?\s*$")
+_CALL = re.compile(
+    r"^\s*(?P<created>created by )?(?P<func>[^\s(][^\s]*?)(?:\((?P<args>[^)]*)\))?"
+    r"(?: in goroutine \d+)?\s*$"
+)
 _LOCATION = re.compile(r"^\s+(?P<file>\S+\.(?:go|s|c)):(?P<line>\d+)(?: \+0x[0-9a-f]+)?\s*$")
 _LOOKAHEAD = 12
 
 
 def _split_func(qualified: str) -> tuple[str | None, str]:
-    # "github.com/acme/api/handlers.(*Server).Get" -> module ".../handlers", function "(*Server).Get"
+    # "github.com/acme/api/handlers.(*Server).Get": module ".../handlers", "(*Server).Get"
     slash = qualified.rfind("/")
     dot = qualified.find(".", slash + 1)
     if dot <= 0:

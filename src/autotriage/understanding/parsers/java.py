@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from autotriage.models import Frame
 from autotriage.understanding.parsers.base import MAX_FRAMES, Trace, exception, split_dotted, to_int
@@ -31,8 +32,8 @@ _MORE = re.compile(r"^\s*\.\.\. (?P<n>\d+) (?:more|common frames omitted)\s*$")
 _CAUSED = re.compile(r"^\s*Caused by:\s+(?P<type>[\w$.]+)(?::\s?(?P<value>.*))?$")
 _SUPPRESSED = re.compile(r"^\s*Suppressed:\s+(?P<type>[\w$.]+)(?::\s?(?P<value>.*))?$")
 _JVM_SOURCE = re.compile(
-    r"^(?:Native Method|Unknown Source|<generated>|[\w$.-]+\.(?:java|kt|kts|scala|groovy|clj|jsp|aj)"
-    r"(?::\d+)?)$"
+    r"^(?:Native Method|Unknown Source|<generated>"
+    r"|[\w$.-]+\.(?:java|kt|kts|scala|groovy|clj|jsp|aj)(?::\d+)?)$"
 )
 _HEADER_LOOKAHEAD = 10
 
@@ -102,7 +103,7 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
             break
         i += 1
     chain = [b for b in blocks if b.kind != "suppressed"]
-    for outer, inner in zip(chain, chain[1:], strict=False):
+    for outer, inner in pairwise(chain):
         if inner.more and outer.frames:
             inner.frames.extend(outer.frames[-inner.more :])
     exceptions = [exception(b.type, b.value, list(reversed(b.frames))) for b in reversed(chain)]

@@ -92,7 +92,11 @@ def _looks_like_type(name: str) -> bool:
 def parse(lines: Sequence[str], start: int) -> Trace | None:
     """A JavaScript stack starting at ``lines[start]`` (header or first frame), or None."""
     first = lines[start]
-    header = _HEADER.match(first) if ":" in first or first.strip().endswith(("Error", "Exception")) else None
+    header = (
+        _HEADER.match(first)
+        if ":" in first or first.strip().endswith(("Error", "Exception"))
+        else None
+    )
     type_, value = "Error", ""
     i = start
     if header is not None and _looks_like_type(header["type"].rpartition(".")[2]):
@@ -109,15 +113,14 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
         if i >= len(lines):
             return None
         value = "\n".join([value, *extra]).strip()
-    elif _v8_frame(first) is None or not first.lstrip().startswith("at "):
+    elif (_v8_frame(first) is None or not first.lstrip().startswith("at ")) and (
         # A headless Firefox/Safari stack needs two frames in a row to be told from prose.
-        if (
-            "@" not in first
-            or _gecko_frame(first) is None
-            or start + 1 >= len(lines)
-            or _gecko_frame(lines[start + 1]) is None
-        ):
-            return None
+        "@" not in first
+        or _gecko_frame(first) is None
+        or start + 1 >= len(lines)
+        or _gecko_frame(lines[start + 1]) is None
+    ):
+        return None
     gecko = _v8_frame(lines[i]) is None
     exceptions: list[ExceptionInfo] = []
     frames: list[Frame] = []

@@ -19,13 +19,21 @@ from autotriage.understanding.parsers.base import MAX_FRAMES, Trace, exception, 
 PLATFORM = "php"
 
 _FATAL = re.compile(
-    r"^\s*(?:PHP )?(?P<level>Fatal error|Parse error|Warning|Notice|Deprecated|Recoverable fatal error)"
+    r"^\s*(?:PHP )?(?P<level>Fatal error|Parse error|Warning|Notice|Deprecated"
+    r"|Recoverable fatal error)"
     r":\s+(?P<rest>.*)$"
 )
-_UNCAUGHT = re.compile(r"^Uncaught (?P<type>[\w\\]+)(?::\s?(?P<value>.*?))?(?: in (?P<file>\S+?):(?P<line>\d+))?$")
-_NEXT = re.compile(r"^\s*Next (?P<type>[\w\\]+)(?::\s?(?P<value>.*?))?(?: in (?P<file>\S+?):(?P<line>\d+))?$")
+_UNCAUGHT = re.compile(
+    r"^Uncaught (?P<type>[\w\\]+)(?::\s?(?P<value>.*?))?(?: in (?P<file>\S+?):(?P<line>\d+))?$"
+)
+_NEXT = re.compile(
+    r"^\s*Next (?P<type>[\w\\]+)(?::\s?(?P<value>.*?))?(?: in (?P<file>\S+?):(?P<line>\d+))?$"
+)
 _PLAIN = re.compile(r"^(?P<value>.*?) in (?P<file>\S+?)(?: on line |:)(?P<line>\d+)\s*$")
-_STACK = re.compile(r"^\s*#(?P<n>\d+) (?:(?P<file>[^()]+)\((?P<line>\d+)\): (?P<call>.*)|(?P<main>\{main\}|\[internal function\]: .*))\s*$")
+_STACK = re.compile(
+    r"^\s*#(?P<n>\d+) (?:(?P<file>[^()]+)\((?P<line>\d+)\): (?P<call>.*)"
+    r"|(?P<main>\{main\}|\[internal function\]: .*))\s*$"
+)
 _THROWN = re.compile(r"^\s*thrown in (?P<file>\S+) on line (?P<line>\d+)\s*$")
 
 
@@ -35,7 +43,9 @@ def _frames(entries: list[re.Match[str]], file: str | None, line: int | None) ->
     calls: list[str | None] = []
     for entry in entries:
         if entry["main"]:
-            calls.append(entry["main"].split(": ", 1)[-1] if "internal" in entry["main"] else "{main}")
+            calls.append(
+                entry["main"].split(": ", 1)[-1] if "internal" in entry["main"] else "{main}"
+            )
             continue
         calls.append(re.sub(r"\(.*\)$", "", entry["call"].strip()))
         locations.append((entry["file"].strip(), to_int(entry["line"])))

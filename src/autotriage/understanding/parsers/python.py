@@ -19,12 +19,8 @@ from autotriage.understanding.parsers.base import Trace, exception, indent, to_i
 PLATFORM = "python"
 
 _HEADER = re.compile(r"^\s*(?:\+\s*)?(?:Exception Group )?Traceback \(most recent call last\):\s*$")
-_FRAME = re.compile(
-    r'^\s*File "(?P<file>[^"]*)", line (?P<line>\d+)(?:, in (?P<func>.+?))?\s*$'
-)
-_EXC = re.compile(
-    r"^(?P<type>[A-Za-z_][\w]*(?:\.[A-Za-z_][\w]*)*)(?::\s?(?P<value>.*))?$"
-)
+_FRAME = re.compile(r'^\s*File "(?P<file>[^"]*)", line (?P<line>\d+)(?:, in (?P<func>.+?))?\s*$')
+_EXC = re.compile(r"^(?P<type>[A-Za-z_][\w]*(?:\.[A-Za-z_][\w]*)*)(?::\s?(?P<value>.*))?$")
 _CARET = re.compile(r"^\s*[\^~]+[\s\^~]*$")
 _CHAIN = (
     "The above exception was the direct cause of the following exception:",
@@ -88,7 +84,9 @@ def _read_block(lines: Sequence[str], i: int, end: int) -> tuple[list[Frame], in
     return frames, i
 
 
-def _source_line(lines: Sequence[str], i: int, end: int, frame_indent: int) -> tuple[str | None, int]:
+def _source_line(
+    lines: Sequence[str], i: int, end: int, frame_indent: int
+) -> tuple[str | None, int]:
     """The source line under a frame (more indented than it), skipping caret lines."""
     if i >= end:
         return None, i
@@ -126,7 +124,9 @@ def _read_exception_line(
 
 def _stops_value(line: str) -> bool:
     text = line.strip()
-    return bool(_HEADER.match(line) or text in _CHAIN or _FRAME.match(line) or _BOX_RULE.match(line))
+    return bool(
+        _HEADER.match(line) or text in _CHAIN or _FRAME.match(line) or _BOX_RULE.match(line)
+    )
 
 
 def _read_traceback(lines: Sequence[str], i: int, end: int) -> tuple[ExceptionInfo | None, int]:
