@@ -17,6 +17,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from autotriage.errors import ConfigError
+from autotriage.understanding.rules import load_rules
 
 DEFAULT_DATABASE_URL = "sqlite:///./data/autotriage.db"
 
@@ -42,6 +43,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(1024 * 1024, alias="MAX_BODY_BYTES", ge=1024)
     worker_enabled: bool = Field(True, alias="AUTOTRIAGE_WORKER")
     worker_poll_seconds: float = Field(0.2, alias="AUTOTRIAGE_WORKER_POLL_SECONDS", gt=0)
+    action_lease_seconds: float = Field(120, alias="AUTOTRIAGE_ACTION_LEASE_SECONDS", ge=1)
     log_level: str = Field("info", alias="LOG_LEVEL")
 
     # --- code analysis (autotriage.analysis)
@@ -81,6 +83,24 @@ class Settings(BaseSettings):
     slack_webhook_url: SecretStr | None = Field(None, alias="SLACK_WEBHOOK_URL")
     slack_bot_token: SecretStr | None = Field(None, alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(None, alias="SLACK_SIGNING_SECRET")
+
+    # --- grouping and scrubbing (autotriage.understanding)
+    fingerprint_rules: str | None = Field(None, alias="FINGERPRINT_RULES")
+    """Fingerprint rules: a JSON list, or the path of a JSON file (see understanding/rules.py)."""
+    in_app_include: str = Field("", alias="IN_APP_INCLUDE")
+    """Comma-separated module/path prefixes always treated as the application's own code."""
+    in_app_exclude: str = Field("", alias="IN_APP_EXCLUDE")
+    """Comma-separated module/path prefixes never treated as the application's own code."""
+    scrub_emails: bool = Field(True, alias="SCRUB_EMAILS")
+    """Redact email addresses from text that leaves (issues, PRs, Slack, logs)."""
+    scrub_ips: bool = Field(False, alias="SCRUB_IPS")
+    """Redact IP addresses from text that leaves."""
+
+    @field_validator("fingerprint_rules")
+    @classmethod
+    def _readable_rules(cls, value: str | None) -> str | None:
+        load_rules(value)  # raises RulesInvalid (a ValueError) naming the bad rule
+        return value
 
     @field_validator("database_url")
     @classmethod
