@@ -41,9 +41,12 @@ def run(root: Path) -> int:
     settings = load_settings(env_file=None, AUTOTRIAGE_REPO_CACHE_DIR=str(root / "cache"))
     rows = []
     file_line_ok = file_line_total = suspect_ok = owners_ok = wrong_confident = 0
-    for trace in traces:
-        source = REGISTRY["sentry" if trace.case.output == "sentry" else "text"]
-        event = source.parse(trace.body, {})[0]
+    # Every trace as its SDK-style event, and the JS/Java ones also as the raw text the
+    # runtime printed (read by autotriage.understanding's parsers).
+    runs = [(t, t.case.output, t.body) for t in traces]
+    runs += [(t, "text", t.stderr) for t in traces if t.case.output == "sentry"]
+    for trace, kind, body in runs:
+        event = REGISTRY["sentry" if kind == "sentry" else "text"].parse(body, {})[0]
         result = analyze_with(event, settings, location=str(trace.repo_path))
         culprit = result.culprit
         path_ok = culprit is not None and culprit.path == trace.case.path
@@ -60,7 +63,8 @@ def run(root: Path) -> int:
         owners_ok += o_ok
         rows.append(
             (
-                f"{trace.repo.language}/{trace.case.name}",
+                f"{trace.repo.language}/{trace.case.name}"
+                + (" (raw text)" if kind == "text" and trace.case.output == "sentry" else ""),
                 f"{culprit.path}:{culprit.line}" if culprit else "-",
                 "ok" if (path_ok and line_ok) else ("drift" if not trace.case.in_repo else "WRONG"),
                 (got_sha or "none")[:8]
@@ -73,9 +77,10 @@ def run(root: Path) -> int:
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
         print("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=True)))
-    n = len(traces)
+    n = len(runs)
     print()
-    print(f"traces: {n} from {len(SPECS)} repositories (built and run in {built:.1f}s)")
+    print(f"traces: {n} ({len(traces)} runs, {n - len(traces)} also read as raw text) "
+          f"from {len(SPECS)} repositories (built and run in {built:.1f}s)")
     print(f"top-1 culprit file+line: {file_line_ok}/{file_line_total} "
           f"({100 * file_line_ok / max(file_line_total, 1):.0f}%) of traces whose frames exist")
     print(f"suspect commit: {suspect_ok}/{n} ({100 * suspect_ok / n:.0f}%)")

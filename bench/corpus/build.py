@@ -90,6 +90,8 @@ class Trace:
     body: bytes
     expected_line: int | None
     expected_sha: str | None
+    stderr: bytes = b""
+    """What the runtime printed on stderr: the raw trace, for every case."""
 
 
 def _git(repo: Path, *args: str, env: dict[str, str] | None = None) -> str:
@@ -176,9 +178,8 @@ def build_corpus(root: Path, specs: list[RepoSpec]) -> list[Trace]:
                 event["release"] = f"{spec.name}@{spec.release.lstrip('v')}"
                 body = json.dumps(event).encode()
             line = marker_line(repo, ref, case.path, case.name) if case.path else None
-            traces.append(
-                Trace(spec, case, repo, body, line, shas[case.suspect] if case.suspect else None)
-            )
+            suspect = shas[case.suspect] if case.suspect else None
+            traces.append(Trace(spec, case, repo, body, line, suspect, done.stderr))
     return traces
 
 

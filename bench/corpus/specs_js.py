@@ -69,7 +69,7 @@ function run(name) {
 try {
   run(process.argv[2]);
 } catch (err) {
-  process.stderr.write(String(err.stack) + '\\n');
+  console.error(err); // what Node prints for an uncaught error, causes included
   process.stdout.write(JSON.stringify(capture(err)));
   process.exitCode = 1;
 }

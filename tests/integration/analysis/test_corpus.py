@@ -160,3 +160,24 @@ def test_package_installed_in_site_packages_is_found_in_its_src_layout(
     assert result.culprit.path == "src/inventory/stock.py"
     assert any("marked as library code" in r for r in result.reasons)
     assert any("mapped uniquely to src/inventory/stock.py" in r for r in result.reasons)
+
+
+# The raw text Node and the JVM printed, read by autotriage.understanding's parsers.
+# javascript/cause is left out: Node prints "... 4 lines matching cause stack trace ...",
+# and the JavaScript parser (branch understanding) then emits the chain out of
+# cause-first order, so the root cause is not first (reported to the lead).
+RAW = ["javascript/undefined", "javascript/format", "java/npe", "java/bounds", "java/wrapped"]
+
+
+@pytest.mark.parametrize("name", RAW)
+def test_raw_text_traces_localize_too(
+    corpus: dict[str, Any], settings: Settings, name: str
+) -> None:
+    trace = corpus[name]
+    event = REGISTRY["text"].parse(trace.stderr, {})[0]
+    result = analyze_with(event, settings, location=str(trace.repo_path))
+    assert result.culprit is not None
+    assert (result.culprit.path, result.culprit.line) == (trace.case.path, trace.expected_line)
+    assert result.suspect_commit is not None
+    assert result.suspect_commit.sha == trace.expected_sha
+    assert result.owners == trace.case.owners
