@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -139,7 +140,7 @@ class Scanner:
             token: str | None = None
             for _ in range(cloudwatch.MAX_GROUP_PAGES):
                 page, token = self.backoff.call(
-                    lambda p=prefix, t=token: cloudwatch.describe_page(self.client, p, t)
+                    partial(cloudwatch.describe_page, self.client, prefix, token)
                 )
                 found += page
                 if not token:

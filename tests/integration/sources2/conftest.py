@@ -61,7 +61,7 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def put_lines(
+def _put_lines(
     client: Any, group: str, stream: str, lines: list[str], at_ms: int, step_ms: int = 0
 ) -> None:
     """Write `lines` to `stream` (created if needed), one event per line."""
@@ -82,3 +82,18 @@ TRACEBACK = [
     "    return subtotal / item_count",
     "ZeroDivisionError: division by zero",
 ]
+
+
+class CW:
+    """What the CloudWatch tests share, as one fixture (conftest cannot be imported)."""
+
+    env = AWS_ENV
+    traceback = TRACEBACK
+    now_ms = staticmethod(now_ms)
+    put_lines = staticmethod(_put_lines)
+
+
+@pytest.fixture
+def cw() -> type[CW]:
+    """Helpers: ``cw.put_lines``, ``cw.now_ms``, ``cw.env``, ``cw.traceback``."""
+    return CW
