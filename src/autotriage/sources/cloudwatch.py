@@ -22,13 +22,15 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from autotriage.config import Settings
+from autotriage.errors import PayloadInvalid
 from autotriage.models import ErrorEvent, ExceptionInfo, Frame, Level, normalize_level
+from autotriage.sources.base import load_json, require_object
 from autotriage.understanding.text import parse_text
 
 NAME = "cloudwatch"
@@ -409,3 +411,22 @@ def clusters(matches: Sequence[LogEvent], gap_ms: int = 5000) -> list[list[LogEv
         else:
             out.append([event])
     return out
+
+
+def parse(body: bytes, headers: Mapping[str, str]) -> list[ErrorEvent]:
+    """A saved FilterLogEvents response (``autotriage replay``): its events' errors."""
+    del headers
+    payload = require_object(load_json(body))
+    raw = payload.get("events")
+    if not isinstance(raw, list):
+        raise PayloadInvalid("`events` must be a list of log events")
+    request = payload.get("_request")
+    request = request if isinstance(request, dict) else {}
+    group = str(request.get("logGroupName") or payload.get("logGroupName") or NAME)
+    return parse_log_events(group, [LogEvent.from_api(e) for e in raw if isinstance(e, dict)])
+
+
+def sniff(body: bytes) -> bool:
+    """True for a FilterLogEvents response."""
+    head = body[:4096]
+    return b'"events"' in head and (b'"logStreamName"' in head or b'"searchedLogStreams"' in body)

@@ -13,7 +13,7 @@ from autotriage.intake import Intake
 from autotriage.scans.manager import ScanManager
 from autotriage.store import Store
 from autotriage.web import errors
-from autotriage.web.routes import api, scans, slack, webhooks
+from autotriage.web.routes import api, aws, scans, slack, webhooks
 from autotriage.worker import Worker
 
 
@@ -60,5 +60,6 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(api.protected)
     app.include_router(webhooks.router)
     app.include_router(slack.router)
+    app.include_router(aws.router)
     app.include_router(scans.router)
     return app
