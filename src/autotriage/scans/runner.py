@@ -37,7 +37,8 @@ from autotriage.understanding.scrub import scrub_event
 log = logging.getLogger(__name__)
 
 MAX_PAGES_PER_PASS = 100_000
-CONTEXT_LIMIT = 1000
+CONTEXT_LIMIT = 10_000
+MAX_CONTEXT_PAGES = 20
 
 
 @dataclass
@@ -150,19 +151,28 @@ class Scanner:
     # --- one page's errors
 
     def _context(self, group: str, cluster: list[LogEvent]) -> list[LogEvent]:
-        page = self.backoff.call(
-            lambda: cloudwatch.filter_page(
-                self.client,
-                group,
-                start_ms=cluster[0].timestamp - cloudwatch.CONTEXT_BEFORE_MS,
-                end_ms=cluster[-1].timestamp + cloudwatch.CONTEXT_AFTER_MS,
-                pattern="",
-                token=None,
-                limit=CONTEXT_LIMIT,
-                streams=[cluster[0].stream],
+        """Every event of the cluster's stream around it (a few pages at most)."""
+        events: list[LogEvent] = []
+        token: str | None = None
+        for _ in range(MAX_CONTEXT_PAGES):
+            page = self.backoff.call(
+                partial(
+                    cloudwatch.filter_page,
+                    self.client,
+                    group,
+                    start_ms=cluster[0].timestamp - cloudwatch.CONTEXT_BEFORE_MS,
+                    end_ms=cluster[-1].timestamp + cloudwatch.CONTEXT_AFTER_MS,
+                    pattern="",
+                    token=token,
+                    limit=CONTEXT_LIMIT,
+                    streams=[cluster[0].stream],
+                )
             )
-        )
-        return page.events
+            events += page.events
+            token = page.next_token
+            if not token:
+                break
+        return events
 
     def errors_in(self, group: str, page: Page) -> list[ErrorEvent]:
         """The errors the page's matches report, each reassembled from its neighbours."""

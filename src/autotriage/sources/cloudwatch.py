@@ -400,12 +400,17 @@ def records_around(
     return chosen
 
 
-def clusters(matches: Sequence[LogEvent], gap_ms: int = 5000) -> list[list[LogEvent]]:
+def clusters(
+    matches: Sequence[LogEvent], gap_ms: int = 5000, max_size: int = 2000
+) -> list[list[LogEvent]]:
     """Matches grouped by stream and nearness in time, so one context read covers each."""
     out: list[list[LogEvent]] = []
     for event in sorted(matches, key=lambda e: (e.stream, e.timestamp, e.event_id)):
-        if out and out[-1][-1].stream == event.stream and (
-            event.timestamp - out[-1][-1].timestamp <= gap_ms
+        if (
+            out
+            and out[-1][-1].stream == event.stream
+            and event.timestamp - out[-1][-1].timestamp <= gap_ms
+            and len(out[-1]) < max_size
         ):
             out[-1].append(event)
         else:

@@ -153,3 +153,8 @@ def test_group_spec_names_and_prefixes() -> None:
         ["/ecs/a", "/ecs/b"],
         ["/aws/lambda/"],
     )
+
+
+def test_clusters_are_capped_so_one_context_read_stays_small() -> None:
+    events = [LogEvent(str(i), "a", i, "x") for i in range(5)]
+    assert [len(c) for c in clusters(events, max_size=2)] == [2, 2, 1]
