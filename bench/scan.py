@@ -44,11 +44,15 @@ def lines(count: int, rng: random.Random) -> list[str]:
     while len(out) < count:
         roll = rng.random()
         if roll < 0.80:
-            out.append(f"2026-05-28 20:26:{rng.randint(10, 59)} INFO orders GET /items/{rng.randint(1, 9999)} 200")
+            item = rng.randint(1, 9999)
+            out.append(f"2026-05-28 20:26:{rng.randint(10, 59)} INFO orders GET /items/{item} 200")
         elif roll < 0.90:
-            out.append(f'{{"level":"error","msg":"payment {rng.randint(1, 999)} declined","service":"billing"}}')
+            n = rng.randint(1, 999)
+            out.append(f'{{"level":"error","msg":"payment {n} declined","service":"billing"}}')
         elif roll < 0.95:
-            out.append(f"2026-05-28 20:26:38 ERROR worker job {rng.randint(1, 999)} failed: timeout")
+            out.append(
+                f"2026-05-28 20:26:38 ERROR worker job {rng.randint(1, 999)} failed: timeout"
+            )
         else:
             out.extend(TRACE)
     return out[:count]
@@ -64,8 +68,13 @@ def main() -> None:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     url = f"http://127.0.0.1:{port}"
-    client = boto3.client("logs", region_name="us-east-1", endpoint_url=url,
-                          aws_access_key_id="bench", aws_secret_access_key="bench")
+    client = boto3.client(
+        "logs",
+        region_name="us-east-1",
+        endpoint_url=url,
+        aws_access_key_id="bench",
+        aws_secret_access_key="bench",  # noqa: S106 - moto takes any key
+    )
     group = "/ecs/bench"
     client.create_log_group(logGroupName=group)
     now = int(time.time() * 1000) - 600_000
@@ -78,16 +87,22 @@ def main() -> None:
         # one ms apart: a traceback's lines stay within the continuation gap
         events = [{"timestamp": now + i * 5, "message": m} for i, m in enumerate(batch)]
         for start in range(0, len(events), 5000):
-            client.put_log_events(logGroupName=group, logStreamName=stream,
-                                  logEvents=events[start:start + 5000])
+            client.put_log_events(
+                logGroupName=group, logStreamName=stream, logEvents=events[start : start + 5000]
+            )
         all_lines += len(batch)
 
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(
-            env_file=None, DATABASE_URL=f"sqlite:///{Path(tmp) / 'bench.db'}",
-            AWS_REGION="us-east-1", AWS_ENDPOINT_URL=url, AWS_ACCESS_KEY_ID="bench",
-            AWS_SECRET_ACCESS_KEY="bench", AWS_LOG_GROUP_NAME=group,
-            CLOUDWATCH_PAGE_SIZE=10000, CLOUDWATCH_MAX_RPS=1000,
+            env_file=None,
+            DATABASE_URL=f"sqlite:///{Path(tmp) / 'bench.db'}",
+            AWS_REGION="us-east-1",
+            AWS_ENDPOINT_URL=url,
+            AWS_ACCESS_KEY_ID="bench",
+            AWS_SECRET_ACCESS_KEY="bench",  # noqa: S106 - moto takes any key
+            AWS_LOG_GROUP_NAME=group,
+            CLOUDWATCH_PAGE_SIZE=10000,
+            CLOUDWATCH_MAX_RPS=1000,
         )
         store = Store(settings.database_url)
         store.migrate()
@@ -99,8 +114,9 @@ def main() -> None:
         data = summary.as_dict()
         store.dispose()
 
-    page = cloudwatch.filter_page(client, group, start_ms=0, end_ms=now + 10**9, pattern="",
-                                  token=None, limit=10000)
+    page = cloudwatch.filter_page(
+        client, group, start_ms=0, end_ms=now + 10**9, pattern="", token=None, limit=10000
+    )
     events = page.events
     started = time.perf_counter()
     parsed = cloudwatch.parse_log_events(group, events)
@@ -108,12 +124,18 @@ def main() -> None:
     server.stop()
 
     print(f"log events written:          {all_lines}")
-    print(f"scan: events read            {data['events_read']} in {elapsed:.2f} s "
-          f"-> {data['events_read'] / elapsed:,.0f} events/s (read, reassembled, parsed, stored)")
-    print(f"scan: errors found / stored  {data['errors_found']} / {data['stored']}; "
-          f"AWS requests {data['requests']}")
-    print(f"parse only: {len(events)} events -> {len(parsed)} errors in {parse_elapsed:.3f} s "
-          f"-> {len(events) / parse_elapsed:,.0f} events/s")
+    print(
+        f"scan: events read            {data['events_read']} in {elapsed:.2f} s "
+        f"-> {data['events_read'] / elapsed:,.0f} events/s (read, reassembled, parsed, stored)"
+    )
+    print(
+        f"scan: errors found / stored  {data['errors_found']} / {data['stored']}; "
+        f"AWS requests {data['requests']}"
+    )
+    print(
+        f"parse only: {len(events)} events -> {len(parsed)} errors in {parse_elapsed:.3f} s "
+        f"-> {len(events) / parse_elapsed:,.0f} events/s"
+    )
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ DEFAULT_DATABASE_URL = "sqlite:///./data/autotriage.db"
 # CloudWatch Logs filter syntax: `?term` ORs terms (case-sensitive); the JSON level
 # spellings catch structured logs, `[ERROR]` Lambda's runtime lines.
 DEFAULT_FILTER_PATTERN = (
-    '?ERROR ?Error ?error ?Exception ?Traceback ?panic ?FATAL ?Fatal ?CRITICAL ?errorType'
+    "?ERROR ?Error ?error ?Exception ?Traceback ?panic ?FATAL ?Fatal ?CRITICAL ?errorType"
 )
 
 

@@ -150,8 +150,9 @@ class SlackNotify:
             select(Link).where(Link.group_id == action.group_id).order_by(Link.id.desc())
         ).first()
         params: dict[str, Any] = action.params or {}
-        text, blocks = render(context, str(params.get("reason", "new")), link,
-                              self.settings.public_url)
+        text, blocks = render(
+            context, str(params.get("reason", "new")), link, self.settings.public_url
+        )
         thread_ts = None
         channel = self.settings.slack_channel or "webhook"
         if self._bot:
@@ -218,8 +219,10 @@ class SlackNotify:
         if response.status_code >= 500:
             return ActionResult.retry(f"Slack answered HTTP {response.status_code}")
         if response.status_code >= 400:
-            return ActionResult.fail(f"Slack refused the message: HTTP {response.status_code} "
-                                     f"{scrub_text(response.text[:200])}")
+            return ActionResult.fail(
+                f"Slack refused the message: HTTP {response.status_code} "
+                f"{scrub_text(response.text[:200])}"
+            )
         if not self._bot:
             return ActionResult.ok()
         try:
@@ -231,7 +234,9 @@ class SlackNotify:
             if error in ("ratelimited", "rate_limited", "service_unavailable", "internal_error"):
                 return ActionResult.retry(f"Slack: {error}")
             return ActionResult.fail(f"Slack: {error}")
-        return ActionResult.ok(external_id=f"{data.get('channel') or prepared.channel}:{data['ts']}")
+        return ActionResult.ok(
+            external_id=f"{data.get('channel') or prepared.channel}:{data['ts']}"
+        )
 
     def record(self, session: Session, action: Action, result: ActionResult) -> None:
         """Nothing local to write: the thread id is the action's external id."""

@@ -49,21 +49,31 @@ def _counts(store: Store) -> tuple[int, int]:
 
 
 def _print_summary(console: Console, summary: ScanSummary) -> None:
-    title = "CloudWatch scan" + (" (dry run: nothing stored or acted on)" if summary.dry_run else "")
+    title = "CloudWatch scan" + (
+        " (dry run: nothing stored or acted on)" if summary.dry_run else ""
+    )
     table = Table(title=title)
     for column in ("log group", "events read", "errors found", "stored", "duplicates", "status"):
         table.add_column(column, justify="left" if column in ("log group", "status") else "right")
     for g in summary.groups:
         status = f"[red]{g.error}[/red]" if g.error else "ok"
         table.add_row(
-            g.name, str(g.events_read), str(g.errors_found), str(g.stored), str(g.duplicates),
+            g.name,
+            str(g.events_read),
+            str(g.errors_found),
+            str(g.stored),
+            str(g.duplicates),
             status,
         )
     data = summary.as_dict()
     table.add_section()
     table.add_row(
-        f"{len(summary.groups)} log groups", str(data["events_read"]), str(data["errors_found"]),
-        str(data["stored"]), str(data["duplicates"]), "",
+        f"{len(summary.groups)} log groups",
+        str(data["events_read"]),
+        str(data["errors_found"]),
+        str(data["stored"]),
+        str(data["duplicates"]),
+        "",
     )
     console.print(table)
     label = "would be new" if summary.dry_run else "new"
@@ -111,8 +121,12 @@ def scan(
         data = summary.as_dict()
         current_group = summary.groups[-1].name if summary.groups else "log groups"
         progress.update(
-            task, total=data["log_groups_total"] or None, completed=data["log_groups_done"],
-            description=current_group, events=data["events_read"], errors=data["errors_found"],
+            task,
+            total=data["log_groups_total"] or None,
+            completed=data["log_groups_done"],
+            description=current_group,
+            events=data["events_read"],
+            errors=data["errors_found"],
         )
 
     summary = ScanSummary(scan_id, dry_run)
@@ -131,7 +145,10 @@ def scan(
         summary.new_groups, summary.actions = after[0] - before[0], after[1] - before[1]
     failed = [g.name for g in summary.groups if g.error]
     finish_scan(
-        store, scan_id, summary.as_dict(), f"failed log groups: {', '.join(failed)}" if failed else None
+        store,
+        scan_id,
+        summary.as_dict(),
+        f"failed log groups: {', '.join(failed)}" if failed else None,
     )
     store.dispose()
     _print_summary(console, summary)

@@ -55,7 +55,7 @@ class ScanManager:
             client = self.client_factory(self.settings)
             scanner = Scanner(self.store, self.settings, client, wake=self.wake)
             summary = scanner.run(since=self._since(), dry_run=dry_run, scan_id=scan_id)
-        except Exception as exc:  # noqa: BLE001 - a scan's failure is recorded on its row
+        except Exception as exc:
             log.exception("scan %s failed", scan_id)
             finish_scan(self.store, scan_id, summary.as_dict(), f"{type(exc).__name__}: {exc}")
             return
@@ -76,7 +76,10 @@ class ScanManager:
                 "url": f"/api/scans/{busy.scan_id}",
             }
         thread = threading.Thread(
-            target=self._run, args=(scan_id, dry_run), name=f"autotriage-scan-{scan_id}", daemon=True
+            target=self._run,
+            args=(scan_id, dry_run),
+            name=f"autotriage-scan-{scan_id}",
+            daemon=True,
         )
         self._threads = [t for t in self._threads if t.is_alive()] + [thread]
         thread.start()

@@ -14,8 +14,8 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -220,7 +220,11 @@ class Scanner:
         now = utcnow()
         with self.store.transaction() as session:
             outcome = store_delivery(
-                session, cloudwatch.NAME, [scrub_event(e) for e in events], delivery_id=None, now=now
+                session,
+                cloudwatch.NAME,
+                [scrub_event(e) for e in events],
+                delivery_id=None,
+                now=now,
             )
             _save_cursor(session, group, cursor, now)
         result.stored += len(outcome.event_ids)
@@ -301,7 +305,9 @@ class Scanner:
             try:
                 found += self.scan_group(group, since, dry_run, result, summary)
             except ClientError as exc:
-                result.error = f"{error_code(exc)}: {exc.response.get('Error', {}).get('Message', '')}"
+                result.error = (
+                    f"{error_code(exc)}: {exc.response.get('Error', {}).get('Message', '')}"
+                )
                 log.warning("scan of %s failed: %s", group, result.error)
             except BotoCoreError as exc:
                 result.error = f"{type(exc).__name__}: {exc}"

@@ -60,11 +60,21 @@ _ERROR_WORD = re.compile(
 _LEVEL_WORD = re.compile(r"\b(TRACE|DEBUG|INFO|NOTICE|WARN(?:ING)?|ERROR|CRITICAL|FATAL)\b")
 _EXC_LINE = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt)(?::\s?.*)?$")
 _LAMBDA_ERROR = re.compile(r"^\[ERROR\]\s+(?P<type>[A-Za-z_][\w.]*)(?::\s*(?P<value>.*))?$")
-_JS_FRAME = re.compile(r"^\s*at (?:(?P<func>[^(]+?) \()?(?P<file>[^()]+?):(?P<line>\d+):(?P<col>\d+)\)?$")
+_JS_FRAME = re.compile(
+    r"^\s*at (?:(?P<func>[^(]+?) \()?(?P<file>[^()]+?):(?P<line>\d+):(?P<col>\d+)\)?$"
+)
 _LEVEL_KEYS = ("level", "severity", "levelname", "lvl", "log.level", "@level", "loglevel")
 _MESSAGE_KEYS = ("message", "msg", "@message", "errorMessage", "error", "err", "log")
-_TRACE_KEYS = ("stackTrace", "stack_trace", "stacktrace", "stack", "exc_info", "exception",
-               "traceback", "error.stack")
+_TRACE_KEYS = (
+    "stackTrace",
+    "stack_trace",
+    "stacktrace",
+    "stack",
+    "exc_info",
+    "exception",
+    "traceback",
+    "error.stack",
+)
 _TYPE_KEYS = ("errorType", "error.type", "error.kind", "exception.type", "exc_type")
 _SERVICE_KEYS = ("service", "service.name", "service_name", "app", "application")
 
@@ -103,8 +113,8 @@ class Page:
 
 def make_client(settings: Settings) -> Any:
     """A boto3 CloudWatch Logs client; retries are ours (`autotriage.scans.throttle`)."""
-    import boto3  # noqa: PLC0415 - boto3 is slow to import; only pollers need it
-    from botocore.config import Config  # noqa: PLC0415
+    import boto3
+    from botocore.config import Config
 
     kwargs: dict[str, Any] = {
         "region_name": settings.aws_region,

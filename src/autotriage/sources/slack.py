@@ -38,11 +38,27 @@ _ERRORISH = re.compile(
     r"|(?i:\bcritical\b|\bexception\b|cloudwatch alarm|\bfatal\b)"
 )
 _RESOLVED = re.compile(r"^\s*(?:\[RESOLVED|RESOLVED\b|OK:|:white_check_mark:)", re.I)
-_TITLE_EXC = re.compile(r"^(?:\[[^\]]+\]\s*)?(?P<type>[A-Za-z_][\w.]*(?:Error|Exception)):\s?(?P<value>.*)$")
+_TITLE_EXC = re.compile(
+    r"^(?:\[[^\]]+\]\s*)?(?P<type>[A-Za-z_][\w.]*(?:Error|Exception)):\s?(?P<value>.*)$"
+)
 _IGNORED_SUBTYPES = frozenset(
-    {"message_changed", "message_deleted", "channel_join", "channel_leave", "channel_topic",
-     "channel_purpose", "channel_name", "pinned_item", "unpinned_item", "ekm_access_denied",
-     "message_replied", "group_join", "group_leave", "bot_add", "bot_remove"}
+    {
+        "message_changed",
+        "message_deleted",
+        "channel_join",
+        "channel_leave",
+        "channel_topic",
+        "channel_purpose",
+        "channel_name",
+        "pinned_item",
+        "unpinned_item",
+        "ekm_access_denied",
+        "message_replied",
+        "group_join",
+        "group_leave",
+        "bot_add",
+        "bot_remove",
+    }
 )
 
 
@@ -88,8 +104,13 @@ def _rich_text(element: Any) -> Iterable[str]:
             yield element["text"]
         elif kind == "link":
             yield str(element.get("text") or element.get("url") or "")
-        if kind in ("rich_text_preformatted", "rich_text_section", "rich_text_quote",
-                    "rich_text_list", "rich_text"):
+        if kind in (
+            "rich_text_preformatted",
+            "rich_text_section",
+            "rich_text_quote",
+            "rich_text_list",
+            "rich_text",
+        ):
             for child in element.get("elements") or []:
                 yield from _rich_text(child)
             yield "\n"
@@ -114,7 +135,8 @@ def _block_text(blocks: Any) -> list[str]:
                 out.append(item["text"])
         if kind == "context":
             out += [
-                e["text"] for e in block.get("elements") or []
+                e["text"]
+                for e in block.get("elements") or []
                 if isinstance(e, dict) and isinstance(e.get("text"), str)
             ]
     return out

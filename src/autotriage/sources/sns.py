@@ -43,14 +43,26 @@ _HOST = re.compile(r"^sns\.[a-z]{2}(?:-[a-z]+)+-\d\.amazonaws\.com(?:\.cn)?$")
 _SIGNED_FIELDS = {
     "Notification": ("Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"),
     "SubscriptionConfirmation": (
-        "Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type",
+        "Message",
+        "MessageId",
+        "SubscribeURL",
+        "Timestamp",
+        "Token",
+        "TopicArn",
+        "Type",
     ),
     "UnsubscribeConfirmation": (
-        "Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type",
+        "Message",
+        "MessageId",
+        "SubscribeURL",
+        "Timestamp",
+        "Token",
+        "TopicArn",
+        "Type",
     ),
 }
 _OPTIONAL = frozenset({"Subject"})
-_HASHES = {"1": hashes.SHA1, "2": hashes.SHA256}  # noqa: S303 - SNS v1 is SHA1 by definition
+_HASHES = {"1": hashes.SHA1, "2": hashes.SHA256}
 MAX_CERT_BYTES = 64 * 1024
 
 
@@ -229,8 +241,14 @@ def alarm_event(message: Mapping[str, Any], alarm: Mapping[str, Any]) -> ErrorEv
         tags={k: v[:200] for k, v in tags.items() if v},
         exceptions=[ExceptionInfo(type="CloudWatchAlarm", value=name)],
         fingerprint_hint=["cloudwatch-alarm", arn or name],
-        contexts={"alarm": {"arn": arn, "description": alarm.get("AlarmDescription"),
-                            "trigger": trigger, "old_state": alarm.get("OldStateValue")}},
+        contexts={
+            "alarm": {
+                "arn": arn,
+                "description": alarm.get("AlarmDescription"),
+                "trigger": trigger,
+                "old_state": alarm.get("OldStateValue"),
+            }
+        },
         raw=dict(message),
     )
 

@@ -40,7 +40,7 @@ class Scan(Base):
     error: Mapped[str | None] = mapped_column(Text)
 
 
-class ScanBusy(Exception):  # noqa: N818 - reads as a state, like `Ignored`
+class ScanBusy(Exception):
     """Another scan is running; `scan_id` names it."""
 
     def __init__(self, scan_id: int) -> None:

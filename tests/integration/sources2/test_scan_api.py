@@ -38,7 +38,9 @@ def test_trigger_scan_then_follow_its_progress(
     group = log_group()
     cw.put_lines(logs_client, group, "web/1", cw.traceback, cw.now_ms() - 60_000)
     settings = make_settings(
-        **cw.env, AWS_ENDPOINT_URL=moto_url, AWS_LOG_GROUP_NAME=group,
+        **cw.env,
+        AWS_ENDPOINT_URL=moto_url,
+        AWS_LOG_GROUP_NAME=group,
         AUTOTRIAGE_API_TOKEN="api-token-for-tests",
     )
     app = create_app(settings)
@@ -67,8 +69,11 @@ def test_trigger_scan_then_follow_its_progress(
     busy = begin_scan(app.state.store, "cli")
     refused = http.post("/trigger-scan", headers=auth)
     assert refused.status_code == 409
-    assert refused.json() == {"status": "already_running", "scan_id": busy,
-                              "url": f"/api/scans/{busy}"}
+    assert refused.json() == {
+        "status": "already_running",
+        "scan_id": busy,
+        "url": f"/api/scans/{busy}",
+    }
     finish_scan(app.state.store, busy, {})
     assert http.get("/api/scans/999999", headers=auth).status_code == 404
     listed = http.get("/api/scans", headers=auth).json()["scans"]
@@ -85,7 +90,10 @@ def test_scan_interval_polls_in_serve(
 ) -> None:
     group = log_group()
     settings = make_settings(
-        **cw.env, AWS_ENDPOINT_URL=moto_url, AWS_LOG_GROUP_NAME=group, SCAN_INTERVAL="1",
+        **cw.env,
+        AWS_ENDPOINT_URL=moto_url,
+        AWS_LOG_GROUP_NAME=group,
+        SCAN_INTERVAL="1",
     )
     app = create_app(settings)
     http = serve_app(app)

@@ -37,17 +37,31 @@ def test_scan_killed_mid_run_then_rerun_processes_every_error_once(
     group = log_group()
     base = cw.now_ms() - 200_000
     for i in range(ERRORS):  # separate streams: one context read per error, a slow scan
-        cw.put_lines(logs_client, group, f"task/{i:02d}",
-                     [f"2026-05-28 20:26:38 ERROR payment {i} failed: card declined"], base + i)
+        cw.put_lines(
+            logs_client,
+            group,
+            f"task/{i:02d}",
+            [f"2026-05-28 20:26:38 ERROR payment {i} failed: card declined"],
+            base + i,
+        )
     db = tmp_path / "kill9.db"
     env = {
-        **os.environ, **cw.env,
-        "DATABASE_URL": f"sqlite:///{db}", "AWS_ENDPOINT_URL": moto_url,
-        "AWS_LOG_GROUP_NAME": group, "CLOUDWATCH_PAGE_SIZE": "4", "CLOUDWATCH_MAX_RPS": "12",
+        **os.environ,
+        **cw.env,
+        "DATABASE_URL": f"sqlite:///{db}",
+        "AWS_ENDPOINT_URL": moto_url,
+        "AWS_LOG_GROUP_NAME": group,
+        "CLOUDWATCH_PAGE_SIZE": "4",
+        "CLOUDWATCH_MAX_RPS": "12",
     }
     command = [sys.executable, "-m", "autotriage", "scan", "--since", "30m"]
-    victim = subprocess.Popen(command, cwd=tmp_path, env=env,  # noqa: S603
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    victim = subprocess.Popen(
+        command,
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 60
     while _stored(db) < 8:
         assert victim.poll() is None, "the scan ended before it could be killed"
@@ -63,8 +77,14 @@ def test_scan_killed_mid_run_then_rerun_processes_every_error_once(
     with store.reading() as session:
         assert session.scalars(select(Scan.status)).all() == ["running"]  # as the kill left it
 
-    rerun = subprocess.run(command, cwd=tmp_path, env={**env, "COLUMNS": "200"},  # noqa: S603
-                           capture_output=True, text=True, timeout=120)
+    rerun = subprocess.run(
+        command,
+        cwd=tmp_path,
+        env={**env, "COLUMNS": "200"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert rerun.returncode == 0, rerun.stderr
     with store.reading() as session:
         ids = session.scalars(select(Event.source_event_id)).all()

@@ -21,9 +21,11 @@ from autotriage.store import Store
 from autotriage.store.scans import ScanBusy, begin_scan, finish_scan, get_scan
 from autotriage.store.tables import Event, Group
 
-
-AWS_ENV = {"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "testing",
-           "AWS_SECRET_ACCESS_KEY": "testing"}
+AWS_ENV = {
+    "AWS_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+}
 
 
 def _settings(database_url: str, moto_url: str, groups: str, **extra: Any) -> Settings:
@@ -52,9 +54,13 @@ def test_scan_reads_every_page_of_prefixed_groups_once(
     start = cw.now_ms() - 120_000
     cw.put_lines(logs_client, first, "web/1", [*cw.traceback, "2026-05-28 20:26:39 INFO ok"], start)
     cw.put_lines(
-        logs_client, second, "worker/1",
-        ['{"level":"error","msg":"queue unreachable","service":"worker"}',
-         '{"level":"info","msg":"tick"}'],
+        logs_client,
+        second,
+        "worker/1",
+        [
+            '{"level":"error","msg":"queue unreachable","service":"worker"}',
+            '{"level":"info","msg":"tick"}',
+        ],
         start,
     )
     cw.put_lines(logs_client, unrelated, "x", ["2026-05-28 ERROR not ours"], start)
@@ -63,12 +69,14 @@ def test_scan_reads_every_page_of_prefixed_groups_once(
     summary = Scanner(store, settings, client).run(since=timedelta(hours=1))
     assert sorted(g.name for g in summary.groups) == sorted([first, second])
     by_name = {g.name: g for g in summary.groups}
-    assert by_name[first].pages == 4 and by_name[first].events_read == 8
+    assert by_name[first].pages == 4
+    assert by_name[first].events_read == 8
     assert (by_name[first].errors_found, by_name[second].errors_found) == (1, 1)
     assert _titles(store) == ["ZeroDivisionError: division by zero", "queue unreachable"]
 
     again = Scanner(store, settings, client).run(since=timedelta(hours=1))
-    assert again.as_dict()["stored"] == 0 and again.as_dict()["duplicates"] == 2
+    assert again.as_dict()["stored"] == 0
+    assert again.as_dict()["duplicates"] == 2
     assert len(_titles(store)) == 2
     assert load_cursor(store, first)["pass"] is None
 
@@ -94,7 +102,9 @@ def test_a_crash_between_pages_resumes_from_the_stored_token(
     group = log_group()
     base = cw.now_ms() - 100_000
     for i in range(6):
-        cw.put_lines(logs_client, group, f"s{i}", [f"2026-05-28 ERROR failure number {i}"], base + i)
+        cw.put_lines(
+            logs_client, group, f"s{i}", [f"2026-05-28 ERROR failure number {i}"], base + i
+        )
     settings = _settings(store.url, moto_url, group, CLOUDWATCH_PAGE_SIZE=2)
     client = make_client(settings)
 
@@ -131,8 +141,12 @@ def test_two_scans_never_run_at_once(store: Store) -> None:
 def test_a_killed_scans_lock_is_released(store: Store) -> None:
     from autotriage.store.scans import Scan
 
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True, check=True)
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     scan_id = begin_scan(store, "cli")
     with store.transaction() as session:
         row = session.get(Scan, scan_id)
@@ -145,7 +159,11 @@ def test_a_killed_scans_lock_is_released(store: Store) -> None:
 def _cli(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "autotriage", "scan", *args],
-        cwd=cwd, env={**os.environ, **env}, capture_output=True, text=True, timeout=120,
+        cwd=cwd,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -155,11 +173,17 @@ def test_cli_scan_dry_run_then_for_real(
     group = log_group()
     cw.put_lines(logs_client, group, "web/1", cw.traceback, cw.now_ms() - 60_000)
     db = tmp_path / "cli.db"
-    env = {**cw.env, "DATABASE_URL": f"sqlite:///{db}", "AWS_ENDPOINT_URL": moto_url,
-           "AWS_LOG_GROUP_NAME": group, "COLUMNS": "200"}
+    env = {
+        **cw.env,
+        "DATABASE_URL": f"sqlite:///{db}",
+        "AWS_ENDPOINT_URL": moto_url,
+        "AWS_LOG_GROUP_NAME": group,
+        "COLUMNS": "200",
+    }
     dry = _cli(env, tmp_path, "--since", "30m", "--dry-run")
     assert dry.returncode == 0, dry.stderr
-    assert "dry run" in dry.stdout and group in dry.stdout
+    assert "dry run" in dry.stdout
+    assert group in dry.stdout
     assert "groups would be new: 1" in dry.stdout
     store = Store(f"sqlite:///{db}")
     with store.reading() as session:
@@ -172,5 +196,6 @@ def test_cli_scan_dry_run_then_for_real(
     with store.reading() as session:
         assert session.scalars(select(Group.title)).all() == ["ZeroDivisionError: division by zero"]
     bad = _cli(env, tmp_path, "--since", "soon")
-    assert bad.returncode == 2 and "--since" in bad.stderr
+    assert bad.returncode == 2
+    assert "--since" in bad.stderr
     store.dispose()

@@ -39,8 +39,11 @@ class FakeSlack:
                 raw = self.rfile.read(int(self.headers.get("content-length", 0)))
                 body = json.loads(raw)
                 outer.requests.append(
-                    {"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()},
-                     "json": body}
+                    {
+                        "path": self.path,
+                        "headers": {k.lower(): v for k, v in self.headers.items()},
+                        "json": body,
+                    }
                 )
                 status, headers, reply = outer.answer(self.path, body)
                 self.send_response(status)
@@ -137,8 +140,10 @@ def test_new_group_posts_block_kit_and_a_spike_replies_in_its_thread(
     assert spike["thread_ts"] == "1780000000.000001"
     assert "10 times" in spike["blocks"][1]["text"]["text"]
     statuses = sorted((a.status, a.external_id) for a in _actions(store))
-    assert statuses == [("ok", "C0ALERTS001:1780000000.000001"),
-                        ("ok", "C0ALERTS001:1780000000.000002")]
+    assert statuses == [
+        ("ok", "C0ALERTS001:1780000000.000001"),
+        ("ok", "C0ALERTS001:1780000000.000002"),
+    ]
     store.dispose()
 
 
@@ -160,8 +165,9 @@ def test_rate_limited_post_is_retried_after_retry_after(
 def test_refusal_is_permanent_and_keeps_the_token_out(
     bot_settings: Settings, slack: FakeSlack
 ) -> None:
-    slack.queued.append((200, {"content-type": "application/json"},
-                         b'{"ok":false,"error":"channel_not_found"}'))
+    slack.queued.append(
+        (200, {"content-type": "application/json"}, b'{"ok":false,"error":"channel_not_found"}')
+    )
     store = _store(bot_settings)
     _run(bot_settings, store, [_event()])
     [action] = _actions(store)
@@ -206,8 +212,10 @@ def test_at_most_one_message_per_second_per_channel(bot_settings: Settings) -> N
         now[0] += seconds
 
     handler = SlackNotify(
-        bot_settings, httpx.Client(transport=httpx.MockTransport(reply)),
-        clock=lambda: now[0], sleep=sleep,
+        bot_settings,
+        httpx.Client(transport=httpx.MockTransport(reply)),
+        clock=lambda: now[0],
+        sleep=sleep,
     )
     post = SlackPost("C1", "t", [])
     for _ in range(3):

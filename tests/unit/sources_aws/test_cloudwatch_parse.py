@@ -36,7 +36,8 @@ def test_split_traceback_becomes_one_event_with_frames() -> None:
         ("/srv/app/orders/views.py", 88, "create_order"),
         ("/srv/app/orders/pricing.py", 41, "compute_total"),
     ]
-    assert frames[-1].in_app and frames[-1].context_line == "return subtotal / item_count"
+    assert frames[-1].in_app
+    assert frames[-1].context_line == "return subtotal / item_count"
     assert error.service == "orders-api"
     assert error.tags["log_group"] == "/ecs/orders-api"
     assert len(error.contexts["cloudwatch"]["event_ids"]) == 7
@@ -80,7 +81,8 @@ def test_lambda_node_invoke_error_with_json_object() -> None:
     [error] = parse_log_events("/aws/lambda/orders", [LogEvent("9", "s", 5, message)])
     assert error.title == "TypeError: cart is undefined"
     frames = error.primary_exception.frames  # type: ignore[union-attr]
-    assert frames[-1].filename == "/var/task/pricing.js" and frames[-1].in_app
+    assert frames[-1].filename == "/var/task/pricing.js"
+    assert frames[-1].in_app
     assert not frames[0].in_app
 
 
@@ -93,7 +95,9 @@ def test_lambda_json_log_format_error() -> None:
             "requestId": "5d1c",
             "errorType": "ValueError",
             "errorMessage": "boom",
-            "stackTrace": ['  File "/var/task/app.py", line 10, in handler\n    raise ValueError("boom")\n'],
+            "stackTrace": [
+                '  File "/var/task/app.py", line 10, in handler\n    raise ValueError("boom")\n'
+            ],
         }
     )
     [error] = parse_log_events("/aws/lambda/orders", [LogEvent("9", "s", 5, message)])
@@ -143,8 +147,12 @@ def test_records_around_keeps_a_match_missing_from_its_context() -> None:
 
 
 def test_clusters_split_by_stream_and_time() -> None:
-    events = [LogEvent("1", "a", 0, "x"), LogEvent("2", "a", 1000, "y"),
-              LogEvent("3", "a", 60_000, "z"), LogEvent("4", "b", 0, "w")]
+    events = [
+        LogEvent("1", "a", 0, "x"),
+        LogEvent("2", "a", 1000, "y"),
+        LogEvent("3", "a", 60_000, "z"),
+        LogEvent("4", "b", 0, "w"),
+    ]
     assert [[e.event_id for e in c] for c in clusters(events)] == [["1", "2"], ["3"], ["4"]]
 
 

@@ -32,7 +32,9 @@ def served(
 
 
 def _headers(**changes: str | None) -> dict[str, str]:
-    headers: dict[str, Any] = json.loads(fixture_bytes("aws", "firehose", "http_delivery_request.headers.json"))
+    headers: dict[str, Any] = json.loads(
+        fixture_bytes("aws", "firehose", "http_delivery_request.headers.json")
+    )
     headers.pop("Content-Length")
     for name, value in changes.items():
         headers.pop(name, None)
@@ -71,14 +73,23 @@ def test_already_decompressed_records_are_read(served: tuple[FastAPI, httpx.Clie
     app, http = served
     message = fixture_bytes("aws", "firehose", "cwl_decoded.data_message.json")
     body = json.dumps(
-        {"requestId": "r-plain", "timestamp": 1, "records": [
-            {"data": base64.b64encode(message).decode()},
-            {"data": base64.b64encode(
-                fixture_bytes("aws", "firehose", "cwl_decoded.control_message.json")).decode()},
-        ]}
+        {
+            "requestId": "r-plain",
+            "timestamp": 1,
+            "records": [
+                {"data": base64.b64encode(message).decode()},
+                {
+                    "data": base64.b64encode(
+                        fixture_bytes("aws", "firehose", "cwl_decoded.control_message.json")
+                    ).decode()
+                },
+            ],
+        }
     ).encode()
     response = http.post(
-        "/webhook/firehose", content=body, headers=_headers(**{"X-Amz-Firehose-Request-Id": "r-plain"})
+        "/webhook/firehose",
+        content=body,
+        headers=_headers(**{"X-Amz-Firehose-Request-Id": "r-plain"}),
     )
     assert response.json() == {"requestId": "r-plain", "timestamp": 1_780_000_000_035}
     assert _count(app) == 1
@@ -94,13 +105,29 @@ def _gz(data: bytes) -> str:
         (None, {"X-Amz-Firehose-Access-Key": "wrong"}, 401, "invalid X-Amz-Firehose-Access-Key"),
         (None, {"X-Amz-Firehose-Access-Key": None}, 401, "invalid X-Amz-Firehose-Access-Key"),
         (b"{not json", {}, 400, "not valid JSON"),
-        (b'{"requestId":"5b3f1e2a-8c4d-4e6f-9a0b-1c2d3e4f5a6b","records":"x"}', {}, 400,
-         "`records` must be a list"),
-        (b'{"requestId":"5b3f1e2a-8c4d-4e6f-9a0b-1c2d3e4f5a6b","records":[{"data":"%%%"}]}', {},
-         400, "not valid base64"),
-        (json.dumps({"requestId": "5b3f1e2a-8c4d-4e6f-9a0b-1c2d3e4f5a6b",
-                     "records": [{"data": base64.b64encode(b"\x1f\x8bjunk").decode()}]}).encode(),
-         {}, 400, "not valid gzip"),
+        (
+            b'{"requestId":"5b3f1e2a-8c4d-4e6f-9a0b-1c2d3e4f5a6b","records":"x"}',
+            {},
+            400,
+            "`records` must be a list",
+        ),
+        (
+            b'{"requestId":"5b3f1e2a-8c4d-4e6f-9a0b-1c2d3e4f5a6b","records":[{"data":"%%%"}]}',
+            {},
+            400,
+            "not valid base64",
+        ),
+        (
+            json.dumps(
+                {
+                    "requestId": "5b3f1e2a-8c4d-4e6f-9a0b-1c2d3e4f5a6b",
+                    "records": [{"data": base64.b64encode(b"\x1f\x8bjunk").decode()}],
+                }
+            ).encode(),
+            {},
+            400,
+            "not valid gzip",
+        ),
         (b'{"requestId":"other","records":[]}', {}, 400, "does not match"),
     ],
 )
@@ -127,8 +154,10 @@ def test_a_bad_record_after_a_good_one_stores_nothing(served: tuple[FastAPI, htt
     app, http = served
     message = fixture_bytes("aws", "firehose", "cwl_decoded.data_message.json")
     body = json.dumps(
-        {"requestId": "5b3f1e2a-8c4d-4e6f-9a0b-1c2d3e4f5a6b",
-         "records": [{"data": _gz(message)}, {"data": 7}]}
+        {
+            "requestId": "5b3f1e2a-8c4d-4e6f-9a0b-1c2d3e4f5a6b",
+            "records": [{"data": _gz(message)}, {"data": 7}],
+        }
     ).encode()
     response = http.post("/webhook/firehose", content=body, headers=_headers())
     assert response.status_code == 400

@@ -50,7 +50,9 @@ def client() -> Any:
 
 @pytest.fixture
 def settings(make_settings: Callable[..., Settings]) -> Settings:
-    return make_settings(AWS_REGION="us-east-1", AWS_LOG_GROUP_NAME=GROUP, CLOUDWATCH_MAX_RPS=1_000_000)
+    return make_settings(
+        AWS_REGION="us-east-1", AWS_LOG_GROUP_NAME=GROUP, CLOUDWATCH_MAX_RPS=1_000_000
+    )
 
 
 def _store(settings: Settings) -> Store:
@@ -93,15 +95,16 @@ def test_throttling_backs_off_with_jitter_and_keeps_going(client: Any, settings:
     slept: list[float] = []
     store = _store(settings)
     with stub:
-        summary = Scanner(
-            store, settings, client, clock=lambda: NOW, sleep=slept.append
-        ).run(since=timedelta(hours=1))
+        summary = Scanner(store, settings, client, clock=lambda: NOW, sleep=slept.append).run(
+            since=timedelta(hours=1)
+        )
     stub.assert_no_pending_responses()
     assert summary.throttled == 3
     backoffs = [s for s in slept if s > 1e-5]  # pacing sleeps are ~1 µs here
     assert len(backoffs) == 3
     assert all(0 <= s <= 0.2 * 2**i for i, s in enumerate(backoffs))
-    assert summary.groups[0].error is None and summary.groups[0].pages == 1
+    assert summary.groups[0].error is None
+    assert summary.groups[0].pages == 1
 
 
 def test_resumes_from_a_stored_token_and_recovers_from_an_invalid_one(
@@ -123,8 +126,14 @@ def test_resumes_from_a_stored_token_and_recovers_from_an_invalid_one(
     stub.add_response(
         "filter_log_events",
         page3,
-        {"logGroupName": GROUP, "startTime": 5, "endTime": 9, "limit": 1000,
-         "filterPattern": ANY, "nextToken": "stale"},
+        {
+            "logGroupName": GROUP,
+            "startTime": 5,
+            "endTime": 9,
+            "limit": 1000,
+            "filterPattern": ANY,
+            "nextToken": "stale",
+        },
     )
     stub.add_response("filter_log_events", {"events": page3["events"]})
     with stub:
@@ -174,5 +183,7 @@ def test_a_failing_log_group_is_reported_and_the_others_scanned(
             since=timedelta(hours=1)
         )
     gone, orders = summary.groups
-    assert gone.error is not None and gone.error.startswith("ResourceNotFoundException")
-    assert orders.error is None and orders.stored == 1
+    assert gone.error is not None
+    assert gone.error.startswith("ResourceNotFoundException")
+    assert orders.error is None
+    assert orders.stored == 1

@@ -9,10 +9,10 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-import pytest
 import httpx
+import pytest
 from fastapi import FastAPI
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from autotriage.config import Settings
 from autotriage.store.tables import Event
@@ -82,7 +82,8 @@ def test_user_message_stored_once_across_redelivery(make_client: Callable[..., S
     client = make_client()
     body = fixture_bytes("slack", "event_callback_user_message.body.json")
     first = client.post(
-        "/webhook/slack", content=body,
+        "/webhook/slack",
+        content=body,
         headers=fixture_headers("event_callback_user_message.headers.json"),
     )
     assert first.status_code == 200
@@ -109,9 +110,7 @@ def test_user_message_stored_once_across_redelivery(make_client: Callable[..., S
         ),
     ],
 )
-def test_alert_bots_messages(
-    make_client: Callable[..., Served], name: str, title: str
-) -> None:
+def test_alert_bots_messages(make_client: Callable[..., Served], name: str, title: str) -> None:
     client = make_client()
     body = fixture_bytes("slack", "alerts", name)
     response = client.post("/webhook/slack", content=body, headers=sign(body))
@@ -182,17 +181,23 @@ def test_channel_allow_list(make_client: Callable[..., Served]) -> None:
     [
         (lambda b, h: (b + b" ", h), 401, "unauthorized"),  # body changed after signing
         (lambda b, h: (b, {**h, "x-slack-signature": "v0=" + "0" * 64}), 401, "unauthorized"),
-        (lambda b, h: (b, {k: v for k, v in h.items() if k != "x-slack-signature"}), 401,
-         "unauthorized"),
+        (
+            lambda b, h: (b, {k: v for k, v in h.items() if k != "x-slack-signature"}),
+            401,
+            "unauthorized",
+        ),
         (lambda b, h: (b, sign(b, TS - 301)), 401, "unauthorized"),  # stale
         (lambda b, h: (b, sign(b, TS + 301)), 401, "unauthorized"),  # from the future
         (lambda b, h: (b, sign(b, secret="another-secret")), 401, "unauthorized"),
         (lambda b, h: (b"{not json", sign(b"{not json")), 400, "invalid_payload"),
         (lambda b, h: (b"[1, 2]", sign(b"[1, 2]")), 400, "invalid_payload"),
         (
-            lambda b, h: (b'{"type":"event_callback","event":{}}',
-                          sign(b'{"type":"event_callback","event":{}}')),
-            400, "invalid_payload",
+            lambda b, h: (
+                b'{"type":"event_callback","event":{}}',
+                sign(b'{"type":"event_callback","event":{}}'),
+            ),
+            400,
+            "invalid_payload",
         ),
     ],
 )
@@ -222,7 +227,7 @@ def test_signed_requests_refused_without_a_signing_secret(
 
 def test_simple_text_use_with_webhook_secret(make_client: Callable[..., Served]) -> None:
     client = make_client(WEBHOOK_SECRET="s3cret-value")
-    text = 'Traceback (most recent call last):\n  File "app.py", line 3, in f\nKeyError: \'x\''
+    text = "Traceback (most recent call last):\n  File \"app.py\", line 3, in f\nKeyError: 'x'"
     body = json.dumps({"text": f"```{text}```"}).encode()
     refused = client.post("/webhook/slack", content=body)
     assert refused.status_code == 401

@@ -55,7 +55,11 @@ async def slack_webhook(request: Request) -> Response:
         events = slack.parse(body, headers)
         outcome = await accept(request, slack.NAME, events)
         return JSONResponse(
-            {"status": "accepted", "events": len(outcome.event_ids), "duplicates": outcome.duplicates}
+            {
+                "status": "accepted",
+                "events": len(outcome.event_ids),
+                "duplicates": outcome.duplicates,
+            }
         )
     _verify(request, body, headers)
     if _is_form(headers):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import autotriage.store.scans  # noqa: F401 - registers the model on Base.metadata
+import autotriage.store.scans
 import autotriage.store.tables
 
 revision = "0002_sources2"
@@ -21,14 +21,21 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "scans",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("trigger", sa.String(length=32), nullable=False),
         sa.Column("dry_run", sa.Boolean(), nullable=False),
         sa.Column("active", sa.Integer(), nullable=True),
         sa.Column("owner", sa.String(length=255), nullable=False),
         sa.Column("started_at", autotriage.store.tables.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("heartbeat_at", autotriage.store.tables.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "heartbeat_at", autotriage.store.tables.UTCDateTime(timezone=True), nullable=False
+        ),
         sa.Column("finished_at", autotriage.store.tables.UTCDateTime(timezone=True), nullable=True),
         sa.Column("progress", sa.JSON(), nullable=False),
         sa.Column("error", sa.Text(), nullable=True),
