@@ -13,7 +13,7 @@ from autotriage.intake import Intake
 from autotriage.scans.manager import ScanManager
 from autotriage.store import Store
 from autotriage.web import errors
-from autotriage.web.routes import api, aws, scans, slack, webhooks
+from autotriage.web.routes import api, aws, dashboard, scans, slack, webhooks
 from autotriage.worker import Worker
 
 
@@ -62,4 +62,5 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(slack.router)
     app.include_router(aws.router)
     app.include_router(scans.router)
+    app.include_router(dashboard.router)
     return app
