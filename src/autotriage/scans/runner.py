@@ -286,7 +286,8 @@ class Scanner:
                 fingerprint = compute_fingerprint(scrub_event(event))
                 if fingerprint.primary in primaries:
                     continue
-                if find_by_hashes(session, fingerprint.hashes) is None:
+                group, _known = find_by_hashes(session, fingerprint.hashes)
+                if group is None:
                     primaries.add(fingerprint.primary)
         return len(primaries)
 
