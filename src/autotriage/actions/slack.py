@@ -32,6 +32,8 @@ from autotriage.store.tables import Action, Link
 from autotriage.understanding.scrub import scrub_text
 
 KIND = "slack.notify"
+MARKER = "autotriage · "
+"""Starts the context line of every post, so intake never reads our own posts back."""
 MIN_INTERVAL = 1.0  # seconds between two posts to one channel
 _REASONS = {
     "new": ("New error", "opened issue"),
@@ -91,7 +93,7 @@ def render(
     seen = f"*Seen:* {group.count} times (group {group.id})"
     section = f"*Where:* {where}\n{seen}" if where else seen
     sources = ", ".join(group.sources) or context.event.source
-    context_line = f"{headline.lower()} · source: {sources}"
+    context_line = f"{MARKER}{headline.lower()} · source: {sources}"
     if group.service:
         context_line += f" · service `{group.service}`"
     blocks: list[dict[str, Any]] = [

@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from autotriage.config import Settings
-from autotriage.scans.runner import Scanner, ScanSummary
+from autotriage.scans.runner import Scanner, ScanStopped
 from autotriage.sources import cloudwatch
 from autotriage.store import Store
 from autotriage.store.scans import ScanBusy, begin_scan, finish_scan
@@ -50,14 +50,16 @@ class ScanManager:
         return timedelta(seconds=max(3600, self.settings.scan_interval))
 
     def _run(self, scan_id: int, dry_run: bool) -> None:
-        summary = ScanSummary(scan_id, dry_run)
         try:
             client = self.client_factory(self.settings)
-            scanner = Scanner(self.store, self.settings, client, wake=self.wake)
+            scanner = Scanner(self.store, self.settings, client, wake=self.wake, stop=self._stop)
             summary = scanner.run(since=self._since(), dry_run=dry_run, scan_id=scan_id)
+        except ScanStopped as exc:  # the server is stopping; cursors keep what was done
+            finish_scan(self.store, scan_id, None, str(exc))
+            return
         except Exception as exc:
             log.exception("scan %s failed", scan_id)
-            finish_scan(self.store, scan_id, summary.as_dict(), f"{type(exc).__name__}: {exc}")
+            finish_scan(self.store, scan_id, None, f"{type(exc).__name__}: {exc}")
             return
         failed = [g.name for g in summary.groups if g.error]
         error = f"failed log groups: {', '.join(failed)}" if failed else None

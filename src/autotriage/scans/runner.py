@@ -11,6 +11,7 @@ record (the events table's unique dedupe key) and stored once.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -109,6 +110,10 @@ def _ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
+class ScanStopped(Exception):
+    """The scan was asked to stop; its cursors keep what it did."""
+
+
 class Scanner:
     """Reads the configured log groups once. The adapter fetches pages; this owns the loop."""
 
@@ -122,7 +127,9 @@ class Scanner:
         sleep: Sleep = time.sleep,
         on_progress: Callable[[ScanSummary], None] | None = None,
         wake: Callable[[], None] | None = None,
+        stop: threading.Event | None = None,
     ) -> None:
+        self.stop = stop
         self.store = store
         self.settings = settings
         self.client = client
@@ -268,6 +275,8 @@ class Scanner:
             self._report(summary)
             if not page.next_token:  # an empty page with a token is not the end
                 break
+            if self.stop is not None and self.stop.is_set():
+                raise ScanStopped(f"stopped while reading {group}; the next scan resumes here")
             token = page.next_token
         return found
 

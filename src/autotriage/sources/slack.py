@@ -200,6 +200,19 @@ def error_from_text(text: str, **fields: Any) -> ErrorEvent:
 # --- Events API --------------------------------------------------------------------------
 
 
+OWN_MARKER = "autotriage · "  # the context line of `autotriage.actions.slack` posts
+
+
+def _has_marker(message: Mapping[str, Any]) -> bool:
+    for block in message.get("blocks") or []:
+        if isinstance(block, dict) and block.get("type") == "context":
+            for element in block.get("elements") or []:
+                text = element.get("text") if isinstance(element, dict) else None
+                if isinstance(text, str) and text.startswith(OWN_MARKER):
+                    return True
+    return False
+
+
 def own_ids(payload: Mapping[str, Any]) -> set[str]:
     """Our app and bot user ids, as the payload names them: their posts are never ingested."""
     ids = {str(payload["api_app_id"])} if payload.get("api_app_id") else set()
@@ -220,6 +233,8 @@ def parse_event_callback(payload: Mapping[str, Any]) -> list[ErrorEvent]:
         raise Ignored(f"message subtype {event.get('subtype')!r} carries no new error")
     ours = own_ids(payload)
     if ours & {str(event.get(k)) for k in ("app_id", "user", "bot_id") if event.get(k)}:
+        raise Ignored("autotriage's own message")
+    if _has_marker(event):  # posted through an incoming webhook of another app
         raise Ignored("autotriage's own message")
     text = message_text(event)
     if not looks_like_error(text):

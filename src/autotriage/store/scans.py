@@ -110,16 +110,19 @@ def heartbeat(store: Store, scan_id: int, progress: dict[str, Any]) -> None:
 
 
 def finish_scan(
-    store: Store, scan_id: int, progress: dict[str, Any], error: str | None = None
+    store: Store, scan_id: int, progress: dict[str, Any] | None, error: str | None = None
 ) -> None:
-    """Mark a scan done (or failed with `error`) and release the lock."""
+    """Mark a scan done (or failed with `error`) and release the lock; progress None keeps
+    the last heartbeat's."""
     with store.transaction() as session:
         scan = session.get(Scan, scan_id)
         if scan is None:
             return
         now = utcnow()
         scan.status = "failed" if error else "done"
-        scan.error, scan.progress = error, progress
+        scan.error = error
+        if progress is not None:
+            scan.progress = progress
         scan.active, scan.finished_at, scan.heartbeat_at = None, now, now
 
 

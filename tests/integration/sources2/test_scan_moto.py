@@ -199,3 +199,24 @@ def test_cli_scan_dry_run_then_for_real(
     assert bad.returncode == 2
     assert "--since" in bad.stderr
     store.dispose()
+
+
+def test_a_stop_request_ends_the_scan_between_pages_and_the_next_resumes(
+    store: Store, moto_url: str, logs_client: Any, log_group: Callable[..., str], cw: Any
+) -> None:
+    import threading
+
+    from autotriage.scans.runner import ScanStopped
+
+    group = log_group()
+    base = cw.now_ms() - 100_000
+    for i in range(4):
+        cw.put_lines(logs_client, group, f"s{i}", [f"2026-05-28 ERROR stop test {i}"], base + i)
+    settings = _settings(store.url, moto_url, group, CLOUDWATCH_PAGE_SIZE=2)
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(ScanStopped):
+        Scanner(store, settings, make_client(settings), stop=stop).run(since=timedelta(hours=1))
+    assert len(_titles(store)) == 2
+    Scanner(store, settings, make_client(settings)).run(since=timedelta(hours=1))
+    assert len(_titles(store)) == 4

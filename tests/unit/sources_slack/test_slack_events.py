@@ -147,6 +147,22 @@ def _message(**event: Any) -> bytes:
         ({"user": "U0OURBOT01"}, "own message"),
         ({"app_id": "A0OURAPP01", "bot_id": "B0OURS", "user": None}, "own message"),
         ({"text": "lunch at noon?", "blocks": []}, "no error"),
+        (
+            {
+                "user": None,
+                "bot_id": "B0HOOKAPP",
+                "text": "New error: ZeroDivisionError: division by zero",
+                "blocks": [
+                    {
+                        "type": "context",
+                        "elements": [
+                            {"type": "mrkdwn", "text": "autotriage · new error · source: x"}
+                        ],
+                    }
+                ],
+            },
+            "own message",
+        ),
         ({"subtype": "message_changed"}, "subtype"),
         ({"text": "[RESOLVED] OrdersApi5xx ERROR rate back to normal", "blocks": []}, "no error"),
     ],
