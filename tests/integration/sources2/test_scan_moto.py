@@ -185,6 +185,7 @@ def test_cli_scan_dry_run_then_for_real(
     assert "dry run" in dry.stdout
     assert group in dry.stdout
     assert "groups would be new: 1" in dry.stdout
+    assert "scanning" not in dry.stdout  # no progress bar when stdout is not a terminal
     store = Store(f"sqlite:///{db}")
     with store.reading() as session:
         assert session.scalar(select(func.count()).select_from(Event)) == 0
@@ -220,3 +221,47 @@ def test_a_stop_request_ends_the_scan_between_pages_and_the_next_resumes(
     assert len(_titles(store)) == 2
     Scanner(store, settings, make_client(settings)).run(since=timedelta(hours=1))
     assert len(_titles(store)) == 4
+
+
+def test_cli_scan_shows_a_progress_bar_on_a_terminal(
+    tmp_path: Path, moto_url: str, logs_client: Any, log_group: Callable[..., str], cw: Any
+) -> None:
+    import pty
+
+    group = log_group()
+    cw.put_lines(logs_client, group, "web/1", cw.traceback, cw.now_ms() - 60_000)
+    env = {
+        **os.environ,
+        **cw.env,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'tty.db'}",
+        "AWS_ENDPOINT_URL": moto_url,
+        "AWS_LOG_GROUP_NAME": group,
+        "CLOUDWATCH_MAX_RPS": "4",
+        "COLUMNS": "120",
+        "TERM": "xterm",
+    }
+    env.pop("NO_COLOR", None)
+    main, child = pty.openpty()
+    process = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "autotriage", "scan", "--dry-run"],
+        cwd=tmp_path,
+        env=env,
+        stdout=child,
+        stderr=child,
+        stdin=subprocess.DEVNULL,
+    )
+    os.close(child)
+    chunks: list[bytes] = []
+    while True:
+        try:
+            data = os.read(main, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    assert process.wait(60) == 0
+    os.close(main)
+    output = b"".join(chunks).decode(errors="replace")
+    assert "scanning" in output  # the live bar, drawn only on a terminal
+    assert "CloudWatch scan" in output  # then the summary table
