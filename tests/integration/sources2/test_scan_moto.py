@@ -242,7 +242,7 @@ def test_cli_scan_shows_a_progress_bar_on_a_terminal(
     }
     env.pop("NO_COLOR", None)
     main, child = pty.openpty()
-    process = subprocess.Popen(  # noqa: S603
+    process = subprocess.Popen(
         [sys.executable, "-m", "autotriage", "scan", "--dry-run"],
         cwd=tmp_path,
         env=env,
