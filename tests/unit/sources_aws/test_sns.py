@@ -235,3 +235,18 @@ def test_alarm_back_to_ok_is_ignored() -> None:
 
     with pytest.raises(Ignored):
         sns.alarm_event(body, alarm)
+
+
+def test_alarm_occurrences_group_per_alarm() -> None:
+    from autotriage.understanding.fingerprint import compute_fingerprint
+
+    body, _ = _fixture("notification_cloudwatch_alarm")
+    alarm = json.loads(body["Message"])
+    first = sns.alarm_event(body, alarm)
+    later = sns.alarm_event(
+        {**body, "MessageId": "m-2"}, {**alarm, "NewStateReason": "Threshold Crossed: 42.0"}
+    )
+    other = sns.alarm_event(body, {**alarm, "AlarmName": "orders-api-latency-high"})
+    assert compute_fingerprint(first).primary == compute_fingerprint(later).primary
+    assert compute_fingerprint(first).primary != compute_fingerprint(other).primary
+    assert first.tags["region"] == "us-east-1"
