@@ -189,11 +189,24 @@ def _starts_record(message: str) -> bool:
     return bool(_HEADER.match(message))
 
 
+def _in_stream_order(events: Iterable[LogEvent]) -> list[LogEvent]:
+    """By stream and time; lines logged in the same millisecond keep their order: numeric
+    event ids (AWS's grow within a stream) compare as numbers, others keep input order."""
+    items = list(events)
+    numeric = all(e.event_id.isdigit() for e in items)
+    keyed = [
+        (e.stream, e.timestamp, int(e.event_id) if numeric else position, e)
+        for position, e in enumerate(items)
+    ]
+    keyed.sort(key=lambda item: item[:3])
+    return [item[3] for item in keyed]
+
+
 def reassemble(events: Iterable[LogEvent]) -> list[list[LogEvent]]:
     """Split one stream's events into records: a line that does not start a record (an
     indented frame, ``Traceback ...``, ``ZeroDivisionError: ...``) continues the previous
     one when it follows within `CONTINUATION_GAP_MS`."""
-    ordered = sorted(events, key=lambda e: (e.stream, e.timestamp, e.event_id))
+    ordered = _in_stream_order(events)
     records: list[list[LogEvent]] = []
     for event in ordered:
         current = records[-1] if records else None
@@ -415,7 +428,7 @@ def clusters(
 ) -> list[list[LogEvent]]:
     """Matches grouped by stream and nearness in time, so one context read covers each."""
     out: list[list[LogEvent]] = []
-    for event in sorted(matches, key=lambda e: (e.stream, e.timestamp, e.event_id)):
+    for event in _in_stream_order(matches):
         if (
             out
             and out[-1][-1].stream == event.stream

@@ -166,3 +166,20 @@ def test_group_spec_names_and_prefixes() -> None:
 def test_clusters_are_capped_so_one_context_read_stays_small() -> None:
     events = [LogEvent(str(i), "a", i, "x") for i in range(5)]
     assert [len(c) for c in clusters(events, max_size=2)] == [2, 2, 1]
+
+
+def test_same_millisecond_lines_keep_their_order_across_id_lengths() -> None:
+    # moto numbers events 9, 10, 11...: compared as text, "10" would sort before "9".
+    lines = [
+        "2026-05-28 20:26:38 ERROR boom",
+        "Traceback (most recent call last):",
+        '  File "/srv/app/x.py", line 3, in f',
+        "ValueError: bad",
+    ]
+    events = [LogEvent(str(8 + i), "s", 5, line) for i, line in enumerate(lines)]
+    [error] = parse_log_events("/ecs/x", reversed(events))
+    assert error.title == "ValueError: bad"
+    assert error.source_event_id == "8"
+    opaque = [LogEvent(f"id-{c}", "s", 5, line) for c, line in zip("zyxw", lines, strict=True)]
+    [error] = parse_log_events("/ecs/x", opaque)  # opaque ids: the order given is kept
+    assert error.title == "ValueError: bad"
