@@ -56,6 +56,11 @@ def test_json_output_has_exactly_the_documented_shape(
         "shop/cli.py", "shop/pricing.py"
     ]
     assert 0 <= out["confidence"] <= 1
+    replayed = subprocess.run(
+        [sys.executable, "-m", "autotriage", "replay", "--json", "trace.txt"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120, check=True,
+    )
+    assert json.loads(replayed.stdout)["fingerprint"] == out["fingerprint"]  # the group's hash
     done = _cli("--json", "--repo", str(java.repo_path), "event.json", cwd=tmp_path)
     out = json.loads(done.stdout)
     assert out["culprit"]["path"] == "src/main/java/com/acme/util/Strings.java"
