@@ -93,7 +93,7 @@ _RULES: list[_Rule] = [
         None,
     ),
     ("slack_webhook", re.compile(r"https://hooks\.slack\.com/(?:services|workflows)/[\w/]+"), None),
-    ("url_credentials", re.compile(r"(?<=://)[^/\s:@\"'<>]+:[^/\s@\"'<>]+(?=@)"), None),
+    ("url_credentials", re.compile(r"(?<=://)[^/\s:@\"'<>]*:[^/\s@\"'<>]+(?=@)"), None),
     (
         "authorization",
         re.compile(
