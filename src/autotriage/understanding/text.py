@@ -66,14 +66,26 @@ def parse_text(
 
     Text without a trace gives one message-only event (log prefixes removed).
     """
+    try:
+        return parse_text_strict(text, source=source, received_at=received_at)
+    except Exception:  # the contract is "never raises": a parser bug must not lose the event
+        log.exception("error text could not be parsed; keeping it as a message")
+        base = _base(text, source, received_at)
+        return [_event(base, message=text.strip()[:MESSAGE_LIMIT] or "(empty)")]
+
+
+def parse_text_strict(
+    text: str, *, source: str = "text", received_at: datetime | None = None
+) -> list[ErrorEvent]:
+    """`parse_text` without the safety net: a parser bug raises (the property tests use it)."""
+    return _parse(text[:MAX_TEXT], _base(text, source, received_at))
+
+
+def _base(text: str, source: str, received_at: datetime | None) -> dict[str, Any]:
     base: dict[str, Any] = {"source": source, "raw": text}
     if received_at is not None:
         base["received_at"] = received_at
-    try:
-        return _parse(text[:MAX_TEXT], base)
-    except Exception:  # the contract is "never raises": a parser bug must not lose the event
-        log.exception("error text could not be parsed; keeping it as a message")
-        return [_event(base, message=text.strip()[:MESSAGE_LIMIT] or "(empty)")]
+    return base
 
 
 def _parse(text: str, base: dict[str, Any]) -> list[ErrorEvent]:
