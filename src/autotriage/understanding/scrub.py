@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from autotriage.config import Settings
 from autotriage.models import ErrorEvent
 
 _KEY_WORDS = (
@@ -170,11 +171,27 @@ def _cookie(match: re.Match[str]) -> str:
     return f"{match['key']}[REDACTED:cookie]"
 
 
-def scrub_text(text: str, *, emails: bool = True, ips: bool = False) -> str:
+_outbound = ScrubPolicy()
+
+
+def configure(settings: Settings) -> None:
+    """Make ``SCRUB_EMAILS`` / ``SCRUB_IPS`` the policy for text that leaves this process.
+
+    Renderers and the log filter call `scrub_text` without options; the server calls this
+    once at start-up so they follow the configuration.
+    """
+    global _outbound
+    _outbound = ScrubPolicy(emails=settings.scrub_emails, ips=settings.scrub_ips)
+
+
+def scrub_text(text: str, *, emails: bool | None = None, ips: bool | None = None) -> str:
     """`text` with every secret it recognises replaced by a ``[REDACTED:kind]`` token.
 
-    Emails are redacted unless ``emails=False``; IP addresses only with ``ips=True``.
+    Emails and IP addresses follow the configured outbound policy (by default: emails
+    redacted, IPs kept) unless ``emails``/``ips`` say otherwise.
     """
+    emails = _outbound.emails if emails is None else emails
+    ips = _outbound.ips if ips is None else ips
     if not text:
         return text
     for kind, pattern, replace in _RULES:

@@ -3,7 +3,7 @@
 `parse_text` undoes log decoration (`autotriage.understanding.logtext`), finds every trace
 of every runtime it knows (`autotriage.understanding.parsers`), and returns one event per
 trace; text with no trace becomes one message-only event. Frames get runtime-specific
-``in_app`` defaults (`autotriage.understanding.inapp`). It never raises.
+``in_app`` defaults as they are read (`autotriage.understanding.inapp`). It never raises.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import Any
 
 from autotriage.models import ErrorEvent, ExceptionInfo
-from autotriage.understanding.inapp import mark_frames
 from autotriage.understanding.logtext import clean_lines
 from autotriage.understanding.parsers import Trace, scan
 
@@ -105,7 +104,7 @@ def _parse(text: str, base: dict[str, Any]) -> list[ErrorEvent]:
     events = []
     previous_end = 0
     for trace in traces:
-        exceptions = mark_frames(trace.platform, trace.exceptions)
+        exceptions = trace.exceptions
         trace_tags = dict(tags)
         for note in trace.notes:
             key, _, value = note.partition(":")

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from autotriage.config import Settings
 from autotriage.intake import Intake
 from autotriage.store import Store
+from autotriage.understanding.scrub import configure as configure_scrubbing
 from autotriage.web import errors
 from autotriage.web.routes import api, webhooks
 from autotriage.worker import Worker
@@ -18,6 +19,7 @@ from autotriage.worker import Worker
 def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     """Build the app; on start it migrates the store and starts the worker (if enabled)."""
     store = store or Store(settings.database_url)
+    configure_scrubbing(settings)  # issues, comments and log lines follow SCRUB_EMAILS/SCRUB_IPS
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

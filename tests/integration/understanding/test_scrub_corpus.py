@@ -1,10 +1,9 @@
-"""Every kind of secret, planted in every field, survives neither the store, the issue, nor the logs."""
+"""Every secret kind, planted in every field, reaches neither the store, the issue, nor the logs."""
 
 from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 from sqlalchemy import select, text
@@ -95,7 +94,7 @@ BLOB = " | ".join(planted for _, planted, _ in SECRETS) + f" | mail {EMAIL}"
 
 def _dirty_event(planted: str = BLOB, index: int = 0) -> ErrorEvent:
     """An event with `planted` in every text field (kept under the store's column sizes)."""
-    BLOB = planted  # noqa: N806 -- the same name as the whole corpus, for readability
+    BLOB = planted  # the whole corpus's name, for readability below
     frame = Frame(
         filename=BLOB,
         abs_path=BLOB,

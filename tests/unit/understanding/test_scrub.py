@@ -63,7 +63,8 @@ def test_pem_private_key_even_when_cut_or_json_escaped() -> None:
         "x -----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBg\nkqhkiG9w0BAQEF\n-----END PRIVATE KEY----- y"
     )
     assert scrub_text(full) == "x [REDACTED:private_key] y"
-    escaped = '{"key": "-----BEGIN EC PRIVATE KEY-----\\nMHcCAQEEIB\\nxyz\\n-----END EC PRIVATE KEY-----\\n"}'
+    pem = "-----BEGIN EC PRIVATE KEY-----\\nMHcCAQEEIB\\nxyz\\n-----END EC PRIVATE KEY-----"
+    escaped = '{"key": "' + pem + '"}'
     assert "MHcCAQEEIB" not in scrub_text(escaped)
     cut = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmU"
     assert scrub_text(cut) == "[REDACTED:private_key]"

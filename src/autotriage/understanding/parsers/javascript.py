@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 
 from autotriage.models import ExceptionInfo, Frame
-from autotriage.understanding.parsers.base import MAX_FRAMES, Trace, exception, to_int
+from autotriage.understanding.parsers.base import MAX_FRAMES, Trace, exception, make_frame, to_int
 
 PLATFORM = "javascript"
 
@@ -53,9 +53,10 @@ def _v8_frame(line: str) -> Frame | None:
     if loc is None:
         if match["bare"] is not None and not location.startswith(("<", "native")):
             return None
-        return Frame(filename=location, abs_path=location, function=func)
+        return make_frame(PLATFORM, filename=location, abs_path=location, function=func)
     path = loc["file"]
-    return Frame(
+    return make_frame(
+        PLATFORM,
         filename=path,
         abs_path=path,
         function=func,
@@ -72,7 +73,8 @@ def _gecko_frame(line: str) -> Frame | None:
     if func:
         func = func.replace("/<", "").replace("*", "") or None
     path = match["file"]
-    return Frame(
+    return make_frame(
+        PLATFORM,
         filename=path,
         abs_path=path,
         function=func,
