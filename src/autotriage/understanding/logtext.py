@@ -39,7 +39,7 @@ _FIELD = rf"(?:{_TIMESTAMP}|{_LEVEL}|{_UUID}|{_BRACKET}|{_SYSLOG_PROC}|{_CRI})"
 # A prefix starts with a timestamp or a level (or a CRI stream tag) and may go on with
 # more fields; it ends at one separator, so indentation after it survives.
 _PREFIX = re.compile(
-    rf"^(?:{_CRI} )?(?:{_TIMESTAMP}|\[{_LEVEL_WORD}\]|{_LEVEL_WORD}(?=[ \t:]))"
+    rf"^(?:{_CRI} )?(?:{_TIMESTAMP}|\[{_LEVEL_WORD}\]|{_LEVEL_WORD}:?(?=[ \t]))"
     rf"(?:[ \t]+(?:{_FIELD}|{_PID}(?=[ \t]+{_FIELD})|-(?=[ \t])))*(?:[ \t]|$)"
 )
 _LEVEL_IN = re.compile(rf"\b{_LEVEL_WORD}\b")
