@@ -290,8 +290,11 @@ def test_rules_from_a_file(tmp_path: object) -> None:
 
 
 def test_a_secret_never_splits_a_group() -> None:
-    first = _event(message="login failed password=hunter2", exceptions=[])
-    second = _event(message="login failed password=correct-horse", exceptions=[])
+    def leaked(key: str) -> ErrorEvent:
+        pem = f"-----BEGIN PRIVATE KEY-----\n{key}\n-----END PRIVATE KEY-----"
+        return _event(message=f"cannot load signing key {pem}", exceptions=[])
+
+    first, second = leaked("MIIEvQIBADANBgkqhkiG"), leaked("QUJDREVGR0hJSktMTU5P")
     assert compute_fingerprint(first).primary != compute_fingerprint(second).primary
     assert (
         compute_fingerprint(scrub_event(first)).primary
