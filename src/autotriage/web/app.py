@@ -12,7 +12,7 @@ from autotriage.intake import Intake
 from autotriage.store import Store
 from autotriage.understanding.scrub import configure as configure_scrubbing
 from autotriage.web import errors
-from autotriage.web.routes import api, webhooks
+from autotriage.web.routes import api, dashboard, webhooks
 from autotriage.worker import Worker
 
 
@@ -49,4 +49,5 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(api.protected)
     app.include_router(webhooks.router)
+    app.include_router(dashboard.router)
     return app
