@@ -31,6 +31,7 @@ _PATH_MARKERS: dict[str, tuple[str, ...]] = {
         "<string>",
         "<stdin>",
         "/.pyenv/",
+        "/var/runtime/",  # AWS Lambda's bootstrap
     ),
     "javascript": (
         "node_modules",
@@ -41,6 +42,7 @@ _PATH_MARKERS: dict[str, tuple[str, ...]] = {
         "webpack/bootstrap",
         "/~/",
         "(webpack)",
+        "/var/runtime/",  # AWS Lambda's bootstrap
     ),
     "go": (
         "/usr/local/go/",
