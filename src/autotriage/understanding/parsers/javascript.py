@@ -30,6 +30,7 @@ _HEADER = re.compile(
     r"(?P<type>[A-Za-z_$][\w$.]*)(?:\s\[(?P<code>[\w-]+)\])?(?::\s?(?P<value>.*))?$"
 )
 _CAUSE = re.compile(r"^\s*\[cause\]:\s*(?P<type>[A-Za-z_$][\w$.]*)(?::\s?(?P<value>.*?))?\s*\{?$")
+_ELIDED = re.compile(r"^\s*\.\.\. \d+ (?:more )?lines? matching cause stack trace \.\.\.\s*$")
 _HEADER_LOOKAHEAD = 6
 
 
@@ -133,6 +134,9 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
             if len(frames) < MAX_FRAMES:
                 frames.append(frame)
             i += 1
+            continue
+        if _ELIDED.match(line):
+            i += 1  # "... 5 lines matching cause stack trace ...": frames the cause shows
             continue
         cause = _CAUSE.match(line)
         if cause is not None and not gecko:
