@@ -86,6 +86,7 @@ _KEEP: dict[str, str] = {}
 _MEMO: dict[str, str] = {}
 _MEMO_LIMIT = 20_000
 _MEMO_MAX_LENGTH = 512
+_READABLE_LIMIT = 2000
 _KEEP_LIMIT = 200_000
 
 
@@ -176,11 +177,12 @@ def _resolve_words(originals: list[str], tokens: list[str], delimiters: list[str
 def parameterize(message: str) -> str:
     """`message` with every variable part replaced by a named placeholder, such as ``<ip>``.
 
-    For people to read; it uses the shape expressions one by one rather than `template`'s
-    token fast path, so a value's kind shows even when it holds no digit.
+    For people to read (the first 2,000 characters); it uses the shape expressions rather
+    than `template`'s token fast path, so a value's kind shows even when it holds no digit.
     """
 
     def name(match: re.Match[str]) -> str:
         return f"<{match.lastgroup}>"
 
-    return _SHAPE.sub(name, " ".join(message.split()))
+    # The named expressions backtrack on pathological input; people read short messages.
+    return _SHAPE.sub(name, " ".join(message[:_READABLE_LIMIT].split()))

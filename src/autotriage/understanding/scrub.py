@@ -32,8 +32,10 @@ _KEY_WORDS = (
 # "db_password", "X-Auth-Token" and "sessionid" match while "author" and "tokenizer" don't.
 _SECRET_KEY = re.compile(rf"(?i)^[\w.-]*?(?:{_KEY_WORDS})(?:[_-]?(?:id|key|value|hash))?$")
 _QUOTE = r"[\"']"
-_KEY_VALUE = re.compile(
-    rf"(?i)(?P<key>(?<![\w-])[\w.-]*?(?:{_KEY_WORDS})(?:[_-]?(?:id|key|value|hash))?(?![\w-]))"
+# A key candidate is any token before "=", ":" or "=>"; whether it names a secret is decided
+# by `_SECRET_KEY` afterwards. (One expression doing both is quadratic on "a.a.a..." text.)
+_KEY = re.compile(r"(?<![\w.-])(?P<key>[\w.-]{1,60})(?=[\"']?\s*(?:=>|[=:]))")
+_SEP_VALUE = re.compile(
     rf"(?P<sep>{_QUOTE}?\s*(?:=>|[=:])\s*)"
     r"(?P<value>\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|[^\s,;&)}\]\"']+)"
 )
@@ -156,15 +158,28 @@ class ScrubPolicy:
 _SCHEMES = frozenset({"bearer", "basic", "token", "digest", "negotiate", "bot", "aws4-hmac-sha256"})
 
 
-def _key_value(match: re.Match[str]) -> str:
-    value = match["value"]
-    following = match.string[match.end() : match.end() + 11]
-    scheme = value.lower() in _SCHEMES and following.startswith(" [REDACTED")
-    if "[REDACTED" in value or scheme:
-        return match.group(0)  # already redacted, or an auth scheme before its redacted value
-    kind = re.sub(r"[^a-z0-9_]", "_", match["key"].lower()).strip("_")[:40] or "secret"
-    quote = value[0] if value[:1] in "\"'" and len(value) > 1 else ""
-    return f"{match['key']}{match['sep']}{quote}[REDACTED:{kind}]{quote}"
+def _redact_key_values(text: str) -> str:
+    out: list[str] = []
+    done = 0
+    for match in _KEY.finditer(text):
+        if match.start() < done or not _SECRET_KEY.match(match["key"]):
+            continue
+        found = _SEP_VALUE.match(text, match.end())
+        if found is None:
+            continue
+        value = found["value"]
+        following = text[found.end() : found.end() + 11]
+        scheme = value.lower() in _SCHEMES and following.startswith(" [REDACTED")
+        if "[REDACTED" in value or scheme:
+            continue  # already redacted, or an auth scheme before its redacted value
+        kind = re.sub(r"[^a-z0-9_]", "_", match["key"].lower()).strip("_")[:40] or "secret"
+        quote = value[0] if value[:1] in "\"'" and len(value) > 1 else ""
+        out += [text[done : found.start("value")], f"{quote}[REDACTED:{kind}]{quote}"]
+        done = found.end()
+    if not out:
+        return text
+    out.append(text[done:])
+    return "".join(out)
 
 
 def _cookie(match: re.Match[str]) -> str:
@@ -197,7 +212,7 @@ def scrub_text(text: str, *, emails: bool | None = None, ips: bool | None = None
     for kind, pattern, replace in _RULES:
         text = pattern.sub(replace or f"[REDACTED:{kind}]", text)
     text = _COOKIE_HEADER.sub(_cookie, text)
-    text = _KEY_VALUE.sub(_key_value, text)
+    text = _redact_key_values(text)
     if emails:
         text = _EMAIL.sub("[REDACTED:email]", text)
     if ips:

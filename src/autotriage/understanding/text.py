@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 MAX_TEXT = 2_000_000
 """Characters read from one text; a log stream past this is cut, not refused."""
 MESSAGE_LIMIT = 8192
+MAX_EVENTS = 100
+"""Traces read from one text; a dump of thousands is a flood, not thousands of reports."""
 
 
 def _summary(exc: ExceptionInfo) -> str:
@@ -97,7 +99,7 @@ def _parse(text: str, base: dict[str, Any]) -> list[ErrorEvent]:
     env = clean.fields.get("environment") or clean.fields.get("env")
     if env:
         extra["environment"] = env[:200]
-    traces = scan(clean.lines)
+    traces = scan(clean.lines)[:MAX_EVENTS]
     if not traces:
         message = _plain_message(clean.lines) or text.strip()[:MESSAGE_LIMIT]
         return [_event(base, level=level, message=message, tags=tags, **extra)]
