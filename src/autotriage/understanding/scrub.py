@@ -125,7 +125,7 @@ _RULES: list[_Rule] = [
     ),
     (
         "card",
-        re.compile(r"(?<![\d-])[2-6]\d{3}(?:[ -]?\d){9,15}(?![\d-])"),
+        re.compile(r"(?<![\w-])[2-6]\d{3}(?:[ -]?\d){9,15}(?![\w-])"),
         _checked("card", _card),
     ),
     (
@@ -245,4 +245,8 @@ def scrub_value(value: Any, policy: ScrubPolicy) -> Any:
 def scrub_event(event: ErrorEvent, *, emails: bool = False, ips: bool = False) -> ErrorEvent:
     """A copy of `event` with secrets redacted from every text field, ``raw`` included."""
     data = event.model_dump()
-    return ErrorEvent.model_validate(scrub_value(data, ScrubPolicy(emails=emails, ips=ips)))
+    # Identity fields are ours, not the user's text: scrubbing a digit run inside an event
+    # id would merge distinct events under one dedupe key and drop them.
+    identity = {key: data.pop(key) for key in ("source", "source_event_id")}
+    clean = scrub_value(data, ScrubPolicy(emails=emails, ips=ips))
+    return ErrorEvent.model_validate({**clean, **identity})
