@@ -51,9 +51,10 @@ def _culprit(exc: ExceptionInfo) -> str | None:
     if frame is None:
         return None
     where = frame.module or frame.filename or frame.abs_path
-    if where and frame.function:
-        return f"{where} in {frame.function}"[:500]
-    return (where or frame.function or None) and str(where or frame.function)[:500]
+    culprit = (
+        f"{where} in {frame.function}" if where and frame.function else where or frame.function
+    )
+    return culprit[:500] if culprit else None
 
 
 def _event(base: dict[str, Any], **fields: Any) -> ErrorEvent:

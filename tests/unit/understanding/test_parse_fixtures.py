@@ -251,3 +251,9 @@ def test_slack_message_with_fences_and_entities() -> None:
     (event,) = parse_text(f"prod is down :fire:\n```{text}```")
     _check(event, EXPECTED["python/caret.txt"])
     assert event.primary_exception.frames[0].function == "<module>"  # type: ignore[union-attr]
+
+
+def test_culprit_names_the_crashing_frame() -> None:
+    assert parse_text(_text("java/orders.txt"))[0].culprit == "com.example.shop.Orders in loadOrder"
+    assert parse_text(_text("php/memory.txt"))[0].culprit == "/var/www/app/src/Report/Exporter.php"
+    assert parse_text("just a log line")[0].culprit is None
