@@ -12,6 +12,7 @@ from autotriage.config import Settings
 from autotriage.intake import Intake
 from autotriage.scans.manager import ScanManager
 from autotriage.store import Store
+from autotriage.understanding.scrub import configure as configure_scrubbing
 from autotriage.web import errors
 from autotriage.web.routes import api, aws, dashboard, scans, slack, webhooks
 from autotriage.worker import Worker
@@ -20,6 +21,7 @@ from autotriage.worker import Worker
 def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     """Build the app; on start it migrates the store and starts the worker (if enabled)."""
     store = store or Store(settings.database_url)
+    configure_scrubbing(settings)  # issues, comments and log lines follow SCRUB_EMAILS/SCRUB_IPS
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
