@@ -12,10 +12,21 @@ from autotriage.config import Settings
 from autotriage.sources import REGISTRY
 
 CASES = [
-    "python/zero", "python/keyerror", "python/chained", "python/json", "python/legacy",
-    "python/drift", "python/rival", "python-package/attr", "python-package/index",
-    "javascript/undefined", "javascript/format", "javascript/cause",
-    "java/npe", "java/bounds", "java/wrapped",
+    "python/zero",
+    "python/keyerror",
+    "python/chained",
+    "python/json",
+    "python/legacy",
+    "python/drift",
+    "python/rival",
+    "python-package/attr",
+    "python-package/index",
+    "javascript/undefined",
+    "javascript/format",
+    "javascript/cause",
+    "java/npe",
+    "java/bounds",
+    "java/wrapped",
 ]
 
 
@@ -66,8 +77,9 @@ def test_old_bug_names_no_suspect(corpus: dict[str, Any], settings: Settings) ->
     result = _analyse(corpus["python/legacy"], settings)
     assert result.suspect_commit is None
     assert any("older than 365 days" in r for r in result.reasons)
-    younger = _analyse(corpus["python/legacy"], settings.model_copy(
-        update={"suspect_max_age_days": 1000}))
+    younger = _analyse(
+        corpus["python/legacy"], settings.model_copy(update={"suspect_max_age_days": 1000})
+    )
     assert younger.suspect_commit is not None
     assert younger.suspect_commit.author_name == "Alice Archer"
 
