@@ -174,11 +174,16 @@ def test_package_installed_in_site_packages_is_found_in_its_src_layout(
     assert any("mapped uniquely to src/inventory/stock.py" in r for r in result.reasons)
 
 
-# The raw text Node and the JVM printed, read by autotriage.understanding's parsers.
-# javascript/cause is left out: Node prints "... 4 lines matching cause stack trace ...",
-# and the JavaScript parser (branch understanding) then emits the chain out of
-# cause-first order, so the root cause is not first (reported to the lead).
-RAW = ["javascript/undefined", "javascript/format", "java/npe", "java/bounds", "java/wrapped"]
+# The raw text Node and the JVM printed, read by autotriage.understanding's parsers
+# (javascript/cause includes Node's "... N lines matching cause stack trace ..." line).
+RAW = [
+    "javascript/undefined",
+    "javascript/format",
+    "javascript/cause",
+    "java/npe",
+    "java/bounds",
+    "java/wrapped",
+]
 
 
 @pytest.mark.parametrize("name", RAW)
