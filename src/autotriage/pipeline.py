@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from autotriage.actions.base import PlannedAction
+from autotriage.actions.github.state import is_regression
 from autotriage.actions.outbox import enqueue
 from autotriage.config import Settings
 from autotriage.models import ErrorEvent, utcnow
@@ -38,17 +39,17 @@ class Decision(enum.Enum):
     REGRESSION = "regression"
     REPEAT = "repeat"
     IGNORED = "ignored"
+    OLD_RELEASE = "old_release"  # a resolved group seen in a release the fix is not in
 
 
 def decide(group: Group | None, event: ErrorEvent) -> Decision:
     """Classify an occurrence given its group as it stood before the occurrence."""
-    del event  # releases older than a fix are judged by the GitHub stage's rules
     if group is None:
         return Decision.NEW
     if group.status == "ignored":
         return Decision.IGNORED
     if group.status == "resolved":
-        return Decision.REGRESSION
+        return Decision.REGRESSION if is_regression(group, event) else Decision.OLD_RELEASE
     return Decision.REPEAT
 
 
@@ -61,9 +62,8 @@ def plan_actions(
     now: datetime,
 ) -> list[PlannedAction]:
     """The actions an occurrence calls for; their keys make each happen at most once."""
-    del settings  # the local tracker is the only issue tracker in this version
     gid = group.id
-    tracker = "tracker"
+    tracker = "github" if settings.github_configured else "tracker"
     if decision is Decision.NEW:
         return [
             PlannedAction("analysis", f"analysis:{gid}:0", gid, event_row_id),
@@ -82,9 +82,13 @@ def plan_actions(
                 {"reopen": True, "body": f"This error came back{release} (regression #{n})."},
             ),
         ]
-    if decision is Decision.IGNORED:
+    if decision in (Decision.IGNORED, Decision.OLD_RELEASE):
         return []
     planned = []
+    if tracker == "github" and not settings.github_webhook_secret and settings.github_poll_seconds:
+        # without webhooks, re-read the issue's state now and then while the group is active
+        poll = int(now.timestamp() // settings.github_poll_seconds)
+        planned.append(PlannedAction("github.sync", f"github.sync:{gid}:poll:{poll}", gid, event_row_id))
     if group.count in MILESTONES:
         planned.append(
             PlannedAction(

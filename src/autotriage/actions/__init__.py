@@ -16,4 +16,8 @@ __all__ = ["ActionHandler", "ActionResult", "PlannedAction", "build_handlers"]
 def build_handlers(settings: Settings) -> dict[str, ActionHandler]:
     """Every handler this configuration can run, by kind."""
     handlers: list[ActionHandler] = [AnalyzeGroup(settings), *tracker_handlers()]
+    if settings.github_configured:
+        from autotriage.actions.github.handlers import github_handlers  # loads githubkit
+
+        handlers += github_handlers(settings)
     return {handler.kind: handler for handler in handlers}

@@ -1,0 +1,93 @@
+"""What a GitHub issue's state means for its group, and the regression rule.
+
+* closed as completed -> group ``resolved`` (when, in which release it was last seen, and
+  the fixing commit when known);
+* closed as not planned (or as a duplicate) -> group ``ignored``: it never reopens;
+* reopened by a person -> group ``open`` again.
+
+A new occurrence of a resolved group is a regression unless it comes from a release no
+newer than the one the group was resolved in (the fix cannot be in it) or happened
+before the issue was closed (a late delivery): Sentry's users complain about exactly
+those false reopens.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from autotriage.models import ErrorEvent, utcnow
+from autotriage.store.tables import Group, Link
+
+TRACKER = "github"
+_VERSION = re.compile(r"^v?(\d+(?:\.\d+)*)(?:[-+.]?([0-9A-Za-z.-]+))?$")
+
+
+def link_for_issue(session: Session, number: int) -> Link | None:
+    """The link to GitHub issue `number`, if a group has one."""
+    return session.scalars(
+        select(Link).where(Link.tracker == TRACKER, Link.external_id == str(number))
+    ).first()
+
+
+def apply_issue_state(
+    session: Session,
+    group: Group,
+    link: Link | None,
+    *,
+    state: str,
+    state_reason: str | None,
+    closed_at: datetime | None = None,
+    by_person: bool = True,
+) -> str | None:
+    """Bring `group` in line with its issue; return the new group status, if it changed."""
+    now = utcnow()
+    if link is not None:
+        link.state, link.updated_at = state, now
+    if state == "closed":
+        if state_reason in ("not_planned", "duplicate"):
+            new = "ignored"
+        else:
+            new = "resolved"
+        if group.status == new:
+            return None
+        group.status = new
+        if new == "resolved":
+            group.resolved_at = closed_at or now
+            group.resolved_in_release = group.last_release
+        group.updated_at = now
+        return new
+    if state == "open" and by_person and group.status in ("resolved", "ignored"):
+        group.status = "open"
+        group.resolved_at = None
+        group.resolved_in_release = None
+        group.fixed_commit = None
+        group.updated_at = now
+        return "open"
+    return None
+
+
+def _version(text: str) -> tuple[int, ...] | None:
+    found = _VERSION.match(text.strip())
+    if not found:
+        return None
+    return tuple(int(part) for part in found.group(1).split("."))
+
+
+def is_regression(group: Group, event: ErrorEvent) -> bool:
+    """Whether an occurrence of a resolved group means the problem came back."""
+    seen = event.occurred_at or event.received_at
+    if group.resolved_at is not None and seen < group.resolved_at:
+        return False  # it happened before the fix was declared: a late delivery
+    fixed_in, release = group.resolved_in_release, event.release
+    if not fixed_in or not release:
+        return True
+    if release == fixed_in:
+        return False  # the release that was running when the issue was closed
+    old, new = _version(fixed_in), _version(release)
+    if old is not None and new is not None:
+        return new > old
+    return True  # releases we cannot order (commit hashes): a new one counts

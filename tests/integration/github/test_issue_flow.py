@@ -1,0 +1,55 @@
+"""The pipeline against the fake GitHub: one issue per group, kept current, reopened on regression."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import select
+
+from autotriage.actions import build_handlers
+from autotriage.actions.outbox import run_due
+from autotriage.config import Settings
+from autotriage.intake import Intake
+from autotriage.models import ErrorEvent, ExceptionInfo, Frame
+from autotriage.pipeline import process_pending
+from autotriage.store import Store
+from autotriage.store.tables import Action, Group, Link
+from autotriage.testing_github import FakeGitHub
+
+
+def event(kind: str = "ZeroDivisionError", value: str = "division by zero", release: str | None = "1.0.0") -> ErrorEvent:
+    frame = Frame(filename="app/pricing.py", function="total", lineno=41, in_app=True,
+                  context_line="return a / b")
+    return ErrorEvent(source="sentry", message=value, release=release, service="shop",
+                      exceptions=[ExceptionInfo(type=kind, value=value, frames=[frame])])
+
+
+def drain(store: Store, settings: Settings, handlers: dict | None = None) -> None:
+    handlers = handlers or build_handlers(settings)
+    for _ in range(50):
+        if not (process_pending(store, settings) + run_due(store, handlers)):
+            return
+
+
+def test_new_group_opens_one_labelled_issue_and_repeats_update_it(
+    github_settings: Callable[..., Settings], fake_github: FakeGitHub
+) -> None:
+    settings = github_settings()
+    store = Store(settings.database_url)
+    store.migrate()
+    intake = Intake(store)
+    for _ in range(12):
+        intake.accept("sentry", [event()])
+    drain(store, settings)
+    assert fake_github.stats.creates == 1
+    issue = fake_github.issues.items[1]
+    assert issue.title == "[sentry] ZeroDivisionError: division by zero"
+    assert {"autotriage", "source:sentry", "level:error", "service:shop"} <= set(issue.labels)
+    assert fake_github.issues.labels["level:error"]["color"] == "d93f0b"
+    assert "| **Occurrences** | 12 |" in issue.body
+    assert [c["body"].split("\n")[0] for c in issue.comments] == ["This error has now occurred 10 times."]
+    with store.reading() as session:
+        link = session.scalars(select(Link).where(Link.tracker == "github")).one()
+        assert link.external_id == "1"
+    assert fake_github.stats.spacing_violations == 0
+    store.dispose()
