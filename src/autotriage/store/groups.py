@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import Session
 
 from autotriage.models import LEVELS, ErrorEvent
@@ -14,14 +14,15 @@ from autotriage.store.inserts import insert_ignore
 from autotriage.store.tables import Event, Group, GroupHash, Link, TrackerItem
 
 
-def find_by_hashes(session: Session, hashes: Sequence[str]) -> Group | None:
-    """The group owning the first of `hashes` that is known, most specific first."""
+def find_by_hashes(session: Session, hashes: Sequence[str]) -> tuple[Group | None, set[str]]:
+    """The group owning the first known hash of `hashes` (most specific first), and which
+    of `hashes` are already known."""
     stmt = select(GroupHash.hash, GroupHash.group_id).where(GroupHash.hash.in_(list(hashes)))
     rows = {h: gid for h, gid in session.execute(stmt).all()}
     for value in hashes:
         if value in rows:
-            return session.get(Group, rows[value], with_for_update=True)
-    return None
+            return session.get(Group, rows[value], with_for_update=True), set(rows)
+    return None, set()
 
 
 def create_group(
@@ -90,10 +91,13 @@ def list_groups(
     stmt = select(Group)
     if status:
         stmt = stmt.where(Group.status == status)
-    rows = list(session.scalars(stmt.order_by(Group.last_seen.desc(), Group.id.desc())))
     if source:
-        rows = [g for g in rows if source in (g.sources or [])]
-    return rows[offset : offset + limit], len(rows)
+        # sources is a small JSON list; its text form holds each name in double quotes.
+        quoted = '"' + source.replace("%", "").replace("_", "\\_").replace('"', "") + '"'
+        stmt = stmt.where(cast(Group.sources, String).like(f"%{quoted}%", escape="\\"))
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    page = stmt.order_by(Group.last_seen.desc(), Group.id.desc()).limit(limit).offset(offset)
+    return list(session.scalars(page)), int(total)
 
 
 def group_links(session: Session, group_id: int) -> list[dict[str, Any]]:
