@@ -355,6 +355,25 @@ class FakeGitHub:
         }
         return 201, {}, body, 0.0
 
+    # ----- what people do in GitHub's web interface
+    def person_sets_state(
+        self, number: int, state: str, reason: str | None = None, *,
+        commit: str | None = None, login: str = "alice",
+    ) -> int | None:
+        """A person closes or reopens issue `number`; GitHub then sends the ``issues`` hook."""
+        with self.lock:
+            issue = self.issues.items[number]
+            self.issues.edit(issue, {"state": state, "state_reason": reason, "commit_id": commit},
+                             login, time.time())
+            payload = {
+                "action": "closed" if state == "closed" else "reopened",
+                "issue": self.issues.render(issue),
+                "repository": {"id": 1, "name": self.repo, "full_name": f"{self.owner}/{self.repo}",
+                               "private": True},
+                "sender": self.issues.user(login),
+            }
+        return self.send_hook("issues", payload)
+
     # ----- webhooks, as GitHub would send them
     def send_hook(self, event: str, payload: dict[str, Any]) -> int | None:
         """POST a signed webhook to `hook_url`, as GitHub does; return the status, if sent."""
