@@ -81,9 +81,9 @@ class Stats:
 class ApiError(Exception):
     """An error answer a route gives: status, message and optional extra fields."""
 
-    def __init__(self, status: int, message: str, **extra: Any) -> None:
+    def __init__(self, code: int, message: str, **extra: Any) -> None:
         super().__init__(message)
-        self.status = status
+        self.status = code
         self.body: dict[str, Any] = {"message": message, "documentation_url": DOCS, **extra}
 
 

@@ -222,8 +222,12 @@ class GitHubClient:
                     self.gate.stats.requests += 1
                     if mutating:
                         self.gate.stats.mutating += 1
-                        self.gate.last_mutation = self.gate.clock()
-                    response = call(*args, headers=headers, **kw) if headers else call(*args, **kw)
+                    try:
+                        response = call(*args, headers=headers, **kw) if headers else call(*args, **kw)
+                    finally:
+                        if mutating:
+                            # measured from the answer, so arrivals are `interval` apart too
+                            self.gate.last_mutation = self.gate.clock()
                     self._observe(response.raw_response)
                     return response
                 except RequestFailed as exc:

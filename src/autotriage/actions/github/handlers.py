@@ -37,7 +37,7 @@ from autotriage.understanding.scrub import scrub_text
 
 log = logging.getLogger(__name__)
 
-WAIT_FOR_OPEN = 15.0
+WAIT_FOR_OPEN = 5.0
 SHORT_BODY = 30_000
 
 
