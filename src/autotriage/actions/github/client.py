@@ -22,7 +22,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +31,7 @@ import httpx
 from githubkit import AppInstallationAuthStrategy, GitHub, Response, TokenAuthStrategy
 from githubkit.exception import RequestError, RequestFailed, RequestTimeout
 
+from autotriage.actions.github.shared_gate import SharedGateState, SharedTurn
 from autotriage.config import Settings
 from autotriage.errors import ActionFailed, ConfigError
 
@@ -52,15 +54,18 @@ class GateStats:
 
 
 class RequestGate:
-    """Spacing for mutations and a shared pause for rate limits, per process."""
+    """Spacing for mutations and a pause for rate limits: per process, and across replicas
+    when given `shared` state (PostgreSQL)."""
 
     def __init__(
         self,
         interval: float,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        shared: SharedGateState | None = None,
     ) -> None:
         self.interval = interval
+        self.shared = shared
         self.clock = clock
         self.sleep = sleep
         self.mutations = threading.Lock()
@@ -77,10 +82,14 @@ class RequestGate:
                 self.paused_until = until
                 self.stats.pauses += 1
                 log.warning("GitHub asked us to wait %.0fs (%s); pausing all requests", seconds, why)
+        if self.shared is not None:
+            self.shared.pause(seconds)
 
     def wait_turn(self) -> None:
         """Wait out a short pause; raise a retryable `ActionFailed` for a long one."""
         remaining = self.paused_until - self.clock()
+        if self.shared is not None:
+            remaining = max(remaining, self.shared.paused_for())
         if remaining <= 0:
             return
         if remaining > MAX_WAIT:
@@ -91,11 +100,23 @@ class RequestGate:
             )
         self.sleep(remaining)
 
-    def space(self) -> None:
-        """Hold a mutation until `interval` has passed since the previous one."""
+    def space(self, shared_last: float | None = None) -> None:
+        """Hold a mutation until `interval` has passed since the previous one (any replica's)."""
         gap = self.last_mutation + self.interval - self.clock()
+        if shared_last is not None:
+            gap = max(gap, shared_last + self.interval - time.time())
         if gap > 0:
             self.sleep(gap)
+
+    @contextmanager
+    def mutation_turn(self) -> Iterator[SharedTurn | None]:
+        """This process's mutation lock, and the replicas' one when state is shared."""
+        with self.mutations:
+            if self.shared is None:
+                yield None
+                return
+            with self.shared.mutation_turn() as turn:
+                yield turn
 
 
 def _secondary(response: httpx.Response) -> bool:
@@ -137,7 +158,10 @@ class GitHubClient:
             raise ConfigError("GITHUB_REPO", "GITHUB_OWNER and GITHUB_REPO are required")
         self.owner: str = settings.github_owner
         self.repo: str = settings.github_repo
-        self.gate = gate or RequestGate(settings.github_mutation_interval)
+        shared = None
+        if gate is None and settings.database_url.startswith("postgresql"):
+            shared = SharedGateState(settings.database_url)
+        self.gate = gate or RequestGate(settings.github_mutation_interval, shared=shared)
         self.gh: GitHub[Any] = GitHub(
             _auth(settings),
             base_url=settings.github_api_url.rstrip("/") + "/",
@@ -212,12 +236,12 @@ class GitHubClient:
         headers: dict[str, str] | None,
         mutating: bool,
     ) -> Response[Any]:
-        lock = self.gate.mutations if mutating else _NoLock()
-        with lock:
+        turn_context = self.gate.mutation_turn() if mutating else _NoTurn()
+        with turn_context as turn:
             for _ in range(4):
                 self.gate.wait_turn()
                 if mutating:
-                    self.gate.space()
+                    self.gate.space(turn.last if turn is not None else None)
                 try:
                     self.gate.stats.requests += 1
                     if mutating:
@@ -228,6 +252,8 @@ class GitHubClient:
                         if mutating:
                             # measured from the answer, so arrivals are `interval` apart too
                             self.gate.last_mutation = self.gate.clock()
+                            if turn is not None:
+                                turn.last = turn.finished = time.time()
                     self._observe(response.raw_response)
                     return response
                 except RequestFailed as exc:
@@ -260,7 +286,7 @@ class GitHubClient:
         return False
 
 
-class _NoLock:
+class _NoTurn:
     def __enter__(self) -> None:
         return None
 

@@ -162,7 +162,8 @@ class OpenIssue(_GitHubHandler):
             return ActionResult.ok(str(prepared.number), data={"linked": True})
         draft = prepared.draft
         self.ops.ensure_labels(draft.labels)
-        found = self.ops.find_by_token(prepared.token)
+        # a retried create may follow one that landed unseen, long ago: search too then
+        found = self.ops.find_by_token(prepared.token, search=prepared.attempts > 1)
         if found is not None:
             log.info("group %s already has issue #%s; linking it", prepared.group_id, found.number)
             return _ok(found, reconciled=True)

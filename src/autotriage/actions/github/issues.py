@@ -97,10 +97,15 @@ class IssueOps:
                 out.append(login)
         return out
 
-    def find_by_token(self, token: str) -> RemoteIssue | None:
-        """The labelled issue whose body carries ``autotriage:<token>``, open or closed."""
+    def find_by_token(self, token: str, *, search: bool = False) -> RemoteIssue | None:
+        """The labelled issue whose body carries ``autotriage:<token>``, open or closed.
+
+        Search (which lags writes, and has its own low limit) is asked only when `search`
+        is set or the labelled list was longer than the pages read.
+        """
         marker = f"{FOOTER_PREFIX}{token}"
         rest = self.client.rest
+        truncated = True
         for page in range(1, LIST_PAGES + 1):
             rows = self.client.read(
                 rest.issues.list_for_repo, *self._repo,
@@ -112,7 +117,10 @@ class IssueOps:
                 if marker in str(row.get("body") or "") and "pull_request" not in row:
                     return RemoteIssue.from_json(row)
             if not rows or len(rows) < 100:
+                truncated = False
                 break
+        if not (search or truncated):
+            return None
         found = self.client.read(
             rest.search.issues_and_pull_requests,
             q=f'repo:{self.client.owner}/{self.client.repo} is:issue "{marker}"',
