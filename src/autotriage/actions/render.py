@@ -117,7 +117,8 @@ def _frame_line(frame: Frame) -> str:
 def _trace_text(exceptions: list[ExceptionInfo]) -> str:
     blocks = []
     for exc in exceptions:
-        lines = [f"{exc.type}: {exc.value}".rstrip(": ")]
+        value = exc.value if len(exc.value) <= 2000 else exc.value[:2000] + "…"  # in Error above
+        lines = [f"{exc.type}: {value}".rstrip(": ")]
         for frame in exc.frames:
             where = frame.abs_path or frame.filename or frame.module or "?"
             lines.append(f'  File "{where}", line {frame.lineno}, in {frame.function}')

@@ -256,7 +256,12 @@ class GitHubClient:
                                 turn.last = turn.finished = time.time()
                     self._observe(response.raw_response)
                     return response
-                except RequestFailed as exc:
+                except (RequestFailed, RequestError) as caught:
+                    # githubkit wraps a failed token exchange (GitHub App) in RequestError
+                    exc = caught.exc if isinstance(caught.exc, RequestFailed) else caught
+                    if not isinstance(exc, RequestFailed):
+                        kind = "timeout" if isinstance(exc, RequestTimeout) else "connection"
+                        raise _Transient(f"{kind}: {type(exc.exc).__name__}") from None
                     raw = exc.response.raw_response
                     if raw.status_code == 304:
                         return exc.response
@@ -265,10 +270,6 @@ class GitHubClient:
                     if raw.status_code >= 500:
                         raise _Transient(f"HTTP {raw.status_code}") from None
                     raise GitHubError(raw.status_code, _message(raw)) from None
-                except RequestTimeout:
-                    raise _Transient("timeout") from None
-                except RequestError as exc:
-                    raise _Transient(f"connection: {type(exc.exc).__name__}") from None
             raise ActionFailed("GitHub rate limits kept refusing", retryable=True, retry_after=60)
 
     def _observe(self, response: httpx.Response) -> bool:
