@@ -106,6 +106,34 @@ def plan_actions(
     return planned
 
 
+def _news(decision: Decision, group: Group, event: ErrorEvent) -> list[tuple[str, str]]:
+    """A repeat seen in a release or environment the group was not last seen in."""
+    del decision
+    found = []
+    if event.release and group.last_release and event.release != group.last_release:
+        found.append(("release", event.release))
+    if event.environment and group.environment and event.environment != group.environment:
+        found.append(("environment", event.environment))
+    return found
+
+
+def _news_comments(
+    news: list[tuple[str, str]], group: Group, event_row_id: int, settings: Settings
+) -> list[PlannedAction]:
+    """One comment per group and new release/environment value (the key makes it once)."""
+    tracker = "github" if settings.github_configured else "tracker"
+    return [
+        PlannedAction(
+            f"{tracker}.comment",
+            f"{tracker}.{what}:{group.id}:{value}"[:255],
+            group.id,
+            event_row_id,
+            {"body": f"This error now also occurs in {what} `{value}`."},
+        )
+        for what, value in news
+    ]
+
+
 class _Batch:
     """What one transaction already knows, so repeats in a batch cost no extra queries."""
 
@@ -139,9 +167,11 @@ def _process_one(
     if decision is Decision.REGRESSION:
         group.status = "open"
         group.regressions += 1
+    news = _news(decision, group, event) if decision is Decision.REPEAT else []
     record_occurrence(group, event, row.id, now)
     row.status, row.fingerprint, row.group_id = "done", group.fingerprint, group.id
-    for planned in plan_actions(decision, group, event, row.id, settings, now):
+    for planned in [*plan_actions(decision, group, event, row.id, settings, now),
+                    *_news_comments(news, group, row.id, settings)]:
         if planned.key not in batch.planned:
             batch.planned.add(planned.key)
             enqueue(session, planned, now)

@@ -13,7 +13,7 @@ from autotriage.intake import Intake
 from autotriage.models import ErrorEvent, ExceptionInfo, Frame
 from autotriage.pipeline import process_pending
 from autotriage.store import Store
-from autotriage.store.tables import Action, Group, Link
+from autotriage.store.tables import Action, Link
 from autotriage.testing_github import FakeGitHub
 
 
@@ -52,4 +52,29 @@ def test_new_group_opens_one_labelled_issue_and_repeats_update_it(
         link = session.scalars(select(Link).where(Link.tracker == "github")).one()
         assert link.external_id == "1"
     assert fake_github.stats.spacing_violations == 0
+    store.dispose()
+
+
+def test_a_new_release_is_commented_once_and_edits_are_rationed(
+    github_settings: Callable[..., Settings], fake_github: FakeGitHub
+) -> None:
+    settings = github_settings()
+    store = Store(settings.database_url)
+    store.migrate()
+    intake = Intake(store)
+    intake.accept("sentry", [event(release="1.0.0")])
+    drain(store, settings)
+    for release in ("1.1.0", "1.1.0", "1.0.0", "1.1.0"):
+        intake.accept("sentry", [event(release=release)])
+        drain(store, settings)
+    issue = fake_github.issues.items[1]
+    notes = [c["body"].split("\n")[0] for c in issue.comments]
+    assert notes == ["This error now also occurs in release `1.1.0`.",
+                     "This error now also occurs in release `1.0.0`."]
+    # the body is edited at most once per five-minute bucket, not on every repeat
+    edits = fake_github.stats.by_route["PATCH /repos/{owner}/{repo}/issues/{issue_number}"]
+    assert 1 <= edits <= 2
+    with store.reading() as session:
+        kinds = session.scalars(select(Action.kind).where(Action.status != "ok")).all()
+        assert kinds == []
     store.dispose()
