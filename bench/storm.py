@@ -34,12 +34,25 @@ from autotriage.testing_github import FakeGitHub, Fault
 def _payload(index: int, distinct: int) -> bytes:
     kind = index % distinct
     event_id = uuid.uuid4().hex
-    frame = {"filename": f"app/mod{kind}.py", "function": f"handler{kind}", "lineno": 10 + kind,
-             "in_app": True}
+    frame = {
+        "filename": f"app/mod{kind}.py",
+        "function": f"handler{kind}",
+        "lineno": 10 + kind,
+        "in_app": True,
+    }
     event = {
-        "event_id": event_id, "level": "error", "release": "1.0.0",
-        "exception": {"values": [{"type": f"Storm{kind}Error", "value": f"request {index} failed",
-                                  "stacktrace": {"frames": [frame]}}]},
+        "event_id": event_id,
+        "level": "error",
+        "release": "1.0.0",
+        "exception": {
+            "values": [
+                {
+                    "type": f"Storm{kind}Error",
+                    "value": f"request {index} failed",
+                    "stacktrace": {"frames": [frame]},
+                }
+            ]
+        },
     }
     return json.dumps({"id": event_id, "url": "https://sentry.example/1", "event": event}).encode()
 
@@ -77,9 +90,15 @@ def _fire(urls: list[str], total: int, distinct: int, senders: int) -> int:
 def _settled(store: Store) -> bool:
     with store.reading() as session:
         pending = session.scalar(
-            select(func.count()).select_from(Event).where(Event.status == "pending"))
-        busy = session.scalar(select(func.count()).select_from(Action).where(
-            Action.kind.like("github.%"), Action.status.in_(("pending", "running", "retryable"))))
+            select(func.count()).select_from(Event).where(Event.status == "pending")
+        )
+        busy = session.scalar(
+            select(func.count())
+            .select_from(Action)
+            .where(
+                Action.kind.like("github.%"), Action.status.in_(("pending", "running", "retryable"))
+            )
+        )
         return pending == 0 and busy == 0
 
 
@@ -92,14 +111,21 @@ def _peak_kib(server: LiveServer) -> int:
     return 0
 
 
-def phase(name: str, database_url: str, replicas: int, args: argparse.Namespace, work: Path) -> bool:
+def phase(
+    name: str, database_url: str, replicas: int, args: argparse.Namespace, work: Path
+) -> bool:
     """Run one storm; print its figures; return whether it met the targets."""
     fake = FakeGitHub(min_spacing=args.interval, secondary_per_minute=80).start()
     fake.inject(Fault("secondary", "POST", r"/comments$", retry_after=3))
     env = {
-        "DATABASE_URL": database_url, "WEBHOOK_SECRET": "k", "LOG_LEVEL": "warning",
-        "GITHUB_TOKEN": fake.token, "GITHUB_OWNER": fake.owner, "GITHUB_REPO": fake.repo,
-        "GITHUB_API_URL": fake.url, "GITHUB_MUTATION_INTERVAL": str(args.interval),
+        "DATABASE_URL": database_url,
+        "WEBHOOK_SECRET": "k",
+        "LOG_LEVEL": "warning",
+        "GITHUB_TOKEN": fake.token,
+        "GITHUB_OWNER": fake.owner,
+        "GITHUB_REPO": fake.repo,
+        "GITHUB_API_URL": fake.url,
+        "GITHUB_MUTATION_INTERVAL": str(args.interval),
     }
     servers = [LiveServer(env, work).start() for _ in range(replicas)]
     started = time.monotonic()
@@ -137,7 +163,8 @@ def phase(name: str, database_url: str, replicas: int, args: argparse.Namespace,
 def _fresh_postgres(admin_url: str) -> str:
     name = f"autotriage_storm_{uuid.uuid4().hex[:8]}"
     admin = create_engine(
-        make_url(admin_url).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
+        make_url(admin_url).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT"
+    )
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
@@ -163,7 +190,9 @@ def main() -> None:
         if not args.skip_sqlite:
             ok &= phase("SQLite, one server", f"sqlite:///{work / 'storm.db'}", 1, args, work)
         if not args.skip_postgres:
-            ok &= phase("PostgreSQL, two servers", _fresh_postgres(args.postgres_url), 2, args, work)
+            ok &= phase(
+                "PostgreSQL, two servers", _fresh_postgres(args.postgres_url), 2, args, work
+            )
     print("targets met" if ok else "TARGETS MISSED")
 
 

@@ -113,7 +113,8 @@ class Settings(BaseSettings):
             try:
                 return self.github_app_private_key_file.read_text()
             except OSError as exc:
-                raise ConfigError("GITHUB_APP_PRIVATE_KEY_FILE", exc.strerror or "unreadable") from None
+                problem = exc.strerror or "unreadable"
+                raise ConfigError("GITHUB_APP_PRIVATE_KEY_FILE", problem) from None
         return None
 
 

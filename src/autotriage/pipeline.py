@@ -88,7 +88,8 @@ def plan_actions(
     if tracker == "github" and not settings.github_webhook_secret and settings.github_poll_seconds:
         # without webhooks, re-read the state now and then while the group is active
         poll = int(now.timestamp() // settings.github_poll_seconds)
-        planned.append(PlannedAction("github.sync", f"github.sync:{gid}:poll:{poll}", gid, event_row_id))
+        key = f"github.sync:{gid}:poll:{poll}"
+        planned.append(PlannedAction("github.sync", key, gid, event_row_id))
     if group.count in MILESTONES:
         planned.append(
             PlannedAction(

@@ -21,7 +21,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft4Validator
+from jsonschema import Draft4Validator  # type: ignore[import-untyped]
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
@@ -79,9 +79,7 @@ class Contract:
         self._routes: dict[int, list[tuple[re.Pattern[str], str]]] = {}
         for template in self.document["paths"]:
             parts = template.strip("/").split("/") if template != "/" else []
-            regex = "/".join(
-                "[^/]+" if p.startswith("{") else re.escape(p) for p in parts
-            )
+            regex = "/".join("[^/]+" if p.startswith("{") else re.escape(p) for p in parts)
             # file paths and git refs hold slashes: these last parameters may span segments
             key = len(parts)
             if template.endswith(GREEDY):

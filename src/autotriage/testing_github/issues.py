@@ -55,6 +55,11 @@ class IssueRoutes:
         self.extra_routes: dict[tuple[str, str], Any] = {}
 
     # ----- helpers
+    @property
+    def web_repo(self) -> str:
+        """The repository's web address (for ``html_url``)."""
+        return f"{self.fake.web_url}/{self.fake.owner}/{self.fake.repo}"
+
     def _id(self) -> int:
         self.next_id += 1
         return self.next_id
@@ -68,7 +73,9 @@ class IssueRoutes:
         kind = "Bot" if login.endswith("[bot]") else "User"
         return objects.user(self.fake.url, self.fake.web_url, login, PEOPLE.get(login, 999), kind)
 
-    def _label(self, name: str, color: str = "ededed", description: str | None = None) -> dict[str, Any]:
+    def _label(
+        self, name: str, color: str = "ededed", description: str | None = None
+    ) -> dict[str, Any]:
         found = self.labels.get(name.lower())
         if found is None:
             found = objects.label(self.fake.repo_url, self._id(), name, color, description)
@@ -87,7 +94,7 @@ class IssueRoutes:
             "labels_url": f"{url}/labels{{/name}}",
             "comments_url": f"{url}/comments",
             "events_url": f"{url}/events",
-            "html_url": f"{self.fake.web_url}/{self.fake.owner}/{self.fake.repo}/issues/{issue.number}",
+            "html_url": f"{self.web_repo}/issues/{issue.number}",
             "number": issue.number,
             "state": issue.state,
             "state_reason": issue.state_reason,
@@ -140,7 +147,9 @@ class IssueRoutes:
             )
         for login in body.get("assignees") or []:
             if login not in self.fake.collaborators:
-                problems.append({"resource": "Issue", "code": "invalid", "field": "assignees", "value": login})
+                problems.append(
+                    {"resource": "Issue", "code": "invalid", "field": "assignees", "value": login}
+                )
         if problems:
             raise ApiError(422, "Validation Failed", errors=problems, status="422")
 
@@ -161,23 +170,41 @@ class IssueRoutes:
         q = {k: v[-1] for k, v in query.items()}
         now = time.time()
         if template == "/rate_limit":
-            core = {"limit": self.fake.rate_limit, "used": self.fake.used.get(who, 0),
-                    "remaining": max(0, self.fake.rate_limit - self.fake.used.get(who, 0)),
-                    "reset": self.fake.reset_at}
-            return 200, {}, {"resources": {"core": core, "search": {**core, "limit": 30}}, "rate": core}
+            core = {
+                "limit": self.fake.rate_limit,
+                "used": self.fake.used.get(who, 0),
+                "remaining": max(0, self.fake.rate_limit - self.fake.used.get(who, 0)),
+                "reset": self.fake.reset_at,
+            }
+            return (
+                200,
+                {},
+                {"resources": {"core": core, "search": {**core, "limit": 30}}, "rate": core},
+            )
         if template == f"{base}/issues" and method == "POST":
             self._repo(params)
             self._validate_issue(body, creating=True)
             issue = FakeIssue(
-                number=self.next_number, title=str(body["title"]), body=body.get("body"),
-                author=self.login(who), labels=[], assignees=list(body.get("assignees") or []),
-                milestone=None, created=now, updated=now, indexed=now + self.fake.search_lag,
+                number=self.next_number,
+                title=str(body["title"]),
+                body=body.get("body"),
+                author=self.login(who),
+                labels=[],
+                assignees=list(body.get("assignees") or []),
+                milestone=None,
+                created=now,
+                updated=now,
+                indexed=now + self.fake.search_lag,
             )
-            issue.labels = [self._label(str(n)) ["name"] for n in body.get("labels") or []]
+            issue.labels = [self._label(str(n))["name"] for n in body.get("labels") or []]
             self.next_number += 1
             self.items[issue.number] = issue
             self.fake.stats.creates += 1
-            return 201, {"location": f"{self.fake.repo_url}/issues/{issue.number}"}, self.render(issue)
+            return (
+                201,
+                {"location": f"{self.fake.repo_url}/issues/{issue.number}"},
+                self.render(issue),
+            )
         if template == f"{base}/issues" and method == "GET":
             self._repo(params)
             return self._list(q)
@@ -194,7 +221,19 @@ class IssueRoutes:
                 return 200, {}, [self._comment_json(issue, c) for c in issue.comments]
             text = str(body.get("body", ""))
             if len(text) > BODY_LIMIT:
-                raise ApiError(422, "Validation Failed", errors=[{"resource": "IssueComment", "code": "custom", "field": "body", "message": "body is too long"}], status="422")
+                raise ApiError(
+                    422,
+                    "Validation Failed",
+                    errors=[
+                        {
+                            "resource": "IssueComment",
+                            "code": "custom",
+                            "field": "body",
+                            "message": "body is too long",
+                        }
+                    ],
+                    status="422",
+                )
             comment = {"id": self._id(), "body": text, "author": self.login(who), "at": now}
             issue.comments.append(comment)
             issue.updated = now
@@ -209,8 +248,17 @@ class IssueRoutes:
             self._repo(params)
             name = str(body["name"])
             if name.lower() in self.labels:
-                raise ApiError(422, "Validation Failed", errors=[{"resource": "Label", "code": "already_exists", "field": "name"}], status="422")
-            return 201, {}, self._label(name, str(body.get("color") or "ededed"), body.get("description"))
+                raise ApiError(
+                    422,
+                    "Validation Failed",
+                    errors=[{"resource": "Label", "code": "already_exists", "field": "name"}],
+                    status="422",
+                )
+            return (
+                201,
+                {},
+                self._label(name, str(body.get("color") or "ededed"), body.get("description")),
+            )
         if template == f"{base}/labels/{{name}}" and method == "GET":
             self._repo(params)
             found = self.labels.get(params["name"].lower())
@@ -244,27 +292,33 @@ class IssueRoutes:
         state = body.get("state")
         if state in ("open", "closed") and state != issue.state:
             issue.state = state
-            issue.state_reason = body.get("state_reason") or ("completed" if state == "closed" else "reopened")
+            issue.state_reason = body.get("state_reason") or (
+                "completed" if state == "closed" else "reopened"
+            )
             issue.closed = now if state == "closed" else None
             event = "closed" if state == "closed" else "reopened"
             self.add_event(issue, event, actor, body.get("commit_id"), now)
         issue.updated = now
         issue.indexed = now + self.fake.search_lag
 
-    def add_event(self, issue: FakeIssue, event: str, actor: str, commit: str | None, now: float) -> None:
+    def add_event(
+        self, issue: FakeIssue, event: str, actor: str, commit: str | None, now: float
+    ) -> None:
         """Record an issue event (``closed`` may name the commit that closed it)."""
         eid = self._id()
-        issue.events.append({
-            "id": eid,
-            "node_id": objects.node_id("event", eid),
-            "url": f"{self.fake.repo_url}/issues/events/{eid}",
-            "actor": self.user(actor),
-            "event": event,
-            "commit_id": commit,
-            "commit_url": f"{self.fake.repo_url}/commits/{commit}" if commit else None,
-            "created_at": _stamp(now),
-            "performed_via_github_app": None,
-        })
+        issue.events.append(
+            {
+                "id": eid,
+                "node_id": objects.node_id("event", eid),
+                "url": f"{self.fake.repo_url}/issues/events/{eid}",
+                "actor": self.user(actor),
+                "event": event,
+                "commit_id": commit,
+                "commit_url": f"{self.fake.repo_url}/commits/{commit}" if commit else None,
+                "created_at": _stamp(now),
+                "performed_via_github_app": None,
+            }
+        )
 
     def _comment_json(self, issue: FakeIssue, comment: dict[str, Any]) -> dict[str, Any]:
         url = f"{self.fake.repo_url}/issues/comments/{comment['id']}"
@@ -272,7 +326,7 @@ class IssueRoutes:
             "id": comment["id"],
             "node_id": objects.node_id("comment", comment["id"]),
             "url": url,
-            "html_url": f"{self.fake.web_url}/{self.fake.owner}/{self.fake.repo}/issues/{issue.number}#issuecomment-{comment['id']}",
+            "html_url": f"{self.web_repo}/issues/{issue.number}#issuecomment-{comment['id']}",
             "issue_url": f"{self.fake.repo_url}/issues/{issue.number}",
             "body": comment["body"],
             "user": self.user(comment["author"]),
@@ -285,14 +339,17 @@ class IssueRoutes:
         state = q.get("state", "open")
         wanted = [n.strip().lower() for n in q.get("labels", "").split(",") if n.strip()]
         rows = [
-            i for i in self.items.values()
+            i
+            for i in self.items.values()
             if (state == "all" or i.state == state)
             and all(w in [x.lower() for x in i.labels] for w in wanted)
         ]
         rows.sort(key=lambda i: i.created, reverse=q.get("direction", "desc") == "desc")
         return self._page(rows, q, lambda i: self.render(i), "issues")
 
-    def _page(self, rows: list[Any], q: dict[str, str], render: Any, what: str) -> tuple[int, dict[str, str], Any]:
+    def _page(
+        self, rows: list[Any], q: dict[str, str], render: Any, what: str
+    ) -> tuple[int, dict[str, str], Any]:
         per_page = min(100, int(q.get("per_page", "30")))
         page = max(1, int(q.get("page", "1")))
         chunk = rows[(page - 1) * per_page : page * per_page]
@@ -312,6 +369,17 @@ class IssueRoutes:
             if issue.indexed > now:
                 continue  # not indexed yet: GitHub's search lags writes
             text = f"{issue.title}\n{issue.body or ''}".lower()
-            if all(w in text for w in words) and all(lb in [x.lower() for x in issue.labels] for lb in labels):
+            if all(w in text for w in words) and all(
+                lb in [x.lower() for x in issue.labels] for lb in labels
+            ):
                 hits.append({**self.render(issue), "score": 1.0})
-        return 200, {}, {"total_count": len(hits), "incomplete_results": False, "items": hits[:100], "search_type": "lexical"}
+        return (
+            200,
+            {},
+            {
+                "total_count": len(hits),
+                "incomplete_results": False,
+                "items": hits[:100],
+                "search_type": "lexical",
+            },
+        )

@@ -46,7 +46,9 @@ def user(base: str, web: str, login: str, uid: int, kind: str = "User") -> dict[
     }
 
 
-def label(repo_url: str, lid: int, name: str, color: str, description: str | None) -> dict[str, Any]:
+def label(
+    repo_url: str, lid: int, name: str, color: str, description: str | None
+) -> dict[str, Any]:
     """A ``label``."""
     return {
         "id": lid,

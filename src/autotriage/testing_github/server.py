@@ -197,7 +197,9 @@ class FakeGitHub:
                 self.violations.append(f"request: {exc}")
             return self._plain(400, {"message": f"contract: {exc}", "documentation_url": DOCS})
         with self.lock:
-            status, out_headers, payload, stall = self._dispatch(op, method, path, query, headers, body)
+            status, out_headers, payload, stall = self._dispatch(
+                op, method, path, query, headers, body
+            )
         if payload is not None:
             try:
                 self.contract.check_response(op, status, payload)
@@ -210,7 +212,12 @@ class FakeGitHub:
         return status, out_headers, data, stall
 
     def _plain(self, status: int, body: dict[str, Any]) -> tuple[int, dict[str, str], bytes, float]:
-        return status, {"content-type": "application/json; charset=utf-8"}, json.dumps(body).encode(), 0.0
+        return (
+            status,
+            {"content-type": "application/json; charset=utf-8"},
+            json.dumps(body).encode(),
+            0.0,
+        )
 
     def _dispatch(
         self,
@@ -247,17 +254,28 @@ class FakeGitHub:
             return self._fault_answer(fault, who, limits, now)
         if self.used.get(who, 0) >= self.rate_limit:
             self.paused_until[who] = float(self.reset_at)
-            return 403, {**limits}, {"message": "API rate limit exceeded", "documentation_url": DOCS}, 0.0
+            return (
+                403,
+                {**limits},
+                {"message": "API rate limit exceeded", "documentation_url": DOCS},
+                0.0,
+            )
         if mutating and self._secondary_exceeded(who, now):
             self.paused_until[who] = now + 60
             return 403, {**limits, "retry-after": "60"}, _secondary_body(), 0.0
         params = _params(op.template, path)
         try:
-            status, extra, payload = self.issues.route(op.template, method, params, query, body, who)
+            status, extra, payload = self.issues.route(
+                op.template, method, params, query, body, who
+            )
         except ApiError as exc:
             status, extra, payload = exc.status, {}, exc.body
         if method == "GET" and payload is not None and status == 200:
-            etag = '"' + hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:32] + '"'
+            etag = (
+                '"'
+                + hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:32]
+                + '"'
+            )
             extra["etag"] = etag
             if headers.get("if-none-match") == etag:
                 # conditional requests answered 304 do not count against the primary limit
@@ -287,7 +305,12 @@ class FakeGitHub:
             reset = int(now) + fault.retry_after
             self.paused_until[who] = float(reset)
             headers = {**limits, "x-ratelimit-remaining": "0", "x-ratelimit-reset": str(reset)}
-            return 403, headers, {"message": "API rate limit exceeded", "documentation_url": DOCS}, 0.0
+            return (
+                403,
+                headers,
+                {"message": "API rate limit exceeded", "documentation_url": DOCS},
+                0.0,
+            )
         if fault.kind == "502":
             return 502, {}, None, 0.0
         if fault.kind == "timeout":
@@ -334,42 +357,74 @@ class FakeGitHub:
 
         scheme, _, given = headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not self.app_public_key or self.app_id is None:
-            return 401, {}, {"message": "A JSON web token could not be decoded", "documentation_url": DOCS}, 0.0
+            return (
+                401,
+                {},
+                {"message": "A JSON web token could not be decoded", "documentation_url": DOCS},
+                0.0,
+            )
         try:
-            claims = jwt.decode(given, self.app_public_key, algorithms=["RS256"], options={"verify_aud": False})
+            claims = jwt.decode(
+                given, self.app_public_key, algorithms=["RS256"], options={"verify_aud": False}
+            )
         except jwt.PyJWTError as exc:
             return 401, {}, {"message": f"JWT invalid: {exc}", "documentation_url": DOCS}, 0.0
         if str(claims.get("iss")) != str(self.app_id):
-            return 401, {}, {"message": "JWT issuer is not this app", "documentation_url": DOCS}, 0.0
+            return (
+                401,
+                {},
+                {"message": "JWT issuer is not this app", "documentation_url": DOCS},
+                0.0,
+            )
         if path.rstrip("/").split("/")[-2] != str(self.installation_id):
             return 404, {}, {"message": "Not Found", "documentation_url": DOCS}, 0.0
         self.tokens_issued += 1
-        token = f"ghs_{hashlib.sha256(f'{time.time()}:{self.tokens_issued}'.encode()).hexdigest()[:36]}"
+        token = (
+            f"ghs_{hashlib.sha256(f'{time.time()}:{self.tokens_issued}'.encode()).hexdigest()[:36]}"
+        )
         expires = time.time() + self.token_ttl
         self.installation_tokens[token] = expires
         body = {
             "token": token,
             "expires_at": objects.iso(datetime.fromtimestamp(expires, UTC)),
-            "permissions": {"issues": "write", "contents": "write", "pull_requests": "write", "metadata": "read"},
+            "permissions": {
+                "issues": "write",
+                "contents": "write",
+                "pull_requests": "write",
+                "metadata": "read",
+            },
             "repository_selection": "selected",
         }
         return 201, {}, body, 0.0
 
     # ----- what people do in GitHub's web interface
     def person_sets_state(
-        self, number: int, state: str, reason: str | None = None, *,
-        commit: str | None = None, login: str = "alice",
+        self,
+        number: int,
+        state: str,
+        reason: str | None = None,
+        *,
+        commit: str | None = None,
+        login: str = "alice",
     ) -> int | None:
         """A person closes or reopens issue `number`; GitHub then sends the ``issues`` hook."""
         with self.lock:
             issue = self.issues.items[number]
-            self.issues.edit(issue, {"state": state, "state_reason": reason, "commit_id": commit},
-                             login, time.time())
+            self.issues.edit(
+                issue,
+                {"state": state, "state_reason": reason, "commit_id": commit},
+                login,
+                time.time(),
+            )
             payload = {
                 "action": "closed" if state == "closed" else "reopened",
                 "issue": self.issues.render(issue),
-                "repository": {"id": 1, "name": self.repo, "full_name": f"{self.owner}/{self.repo}",
-                               "private": True},
+                "repository": {
+                    "id": 1,
+                    "name": self.repo,
+                    "full_name": f"{self.owner}/{self.repo}",
+                    "private": True,
+                },
                 "sender": self.issues.user(login),
             }
         return self.send_hook("issues", payload)
@@ -390,13 +445,16 @@ class FakeGitHub:
             "user-agent": "GitHub-Hookshot/fake",
         }
         response = httpx.post(self.hook_url, content=raw, headers=headers, timeout=10)
-        self.hooks_sent.append({"event": event, "delivery": delivery, "status": response.status_code})
+        self.hooks_sent.append(
+            {"event": event, "delivery": delivery, "status": response.status_code}
+        )
         return response.status_code
 
 
 def _secondary_body() -> dict[str, Any]:
     return {
-        "message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
+        "message": "You have exceeded a secondary rate limit. "
+        "Please wait a few minutes before you try again.",
         "documentation_url": DOCS,
     }
 
@@ -446,7 +504,7 @@ def _make_handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
 
         do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        def log_message(self, format: str, *args: Any) -> None:
             del format, args
 
     return Handler

@@ -18,10 +18,14 @@ from autotriage.testing_github import FakeGitHub
 
 def _keys() -> tuple[str, str]:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption()).decode()
-    public = key.public_key().public_bytes(serialization.Encoding.PEM,
-                                           serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
     return private, public
 
 
@@ -34,8 +38,12 @@ def test_app_installation_token_is_fetched_used_and_refreshed(
     key_file = tmp_path / "app.pem"
     key_file.write_text(private)
     settings = make_settings(
-        GITHUB_APP_ID=4242, GITHUB_APP_PRIVATE_KEY_FILE=str(key_file), GITHUB_APP_INSTALLATION_ID=77,
-        GITHUB_OWNER=fake_github.owner, GITHUB_REPO=fake_github.repo, GITHUB_API_URL=fake_github.url,
+        GITHUB_APP_ID=4242,
+        GITHUB_APP_PRIVATE_KEY_FILE=str(key_file),
+        GITHUB_APP_INSTALLATION_ID=77,
+        GITHUB_OWNER=fake_github.owner,
+        GITHUB_REPO=fake_github.repo,
+        GITHUB_API_URL=fake_github.url,
         GITHUB_MUTATION_INTERVAL=0.05,
     )
     assert settings.github_configured and settings.github_token is None
@@ -56,8 +64,11 @@ def test_wrong_app_key_is_refused(
     other, _ = _keys()
     fake_github.app_id, fake_github.app_public_key, fake_github.installation_id = 1, public, 2
     settings = make_settings(
-        GITHUB_APP_ID=1, GITHUB_APP_PRIVATE_KEY=other.replace("\n", "\\n"),
-        GITHUB_APP_INSTALLATION_ID=2, GITHUB_OWNER="acme", GITHUB_REPO="shop",
+        GITHUB_APP_ID=1,
+        GITHUB_APP_PRIVATE_KEY=other.replace("\n", "\\n"),
+        GITHUB_APP_INSTALLATION_ID=2,
+        GITHUB_OWNER="acme",
+        GITHUB_REPO="shop",
         GITHUB_API_URL=fake_github.url,
     )
     ops = IssueOps(GitHubClient(settings))

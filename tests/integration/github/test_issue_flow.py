@@ -1,4 +1,4 @@
-"""The pipeline against the fake GitHub: one issue per group, kept current, reopened on regression."""
+"""The pipeline against the fake GitHub: one issue per group, kept current, commented sparingly."""
 
 from __future__ import annotations
 
@@ -17,11 +17,23 @@ from autotriage.store.tables import Action, Link
 from autotriage.testing_github import FakeGitHub
 
 
-def event(kind: str = "ZeroDivisionError", value: str = "division by zero", release: str | None = "1.0.0") -> ErrorEvent:
-    frame = Frame(filename="app/pricing.py", function="total", lineno=41, in_app=True,
-                  context_line="return a / b")
-    return ErrorEvent(source="sentry", message=value, release=release, service="shop",
-                      exceptions=[ExceptionInfo(type=kind, value=value, frames=[frame])])
+def event(
+    kind: str = "ZeroDivisionError", value: str = "division by zero", release: str | None = "1.0.0"
+) -> ErrorEvent:
+    frame = Frame(
+        filename="app/pricing.py",
+        function="total",
+        lineno=41,
+        in_app=True,
+        context_line="return a / b",
+    )
+    return ErrorEvent(
+        source="sentry",
+        message=value,
+        release=release,
+        service="shop",
+        exceptions=[ExceptionInfo(type=kind, value=value, frames=[frame])],
+    )
 
 
 def drain(store: Store, settings: Settings, handlers: dict | None = None) -> None:
@@ -47,7 +59,9 @@ def test_new_group_opens_one_labelled_issue_and_repeats_update_it(
     assert {"autotriage", "source:sentry", "level:error", "service:shop"} <= set(issue.labels)
     assert fake_github.issues.labels["level:error"]["color"] == "d93f0b"
     assert "| **Occurrences** | 12 |" in issue.body
-    assert [c["body"].split("\n")[0] for c in issue.comments] == ["This error has now occurred 10 times."]
+    assert [c["body"].split("\n")[0] for c in issue.comments] == [
+        "This error has now occurred 10 times."
+    ]
     with store.reading() as session:
         link = session.scalars(select(Link).where(Link.tracker == "github")).one()
         assert link.external_id == "1"
@@ -69,8 +83,10 @@ def test_a_new_release_is_commented_once_and_edits_are_rationed(
         drain(store, settings)
     issue = fake_github.issues.items[1]
     notes = [c["body"].split("\n")[0] for c in issue.comments]
-    assert notes == ["This error now also occurs in release `1.1.0`.",
-                     "This error now also occurs in release `1.0.0`."]
+    assert notes == [
+        "This error now also occurs in release `1.1.0`.",
+        "This error now also occurs in release `1.0.0`.",
+    ]
     # the body is edited at most once per five-minute bucket, not on every repeat
     edits = fake_github.stats.by_route["PATCH /repos/{owner}/{repo}/issues/{issue_number}"]
     assert 1 <= edits <= 2

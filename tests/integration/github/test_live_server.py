@@ -22,12 +22,21 @@ HOOK_SECRET = "gh-hook-secret"
 
 def payload(kind: int, release: str) -> bytes:
     event_id = uuid.uuid4().hex
-    frame = {"filename": f"app/h{kind}.py", "function": f"handle_{kind}", "lineno": 10 + kind,
-             "in_app": True}
+    frame = {
+        "filename": f"app/h{kind}.py",
+        "function": f"handle_{kind}",
+        "lineno": 10 + kind,
+        "in_app": True,
+    }
     event = {
-        "event_id": event_id, "level": "error", "release": release,
-        "exception": {"values": [{"type": f"Error{kind}", "value": "it broke",
-                                  "stacktrace": {"frames": [frame]}}]},
+        "event_id": event_id,
+        "level": "error",
+        "release": release,
+        "exception": {
+            "values": [
+                {"type": f"Error{kind}", "value": "it broke", "stacktrace": {"frames": [frame]}}
+            ]
+        },
     }
     return json.dumps({"id": event_id, "url": "https://sentry.example/1", "event": event}).encode()
 
@@ -75,7 +84,9 @@ def test_serve_creates_updates_resolves_and_reopens_on_regression(
         fake_github.hook_url, fake_github.hook_secret = f"{server.url}/webhook/github", HOOK_SECRET
         store = Store(url)
         post(server.url, n=12)
-        wait_for(lambda: 1 in fake_github.issues.items and len(fake_github.issues.items[1].comments) == 1)
+        wait_for(
+            lambda: 1 in fake_github.issues.items and len(fake_github.issues.items[1].comments) == 1
+        )
         issue = fake_github.issues.items[1]
         assert issue.title == "[sentry] Error0: it broke"
         assert "occurred 10 times" in issue.comments[0]["body"]
@@ -91,7 +102,9 @@ def test_serve_creates_updates_resolves_and_reopens_on_regression(
         assert issue.state == "closed" and group_status(store) == "resolved"
         # a newer release is: reopened, with a comment naming it
         post(server.url, release="1.1.0")
-        wait_for(lambda: issue.state == "open" and any("1.1.0" in c["body"] for c in issue.comments))
+        wait_for(
+            lambda: issue.state == "open" and any("1.1.0" in c["body"] for c in issue.comments)
+        )
         assert issue.state_reason == "reopened"
         assert group_status(store) == "open"
         # closed as not planned: ignored, and never reopened again
@@ -130,9 +143,14 @@ def test_two_servers_sharing_postgres_create_each_issue_once(
 
         def settled() -> bool:
             with store.reading() as session:
-                pending = session.scalar(select(func.count()).select_from(Event).where(Event.status == "pending"))
-                busy = session.scalar(select(func.count()).select_from(Action).where(
-                    Action.status.in_(("pending", "running", "retryable"))))
+                pending = session.scalar(
+                    select(func.count()).select_from(Event).where(Event.status == "pending")
+                )
+                busy = session.scalar(
+                    select(func.count())
+                    .select_from(Action)
+                    .where(Action.status.in_(("pending", "running", "retryable")))
+                )
                 return pending == 0 and busy == 0
 
         wait_for(settled, 90)

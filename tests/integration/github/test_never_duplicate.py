@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import pytest
 from sqlalchemy import select
+from tests.integration.github.test_issue_flow import drain, event
 
 from autotriage.actions import build_handlers
 from autotriage.actions.outbox import run_due
@@ -16,7 +17,6 @@ from autotriage.pipeline import process_pending
 from autotriage.store import Store
 from autotriage.store.tables import Action, Link
 from autotriage.testing_github import FakeGitHub, Fault
-from tests.integration.github.test_issue_flow import drain, event
 
 
 def _store(settings: Settings) -> Store:
@@ -82,7 +82,7 @@ def test_concurrent_workers_on_postgres_create_once(
             for _ in range(40):
                 process_pending(store, settings, limit=5)
                 run_due(store, handlers)
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     for i in range(30):

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import pytest
 from sqlalchemy import select
+from tests.integration.github.test_issue_flow import event
 
 from autotriage.actions import build_handlers
 from autotriage.actions.github.client import GitHubClient, GitHubError
@@ -19,7 +20,6 @@ from autotriage.pipeline import process_pending
 from autotriage.store import Store
 from autotriage.store.tables import Action
 from autotriage.testing_github import FakeGitHub, Fault
-from tests.integration.github.test_issue_flow import drain, event
 
 
 def test_mutations_are_at_least_a_second_apart_by_default(
@@ -29,8 +29,9 @@ def test_mutations_are_at_least_a_second_apart_by_default(
     client = GitHubClient(github_settings(GITHUB_MUTATION_INTERVAL=1.0))
     started = time.monotonic()
     for i in range(3):
-        client.write(client.rest.issues.create,
-                     "acme", "shop", data={"title": f"t{i}"}, idempotent=False)
+        client.write(
+            client.rest.issues.create, "acme", "shop", data={"title": f"t{i}"}, idempotent=False
+        )
     assert time.monotonic() - started >= 2.0
     assert fake_github.stats.spacing_violations == 0
     assert fake_github.stats.creates == 3
@@ -79,8 +80,9 @@ def test_server_errors_and_timeouts_on_reads_and_edits_are_retried(
 ) -> None:
     ops = IssueOps(GitHubClient(github_settings(GITHUB_TIMEOUT=0.5)))
     client = ops.client
-    created = client.write(client.rest.issues.create, "acme", "shop", data={"title": "x"},
-                           idempotent=False)
+    created = client.write(
+        client.rest.issues.create, "acme", "shop", data={"title": "x"}, idempotent=False
+    )
     fake_github.inject(Fault("502", "GET", r"/issues/1$", times=2))
     assert ops.get(created["number"]).title == "x"
     fake_github.inject(Fault("timeout", "PATCH", r"/issues/1$", delay=1.0))
@@ -104,8 +106,13 @@ def test_oversized_body_is_refused_as_github_does(
 ) -> None:
     client = GitHubClient(github_settings())
     with pytest.raises(GitHubError) as caught:
-        client.write(client.rest.issues.create, "acme", "shop",
-                     data={"title": "x", "body": "y" * 70_000}, idempotent=False)
+        client.write(
+            client.rest.issues.create,
+            "acme",
+            "shop",
+            data={"title": "x", "body": "y" * 70_000},
+            idempotent=False,
+        )
     assert caught.value.status == 422 and not caught.value.retryable
     assert "too long" in caught.value.reason
 

@@ -14,8 +14,13 @@ CLOSED = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
 
 def _group(status: str = "resolved", release: str | None = "1.4.0") -> Group:
-    return Group(status=status, resolved_at=CLOSED, resolved_in_release=release,
-                 last_release=release, updated_at=CLOSED)
+    return Group(
+        status=status,
+        resolved_at=CLOSED,
+        resolved_in_release=release,
+        last_release=release,
+        updated_at=CLOSED,
+    )
 
 
 @pytest.mark.parametrize(
@@ -44,11 +49,27 @@ def test_without_a_release_at_close_any_later_occurrence_regresses() -> None:
 
 def test_issue_states_map_to_group_states() -> None:
     group = _group(status="open", release="2.0.0")
-    assert apply_issue_state(None, group, None, state="closed", state_reason="completed",  # type: ignore[arg-type]
-                             closed_at=CLOSED) == "resolved"
+    assert (
+        apply_issue_state(
+            group,
+            None,
+            state="closed",
+            state_reason="completed",
+            closed_at=CLOSED,
+        )
+        == "resolved"
+    )
     assert group.resolved_in_release == "2.0.0" and group.resolved_at == CLOSED
-    assert apply_issue_state(None, group, None, state="open", state_reason="reopened",  # type: ignore[arg-type]
-                             by_person=False) is None
-    assert apply_issue_state(None, group, None, state="open", state_reason="reopened") == "open"  # type: ignore[arg-type]
+    assert (
+        apply_issue_state(
+            group,
+            None,
+            state="open",
+            state_reason="reopened",
+            by_person=False,
+        )
+        is None
+    )
+    assert apply_issue_state(group, None, state="open", state_reason="reopened") == "open"
     assert group.resolved_at is None
-    assert apply_issue_state(None, group, None, state="closed", state_reason="not_planned") == "ignored"  # type: ignore[arg-type]
+    assert apply_issue_state(group, None, state="closed", state_reason="not_planned") == "ignored"

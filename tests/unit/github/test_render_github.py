@@ -16,15 +16,34 @@ from autotriage.analysis import Analysis, Culprit, SuspectCommit
 from autotriage.models import ErrorEvent, ExceptionInfo, Frame
 
 WHEN = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
-GROUP = GroupView(id=1, fingerprint="f" * 32, title="t", level="error", count=7, first_seen=WHEN,
-                  last_seen=WHEN, sources=["cloudwatch"], service="api")
+GROUP = GroupView(
+    id=1,
+    fingerprint="f" * 32,
+    title="t",
+    level="error",
+    count=7,
+    first_seen=WHEN,
+    last_seen=WHEN,
+    sources=["cloudwatch"],
+    service="api",
+)
 
 
 def _event(frames: int = 3, log_lines: int = 0, value: str = "boom") -> ErrorEvent:
-    stack = [Frame(filename=f"app/m{i}.py", function=f"f{i}", lineno=i + 1, in_app=True,
-                   context_line="x" * 80) for i in range(frames)]
+    stack = [
+        Frame(
+            filename=f"app/m{i}.py",
+            function=f"f{i}",
+            lineno=i + 1,
+            in_app=True,
+            context_line="x" * 80,
+        )
+        for i in range(frames)
+    ]
     return ErrorEvent(
-        source="cloudwatch", message=value, link="https://console.example/logs?q=1",
+        source="cloudwatch",
+        message=value,
+        link="https://console.example/logs?q=1",
         contexts={"log_lines": [f"line {i} " + "y" * 100 for i in range(log_lines)]},
         exceptions=[ExceptionInfo(type="RuntimeError", value=value, frames=stack)],
     )
@@ -32,17 +51,30 @@ def _event(frames: int = 3, log_lines: int = 0, value: str = "boom") -> ErrorEve
 
 def _analysis(owners: list[str]) -> Analysis:
     return Analysis(
-        culprit=Culprit(path="app/m2.py", line=3, permalink="https://gh.example/blob/abc/app/m2.py#L3",
-                        code=["3: x = 1"]),
-        suspect_commit=SuspectCommit(sha="a" * 40, author_name="Al", author_email="al@example.com",
-                                     date="2026-10-01", summary="tweak", login="al"),
-        owners=owners, confidence=0.8, reasons=["blame"],
+        culprit=Culprit(
+            path="app/m2.py",
+            line=3,
+            permalink="https://gh.example/blob/abc/app/m2.py#L3",
+            code=["3: x = 1"],
+        ),
+        suspect_commit=SuspectCommit(
+            sha="a" * 40,
+            author_name="Al",
+            author_email="al@example.com",
+            date="2026-10-01",
+            summary="tweak",
+            login="al",
+        ),
+        owners=owners,
+        confidence=0.8,
+        reasons=["blame"],
     )
 
 
 def test_small_issue_is_whole_with_links_people_and_footer() -> None:
-    draft = render_issue(GROUP, _event(log_lines=3), _analysis(["@alice", "@acme/payments",
-                                                                   "ops@example.com"]))
+    draft = render_issue(
+        GROUP, _event(log_lines=3), _analysis(["@alice", "@acme/payments", "ops@example.com"])
+    )
     assert draft.assignees == ["alice"]
     assert draft.mentions == ["@acme/payments"]
     assert "- Owners: @alice, @acme/payments" in draft.body
@@ -54,16 +86,18 @@ def test_small_issue_is_whole_with_links_people_and_footer() -> None:
 
 def test_options_turn_assignment_and_mentions_off_or_add_the_commit_author() -> None:
     analysis = _analysis(["@alice", "@acme/payments"])
-    off = render_issue(GROUP, _event(), analysis, RenderOptions(assign_owners=False,
-                                                                mention_teams=False))
+    off = render_issue(
+        GROUP, _event(), analysis, RenderOptions(assign_owners=False, mention_teams=False)
+    )
     assert off.assignees == [] and off.mentions == [] and "Owners:" not in off.body
     author = render_issue(GROUP, _event(), analysis, RenderOptions(assign_commit_author=True))
     assert author.assignees == ["alice", "al"]
 
 
 def test_huge_event_is_cut_least_useful_first_and_stays_under_the_limit() -> None:
-    draft = render_issue(GROUP, _event(frames=600, log_lines=2000, value="v" * 30_000),
-                         _analysis(["@alice"]))
+    draft = render_issue(
+        GROUP, _event(frames=600, log_lines=2000, value="v" * 30_000), _analysis(["@alice"])
+    )
     assert len(draft.body) <= BODY_LIMIT < 65_536
     assert "| **Occurrences** | 7 |" in draft.body  # the summary is never cut
     assert "## Where it broke" in draft.body  # nor the culprit, cut after the trace

@@ -5,13 +5,12 @@ The app is called in-process through httpx's ASGI transport (the route needs no 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
 from collections.abc import Callable, Iterator
 from typing import Any
-
-import asyncio
 
 import httpx
 import pytest
@@ -30,17 +29,39 @@ SECRET = "hook-secret"
 
 @pytest.fixture
 def setup(make_settings: Callable[..., Settings]) -> Iterator[tuple[Client, Store]]:
-    settings = make_settings(GITHUB_WEBHOOK_SECRET=SECRET, GITHUB_OWNER="acme", GITHUB_REPO="shop",
-                             AUTOTRIAGE_WORKER="false")
+    settings = make_settings(
+        GITHUB_WEBHOOK_SECRET=SECRET,
+        GITHUB_OWNER="acme",
+        GITHUB_REPO="shop",
+        AUTOTRIAGE_WORKER="false",
+    )
     store = Store(settings.database_url)
     store.migrate()
-    Intake(store).accept("text", [ErrorEvent(source="text", message="x", release="1.0",
-                                             exceptions=[ExceptionInfo(type="KeyError", value="k")])])
+    Intake(store).accept(
+        "text",
+        [
+            ErrorEvent(
+                source="text",
+                message="x",
+                release="1.0",
+                exceptions=[ExceptionInfo(type="KeyError", value="k")],
+            )
+        ],
+    )
     process_pending(store, settings)
     with store.transaction() as session:
         now = utcnow()
-        session.add(Link(group_id=1, tracker="github", external_id="7", url="u", state="open",
-                         created_at=now, updated_at=now))
+        session.add(
+            Link(
+                group_id=1,
+                tracker="github",
+                external_id="7",
+                url="u",
+                state="open",
+                created_at=now,
+                updated_at=now,
+            )
+        )
     yield Client(create_app(settings, store)), store
     store.dispose()
 
@@ -60,20 +81,40 @@ class Client:
         return asyncio.run(call())
 
 
-def _post(client: Client, body: dict[str, Any], delivery: str = "d1", event: str = "issues",
-          secret: str = SECRET) -> Any:
+def _post(
+    client: Client,
+    body: dict[str, Any],
+    delivery: str = "d1",
+    event: str = "issues",
+    secret: str = SECRET,
+) -> Any:
     raw = json.dumps(body).encode()
     sig = "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
-    return client.post("/webhook/github", content=raw, headers={
-        "x-hub-signature-256": sig, "x-github-event": event, "x-github-delivery": delivery,
-        "content-type": "application/json"})
+    return client.post(
+        "/webhook/github",
+        content=raw,
+        headers={
+            "x-hub-signature-256": sig,
+            "x-github-event": event,
+            "x-github-delivery": delivery,
+            "content-type": "application/json",
+        },
+    )
 
 
-def _issue_event(action: str, reason: str | None, sender_type: str = "User",
-                 repo: str = "acme/shop", number: int = 7) -> dict[str, Any]:
-    return {"action": action,
-            "issue": {"number": number, "state_reason": reason, "closed_at": "2026-11-29T01:00:00Z"},
-            "repository": {"full_name": repo}, "sender": {"login": "alice", "type": sender_type}}
+def _issue_event(
+    action: str,
+    reason: str | None,
+    sender_type: str = "User",
+    repo: str = "acme/shop",
+    number: int = 7,
+) -> dict[str, Any]:
+    return {
+        "action": action,
+        "issue": {"number": number, "state_reason": reason, "closed_at": "2026-11-29T01:00:00Z"},
+        "repository": {"full_name": repo},
+        "sender": {"login": "alice", "type": sender_type},
+    }
 
 
 def _status(store: Store) -> str:
@@ -117,13 +158,26 @@ def test_other_repositories_events_and_unknown_issues_are_ignored(
     setup: tuple[Client, Store],
 ) -> None:
     client, store = setup
-    assert _post(client, _issue_event("closed", "completed", repo="x/y"), "e1").json()["status"] == "ignored"
-    assert _post(client, _issue_event("closed", "completed", number=99), "e2").json()["status"] == "ignored"
+    assert (
+        _post(client, _issue_event("closed", "completed", repo="x/y"), "e1").json()["status"]
+        == "ignored"
+    )
+    assert (
+        _post(client, _issue_event("closed", "completed", number=99), "e2").json()["status"]
+        == "ignored"
+    )
     assert _post(client, _issue_event("labeled", None), "e3").json()["status"] == "ignored"
     assert _post(client, {"zen": "hi"}, "e4", event="ping").json()["status"] == "ok"
     assert _post(client, {"x": 1}, "e5", event="push").json()["status"] == "ignored"
     assert _status(store) == "open"
-    bad = client.post("/webhook/github", content=b"{", headers={
-        "x-hub-signature-256": "sha256=" + hmac.new(SECRET.encode(), b"{", hashlib.sha256).hexdigest(),
-        "x-github-event": "issues", "x-github-delivery": "e6"})
+    bad = client.post(
+        "/webhook/github",
+        content=b"{",
+        headers={
+            "x-hub-signature-256": "sha256="
+            + hmac.new(SECRET.encode(), b"{", hashlib.sha256).hexdigest(),
+            "x-github-event": "issues",
+            "x-github-delivery": "e6",
+        },
+    )
     assert bad.status_code == 400

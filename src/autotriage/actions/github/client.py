@@ -81,7 +81,9 @@ class RequestGate:
             if until > self.paused_until:
                 self.paused_until = until
                 self.stats.pauses += 1
-                log.warning("GitHub asked us to wait %.0fs (%s); pausing all requests", seconds, why)
+                log.warning(
+                    "GitHub asked us to wait %.0fs (%s); pausing all requests", seconds, why
+                )
         if self.shared is not None:
             self.shared.pause(seconds)
 
@@ -182,7 +184,13 @@ class GitHubClient:
         """githubkit's REST namespace."""
         return self.gh.rest
 
-    def read(self, call: Callable[..., Response[Any]], *args: Any, cache_key: str | None = None, **kw: Any) -> Any:
+    def read(
+        self,
+        call: Callable[..., Response[Any]],
+        *args: Any,
+        cache_key: str | None = None,
+        **kw: Any,
+    ) -> Any:
         """A GET: conditional when `cache_key` is given, retried on 5xx/timeouts; returns JSON."""
         for attempt in range(READ_ATTEMPTS):
             cached = None
@@ -206,7 +214,9 @@ class GitHubClient:
             return data
         raise ActionFailed("GitHub kept failing (5xx or timeouts)", retryable=True)
 
-    def write(self, call: Callable[..., Response[Any]], *args: Any, idempotent: bool, **kw: Any) -> Any:
+    def write(
+        self, call: Callable[..., Response[Any]], *args: Any, idempotent: bool, **kw: Any
+    ) -> Any:
         """A mutation through the queue; retried in place only when `idempotent` (PATCH)."""
         attempts = READ_ATTEMPTS if idempotent else 1
         last: _Transient | None = None
@@ -247,15 +257,15 @@ class GitHubClient:
                     if mutating:
                         self.gate.stats.mutating += 1
                     try:
-                        response = call(*args, headers=headers, **kw) if headers else call(*args, **kw)
+                        response = (
+                            call(*args, headers=headers, **kw) if headers else call(*args, **kw)
+                        )
                     finally:
                         if mutating:
                             # measured from the answer, so arrivals are `interval` apart too
                             self.gate.last_mutation = self.gate.clock()
                             if turn is not None:
                                 turn.last = turn.finished = time.time()
-                    self._observe(response.raw_response)
-                    return response
                 except (RequestFailed, RequestError) as caught:
                     # githubkit wraps a failed token exchange (GitHub App) in RequestError
                     exc = caught.exc if isinstance(caught.exc, RequestFailed) else caught
@@ -270,6 +280,9 @@ class GitHubClient:
                     if raw.status_code >= 500:
                         raise _Transient(f"HTTP {raw.status_code}") from None
                     raise GitHubError(raw.status_code, _message(raw)) from None
+                else:
+                    self._observe(response.raw_response)
+                    return response
             raise ActionFailed("GitHub rate limits kept refusing", retryable=True, retry_after=60)
 
     def _observe(self, response: httpx.Response) -> bool:
@@ -277,7 +290,9 @@ class GitHubClient:
         headers = response.headers
         if _secondary(response):
             after = headers.get("retry-after")
-            self.gate.pause(float(after) if after and after.isdigit() else SECONDARY_DEFAULT, "secondary limit")
+            self.gate.pause(
+                float(after) if after and after.isdigit() else SECONDARY_DEFAULT, "secondary limit"
+            )
             return True
         if headers.get("x-ratelimit-remaining") == "0":
             reset = headers.get("x-ratelimit-reset", "")

@@ -1,4 +1,4 @@
-"""The GitHub action handlers: ``github.open``, ``github.update``, ``github.comment``, ``github.sync``.
+"""The GitHub handlers: ``github.open``, ``github.update``, ``github.comment``, ``github.sync``.
 
 Each follows the outbox's prepare/perform/record protocol (`autotriage.actions.base`):
 `prepare` renders the issue and reads the group's link in a read transaction, `perform`
@@ -117,8 +117,9 @@ class _GitHubHandler:
         if prepared.number is not None:
             return prepared.number
         if prepared.open_pending:
-            raise ActionFailed("the issue is not created yet", retryable=True,
-                               retry_after=WAIT_FOR_OPEN)
+            raise ActionFailed(
+                "the issue is not created yet", retryable=True, retry_after=WAIT_FOR_OPEN
+            )
         raise ActionFailed("this group has no GitHub issue", retryable=False)
 
     def record(self, session: Session, action: Action, result: ActionResult) -> None:
@@ -130,24 +131,32 @@ class _GitHubHandler:
         link = _write_link(session, action.group_id, issue)
         group = session.get(Group, action.group_id, with_for_update=True)
         if group is not None and issue.state == "closed":
-            apply_issue_state(session, group, link, state="closed",
-                              state_reason=issue.state_reason)
+            apply_issue_state(group, link, state="closed", state_reason=issue.state_reason)
         elif group is not None and result.data.get("observed_reopen"):
-            apply_issue_state(session, group, link, state="open", state_reason="reopened")
+            apply_issue_state(group, link, state="open", state_reason="reopened")
 
 
 def _write_link(session: Session, group_id: int, issue: RemoteIssue) -> Link:
     now = utcnow()
     insert_ignore(
-        session, Link.__table__,  # type: ignore[arg-type]
-        group_id=group_id, tracker=TRACKER, external_id=str(issue.number), url=issue.url,
-        state=issue.state, created_at=now, updated_at=now,
+        session,
+        Link.__table__,  # type: ignore[arg-type]
+        group_id=group_id,
+        tracker=TRACKER,
+        external_id=str(issue.number),
+        url=issue.url,
+        state=issue.state,
+        created_at=now,
+        updated_at=now,
     )
     link = session.scalars(
         select(Link).where(Link.group_id == group_id, Link.tracker == TRACKER)
     ).one()
     link.external_id, link.url, link.state, link.updated_at = (
-        str(issue.number), issue.url, issue.state, now,
+        str(issue.number),
+        issue.url,
+        issue.state,
+        now,
     )
     return link
 
@@ -168,8 +177,9 @@ class OpenIssue(_GitHubHandler):
             log.info("group %s already has issue #%s; linking it", prepared.group_id, found.number)
             return _ok(found, reconciled=True)
         try:
-            created = self.ops.create(draft, self.settings.github_milestone,
-                                      self.settings.github_issue_type)
+            created = self.ops.create(
+                draft, self.settings.github_milestone, self.settings.github_issue_type
+            )
         except Ambiguous as exc:
             found = self.ops.find_by_token(prepared.token)
             if found is not None:
@@ -213,8 +223,9 @@ class CommentIssue(_GitHubHandler):
         marker = _marker(prepared.key)
         issue: RemoteIssue | None = None
         if prepared.params.get("reopen"):
-            issue = self.ops.edit(number, state="open", state_reason="reopened",
-                                  body=prepared.draft.body)
+            issue = self.ops.edit(
+                number, state="open", state_reason="reopened", body=prepared.draft.body
+            )
         if prepared.attempts > 1 and self.ops.has_comment(number, marker):
             return _ok(issue or self.ops.get(number))
         text = scrub_text(str(prepared.params.get("body", "")))
@@ -228,7 +239,7 @@ class CommentIssue(_GitHubHandler):
 
 
 class SyncIssue(_GitHubHandler):
-    """Read the linked issue's state (a webhook said it changed, or polling): resolve/ignore/open."""
+    """Read the linked issue's state (after a webhook, or to poll): resolve, ignore, open."""
 
     kind = "github.sync"
 
@@ -250,5 +261,9 @@ class SyncIssue(_GitHubHandler):
 def github_handlers(settings: Settings, client: GitHubClient | None = None) -> list[ActionHandler]:
     """The GitHub handlers, sharing one client (one mutation queue) per process."""
     ops = IssueOps(client or GitHubClient(settings))
-    return [OpenIssue(ops, settings), UpdateIssue(ops, settings), CommentIssue(ops, settings),
-            SyncIssue(ops, settings)]
+    return [
+        OpenIssue(ops, settings),
+        UpdateIssue(ops, settings),
+        CommentIssue(ops, settings),
+        SyncIssue(ops, settings),
+    ]

@@ -70,9 +70,14 @@ class IssueOps:
                     raise
                 try:
                     self.client.write(
-                        rest.issues.create_label, *self._repo, idempotent=False,
-                        data={"name": name, "color": label_color(name),
-                              "description": "Filed by autotriage"[:100]},
+                        rest.issues.create_label,
+                        *self._repo,
+                        idempotent=False,
+                        data={
+                            "name": name,
+                            "color": label_color(name),
+                            "description": "Filed by autotriage"[:100],
+                        },
                     )
                 except GitHubError as again:
                     if again.status != 422:  # 422: created meanwhile by another replica
@@ -108,9 +113,14 @@ class IssueOps:
         truncated = True
         for page in range(1, LIST_PAGES + 1):
             rows = self.client.read(
-                rest.issues.list_for_repo, *self._repo,
-                labels=AUTOTRIAGE_LABEL, state="all", per_page=100, page=page,
-                sort="created", direction="desc",
+                rest.issues.list_for_repo,
+                *self._repo,
+                labels=AUTOTRIAGE_LABEL,
+                state="all",
+                per_page=100,
+                page=page,
+                sort="created",
+                direction="desc",
                 cache_key=f"list:{page}",
             )
             for row in rows or []:
@@ -130,7 +140,9 @@ class IssueOps:
                 return RemoteIssue.from_json(row)
         return None
 
-    def create(self, draft: IssueDraft, milestone: int | None, issue_type: str | None) -> RemoteIssue:
+    def create(
+        self, draft: IssueDraft, milestone: int | None, issue_type: str | None
+    ) -> RemoteIssue:
         """POST the issue; one attempt (a failure may have landed: the caller reconciles)."""
         data: dict[str, Any] = {"title": draft.title, "body": draft.body, "labels": draft.labels}
         assignees = self.filter_assignable(draft.assignees)
@@ -140,37 +152,47 @@ class IssueOps:
             data["milestone"] = milestone
         if issue_type:
             data["type"] = issue_type
-        created = self.client.write(self.client.rest.issues.create, *self._repo, data=data,
-                                    idempotent=False)
+        created = self.client.write(
+            self.client.rest.issues.create, *self._repo, data=data, idempotent=False
+        )
         return RemoteIssue.from_json(created)
 
     def get(self, number: int) -> RemoteIssue:
         """The issue now (conditional GET)."""
-        data = self.client.read(self.client.rest.issues.get, *self._repo, number,
-                                cache_key=f"issue:{number}")
+        data = self.client.read(
+            self.client.rest.issues.get, *self._repo, number, cache_key=f"issue:{number}"
+        )
         return RemoteIssue.from_json(data)
 
     def edit(self, number: int, **fields: Any) -> RemoteIssue:
         """PATCH the issue (idempotent, so retried in place)."""
-        data = self.client.write(self.client.rest.issues.update, *self._repo, number,
-                                 data=fields, idempotent=True)
+        data = self.client.write(
+            self.client.rest.issues.update, *self._repo, number, data=fields, idempotent=True
+        )
         return RemoteIssue.from_json(data)
 
     def has_comment(self, number: int, marker: str) -> bool:
         """Whether a comment carrying `marker` exists (after an unconfirmed post)."""
-        rows = self.client.read(self.client.rest.issues.list_comments, *self._repo, number,
-                                per_page=100)
+        rows = self.client.read(
+            self.client.rest.issues.list_comments, *self._repo, number, per_page=100
+        )
         return any(marker in str(row.get("body") or "") for row in rows or [])
 
     def comment(self, number: int, body: str) -> None:
         """POST a comment; one attempt (the caller checks for it before trying again)."""
-        self.client.write(self.client.rest.issues.create_comment, *self._repo, number,
-                          data={"body": body}, idempotent=False)
+        self.client.write(
+            self.client.rest.issues.create_comment,
+            *self._repo,
+            number,
+            data={"body": body},
+            idempotent=False,
+        )
 
     def closing_commit(self, number: int) -> str | None:
         """The commit that closed the issue (a merged PR or a ``Fixes #n`` commit), if any."""
-        rows = self.client.read(self.client.rest.issues.list_events, *self._repo, number,
-                                per_page=100)
+        rows = self.client.read(
+            self.client.rest.issues.list_events, *self._repo, number, per_page=100
+        )
         for row in reversed(rows or []):
             if row.get("event") == "closed" and row.get("commit_id"):
                 return str(row["commit_id"])

@@ -38,7 +38,8 @@ class SharedGateState:
     def _write(self, conn: Connection, value: dict[str, Any]) -> None:
         conn.execute(
             text(
-                "INSERT INTO cursors (name, value, updated_at) VALUES (:n, CAST(:v AS JSON), now()) "
+                "INSERT INTO cursors (name, value, updated_at) "
+                "VALUES (:n, CAST(:v AS JSON), now()) "
                 "ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value, updated_at = now()"
             ),
             {"n": ROW, "v": _json(value)},

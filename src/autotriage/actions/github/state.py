@@ -34,7 +34,6 @@ def link_for_issue(session: Session, number: int) -> Link | None:
 
 
 def apply_issue_state(
-    session: Session,
     group: Group,
     link: Link | None,
     *,
@@ -48,10 +47,7 @@ def apply_issue_state(
     if link is not None:
         link.state, link.updated_at = state, now
     if state == "closed":
-        if state_reason in ("not_planned", "duplicate"):
-            new = "ignored"
-        else:
-            new = "resolved"
+        new = "ignored" if state_reason in ("not_planned", "duplicate") else "resolved"
         if group.status == new:
             return None
         group.status = new

@@ -47,7 +47,9 @@ def verify(raw: bytes, headers: dict[str, str], settings: Settings) -> None:
     if secret is None:
         raise SignatureInvalid("GITHUB_WEBHOOK_SECRET is not configured")
     given = headers.get("x-hub-signature-256", "")
-    expected = "sha256=" + hmac.new(secret.get_secret_value().encode(), raw, hashlib.sha256).hexdigest()
+    expected = (
+        "sha256=" + hmac.new(secret.get_secret_value().encode(), raw, hashlib.sha256).hexdigest()
+    )
     if not hmac.compare_digest(given.encode(), expected.encode()):
         raise SignatureInvalid("X-Hub-Signature-256 is missing or wrong")
 
@@ -61,7 +63,9 @@ def _when(text: Any) -> datetime | None:
         return None
 
 
-def handle_issue_event(store: Store, settings: Settings, delivery: str, payload: dict[str, Any]) -> dict[str, Any]:
+def handle_issue_event(
+    store: Store, settings: Settings, delivery: str, payload: dict[str, Any]
+) -> dict[str, Any]:
     """Apply one ``issues`` delivery; return what was done."""
     action = payload.get("action")
     issue = payload.get("issue")
@@ -77,8 +81,16 @@ def handle_issue_event(store: Store, settings: Settings, delivery: str, payload:
     by_person = sender.get("type") != "Bot"
     now = utcnow()
     with store.transaction() as session:
-        if insert_ignore(session, Delivery.__table__, source=SOURCE, delivery_id=delivery[:255],  # type: ignore[arg-type]
-                         received_at=now, event_ids=[]) is None:
+        table = Delivery.__table__
+        row = insert_ignore(
+            session,
+            table,  # type: ignore[arg-type]
+            source=SOURCE,
+            delivery_id=delivery[:255],
+            received_at=now,
+            event_ids=[],
+        )
+        if row is None:
             return {"status": "duplicate"}
         link = link_for_issue(session, issue["number"])
         if link is None:
@@ -87,13 +99,24 @@ def handle_issue_event(store: Store, settings: Settings, delivery: str, payload:
         if group is None:
             raise Ignored("the group is gone")
         changed = apply_issue_state(
-            session, group, link, state="closed" if action == "closed" else "open",
-            state_reason=issue.get("state_reason"), closed_at=_when(issue.get("closed_at")),
+            group,
+            link,
+            state="closed" if action == "closed" else "open",
+            state_reason=issue.get("state_reason"),
+            closed_at=_when(issue.get("closed_at")),
             by_person=by_person,
         )
         if changed == "resolved":
-            enqueue(session, PlannedAction("github.sync", f"github.sync:{group.id}:{delivery}",
-                                           group.id, group.latest_event_id), now)
+            enqueue(
+                session,
+                PlannedAction(
+                    "github.sync",
+                    f"github.sync:{group.id}:{delivery}",
+                    group.id,
+                    group.latest_event_id,
+                ),
+                now,
+            )
         return {"status": "applied", "group": group.id, "group_status": group.status}
 
 
@@ -118,5 +141,7 @@ async def github_webhook(request: Request) -> JSONResponse:
         raise PayloadInvalid("body: not JSON") from None
     if not isinstance(payload, dict):
         raise PayloadInvalid("body: not a JSON object")
-    result = await run_in_threadpool(handle_issue_event, request.app.state.store, settings, delivery, payload)
+    result = await run_in_threadpool(
+        handle_issue_event, request.app.state.store, settings, delivery, payload
+    )
     return JSONResponse(result)
