@@ -126,6 +126,10 @@ class Contract:
             node = target
         return node
 
+    def instance(self, name: str) -> Any:
+        """A minimal valid instance of ``components/schemas/<name>`` (every required field)."""
+        return _minimal(self.document["components"]["schemas"][name], self, 0)
+
     def _check(self, pointer: str, value: Any, what: str) -> None:
         errors = sorted(self._validator(pointer).iter_errors(value), key=lambda e: e.path)
         if errors:
@@ -203,3 +207,50 @@ class Contract:
             raise ContractViolation(f"{op.method} {op.template} {status}: JSON body expected")
         pointer = self._body_pointer(op, "responses", key)
         self._check(pointer, body, f"{op.method} {op.template} {status} response")
+
+
+def _minimal(schema: dict[str, Any], contract: Contract, depth: int) -> Any:
+    """The plainest value `schema` accepts: required fields only, first choices, nulls."""
+    schema = contract._resolve(schema)
+    if depth > 12:
+        return None
+    for key in ("anyOf", "oneOf"):
+        if key in schema:
+            options = [contract._resolve(o) for o in schema[key]]
+            if any(o.get("type") == "null" for o in options):
+                return None
+            return _minimal(options[0], contract, depth + 1)
+    if "allOf" in schema:
+        merged: dict[str, Any] = {}
+        for part in schema["allOf"]:
+            value = _minimal(part, contract, depth + 1)
+            if isinstance(value, dict):
+                merged.update(value)
+        return merged
+    if "enum" in schema:
+        return schema["enum"][0]
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        if "null" in kind:
+            return None
+        kind = kind[0]
+    if kind == "object" or "properties" in schema:
+        props = schema.get("properties", {})
+        return {
+            name: _minimal(props.get(name, {}), contract, depth + 1)
+            for name in schema.get("required", [])
+        }
+    if kind == "array":
+        return []
+    if kind == "integer" or kind == "number":
+        return 1
+    if kind == "boolean":
+        return False
+    if kind == "string":
+        fmt = schema.get("format")
+        if fmt == "date-time":
+            return "2026-01-01T00:00:00Z"
+        if fmt in ("uri", "url"):
+            return "https://example.invalid/"
+        return "x"
+    return None

@@ -275,7 +275,9 @@ class IssueRoutes:
         handler = self.extra_routes.get((method, template))
         if handler is not None:
             self._repo(params)
-            result: tuple[int, dict[str, str], Any] = handler(params, q, body, who)
+            from autotriage.testing_github.repo import Call
+
+            result: tuple[int, dict[str, str], Any] = handler(Call(params, q, body, who))
             return result
         raise ApiError(404, "Not Found")
 

@@ -16,6 +16,11 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def iso_seconds(epoch: float) -> str:
+    """`iso` of a Unix time."""
+    return iso(datetime.fromtimestamp(epoch, UTC))
+
+
 def node_id(kind: str, number: int) -> str:
     """A stable opaque node id."""
     return hashlib.sha1(f"{kind}:{number}".encode()).hexdigest()[:20]  # noqa: S324 - an id, not security

@@ -42,6 +42,7 @@ import httpx
 from autotriage.testing_github import objects
 from autotriage.testing_github.contract import Contract, ContractViolation, Operation
 from autotriage.testing_github.issues import IssueRoutes
+from autotriage.testing_github.repo import RepoContent
 
 MUTATING = {"POST", "PATCH", "PUT", "DELETE"}
 DOCS = "https://docs.github.com/rest"
@@ -132,6 +133,7 @@ class FakeGitHub:
         self.hooks_sent: list[dict[str, Any]] = []
         self.base_url = "http://127.0.0.1:0"
         self.issues = IssueRoutes(self)
+        self.content = RepoContent(self)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
