@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from autotriage.store import Store
 from autotriage.store.tables import Action, Event, Group
 from autotriage.testing import LiveServer
-from autotriage.testing_github import FakeGitHub
+from autotriage.testing_github import FakeGitHub, Fault
 
 HOOK_SECRET = "gh-hook-secret"
 
@@ -134,6 +134,8 @@ def test_two_servers_sharing_postgres_create_each_issue_once(
     fake_github: FakeGitHub, postgres_url: str, tmp_path: Path
 ) -> None:
     kinds, per_kind = 5, 30
+    # a secondary limit met by one replica must hold the other one back too
+    fake_github.inject(Fault("secondary", "POST", r"/issues$", retry_after=2))
     servers = [LiveServer(env(fake_github, postgres_url), tmp_path).start() for _ in range(2)]
     try:
         for i in range(per_kind):
@@ -155,6 +157,8 @@ def test_two_servers_sharing_postgres_create_each_issue_once(
 
         wait_for(settled, 90)
         assert fake_github.stats.creates == kinds
+        assert fake_github.stats.during_pause == 0
+        assert fake_github.stats.spacing_violations == 0
         assert sorted(i.title for i in fake_github.issues.items.values()) == [
             f"[sentry] Error{k}: it broke" for k in range(kinds)
         ]

@@ -129,11 +129,23 @@ class _GitHubHandler:
         if issue is None:
             return
         link = _write_link(session, action.group_id, issue)
-        group = session.get(Group, action.group_id, with_for_update=True)
-        if group is not None and issue.state == "closed":
+        group = session.get(Group, action.group_id)
+        if group is not None and issue.state == "closed" and not _reopen_due(session, group.id):
             apply_issue_state(group, link, state="closed", state_reason=issue.state_reason)
         elif group is not None and result.data.get("observed_reopen"):
             apply_issue_state(group, link, state="open", state_reason="reopened")
+
+
+def _reopen_due(session: Session, group_id: int) -> bool:
+    """Whether a regression's reopen is still to run (then a closed issue is stale news)."""
+    waiting = session.scalars(
+        select(Action.id).where(
+            Action.group_id == group_id,
+            Action.idempotency_key.like(f"github.reopen:{group_id}:%"),
+            Action.status.in_(("pending", "running", "retryable")),
+        )
+    ).first()
+    return waiting is not None
 
 
 def _write_link(session: Session, group_id: int, issue: RemoteIssue) -> Link:
