@@ -64,6 +64,7 @@ class Settings(BaseSettings):
     github_mutation_interval: float = Field(1.0, alias="GITHUB_MUTATION_INTERVAL", ge=0)
     github_timeout: float = Field(10.0, alias="GITHUB_TIMEOUT", gt=0)
     github_poll_seconds: float = Field(300.0, alias="GITHUB_POLL_SECONDS", ge=0)
+    github_spike_factor: float = Field(10.0, alias="GITHUB_SPIKE_FACTOR", gt=1)
 
     # --- AWS CloudWatch
     aws_region: str | None = Field(None, alias="AWS_REGION")

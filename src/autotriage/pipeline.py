@@ -16,7 +16,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from autotriage.actions.base import PlannedAction
-from autotriage.actions.github.state import is_regression
+from autotriage.actions.github.state import is_regression, spike
 from autotriage.actions.outbox import enqueue
 from autotriage.config import Settings
 from autotriage.models import ErrorEvent, utcnow
@@ -29,6 +29,7 @@ from autotriage.understanding.fingerprint import compute_fingerprint
 log = logging.getLogger(__name__)
 
 UPDATE_EVERY_SECONDS = 300
+SPIKE_CHECK_EVERY = 100
 MILESTONES = tuple(10**n for n in range(1, 10))
 
 
@@ -126,10 +127,14 @@ def _news_comments(
     return [
         PlannedAction(
             f"{tracker}.comment",
-            f"{tracker}.{what}:{group.id}:{value}"[:255],
+            f"{tracker}.{what}:{group.id}:{value.split('UTC')[0]}"[:255],
             group.id,
             event_row_id,
-            {"body": f"This error now also occurs in {what} `{value}`."},
+            {
+                "body": f"Spike at {value}."
+                if what == "spike"
+                else f"This error now also occurs in {what} `{value}`."
+            },
         )
         for what, value in news
     ]
@@ -170,9 +175,13 @@ def _process_one(
         group.regressions += 1
     news = _news(decision, group, event) if decision is Decision.REPEAT else []
     record_occurrence(group, event, row.id, now)
+    if decision is Decision.REPEAT and group.count % SPIKE_CHECK_EVERY == 0:
+        news += spike(session, group, now, settings.github_spike_factor, SPIKE_CHECK_EVERY)
     row.status, row.fingerprint, row.group_id = "done", group.fingerprint, group.id
-    for planned in [*plan_actions(decision, group, event, row.id, settings, now),
-                    *_news_comments(news, group, row.id, settings)]:
+    for planned in [
+        *plan_actions(decision, group, event, row.id, settings, now),
+        *_news_comments(news, group, row.id, settings),
+    ]:
         if planned.key not in batch.planned:
             batch.planned.add(planned.key)
             enqueue(session, planned, now)

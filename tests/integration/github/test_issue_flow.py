@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -93,4 +95,26 @@ def test_a_new_release_is_commented_once_and_edits_are_rationed(
     with store.reading() as session:
         kinds = session.scalars(select(Action.kind).where(Action.status != "ok")).all()
         assert kinds == []
+    store.dispose()
+
+
+def test_a_spike_over_the_baseline_is_commented_once(
+    github_settings: Callable[..., Settings], fake_github: FakeGitHub
+) -> None:
+    settings = github_settings()
+    store = Store(settings.database_url)
+    store.migrate()
+    intake = Intake(store)
+    long_ago = datetime.now(UTC) - timedelta(days=2)
+    old = event().model_copy(update={"occurred_at": long_ago, "received_at": long_ago})
+    intake.accept("sentry", [old])
+    drain(store, settings)
+    for _ in range(4):
+        intake.accept("sentry", [event() for _ in range(60)])
+    drain(store, settings)
+    notes = [c["body"].split("\n")[0] for c in fake_github.issues.items[1].comments]
+    spikes = [n for n in notes if n.startswith("Spike at")]
+    assert len(spikes) == 1, notes
+    found = re.search(r"(\d+) in the last hour, about (\d+) times the usual 1.0 an hour", spikes[0])
+    assert found is not None and 190 <= int(found.group(1)) <= 199
     store.dispose()

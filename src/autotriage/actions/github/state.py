@@ -9,20 +9,23 @@ A new occurrence of a resolved group is a regression unless it comes from a rele
 newer than the one the group was resolved in (the fix cannot be in it) or happened
 before the issue was closed (a late delivery): Sentry's users complain about exactly
 those false reopens.
+
+A spike is the last hour's occurrences past a multiple of the group's hourly baseline.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from autotriage.models import ErrorEvent, utcnow
-from autotriage.store.tables import Group, Link
+from autotriage.store.tables import Event, Group, Link
 
 TRACKER = "github"
+SPIKE_BASELINE_HOURS = 6
 _VERSION = re.compile(r"^v?(\d+(?:\.\d+)*)(?:[-+.]?([0-9A-Za-z.-]+))?$")
 
 
@@ -64,6 +67,38 @@ def apply_issue_state(
         group.updated_at = now
         return "open"
     return None
+
+
+def spike(
+    session: Session, group: Group, now: datetime, factor: float, minimum: int
+) -> list[tuple[str, str]]:
+    """A spike: the last hour's occurrences past `factor` times the group's hourly baseline.
+
+    The pipeline checks every `minimum` occurrences (one indexed count), for groups old
+    enough to have a baseline; the hour in the action key makes it one comment an hour.
+    """
+    hour_ago = now - timedelta(hours=1)
+    if group.first_seen > now - timedelta(hours=SPIKE_BASELINE_HOURS):
+        return []
+    recent = (
+        session.scalar(
+            select(func.count())
+            .select_from(Event)
+            .where(Event.group_id == group.id, Event.received_at >= hour_ago)
+        )
+        or 0
+    )
+    hours = max(1.0, (hour_ago - group.first_seen).total_seconds() / 3600)
+    baseline = max(1.0, (group.count - recent) / hours)
+    if recent < minimum or recent < factor * baseline:
+        return []
+    return [
+        (
+            "spike",
+            f"{now:%Y-%m-%d %H}:00 UTC: {recent:,} in the last hour, "
+            f"about {recent / baseline:.0f} times the usual {baseline:,.1f} an hour",
+        )
+    ]
 
 
 def _version(text: str) -> tuple[int, ...] | None:
