@@ -53,6 +53,7 @@ class IssueRoutes:
         self.next_number = 1
         self.next_id = 5000
         self.extra_routes: dict[tuple[str, str], Any] = {}
+        self.created_bodies: list[dict[str, Any]] = []
 
     # ----- helpers
     @property
@@ -184,6 +185,7 @@ class IssueRoutes:
         if template == f"{base}/issues" and method == "POST":
             self._repo(params)
             self._validate_issue(body, creating=True)
+            self.created_bodies.append(dict(body))
             issue = FakeIssue(
                 number=self.next_number,
                 title=str(body["title"]),

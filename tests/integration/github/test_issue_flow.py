@@ -9,13 +9,13 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from autotriage.actions import build_handlers
-from autotriage.actions.outbox import run_due
+from autotriage.actions.outbox import run_due, run_one
 from autotriage.config import Settings
 from autotriage.intake import Intake
 from autotriage.models import ErrorEvent, ExceptionInfo, Frame
 from autotriage.pipeline import process_pending
 from autotriage.store import Store
-from autotriage.store.tables import Action, Link
+from autotriage.store.tables import Action, Group, Link
 from autotriage.testing_github import FakeGitHub
 
 
@@ -117,4 +117,27 @@ def test_a_spike_over_the_baseline_is_commented_once(
     assert len(spikes) == 1, notes
     found = re.search(r"(\d+) in the last hour, about (\d+) times the usual 1.0 an hour", spikes[0])
     assert found is not None and 190 <= int(found.group(1)) <= 199
+    store.dispose()
+
+
+def test_owners_are_assigned_teams_mentioned_and_milestone_and_type_sent(
+    github_settings: Callable[..., Settings], fake_github: FakeGitHub
+) -> None:
+    settings = github_settings(GITHUB_MILESTONE=3, GITHUB_ISSUE_TYPE="Bug")
+    store = Store(settings.database_url)
+    store.migrate()
+    Intake(store).accept("sentry", [event()])
+    process_pending(store, settings)
+    handlers = build_handlers(settings)
+    assert run_one(store, handlers) is not None  # the analysis runs first
+    with store.transaction() as session:
+        group = session.get(Group, 1)
+        assert group is not None
+        group.analysis = {**(group.analysis or {}), "owners": ["@alice", "@zed", "@acme/payments"]}
+    run_due(store, handlers)
+    issue = fake_github.issues.items[1]
+    assert issue.assignees == ["alice"]  # @zed cannot be assigned in this repository
+    assert "- Owners: @alice, @zed, @acme/payments" in (issue.body or "")
+    create = fake_github.issues.created_bodies[0]
+    assert create["milestone"] == 3 and create["type"] == "Bug"
     store.dispose()
