@@ -141,3 +141,28 @@ def test_owners_are_assigned_teams_mentioned_and_milestone_and_type_sent(
     create = fake_github.issues.created_bodies[0]
     assert create["milestone"] == 3 and create["type"] == "Bug"
     store.dispose()
+
+
+def test_without_webhooks_polling_notices_a_close_and_the_next_release_reopens(
+    github_settings: Callable[..., Settings], fake_github: FakeGitHub
+) -> None:
+    settings = github_settings(GITHUB_POLL_SECONDS=1)
+    store = Store(settings.database_url)
+    store.migrate()
+    intake = Intake(store)
+    intake.accept("sentry", [event(release="1.0.0")])
+    drain(store, settings)
+    fake_github.person_sets_state(1, "closed", "completed", commit="f1x" * 10)  # no hook set
+    intake.accept("sentry", [event(release="1.0.0")])
+    drain(store, settings)
+    with store.reading() as session:
+        group = session.get(Group, 1)
+        assert group is not None and group.status == "resolved"
+        assert group.fixed_commit == "f1x" * 10 and group.resolved_in_release == "1.0.0"
+    intake.accept("sentry", [event(release="1.0.1")])
+    drain(store, settings)
+    issue = fake_github.issues.items[1]
+    assert issue.state == "open" and issue.state_reason == "reopened"
+    assert "came back in release `1.0.1`" in issue.comments[-1]["body"]
+    assert fake_github.stats.creates == 1
+    store.dispose()
