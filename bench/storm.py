@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import tempfile
 import threading
 import time
@@ -160,19 +161,22 @@ def phase(
     return stats.creates == args.distinct and stats.during_pause == 0 and not fake.violations
 
 
-def _fresh_postgres(admin_url: str) -> str:
-    name = f"autotriage_storm_{uuid.uuid4().hex[:8]}"
+def _postgres(admin_url: str, name: str, create: bool) -> str:
     admin = create_engine(
         make_url(admin_url).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT"
     )
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        if create:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        else:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
     return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
 
 
 def main() -> None:
     """Parse arguments and run both phases."""
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--distinct", type=int, default=50)
@@ -190,9 +194,12 @@ def main() -> None:
         if not args.skip_sqlite:
             ok &= phase("SQLite, one server", f"sqlite:///{work / 'storm.db'}", 1, args, work)
         if not args.skip_postgres:
-            ok &= phase(
-                "PostgreSQL, two servers", _fresh_postgres(args.postgres_url), 2, args, work
-            )
+            name = f"autotriage_storm_{uuid.uuid4().hex[:8]}"
+            url = _postgres(args.postgres_url, name, create=True)
+            try:
+                ok &= phase("PostgreSQL, two servers", url, 2, args, work)
+            finally:
+                _postgres(args.postgres_url, name, create=False)
     print("targets met" if ok else "TARGETS MISSED")
 
 
