@@ -11,7 +11,7 @@ from autotriage.config import Settings
 from autotriage.intake import Intake
 from autotriage.store import Store
 from autotriage.web import errors
-from autotriage.web.routes import api, github, webhooks
+from autotriage.web.routes import api, dashboard, github, webhooks
 from autotriage.worker import Worker
 
 
@@ -48,4 +48,5 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(api.protected)
     app.include_router(webhooks.router)
     app.include_router(github.router)
+    app.include_router(dashboard.router)
     return app
