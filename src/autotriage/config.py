@@ -68,6 +68,20 @@ class Settings(BaseSettings):
     github_owner: str | None = Field(None, alias="GITHUB_OWNER")
     github_repo: str | None = Field(None, alias="GITHUB_REPO")
     github_api_url: str = Field("https://api.github.com", alias="GITHUB_API_URL")
+    github_app_id: int | None = Field(None, alias="GITHUB_APP_ID")
+    github_app_private_key: SecretStr | None = Field(None, alias="GITHUB_APP_PRIVATE_KEY")
+    github_app_private_key_file: Path | None = Field(None, alias="GITHUB_APP_PRIVATE_KEY_FILE")
+    github_app_installation_id: int | None = Field(None, alias="GITHUB_APP_INSTALLATION_ID")
+    github_webhook_secret: SecretStr | None = Field(None, alias="GITHUB_WEBHOOK_SECRET")
+    github_milestone: int | None = Field(None, alias="GITHUB_MILESTONE")
+    github_issue_type: str | None = Field(None, alias="GITHUB_ISSUE_TYPE")
+    github_assign_owners: bool = Field(True, alias="GITHUB_ASSIGN_OWNERS")
+    github_mention_teams: bool = Field(True, alias="GITHUB_MENTION_TEAMS")
+    github_assign_commit_author: bool = Field(False, alias="GITHUB_ASSIGN_COMMIT_AUTHOR")
+    github_mutation_interval: float = Field(1.0, alias="GITHUB_MUTATION_INTERVAL", ge=0)
+    github_timeout: float = Field(10.0, alias="GITHUB_TIMEOUT", gt=0)
+    github_poll_seconds: float = Field(300.0, alias="GITHUB_POLL_SECONDS", ge=0)
+    github_spike_factor: float = Field(10.0, alias="GITHUB_SPIKE_FACTOR", gt=1)
 
     # --- AWS CloudWatch
     aws_region: str | None = Field(None, alias="AWS_REGION")
@@ -147,7 +161,20 @@ class Settings(BaseSettings):
     @property
     def github_configured(self) -> bool:
         """True when issues should go to GitHub rather than the local tracker."""
-        return bool(self.github_token and self.github_owner and self.github_repo)
+        app = bool(self.github_app_id and self.github_app_installation_id and self.github_app_key())
+        return bool((self.github_token or app) and self.github_owner and self.github_repo)
+
+    def github_app_key(self) -> str | None:
+        """The GitHub App's private key (PEM), from the variable or the key file."""
+        if self.github_app_private_key is not None:
+            return self.github_app_private_key.get_secret_value().replace("\\n", "\n")
+        if self.github_app_private_key_file is not None:
+            try:
+                return self.github_app_private_key_file.read_text()
+            except OSError as exc:
+                problem = exc.strerror or "unreadable"
+                raise ConfigError("GITHUB_APP_PRIVATE_KEY_FILE", problem) from None
+        return None
 
 
 def load_settings(env_file: str | Path | None = ".env", **overrides: Any) -> Settings:

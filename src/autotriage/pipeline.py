@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from autotriage.actions.base import PlannedAction
+from autotriage.actions.github.state import is_regression, spike
 from autotriage.actions.outbox import enqueue
 from autotriage.config import Settings
 from autotriage.models import ErrorEvent, utcnow
@@ -32,6 +33,7 @@ from autotriage.understanding.fingerprint import (
 log = logging.getLogger(__name__)
 
 UPDATE_EVERY_SECONDS = 300
+SPIKE_CHECK_EVERY = 100
 MILESTONES = tuple(10**n for n in range(1, 10))
 
 
@@ -42,17 +44,17 @@ class Decision(enum.Enum):
     REGRESSION = "regression"
     REPEAT = "repeat"
     IGNORED = "ignored"
+    OLD_RELEASE = "old_release"  # a resolved group seen in a release the fix is not in
 
 
 def decide(group: Group | None, event: ErrorEvent) -> Decision:
     """Classify an occurrence given its group as it stood before the occurrence."""
-    del event  # releases older than a fix are judged by the GitHub stage's rules
     if group is None:
         return Decision.NEW
     if group.status == "ignored":
         return Decision.IGNORED
     if group.status == "resolved":
-        return Decision.REGRESSION
+        return Decision.REGRESSION if is_regression(group, event) else Decision.OLD_RELEASE
     return Decision.REPEAT
 
 
@@ -65,9 +67,8 @@ def plan_actions(
     now: datetime,
 ) -> list[PlannedAction]:
     """The actions an occurrence calls for; their keys make each happen at most once."""
-    del settings  # the local tracker is the only issue tracker in this version
     gid = group.id
-    tracker = "tracker"
+    tracker = "github" if settings.github_configured else "tracker"
     if decision is Decision.NEW:
         return [
             PlannedAction("analysis", f"analysis:{gid}:0", gid, event_row_id),
@@ -86,9 +87,14 @@ def plan_actions(
                 {"reopen": True, "body": f"This error came back{release} (regression #{n})."},
             ),
         ]
-    if decision is Decision.IGNORED:
+    if decision in (Decision.IGNORED, Decision.OLD_RELEASE):
         return []
     planned = []
+    if tracker == "github" and not settings.github_webhook_secret and settings.github_poll_seconds:
+        # without webhooks, re-read the issue's state now and then while the group is active
+        poll = int(now.timestamp() // settings.github_poll_seconds)
+        key = f"github.sync:{gid}:poll:{poll}"
+        planned.append(PlannedAction("github.sync", key, gid, event_row_id))
     if group.count in MILESTONES:
         planned.append(
             PlannedAction(
@@ -122,6 +128,38 @@ def notify_actions(
     else:
         return []
     return [PlannedAction(key, unique, gid, event_row_id, {"reason": reason})]
+
+
+def _news(decision: Decision, group: Group, event: ErrorEvent) -> list[tuple[str, str]]:
+    """A repeat seen in a release or environment the group was not last seen in."""
+    del decision
+    found = []
+    if event.release and group.last_release and event.release != group.last_release:
+        found.append(("release", event.release))
+    if event.environment and group.environment and event.environment != group.environment:
+        found.append(("environment", event.environment))
+    return found
+
+
+def _news_comments(
+    news: list[tuple[str, str]], group: Group, event_row_id: int, settings: Settings
+) -> list[PlannedAction]:
+    """One comment per group and new release/environment value (the key makes it once)."""
+    tracker = "github" if settings.github_configured else "tracker"
+    return [
+        PlannedAction(
+            f"{tracker}.comment",
+            f"{tracker}.{what}:{group.id}:{value.split('UTC')[0]}"[:255],
+            group.id,
+            event_row_id,
+            {
+                "body": f"Spike at {value}."
+                if what == "spike"
+                else f"This error now also occurs in {what} `{value}`."
+            },
+        )
+        for what, value in news
+    ]
 
 
 class _Batch:
@@ -158,13 +196,16 @@ def _process_one(
     if decision is Decision.REGRESSION:
         group.status = "open"
         group.regressions += 1
+    news = _news(decision, group, event) if decision is Decision.REPEAT else []
     record_occurrence(group, event, row.id, now)
+    if decision is Decision.REPEAT and group.count % SPIKE_CHECK_EVERY == 0:
+        news += spike(session, group, now, settings.github_spike_factor, SPIKE_CHECK_EVERY)
     row.status, row.fingerprint, row.group_id = "done", group.fingerprint, group.id
-    for planned in plan_actions(decision, group, event, row.id, settings, now):
-        if planned.key not in batch.planned:
-            batch.planned.add(planned.key)
-            enqueue(session, planned, now)
-    for planned in notify_actions(decision, group, row.id, settings):
+    for planned in [
+        *plan_actions(decision, group, event, row.id, settings, now),
+        *_news_comments(news, group, row.id, settings),
+        *notify_actions(decision, group, row.id, settings),
+    ]:
         if planned.key not in batch.planned:
             batch.planned.add(planned.key)
             enqueue(session, planned, now)

@@ -19,4 +19,8 @@ def build_handlers(settings: Settings) -> dict[str, ActionHandler]:
     handlers: list[ActionHandler] = [AnalyzeGroup(settings), *tracker_handlers()]
     if settings.slack_configured:
         handlers.append(SlackNotify(settings))
+    if settings.github_configured:
+        from autotriage.actions.github.handlers import github_handlers  # loads githubkit
+
+        handlers += github_handlers(settings)
     return {handler.kind: handler for handler in handlers}

@@ -1,7 +1,10 @@
-"""Render a group as the issue autotriage files: a title, a Markdown body and labels.
+"""Render a group as the issue autotriage files: a title, a Markdown body, labels, people.
 
 The local tracker stores exactly this, so a new user sees what would be sent to GitHub.
-Everything leaves through `scrub_text`.
+Everything leaves through `scrub_text`. Bodies stay under GitHub's 65,536-character
+limit by shortening the least useful sections first (related log lines, then the full
+trace, the frame list, the code, the message); the summary, the owners, the links and
+the footer token that reconciliation matches are never cut.
 """
 
 from __future__ import annotations
@@ -15,8 +18,19 @@ from autotriage.models import ErrorEvent, ExceptionInfo, Frame
 from autotriage.understanding.scrub import scrub_text
 
 TITLE_LIMIT = 120
-BODY_LIMIT = 65_000  # GitHub refuses bodies past 65,536 characters
+BODY_LIMIT = 65_000  # GitHub refuses bodies past 65,536 characters; keep a margin
 FOOTER_PREFIX = "autotriage:"
+TRUNCATED = "\n…(truncated to fit GitHub's size limit)\n"
+LABEL_COLORS = {
+    "autotriage": "5319e7",
+    "source": "1d76db",
+    "level:fatal": "b60205",
+    "level:error": "d93f0b",
+    "level:warning": "fbca04",
+    "level:info": "0e8a16",
+    "level:debug": "c5def5",
+    "service": "bfd4f2",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +57,41 @@ class IssueDraft:
     title: str
     body: str
     labels: list[str]
+    assignees: list[str] = field(default_factory=list)
+    mentions: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class RenderOptions:
+    """Who an issue goes to: CODEOWNERS users are assigned, teams are mentioned."""
+
+    assign_owners: bool = True
+    mention_teams: bool = True
+    assign_commit_author: bool = False
+
+
+def label_color(name: str) -> str:
+    """The colour autotriage gives a label it creates."""
+    return LABEL_COLORS.get(name) or LABEL_COLORS.get(name.split(":", 1)[0], "ededed")
+
+
+def people(analysis: Analysis | None, options: RenderOptions) -> tuple[list[str], list[str]]:
+    """Assignee logins and team mentions from the analysis's owners (and suspect author)."""
+    assignees: list[str] = []
+    mentions: list[str] = []
+    for owner in analysis.owners if analysis else []:
+        name = owner.strip().lstrip("@")
+        if not name or "@" in name:
+            continue  # an e-mail owner cannot be assigned or mentioned
+        if "/" in name:
+            if options.mention_teams and f"@{name}" not in mentions:
+                mentions.append(f"@{name}")
+        elif options.assign_owners and name not in assignees:
+            assignees.append(name)
+    commit = analysis.suspect_commit if analysis else None
+    if options.assign_commit_author and commit and commit.login and commit.login not in assignees:
+        assignees.append(commit.login)
+    return assignees[:10], mentions  # GitHub takes at most 10 assignees
 
 
 def footer_token(fingerprint: str) -> str:
@@ -69,7 +118,8 @@ def _frame_line(frame: Frame) -> str:
 def _trace_text(exceptions: list[ExceptionInfo]) -> str:
     blocks = []
     for exc in exceptions:
-        lines = [f"{exc.type}: {exc.value}".rstrip(": ")]
+        value = exc.value if len(exc.value) <= 2000 else exc.value[:2000] + "…"  # in Error above
+        lines = [f"{exc.type}: {value}".rstrip(": ")]
         for frame in exc.frames:
             where = frame.abs_path or frame.filename or frame.module or "?"
             lines.append(f'  File "{where}", line {frame.lineno}, in {frame.function}')
@@ -124,46 +174,119 @@ def _analysis_section(analysis: Analysis | None) -> list[str]:
     return out
 
 
-def render_issue(group: GroupView, event: ErrorEvent, analysis: Analysis | None) -> IssueDraft:
+def _links(event: ErrorEvent) -> list[str]:
+    out = []
+    if event.link:
+        out.append(f"- [View in {event.source}]({event.link})")
+    extra = event.contexts.get("links")
+    if isinstance(extra, dict):
+        out += [f"- [{name}]({url})" for name, url in extra.items() if isinstance(url, str)]
+    return ["## Links", "", *out, ""] if out else []
+
+
+def _fit(sections: list[tuple[int, list[str]]], budget: int) -> str:
+    """Join sections; past `budget`, shorten the lowest-priority (highest number) first."""
+    texts = ["\n".join(lines) for _, lines in sections]
+    total = sum(len(t) + 1 for t in texts)
+    order = sorted(range(len(sections)), key=lambda i: -sections[i][0])
+    for index in order:
+        if total <= budget or sections[index][0] == 0:
+            break
+        excess = total - budget
+        text = texts[index]
+        keep = max(0, len(text) - excess - len(TRUNCATED))
+        cut = text[:keep]
+        if "```" in text and cut.count("```") % 2 == 1:
+            cut += "\n```"  # close a code fence the cut opened
+        if "<details>" in cut and "</details>" not in cut:
+            cut += "\n</details>"
+        new = (cut + TRUNCATED) if keep else ""
+        total -= len(text) - len(new)
+        texts[index] = new
+    return "\n".join(t for t in texts if t)
+
+
+def render_issue(
+    group: GroupView,
+    event: ErrorEvent,
+    analysis: Analysis | None,
+    options: RenderOptions | None = None,
+) -> IssueDraft:
     """The issue for `group`, its latest `event` and its `analysis`, scrubbed and sized."""
-    body: list[str] = ["## Summary", "", *_summary(group, event), ""]
+    options = options or RenderOptions()
+    assignees, mentions = people(analysis, options)
     message = event.message.strip() or event.title
-    body += ["## Error", "", "```", message[:4000], "```", ""]
-    body += _analysis_section(analysis)
+    # (priority, lines): 0 is never cut; higher numbers are cut first
+    sections: list[tuple[int, list[str]]] = [
+        (0, ["## Summary", "", *_summary(group, event), ""]),
+        (5, ["## Error", "", "```", message[:20_000], "```", ""]),
+        (4, _analysis_section(analysis)),
+    ]
     if event.exceptions:
         in_app = [f for exc in event.exceptions for f in exc.frames if f.in_app]
-        if in_app:
-            body += ["## In-app frames (most recent last)", "", *map(_frame_line, in_app), ""]
         chain = " ← ".join(exc.type for exc in reversed(event.exceptions))
-        body += [f"**Exception chain:** {chain}", ""]
-        body += [
-            "<details><summary>Full stack trace</summary>",
-            "",
-            "```",
-            _trace_text(event.exceptions),
-            "```",
-            "",
-            "</details>",
-            "",
-        ]
+        frames = ["## In-app frames (most recent last)", "", *map(_frame_line, in_app), ""]
+        sections.append((6, [f"**Exception chain:** {chain}", "", *(frames if in_app else [])]))
+        trace = _trace_text(event.exceptions)
+        sections.append(
+            (
+                8,
+                [
+                    "<details><summary>Full stack trace</summary>",
+                    "",
+                    "```",
+                    trace,
+                    "```",
+                    "",
+                    "</details>",
+                    "",
+                ],
+            )
+        )
     log_lines = event.contexts.get("log_lines")
     if isinstance(log_lines, list) and log_lines:
-        body += ["<details><summary>Related log lines</summary>", "", "```"]
-        body += [str(line) for line in log_lines[:50]] + ["```", "", "</details>", ""]
-    body += [
-        "## Next steps",
-        "",
-        "- Look at the code where it broke and the suspect commit, if any.",
-        "- Close this issue as completed once fixed; autotriage reopens it if the error returns.",
-        "",
-    ]
-    if event.link:
-        body += [f"[View in {event.source}]({event.link})", ""]
+        lines = [str(line) for line in log_lines[:200]]
+        sections.append(
+            (
+                9,
+                [
+                    "<details><summary>Related log lines</summary>",
+                    "",
+                    "```",
+                    *lines,
+                    "```",
+                    "",
+                    "</details>",
+                    "",
+                ],
+            )
+        )
+    who = ", ".join([*(f"@{a}" for a in assignees), *mentions])
+    sections.append(
+        (
+            0,
+            [
+                "## Next steps",
+                "",
+                "- Look at the code where it broke and the suspect commit, if any.",
+                *([f"- Owners: {who}"] if who else []),
+                "- Close this issue as completed once fixed; autotriage reopens it if the error "
+                "returns in a newer release. Close it as not planned to silence it.",
+                "",
+            ],
+        )
+    )
+    sections.append((0, _links(event)))
     footer = f"<sub>{FOOTER_PREFIX}{footer_token(group.fingerprint)}</sub>"
-    text = scrub_text("\n".join(body))
-    if len(text) + len(footer) + 2 > BODY_LIMIT:
-        text = text[: BODY_LIMIT - len(footer) - 40] + "\n\n…(truncated)\n"
+    scrubbed = [(prio, scrub_text("\n".join(lines)).split("\n")) for prio, lines in sections]
+    text = _fit(scrubbed, BODY_LIMIT - len(footer) - 2)
     labels = ["autotriage", f"source:{event.source}", f"level:{group.level}"]
     if group.service or event.service:
-        labels.append(scrub_text(f"service:{group.service or event.service}"))
-    return IssueDraft(title=render_title(event), body=f"{text}\n\n{footer}", labels=labels)
+        labels.append(scrub_text(f"service:{group.service or event.service}")[:50])
+    return IssueDraft(
+        title=render_title(event),
+        body=f"{text}\n\n{footer}",
+        labels=labels,
+        assignees=assignees,
+        mentions=mentions,
+    )

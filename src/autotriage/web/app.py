@@ -14,7 +14,7 @@ from autotriage.scans.manager import ScanManager
 from autotriage.store import Store
 from autotriage.understanding.scrub import configure as configure_scrubbing
 from autotriage.web import errors
-from autotriage.web.routes import api, aws, dashboard, scans, slack, webhooks
+from autotriage.web.routes import api, aws, dashboard, github, scans, slack, webhooks
 from autotriage.worker import Worker
 
 
@@ -64,5 +64,6 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(slack.router)
     app.include_router(aws.router)
     app.include_router(scans.router)
+    app.include_router(github.router)
     app.include_router(dashboard.router)
     return app

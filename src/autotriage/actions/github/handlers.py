@@ -1,0 +1,281 @@
+"""The GitHub handlers: ``github.open``, ``github.update``, ``github.comment``, ``github.sync``.
+
+Each follows the outbox's prepare/perform/record protocol (`autotriage.actions.base`):
+`prepare` renders the issue and reads the group's link in a read transaction, `perform`
+talks to GitHub with no transaction open, and `record` writes the link (group ->
+issue number) in the transaction that stores the action's outcome.
+
+Never a duplicate: the open action's idempotency key (``github.open:<group>``) makes one
+row per group, one worker claims it, and `perform` reconciles (lists labelled issues
+for the footer token) before it creates, and again after a create it could not confirm.
+A claimed action never waits past the outbox lease: long rate-limit pauses come back as
+retryable results instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from autotriage.actions.base import ActionHandler, ActionResult
+from autotriage.actions.github.client import Ambiguous, GitHubClient, GitHubError
+from autotriage.actions.github.issues import IssueOps, RemoteIssue
+from autotriage.actions.github.state import TRACKER, apply_issue_state
+from autotriage.actions.render import IssueDraft, RenderOptions, footer_token, render_issue
+from autotriage.actions.tracker import issue_context
+from autotriage.config import Settings
+from autotriage.errors import ActionFailed
+from autotriage.models import utcnow
+from autotriage.store.inserts import insert_ignore
+from autotriage.store.tables import Action, Group, Link
+from autotriage.understanding.scrub import scrub_text
+
+log = logging.getLogger(__name__)
+
+WAIT_FOR_OPEN = 5.0
+SHORT_BODY = 30_000
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """What `perform` needs, read before any network call."""
+
+    key: str
+    attempts: int
+    group_id: int
+    token: str
+    draft: IssueDraft
+    number: int | None
+    open_pending: bool
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+def _marker(key: str) -> str:
+    return f"<!-- autotriage-action:{hashlib.sha256(key.encode()).hexdigest()[:16]} -->"
+
+
+def _ok(issue: RemoteIssue, **data: Any) -> ActionResult:
+    return ActionResult.ok(str(issue.number), issue.url, data={"issue": issue, **data})
+
+
+def _failed(exc: ActionFailed) -> ActionResult:
+    if exc.retryable:
+        return ActionResult.retry(exc.reason, exc.retry_after)
+    return ActionResult.fail(exc.reason)
+
+
+class _GitHubHandler:
+    kind = ""
+
+    def __init__(self, ops: IssueOps, settings: Settings) -> None:
+        self.ops = ops
+        self.settings = settings
+        self.options = RenderOptions(
+            assign_owners=settings.github_assign_owners,
+            mention_teams=settings.github_mention_teams,
+            assign_commit_author=settings.github_assign_commit_author,
+        )
+
+    def prepare(self, session: Session, action: Action) -> Prepared | None:
+        context = issue_context(session, action.group_id)
+        if context is None or action.group_id is None:
+            return None
+        link = session.scalars(
+            select(Link).where(Link.group_id == action.group_id, Link.tracker == TRACKER)
+        ).first()
+        opener = session.scalars(
+            select(Action.status).where(Action.idempotency_key == f"github.open:{action.group_id}")
+        ).first()
+        return Prepared(
+            key=action.idempotency_key,
+            attempts=action.attempts,
+            group_id=action.group_id,
+            token=footer_token(context.group.fingerprint),
+            draft=render_issue(context.group, context.event, context.analysis, self.options),
+            number=int(link.external_id) if link is not None else None,
+            open_pending=opener in ("pending", "running", "retryable"),
+            params=dict(action.params or {}),
+        )
+
+    def perform(self, prepared: Prepared | None) -> ActionResult:
+        if prepared is None:
+            return ActionResult.fail("group or its latest event is gone")
+        try:
+            return self._perform(prepared)
+        except ActionFailed as exc:
+            return _failed(exc)
+
+    def _perform(self, prepared: Prepared) -> ActionResult:
+        raise NotImplementedError
+
+    def _need_issue(self, prepared: Prepared) -> int:
+        if prepared.number is not None:
+            return prepared.number
+        if prepared.open_pending:
+            raise ActionFailed(
+                "the issue is not created yet", retryable=True, retry_after=WAIT_FOR_OPEN
+            )
+        raise ActionFailed("this group has no GitHub issue", retryable=False)
+
+    def record(self, session: Session, action: Action, result: ActionResult) -> None:
+        if result.status != "ok" or action.group_id is None or not isinstance(result.data, dict):
+            return
+        issue: RemoteIssue | None = result.data.get("issue")
+        if issue is None:
+            return
+        link = _write_link(session, action.group_id, issue)
+        group = session.get(Group, action.group_id)
+        if group is not None and issue.state == "closed" and not _reopen_due(session, group.id):
+            apply_issue_state(group, link, state="closed", state_reason=issue.state_reason)
+        elif group is not None and result.data.get("observed_reopen"):
+            apply_issue_state(group, link, state="open", state_reason="reopened")
+
+
+def _reopen_due(session: Session, group_id: int) -> bool:
+    """Whether a regression's reopen is still to run (then a closed issue is stale news)."""
+    waiting = session.scalars(
+        select(Action.id).where(
+            Action.group_id == group_id,
+            Action.idempotency_key.like(f"github.reopen:{group_id}:%"),
+            Action.status.in_(("pending", "running", "retryable")),
+        )
+    ).first()
+    return waiting is not None
+
+
+def _write_link(session: Session, group_id: int, issue: RemoteIssue) -> Link:
+    now = utcnow()
+    insert_ignore(
+        session,
+        Link.__table__,  # type: ignore[arg-type]
+        group_id=group_id,
+        tracker=TRACKER,
+        external_id=str(issue.number),
+        url=issue.url,
+        state=issue.state,
+        created_at=now,
+        updated_at=now,
+    )
+    link = session.scalars(
+        select(Link).where(Link.group_id == group_id, Link.tracker == TRACKER)
+    ).one()
+    link.external_id, link.url, link.state, link.updated_at = (
+        str(issue.number),
+        issue.url,
+        issue.state,
+        now,
+    )
+    return link
+
+
+class OpenIssue(_GitHubHandler):
+    """Open the group's issue, exactly once: reconcile, create, reconcile if unconfirmed."""
+
+    kind = "github.open"
+
+    def _perform(self, prepared: Prepared) -> ActionResult:
+        if prepared.number is not None:
+            return ActionResult.ok(str(prepared.number), data={"linked": True})
+        draft = prepared.draft
+        self.ops.ensure_labels(draft.labels)
+        # a retried create may follow one that landed unseen, long ago: search too then
+        found = self.ops.find_by_token(prepared.token, search=prepared.attempts > 1)
+        if found is not None:
+            log.info("group %s already has issue #%s; linking it", prepared.group_id, found.number)
+            return _ok(found, reconciled=True)
+        try:
+            created = self.ops.create(
+                draft, self.settings.github_milestone, self.settings.github_issue_type
+            )
+        except Ambiguous as exc:
+            found = self.ops.find_by_token(prepared.token)
+            if found is not None:
+                return _ok(found, reconciled=True)
+            return ActionResult.retry(exc.reason)
+        except GitHubError as exc:
+            if exc.status != 422:
+                raise
+            # too long or an assignee refused: send the plainest issue that still links back
+            lean = replace(draft, body=_shorten(draft.body), assignees=[])
+            created = self.ops.create(lean, None, None)
+        return _ok(created)
+
+
+def _shorten(body: str) -> str:
+    head, _, footer = body.rpartition("\n\n")
+    return f"{head[:SHORT_BODY]}\n\n…(shortened)\n\n{footer}"
+
+
+class UpdateIssue(_GitHubHandler):
+    """Refresh the issue's summary (counts, last seen); notice a state change made on GitHub."""
+
+    kind = "github.update"
+
+    def _perform(self, prepared: Prepared) -> ActionResult:
+        number = self._need_issue(prepared)
+        current = self.ops.get(number)
+        draft = prepared.draft
+        if current.body != draft.body or current.title != draft.title:
+            current = self.ops.edit(number, title=draft.title, body=draft.body)
+        return _ok(current)
+
+
+class CommentIssue(_GitHubHandler):
+    """Comment (milestone, spike, new release, regression) and reopen when asked to."""
+
+    kind = "github.comment"
+
+    def _perform(self, prepared: Prepared) -> ActionResult:
+        number = self._need_issue(prepared)
+        marker = _marker(prepared.key)
+        issue: RemoteIssue | None = None
+        if prepared.params.get("reopen"):
+            issue = self.ops.edit(
+                number, state="open", state_reason="reopened", body=prepared.draft.body
+            )
+        if prepared.attempts > 1 and self.ops.has_comment(number, marker):
+            return _ok(issue or self.ops.get(number))
+        text = scrub_text(str(prepared.params.get("body", "")))
+        try:
+            self.ops.comment(number, f"{text}\n\n{marker}")
+        except Ambiguous as exc:
+            if self.ops.has_comment(number, marker):
+                return _ok(issue or self.ops.get(number))
+            return ActionResult.retry(exc.reason)
+        return ActionResult.ok(str(number), data={"issue": issue} if issue else None)
+
+
+class SyncIssue(_GitHubHandler):
+    """Read the linked issue's state (after a webhook, or to poll): resolve, ignore, open."""
+
+    kind = "github.sync"
+
+    def _perform(self, prepared: Prepared) -> ActionResult:
+        number = self._need_issue(prepared)
+        issue = self.ops.get(number)
+        commit = self.ops.closing_commit(number) if issue.state == "closed" else None
+        return _ok(issue, fix_commit=commit, observed_reopen=issue.state == "open")
+
+    def record(self, session: Session, action: Action, result: ActionResult) -> None:
+        super().record(session, action, result)
+        if result.status == "ok" and isinstance(result.data, dict) and action.group_id:
+            commit = result.data.get("fix_commit")
+            group = session.get(Group, action.group_id)
+            if commit and group is not None and group.status == "resolved":
+                group.fixed_commit = str(commit)[:64]
+
+
+def github_handlers(settings: Settings, client: GitHubClient | None = None) -> list[ActionHandler]:
+    """The GitHub handlers, sharing one client (one mutation queue) per process."""
+    ops = IssueOps(client or GitHubClient(settings))
+    return [
+        OpenIssue(ops, settings),
+        UpdateIssue(ops, settings),
+        CommentIssue(ops, settings),
+        SyncIssue(ops, settings),
+    ]

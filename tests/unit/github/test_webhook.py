@@ -1,0 +1,183 @@
+"""POST /webhook/github: signature, delivery dedupe, and issue states applied to groups.
+
+The app is called in-process through httpx's ASGI transport (the route needs no worker).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from autotriage.config import Settings
+from autotriage.intake import Intake
+from autotriage.models import ErrorEvent, ExceptionInfo, utcnow
+from autotriage.pipeline import process_pending
+from autotriage.store import Store
+from autotriage.store.tables import Action, Group, Link
+from autotriage.web.app import create_app
+
+SECRET = "hook-secret"
+
+
+@pytest.fixture
+def setup(make_settings: Callable[..., Settings]) -> Iterator[tuple[Client, Store]]:
+    settings = make_settings(
+        GITHUB_WEBHOOK_SECRET=SECRET,
+        GITHUB_OWNER="acme",
+        GITHUB_REPO="shop",
+        AUTOTRIAGE_WORKER="false",
+    )
+    store = Store(settings.database_url)
+    store.migrate()
+    Intake(store).accept(
+        "text",
+        [
+            ErrorEvent(
+                source="text",
+                message="x",
+                release="1.0",
+                exceptions=[ExceptionInfo(type="KeyError", value="k")],
+            )
+        ],
+    )
+    process_pending(store, settings)
+    with store.transaction() as session:
+        now = utcnow()
+        session.add(
+            Link(
+                group_id=1,
+                tracker="github",
+                external_id="7",
+                url="u",
+                state="open",
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    yield Client(create_app(settings, store)), store
+    store.dispose()
+
+
+class Client:
+    """A synchronous face on httpx's ASGI transport."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def post(self, path: str, **kw: Any) -> httpx.Response:
+        async def call() -> httpx.Response:
+            transport = httpx.ASGITransport(app=self.app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://app") as client:
+                return await client.post(path, **kw)
+
+        return asyncio.run(call())
+
+
+def _post(
+    client: Client,
+    body: dict[str, Any],
+    delivery: str = "d1",
+    event: str = "issues",
+    secret: str = SECRET,
+) -> Any:
+    raw = json.dumps(body).encode()
+    sig = "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
+    return client.post(
+        "/webhook/github",
+        content=raw,
+        headers={
+            "x-hub-signature-256": sig,
+            "x-github-event": event,
+            "x-github-delivery": delivery,
+            "content-type": "application/json",
+        },
+    )
+
+
+def _issue_event(
+    action: str,
+    reason: str | None,
+    sender_type: str = "User",
+    repo: str = "acme/shop",
+    number: int = 7,
+) -> dict[str, Any]:
+    return {
+        "action": action,
+        "issue": {"number": number, "state_reason": reason, "closed_at": "2026-11-29T01:00:00Z"},
+        "repository": {"full_name": repo},
+        "sender": {"login": "alice", "type": sender_type},
+    }
+
+
+def _status(store: Store) -> str:
+    with store.reading() as session:
+        return session.scalars(select(Group.status)).one()
+
+
+def test_signature_is_required(setup: tuple[Client, Store]) -> None:
+    client, store = setup
+    response = _post(client, _issue_event("closed", "completed"), secret="wrong")
+    assert response.status_code == 401
+    assert "X-Hub-Signature-256" in response.json()["error"]["message"]
+    assert _status(store) == "open"
+
+
+def test_closed_completed_resolves_once_per_delivery(setup: tuple[Client, Store]) -> None:
+    client, store = setup
+    first = _post(client, _issue_event("closed", "completed"))
+    assert first.json() == {"status": "applied", "group": 1, "group_status": "resolved"}
+    assert _post(client, _issue_event("closed", "completed")).json() == {"status": "duplicate"}
+    with store.reading() as session:
+        group = session.get(Group, 1)
+        assert group is not None and group.resolved_in_release == "1.0"
+        assert group.resolved_at is not None and group.resolved_at.hour == 1
+        syncs = session.scalars(select(Action).where(Action.kind == "github.sync")).all()
+        assert len(syncs) == 1  # reads the closing commit later, through the outbox
+        assert session.scalars(select(Link.state)).one() == "closed"
+
+
+def test_not_planned_ignores_and_reopen_needs_a_person(setup: tuple[Client, Store]) -> None:
+    client, store = setup
+    _post(client, _issue_event("closed", "not_planned"), delivery="a")
+    assert _status(store) == "ignored"
+    _post(client, _issue_event("reopened", "reopened", sender_type="Bot"), delivery="b")
+    assert _status(store) == "ignored"
+    _post(client, _issue_event("reopened", "reopened"), delivery="c")
+    assert _status(store) == "open"
+
+
+def test_other_repositories_events_and_unknown_issues_are_ignored(
+    setup: tuple[Client, Store],
+) -> None:
+    client, store = setup
+    assert (
+        _post(client, _issue_event("closed", "completed", repo="x/y"), "e1").json()["status"]
+        == "ignored"
+    )
+    assert (
+        _post(client, _issue_event("closed", "completed", number=99), "e2").json()["status"]
+        == "ignored"
+    )
+    assert _post(client, _issue_event("labeled", None), "e3").json()["status"] == "ignored"
+    assert _post(client, {"zen": "hi"}, "e4", event="ping").json()["status"] == "ok"
+    assert _post(client, {"x": 1}, "e5", event="push").json()["status"] == "ignored"
+    assert _status(store) == "open"
+    bad = client.post(
+        "/webhook/github",
+        content=b"{",
+        headers={
+            "x-hub-signature-256": "sha256="
+            + hmac.new(SECRET.encode(), b"{", hashlib.sha256).hexdigest(),
+            "x-github-event": "issues",
+            "x-github-delivery": "e6",
+        },
+    )
+    assert bad.status_code == 400
