@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from autotriage.cli import doctor, groups, replay, scan, serve
+from autotriage.cli import doctor, groups, keys, replay, scan, serve
 
 app = typer.Typer(
     name="autotriage",
@@ -21,6 +21,7 @@ app.command("scan")(scan.scan)
 app.command("replay")(replay.replay)
 app.add_typer(groups.app, name="groups")
 app.command("doctor")(doctor.doctor)
+app.add_typer(keys.app, name="keys")
 
 
 def main() -> None:

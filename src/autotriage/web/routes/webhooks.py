@@ -1,11 +1,11 @@
-"""The original design's webhooks: /webhook/slack and /webhook/sentry (shared-secret forms)."""
+"""The original design's Slack webhook (shared-secret form); Sentry's lives in routes/sentry.py."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from autotriage.sources import sentry, slack
+from autotriage.sources import slack
 from autotriage.web.ingest import accept, check_shared_secret, lower_headers, read_body
 
 router = APIRouter()
@@ -22,14 +22,3 @@ async def slack_webhook(request: Request) -> JSONResponse:
         {"status": "accepted", "events": len(outcome.event_ids), "duplicates": outcome.duplicates}
     )
 
-
-@router.post("/webhook/sentry")
-async def sentry_webhook(request: Request) -> JSONResponse:
-    """Sentry's legacy WebHooks plugin, with ``WEBHOOK_SECRET`` as ``token`` or header."""
-    body = await read_body(request)
-    check_shared_secret(request)
-    events = sentry.parse(body, lower_headers(request))
-    outcome = await accept(request, sentry.NAME, events)
-    return JSONResponse(
-        {"status": "accepted", "events": len(outcome.event_ids), "duplicates": outcome.duplicates}
-    )
