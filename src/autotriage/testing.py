@@ -15,6 +15,7 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
+from typing import IO
 
 import httpx
 
@@ -49,13 +50,17 @@ class LiveServer:
         self.env = {**os.environ, **env, "PORT": str(self.port), "HOST": "127.0.0.1"}
         self.process: subprocess.Popen[bytes] | None = None
         self.log_path = cwd / f"server-{self.port}.log"
+        self._log_file: IO[bytes] | None = None
 
     def start(self, timeout: float = 30.0) -> LiveServer:
         """Start the process and wait until /health answers."""
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        self._log_file = self.log_path.open("ab")
+        self.process = subprocess.Popen(
             [sys.executable, "-m", "autotriage", "serve"],
-            cwd=self.cwd, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            cwd=self.cwd,
+            env=self.env,
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -73,6 +78,12 @@ class LiveServer:
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait(10)
+        self._close_log()
+
+    def _close_log(self) -> None:
+        if self._log_file is not None:
+            self._log_file.close()
+            self._log_file = None
 
     def stop(self) -> None:
         """Stop gracefully (SIGTERM), then kill if it lingers."""
@@ -82,6 +93,7 @@ class LiveServer:
                 self.process.wait(15)
             except subprocess.TimeoutExpired:
                 self.kill()
+        self._close_log()
 
     def log(self) -> str:
         """What the server printed."""
@@ -91,7 +103,9 @@ class LiveServer:
         return self.start()
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
         self.stop()

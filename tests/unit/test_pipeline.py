@@ -45,8 +45,14 @@ def test_repeats_group_together_and_open_one_tracker_item(store: Store) -> None:
     intake = Intake(store)
     for _ in range(12):
         intake.accept("text", [_event()])
-    intake.accept("text", [_event("other", event_id=None).model_copy(
-        update={"exceptions": [ExceptionInfo(type="KeyError", value="'sku'")]})])
+    intake.accept(
+        "text",
+        [
+            _event("other", event_id=None).model_copy(
+                update={"exceptions": [ExceptionInfo(type="KeyError", value="'sku'")]}
+            )
+        ],
+    )
     assert process_pending(store, settings) == 13
     while run_due(store, build_handlers(settings)):
         pass
@@ -99,3 +105,26 @@ def test_resolved_group_regresses_and_reopens(store: Store) -> None:
         assert group.status == "open" and group.regressions == 1
         assert item.state == "open" and item.state_reason == "reopened"
         assert "release `2.0.1`" in item.comments[-1]["body"]
+
+
+def test_groups_filter_by_status_and_source_with_pages(store: Store) -> None:
+    from autotriage.store.groups import list_groups
+
+    settings = _settings(store)
+    intake = Intake(store)
+    for n in range(3):
+        event = _event(f"v{n}").model_copy(
+            update={
+                "source": "sentry" if n else "slack_app",
+                "exceptions": [ExceptionInfo(type=f"E{n}", value="x")],
+            }
+        )
+        intake.accept(event.source, [event])
+    process_pending(store, settings)
+    with store.reading() as session:
+        rows, total = list_groups(session, source="sentry", limit=1)
+        assert total == 2
+        assert len(rows) == 1
+        assert list_groups(session, source="slack_app")[1] == 1
+        assert list_groups(session, source="slack")[1] == 0
+        assert list_groups(session, status="resolved")[1] == 0

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from autotriage.cli.common import fail, open_store, settings
@@ -55,7 +56,7 @@ def list_command(
 
 def _print_detail(detail: dict[str, Any]) -> None:
     console = Console()
-    console.print(f"[bold]Group {detail['id']}[/bold] {detail['title']}")
+    console.print(f"[bold]Group {detail['id']}[/bold] {escape(detail['title'])}")
     console.print(
         f"status {detail['status']} · level {detail['level']} · "
         f"{detail['count']} occurrences · first {detail['first_seen'][:19]} · "
@@ -65,13 +66,13 @@ def _print_detail(detail: dict[str, Any]) -> None:
     item = detail["tracker_item"]
     if item:
         console.rule(f"local tracker item #{item['id']} ({item['state']})")
-        console.print(f"[bold]{item['title']}[/bold]")
+        console.print(f"[bold]{escape(item['title'])}[/bold]")
         console.print(item["body"], markup=False, highlight=False)
         for comment in item["comments"]:
-            console.print(f"[dim]comment {comment['at'][:19]}:[/dim] {comment['body']}")
+            console.print(f"[dim]comment {comment['at'][:19]}:[/dim] {escape(comment['body'])}")
     console.rule("actions")
     for action in detail["actions"]:
-        reason = f" — {action['detail']}" if action["detail"] else ""
+        reason = f" — {escape(action['detail'])}" if action["detail"] else ""
         console.print(
             f"{action['kind']:<18} {action['status']:<10} attempts {action['attempts']}{reason}"
         )

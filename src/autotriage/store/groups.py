@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import Session
 
 from autotriage.models import LEVELS, ErrorEvent
@@ -90,10 +90,13 @@ def list_groups(
     stmt = select(Group)
     if status:
         stmt = stmt.where(Group.status == status)
-    rows = list(session.scalars(stmt.order_by(Group.last_seen.desc(), Group.id.desc())))
     if source:
-        rows = [g for g in rows if source in (g.sources or [])]
-    return rows[offset : offset + limit], len(rows)
+        # sources is a small JSON list; its text form holds each name in double quotes.
+        quoted = '"' + source.replace("%", "").replace("_", "\\_").replace('"', "") + '"'
+        stmt = stmt.where(cast(Group.sources, String).like(f"%{quoted}%", escape="\\"))
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    page = stmt.order_by(Group.last_seen.desc(), Group.id.desc()).limit(limit).offset(offset)
+    return list(session.scalars(page)), int(total)
 
 
 def group_links(session: Session, group_id: int) -> list[dict[str, Any]]:

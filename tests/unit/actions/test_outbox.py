@@ -1,0 +1,105 @@
+"""The outbox: recorded before attempted, outcome after, never twice, never dropped."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from autotriage.actions.base import ActionResult, PlannedAction
+from autotriage.actions.outbox import LEASE, MAX_ATTEMPTS, enqueue, run_due, run_one
+from autotriage.models import utcnow
+from autotriage.store import Store
+from autotriage.store.tables import Action
+
+
+@dataclass
+class Recorder:
+    """A handler whose outcomes are scripted; it counts what it was asked to do."""
+
+    outcomes: list[ActionResult | Exception]
+    kind: str = "test.act"
+    performed: int = 0
+    recorded: list[str] = field(default_factory=list)
+
+    def prepare(self, session: Session, action: Action) -> Any:
+        return action.params
+
+    def perform(self, prepared: Any) -> ActionResult:
+        self.performed += 1
+        outcome = self.outcomes.pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    def record(self, session: Session, action: Action, result: ActionResult) -> None:
+        self.recorded.append(result.status)
+
+
+def _enqueue(store: Store, key: str = "k1") -> bool:
+    with store.transaction() as session:
+        return enqueue(session, PlannedAction("test.act", key, params={"n": 1}), utcnow())
+
+
+def _row(store: Store) -> Action:
+    with store.reading() as session:
+        return session.scalars(select(Action)).one()
+
+
+def test_the_same_key_is_recorded_once(store: Store) -> None:
+    assert _enqueue(store) is True
+    assert _enqueue(store) is False
+    handler = Recorder([ActionResult.ok("42", "https://x/42")])
+    assert run_due(store, {"test.act": handler}) == 1
+    assert run_due(store, {"test.act": handler}) == 0
+    row = _row(store)
+    assert (row.status, row.external_id, row.attempts) == ("ok", "42", 1)
+    assert handler.performed == 1
+
+
+def test_retryable_waits_for_retry_after_then_succeeds(store: Store) -> None:
+    _enqueue(store)
+    handler = Recorder([ActionResult.retry("rate limited", retry_after=3600), ActionResult.ok()])
+    run_one(store, {"test.act": handler})
+    row = _row(store)
+    assert row.status == "retryable"
+    assert row.next_attempt_at > utcnow() + timedelta(minutes=59)
+    assert run_one(store, {"test.act": handler}) is None  # not due yet
+    with store.transaction() as session:
+        session.scalars(select(Action)).one().next_attempt_at = utcnow()
+    run_one(store, {"test.act": handler})
+    assert _row(store).status == "ok"
+    assert handler.recorded == ["retryable", "ok"]
+
+
+def test_a_crashing_handler_is_retried_not_dropped(store: Store) -> None:
+    _enqueue(store)
+    handler = Recorder([RuntimeError("boom")])
+    run_one(store, {"test.act": handler})
+    row = _row(store)
+    assert row.status == "retryable"
+    assert "RuntimeError: boom" in (row.detail or "")
+
+
+def test_permanent_after_too_many_attempts(store: Store) -> None:
+    _enqueue(store)
+    with store.transaction() as session:
+        session.scalars(select(Action)).one().attempts = MAX_ATTEMPTS - 1
+    run_one(store, {"test.act": Recorder([ActionResult.retry("still failing")])})
+    assert _row(store).status == "permanent"
+
+
+def test_an_abandoned_claim_is_taken_again_after_the_lease(store: Store) -> None:
+    _enqueue(store)
+    with store.transaction() as session:
+        row = session.scalars(select(Action)).one()
+        row.status, row.claimed_at = "running", utcnow() - timedelta(minutes=1)
+    handler = Recorder([ActionResult.ok()])
+    assert run_one(store, {"test.act": handler}) is None  # the claim is still fresh
+    with store.transaction() as session:
+        session.scalars(select(Action)).one().claimed_at = utcnow() - LEASE - timedelta(seconds=1)
+    assert run_one(store, {"test.act": handler}) is not None
+    assert _row(store).status == "ok"

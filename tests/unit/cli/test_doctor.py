@@ -1,0 +1,45 @@
+"""`autotriage doctor`: a table of checks, non-zero when something configured fails."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from autotriage.testing import free_port
+
+
+def _doctor(cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    base = {
+        "PATH": "/usr/bin:/bin",
+        "DATABASE_URL": f"sqlite:///{cwd / 'db.sqlite'}",
+        "COLUMNS": "200",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "autotriage", "doctor"],
+        cwd=cwd,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_default_configuration_is_healthy(tmp_path: Path) -> None:
+    result = _doctor(tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "database" in result.stdout
+    assert "local tracker" in result.stdout
+
+
+def test_unreachable_github_fails_without_leaking_the_token(tmp_path: Path) -> None:
+    result = _doctor(
+        tmp_path,
+        GITHUB_TOKEN="ghp_doctortoken000000000000000000000",
+        GITHUB_OWNER="acme",
+        GITHUB_REPO="shop",
+        GITHUB_API_URL=f"http://127.0.0.1:{free_port()}",
+    )
+    assert result.returncode == 1
+    assert "FAIL" in result.stdout
+    assert "doctortoken" not in result.stdout + result.stderr
