@@ -104,8 +104,8 @@ def test_key_of_another_project_and_revoked_keys_are_refused(
 def test_quota_answers_429_with_sentry_rate_limits(make_app: Callable[..., Any]) -> None:
     app = make_app(INGEST_EVENTS_PER_MINUTE="2")
     codes = [
-        app.client.post("/api/42/envelope/", content=_envelope(app.key, event_id=c * 32)).status_code
-        for c in "abc"
+        app.client.post("/api/42/envelope/", content=_envelope(app.key, c * 32)).status_code
+        for c in "ab"
     ]
     assert codes[:2] == [200, 200]
     limited = app.client.post("/api/42/envelope/", content=_envelope(app.key, event_id="d" * 32))
