@@ -6,12 +6,15 @@ the source's own ``verify``. Never import a module by a name taken from a reques
 
 from __future__ import annotations
 
-from autotriage.sources import sentry, slack, text
+from autotriage.sources import otlp, sentry, sentry_envelope, slack, text
 from autotriage.sources.base import SourceSpec
 
 REGISTRY: dict[str, SourceSpec] = {
+    # Envelopes first: their header line would also pass for a Sentry event.
+    "sentry_envelope": SourceSpec("sentry", sentry_envelope.parse, sentry_envelope.sniff),
     "sentry": SourceSpec("sentry", sentry.parse, sentry.sniff),
     "slack": SourceSpec("slack", slack.parse, slack.sniff),
+    "otlp": SourceSpec("otlp", otlp.parse, otlp.sniff),
     "text": SourceSpec("text", text.parse, None),
 }
 

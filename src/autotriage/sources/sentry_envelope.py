@@ -238,6 +238,17 @@ def parse(body: bytes, headers: Mapping[str, str]) -> list[ErrorEvent]:
     return extract(parse_envelope(body)).events
 
 
+def sniff(body: bytes) -> bool:
+    """True for an envelope: a JSON header line, then an item header naming a ``type``."""
+    lines = [line for line in body[:8192].split(b"\n")[:3] if line.strip()]
+    return (
+        len(lines) >= 2
+        and lines[0].lstrip().startswith(b"{")
+        and lines[1].lstrip().startswith(b"{")
+        and b'"type"' in lines[1]
+    )
+
+
 # --- auth ----------------------------------------------------------------------------
 
 
