@@ -6,7 +6,7 @@ the source's own ``verify``. Never import a module by a name taken from a reques
 
 from __future__ import annotations
 
-from autotriage.sources import otlp, sentry, sentry_envelope, slack, text
+from autotriage.sources import generic, otlp, sentry, sentry_envelope, slack, text
 from autotriage.sources.base import SourceSpec
 
 REGISTRY: dict[str, SourceSpec] = {
@@ -15,6 +15,7 @@ REGISTRY: dict[str, SourceSpec] = {
     "sentry": SourceSpec("sentry", sentry.parse, sentry.sniff),
     "slack": SourceSpec("slack", slack.parse, slack.sniff),
     "otlp": SourceSpec("otlp", otlp.parse, otlp.sniff),
+    "generic": SourceSpec("generic", generic.parse, None),
     "text": SourceSpec("text", text.parse, None),
 }
 

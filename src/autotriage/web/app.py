@@ -12,6 +12,7 @@ from autotriage.intake import Intake
 from autotriage.store import Store
 from autotriage.web import errors
 from autotriage.web.routes import api, webhooks
+from autotriage.web.routes import generic as generic_routes
 from autotriage.web.routes import otlp as otlp_routes
 from autotriage.web.routes import sentry as sentry_routes
 from autotriage.worker import Worker
@@ -51,6 +52,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(webhooks.router)
     app.include_router(sentry_routes.router)
     app.include_router(otlp_routes.router)
+    app.include_router(generic_routes.router)
     if settings.bench_endpoints:
         app.include_router(sentry_routes.bench)
     return app

@@ -1,0 +1,61 @@
+"""/webhook/generic in-process: signed documents stored once; refusals store nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+SECRET = "generic-webhook-secret-for-tests"  # WEBHOOK_SECRET in conftest
+
+
+def _signed(body: bytes, stamp: int | None = None, secret: str = SECRET) -> dict[str, str]:
+    stamp = int(time.time()) if stamp is None else stamp
+    digest = hmac.new(secret.encode(), f"{stamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return {
+        "content-type": "application/json",
+        "x-autotriage-timestamp": str(stamp),
+        "x-autotriage-signature": f"sha256={digest}",
+    }
+
+
+DOC = json.dumps({"message": "deploy hook failed", "exception": {"type": "HookError"},
+                  "service": "ci"}).encode()
+
+
+def test_signed_document_is_stored_once(make_app: Callable[..., Any]) -> None:
+    app = make_app()
+    headers = _signed(DOC)
+    first = app.client.post("/webhook/generic", content=DOC, headers=headers)
+    again = app.client.post("/webhook/generic", content=DOC, headers=headers)
+    assert first.json() == {"status": "accepted", "events": 1, "duplicates": 0}
+    assert again.json()["duplicates"] == 1
+    assert app.counts() == (1, 1)
+    assert app.events()[0]["service"] == "ci"
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "status", "reason"),
+    [
+        (DOC, {}, 401, "unix seconds"),
+        (DOC, _signed(DOC, secret="wrong"), 401, "does not match"),
+        (DOC, _signed(DOC, stamp=int(time.time()) - 3600), 401, "from our clock"),
+        (b'{"level":"error"}', _signed(b'{"level":"error"}'), 400, "message"),
+        (b'{"message":"x","tags":[]}', _signed(b'{"message":"x","tags":[]}'), 400, "tags"),
+        (b'{"message":' + b"[" * 500 + b"]" * 500 + b"}",
+         _signed(b'{"message":' + b"[" * 500 + b"]" * 500 + b"}"), 400, "nested"),
+    ],
+)
+def test_refusals_store_nothing(
+    make_app: Callable[..., Any], body: bytes, headers: dict[str, str], status: int, reason: str
+) -> None:
+    app = make_app()
+    response = app.client.post("/webhook/generic", content=body, headers=headers)
+    assert response.status_code == status, response.text
+    assert reason in response.json()["error"]["message"]
+    assert app.counts() == (0, 0)
