@@ -115,7 +115,9 @@ async def drive(url: str, bodies: list[bytes], concurrency: int) -> tuple[list[f
     return latencies, ok
 
 
-def measure(server: LiveServer, path: str, bodies: list[bytes], concurrency: int) -> dict[str, float]:
+def measure(
+    server: LiveServer, path: str, bodies: list[bytes], concurrency: int
+) -> dict[str, float]:
     """Run one phase and return its figures."""
     assert server.process is not None
     pid = server.process.pid
@@ -173,8 +175,9 @@ def main() -> None:
     for name, row in (("/bench/drop (bare)", bare), ("/api/1/envelope/", real)):
         print(f"{name:<22}{row['events_per_s']:>10.0f}{row['p50_ms']:>9.1f}{row['p99_ms']:>9.1f}"
               f"{row['cpu_s_per_1000']:>12.3f}{row['events_per_cpu_s']:>14.0f}")
-    print(f"accepted {int(real['accepted'])} (+200 warm-up), stored {stored}: "
-          f"{'every accepted event is in the database' if stored == real['accepted'] + 200 else 'MISMATCH'}")
+    durable = stored == real["accepted"] + 200
+    verdict = "every accepted event is in the database" if durable else "MISMATCH"
+    print(f"accepted {int(real['accepted'])} (+200 warm-up), stored {stored}: {verdict}")
 
 
 if __name__ == "__main__":
