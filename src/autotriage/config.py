@@ -9,13 +9,15 @@ Nothing else in the package reads ``os.environ``.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from autotriage.errors import ConfigError
+from autotriage.understanding.rules import load_rules
 
 DEFAULT_DATABASE_URL = "sqlite:///./data/autotriage.db"
 
@@ -41,7 +43,17 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(1024 * 1024, alias="MAX_BODY_BYTES", ge=1024)
     worker_enabled: bool = Field(True, alias="AUTOTRIAGE_WORKER")
     worker_poll_seconds: float = Field(0.2, alias="AUTOTRIAGE_WORKER_POLL_SECONDS", gt=0)
+    action_lease_seconds: float = Field(120, alias="AUTOTRIAGE_ACTION_LEASE_SECONDS", ge=1)
     log_level: str = Field("info", alias="LOG_LEVEL")
+
+    # --- code analysis (autotriage.analysis)
+    repo_path: str | None = Field(None, alias="REPO_PATH")
+    repo_cache_dir: str = Field("./data/repos", alias="AUTOTRIAGE_REPO_CACHE_DIR")
+    repo_fetch_interval_seconds: float = Field(300.0, alias="REPO_FETCH_INTERVAL_SECONDS", ge=0)
+    github_git_url: str | None = Field(None, alias="GITHUB_GIT_URL")
+    code_mappings: dict[str, str] = Field(default_factory=dict, alias="CODE_MAPPINGS")
+    release_ref_pattern: str | None = Field(None, alias="RELEASE_REF_PATTERN")
+    suspect_max_age_days: int = Field(365, alias="SUSPECT_MAX_AGE_DAYS", ge=1)
 
     # --- generic webhook / simple shared secret
     webhook_secret: SecretStr | None = Field(None, alias="WEBHOOK_SECRET")
@@ -83,6 +95,24 @@ class Settings(BaseSettings):
     slack_bot_token: SecretStr | None = Field(None, alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(None, alias="SLACK_SIGNING_SECRET")
 
+    # --- grouping and scrubbing (autotriage.understanding)
+    fingerprint_rules: str | None = Field(None, alias="FINGERPRINT_RULES")
+    """Fingerprint rules: a JSON list, or the path of a JSON file (see understanding/rules.py)."""
+    in_app_include: str = Field("", alias="IN_APP_INCLUDE")
+    """Comma-separated module/path prefixes always treated as the application's own code."""
+    in_app_exclude: str = Field("", alias="IN_APP_EXCLUDE")
+    """Comma-separated module/path prefixes never treated as the application's own code."""
+    scrub_emails: bool = Field(True, alias="SCRUB_EMAILS")
+    """Redact email addresses from text that leaves (issues, PRs, Slack, logs)."""
+    scrub_ips: bool = Field(False, alias="SCRUB_IPS")
+    """Redact IP addresses from text that leaves."""
+
+    @field_validator("fingerprint_rules")
+    @classmethod
+    def _readable_rules(cls, value: str | None) -> str | None:
+        load_rules(value)  # raises RulesInvalid (a ValueError) naming the bad rule
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: str) -> str:
@@ -115,3 +145,9 @@ def load_settings(env_file: str | Path | None = ".env", **overrides: Any) -> Set
         first = exc.errors()[0]
         loc = first.get("loc") or ("?",)
         raise ConfigError(str(loc[0]).upper(), str(first.get("msg", "invalid value"))) from None
+    except SettingsError as exc:
+        # A JSON-valued variable (CODE_MAPPINGS) that is not JSON: name it, no traceback.
+        found = re.search(r'field "(\w+)"', str(exc))
+        field = Settings.model_fields.get(found.group(1)) if found else None
+        name = field.alias if field is not None and field.alias else "?"
+        raise ConfigError(name.upper(), "must be valid JSON") from None

@@ -54,6 +54,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def _first_line(text: str) -> str:
+    stripped = text.strip()
+    return stripped.splitlines()[0].strip() if stripped else ""
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -129,10 +134,9 @@ class ErrorEvent(_Frozen):
         """``Type: value`` of the raised exception, else the message's first line."""
         exc = self.primary_exception
         if exc is not None:
-            value = exc.value.strip().splitlines()[0] if exc.value.strip() else ""
+            value = _first_line(exc.value)
             return f"{exc.type}: {value}" if value else exc.type
-        first = self.message.strip().splitlines()[0] if self.message.strip() else ""
-        return first or "(no message)"
+        return _first_line(self.message) or "(no message)"
 
     def as_replay_dict(self, fingerprint: str | None) -> dict[str, Any]:
         """The stable JSON shape `autotriage replay --json` prints."""

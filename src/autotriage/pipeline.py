@@ -23,7 +23,11 @@ from autotriage.store import Store
 from autotriage.store.events import load_event, pending_events
 from autotriage.store.groups import attach_hashes, create_group, find_by_hashes, record_occurrence
 from autotriage.store.tables import Event, Group
-from autotriage.understanding.fingerprint import compute_fingerprint
+from autotriage.understanding.fingerprint import (
+    GroupingConfig,
+    compute_fingerprint,
+    grouping_config,
+)
 
 log = logging.getLogger(__name__)
 
@@ -102,24 +106,46 @@ def plan_actions(
     return planned
 
 
-def _process_one(session: Session, row: Event, settings: Settings, now: datetime) -> Decision:
+class _Batch:
+    """What one transaction already knows, so repeats in a batch cost no extra queries."""
+
+    def __init__(self, config: GroupingConfig) -> None:
+        self.config = config
+        self.groups: dict[str, Group] = {}
+        self.known_hashes: set[str] = set()
+        self.planned: set[str] = set()
+
+
+def _process_one(
+    session: Session, row: Event, settings: Settings, now: datetime, batch: _Batch
+) -> Decision:
     event = load_event(row)
-    fingerprint = compute_fingerprint(event)
-    group = find_by_hashes(session, fingerprint.hashes)
+    fingerprint = compute_fingerprint(event, batch.config)
+    group = next((batch.groups[h] for h in fingerprint.lookup if h in batch.groups), None)
+    if group is None:
+        group, known = find_by_hashes(session, fingerprint.lookup)
+        batch.known_hashes |= known
     decision = decide(group, event)
     if group is None:
         group = create_group(
             session, event, fingerprint.primary, fingerprint.hashes, fingerprint.version, now
         )
     else:
-        attach_hashes(session, group.id, fingerprint.hashes)
+        missing = [h for h in fingerprint.hashes if h not in batch.known_hashes]
+        if missing:
+            attach_hashes(session, group.id, missing)
+    batch.known_hashes.update(fingerprint.hashes)
+    for value in fingerprint.lookup:
+        batch.groups.setdefault(value, group)
     if decision is Decision.REGRESSION:
         group.status = "open"
         group.regressions += 1
     record_occurrence(group, event, row.id, now)
     row.status, row.fingerprint, row.group_id = "done", group.fingerprint, group.id
     for planned in plan_actions(decision, group, event, row.id, settings, now):
-        enqueue(session, planned, now)
+        if planned.key not in batch.planned:
+            batch.planned.add(planned.key)
+            enqueue(session, planned, now)
     return decision
 
 
@@ -128,9 +154,9 @@ def process_pending(store: Store, settings: Settings, limit: int = 200) -> int:
     try:
         with store.transaction() as session:
             rows = pending_events(session, limit)
-            now = utcnow()
+            now, batch = utcnow(), _Batch(grouping_config(settings))
             for row in rows:
-                _process_one(session, row, settings, now)
+                _process_one(session, row, settings, now, batch)
             return len(rows)
     except (IntegrityError, DBAPIError):
         # Another worker won a race (same new group, same row); redo one event at a time.
@@ -148,7 +174,9 @@ def _process_singly(store: Store, settings: Settings, limit: int) -> int:
                 rows = pending_events(session, 1)
                 if not rows:
                     return done
-                _process_one(session, rows[0], settings, utcnow())
+                _process_one(
+                    session, rows[0], settings, utcnow(), _Batch(grouping_config(settings))
+                )
         except (IntegrityError, DBAPIError):
             log.info("event conflicted with another worker; will retry")
             return done

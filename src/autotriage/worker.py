@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from autotriage.actions import ActionHandler, build_handlers
 from autotriage.actions.outbox import run_due
@@ -59,7 +59,8 @@ class Worker:
     def run_once(self) -> int:
         """One cycle: group pending events, then run due actions. Returns the work done."""
         events = process_pending(self.store, self.settings)
-        actions = run_due(self.store, self.handlers)
+        lease = timedelta(seconds=self.settings.action_lease_seconds)
+        actions = run_due(self.store, self.handlers, lease=lease)
         self.status.events_processed += events
         self.status.actions_run += actions
         self.status.last_cycle = utcnow()

@@ -128,3 +128,12 @@ def test_groups_filter_by_status_and_source_with_pages(store: Store) -> None:
         assert list_groups(session, source="slack_app")[1] == 1
         assert list_groups(session, source="slack")[1] == 0
         assert list_groups(session, status="resolved")[1] == 0
+
+
+def test_event_ids_are_never_scrubbed_into_one_another(store: Store) -> None:
+    # Each id holds a Luhn-valid 16-digit run, which a card detector could mistake.
+    ids = ["45f4f696be2b49929051932948ad604e", "64c654edea434299944860794c0384a9"]
+    outcome = Intake(store).accept("text", [_event(event_id=i) for i in ids])
+    assert len(outcome.event_ids) == 2
+    with store.reading() as session:
+        assert set(session.scalars(select(Event.source_event_id))) == set(ids)

@@ -25,7 +25,9 @@ from autotriage.store.tables import Action
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=5)
+LEASE = timedelta(minutes=2)
+"""How long a claim holds before another worker may retry the action; handlers must finish
+well within it (they return `retry` with `retry_after` rather than sleeping)."""
 MAX_ATTEMPTS = 12
 
 
@@ -54,7 +56,7 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=base * (0.5 + random.random() / 2))  # noqa: S311 - jitter, not crypto
 
 
-def _claim(store: Store, kinds: set[str], now: datetime) -> Action | None:
+def _claim(store: Store, kinds: set[str], now: datetime, lease: timedelta) -> Action | None:
     with store.transaction() as session:
         candidates = session.scalars(
             select(Action)
@@ -62,7 +64,7 @@ def _claim(store: Store, kinds: set[str], now: datetime) -> Action | None:
                 Action.kind.in_(kinds),
                 or_(
                     Action.status.in_(("pending", "retryable")) & (Action.next_attempt_at <= now),
-                    (Action.status == "running") & (Action.claimed_at < now - LEASE),
+                    (Action.status == "running") & (Action.claimed_at < now - lease),
                 ),
             )
             .order_by(Action.id)
@@ -81,10 +83,12 @@ def _claim(store: Store, kinds: set[str], now: datetime) -> Action | None:
     return None
 
 
-def run_one(store: Store, handlers: Mapping[str, ActionHandler]) -> Action | None:
+def run_one(
+    store: Store, handlers: Mapping[str, ActionHandler], lease: timedelta = LEASE
+) -> Action | None:
     """Claim and run the oldest due action; return it, or None when nothing is due."""
     now = utcnow()
-    action = _claim(store, set(handlers), now)
+    action = _claim(store, set(handlers), now, lease)
     if action is None:
         return None
     handler = handlers[action.kind]
@@ -127,9 +131,11 @@ def _finish(store: Store, handler: ActionHandler, action: Action, result: Action
         log.warning("action %s %s: %s (%s)", action.kind, action.id, status, result.detail)
 
 
-def run_due(store: Store, handlers: Mapping[str, ActionHandler], limit: int = 50) -> int:
+def run_due(
+    store: Store, handlers: Mapping[str, ActionHandler], limit: int = 50, lease: timedelta = LEASE
+) -> int:
     """Run up to `limit` due actions; return how many ran."""
     done = 0
-    while done < limit and run_one(store, handlers) is not None:
+    while done < limit and run_one(store, handlers, lease) is not None:
         done += 1
     return done

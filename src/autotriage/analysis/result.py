@@ -1,4 +1,4 @@
-"""What an analysis says, and its first version: the culprit read from the event alone."""
+"""What an analysis says: the culprit, the suspect commit, the owners, how sure we are."""
 
 from __future__ import annotations
 
@@ -6,19 +6,19 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from autotriage.config import Settings
-from autotriage.models import ErrorEvent
-
 
 class Culprit(BaseModel):
     """The in-app frame most likely at fault."""
 
     path: str
+    """The repository path when the frame was mapped, else the path the trace shows."""
     line: int | None = None
     function: str | None = None
     permalink: str | None = None
     code: list[str] = Field(default_factory=list)
-    """Source lines around `line`, each prefixed with its line number."""
+    """Source lines around `line`, each prefixed with its line number (``>`` marks it)."""
+    mapped: bool = False
+    """True when `path` is a file of the repository at `Analysis.commit`."""
 
 
 class SuspectCommit(BaseModel):
@@ -30,6 +30,10 @@ class SuspectCommit(BaseModel):
     date: str
     summary: str
     login: str | None = None
+    """The author's GitHub login from the commits API; never guessed from the name."""
+    path: str | None = None
+    line: int | None = None
+    """The blamed line that named this commit."""
 
 
 class Analysis(BaseModel):
@@ -37,23 +41,14 @@ class Analysis(BaseModel):
 
     culprit: Culprit | None = None
     frames: list[dict[str, Any]] = Field(default_factory=list)
+    """Every frame, cause-first and oldest-first: filename, lineno, function, in_app,
+    repo_path, and mapping (mapped/ambiguous/unmapped)."""
     suspect_commit: SuspectCommit | None = None
     owners: list[str] = Field(default_factory=list)
+    owner_details: list[dict[str, str]] = Field(default_factory=list)
+    """Each owner with its kind: ``user``, ``team`` or ``email``."""
     confidence: float = 0.0
     reasons: list[str] = Field(default_factory=list)
     commit: str | None = None
-
-
-def analyze(event: ErrorEvent, settings: Settings) -> Analysis:
-    """Analyse `event`; without a repository configured, only the trace itself is read."""
-    del settings  # no repository access in this version
-    exc = event.primary_exception
-    frame = exc.crashing_frame if exc else None
-    if frame is None or frame.path is None:
-        return Analysis(reasons=["no stack frames: nothing to map"])
-    code = [f"{frame.lineno}: {frame.context_line}"] if frame.context_line else []
-    return Analysis(
-        culprit=Culprit(path=frame.path, line=frame.lineno, function=frame.function, code=code),
-        confidence=0.2 if frame.in_app else 0.1,
-        reasons=["culprit taken from the trace; no repository configured"],
-    )
+    """The commit the code was read at."""
+    fingerprint: str | None = None

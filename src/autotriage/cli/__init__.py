@@ -1,4 +1,4 @@
-"""The ``autotriage`` command: serve, scan, replay, groups and doctor.
+"""The ``autotriage`` command: serve, worker, scan, replay, analyze, groups and doctor.
 
 Each command lives in its own module and is registered here explicitly.
 """
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from autotriage.cli import doctor, groups, keys, replay, scan, serve
+from autotriage.cli import analyze, doctor, groups, keys, replay, scan, serve, worker
 
 app = typer.Typer(
     name="autotriage",
@@ -17,8 +17,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("serve")(serve.serve)
+app.command("worker")(worker.worker)
 app.command("scan")(scan.scan)
 app.command("replay")(replay.replay)
+app.command("analyze")(analyze.analyze)
 app.add_typer(groups.app, name="groups")
 app.command("doctor")(doctor.doctor)
 app.add_typer(keys.app, name="keys")

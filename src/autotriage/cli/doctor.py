@@ -65,6 +65,24 @@ def _aws(current: Settings) -> Check:
         return ("cloudwatch", None, "not configured (AWS_LOG_GROUP_NAME unset)")
     if not current.aws_region:
         return ("cloudwatch", False, "AWS_REGION is required with AWS_LOG_GROUP_NAME")
+    import boto3  # imported here: boto3 costs ~0.3 s and only this check needs it
+    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    key = current.aws_access_key_id
+    secret = current.aws_secret_access_key
+    client = boto3.client(
+        "logs",
+        region_name=current.aws_region,
+        endpoint_url=current.aws_endpoint_url,
+        aws_access_key_id=key.get_secret_value() if key else None,
+        aws_secret_access_key=secret.get_secret_value() if secret else None,
+        config=Config(connect_timeout=3, read_timeout=5, retries={"max_attempts": 1}),
+    )
+    try:
+        client.describe_log_groups(limit=1)
+    except (BotoCoreError, ClientError) as exc:
+        return ("cloudwatch", False, f"DescribeLogGroups failed: {type(exc).__name__}")
     return ("cloudwatch", True, f"region {current.aws_region}, groups {current.aws_log_group_name}")
 
 

@@ -21,7 +21,7 @@ from autotriage.intake import Intake
 from autotriage.models import ErrorEvent
 from autotriage.sources import REGISTRY, detect
 from autotriage.store.tables import Action, Event
-from autotriage.understanding.fingerprint import compute_fingerprint
+from autotriage.understanding.fingerprint import compute_fingerprint, grouping_config
 from autotriage.understanding.scrub import scrub_event
 from autotriage.worker import Worker
 
@@ -33,7 +33,7 @@ def _read(path: str) -> bytes:
 
 
 def _print_event(event: ErrorEvent, as_json: bool) -> None:
-    fingerprint = compute_fingerprint(event).primary
+    fingerprint = compute_fingerprint(event, grouping_config(settings())).primary
     if as_json:
         typer.echo(json.dumps(event.as_replay_dict(fingerprint), ensure_ascii=False))
         return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -21,12 +22,15 @@ def serve(
     bind_host = host or current.host
     bind_port = port or current.port
     if reload:
+        # Watch the package only: the SQLite store under ./data changes on every event.
+        package = str(Path(__file__).resolve().parents[1])
         uvicorn.run(
             "autotriage.web.factory:app",
             factory=True,
             host=bind_host,
             port=bind_port,
             reload=True,
+            reload_dirs=[package],
             log_config=None,
         )
         return

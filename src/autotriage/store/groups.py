@@ -14,14 +14,15 @@ from autotriage.store.inserts import insert_ignore
 from autotriage.store.tables import Event, Group, GroupHash, Link, TrackerItem
 
 
-def find_by_hashes(session: Session, hashes: Sequence[str]) -> Group | None:
-    """The group owning the first of `hashes` that is known, most specific first."""
+def find_by_hashes(session: Session, hashes: Sequence[str]) -> tuple[Group | None, set[str]]:
+    """The group owning the first known hash of `hashes` (most specific first), and which
+    of `hashes` are already known."""
     stmt = select(GroupHash.hash, GroupHash.group_id).where(GroupHash.hash.in_(list(hashes)))
     rows = {h: gid for h, gid in session.execute(stmt).all()}
     for value in hashes:
         if value in rows:
-            return session.get(Group, rows[value], with_for_update=True)
-    return None
+            return session.get(Group, rows[value], with_for_update=True), set(rows)
+    return None, set()
 
 
 def create_group(

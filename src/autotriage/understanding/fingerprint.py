@@ -1,18 +1,54 @@
 """Grouping hashes: which occurrences are the same problem.
 
-`compute_fingerprint` is pure and versioned; the version is stored with each group.
+`compute_fingerprint` is pure and versioned (`FINGERPRINT_VERSION`, stored with each group).
+Precedence follows Sentry:
+
+1. a matching project rule (`autotriage.understanding.rules`), else the source's own
+   fingerprint (Sentry's ``fingerprint``); ``{{ default }}`` in either stands for 2-4;
+2. the in-app stack: per exception of the chain its type and, per in-app frame, the module
+   (or the normalised file name), the function and the source line when the source sent
+   one — never line numbers; recursion repeats dropped;
+3. with no in-app frame anywhere, the same over all frames;
+4. without frames, exception type + parameterized value;
+5. without exceptions, the parameterized message (`parameterize.template`).
+
+`Fingerprint.hashes` holds, most specific first, the primary hash and the all-frames hash,
+so a later change in in-app detection finds the group through the second one.
+`Fingerprint.legacy` holds the hashes earlier versions computed: looked up, never claimed
+by new groups (a legacy hash is coarser in places and would merge what this version splits).
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
-from autotriage.models import ErrorEvent
+from autotriage.config import Settings
+from autotriage.models import ErrorEvent, ExceptionInfo, Frame
+from autotriage.understanding.inapp import InAppRules, apply_rules
+from autotriage.understanding.parameterize import template
+from autotriage.understanding.rules import FingerprintRule, first_match, load_rules
 
-FINGERPRINT_VERSION = 1
-_VARIABLE = re.compile(r"0x[0-9a-fA-F]+|\b[0-9a-fA-F]{8,}\b|\d+")
+FINGERPRINT_VERSION = 2
+DEFAULT = "{{ default }}"
+_V1_VARIABLE = re.compile(r"0x[0-9a-fA-F]+|\b[0-9a-fA-F]{8,}\b|\d+")
+_VARIABLE_NAME = re.compile(r"^\{\{\s*([\w.]+)\s*\}\}$")
+# Parts of a function name that change between builds: lambda$main$0, $$Lambda$17/0x..., _block_3.
+_FUNCTION_NOISE = re.compile(r"\$\$Lambda\$?\d*(?:/0x[0-9a-f]+)?|0x[0-9a-fA-F]+|\d+")
+_PATH_NOISE = re.compile(r"[?#].*$")
+# A path part holding a digit is a build hash or version: main.8f3a2c1b.js, python3.11.
+_PATH_VARIABLE = re.compile(r"[0-9A-Za-z]*\d[0-9A-Za-z]*")
+_ANONYMOUS = {"", "?", "<anonymous>", "anonymous", "<lambda>", "{closure}"}
+
+
+@dataclass(frozen=True, slots=True)
+class GroupingConfig:
+    """A project's grouping settings: fingerprint rules and in-app prefixes."""
+
+    rules: tuple[FingerprintRule, ...] = ()
+    in_app: InAppRules = field(default_factory=InAppRules)
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,22 +58,162 @@ class Fingerprint:
     primary: str
     hashes: tuple[str, ...]
     version: int = FINGERPRINT_VERSION
+    legacy: tuple[str, ...] = ()
+    """Hashes of earlier versions: to look groups up by, not to claim."""
+    variant: str = "message"
+    """What the primary hash was made of: rule, hint, app, system, exception or message."""
+
+    @property
+    def lookup(self) -> tuple[str, ...]:
+        """Every hash to find an existing group by: current ones first, then legacy ones."""
+        return (*self.hashes, *(h for h in self.legacy if h not in self.hashes))
 
 
-def _digest(parts: list[str]) -> str:
+def grouping_config(settings: Settings) -> GroupingConfig:
+    """The grouping configuration `settings` describe (rules are parsed once and cached)."""
+    return GroupingConfig(
+        rules=load_rules(settings.fingerprint_rules),
+        in_app=InAppRules.parse(settings.in_app_include, settings.in_app_exclude),
+    )
+
+
+def _digest(parts: Sequence[str]) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
 
 
-def compute_fingerprint(event: ErrorEvent) -> Fingerprint:
-    """Hash the event's in-app stack, else its exception type and message template."""
+def _filename(frame: Frame) -> str:
+    path = _PATH_NOISE.sub("", (frame.filename or frame.abs_path or "").replace("\\", "/"))
+    for marker in ("site-packages/", "dist-packages/", "node_modules/", "/pkg/mod/", "/gems/"):
+        if marker in path:
+            path = path.rsplit(marker, 1)[1]
+            return _PATH_VARIABLE.sub("<n>", path.lower())
+    # Deploy roots differ (/srv/app/releases/2024..., /var/task); the last two parts do not.
+    tail = "/".join(path.rsplit("/", 2)[-2:])
+    return _PATH_VARIABLE.sub("<n>", tail.lower())
+
+
+def _function(name: str | None) -> str:
+    if not name or name in _ANONYMOUS:
+        return ""
+    return _FUNCTION_NOISE.sub("", name)
+
+
+def frame_key(frame: Frame) -> str:
+    """What one frame contributes: module or file, function, and the source line if sent."""
+    where = frame.module.strip() if frame.module else _filename(frame)
+    where = _FUNCTION_NOISE.sub("", where) if frame.module else where
+    parts = [where, _function(frame.function)]
+    if frame.context_line and frame.context_line.strip():
+        parts.append(" ".join(frame.context_line.split())[:200])
+    return "|".join(parts)
+
+
+def _stack(frames: Sequence[Frame]) -> list[str]:
+    keys: list[str] = []
+    for frame in frames:
+        key = frame_key(frame)
+        if not keys or keys[-1] != key:  # a recursion repeats one frame: count it once
+            keys.append(key)
+    return keys
+
+
+def _exception_parts(exc: ExceptionInfo, frames: Sequence[Frame]) -> list[str]:
+    if frames:
+        return [f"type:{exc.type}", *_stack(frames)]
+    return [f"type:{exc.type}", f"value:{template(exc.value)}"]
+
+
+def default_parts(event: ErrorEvent) -> tuple[str, list[str], list[str]]:
+    """The default variant's name, its components, and the all-frames components."""
+    exceptions = event.exceptions
+    if not exceptions:
+        parts = [f"message:{template(event.message)}"]
+        return "message", parts, parts
+    system = [p for exc in exceptions for p in _exception_parts(exc, exc.frames)]
+    has_app = any(f.in_app for exc in exceptions for f in exc.frames)
+    if has_app:
+        app = [
+            p
+            for exc in exceptions
+            for p in _exception_parts(exc, [f for f in exc.frames if f.in_app])
+        ]
+        return "app", app, system
+    has_frames = any(exc.frames for exc in exceptions)
+    return ("system" if has_frames else "exception"), system, system
+
+
+def message_key(message: str) -> str:
+    """The grouping key of a trace-less message: its parameterized template."""
+    return template(message)
+
+
+def _variable(name: str, event: ErrorEvent) -> str:
+    exc = event.primary_exception
+    if name in ("type", "error.type"):
+        return exc.type if exc else ""
+    if name in ("value", "error.value"):
+        return template(exc.value) if exc else ""
+    if name == "message":
+        return template(event.message)
+    if name == "level":
+        return event.level
+    if name.startswith("tags."):
+        return event.tags.get(name[5:], "")
+    frame = exc.crashing_frame if exc else None
+    if name == "function":
+        return _function(frame.function) if frame else ""
+    if name == "module":
+        return (frame.module or _filename(frame)) if frame else ""
+    return f"{{{{ {name} }}}}"  # unknown variables stay literal, as Sentry leaves them
+
+
+def _explicit(values: Sequence[str], event: ErrorEvent, default: str) -> str:
+    parts = []
+    for value in values:
+        variable = _VARIABLE_NAME.match(value.strip())
+        if variable is None:
+            parts.append(f"literal:{value}")
+        elif variable.group(1) == "default":
+            parts.append(f"default:{default}")
+        else:
+            parts.append(f"var:{_variable(variable.group(1), event)}")
+    return _digest(["explicit", *parts])
+
+
+def legacy_hashes(event: ErrorEvent) -> tuple[str, ...]:
+    """The hash version 1 computed, so groups made by it keep their events."""
     parts: list[str] = []
     for exc in event.exceptions:
         parts.append(exc.type)
         frames = [f for f in exc.frames if f.in_app] or exc.frames
         parts.extend(f"{f.module or f.filename}:{f.function}" for f in frames)
         if not frames:
-            parts.append(_VARIABLE.sub("<*>", exc.value))
+            parts.append(_V1_VARIABLE.sub("<*>", exc.value))
     if not parts:
-        parts.append(_VARIABLE.sub("<*>", event.message))
-    primary = _digest(parts)
-    return Fingerprint(primary=primary, hashes=(primary,))
+        parts.append(_V1_VARIABLE.sub("<*>", event.message))
+    return (_digest(parts),)
+
+
+def compute_fingerprint(event: ErrorEvent, config: GroupingConfig | None = None) -> Fingerprint:
+    """The grouping hashes of `event`, under a project's `config` (rules and in-app prefixes)."""
+    config = config or GroupingConfig()
+    legacy = legacy_hashes(event)
+    event = apply_rules(event, config.in_app)
+    variant, parts, system_parts = default_parts(event)
+    primary = _digest([f"v{FINGERPRINT_VERSION}", variant, *parts])
+    system = _digest([f"v{FINGERPRINT_VERSION}", "system", *system_parts])
+    hashes = tuple(dict.fromkeys([primary, system]))
+    rule = first_match(config.rules, event)
+    explicit = rule.fingerprint if rule else event.fingerprint_hint
+    if explicit and [v.strip() for v in explicit] != [DEFAULT]:
+        uses_default = any(_VARIABLE_NAME.match(v.strip()) and "default" in v for v in explicit)
+        hashed = [_explicit(explicit, event, primary)]
+        if uses_default and system != primary:
+            hashed.append(_explicit(explicit, event, system))
+        return Fingerprint(
+            primary=hashed[0],
+            hashes=tuple(hashed),
+            legacy=legacy,
+            variant="rule" if rule else "hint",
+        )
+    return Fingerprint(primary=primary, hashes=hashes, legacy=legacy, variant=variant)

@@ -1,80 +1,114 @@
-"""Raw error text (a log line, a pasted traceback) to `ErrorEvent`s.
+"""Raw error text (a log line, a pasted traceback, a Slack message) to `ErrorEvent`s.
 
-This first version reads Python tracebacks and plain log lines.
+`parse_text` undoes log decoration (`autotriage.understanding.logtext`), finds every trace
+of every runtime it knows (`autotriage.understanding.parsers`), and returns one event per
+trace; text with no trace becomes one message-only event. Frames get runtime-specific
+``in_app`` defaults (`autotriage.understanding.inapp`). It never raises.
 """
 
 from __future__ import annotations
 
-import re
+import logging
 from datetime import datetime
+from typing import Any
 
-from autotriage.models import ErrorEvent, ExceptionInfo, Frame, normalize_level
+from autotriage.models import ErrorEvent, ExceptionInfo
+from autotriage.understanding.inapp import mark_frames
+from autotriage.understanding.logtext import clean_lines
+from autotriage.understanding.parsers import Trace, scan
 
-_PY_FRAME = re.compile(r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+)(?:, in (?P<func>.+))?$')
-_PY_EXC = re.compile(
-    r"^(?P<type>[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning|\w*))"
-    r"(?::\s?(?P<value>.*))?$"
-)
-_LEVEL = re.compile(r"\b(DEBUG|INFO|WARN(?:ING)?|ERROR|CRITICAL|FATAL)\b")
-_NOT_APP = ("site-packages", "dist-packages", "<frozen", "/lib/python")
+log = logging.getLogger(__name__)
 
-
-def _in_app(path: str) -> bool:
-    return not any(marker in path for marker in _NOT_APP)
+MAX_TEXT = 2_000_000
+"""Characters read from one text; a log stream past this is cut, not refused."""
+MESSAGE_LIMIT = 8192
 
 
-def _parse_python(lines: list[str]) -> list[ExceptionInfo]:
-    chain: list[ExceptionInfo] = []
-    frames: list[Frame] = []
-    in_trace = False
-    for index, line in enumerate(lines):
-        if line.startswith("Traceback (most recent call last):"):
-            in_trace, frames = True, []
-            continue
-        if not in_trace:
-            continue
-        match = _PY_FRAME.match(line)
-        if match:
-            path = match["file"]
-            code = lines[index + 1].strip() if index + 1 < len(lines) else None
-            frames.append(
-                Frame(
-                    filename=path,
-                    abs_path=path,
-                    function=match["func"],
-                    lineno=int(match["line"]),
-                    in_app=_in_app(path),
-                    context_line=code if code and not _PY_FRAME.match(lines[index + 1]) else None,
-                )
-            )
-            continue
-        if line.startswith((" ", "\t")) or not line.strip():
-            continue
-        exc = _PY_EXC.match(line.strip())
-        if exc:
-            chain.append(ExceptionInfo(type=exc["type"], value=exc["value"] or "", frames=frames))
-            in_trace = False
-    return chain
+def _summary(exc: ExceptionInfo) -> str:
+    value = exc.value.strip()
+    return f"{exc.type}: {value}" if value else exc.type
+
+
+def _message(lines: list[str], trace: Trace, previous_end: int) -> str:
+    """The log message on the line just before the trace (if any), then the exception."""
+    before = ""
+    if trace.start > previous_end:
+        candidate = lines[trace.start - 1].strip()
+        # A caret under a source excerpt (Node prints one above its traces) is no message.
+        if candidate and candidate.strip("^~ ") and not candidate.endswith(":"):
+            before = candidate
+    raised = _summary(trace.exceptions[-1])
+    return (f"{before}\n{raised}" if before else raised)[:MESSAGE_LIMIT]
+
+
+def _plain_message(lines: list[str]) -> str:
+    return "\n".join(lines).strip()[:MESSAGE_LIMIT]
+
+
+def _culprit(exc: ExceptionInfo) -> str | None:
+    frame = exc.crashing_frame
+    if frame is None:
+        return None
+    where = frame.module or frame.filename or frame.abs_path
+    if where and frame.function:
+        return f"{where} in {frame.function}"[:500]
+    return (where or frame.function or None) and str(where or frame.function)[:500]
+
+
+def _event(base: dict[str, Any], **fields: Any) -> ErrorEvent:
+    return ErrorEvent(**base, **fields)
 
 
 def parse_text(
     text: str, *, source: str = "text", received_at: datetime | None = None
 ) -> list[ErrorEvent]:
-    """Read error text into events; never raises, at worst a message-only event."""
-    lines = text.replace("\r\n", "\n").split("\n")
-    chain = _parse_python(lines)
-    level_match = _LEVEL.search(text)
-    level = normalize_level(level_match.group(1)) if level_match else "error"
-    message = chain[-1].value if chain else text.strip()
-    extra = {"received_at": received_at} if received_at else {}
-    return [
-        ErrorEvent(
-            source=source,
-            level=level,
-            message=message[:8192],
-            exceptions=chain,
-            platform="python" if chain else None,
-            raw=text,
-            **extra,
+    """Read error text into events, one per trace found; never raises.
+
+    Text without a trace gives one message-only event (log prefixes removed).
+    """
+    base: dict[str, Any] = {"source": source, "raw": text}
+    if received_at is not None:
+        base["received_at"] = received_at
+    try:
+        return _parse(text[:MAX_TEXT], base)
+    except Exception:  # the contract is "never raises": a parser bug must not lose the event
+        log.exception("error text could not be parsed; keeping it as a message")
+        return [_event(base, message=text.strip()[:MESSAGE_LIMIT] or "(empty)")]
+
+
+def _parse(text: str, base: dict[str, Any]) -> list[ErrorEvent]:
+    clean = clean_lines(text)
+    level = clean.level or "error"
+    tags = {k: v[:200] for k, v in clean.fields.items() if k in ("logger", "logger_name")}
+    extra: dict[str, Any] = {}
+    if "service" in clean.fields:
+        extra["service"] = clean.fields["service"][:200]
+    env = clean.fields.get("environment") or clean.fields.get("env")
+    if env:
+        extra["environment"] = env[:200]
+    traces = scan(clean.lines)
+    if not traces:
+        message = _plain_message(clean.lines) or text.strip()[:MESSAGE_LIMIT]
+        return [_event(base, level=level, message=message, tags=tags, **extra)]
+    events = []
+    previous_end = 0
+    for trace in traces:
+        exceptions = mark_frames(trace.platform, trace.exceptions)
+        trace_tags = dict(tags)
+        for note in trace.notes:
+            key, _, value = note.partition(":")
+            trace_tags[key] = value[:200]
+        events.append(
+            _event(
+                base,
+                level=level,
+                platform=trace.platform,
+                message=_message(clean.lines, trace, previous_end),
+                culprit=_culprit(exceptions[-1]),
+                exceptions=exceptions,
+                tags=trace_tags,
+                **extra,
+            )
         )
-    ]
+        previous_end = trace.end
+    return events

@@ -11,7 +11,7 @@ from autotriage.config import Settings
 from autotriage.intake import Intake
 from autotriage.store import Store
 from autotriage.web import errors
-from autotriage.web.routes import api, webhooks
+from autotriage.web.routes import api, dashboard, webhooks
 from autotriage.web.routes import generic as generic_routes
 from autotriage.web.routes import otlp as otlp_routes
 from autotriage.web.routes import sentry as sentry_routes
@@ -50,6 +50,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(api.protected)
     app.include_router(webhooks.router)
+    app.include_router(dashboard.router)
     app.include_router(sentry_routes.router)
     app.include_router(otlp_routes.router)
     app.include_router(generic_routes.router)

@@ -93,7 +93,8 @@ def test_kill9_mid_burst_loses_nothing_and_duplicates_nothing(
         if backend == "sqlite"
         else request.getfixturevalue("postgres_url")
     )
-    env = {"DATABASE_URL": url, "WEBHOOK_SECRET": "k"}
+    # A short lease lets the restarted worker retry an action the killed one had claimed.
+    env = {"DATABASE_URL": url, "WEBHOOK_SECRET": "k", "AUTOTRIAGE_ACTION_LEASE_SECONDS": "3"}
     items = [(i, uuid.uuid4().hex) for i in range(TOTAL)]
     acked: set[str] = set()
 

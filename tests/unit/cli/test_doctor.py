@@ -43,3 +43,26 @@ def test_unreachable_github_fails_without_leaking_the_token(tmp_path: Path) -> N
     assert result.returncode == 1
     assert "FAIL" in result.stdout
     assert "doctortoken" not in result.stdout + result.stderr
+
+
+def test_cloudwatch_reachability_against_a_local_aws_twin(tmp_path: Path) -> None:
+    from moto.server import ThreadedMotoServer
+
+    port = free_port()
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
+    moto.start()
+    try:
+        aws = {
+            "AWS_REGION": "us-east-1",
+            "AWS_LOG_GROUP_NAME": "/ecs/api",
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+        }
+        ok = _doctor(tmp_path, AWS_ENDPOINT_URL=f"http://127.0.0.1:{port}", **aws)
+        assert ok.returncode == 0, ok.stdout
+        assert "cloudwatch" in ok.stdout
+    finally:
+        moto.stop()
+    down = _doctor(tmp_path, AWS_ENDPOINT_URL=f"http://127.0.0.1:{free_port()}", **aws)
+    assert down.returncode == 1
+    assert "DescribeLogGroups failed" in down.stdout

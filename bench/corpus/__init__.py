@@ -1,0 +1,1 @@
+"""The localization corpus (see build.py); imported by bench/localize.py and the tests."""

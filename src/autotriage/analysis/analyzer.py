@@ -1,0 +1,454 @@
+"""The analysis stage: map the trace onto the repository and say who and what is to blame.
+
+`analyze(event, settings)` is what the worker calls (through the outbox) for each new
+group. It never raises for a bad trace or repository: every failure becomes a reason and
+the result still carries what the trace alone says. Results are cached per group
+(fingerprint) and commit; file indexes and CODEOWNERS per commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from autotriage.analysis import confidence as weights
+from autotriage.analysis.access import RepoAccess
+from autotriage.analysis.confidence import Confidence
+from autotriage.analysis.git import GitError
+from autotriage.analysis.index import FileIndex
+from autotriage.analysis.logins import LoginResolver
+from autotriage.analysis.mapping import FrameMapping, map_frame
+from autotriage.analysis.owners import LOCATIONS, Rule, owners_for, parse_codeowners
+from autotriage.analysis.repo import Repository, ResolvedRef
+from autotriage.analysis.result import Analysis, Culprit, SuspectCommit
+from autotriage.analysis.suspect import IGNORE_REVS_FILE, blame_suspect, ignore_revs_file
+from autotriage.config import Settings
+from autotriage.models import ErrorEvent, ExceptionInfo, Frame
+from autotriage.understanding.fingerprint import compute_fingerprint
+
+log = logging.getLogger(__name__)
+
+CONTEXT_LINES = 5
+_CACHE_SIZE = 512
+_INDEX_CACHE_SIZE = 4
+
+
+@dataclass(frozen=True, slots=True)
+class _Located:
+    exception: ExceptionInfo
+    frame: Frame
+    mapping: FrameMapping
+
+
+def _frame_key(frame: Frame) -> tuple[str | None, str | None, str | None]:
+    return (frame.abs_path, frame.filename, frame.module)
+
+
+def _trace_only(event: ErrorEvent, reasons: list[str], fingerprint: str) -> Analysis:
+    """What the trace says without a repository: the crashing frame, low confidence."""
+    exc = event.exceptions[0] if event.exceptions else None
+    for candidate in event.exceptions:
+        if any(f.in_app for f in candidate.frames):
+            exc = candidate
+            break
+    frame = exc.crashing_frame if exc else None
+    frames = [_frame_dict(f, None) for e in event.exceptions for f in e.frames]
+    if frame is None or frame.path is None:
+        return Analysis(
+            frames=frames,
+            reasons=["no stack frames: nothing to map", *reasons],
+            fingerprint=fingerprint,
+        )
+    code = [f">{frame.lineno:>5} | {frame.context_line}"] if frame.context_line else []
+    return Analysis(
+        culprit=Culprit(path=frame.path, line=frame.lineno, function=frame.function, code=code),
+        frames=frames,
+        confidence=weights.TRACE_ONLY_IN_APP if frame.in_app else weights.TRACE_ONLY_LIBRARY,
+        reasons=["culprit taken from the trace alone", *reasons],
+        fingerprint=fingerprint,
+    )
+
+
+def _frame_dict(frame: Frame, mapping: FrameMapping | None) -> dict[str, object]:
+    return {
+        "filename": frame.filename or frame.abs_path,
+        "lineno": frame.lineno,
+        "function": frame.function,
+        "in_app": frame.in_app,
+        "repo_path": mapping.repo_path if mapping else None,
+        "mapping": mapping.status if mapping else "unmapped",
+        "detail": mapping.detail if mapping else "no repository",
+    }
+
+
+def _code_window(lines: list[str], line: int) -> list[str]:
+    start = max(1, line - CONTEXT_LINES)
+    end = min(len(lines), line + CONTEXT_LINES)
+    return [
+        f"{'>' if n == line else ' '}{n:>5} | {lines[n - 1]}" for n in range(start, end + 1)
+    ]
+
+
+def _same_code(a: str, b: str) -> bool:
+    return " ".join(a.split()) == " ".join(b.split())
+
+
+class Analyzer:
+    """Holds the caches; one per process is enough (see `analyze`)."""
+
+    def __init__(self, login_client: httpx.Client | None = None) -> None:
+        self._results: OrderedDict[str, Analysis] = OrderedDict()
+        self._indexes: OrderedDict[tuple[str, str], FileIndex] = OrderedDict()
+        self._owners: dict[tuple[str, str], tuple[str | None, list[Rule]]] = {}
+        self._repos: dict[str, Repository] = {}
+        self._logins: dict[tuple[str, str | None, str | None], LoginResolver] = {}
+        # Worker threads may share this analyzer: one analysis at a time keeps the caches
+        # (and each repository's file cache) consistent; clones are serialized anyway.
+        self._lock = threading.RLock()
+        self._login_client = login_client
+
+    # --- caches
+    def index(self, repo: Repository, sha: str) -> FileIndex:
+        """The file index of commit `sha` (built once, the last few kept)."""
+        key = (str(repo.git_dir), sha)
+        if key not in self._indexes:
+            self._indexes[key] = FileIndex(repo.list_files(sha))
+            if len(self._indexes) > _INDEX_CACHE_SIZE:
+                self._indexes.popitem(last=False)
+        self._indexes.move_to_end(key)
+        return self._indexes[key]
+
+    def codeowners(
+        self, repo: Repository, sha: str, index: FileIndex
+    ) -> tuple[str | None, list[Rule]]:
+        """The CODEOWNERS file GitHub would use at `sha`, parsed (cached per commit)."""
+        key = (str(repo.git_dir), sha)
+        if key not in self._owners:
+            found: tuple[str | None, list[Rule]] = (None, [])
+            for location in LOCATIONS:
+                if location in index:
+                    lines = repo.read_lines(sha, location) or []
+                    found = (location, parse_codeowners("\n".join(lines)))
+                    break
+            if len(self._owners) >= _INDEX_CACHE_SIZE * 4:
+                self._owners.clear()
+            self._owners[key] = found
+        return self._owners[key]
+
+    def _repository(self, access: RepoAccess) -> Repository:
+        repo = self._repos.get(access.key)
+        if repo is None or access.url is not None:
+            repo = access.open()  # mirrors: open() also fetches when stale
+            self._repos[access.key] = repo
+        return repo
+
+    # --- the analysis
+    def analyze(
+        self,
+        event: ErrorEvent,
+        settings: Settings,
+        *,
+        location: str | None = None,
+        ref: str | None = None,
+    ) -> Analysis:
+        """Analyse `event` against the configured repository (or `location`, at `ref`)."""
+        with self._lock:
+            return self._analyze(event, settings, location=location, ref=ref)
+
+    def _analyze(
+        self,
+        event: ErrorEvent,
+        settings: Settings,
+        *,
+        location: str | None,
+        ref: str | None,
+    ) -> Analysis:
+        fingerprint = compute_fingerprint(event).primary
+        if not any(exc.frames for exc in event.exceptions):
+            return _trace_only(event, [], fingerprint)
+        access = RepoAccess(settings, location)
+        if not access.configured:
+            return _trace_only(
+                event, ["no repository configured (REPO_PATH or GITHUB_OWNER/GITHUB_REPO)"],
+                fingerprint,
+            )
+        try:
+            repo = self._repository(access)
+            resolved = repo.resolve(event.release, ref=ref, pattern=settings.release_ref_pattern)
+            stale = resolved is not None and not resolved.exact and event.release and not ref
+            # The release may be newer than the mirror: fetch once and try again.
+            if stale and access.refresh(repo):
+                resolved = repo.resolve(event.release, pattern=settings.release_ref_pattern)
+        except (GitError, OSError) as exc:
+            log.warning("analysis: repository unavailable: %s", exc)  # already credential-free
+            return _trace_only(event, [f"repository unavailable: {exc}"], fingerprint)
+        if resolved is None:
+            why = f"ref {ref} not found in the repository" if ref else "the repository is empty"
+            return _trace_only(event, [why], fingerprint)
+        key = self._cache_key(event, access, settings, fingerprint, resolved, ref)
+        cached = self._results.get(key)
+        if cached is not None:
+            self._results.move_to_end(key)
+            return cached.model_copy(deep=True)
+        try:
+            result = self._analyze_at(event, settings, repo, resolved, fingerprint)
+        except (GitError, OSError, UnicodeError) as exc:
+            log.warning("analysis: repository read failed: %s", exc)
+            return _trace_only(event, [f"repository read failed: {exc}"], fingerprint)
+        self._results[key] = result
+        if len(self._results) > _CACHE_SIZE:
+            self._results.popitem(last=False)
+        return result.model_copy(deep=True)
+
+    @staticmethod
+    def _cache_key(
+        event: ErrorEvent,
+        access: RepoAccess,
+        settings: Settings,
+        fingerprint: str,
+        resolved: ResolvedRef,
+        ref: str | None,
+    ) -> str:
+        # How the commit was found is part of the answer (the reasons say it). The frames
+        # are too: a group (say, one with a hand-written Sentry fingerprint) may hold
+        # different stacks, and a cache hit must never answer for another stack.
+        frames = [
+            [f.abs_path, f.filename, f.module, f.function, f.lineno, f.in_app, f.context_line]
+            for exc in event.exceptions
+            for f in exc.frames
+        ]
+        knobs = [access.key, fingerprint, frames, resolved.sha, resolved.how, ref or "",
+                 settings.code_mappings,
+                 settings.suspect_max_age_days, bool(settings.github_token)]
+        return hashlib.sha256(json.dumps(knobs, sort_keys=True).encode()).hexdigest()
+
+    def _analyze_at(
+        self,
+        event: ErrorEvent,
+        settings: Settings,
+        repo: Repository,
+        resolved: ResolvedRef,
+        fingerprint: str,
+    ) -> Analysis:
+        score = Confidence()
+        index = self.index(repo, resolved.sha)
+        mappings: dict[tuple[str | None, str | None, str | None], FrameMapping] = {}
+        located: list[_Located] = []
+        frames_out: list[dict[str, object]] = []
+        for exc in event.exceptions:
+            for frame in exc.frames:
+                key = _frame_key(frame)
+                if key not in mappings:
+                    mappings[key] = map_frame(frame, index, settings.code_mappings)
+                located.append(_Located(exc, frame, mappings[key]))
+                frames_out.append(_frame_dict(frame, mappings[key]))
+        culprit_at = self._choose_culprit(event, located, score)
+        if culprit_at is None:
+            analysis = _trace_only(event, score.reasons, fingerprint)
+            analysis.frames = frames_out
+            analysis.commit = resolved.sha
+            analysis.reasons.append(resolved.how)
+            return analysis
+        if resolved.exact:
+            score.add(weights.RELEASE_RESOLVED, resolved.how)
+        else:
+            score.note(resolved.how)
+        culprit = self._culprit(repo, resolved.sha, culprit_at, score)
+        suspect = self._suspect(event, settings, repo, resolved.sha, culprit_at, located, score)
+        analysis = Analysis(
+            culprit=culprit,
+            frames=frames_out,
+            suspect_commit=suspect,
+            commit=resolved.sha,
+            fingerprint=fingerprint,
+        )
+        self._add_owners(analysis, repo, resolved.sha, index, culprit.path, score)
+        analysis.confidence = score.value
+        analysis.reasons = score.reasons
+        return analysis
+
+    def _choose_culprit(
+        self, event: ErrorEvent, located: list[_Located], score: Confidence
+    ) -> _Located | None:
+        """The root cause's crashing in-app frame, else the nearest mapped in-app caller."""
+        problems = [
+            f"{(x.frame.path or '?')}: {x.mapping.detail}"
+            for x in located
+            if x.frame.in_app
+            and x.mapping.status != "mapped"
+            and not x.mapping.detail.endswith("cannot be a repository file")
+        ]
+        unique_problems = list(dict.fromkeys(problems))
+        if unique_problems:
+            shown = "; ".join(unique_problems[:3])
+            more = f" (+{len(unique_problems) - 3} more)" if len(unique_problems) > 3 else ""
+            score.note(f"in-app frames not mapped: {shown}{more}")
+        for position, exc in enumerate(event.exceptions):
+            ours = [x for x in located if x.exception is exc]
+            in_app = [x for x in ours if x.frame.in_app]
+            mapped = [x for x in in_app if x.mapping.status == "mapped"]
+            if not mapped:
+                continue
+            chosen = mapped[-1]
+            if position < len(event.exceptions) - 1:
+                score.note(f"culprit taken from the root cause {exc.type} of a chained exception")
+            self._score_mapping(chosen, score)
+            if chosen is in_app[-1]:
+                score.add(weights.CRASHING_IN_APP, "culprit is the crashing in-app frame")
+            else:
+                score.note("the crashing in-app frame is not in the repository; "
+                           "culprit is its nearest mapped caller")
+            return chosen
+        mapped_any = [x for x in located if x.mapping.status == "mapped"]
+        if mapped_any:
+            chosen = mapped_any[-1]
+            score.note("no in-app frame maps to the repository; culprit is a frame marked "
+                       "as library code that does")
+            self._score_mapping(chosen, score)
+            return chosen
+        score.note("no frame maps to a file of the repository")
+        return None
+
+    @staticmethod
+    def _score_mapping(chosen: _Located, score: Confidence) -> None:
+        m = chosen.mapping
+        if m.unique and m.how != "twin":
+            how = {"explicit": "by an explicit code mapping", "module": "with the module's help"}
+            way = how.get(m.how, "by path suffix")
+            score.add(weights.MAPPED_UNIQUELY, f"frame mapped uniquely to {m.repo_path} {way}")
+        else:
+            score.add(weights.MAPPED_WEAKLY, f"frame mapped to {m.repo_path}, but {m.detail}")
+
+    def _culprit(
+        self, repo: Repository, sha: str, at: _Located, score: Confidence
+    ) -> Culprit:
+        path = at.mapping.repo_path or ""
+        frame = at.frame
+        lines = repo.read_lines(sha, path)
+        code: list[str] = []
+        line = frame.lineno
+        if lines is None:
+            score.note(f"{path} could not be read at {sha[:12]}")
+        elif line is None or line < 1:
+            score.note("the frame has no line number")
+        elif line > len(lines):
+            score.add(weights.CONTEXT_DIFFERS,
+                      f"line {line} is past the end of {path} ({len(lines)} lines): "
+                      "the deployed code differs")
+        else:
+            code = _code_window(lines, line)
+            if frame.context_line is None:
+                score.note("the event carries no source line to compare")
+            elif _same_code(frame.context_line, lines[line - 1]):
+                score.add(weights.CONTEXT_MATCHES, "the event's source line matches the repository")
+            else:
+                score.add(weights.CONTEXT_DIFFERS,
+                          "the event's source line differs from the repository: "
+                          "the deployed code differs")
+        permalink = None
+        if repo.web_url and line:
+            permalink = f"{repo.web_url}/blob/{sha}/{path}#L{line}"
+        elif repo.web_url:
+            permalink = f"{repo.web_url}/blob/{sha}/{path}"
+        return Culprit(path=path, line=line, function=frame.function, permalink=permalink,
+                       code=code, mapped=True)
+
+    def _suspect(
+        self,
+        event: ErrorEvent,
+        settings: Settings,
+        repo: Repository,
+        sha: str,
+        culprit_at: _Located,
+        located: list[_Located],
+        score: Confidence,
+    ) -> SuspectCommit | None:
+        """Blame the culprit line and its stack's other in-app lines; the newest recent wins."""
+        targets: list[tuple[str, int]] = []
+        if culprit_at.mapping.repo_path and culprit_at.frame.lineno:
+            targets.append((culprit_at.mapping.repo_path, culprit_at.frame.lineno))
+        # Only the culprit's own stack: in a chain, the wrapping exceptions' frames are
+        # consequences of the root cause, not candidates for introducing it.
+        own = [x for x in located if x.exception is culprit_at.exception]
+        for x in reversed(own):
+            if x.frame.in_app and x.mapping.status == "mapped" and x.frame.lineno:
+                target = (x.mapping.repo_path or "", x.frame.lineno)
+                if target not in targets:
+                    targets.append(target)
+        ignore = None
+        if IGNORE_REVS_FILE in self.index(repo, sha):
+            listed = repo.read_lines(sha, IGNORE_REVS_FILE) or []
+            try:
+                ignore = ignore_revs_file(
+                    listed, Path(settings.repo_cache_dir) / "blame-ignore", sha
+                )
+            except OSError as exc:  # a read-only cache must not cost the whole analysis
+                score.note(f"cannot use {IGNORE_REVS_FILE}: {exc.strerror}")
+            if ignore is not None:
+                score.note(f"blame skips the commits listed in {IGNORE_REVS_FILE}")
+        suspect = blame_suspect(
+            repo,
+            sha,
+            targets,
+            reference=event.occurred_at or event.received_at,
+            max_age_days=settings.suspect_max_age_days,
+            score=score,
+            ignore_revs=ignore,
+        )
+        if suspect is None:
+            return None
+        # The commits API needs the token (a GitHub App alone is not wired here yet).
+        if settings.github_token and settings.github_owner and settings.github_repo:
+            where = (settings.github_api_url, settings.github_owner, settings.github_repo)
+            if where not in self._logins:
+                self._logins[where] = LoginResolver(settings, self._login_client)
+            lookup = self._logins[where].lookup(suspect.sha)
+            suspect.login = lookup.login
+            if lookup.problem:
+                score.note(f"no GitHub login for the suspect's author: {lookup.problem}")
+        return suspect
+
+    def _add_owners(
+        self,
+        analysis: Analysis,
+        repo: Repository,
+        sha: str,
+        index: FileIndex,
+        path: str,
+        score: Confidence,
+    ) -> None:
+        location, rules = self.codeowners(repo, sha, index)
+        if location is None:
+            score.note("no CODEOWNERS file")
+            return
+        rule, owners = owners_for(rules, path)
+        if rule is None:
+            score.note(f"no {location} rule covers {path}")
+            return
+        analysis.owners = [o.name for o in owners]
+        analysis.owner_details = [{"name": o.name, "kind": o.kind} for o in owners]
+        who = ", ".join(analysis.owners) or "nobody"
+        score.note(f"owners from {location} line {rule.line} ({rule.pattern}): {who}")
+
+
+_DEFAULT = Analyzer()
+
+
+def analyze(event: ErrorEvent, settings: Settings) -> Analysis:
+    """Analyse `event` against the configured repository; never raises for bad input."""
+    return _DEFAULT.analyze(event, settings)
+
+
+def analyze_with(
+    event: ErrorEvent, settings: Settings, *, location: str | None = None, ref: str | None = None
+) -> Analysis:
+    """`analyze` against an explicit repository path or URL and ref (the CLI's way in)."""
+    return _DEFAULT.analyze(event, settings, location=location, ref=ref)
+

@@ -1,0 +1,173 @@
+"""Undo what logs do to traces before the parsers read them.
+
+Two things happen to a trace on its way through a logging pipeline:
+
+* each line gets a prefix: a timestamp, a level, a thread or logger in brackets, a
+  request id, a syslog ``host app[pid]:`` or a container runtime's ``stderr F``;
+* the whole trace becomes one JSON log line, with ``\\n`` escapes (structured loggers,
+  Docker's json-file driver, Lambda, pino, bunyan, winston, logback's JSON encoder).
+
+`clean_lines` returns the text's lines with prefixes removed and JSON lines expanded into
+the message and stack they carry, plus the most severe level the prefixes and JSON
+fields named. Indentation after a prefix is kept, since Python tracebacks rely on it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from autotriage.models import LEVELS, Level, normalize_level
+
+_TIMESTAMP = (
+    r"\[?(?:\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2}| UTC)?"
+    r"|\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}(?:[.,]\d+)?"
+    r"|(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ \d]\d \d{2}:\d{2}:\d{2}"
+    r"|\d{2}-(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)-\d{4} \d{2}:\d{2}:\d{2}(?: \w+)?"
+    r"|\d{2}:\d{2}:\d{2}[.,]\d{3})\]?"
+)
+_LEVEL_WORD = r"(?:TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|SEVERE|CRITICAL|FATAL|PANIC)"
+_LEVEL = rf"(?:\[{_LEVEL_WORD}\]|{_LEVEL_WORD}:?|<{_LEVEL_WORD}>)"
+_UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+_BRACKET = r"\[[^\]\n]{0,100}\]:?"
+_SYSLOG_PROC = r"[\w.-]+ [\w./-]+\[\d+\]:"
+_CRI = r"(?:stdout|stderr) [FP]"
+_PID = r"\d{1,7}"
+_FIELD = rf"(?:{_TIMESTAMP}|{_LEVEL}|{_UUID}|{_BRACKET}|{_SYSLOG_PROC}|{_CRI})"
+# A prefix starts with a timestamp or a level (or a CRI stream tag) and may go on with
+# more fields; it ends at one separator, so indentation after it survives.
+_PREFIX = re.compile(
+    rf"^(?:{_CRI} )?(?:{_TIMESTAMP}|\[{_LEVEL_WORD}\]|{_LEVEL_WORD}(?=[ \t:]))"
+    rf"(?:[ \t]+(?:{_FIELD}|{_PID}(?=[ \t]+{_FIELD})|-(?=[ \t])))*(?:[ \t]|$)"
+)
+_LEVEL_IN = re.compile(rf"\b{_LEVEL_WORD}\b")
+# Field names structured loggers use, most telling first.
+_MESSAGE_KEYS = ("message", "msg", "log", "text", "@message", "event", "body")
+_STACK_KEYS = (
+    "stack_trace",
+    "stacktrace",
+    "stack",
+    "exc_info",
+    "exception",
+    "traceback",
+    "error.stack",
+    "err.stack",
+    "error.stack_trace",
+    "exception.stacktrace",
+)
+_LEVEL_KEYS = ("level", "levelname", "severity", "log.level", "lvl", "@level")
+_MAX_JSON_LINE = 1_000_000
+
+
+@dataclass(slots=True)
+class CleanText:
+    """Lines ready for the parsers, and what the log decoration told us."""
+
+    lines: list[str]
+    level: Level | None = None
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+def _worst(a: Level | None, b: Level | None) -> Level | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a if LEVELS.index(a) >= LEVELS.index(b) else b
+
+
+def _get(data: dict[str, Any], dotted: str) -> Any:
+    if dotted in data:
+        return data[dotted]
+    node: Any = data
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def _texts_from_json(data: dict[str, Any]) -> tuple[list[str], Level | None, dict[str, str]]:
+    """The message and stack a structured log record carries, as lines."""
+    level: Level | None = None
+    for key in _LEVEL_KEYS:
+        value = _get(data, key)
+        if isinstance(value, str) and value.strip():
+            level = normalize_level(value, "info")
+            break
+    message = next(
+        (v for k in _MESSAGE_KEYS if isinstance(v := _get(data, k), str) and v.strip()), ""
+    )
+    stack = ""
+    for key in _STACK_KEYS:
+        value = _get(data, key)
+        if isinstance(value, list) and all(isinstance(x, str) for x in value):
+            value = "".join(x if x.endswith("\n") else x + "\n" for x in value)
+        if isinstance(value, str) and value.strip():
+            stack = value
+            break
+    error = data.get("error") or data.get("err")
+    if isinstance(error, dict) and not stack:
+        stack = str(error.get("stack") or error.get("stack_trace") or "")
+        if not stack and error.get("message"):
+            kind = error.get("type") or error.get("name") or error.get("kind")
+            stack = f"{kind}: {error['message']}" if kind else str(error["message"])
+    fields = {
+        k: str(data[k])
+        for k in ("service", "logger", "logger_name", "env", "environment", "release", "version")
+        if isinstance(data.get(k), str | int | float)
+    }
+    text = message
+    if stack and stack.strip() not in message:
+        # Most stacks repeat their first line ("Error: msg") in the message; don't double it.
+        text = f"{message}\n{stack}" if message and message.strip() not in stack else stack
+    return text.splitlines(), level, fields
+
+
+def _json_record(line: str) -> dict[str, Any] | None:
+    text = line.strip()
+    if not (text.startswith("{") and text.endswith("}")) or len(text) > _MAX_JSON_LINE:
+        return None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def strip_prefix(line: str) -> tuple[str, Level | None]:
+    """`line` without its log prefix, and the level the prefix named (if any)."""
+    match = _PREFIX.match(line)
+    if match is None or match.end() == 0:
+        return line, None
+    prefix = match.group(0)
+    level_match = _LEVEL_IN.search(prefix)
+    level = normalize_level(level_match.group(0), "info") if level_match else None
+    return line[match.end() :], level
+
+
+def clean_lines(text: str) -> CleanText:
+    """The text's lines with log prefixes stripped and JSON records expanded."""
+    out = CleanText(lines=[])
+    stripped_text = text.strip()
+    whole = _json_record(stripped_text) if "\n" in stripped_text else None
+    raw_lines = [stripped_text] if whole is not None else text.replace("\r\n", "\n").split("\n")
+    for raw in raw_lines:
+        line, level = strip_prefix(raw.replace("\r", ""))
+        out.level = _worst(out.level, level)
+        record = _json_record(line) if "{" in line else None
+        if record is None:
+            out.lines.append(line)
+            continue
+        inner, json_level, fields = _texts_from_json(record)
+        out.level = _worst(out.level, json_level)
+        for key, value in fields.items():
+            out.fields.setdefault(key, value)
+        for inner_line in inner:
+            # Docker's json-file driver keeps each line's own prefix inside "log".
+            clean, inner_level = strip_prefix(inner_line)
+            out.level = _worst(out.level, inner_level)
+            out.lines.append(clean)
+    return out

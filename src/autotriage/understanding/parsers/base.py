@@ -1,0 +1,63 @@
+"""What every runtime's parser shares: the `Trace` it returns and small helpers.
+
+A parser is a function ``parse(lines, start) -> Trace | None``: it looks at ``lines[start]``
+and, when a trace of its runtime starts there, reads as far as the trace goes. It must be
+cheap to say "not here" (most lines start no trace) and must never raise.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from autotriage.models import ExceptionInfo, Frame
+
+MAX_FRAMES = 500
+"""Frames kept per exception; a log line can hold a runaway recursion."""
+
+
+@dataclass(slots=True)
+class Trace:
+    """One trace found in the text: its exceptions, cause-first, and the lines it spans."""
+
+    platform: str
+    exceptions: list[ExceptionInfo]
+    start: int
+    end: int
+    """Index just past the trace's last line."""
+    notes: list[str] = field(default_factory=list)
+
+
+Parser = Callable[[Sequence[str], int], "Trace | None"]
+
+_INDENT = re.compile(r"^[ \t]*")
+
+
+def indent(line: str) -> int:
+    """The width of the line's leading whitespace (a tab counts as four)."""
+    lead = _INDENT.match(line)
+    return len(lead.group(0).replace("\t", "    ")) if lead else 0
+
+
+def to_int(text: str | None) -> int | None:
+    """An int from digits, or None (a line number too large to be real is None too)."""
+    if not text or not text.isdigit() or len(text) > 9:
+        return None
+    return int(text)
+
+
+def exception(
+    type_: str, value: str, frames: list[Frame], module: str | None = None
+) -> ExceptionInfo:
+    """An `ExceptionInfo` with frames capped to `MAX_FRAMES` (the newest kept)."""
+    kept = frames[-MAX_FRAMES:]
+    return ExceptionInfo(
+        type=type_[:200] or "Error", value=value[:4096], module=module, frames=kept
+    )
+
+
+def split_dotted(name: str) -> tuple[str | None, str]:
+    """``pkg.Class.method`` into (``pkg.Class``, ``method``)."""
+    head, _, tail = name.rpartition(".")
+    return (head or None), tail

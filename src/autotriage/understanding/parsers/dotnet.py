@@ -1,0 +1,104 @@
+""".NET exceptions as ``Exception.ToString()`` prints them.
+
+``System.InvalidOperationException: outer ---> System.ArgumentException: inner`` (older
+runtimes on one line, newer ones put each `` ---> `` on its own line), frames newest first
+``   at Ns.Type.Method(String arg) in /src/File.cs:line 42``, and a
+``   --- End of inner exception stack trace ---`` line after each inner exception's frames:
+the innermost exception's frames come first. ``Unhandled exception.`` prefixes are read.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from autotriage.models import Frame
+from autotriage.understanding.parsers.base import MAX_FRAMES, Trace, exception, split_dotted, to_int
+
+PLATFORM = "csharp"
+
+_HEADER = re.compile(
+    r"^\s*(?:Unhandled [Ee]xception[.:]\s*)?(?:--->\s*)?"
+    r"(?P<type>[A-Za-z_][\w`]*(?:\.[A-Za-z_][\w`]*)+)(?::\s?(?P<value>.*))?$"
+)
+_FRAME = re.compile(
+    r"^\s*at (?P<method>[^\s(]+(?:\[[^\]]*\])?)\((?P<args>[^)]*)\)"
+    r"(?: in (?P<file>.+?):line (?P<line>\d+))?\s*$"
+)
+_END_INNER = re.compile(r"^\s*--- End of inner exception stack trace ---\s*$")
+_END_ASYNC = re.compile(r"^\s*--- End of stack trace from previous location[^-]*---\s*$")
+_INNER = " ---> "
+_LOOKAHEAD = 10
+
+
+def frame_of(line: str) -> Frame | None:
+    """A .NET frame line as a `Frame`, or None."""
+    match = _FRAME.match(line)
+    if match is None:
+        return None
+    args = match["args"].strip()
+    if (
+        args
+        and not match["file"]
+        and re.fullmatch(r"[\w$.-]+\.(?:java|kt|scala)(?::\d+)?|Native Method|Unknown Source", args)
+    ):
+        return None  # a JVM frame
+    module, method = split_dotted(match["method"])
+    path = match["file"]
+    return Frame(
+        filename=path,
+        abs_path=path,
+        module=module,
+        function=method,
+        lineno=to_int(match["line"]),
+    )
+
+
+def parse(lines: Sequence[str], start: int) -> Trace | None:
+    """A .NET exception whose header is ``lines[start]``, or None."""
+    if "." not in lines[start]:
+        return None
+    if _HEADER.match(lines[start]) is None:
+        return None
+    header_text = [lines[start].strip()]
+    i = start + 1
+    while i < len(lines) and i - start <= _LOOKAHEAD and frame_of(lines[i]) is None:
+        if not lines[i].strip():
+            return None
+        header_text.append(lines[i].strip())
+        i += 1
+    if i >= len(lines) or frame_of(lines[i]) is None:
+        return None
+    # Split "A: a ---> B: b ---> C: c" into the chain, outermost first.
+    joined = "\n".join(header_text).replace("\n--->", _INNER).replace("\n --->", _INNER)
+    parts = [p.strip() for p in (" " + joined).split(_INNER)]
+    headers: list[tuple[str, str]] = []
+    for part in parts:
+        match = _HEADER.match(part.split("\n", 1)[0])
+        if match is None:
+            if headers:  # a message line containing "--->": keep it in the value
+                type_, value = headers[-1]
+                headers[-1] = (type_, f"{value} ---> {part}")
+            continue
+        rest = part.split("\n", 1)[1] if "\n" in part else ""
+        headers.append((match["type"], "\n".join(filter(None, [match["value"] or "", rest]))))
+    if not headers:
+        return None
+    sections: list[list[Frame]] = [[]]
+    while i < len(lines):
+        line = lines[i]
+        frame = frame_of(line)
+        if frame is not None:
+            if len(sections[-1]) < MAX_FRAMES:
+                sections[-1].append(frame)
+        elif _END_INNER.match(line):
+            sections.append([])
+        elif not _END_ASYNC.match(line):
+            break
+        i += 1
+    # Sections run innermost first; pair them with the headers from the inside out.
+    exceptions = []
+    for depth, (type_, value) in enumerate(reversed(headers)):
+        frames = sections[depth] if depth < len(sections) else []
+        exceptions.append(exception(type_, value, list(reversed(frames))))
+    return Trace(PLATFORM, exceptions, start, i)

@@ -1,0 +1,113 @@
+"""JVM stacks (Java, Kotlin, Scala, Groovy), as ``Throwable.printStackTrace`` prints them.
+
+``Exception in thread "x" pkg.Type: message``, ``\\tat pkg.Class.method(File.java:12)``
+frames newest first (with ``java.base/`` module prefixes and logback's ``~[jar:?]``
+suffixes), ``Caused by:`` blocks (their ``... N more`` frames are the enclosing trace's
+oldest N, filled back in), ``Suppressed:`` blocks (read past: they are not the cause) and
+logback's ``... N common frames omitted``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from itertools import pairwise
+
+from autotriage.models import Frame
+from autotriage.understanding.parsers.base import MAX_FRAMES, Trace, exception, split_dotted, to_int
+
+PLATFORM = "java"
+
+_HEADER = re.compile(
+    r'^\s*(?:Exception in thread "(?P<thread>[^"]*)"\s+)?'
+    r"(?P<type>[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*)(?::\s?(?P<value>.*))?$"
+)
+_FRAME = re.compile(
+    r"^\s*at\s+(?:[\w.$-]+(?:@[\w.-]+)?/+)?(?P<method>[^\s()/]+)"
+    r"\((?P<src>[^()]*)\)(?:\s*~?\[[^\]]*\])?\s*$"
+)
+_SOURCE = re.compile(r"^(?P<file>[^:]+?)(?::(?P<line>\d+))?$")
+_MORE = re.compile(r"^\s*\.\.\. (?P<n>\d+) (?:more|common frames omitted)\s*$")
+_CAUSED = re.compile(r"^\s*Caused by:\s+(?P<type>[\w$.]+)(?::\s?(?P<value>.*))?$")
+_SUPPRESSED = re.compile(r"^\s*Suppressed:\s+(?P<type>[\w$.]+)(?::\s?(?P<value>.*))?$")
+_JVM_SOURCE = re.compile(
+    r"^(?:Native Method|Unknown Source|<generated>"
+    r"|[\w$.-]+\.(?:java|kt|kts|scala|groovy|clj|jsp|aj)(?::\d+)?)$"
+)
+_HEADER_LOOKAHEAD = 10
+
+
+@dataclass(slots=True)
+class _Block:
+    type: str
+    value: str
+    kind: str  # "top", "cause" or "suppressed"
+    frames: list[Frame] = field(default_factory=list)  # newest first, as printed
+    more: int = 0
+
+
+def frame_of(line: str) -> Frame | None:
+    """A JVM frame line as a `Frame`, or None when the line is not one."""
+    if "at " not in line:
+        return None
+    match = _FRAME.match(line)
+    if not match or not _JVM_SOURCE.match(match["src"].strip()):
+        return None
+    module, method = split_dotted(match["method"])
+    source = _SOURCE.match(match["src"].strip())
+    filename = source["file"] if source and "." in source["file"] else None
+    return Frame(
+        filename=filename,
+        module=module,
+        function=method,
+        lineno=to_int(source["line"]) if source else None,
+    )
+
+
+def _looks_like_type(name: str) -> bool:
+    last = name.rpartition(".")[2]
+    return "." in name or last.endswith(("Exception", "Error", "Throwable"))
+
+
+def parse(lines: Sequence[str], start: int) -> Trace | None:
+    """A JVM stack trace whose header is ``lines[start]``, or None."""
+    header = _HEADER.match(lines[start])
+    if header is None or not _looks_like_type(header["type"]):
+        return None
+    i = start + 1
+    extra: list[str] = []
+    # A message may run over several lines before the first frame.
+    while i < len(lines) and i - start <= _HEADER_LOOKAHEAD and frame_of(lines[i]) is None:
+        if _CAUSED.match(lines[i]) or not lines[i].strip():
+            return None
+        extra.append(lines[i].strip())
+        i += 1
+    if i >= len(lines) or frame_of(lines[i]) is None:
+        return None
+    value = "\n".join([header["value"] or "", *extra]).strip()
+    blocks = [_Block(header["type"], value, "top")]
+    while i < len(lines):
+        line = lines[i]
+        frame = frame_of(line)
+        if frame is not None:
+            if len(blocks[-1].frames) < MAX_FRAMES:
+                blocks[-1].frames.append(frame)
+        elif more := _MORE.match(line):
+            blocks[-1].more = int(more["n"][:6])
+        elif caused := _CAUSED.match(line):
+            blocks.append(_Block(caused["type"], caused["value"] or "", "cause"))
+        elif suppressed := _SUPPRESSED.match(line):
+            blocks.append(_Block(suppressed["type"], suppressed["value"] or "", "suppressed"))
+        else:
+            break
+        i += 1
+    chain = [b for b in blocks if b.kind != "suppressed"]
+    for outer, inner in pairwise(chain):
+        if inner.more and outer.frames:
+            inner.frames.extend(outer.frames[-inner.more :])
+    exceptions = [exception(b.type, b.value, list(reversed(b.frames))) for b in reversed(chain)]
+    trace = Trace(PLATFORM, exceptions, start, i)
+    if header["thread"]:
+        trace.notes.append(f"thread:{header['thread']}")
+    return trace

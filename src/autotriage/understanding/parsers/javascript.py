@@ -1,0 +1,147 @@
+"""JavaScript and TypeScript stacks: V8 (Node, Chrome, Edge) and Firefox/Safari.
+
+V8 prints ``Type: message`` then ``    at fn (file:line:col)`` lines, newest first, with
+anonymous frames (``at file:line:col``), ``async`` frames, ``[as alias]`` and
+``node:internal`` locations; Node adds ``Type [CODE]: message`` and ``[cause]: ...``
+blocks. Firefox and Safari print ``fn@file:line:col`` (``@file:...`` when anonymous).
+Browser URLs (``webpack://``, ``app:///``, ``https://cdn/...``) are kept as the filename.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from autotriage.models import ExceptionInfo, Frame
+from autotriage.understanding.parsers.base import MAX_FRAMES, Trace, exception, to_int
+
+PLATFORM = "javascript"
+
+_V8 = re.compile(
+    r"^\s*at (?:(?P<async>async )?(?P<func>[^()]*?(?:\([^()]*\)[^()]*?)*) \((?P<loc>.*)\)"
+    r"|(?P<async2>async )?(?P<bare>\S+))\s*\{?\s*$"
+)
+_LOCATION = re.compile(r"^(?P<file>.*?):(?P<line>\d+)(?::(?P<col>\d+))?$")
+_GECKO = re.compile(
+    r"^\s*(?P<func>global code|[^@\s]*)@(?P<file>\S+?):(?P<line>\d+)(?::(?P<col>\d+))?\s*$"
+)
+_HEADER = re.compile(
+    r"^\s*(?:Uncaught\s+(?:\(in promise\)\s+)?)?(?:\[cause\]:\s*)?"
+    r"(?P<type>[A-Za-z_$][\w$.]*)(?:\s\[(?P<code>[\w-]+)\])?(?::\s?(?P<value>.*))?$"
+)
+_CAUSE = re.compile(r"^\s*\[cause\]:\s*(?P<type>[A-Za-z_$][\w$.]*)(?::\s?(?P<value>.*?))?\s*\{?$")
+_HEADER_LOOKAHEAD = 6
+
+
+def _v8_frame(line: str) -> Frame | None:
+    match = _V8.match(line)
+    if not match:
+        return None
+    if match["bare"] is not None:
+        func, location = None, match["bare"]
+    else:
+        func, location = match["func"], match["loc"]
+    # "eval at fn (file:1:2), <anonymous>:1:1": the outer location is the real file.
+    if location.startswith("eval at "):
+        inner = re.search(r"\((\S+:\d+:\d+)\)", location)
+        location = inner.group(1) if inner else location
+    loc = _LOCATION.match(location)
+    if func is not None:
+        func = re.sub(r" \[as [^\]]+\]$", "", func.strip()) or None
+        if func and func.startswith("new "):
+            func = func[4:]
+    if loc is None:
+        if match["bare"] is not None and not location.startswith(("<", "native")):
+            return None
+        return Frame(filename=location, abs_path=location, function=func)
+    path = loc["file"]
+    return Frame(
+        filename=path,
+        abs_path=path,
+        function=func,
+        lineno=to_int(loc["line"]),
+        colno=to_int(loc["col"]),
+    )
+
+
+def _gecko_frame(line: str) -> Frame | None:
+    match = _GECKO.match(line)
+    if not match:
+        return None
+    func = match["func"] or None
+    if func:
+        func = func.replace("/<", "").replace("*", "") or None
+    path = match["file"]
+    return Frame(
+        filename=path,
+        abs_path=path,
+        function=func,
+        lineno=to_int(match["line"]),
+        colno=to_int(match["col"]),
+    )
+
+
+def _frame(line: str, gecko: bool) -> Frame | None:
+    return _gecko_frame(line) if gecko else _v8_frame(line)
+
+
+def _looks_like_type(name: str) -> bool:
+    return name.endswith(("Error", "Exception", "Rejection")) or name in {"Error", "Uncaught"}
+
+
+def parse(lines: Sequence[str], start: int) -> Trace | None:
+    """A JavaScript stack starting at ``lines[start]`` (header or first frame), or None."""
+    first = lines[start]
+    header = (
+        _HEADER.match(first)
+        if ":" in first or first.strip().endswith(("Error", "Exception"))
+        else None
+    )
+    type_, value = "Error", ""
+    i = start
+    if header is not None and _looks_like_type(header["type"].rpartition(".")[2]):
+        type_, value = header["type"], header["value"] or ""
+        i = start + 1
+        extra: list[str] = []
+        while i < len(lines) and i - start <= _HEADER_LOOKAHEAD:
+            if _v8_frame(lines[i]) is not None or _gecko_frame(lines[i]) is not None:
+                break
+            extra.append(lines[i].strip())
+            i += 1
+        else:
+            return None
+        if i >= len(lines):
+            return None
+        value = "\n".join([value, *extra]).strip()
+    elif (_v8_frame(first) is None or not first.lstrip().startswith("at ")) and (
+        # A headless Firefox/Safari stack needs two frames in a row to be told from prose.
+        "@" not in first
+        or _gecko_frame(first) is None
+        or start + 1 >= len(lines)
+        or _gecko_frame(lines[start + 1]) is None
+    ):
+        return None
+    gecko = _v8_frame(lines[i]) is None
+    exceptions: list[ExceptionInfo] = []
+    frames: list[Frame] = []
+    while i < len(lines):
+        line = lines[i]
+        frame = _frame(line, gecko)
+        if frame is not None:
+            if len(frames) < MAX_FRAMES:
+                frames.append(frame)
+            i += 1
+            continue
+        cause = _CAUSE.match(line)
+        if cause is not None and not gecko:
+            exceptions.append(exception(type_, value, list(reversed(frames))))
+            type_, value, frames = cause["type"], cause["value"] or "", []
+            i += 1
+            continue
+        break
+    if not frames and not exceptions:
+        return None
+    exceptions.append(exception(type_, value, list(reversed(frames))))
+    # Printed outermost first, each [cause] after the error it caused: reverse to cause-first.
+    exceptions.reverse()
+    return Trace(PLATFORM, exceptions, start, i)

@@ -1,0 +1,110 @@
+"""PHP fatal errors and uncaught exceptions, as PHP writes them to its error log.
+
+``PHP Fatal error:  Uncaught RuntimeException: message in /app/src/A.php:12`` then
+``Stack trace:``, ``#0 /app/src/B.php(20): App\\A->run()`` frames newest first, ``#1 {main}``
+and ``  thrown in /app/src/A.php on line 12``. Each ``#N`` line names where a call was made
+and the callee, so functions shift by one frame when turned into Sentry-style frames.
+Errors without a trace (``PHP Fatal error:  Allowed memory size ... in /f.php on line 3``)
+become one frame. ``Next Type: message`` blocks (chained exceptions) are read too.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from autotriage.models import ExceptionInfo, Frame
+from autotriage.understanding.parsers.base import MAX_FRAMES, Trace, exception, to_int
+
+PLATFORM = "php"
+
+_FATAL = re.compile(
+    r"^\s*(?:PHP )?(?P<level>Fatal error|Parse error|Warning|Notice|Deprecated"
+    r"|Recoverable fatal error)"
+    r":\s+(?P<rest>.*)$"
+)
+_UNCAUGHT = re.compile(
+    r"^Uncaught (?P<type>[\w\\]+)(?::\s?(?P<value>.*?))?(?: in (?P<file>\S+?):(?P<line>\d+))?$"
+)
+_NEXT = re.compile(
+    r"^\s*Next (?P<type>[\w\\]+)(?::\s?(?P<value>.*?))?(?: in (?P<file>\S+?):(?P<line>\d+))?$"
+)
+_PLAIN = re.compile(r"^(?P<value>.*?) in (?P<file>\S+?)(?: on line |:)(?P<line>\d+)\s*$")
+_STACK = re.compile(
+    r"^\s*#(?P<n>\d+) (?:(?P<file>[^()]+)\((?P<line>\d+)\): (?P<call>.*)"
+    r"|(?P<main>\{main\}|\[internal function\]: .*))\s*$"
+)
+_THROWN = re.compile(r"^\s*thrown in (?P<file>\S+) on line (?P<line>\d+)\s*$")
+
+
+def _frames(entries: list[re.Match[str]], file: str | None, line: int | None) -> list[Frame]:
+    """Sentry-style frames, oldest first, from ``#N`` entries (newest first) and the throw site."""
+    locations: list[tuple[str | None, int | None]] = [(file, line)]
+    calls: list[str | None] = []
+    for entry in entries:
+        if entry["main"]:
+            calls.append(
+                entry["main"].split(": ", 1)[-1] if "internal" in entry["main"] else "{main}"
+            )
+            continue
+        calls.append(re.sub(r"\(.*\)$", "", entry["call"].strip()))
+        locations.append((entry["file"].strip(), to_int(entry["line"])))
+    frames = []
+    for index, (path, lineno) in enumerate(locations):
+        function = calls[index] if index < len(calls) else None
+        frames.append(Frame(filename=path, abs_path=path, function=function, lineno=lineno))
+    frames.reverse()
+    return frames[-MAX_FRAMES:]
+
+
+def _block(lines: Sequence[str], i: int) -> tuple[list[re.Match[str]], int]:
+    entries: list[re.Match[str]] = []
+    if i < len(lines) and lines[i].strip() == "Stack trace:":
+        i += 1
+    while i < len(lines):
+        match = _STACK.match(lines[i])
+        if match is None:
+            break
+        entries.append(match)
+        i += 1
+    return entries, i
+
+
+def parse(lines: Sequence[str], start: int) -> Trace | None:
+    """A PHP error or uncaught exception starting at ``lines[start]``, or None."""
+    first = lines[start]
+    if "rror" not in first and "Uncaught" not in first and "PHP" not in first:
+        return None
+    fatal = _FATAL.match(first)
+    if fatal is None:
+        return None
+    rest = fatal["rest"].strip()
+    uncaught = _UNCAUGHT.match(rest)
+    if uncaught is None:
+        plain = _PLAIN.match(rest)
+        if plain is None:
+            return None
+        frame = Frame(filename=plain["file"], abs_path=plain["file"], lineno=to_int(plain["line"]))
+        exc = exception(f"PHP {fatal['level']}", plain["value"], [frame])
+        return Trace(PLATFORM, [exc], start, start + 1)
+    chain: list[ExceptionInfo] = []
+    type_, value = uncaught["type"], uncaught["value"] or ""
+    file, line = uncaught["file"], to_int(uncaught["line"])
+    i = start + 1
+    while True:
+        entries, i = _block(lines, i)
+        thrown = _THROWN.match(lines[i]) if i < len(lines) else None
+        if thrown is not None and file is None:
+            file, line = thrown["file"], to_int(thrown["line"])
+        chain.append(exception(type_.lstrip("\\"), value, _frames(entries, file, line)))
+        if thrown is not None:
+            i += 1
+            break
+        nxt = _NEXT.match(lines[i]) if i < len(lines) else None
+        if nxt is None:
+            break
+        type_, value = nxt["type"], nxt["value"] or ""
+        file, line = nxt["file"], to_int(nxt["line"])
+        i += 1
+    # PHP prints the first-thrown exception first and each "Next" wraps it: already cause-first.
+    return Trace(PLATFORM, chain, start, i)
