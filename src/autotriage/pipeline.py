@@ -106,6 +106,24 @@ def plan_actions(
     return planned
 
 
+def notify_actions(
+    decision: Decision, group: Group, event_row_id: int, settings: Settings
+) -> list[PlannedAction]:
+    """Slack posts: a new group, a regression, a spike (a count milestone), when configured."""
+    if not settings.slack_configured:
+        return []
+    gid, key = group.id, "slack.notify"
+    if decision is Decision.NEW:
+        reason, unique = "new", f"{key}:new:{gid}"
+    elif decision is Decision.REGRESSION:
+        reason, unique = "regression", f"{key}:regression:{gid}:{group.regressions}"
+    elif decision is Decision.REPEAT and group.count in MILESTONES:
+        reason, unique = "spike", f"{key}:spike:{gid}:{group.count}"
+    else:
+        return []
+    return [PlannedAction(key, unique, gid, event_row_id, {"reason": reason})]
+
+
 class _Batch:
     """What one transaction already knows, so repeats in a batch cost no extra queries."""
 
@@ -143,6 +161,10 @@ def _process_one(
     record_occurrence(group, event, row.id, now)
     row.status, row.fingerprint, row.group_id = "done", group.fingerprint, group.id
     for planned in plan_actions(decision, group, event, row.id, settings, now):
+        if planned.key not in batch.planned:
+            batch.planned.add(planned.key)
+            enqueue(session, planned, now)
+    for planned in notify_actions(decision, group, row.id, settings):
         if planned.key not in batch.planned:
             batch.planned.add(planned.key)
             enqueue(session, planned, now)

@@ -165,5 +165,5 @@ def render_issue(group: GroupView, event: ErrorEvent, analysis: Analysis | None)
         text = text[: BODY_LIMIT - len(footer) - 40] + "\n\n…(truncated)\n"
     labels = ["autotriage", f"source:{event.source}", f"level:{group.level}"]
     if group.service or event.service:
-        labels.append(f"service:{group.service or event.service}")
+        labels.append(scrub_text(f"service:{group.service or event.service}"))
     return IssueDraft(title=render_title(event), body=f"{text}\n\n{footer}", labels=labels)

@@ -31,7 +31,7 @@ from autotriage.analysis.result import Analysis, Culprit, SuspectCommit
 from autotriage.analysis.suspect import IGNORE_REVS_FILE, blame_suspect, ignore_revs_file
 from autotriage.config import Settings
 from autotriage.models import ErrorEvent, ExceptionInfo, Frame
-from autotriage.understanding.fingerprint import compute_fingerprint
+from autotriage.understanding.fingerprint import compute_fingerprint, grouping_config
 
 log = logging.getLogger(__name__)
 
@@ -170,7 +170,8 @@ class Analyzer:
         location: str | None,
         ref: str | None,
     ) -> Analysis:
-        fingerprint = compute_fingerprint(event).primary
+        # The group's own hash, as the pipeline and `replay` compute it.
+        fingerprint = compute_fingerprint(event, grouping_config(settings)).primary
         if not any(exc.frames for exc in event.exceptions):
             return _trace_only(event, [], fingerprint)
         access = RepoAccess(settings, location)
