@@ -115,4 +115,3 @@ class Intake:
     def _finish(job: _Job, outcome: StoredDelivery | None, error: BaseException | None) -> None:
         job.outcome, job.error, job.done = outcome, error, True
         job.finished.set()
-

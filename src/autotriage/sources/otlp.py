@@ -55,7 +55,11 @@ PROTOBUF = "application/x-protobuf"
 JSON = "application/json"
 _ERROR_SEVERITY = 17  # SEVERITY_NUMBER_ERROR
 _SEVERITY_LEVELS: tuple[tuple[int, Level], ...] = (
-    (21, "fatal"), (17, "error"), (13, "warning"), (9, "info"), (1, "debug"),
+    (21, "fatal"),
+    (17, "error"),
+    (13, "warning"),
+    (9, "info"),
+    (1, "debug"),
 )
 
 
@@ -256,8 +260,14 @@ def _log_event(
     return ErrorEvent(
         source=NAME,
         source_event_id=_event_id(
-            "log", trace_id, span_id, when, message, first.type if first else None,
-            first.value if first else None, resource.attrs.get("service.name"),
+            "log",
+            trace_id,
+            span_id,
+            when,
+            message,
+            first.type if first else None,
+            first.value if first else None,
+            resource.attrs.get("service.name"),
         ),
         occurred_at=_time(when),
         level=_level(severity, record.get("severityText")),
@@ -327,8 +337,14 @@ def _span_events(
                 message=first.value[:8192],
                 exceptions=exceptions,
                 culprit=_str(span.get("name")),
-                tags={k: v for k, v in {"span": _str(span.get("name")),
-                                        "scope": _str(scope.get("name"))}.items() if v},
+                tags={
+                    k: v
+                    for k, v in {
+                        "span": _str(span.get("name")),
+                        "scope": _str(scope.get("name")),
+                    }.items()
+                    if v
+                },
                 contexts=_contexts(resource, {**span_attrs, **attrs}, trace_id, span_id),
                 raw=span_event,
                 **resource.common(),

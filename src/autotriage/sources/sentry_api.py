@@ -26,8 +26,10 @@ import httpx
 from autotriage.models import ErrorEvent
 from autotriage.sources import sentry
 
-_LINK = re.compile(r'<(?P<url>[^>]*)>;\s*rel="(?P<rel>\w+)";\s*results="(?P<results>\w+)"'
-                   r';\s*cursor="(?P<cursor>[^"]*)"')
+_LINK = re.compile(
+    r'<(?P<url>[^>]*)>;\s*rel="(?P<rel>\w+)";\s*results="(?P<results>\w+)"'
+    r';\s*cursor="(?P<cursor>[^"]*)"'
+)
 
 
 class SentryApiError(Exception):
@@ -87,9 +89,11 @@ def protocol_event(api_event: dict[str, Any]) -> dict[str, Any]:
     tags = dict(event["tags"])
     event["level"] = tags.get("level")
     event["environment"] = tags.get("environment")
-    event["release"] = (api_event.get("release") or {}).get("version") if isinstance(
-        api_event.get("release"), dict
-    ) else tags.get("release")
+    event["release"] = (
+        (api_event.get("release") or {}).get("version")
+        if isinstance(api_event.get("release"), dict)
+        else tags.get("release")
+    )
     event["server_name"] = tags.get("server_name")
     for entry in api_event.get("entries") or []:
         if not isinstance(entry, dict) or not isinstance(entry.get("data"), dict):

@@ -55,8 +55,10 @@ def scan_sentry(
     token = settings.sentry_auth_token
     org, project = settings.sentry_organization, settings.sentry_project
     if token is None or not org or not project:
-        missing = "SENTRY_AUTH_TOKEN" if token is None else (
-            "SENTRY_ORGANIZATION" if not org else "SENTRY_PROJECT"
+        missing = (
+            "SENTRY_AUTH_TOKEN"
+            if token is None
+            else ("SENTRY_ORGANIZATION" if not org else "SENTRY_PROJECT")
         )
         raise ConfigError(missing, "is required to scan Sentry")
     name = f"{CURSOR_NAME}:{org}/{project}"

@@ -110,9 +110,7 @@ async def sentry_webhook(request: Request) -> JSONResponse:
     delivery_id = headers.get("request-id") or None
     if hook.status is not None:
         changed = await run_in_threadpool(_apply_status, request.app.state.store, hook.status)
-        return JSONResponse(
-            {"status": "updated" if changed else "no_group", "groups": changed}
-        )
+        return JSONResponse({"status": "updated" if changed else "no_group", "groups": changed})
     events = hook.events
     if hook.issue_id and settings.sentry_auth_token is not None:
         latest = await run_in_threadpool(_fetch_latest, settings, hook.issue_id)
