@@ -37,8 +37,18 @@ AUTHORS = [
     ("Bob", "bob@example.com"),
     ("Carol", "carol@example.com"),
 ]
-NAMES = ["__init__.py", "models.py", "views.py", "utils.py", "index.js", "service.js",
-         "Handler.java", "Repository.java", "helpers.py", "api.js"]
+NAMES = [
+    "__init__.py",
+    "models.py",
+    "views.py",
+    "utils.py",
+    "index.js",
+    "service.js",
+    "Handler.java",
+    "Repository.java",
+    "helpers.py",
+    "api.js",
+]
 
 
 def _content(path: str, seed: int) -> str:
@@ -83,7 +93,8 @@ def generate(root: Path, n_files: int) -> list[str]:
         chunks.append(b"\n")
     subprocess.run(
         ["git", "--git-dir", str(root), "fast-import", "--quiet"],
-        input=b"".join(chunks), check=True,
+        input=b"".join(chunks),
+        check=True,
     )
     return paths
 
@@ -132,8 +143,10 @@ def main() -> None:
         size, _ = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         del again
-        print(f"file index: {len(index):,} paths; git ls-tree {listed_s * 1000:.0f} ms, "
-              f"index build {built_s * 1000:.0f} ms, index memory {size / 1e6:.1f} MB")
+        print(
+            f"file index: {len(index):,} paths; git ls-tree {listed_s * 1000:.0f} ms, "
+            f"index build {built_s * 1000:.0f} ms, index memory {size / 1e6:.1f} MB"
+        )
         events = [_event(rng, paths, n) for n in range(args.traces)]
         started = time.perf_counter()
         for event in events:
@@ -141,13 +154,16 @@ def main() -> None:
                 map_frame(frame, index)
         per_map = (time.perf_counter() - started) / (len(events) * 4)
         print(f"frame mapping alone: {per_map * 1e6:.1f} µs per frame")
-        settings = load_settings(env_file=None, REPO_PATH=str(root),
-                                 AUTOTRIAGE_REPO_CACHE_DIR=str(Path(tmp) / "cache"))
+        settings = load_settings(
+            env_file=None, REPO_PATH=str(root), AUTOTRIAGE_REPO_CACHE_DIR=str(Path(tmp) / "cache")
+        )
         analyzer = Analyzer()
         started = time.perf_counter()
         analyzer.analyze(events[0], settings)  # builds and caches the index
-        print(f"first analysis (index build included): "
-              f"{(time.perf_counter() - started) * 1000:.0f} ms")
+        print(
+            f"first analysis (index build included): "
+            f"{(time.perf_counter() - started) * 1000:.0f} ms"
+        )
         full: list[float] = []
         mapped = 0
         for event in events[1:]:
@@ -162,8 +178,10 @@ def main() -> None:
             cached.append((time.perf_counter() - started) * 1000)
         for label, values in (("full analysis", full), ("cached repeat", cached)):
             q = statistics.quantiles(values, n=100)
-            print(f"{label}: mean {statistics.fmean(values):.1f} ms, p50 {q[49]:.1f} ms, "
-                  f"p95 {q[94]:.1f} ms, max {max(values):.1f} ms over {len(values)} traces")
+            print(
+                f"{label}: mean {statistics.fmean(values):.1f} ms, p50 {q[49]:.1f} ms, "
+                f"p95 {q[94]:.1f} ms, max {max(values):.1f} ms over {len(values)} traces"
+            )
         print(f"culprits mapped: {mapped}/{len(full)}")
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"peak RSS of this process: {rss:.0f} MB")

@@ -79,10 +79,14 @@ def run(root: Path) -> int:
         print("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=True)))
     n = len(runs)
     print()
-    print(f"traces: {n} ({len(traces)} runs, {n - len(traces)} also read as raw text) "
-          f"from {len(SPECS)} repositories (built and run in {built:.1f}s)")
-    print(f"top-1 culprit file+line: {file_line_ok}/{file_line_total} "
-          f"({100 * file_line_ok / max(file_line_total, 1):.0f}%) of traces whose frames exist")
+    print(
+        f"traces: {n} ({len(traces)} runs, {n - len(traces)} also read as raw text) "
+        f"from {len(SPECS)} repositories (built and run in {built:.1f}s)"
+    )
+    print(
+        f"top-1 culprit file+line: {file_line_ok}/{file_line_total} "
+        f"({100 * file_line_ok / max(file_line_total, 1):.0f}%) of traces whose frames exist"
+    )
     print(f"suspect commit: {suspect_ok}/{n} ({100 * suspect_ok / n:.0f}%)")
     print(f"owners: {owners_ok}/{n} ({100 * owners_ok / n:.0f}%)")
     print(f"wrong suspect with confidence > {FIX_THRESHOLD}: {wrong_confident}")

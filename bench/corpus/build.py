@@ -167,7 +167,10 @@ def build_corpus(root: Path, specs: list[RepoSpec]) -> list[Trace]:
             for command in spec.build:
                 subprocess.run(command, cwd=deployed, check=True, capture_output=True)
             done = subprocess.run(
-                [*spec.run, *case.args], cwd=deployed, capture_output=True, timeout=60,
+                [*spec.run, *case.args],
+                cwd=deployed,
+                capture_output=True,
+                timeout=60,
                 check=False,
             )
             body = done.stdout if case.output == "sentry" else done.stderr

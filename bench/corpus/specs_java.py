@@ -162,8 +162,14 @@ src/main/java/com/acme/util/  judy@example.com @acme/platform
 SPEC = RepoSpec(
     name="jbilling",
     language="java",
-    run=["java", "-XX:TieredStopAtLevel=1", "-Xshare:auto", "-cp", "classes",
-         "com.acme.billing.Main"],
+    run=[
+        "java",
+        "-XX:TieredStopAtLevel=1",
+        "-Xshare:auto",
+        "-cp",
+        "classes",
+        "com.acme.billing.Main",
+    ],
     deploy_prefix="opt/billing/build",
     build=[["sh", "-c", "javac -d classes $(find src -name '*.java')"]],
     commits=[
@@ -182,16 +188,30 @@ SPEC = RepoSpec(
             },
             days_ago=90,
         ),
-        Commit("npe", IVAN, "Customers are mandatory", {f"{BASE}/billing/Invoice.java": INVOICE_V2},
-               12),
+        Commit(
+            "npe", IVAN, "Customers are mandatory", {f"{BASE}/billing/Invoice.java": INVOICE_V2}, 12
+        ),
         Commit("bounds", JUDY, "Two-letter initials", {f"{BASE}/util/Strings.java": STRINGS_V2}, 8),
     ],
     cases=[
-        Case("npe", ["npe"], f"{BASE}/billing/Invoice.java", "npe", ["@ivan-ivanov"],
-             output="sentry"),
-        Case("bounds", ["bounds"], f"{BASE}/util/Strings.java", "bounds",
-             ["judy@example.com", "@acme/platform"], output="sentry"),
-        Case("wrapped", ["wrapped"], f"{BASE}/billing/Invoice.java", "npe", ["@ivan-ivanov"],
-             output="sentry"),
+        Case(
+            "npe", ["npe"], f"{BASE}/billing/Invoice.java", "npe", ["@ivan-ivanov"], output="sentry"
+        ),
+        Case(
+            "bounds",
+            ["bounds"],
+            f"{BASE}/util/Strings.java",
+            "bounds",
+            ["judy@example.com", "@acme/platform"],
+            output="sentry",
+        ),
+        Case(
+            "wrapped",
+            ["wrapped"],
+            f"{BASE}/billing/Invoice.java",
+            "npe",
+            ["@ivan-ivanov"],
+            output="sentry",
+        ),
     ],
 )

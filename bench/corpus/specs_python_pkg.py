@@ -92,8 +92,13 @@ SPEC = RepoSpec(
             days_ago=120,
         ),
         Commit("policy", MIKE, "Per-item reorder policy", {"src/inventory/stock.py": STOCK_V2}, 9),
-        Commit("header", NORA, "Read the sku column by name",
-               {"src/inventory/io/csvload.py": CSVLOAD_V2}, 3),
+        Commit(
+            "header",
+            NORA,
+            "Read the sku column by name",
+            {"src/inventory/io/csvload.py": CSVLOAD_V2},
+            3,
+        ),
     ],
     cases=[
         Case("attr", ["attr"], "src/inventory/stock.py", "policy", ["@acme/inventory"]),
