@@ -10,6 +10,10 @@ of lines sharing its ground-truth ``EventId``.
 autotriage groups by `autotriage.understanding.fingerprint.message_key`, the same key the
 fingerprint uses for trace-less messages. Drain3 runs with its default configuration
 (``TemplateMiner()``: similarity 0.4, depth 4, no masking).
+
+Throughput is wall-clock over all systems. autotriage remembers the templates of exact
+repeated lines (half the Loghub lines repeat exactly), as it does in production; the
+figure without that cache is printed too, so neither number hides the other.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from pathlib import Path
 
 from drain3 import TemplateMiner
 
+from autotriage.understanding import parameterize
 from autotriage.understanding.fingerprint import message_key
 
 
@@ -57,6 +62,11 @@ def run_autotriage(lines: Sequence[str]) -> list[str]:
     return [message_key(line) for line in lines]
 
 
+def run_autotriage_uncached(lines: Sequence[str]) -> list[str]:
+    """The same keys, computed without the cache of exact repeats."""
+    return [parameterize.compute_template(line) for line in lines]
+
+
 def run_drain3(lines: Sequence[str]) -> list[str]:
     """One cluster id per line, from a fresh Drain3 miner fed the lines in order."""
     miner = TemplateMiner()
@@ -87,7 +97,7 @@ def main(argv: Sequence[str]) -> int:
     print(f"{'system':<12} {'autotriage':>10} {'drain3':>8}")
     ours: list[float] = []
     theirs: list[float] = []
-    seconds = {"autotriage": 0.0, "drain3": 0.0}
+    seconds = {"autotriage": 0.0, "autotriage (no repeat cache)": 0.0, "drain3": 0.0}
     total = 0
     for path in files:
         lines, truth = read_system(path)
@@ -95,6 +105,9 @@ def main(argv: Sequence[str]) -> int:
         labels, took = timed(run_autotriage, lines)
         seconds["autotriage"] += took
         ours.append(grouping_accuracy(truth, labels))
+        uncached, took = timed(run_autotriage_uncached, lines)
+        seconds["autotriage (no repeat cache)"] += took
+        assert uncached == labels
         labels, took = timed(run_drain3, lines)
         seconds["drain3"] += took
         theirs.append(grouping_accuracy(truth, labels))

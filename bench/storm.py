@@ -28,7 +28,7 @@ from sqlalchemy.engine import make_url
 
 from autotriage.store import Store
 from autotriage.store.tables import Action, Event
-from autotriage.testing import LiveServer
+from autotriage.testing import LiveServer, make_git_repo
 from autotriage.testing_github import FakeGitHub, Fault
 
 
@@ -122,6 +122,8 @@ def phase(
         "DATABASE_URL": database_url,
         "WEBHOOK_SECRET": "k",
         "LOG_LEVEL": "warning",
+        # analysis reads a local checkout; the fake GitHub serves no git protocol
+        "REPO_PATH": str(make_git_repo(work / "checkout")),
         "GITHUB_TOKEN": fake.token,
         "GITHUB_OWNER": fake.owner,
         "GITHUB_REPO": fake.repo,

@@ -20,6 +20,11 @@ from autotriage.errors import ConfigError
 from autotriage.understanding.rules import load_rules
 
 DEFAULT_DATABASE_URL = "sqlite:///./data/autotriage.db"
+# CloudWatch Logs filter syntax: `?term` ORs terms (case-sensitive); the JSON level
+# spellings catch structured logs, `[ERROR]` Lambda's runtime lines.
+DEFAULT_FILTER_PATTERN = (
+    "?ERROR ?Error ?error ?Exception ?Traceback ?panic ?FATAL ?Fatal ?CRITICAL ?errorType"
+)
 
 
 class Settings(BaseSettings):
@@ -84,6 +89,16 @@ class Settings(BaseSettings):
     aws_secret_access_key: SecretStr | None = Field(None, alias="AWS_SECRET_ACCESS_KEY")
     aws_log_group_name: str | None = Field(None, alias="AWS_LOG_GROUP_NAME")
     aws_endpoint_url: str | None = Field(None, alias="AWS_ENDPOINT_URL")
+    # CloudWatch polling (autotriage.scans) and push (Firehose, SNS)
+    scan_interval: int = Field(0, alias="SCAN_INTERVAL", ge=0)  # seconds; 0 = off
+    cloudwatch_filter_pattern: str = Field(
+        DEFAULT_FILTER_PATTERN, alias="CLOUDWATCH_FILTER_PATTERN"
+    )
+    cloudwatch_overlap_seconds: int = Field(300, alias="CLOUDWATCH_OVERLAP_SECONDS", ge=0)
+    cloudwatch_page_size: int = Field(1000, alias="CLOUDWATCH_PAGE_SIZE", ge=1, le=10000)
+    cloudwatch_max_rps: float = Field(5.0, alias="CLOUDWATCH_MAX_RPS", gt=0)
+    firehose_access_key: SecretStr | None = Field(None, alias="FIREHOSE_ACCESS_KEY")
+    sns_topic_arns: str | None = Field(None, alias="SNS_TOPIC_ARNS")
 
     # --- Sentry
     sentry_dsn: SecretStr | None = Field(None, alias="SENTRY_DSN")
@@ -97,6 +112,9 @@ class Settings(BaseSettings):
     slack_webhook_url: SecretStr | None = Field(None, alias="SLACK_WEBHOOK_URL")
     slack_bot_token: SecretStr | None = Field(None, alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(None, alias="SLACK_SIGNING_SECRET")
+    slack_channels: str | None = Field(None, alias="SLACK_CHANNELS")  # ingest allow-list
+    slack_channel: str | None = Field(None, alias="SLACK_CHANNEL")  # where chat.postMessage posts
+    slack_api_url: str = Field("https://slack.com/api", alias="SLACK_API_URL")
 
     # --- grouping and scrubbing (autotriage.understanding)
     fingerprint_rules: str | None = Field(None, alias="FINGERPRINT_RULES")
@@ -129,6 +147,16 @@ class Settings(BaseSettings):
         if value.lower() not in {"debug", "info", "warning", "error", "critical"}:
             raise ValueError("must be one of debug, info, warning, error, critical")
         return value.lower()
+
+    @property
+    def slack_configured(self) -> bool:
+        """True when autotriage can post to Slack (incoming webhook or bot token + channel)."""
+        return bool(self.slack_webhook_url or (self.slack_bot_token and self.slack_channel))
+
+    @staticmethod
+    def split_list(value: str | None) -> list[str]:
+        """A comma-separated setting as a list of non-empty, stripped items."""
+        return [item.strip() for item in (value or "").split(",") if item.strip()]
 
     @property
     def github_configured(self) -> bool:

@@ -112,6 +112,24 @@ def plan_actions(
     return planned
 
 
+def notify_actions(
+    decision: Decision, group: Group, event_row_id: int, settings: Settings
+) -> list[PlannedAction]:
+    """Slack posts: a new group, a regression, a spike (a count milestone), when configured."""
+    if not settings.slack_configured:
+        return []
+    gid, key = group.id, "slack.notify"
+    if decision is Decision.NEW:
+        reason, unique = "new", f"{key}:new:{gid}"
+    elif decision is Decision.REGRESSION:
+        reason, unique = "regression", f"{key}:regression:{gid}:{group.regressions}"
+    elif decision is Decision.REPEAT and group.count in MILESTONES:
+        reason, unique = "spike", f"{key}:spike:{gid}:{group.count}"
+    else:
+        return []
+    return [PlannedAction(key, unique, gid, event_row_id, {"reason": reason})]
+
+
 def _news(decision: Decision, group: Group, event: ErrorEvent) -> list[tuple[str, str]]:
     """A repeat seen in a release or environment the group was not last seen in."""
     del decision
@@ -186,6 +204,7 @@ def _process_one(
     for planned in [
         *plan_actions(decision, group, event, row.id, settings, now),
         *_news_comments(news, group, row.id, settings),
+        *notify_actions(decision, group, row.id, settings),
     ]:
         if planned.key not in batch.planned:
             batch.planned.add(planned.key)

@@ -33,6 +33,25 @@ def fixture_bytes(*parts: str) -> bytes:
     return fixture_path(*parts).read_bytes()
 
 
+def make_git_repo(path: Path) -> Path:
+    """A small git repository with one commit, standing in for a team's checkout."""
+    if (path / ".git").exists():
+        return path
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "app").mkdir(exist_ok=True)
+    (path / "app" / "main.py").write_text("def main():\n    return 1 / 0\n")
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "Test",
+        "GIT_AUTHOR_EMAIL": "test@example.com",
+        "GIT_COMMITTER_NAME": "Test",
+        "GIT_COMMITTER_EMAIL": "test@example.com",
+    }
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "initial"]):
+        subprocess.run(["git", *args], cwd=path, env=env, check=True)  # noqa: S603, S607
+    return path
+
+
 def free_port() -> int:
     """A TCP port free on 127.0.0.1 right now."""
     with socket.socket() as sock:

@@ -16,6 +16,8 @@ from datetime import datetime, timedelta
 
 from autotriage.actions import ActionHandler, build_handlers
 from autotriage.actions.outbox import run_due
+from autotriage.analysis.access import sync_mirror
+from autotriage.analysis.git import GitError
 from autotriage.config import Settings
 from autotriage.models import utcnow
 from autotriage.pipeline import process_pending
@@ -51,6 +53,7 @@ class Worker:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._mirror_thread: threading.Thread | None = None
 
     def wake(self) -> None:
         """Ask the worker to look at the inbox now."""
@@ -86,13 +89,29 @@ class Worker:
                 self._wake.wait(self.settings.worker_poll_seconds)
                 self._wake.clear()
 
+    def _mirror_loop(self) -> None:
+        # Keeps the GitHub mirror fresh so analysis rarely waits on a fetch.
+        interval = self.settings.repo_fetch_interval_seconds
+        while not self._stop.is_set():
+            try:
+                sync_mirror(self.settings)
+            except GitError as exc:  # already free of credentials
+                log.warning("repository mirror fetch failed: %s", exc)
+            self._stop.wait(interval)
+
     def start(self) -> None:
-        """Start the background thread."""
+        """Start the background thread (and the mirror refresher when GitHub is mirrored)."""
         if self._thread is not None:
             return
         self._stop.clear()
         self._thread = threading.Thread(target=self._loop, name="autotriage-worker", daemon=True)
         self._thread.start()
+        mirrored = self.settings.github_configured and not self.settings.repo_path
+        if mirrored and self.settings.repo_fetch_interval_seconds > 0:
+            self._mirror_thread = threading.Thread(
+                target=self._mirror_loop, name="autotriage-mirror", daemon=True
+            )
+            self._mirror_thread.start()
         self.status.running = True
 
     def stop(self, timeout: float = 10.0) -> None:
@@ -102,6 +121,9 @@ class Worker:
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+        if self._mirror_thread is not None:
+            self._mirror_thread.join(timeout)
+            self._mirror_thread = None
         self.status.running = False
 
     @property

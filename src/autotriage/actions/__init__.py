@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from autotriage.actions.analyze import AnalyzeGroup
 from autotriage.actions.base import ActionHandler, ActionResult, PlannedAction
+from autotriage.actions.slack import SlackNotify
 from autotriage.actions.tracker import tracker_handlers
 from autotriage.config import Settings
 
@@ -16,6 +17,8 @@ __all__ = ["ActionHandler", "ActionResult", "PlannedAction", "build_handlers"]
 def build_handlers(settings: Settings) -> dict[str, ActionHandler]:
     """Every handler this configuration can run, by kind."""
     handlers: list[ActionHandler] = [AnalyzeGroup(settings), *tracker_handlers()]
+    if settings.slack_configured:
+        handlers.append(SlackNotify(settings))
     if settings.github_configured:
         from autotriage.actions.github.handlers import github_handlers  # loads githubkit
 

@@ -93,6 +93,7 @@ def people(analysis: Analysis | None, options: RenderOptions) -> tuple[list[str]
         assignees.append(commit.login)
     return assignees[:10], mentions  # GitHub takes at most 10 assignees
 
+
 def footer_token(fingerprint: str) -> str:
     """The alphanumeric token that marks an issue as this group's, in its footer."""
     return hashlib.sha256(fingerprint.encode()).hexdigest()[:24]
@@ -228,27 +229,52 @@ def render_issue(
         sections.append((6, [f"**Exception chain:** {chain}", "", *(frames if in_app else [])]))
         trace = _trace_text(event.exceptions)
         sections.append(
-            (8, ["<details><summary>Full stack trace</summary>", "", "```", trace, "```", "",
-                 "</details>", ""])
+            (
+                8,
+                [
+                    "<details><summary>Full stack trace</summary>",
+                    "",
+                    "```",
+                    trace,
+                    "```",
+                    "",
+                    "</details>",
+                    "",
+                ],
+            )
         )
     log_lines = event.contexts.get("log_lines")
     if isinstance(log_lines, list) and log_lines:
         lines = [str(line) for line in log_lines[:200]]
         sections.append(
-            (9, ["<details><summary>Related log lines</summary>", "", "```", *lines, "```", "",
-                 "</details>", ""])
+            (
+                9,
+                [
+                    "<details><summary>Related log lines</summary>",
+                    "",
+                    "```",
+                    *lines,
+                    "```",
+                    "",
+                    "</details>",
+                    "",
+                ],
+            )
         )
     who = ", ".join([*(f"@{a}" for a in assignees), *mentions])
     sections.append(
-        (0, [
-            "## Next steps",
-            "",
-            "- Look at the code where it broke and the suspect commit, if any.",
-            *([f"- Owners: {who}"] if who else []),
-            "- Close this issue as completed once fixed; autotriage reopens it if the error "
-            "returns in a newer release. Close it as not planned to silence it.",
-            "",
-        ])
+        (
+            0,
+            [
+                "## Next steps",
+                "",
+                "- Look at the code where it broke and the suspect commit, if any.",
+                *([f"- Owners: {who}"] if who else []),
+                "- Close this issue as completed once fixed; autotriage reopens it if the error "
+                "returns in a newer release. Close it as not planned to silence it.",
+                "",
+            ],
+        )
     )
     sections.append((0, _links(event)))
     footer = f"<sub>{FOOTER_PREFIX}{footer_token(group.fingerprint)}</sub>"
@@ -256,7 +282,7 @@ def render_issue(
     text = _fit(scrubbed, BODY_LIMIT - len(footer) - 2)
     labels = ["autotriage", f"source:{event.source}", f"level:{group.level}"]
     if group.service or event.service:
-        labels.append(f"service:{group.service or event.service}"[:50])
+        labels.append(scrub_text(f"service:{group.service or event.service}")[:50])
     return IssueDraft(
         title=render_title(event),
         body=f"{text}\n\n{footer}",

@@ -79,7 +79,12 @@ def mirror_dir(cache_dir: Path, url: str) -> Path:
 def _fetch(git_dir: Path, url: str, token: str | None) -> None:
     run_git(
         [
-            "fetch", "--quiet", "--prune", "--tags", "--filter=blob:none", url,
+            "fetch",
+            "--quiet",
+            "--prune",
+            "--tags",
+            "--filter=blob:none",
+            url,
             "+refs/heads/*:refs/heads/*",
         ],
         git_dir=git_dir,

@@ -31,7 +31,7 @@ from autotriage.analysis.result import Analysis, Culprit, SuspectCommit
 from autotriage.analysis.suspect import IGNORE_REVS_FILE, blame_suspect, ignore_revs_file
 from autotriage.config import Settings
 from autotriage.models import ErrorEvent, ExceptionInfo, Frame
-from autotriage.understanding.fingerprint import compute_fingerprint
+from autotriage.understanding.fingerprint import compute_fingerprint, grouping_config
 
 log = logging.getLogger(__name__)
 
@@ -91,9 +91,7 @@ def _frame_dict(frame: Frame, mapping: FrameMapping | None) -> dict[str, object]
 def _code_window(lines: list[str], line: int) -> list[str]:
     start = max(1, line - CONTEXT_LINES)
     end = min(len(lines), line + CONTEXT_LINES)
-    return [
-        f"{'>' if n == line else ' '}{n:>5} | {lines[n - 1]}" for n in range(start, end + 1)
-    ]
+    return [f"{'>' if n == line else ' '}{n:>5} | {lines[n - 1]}" for n in range(start, end + 1)]
 
 
 def _same_code(a: str, b: str) -> bool:
@@ -170,13 +168,15 @@ class Analyzer:
         location: str | None,
         ref: str | None,
     ) -> Analysis:
-        fingerprint = compute_fingerprint(event).primary
+        # The group's own hash, as the pipeline and `replay` compute it.
+        fingerprint = compute_fingerprint(event, grouping_config(settings)).primary
         if not any(exc.frames for exc in event.exceptions):
             return _trace_only(event, [], fingerprint)
         access = RepoAccess(settings, location)
         if not access.configured:
             return _trace_only(
-                event, ["no repository configured (REPO_PATH or GITHUB_OWNER/GITHUB_REPO)"],
+                event,
+                ["no repository configured (REPO_PATH or GITHUB_OWNER/GITHUB_REPO)"],
                 fingerprint,
             )
         try:
@@ -224,9 +224,17 @@ class Analyzer:
             for exc in event.exceptions
             for f in exc.frames
         ]
-        knobs = [access.key, fingerprint, frames, resolved.sha, resolved.how, ref or "",
-                 settings.code_mappings,
-                 settings.suspect_max_age_days, bool(settings.github_token)]
+        knobs = [
+            access.key,
+            fingerprint,
+            frames,
+            resolved.sha,
+            resolved.how,
+            ref or "",
+            settings.code_mappings,
+            settings.suspect_max_age_days,
+            bool(settings.github_token),
+        ]
         return hashlib.sha256(json.dumps(knobs, sort_keys=True).encode()).hexdigest()
 
     def _analyze_at(
@@ -303,14 +311,18 @@ class Analyzer:
             if chosen is in_app[-1]:
                 score.add(weights.CRASHING_IN_APP, "culprit is the crashing in-app frame")
             else:
-                score.note("the crashing in-app frame is not in the repository; "
-                           "culprit is its nearest mapped caller")
+                score.note(
+                    "the crashing in-app frame is not in the repository; "
+                    "culprit is its nearest mapped caller"
+                )
             return chosen
         mapped_any = [x for x in located if x.mapping.status == "mapped"]
         if mapped_any:
             chosen = mapped_any[-1]
-            score.note("no in-app frame maps to the repository; culprit is a frame marked "
-                       "as library code that does")
+            score.note(
+                "no in-app frame maps to the repository; culprit is a frame marked "
+                "as library code that does"
+            )
             self._score_mapping(chosen, score)
             return chosen
         score.note("no frame maps to a file of the repository")
@@ -326,9 +338,7 @@ class Analyzer:
         else:
             score.add(weights.MAPPED_WEAKLY, f"frame mapped to {m.repo_path}, but {m.detail}")
 
-    def _culprit(
-        self, repo: Repository, sha: str, at: _Located, score: Confidence
-    ) -> Culprit:
+    def _culprit(self, repo: Repository, sha: str, at: _Located, score: Confidence) -> Culprit:
         path = at.mapping.repo_path or ""
         frame = at.frame
         lines = repo.read_lines(sha, path)
@@ -339,9 +349,11 @@ class Analyzer:
         elif line is None or line < 1:
             score.note("the frame has no line number")
         elif line > len(lines):
-            score.add(weights.CONTEXT_DIFFERS,
-                      f"line {line} is past the end of {path} ({len(lines)} lines): "
-                      "the deployed code differs")
+            score.add(
+                weights.CONTEXT_DIFFERS,
+                f"line {line} is past the end of {path} ({len(lines)} lines): "
+                "the deployed code differs",
+            )
         else:
             code = _code_window(lines, line)
             if frame.context_line is None:
@@ -349,16 +361,24 @@ class Analyzer:
             elif _same_code(frame.context_line, lines[line - 1]):
                 score.add(weights.CONTEXT_MATCHES, "the event's source line matches the repository")
             else:
-                score.add(weights.CONTEXT_DIFFERS,
-                          "the event's source line differs from the repository: "
-                          "the deployed code differs")
+                score.add(
+                    weights.CONTEXT_DIFFERS,
+                    "the event's source line differs from the repository: "
+                    "the deployed code differs",
+                )
         permalink = None
         if repo.web_url and line:
             permalink = f"{repo.web_url}/blob/{sha}/{path}#L{line}"
         elif repo.web_url:
             permalink = f"{repo.web_url}/blob/{sha}/{path}"
-        return Culprit(path=path, line=line, function=frame.function, permalink=permalink,
-                       code=code, mapped=True)
+        return Culprit(
+            path=path,
+            line=line,
+            function=frame.function,
+            permalink=permalink,
+            code=code,
+            mapped=True,
+        )
 
     def _suspect(
         self,
@@ -451,4 +471,3 @@ def analyze_with(
 ) -> Analysis:
     """`analyze` against an explicit repository path or URL and ref (the CLI's way in)."""
     return _DEFAULT.analyze(event, settings, location=location, ref=ref)
-

@@ -129,9 +129,7 @@ def _shown(paths: Sequence[str], total: int) -> str:
     return ", ".join(paths[:_MAX_SHOWN]) + more
 
 
-def _explicit(
-    raw: str, mappings: Mapping[str, str], index: FileIndex
-) -> FrameMapping | None:
+def _explicit(raw: str, mappings: Mapping[str, str], index: FileIndex) -> FrameMapping | None:
     for stack_root in sorted(mappings, key=len, reverse=True):
         if raw.startswith(stack_root):
             source_root = mappings[stack_root].strip("/")
@@ -213,7 +211,7 @@ def map_frame(
         return FrameMapping(
             "ambiguous",
             candidates=tuple(paths[:_MAX_SHOWN]),
-            detail=f"{'/'.join(components[-match.length:])} matches {_shown(paths, total)}",
+            detail=f"{'/'.join(components[-match.length :])} matches {_shown(paths, total)}",
         )
     path = paths[0]
     repo_parts = path.split("/")

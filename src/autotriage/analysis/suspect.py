@@ -70,8 +70,7 @@ def blame_suspect(
     )
     if newest.boundary:
         score.note(
-            f"suspect commit {newest.sha[:12]} is where the history starts: "
-            "the line may predate it"
+            f"suspect commit {newest.sha[:12]} is where the history starts: the line may predate it"
         )
     elif rivals:
         # Two commits changed this stack within days of each other: either may have

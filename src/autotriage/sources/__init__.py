@@ -6,12 +6,14 @@ the source's own ``verify``. Never import a module by a name taken from a reques
 
 from __future__ import annotations
 
-from autotriage.sources import sentry, slack, text
+from autotriage.sources import cloudwatch, firehose, sentry, slack, text
 from autotriage.sources.base import SourceSpec
 
 REGISTRY: dict[str, SourceSpec] = {
     "sentry": SourceSpec("sentry", sentry.parse, sentry.sniff),
+    "firehose": SourceSpec("firehose", firehose.parse, firehose.sniff),
     "slack": SourceSpec("slack", slack.parse, slack.sniff),
+    "cloudwatch": SourceSpec("cloudwatch", cloudwatch.parse, cloudwatch.sniff),
     "text": SourceSpec("text", text.parse, None),
 }
 

@@ -17,7 +17,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from autotriage.models import ErrorEvent, ExceptionInfo, Frame
+from autotriage.models import ErrorEvent, Frame
 
 _PATH_MARKERS: dict[str, tuple[str, ...]] = {
     "python": (
@@ -31,6 +31,7 @@ _PATH_MARKERS: dict[str, tuple[str, ...]] = {
         "<string>",
         "<stdin>",
         "/.pyenv/",
+        "/var/runtime/",  # AWS Lambda's bootstrap
     ),
     "javascript": (
         "node_modules",
@@ -41,6 +42,7 @@ _PATH_MARKERS: dict[str, tuple[str, ...]] = {
         "webpack/bootstrap",
         "/~/",
         "(webpack)",
+        "/var/runtime/",  # AWS Lambda's bootstrap
     ),
     "go": (
         "/usr/local/go/",
@@ -141,12 +143,17 @@ def _matches(frame: Frame, prefixes: tuple[str, ...]) -> bool:
 
 def default_in_app(platform: str, frame: Frame) -> bool:
     """The runtime's own heuristic for a frame parsed from text."""
-    path = frame.abs_path or frame.filename or ""
+    return in_app_for(platform, frame.abs_path or frame.filename, frame.module, frame.function)
+
+
+def in_app_for(platform: str, path: str | None, module: str | None, function: str | None) -> bool:
+    """`default_in_app` from a frame's fields, before the frame is built."""
+    path = path or ""
     if any(marker in path for marker in _PATH_MARKERS.get(platform, ())):
         return False
-    module = frame.module or ""
+    module = module or ""
     if platform == "csharp" and not module:
-        module = frame.function or ""
+        module = function or ""
     if platform == "go":
         # The standard library's import paths have no dot in their first element.
         first = module.split("/", 1)[0]
@@ -158,20 +165,6 @@ def default_in_app(platform: str, frame: Frame) -> bool:
     if platform == "javascript" and not path:
         return False
     return not (platform == "php" and not path)
-
-
-def mark_frames(platform: str, exceptions: list[ExceptionInfo]) -> list[ExceptionInfo]:
-    """`exceptions` with every frame's ``in_app`` set by the runtime's defaults."""
-    return [
-        exc.model_copy(
-            update={
-                "frames": [
-                    f.model_copy(update={"in_app": default_in_app(platform, f)}) for f in exc.frames
-                ]
-            }
-        )
-        for exc in exceptions
-    ]
 
 
 def apply_rules(event: ErrorEvent, rules: InAppRules) -> ErrorEvent:

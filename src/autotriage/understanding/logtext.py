@@ -5,7 +5,8 @@ Two things happen to a trace on its way through a logging pipeline:
 * each line gets a prefix: a timestamp, a level, a thread or logger in brackets, a
   request id, a syslog ``host app[pid]:`` or a container runtime's ``stderr F``;
 * the whole trace becomes one JSON log line, with ``\\n`` escapes (structured loggers,
-  Docker's json-file driver, Lambda, pino, bunyan, winston, logback's JSON encoder).
+  Docker's json-file driver, Lambda, pino, bunyan, winston, logback's JSON encoder);
+* a chat message wraps it in ``` fences and escapes ``&``, ``<`` and ``>`` (Slack).
 
 `clean_lines` returns the text's lines with prefixes removed and JSON lines expanded into
 the message and stack they carry, plus the most severe level the prefixes and JSON
@@ -31,15 +32,17 @@ _TIMESTAMP = (
 _LEVEL_WORD = r"(?:TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|SEVERE|CRITICAL|FATAL|PANIC)"
 _LEVEL = rf"(?:\[{_LEVEL_WORD}\]|{_LEVEL_WORD}:?|<{_LEVEL_WORD}>)"
 _UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-_BRACKET = r"\[[^\]\n]{0,100}\]:?"
+_BRACKET = r"\[(?!cause\])[^\]\n]{0,100}\]:?"  # Node's "[cause]:" belongs to the trace
 _SYSLOG_PROC = r"[\w.-]+ [\w./-]+\[\d+\]:"
 _CRI = r"(?:stdout|stderr) [FP]"
 _PID = r"\d{1,7}"
-_FIELD = rf"(?:{_TIMESTAMP}|{_LEVEL}|{_UUID}|{_BRACKET}|{_SYSLOG_PROC}|{_CRI})"
+# Spring Boot's default layout: "<pid> --- [<thread>] <logger> : ".
+_SPRING = r"(?:\d{1,7} )?--- \[[^\]\n]{0,100}\]\s+[\w.$\[\]/-]{1,120}\s*:"
+_FIELD = rf"(?:{_TIMESTAMP}|{_LEVEL}|{_UUID}|{_BRACKET}|{_SYSLOG_PROC}|{_CRI}|{_SPRING})"
 # A prefix starts with a timestamp or a level (or a CRI stream tag) and may go on with
 # more fields; it ends at one separator, so indentation after it survives.
 _PREFIX = re.compile(
-    rf"^(?:{_CRI} )?(?:{_TIMESTAMP}|\[{_LEVEL_WORD}\]|{_LEVEL_WORD}(?=[ \t:]))"
+    rf"^(?:{_CRI} )?(?:{_TIMESTAMP}|\[{_LEVEL_WORD}\]|{_LEVEL_WORD}:?(?=[ \t]))"
     rf"(?:[ \t]+(?:{_FIELD}|{_PID}(?=[ \t]+{_FIELD})|-(?=[ \t])))*(?:[ \t]|$)"
 )
 _LEVEL_IN = re.compile(rf"\b{_LEVEL_WORD}\b")
@@ -108,6 +111,8 @@ def _texts_from_json(data: dict[str, Any]) -> tuple[list[str], Level | None, dic
         if isinstance(value, str) and value.strip():
             stack = value
             break
+    if "errorType" in data or "errorMessage" in data:
+        stack = _lambda_error(data) or stack
     error = data.get("error") or data.get("err")
     if isinstance(error, dict) and not stack:
         stack = str(error.get("stack") or error.get("stack_trace") or "")
@@ -126,6 +131,24 @@ def _texts_from_json(data: dict[str, Any]) -> tuple[list[str], Level | None, dic
     return text.splitlines(), level, fields
 
 
+def _lambda_error(data: dict[str, Any]) -> str:
+    """AWS Lambda's error document (``errorType``/``errorMessage``/``stackTrace``) as a trace.
+
+    Node's ``stackTrace`` already starts with ``Type: message``; Python's holds only the
+    frames, so the header and the exception line are put back around them.
+    """
+    kind = str(data.get("errorType") or "Error")
+    message = str(data.get("errorMessage") or "")
+    frames = data.get("stackTrace")
+    lines = [str(x) for x in frames] if isinstance(frames, list) else []
+    if any(line.lstrip().startswith('File "') for line in lines):
+        body = "".join(x if x.endswith("\n") else x + "\n" for x in lines)
+        return f"Traceback (most recent call last):\n{body}{kind}: {message}"
+    if lines and not lines[0].lstrip().startswith("at "):
+        return "\n".join(lines)
+    return "\n".join([f"{kind}: {message}", *lines])
+
+
 def _json_record(line: str) -> dict[str, Any] | None:
     text = line.strip()
     if not (text.startswith("{") and text.endswith("}")) or len(text) > _MAX_JSON_LINE:
@@ -135,6 +158,15 @@ def _json_record(line: str) -> dict[str, Any] | None:
     except ValueError:
         return None
     return data if isinstance(data, dict) else None
+
+
+def _unslack(line: str) -> str:
+    # Slack wraps pasted traces in ``` fences and escapes &, < and > in message text.
+    if "```" in line:
+        line = line.replace("```", "")
+    if "&" in line:
+        line = line.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return line
 
 
 def strip_prefix(line: str) -> tuple[str, Level | None]:
@@ -155,7 +187,7 @@ def clean_lines(text: str) -> CleanText:
     whole = _json_record(stripped_text) if "\n" in stripped_text else None
     raw_lines = [stripped_text] if whole is not None else text.replace("\r\n", "\n").split("\n")
     for raw in raw_lines:
-        line, level = strip_prefix(raw.replace("\r", ""))
+        line, level = strip_prefix(_unslack(raw.replace("\r", "")))
         out.level = _worst(out.level, level)
         record = _json_record(line) if "{" in line else None
         if record is None:

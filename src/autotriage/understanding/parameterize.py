@@ -4,7 +4,9 @@ Only fingerprints see templates; stored titles keep the original message. The sh
 Sentry's message parameterization (emails, URLs, hostnames, IPs, UUIDs, hex ids and SHAs,
 dates and times, durations, numbers, quoted values after ``=``), extended with the token
 rule log-template miners use: a token that contains a digit is data (``blk_-695229``,
-``req-8f3a``, ``user42``, ``ip-10-0-0-7``), because in log text it almost always is.
+``req-8f3a``, ``user42``, ``ip-10-0-0-7``), because in log text it almost always is; and
+a few positional rules: any value after ``=``, the word after ``user``, a month or weekday
+next to other date parts.
 
 `template` is pure and deterministic: two messages that differ only in their data give the
 same string on any machine, in any order — a stateless grouping key. Every placeholder is
@@ -77,7 +79,14 @@ _MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec January February Marc
 _MONTHS += " July August September October November December"
 _DAYS = "Mon Tue Wed Thu Fri Sat Sun Monday Tuesday Wednesday Thursday Friday Saturday Sunday"
 _WORDS = frozenset(f"{_MONTHS} {_DAYS} true false True False null None nil".split())
+_NAME_WORDS = frozenset({"user", "User", "users", "username", "Username"})
 _KEEP: dict[str, str] = {}
+# Log streams repeat identical lines; their templates are remembered (bounded in count and
+# in message length, so at most a few MB).
+_MEMO: dict[str, str] = {}
+_MEMO_LIMIT = 20_000
+_MEMO_MAX_LENGTH = 512
+_READABLE_LIMIT = 2000
 _KEEP_LIMIT = 200_000
 
 
@@ -103,16 +112,35 @@ def template(message: str) -> str:
     digit is data without further thought, and only the rare ``@``, ``://`` or dotted
     tokens meet a regular expression. Whitespace runs collapse to one space.
     """
-    text = " ".join(message.split())
+    known = _MEMO.get(message)
+    if known is not None:
+        return known
+    result = compute_template(message)
+    if len(message) <= _MEMO_MAX_LENGTH:
+        if len(_MEMO) >= _MEMO_LIMIT:
+            _MEMO.clear()  # a crude bound: cheaper than LRU bookkeeping on every call
+        _MEMO[message] = result
+    return result
+
+
+def compute_template(message: str) -> str:
+    """`template` without the cache of repeated messages."""
+    text = message
+    if "  " in text or "\t" in text or "\n" in text or "\r" in text or text[:1].isspace():
+        text = " ".join(text.split())
+    elif text[-1:].isspace():
+        text = text.rstrip()
     if "='" in text or '="' in text:
         text = _QUOTED.sub("<*>", text)
     if "://" in text:
         text = _URL.sub("<*>", text)
     parts = _DELIMITERS.split(text)
     keep = _KEEP
+    has_digit = _DIGIT.search
     originals = parts[::2]
-    tokens = [keep.get(t) or _token(t) for t in originals]
-    if "<?>" in tokens:
+    # Inlined for speed: a cached word, else "<*>" for any token with a digit, else classify.
+    tokens = [keep.get(t) or ("<*>" if has_digit(t) else _token(t)) for t in originals]
+    if "<?>" in tokens or "=" in text or "user" in text or "User" in text:
         tokens = _resolve_words(originals, tokens, parts[1::2])
     parts[::2] = tokens
     text = "".join(parts)
@@ -120,31 +148,41 @@ def template(message: str) -> str:
 
 
 def _resolve_words(originals: list[str], tokens: list[str], delimiters: list[str]) -> list[str]:
-    # A month or weekday next to a masked value is part of a date ("Sat Jun 4 12:00:01"),
-    # and a literal after "=" is a value; two sweeps let "Sat" see "4" through "Jun".
+    # Words that are data by position: a month or weekday next to a masked value is part of
+    # a date ("Sat Jun 4 12:00:01"; two sweeps let "Sat" see "4" through "Jun"), a value
+    # after "=" is a value (Sentry masks quoted ones; unquoted ones are data just as often),
+    # and the word after "user" is a user name ("Invalid user admin from ...").
     out = list(tokens)
     last = len(out) - 1
-    for order in (range(last + 1), range(last, -1, -1)):
-        for i in order:
-            if out[i] != "<?>":
-                continue
-            if (
-                (i > 0 and out[i - 1] == "<*>")
-                or (i < last and out[i + 1] == "<*>")
-                or (i > 0 and delimiters[i - 1].endswith("="))
-            ):
-                out[i] = "<*>"
+    for i in range(1, last + 1):
+        if (
+            out[i]
+            and out[i] != "<*>"
+            and (
+                delimiters[i - 1].endswith("=")
+                or (delimiters[i - 1] == " " and originals[i - 1] in _NAME_WORDS)
+            )
+        ):
+            out[i] = "<*>"
+    if "<?>" in out:
+        for order in (range(last + 1), range(last, -1, -1)):
+            for i in order:
+                if out[i] == "<?>" and (
+                    (i > 0 and out[i - 1] == "<*>") or (i < last and out[i + 1] == "<*>")
+                ):
+                    out[i] = "<*>"
     return [originals[i] if value == "<?>" else value for i, value in enumerate(out)]
 
 
 def parameterize(message: str) -> str:
     """`message` with every variable part replaced by a named placeholder, such as ``<ip>``.
 
-    For people to read; it uses the shape expressions one by one rather than `template`'s
-    token fast path, so a value's kind shows even when it holds no digit.
+    For people to read (the first 2,000 characters); it uses the shape expressions rather
+    than `template`'s token fast path, so a value's kind shows even when it holds no digit.
     """
 
     def name(match: re.Match[str]) -> str:
         return f"<{match.lastgroup}>"
 
-    return _SHAPE.sub(name, " ".join(message.split()))
+    # The named expressions backtrack on pathological input; people read short messages.
+    return _SHAPE.sub(name, " ".join(message[:_READABLE_LIMIT].split()))

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from autotriage.config import Settings
 from autotriage.models import ErrorEvent
 
 _KEY_WORDS = (
@@ -31,8 +32,10 @@ _KEY_WORDS = (
 # "db_password", "X-Auth-Token" and "sessionid" match while "author" and "tokenizer" don't.
 _SECRET_KEY = re.compile(rf"(?i)^[\w.-]*?(?:{_KEY_WORDS})(?:[_-]?(?:id|key|value|hash))?$")
 _QUOTE = r"[\"']"
-_KEY_VALUE = re.compile(
-    rf"(?i)(?P<key>(?<![\w-])[\w.-]*?(?:{_KEY_WORDS})(?:[_-]?(?:id|key|value|hash))?(?![\w-]))"
+# A key candidate is any token before "=", ":" or "=>"; whether it names a secret is decided
+# by `_SECRET_KEY` afterwards. (One expression doing both is quadratic on "a.a.a..." text.)
+_KEY = re.compile(r"(?<![\w.-])(?P<key>[\w.-]{1,60})(?=[\"']?\s*(?:=>|[=:]))")
+_SEP_VALUE = re.compile(
     rf"(?P<sep>{_QUOTE}?\s*(?:=>|[=:])\s*)"
     r"(?P<value>\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|[^\s,;&)}\]\"']+)"
 )
@@ -93,7 +96,7 @@ _RULES: list[_Rule] = [
         None,
     ),
     ("slack_webhook", re.compile(r"https://hooks\.slack\.com/(?:services|workflows)/[\w/]+"), None),
-    ("url_credentials", re.compile(r"(?<=://)[^/\s:@\"'<>]+:[^/\s@\"'<>]+(?=@)"), None),
+    ("url_credentials", re.compile(r"(?<=://)[^/\s:@\"'<>]*:[^/\s@\"'<>]+(?=@)"), None),
     (
         "authorization",
         re.compile(
@@ -155,32 +158,61 @@ class ScrubPolicy:
 _SCHEMES = frozenset({"bearer", "basic", "token", "digest", "negotiate", "bot", "aws4-hmac-sha256"})
 
 
-def _key_value(match: re.Match[str]) -> str:
-    value = match["value"]
-    following = match.string[match.end() : match.end() + 11]
-    scheme = value.lower() in _SCHEMES and following.startswith(" [REDACTED")
-    if "[REDACTED" in value or scheme:
-        return match.group(0)  # already redacted, or an auth scheme before its redacted value
-    kind = re.sub(r"[^a-z0-9_]", "_", match["key"].lower()).strip("_")[:40] or "secret"
-    quote = value[0] if value[:1] in "\"'" and len(value) > 1 else ""
-    return f"{match['key']}{match['sep']}{quote}[REDACTED:{kind}]{quote}"
+def _redact_key_values(text: str) -> str:
+    out: list[str] = []
+    done = 0
+    for match in _KEY.finditer(text):
+        if match.start() < done or not _SECRET_KEY.match(match["key"]):
+            continue
+        found = _SEP_VALUE.match(text, match.end())
+        if found is None:
+            continue
+        value = found["value"]
+        following = text[found.end() : found.end() + 11]
+        scheme = value.lower() in _SCHEMES and following.startswith(" [REDACTED")
+        if "[REDACTED" in value or scheme:
+            continue  # already redacted, or an auth scheme before its redacted value
+        kind = re.sub(r"[^a-z0-9_]", "_", match["key"].lower()).strip("_")[:40] or "secret"
+        quote = value[0] if value[:1] in "\"'" and len(value) > 1 else ""
+        out += [text[done : found.start("value")], f"{quote}[REDACTED:{kind}]{quote}"]
+        done = found.end()
+    if not out:
+        return text
+    out.append(text[done:])
+    return "".join(out)
 
 
 def _cookie(match: re.Match[str]) -> str:
     return f"{match['key']}[REDACTED:cookie]"
 
 
-def scrub_text(text: str, *, emails: bool = True, ips: bool = False) -> str:
+_outbound = ScrubPolicy()
+
+
+def configure(settings: Settings) -> None:
+    """Make ``SCRUB_EMAILS`` / ``SCRUB_IPS`` the policy for text that leaves this process.
+
+    Renderers and the log filter call `scrub_text` without options; the server calls this
+    once at start-up so they follow the configuration.
+    """
+    global _outbound
+    _outbound = ScrubPolicy(emails=settings.scrub_emails, ips=settings.scrub_ips)
+
+
+def scrub_text(text: str, *, emails: bool | None = None, ips: bool | None = None) -> str:
     """`text` with every secret it recognises replaced by a ``[REDACTED:kind]`` token.
 
-    Emails are redacted unless ``emails=False``; IP addresses only with ``ips=True``.
+    Emails and IP addresses follow the configured outbound policy (by default: emails
+    redacted, IPs kept) unless ``emails``/``ips`` say otherwise.
     """
+    emails = _outbound.emails if emails is None else emails
+    ips = _outbound.ips if ips is None else ips
     if not text:
         return text
     for kind, pattern, replace in _RULES:
         text = pattern.sub(replace or f"[REDACTED:{kind}]", text)
     text = _COOKIE_HEADER.sub(_cookie, text)
-    text = _KEY_VALUE.sub(_key_value, text)
+    text = _redact_key_values(text)
     if emails:
         text = _EMAIL.sub("[REDACTED:email]", text)
     if ips:

@@ -3,7 +3,7 @@
 `parse_text` undoes log decoration (`autotriage.understanding.logtext`), finds every trace
 of every runtime it knows (`autotriage.understanding.parsers`), and returns one event per
 trace; text with no trace becomes one message-only event. Frames get runtime-specific
-``in_app`` defaults (`autotriage.understanding.inapp`). It never raises.
+``in_app`` defaults as they are read (`autotriage.understanding.inapp`). It never raises.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import Any
 
 from autotriage.models import ErrorEvent, ExceptionInfo
-from autotriage.understanding.inapp import mark_frames
 from autotriage.understanding.logtext import clean_lines
 from autotriage.understanding.parsers import Trace, scan
 
@@ -22,6 +21,8 @@ log = logging.getLogger(__name__)
 MAX_TEXT = 2_000_000
 """Characters read from one text; a log stream past this is cut, not refused."""
 MESSAGE_LIMIT = 8192
+MAX_EVENTS = 100
+"""Traces read from one text; a dump of thousands is a flood, not thousands of reports."""
 
 
 def _summary(exc: ExceptionInfo) -> str:
@@ -50,9 +51,10 @@ def _culprit(exc: ExceptionInfo) -> str | None:
     if frame is None:
         return None
     where = frame.module or frame.filename or frame.abs_path
-    if where and frame.function:
-        return f"{where} in {frame.function}"[:500]
-    return (where or frame.function or None) and str(where or frame.function)[:500]
+    culprit = (
+        f"{where} in {frame.function}" if where and frame.function else where or frame.function
+    )
+    return culprit[:500] if culprit else None
 
 
 def _event(base: dict[str, Any], **fields: Any) -> ErrorEvent:
@@ -66,14 +68,26 @@ def parse_text(
 
     Text without a trace gives one message-only event (log prefixes removed).
     """
+    try:
+        return parse_text_strict(text, source=source, received_at=received_at)
+    except Exception:  # the contract is "never raises": a parser bug must not lose the event
+        log.exception("error text could not be parsed; keeping it as a message")
+        base = _base(text, source, received_at)
+        return [_event(base, message=text.strip()[:MESSAGE_LIMIT] or "(empty)")]
+
+
+def parse_text_strict(
+    text: str, *, source: str = "text", received_at: datetime | None = None
+) -> list[ErrorEvent]:
+    """`parse_text` without the safety net: a parser bug raises (the property tests use it)."""
+    return _parse(text[:MAX_TEXT], _base(text, source, received_at))
+
+
+def _base(text: str, source: str, received_at: datetime | None) -> dict[str, Any]:
     base: dict[str, Any] = {"source": source, "raw": text}
     if received_at is not None:
         base["received_at"] = received_at
-    try:
-        return _parse(text[:MAX_TEXT], base)
-    except Exception:  # the contract is "never raises": a parser bug must not lose the event
-        log.exception("error text could not be parsed; keeping it as a message")
-        return [_event(base, message=text.strip()[:MESSAGE_LIMIT] or "(empty)")]
+    return base
 
 
 def _parse(text: str, base: dict[str, Any]) -> list[ErrorEvent]:
@@ -86,14 +100,14 @@ def _parse(text: str, base: dict[str, Any]) -> list[ErrorEvent]:
     env = clean.fields.get("environment") or clean.fields.get("env")
     if env:
         extra["environment"] = env[:200]
-    traces = scan(clean.lines)
+    traces = scan(clean.lines)[:MAX_EVENTS]
     if not traces:
         message = _plain_message(clean.lines) or text.strip()[:MESSAGE_LIMIT]
         return [_event(base, level=level, message=message, tags=tags, **extra)]
     events = []
     previous_end = 0
     for trace in traces:
-        exceptions = mark_frames(trace.platform, trace.exceptions)
+        exceptions = trace.exceptions
         trace_tags = dict(tags)
         for note in trace.notes:
             key, _, value = note.partition(":")

@@ -5,19 +5,23 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import httpx
 from fastapi import FastAPI
 
 from autotriage.config import Settings
 from autotriage.intake import Intake
+from autotriage.scans.manager import ScanManager
 from autotriage.store import Store
+from autotriage.understanding.scrub import configure as configure_scrubbing
 from autotriage.web import errors
-from autotriage.web.routes import api, dashboard, github, webhooks
+from autotriage.web.routes import api, aws, dashboard, github, scans, slack, webhooks
 from autotriage.worker import Worker
 
 
 def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     """Build the app; on start it migrates the store and starts the worker (if enabled)."""
     store = store or Store(settings.database_url)
+    configure_scrubbing(settings)  # issues, comments and log lines follow SCRUB_EMAILS/SCRUB_IPS
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -25,13 +29,21 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         worker = Worker(store, settings) if settings.worker_enabled else None
         app.state.worker = worker
         app.state.intake = Intake(store, wake=worker.wake if worker else None)
+        app.state.scans = ScanManager(store, settings, wake=worker.wake if worker else None)
+        own_http = app.state.http is None  # tests inject a client; SNS/Slack calls use it
+        if own_http:
+            app.state.http = httpx.Client(timeout=10.0, follow_redirects=False)
         if worker is not None:
             worker.start()
+        app.state.scans.start_schedule()
         try:
             yield
         finally:
+            app.state.scans.stop()
             if worker is not None:
                 worker.stop()
+            if own_http:
+                app.state.http.close()
             store.dispose()
 
     app = FastAPI(
@@ -43,10 +55,15 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.store = store
     app.state.worker = None
+    app.state.scans = None
+    app.state.http = None
     errors.install(app)
     app.include_router(api.router)
     app.include_router(api.protected)
     app.include_router(webhooks.router)
+    app.include_router(slack.router)
+    app.include_router(aws.router)
+    app.include_router(scans.router)
     app.include_router(github.router)
     app.include_router(dashboard.router)
     return app

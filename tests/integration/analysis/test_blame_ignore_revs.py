@@ -12,12 +12,18 @@ from autotriage.models import ErrorEvent, ExceptionInfo, Frame
 
 
 def _commit(repo: Path, who: str, message: str) -> str:
-    env = {**os.environ, "GIT_AUTHOR_NAME": who, "GIT_AUTHOR_EMAIL": f"{who}@example.com",
-           "GIT_COMMITTER_NAME": who, "GIT_COMMITTER_EMAIL": f"{who}@example.com"}
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": who,
+        "GIT_AUTHOR_EMAIL": f"{who}@example.com",
+        "GIT_COMMITTER_NAME": who,
+        "GIT_COMMITTER_EMAIL": f"{who}@example.com",
+    }
     subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
     subprocess.run(["git", "commit", "-qm", message], cwd=repo, env=env, check=True)
-    return subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True,
-                          text=True, check=True).stdout.strip()
+    return subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True, check=True
+    ).stdout.strip()
 
 
 def test_listed_reformat_commit_is_skipped(tmp_path: Path, make_settings: Any) -> None:
@@ -28,10 +34,23 @@ def test_listed_reformat_commit_is_skipped(tmp_path: Path, make_settings: Any) -
     first = _commit(repo, "ann", "Add ratio")
     (repo / "app" / "calc.py").write_text("def ratio(a, b):\n    return a / b\n")
     reformat = _commit(repo, "bot", "Format with black")
-    event = ErrorEvent(source="test", exceptions=[ExceptionInfo(type="ZeroDivisionError", frames=[
-        Frame(abs_path="/srv/app/calc.py", lineno=2, function="ratio", in_app=True,
-              context_line="return a / b"),
-    ])])
+    event = ErrorEvent(
+        source="test",
+        exceptions=[
+            ExceptionInfo(
+                type="ZeroDivisionError",
+                frames=[
+                    Frame(
+                        abs_path="/srv/app/calc.py",
+                        lineno=2,
+                        function="ratio",
+                        in_app=True,
+                        context_line="return a / b",
+                    ),
+                ],
+            )
+        ],
+    )
     settings = make_settings(AUTOTRIAGE_REPO_CACHE_DIR=str(tmp_path / "cache"))
     before = analyze_with(event, settings, location=str(repo))
     assert before.suspect_commit is not None

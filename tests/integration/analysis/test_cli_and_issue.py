@@ -26,7 +26,11 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env["AUTOTRIAGE_REPO_CACHE_DIR"] = str(cwd / "cache")
     return subprocess.run(
         [sys.executable, "-m", "autotriage", "analyze", *args],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=120,
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -50,12 +54,23 @@ def test_json_output_has_exactly_the_documented_shape(
     assert set(out["suspect_commit"]) == {"sha", "author_name", "author_email", "date", "summary"}
     assert out["suspect_commit"]["sha"] == py.expected_sha
     assert out["owners"] == ["@bob-baker", "@acme/pricing"]
-    assert all(set(f) == {"filename", "lineno", "function", "in_app", "repo_path"}
-               for f in out["frames"])
+    assert all(
+        set(f) == {"filename", "lineno", "function", "in_app", "repo_path"} for f in out["frames"]
+    )
     assert [f["repo_path"] for f in out["frames"] if f["in_app"]][-2:] == [
-        "shop/cli.py", "shop/pricing.py"
+        "shop/cli.py",
+        "shop/pricing.py",
     ]
     assert 0 <= out["confidence"] <= 1
+    replayed = subprocess.run(
+        [sys.executable, "-m", "autotriage", "replay", "--json", "trace.txt"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert json.loads(replayed.stdout)["fingerprint"] == out["fingerprint"]  # the group's hash
     done = _cli("--json", "--repo", str(java.repo_path), "event.json", cwd=tmp_path)
     out = json.loads(done.stdout)
     assert out["culprit"]["path"] == "src/main/java/com/acme/util/Strings.java"

@@ -12,10 +12,21 @@ from autotriage.config import Settings
 from autotriage.sources import REGISTRY
 
 CASES = [
-    "python/zero", "python/keyerror", "python/chained", "python/json", "python/legacy",
-    "python/drift", "python/rival", "python-package/attr", "python-package/index",
-    "javascript/undefined", "javascript/format", "javascript/cause",
-    "java/npe", "java/bounds", "java/wrapped",
+    "python/zero",
+    "python/keyerror",
+    "python/chained",
+    "python/json",
+    "python/legacy",
+    "python/drift",
+    "python/rival",
+    "python-package/attr",
+    "python-package/index",
+    "javascript/undefined",
+    "javascript/format",
+    "javascript/cause",
+    "java/npe",
+    "java/bounds",
+    "java/wrapped",
 ]
 
 
@@ -66,8 +77,9 @@ def test_old_bug_names_no_suspect(corpus: dict[str, Any], settings: Settings) ->
     result = _analyse(corpus["python/legacy"], settings)
     assert result.suspect_commit is None
     assert any("older than 365 days" in r for r in result.reasons)
-    younger = _analyse(corpus["python/legacy"], settings.model_copy(
-        update={"suspect_max_age_days": 1000}))
+    younger = _analyse(
+        corpus["python/legacy"], settings.model_copy(update={"suspect_max_age_days": 1000})
+    )
     assert younger.suspect_commit is not None
     assert younger.suspect_commit.author_name == "Alice Archer"
 
@@ -162,11 +174,16 @@ def test_package_installed_in_site_packages_is_found_in_its_src_layout(
     assert any("mapped uniquely to src/inventory/stock.py" in r for r in result.reasons)
 
 
-# The raw text Node and the JVM printed, read by autotriage.understanding's parsers.
-# javascript/cause is left out: Node prints "... 4 lines matching cause stack trace ...",
-# and the JavaScript parser (branch understanding) then emits the chain out of
-# cause-first order, so the root cause is not first (reported to the lead).
-RAW = ["javascript/undefined", "javascript/format", "java/npe", "java/bounds", "java/wrapped"]
+# The raw text Node and the JVM printed, read by autotriage.understanding's parsers
+# (javascript/cause includes Node's "... N lines matching cause stack trace ..." line).
+RAW = [
+    "javascript/undefined",
+    "javascript/format",
+    "javascript/cause",
+    "java/npe",
+    "java/bounds",
+    "java/wrapped",
+]
 
 
 @pytest.mark.parametrize("name", RAW)

@@ -52,9 +52,7 @@ def _settings(
 
 
 def _all_text(folder: Path) -> str:
-    return "\n".join(
-        p.read_bytes().decode("latin-1") for p in folder.rglob("*") if p.is_file()
-    )
+    return "\n".join(p.read_bytes().decode("latin-1") for p in folder.rglob("*") if p.is_file())
 
 
 def test_blobless_mirror_with_token_in_header_only(
@@ -62,9 +60,10 @@ def test_blobless_mirror_with_token_in_header_only(
 ) -> None:
     trace = corpus["python/zero"]
     event = REGISTRY["text"].parse(trace.body, {})[0]
-    with GitHttpServer(served.parent.parent, TOKEN) as git, CommitsApiServer(
-        {trace.expected_sha: "bob-gh"}
-    ) as api:
+    with (
+        GitHttpServer(served.parent.parent, TOKEN) as git,
+        CommitsApiServer({trace.expected_sha: "bob-gh"}) as api,
+    ):
         settings = _settings(make_settings, tmp_path, git.url, api.url, TOKEN)
         analyzer = Analyzer()
         result = analyzer.analyze(event, settings)
@@ -131,9 +130,10 @@ def test_unlinked_author_gets_no_login_and_a_reason(
 ) -> None:
     trace = corpus["python/keyerror"]
     event = REGISTRY["text"].parse(trace.body, {})[0]
-    with GitHttpServer(served.parent.parent, TOKEN) as git, CommitsApiServer(
-        {trace.expected_sha: None}
-    ) as api:
+    with (
+        GitHttpServer(served.parent.parent, TOKEN) as git,
+        CommitsApiServer({trace.expected_sha: None}) as api,
+    ):
         settings = _settings(make_settings, tmp_path, git.url, api.url, TOKEN)
         result = Analyzer().analyze(event, settings)
     assert result.suspect_commit is not None
@@ -151,10 +151,58 @@ def test_scheduled_sync_fetches_new_commits(
         assert before == _git(served, "rev-parse", "HEAD")
         tree = _git(served, "rev-parse", "HEAD^{tree}")
         newer = subprocess.run(
-            ["git", "-c", "user.name=Zed", "-c", "user.email=zed@example.com",
-             "commit-tree", tree, "-p", before, "-m", "Newer"],
-            cwd=served, capture_output=True, text=True, check=True,
+            [
+                "git",
+                "-c",
+                "user.name=Zed",
+                "-c",
+                "user.email=zed@example.com",
+                "commit-tree",
+                tree,
+                "-p",
+                before,
+                "-m",
+                "Newer",
+            ],
+            cwd=served,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.strip()
         _git(served, "update-ref", "refs/heads/main", newer)
         assert sync_mirror(settings) == newer
     assert sync_mirror(make_settings(REPO_PATH=str(tmp_path))) is None
+
+
+def test_the_worker_keeps_the_mirror_fresh_on_a_schedule(
+    served: Path, tmp_path: Path, make_settings: Any
+) -> None:
+    import time
+
+    from autotriage.store import Store
+    from autotriage.worker import Worker
+
+    with GitHttpServer(served.parent.parent, TOKEN) as git:
+        settings = make_settings(
+            GITHUB_TOKEN=TOKEN,
+            GITHUB_OWNER="acme",
+            GITHUB_REPO="pyshop",
+            GITHUB_GIT_URL=git.url,
+            GITHUB_API_URL="http://127.0.0.1:9",
+            AUTOTRIAGE_REPO_CACHE_DIR=str(tmp_path / "cache"),
+            REPO_FETCH_INTERVAL_SECONDS=0.5,
+        )
+        store = Store(settings.database_url)
+        store.migrate()
+        worker = Worker(store, settings)
+        worker.start()
+        try:
+            deadline = time.monotonic() + 30
+            while len(git.requests) < 4 and time.monotonic() < deadline:
+                time.sleep(0.1)
+        finally:
+            worker.stop()
+            store.dispose()
+    # A clone, then fetches every half second, with nothing analysed meanwhile.
+    assert len(git.requests) >= 4
+    assert next((tmp_path / "cache").glob("pyshop.git-*")).is_dir()

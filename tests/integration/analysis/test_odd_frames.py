@@ -20,8 +20,10 @@ CART = "/srv/app/releases/42/shop/cart.py"
         ([Frame(abs_path=CART, lineno=-3, in_app=True)], "no line number"),
         ([Frame(abs_path=CART, lineno=None, in_app=True, context_line="x")], "no line number"),
         ([Frame(abs_path="/srv/a\x00b/cart.py", lineno=1, in_app=True)], "its folders differ"),
-        ([Frame(abs_path="/usr/lib/python3.11/json/decoder.py", lineno=3)],
-         "no frame maps to a file"),
+        (
+            [Frame(abs_path="/usr/lib/python3.11/json/decoder.py", lineno=3)],
+            "no frame maps to a file",
+        ),
         ([Frame(abs_path=CART, lineno=7, in_app=False)], "marked as library code"),
         ([Frame(filename="util.py", lineno=2, in_app=True)], "matches"),
         ([Frame(abs_path="--output=/tmp/pwned", lineno=1, in_app=True)], "no file named"),
@@ -50,11 +52,20 @@ def test_frame_mapping_to_a_repo_file_with_context_and_release_sha(
     event = ErrorEvent(
         source="test",
         release=f"pyshop@1.0.0+{trace.expected_sha[:10]}",
-        exceptions=[ExceptionInfo(type="ZeroDivisionError", frames=[Frame(
-            abs_path="/srv/app/releases/42/shop/pricing.py", lineno=trace.expected_line,
-            function="unit_price", in_app=True,
-            context_line="return round(total / qty, 2)  # BUG:zero BUG:chained BUG:drift",
-        )])],
+        exceptions=[
+            ExceptionInfo(
+                type="ZeroDivisionError",
+                frames=[
+                    Frame(
+                        abs_path="/srv/app/releases/42/shop/pricing.py",
+                        lineno=trace.expected_line,
+                        function="unit_price",
+                        in_app=True,
+                        context_line="return round(total / qty, 2)  # BUG:zero BUG:chained BUG:drift",
+                    )
+                ],
+            )
+        ],
     )
     result = analyze_with(event, settings, location=str(trace.repo_path))
     assert result.commit == trace.expected_sha

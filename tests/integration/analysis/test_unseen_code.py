@@ -26,8 +26,18 @@ def test_culprits_in_programs_never_seen_before(make_settings: Any, tmp_path: Pa
     subprocess.run(["git", "init", "-q", "-b", "main"], cwd=repo, check=True)
     subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
     subprocess.run(
-        ["git", "-c", "user.name=Fixture", "-c", "user.email=fixture@example.com",
-         "commit", "-qm", "Programs"], cwd=repo, check=True,
+        [
+            "git",
+            "-c",
+            "user.name=Fixture",
+            "-c",
+            "user.email=fixture@example.com",
+            "commit",
+            "-qm",
+            "Programs",
+        ],
+        cwd=repo,
+        check=True,
     )
     names = {p.name for p in repo.rglob("*") if p.is_file()}
     expected: dict[str, dict[str, Any]] = json.loads((traces / "expected.json").read_text())

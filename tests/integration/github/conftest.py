@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from autotriage.config import Settings
+from autotriage.testing import make_git_repo
 from autotriage.testing_github import FakeGitHub
 
 SPACING = 0.05  # the real default is 1 s; tests keep the rule but not the wait
@@ -26,7 +28,7 @@ def fake_github() -> Iterator[FakeGitHub]:
 
 @pytest.fixture
 def github_settings(
-    make_settings: Callable[..., Settings], fake_github: FakeGitHub
+    make_settings: Callable[..., Settings], fake_github: FakeGitHub, tmp_path: Path
 ) -> Callable[..., Settings]:
     """Settings with GitHub configured against the fake (overrides welcome)."""
 
@@ -38,6 +40,8 @@ def github_settings(
             "GITHUB_API_URL": fake_github.url,
             "GITHUB_MUTATION_INTERVAL": SPACING,
             "GITHUB_TIMEOUT": 2.0,
+            # analysis reads a local checkout; the fake GitHub serves no git protocol
+            "REPO_PATH": str(make_git_repo(tmp_path / "checkout")),
         }
         values.update(overrides)
         return make_settings(**values)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 import time
 import uuid
 from collections.abc import Callable
@@ -14,7 +15,7 @@ from sqlalchemy import func, select
 
 from autotriage.store import Store
 from autotriage.store.tables import Action, Event, Group
-from autotriage.testing import LiveServer
+from autotriage.testing import LiveServer, make_git_repo
 from autotriage.testing_github import FakeGitHub, Fault
 
 HOOK_SECRET = "gh-hook-secret"
@@ -58,7 +59,10 @@ def wait_for(check: Callable[[], bool], timeout: float = 30.0) -> None:
 
 
 def env(fake: FakeGitHub, database_url: str, **extra: str) -> dict[str, str]:
+    checkout = Path(tempfile.mkdtemp(prefix="autotriage-checkout-"))
     return {
+        # analysis reads a local checkout; the fake GitHub serves no git protocol
+        "REPO_PATH": str(make_git_repo(checkout)),
         "DATABASE_URL": database_url,
         "WEBHOOK_SECRET": "k",
         "GITHUB_TOKEN": fake.token,

@@ -47,8 +47,10 @@ REPO = FileIndex(
         ("app:///dist/main.js?v=3#x", ["dist", "main.js"]),
         ("https://cdn.example.com/static/js/app.js?v=1", ["static", "js", "app.js"]),
         ("~/code/shop/cart.py", ["code", "shop", "cart.py"]),
-        ("C:\\build\\agent\\src\\Acme.Billing\\InvoiceService.cs",
-         ["build", "agent", "src", "Acme.Billing", "InvoiceService.cs"]),
+        (
+            "C:\\build\\agent\\src\\Acme.Billing\\InvoiceService.cs",
+            ["build", "agent", "src", "Acme.Billing", "InvoiceService.cs"],
+        ),
         ("<frozen runpy>", []),
         ("node:internal/modules/cjs/loader", []),
         ("<anonymous>", []),
@@ -71,8 +73,11 @@ def test_normalize_path(raw: str, expected: list[str]) -> None:
         ),
         ("__main__", "cli.py", []),
         ("orders/total", "total.js", ["orders", "total.js"]),
-        ("github.com/acme/svc/internal/billing", "invoice.go",
-         ["github.com", "acme", "svc", "internal", "billing", "invoice.go"]),
+        (
+            "github.com/acme/svc/internal/billing",
+            "invoice.go",
+            ["github.com", "acme", "svc", "internal", "billing", "invoice.go"],
+        ),
     ],
 )
 def test_module_components(module: str, basename: str, expected: list[str]) -> None:
@@ -93,16 +98,28 @@ def test_module_components(module: str, basename: str, expected: list[str]) -> N
             "ambiguous",
             None,
         ),
-        (Frame(abs_path="/x/legacy/app/services/billing.py"), "mapped",
-         "legacy/app/services/billing.py"),
+        (
+            Frame(abs_path="/x/legacy/app/services/billing.py"),
+            "mapped",
+            "legacy/app/services/billing.py",
+        ),
         # relative file names with a module (Java): the package finds the folder
-        (Frame(filename="Strings.java", module="com.acme.util.Strings"), "mapped",
-         "src/main/java/com/acme/util/Strings.java"),
-        (Frame(filename="Strings.java", module="com.acme.legacy.Strings"), "mapped",
-         "src/main/java/com/acme/legacy/Strings.java"),
+        (
+            Frame(filename="Strings.java", module="com.acme.util.Strings"),
+            "mapped",
+            "src/main/java/com/acme/util/Strings.java",
+        ),
+        (
+            Frame(filename="Strings.java", module="com.acme.legacy.Strings"),
+            "mapped",
+            "src/main/java/com/acme/legacy/Strings.java",
+        ),
         (Frame(filename="Strings.java"), "ambiguous", None),
-        (Frame(filename="Invoice.java", module="com.acme.billing.Invoice$Item"), "mapped",
-         "src/main/java/com/acme/billing/Invoice.java"),
+        (
+            Frame(filename="Invoice.java", module="com.acme.billing.Invoice$Item"),
+            "mapped",
+            "src/main/java/com/acme/billing/Invoice.java",
+        ),
         # URLs and bundler schemes
         (Frame(abs_path="webpack:///./web/src/index.js"), "mapped", "web/src/index.js"),
         (Frame(abs_path="app:///lib/format.js"), "mapped", "lib/format.js"),
@@ -112,19 +129,34 @@ def test_module_components(module: str, basename: str, expected: list[str]) -> N
         (Frame(abs_path="/app/dist/view.js"), "ambiguous", None),
         (Frame(abs_path="/app/dist/handler.js"), "unmapped", None),
         # Go build paths and .NET Windows paths
-        (Frame(abs_path="/home/runner/work/svc/svc/internal/billing/invoice.go"), "mapped",
-         "internal/billing/invoice.go"),
-        (Frame(abs_path="C:\\agent\\_work\\1\\s\\Acme.Billing\\InvoiceService.cs"), "mapped",
-         "Acme.Billing/InvoiceService.cs"),
+        (
+            Frame(abs_path="/home/runner/work/svc/svc/internal/billing/invoice.go"),
+            "mapped",
+            "internal/billing/invoice.go",
+        ),
+        (
+            Frame(abs_path="C:\\agent\\_work\\1\\s\\Acme.Billing\\InvoiceService.cs"),
+            "mapped",
+            "Acme.Billing/InvoiceService.cs",
+        ),
         # Go: the import path names the package folder; .NET: one folder per namespace
-        (Frame(filename="invoice.go", module="github.com/acme/svc/internal/billing"), "mapped",
-         "internal/billing/invoice.go"),
-        (Frame(filename="Refunds.cs", module="Acme.Payments.Refunds"), "mapped",
-         "svc/Acme.Payments/Refunds.cs"),
+        (
+            Frame(filename="invoice.go", module="github.com/acme/svc/internal/billing"),
+            "mapped",
+            "internal/billing/invoice.go",
+        ),
+        (
+            Frame(filename="Refunds.cs", module="Acme.Payments.Refunds"),
+            "mapped",
+            "svc/Acme.Payments/Refunds.cs",
+        ),
         (Frame(filename="Refunds.cs"), "ambiguous", None),
         # a src/ layout package installed into site-packages
-        (Frame(abs_path="/venv/lib/python3.11/site-packages/inventory/stock.py"), "mapped",
-         "packages/inventory/src/inventory/stock.py"),
+        (
+            Frame(abs_path="/venv/lib/python3.11/site-packages/inventory/stock.py"),
+            "mapped",
+            "packages/inventory/src/inventory/stock.py",
+        ),
         # only the file name matches and its folder differs: not guessed
         (Frame(abs_path="/srv/other/cart.py"), "unmapped", None),
         (Frame(abs_path="/usr/lib/python3.11/json/decoder.py"), "unmapped", None),

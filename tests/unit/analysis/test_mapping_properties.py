@@ -10,14 +10,39 @@ from autotriage.analysis.mapping import map_frame
 from autotriage.models import Frame
 
 INDEX = FileIndex(["a/b/c.py", "x/b/c.py", "src/main/java/com/acme/A.java", "src/app.ts", "c.py"])
-PARTS = st.sampled_from(["a", "b", "c.py", "x", "..", ".", "", "~", "src", "dist", "app.js",
-                         "A.java", "webpack:", "C:", "?q=1", "#h", "<frozen>", "\\", "ü"])
+PARTS = st.sampled_from(
+    [
+        "a",
+        "b",
+        "c.py",
+        "x",
+        "..",
+        ".",
+        "",
+        "~",
+        "src",
+        "dist",
+        "app.js",
+        "A.java",
+        "webpack:",
+        "C:",
+        "?q=1",
+        "#h",
+        "<frozen>",
+        "\\",
+        "ü",
+    ]
+)
 PATHS = st.lists(PARTS, max_size=8).map("/".join) | st.text(max_size=40)
 
 
 @settings(max_examples=300, deadline=None)
-@given(abs_path=st.none() | PATHS, filename=st.none() | PATHS,
-       module=st.none() | st.text(max_size=30), mappings=st.dictionaries(PATHS, PATHS, max_size=2))
+@given(
+    abs_path=st.none() | PATHS,
+    filename=st.none() | PATHS,
+    module=st.none() | st.text(max_size=30),
+    mappings=st.dictionaries(PATHS, PATHS, max_size=2),
+)
 def test_mapping_never_raises_and_only_names_indexed_files(
     abs_path: str | None, filename: str | None, module: str | None, mappings: dict[str, str]
 ) -> None:

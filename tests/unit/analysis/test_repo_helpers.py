@@ -43,7 +43,9 @@ def test_parse_blame_porcelain() -> None:
     line = parse_blame(out)
     assert line is not None
     assert (line.author_name, line.author_email, line.summary) == (
-        "Bob Baker", "bob@example.com", "Simplify unit prices"
+        "Bob Baker",
+        "bob@example.com",
+        "Simplify unit prices",
     )
     assert line.authored_at.year == 2023
     assert line.boundary

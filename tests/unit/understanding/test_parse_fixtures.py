@@ -205,3 +205,55 @@ def test_in_app_defaults_per_runtime(name: str, app: str, library: str) -> None:
     flags = _in_app(name)
     assert flags[app] is True
     assert flags[library] is False
+
+
+def test_lambda_python_error_document() -> None:
+    document = {
+        "errorMessage": "'order_id'",
+        "errorType": "KeyError",
+        "requestId": "1b2c3d4e-aaaa-bbbb-cccc-123456789abc",
+        "stackTrace": [
+            '  File "/var/task/handler.py", line 12, in lambda_handler\n    return load(event)\n',
+            '  File "/var/task/orders/load.py", line 4, in load\n    return event["order_id"]\n',
+        ],
+    }
+    (event,) = parse_text(json.dumps(document))
+    exc = event.primary_exception
+    assert exc is not None
+    assert (exc.type, exc.value) == ("KeyError", "'order_id'")
+    assert exc.frames[-1].function == "load"
+    assert exc.frames[-1].lineno == 4
+    assert exc.frames[-1].context_line == 'return event["order_id"]'
+
+
+def test_lambda_node_error_document() -> None:
+    document = {
+        "errorType": "TypeError",
+        "errorMessage": "Cannot read properties of undefined (reading 'id')",
+        "stackTrace": [
+            "TypeError: Cannot read properties of undefined (reading 'id')",
+            "    at Runtime.handler (/var/task/index.js:7:24)",
+            "    at Runtime.handleOnceNonStreaming (file:///var/runtime/index.mjs:1173:29)",
+        ],
+    }
+    (event,) = parse_text(json.dumps(document))
+    frame = event.primary_exception.crashing_frame  # type: ignore[union-attr]
+    assert frame is not None
+    assert (frame.filename, frame.lineno, frame.function) == (
+        "/var/task/index.js",
+        7,
+        "Runtime.handler",
+    )
+
+
+def test_slack_message_with_fences_and_entities() -> None:
+    text = _text("python/caret.txt").replace("<module>", "&lt;module&gt;")
+    (event,) = parse_text(f"prod is down :fire:\n```{text}```")
+    _check(event, EXPECTED["python/caret.txt"])
+    assert event.primary_exception.frames[0].function == "<module>"  # type: ignore[union-attr]
+
+
+def test_culprit_names_the_crashing_frame() -> None:
+    assert parse_text(_text("java/orders.txt"))[0].culprit == "com.example.shop.Orders in loadOrder"
+    assert parse_text(_text("php/memory.txt"))[0].culprit == "/var/www/app/src/Report/Exporter.php"
+    assert parse_text("just a log line")[0].culprit is None

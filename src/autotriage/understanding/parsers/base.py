@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from autotriage.models import ExceptionInfo, Frame
+from autotriage.understanding.inapp import in_app_for
 
 MAX_FRAMES = 500
 """Frames kept per exception; a log line can hold a runaway recursion."""
@@ -61,3 +62,27 @@ def split_dotted(name: str) -> tuple[str | None, str]:
     """``pkg.Class.method`` into (``pkg.Class``, ``method``)."""
     head, _, tail = name.rpartition(".")
     return (head or None), tail
+
+
+def make_frame(
+    platform: str,
+    *,
+    filename: str | None = None,
+    abs_path: str | None = None,
+    module: str | None = None,
+    function: str | None = None,
+    lineno: int | None = None,
+    colno: int | None = None,
+    context_line: str | None = None,
+) -> Frame:
+    """A `Frame` with the runtime's default ``in_app`` already decided (built once)."""
+    return Frame(
+        filename=filename,
+        abs_path=abs_path,
+        module=module,
+        function=function,
+        lineno=lineno,
+        colno=colno,
+        context_line=context_line,
+        in_app=in_app_for(platform, abs_path or filename, module, function),
+    )

@@ -13,7 +13,14 @@ import re
 from collections.abc import Sequence
 
 from autotriage.models import Frame
-from autotriage.understanding.parsers.base import MAX_FRAMES, Trace, exception, split_dotted, to_int
+from autotriage.understanding.parsers.base import (
+    MAX_FRAMES,
+    Trace,
+    exception,
+    make_frame,
+    split_dotted,
+    to_int,
+)
 
 PLATFORM = "csharp"
 
@@ -45,7 +52,8 @@ def frame_of(line: str) -> Frame | None:
         return None  # a JVM frame
     module, method = split_dotted(match["method"])
     path = match["file"]
-    return Frame(
+    return make_frame(
+        PLATFORM,
         filename=path,
         abs_path=path,
         module=module,

@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 
 from autotriage.models import Frame
-from autotriage.understanding.parsers.base import MAX_FRAMES, Trace, exception, to_int
+from autotriage.understanding.parsers.base import MAX_FRAMES, Trace, exception, make_frame, to_int
 
 PLATFORM = "go"
 
@@ -70,7 +70,8 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
         module, function = _split_func(call["func"])
         if len(frames) < MAX_FRAMES:
             frames.append(
-                Frame(
+                make_frame(
+                    PLATFORM,
                     filename=location["file"],
                     abs_path=location["file"],
                     module=module,

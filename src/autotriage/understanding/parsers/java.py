@@ -15,7 +15,14 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 
 from autotriage.models import Frame
-from autotriage.understanding.parsers.base import MAX_FRAMES, Trace, exception, split_dotted, to_int
+from autotriage.understanding.parsers.base import (
+    MAX_FRAMES,
+    Trace,
+    exception,
+    make_frame,
+    split_dotted,
+    to_int,
+)
 
 PLATFORM = "java"
 
@@ -57,7 +64,8 @@ def frame_of(line: str) -> Frame | None:
     module, method = split_dotted(match["method"])
     source = _SOURCE.match(match["src"].strip())
     filename = source["file"] if source and "." in source["file"] else None
-    return Frame(
+    return make_frame(
+        PLATFORM,
         filename=filename,
         module=module,
         function=method,

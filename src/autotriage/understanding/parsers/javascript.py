@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 
 from autotriage.models import ExceptionInfo, Frame
-from autotriage.understanding.parsers.base import MAX_FRAMES, Trace, exception, to_int
+from autotriage.understanding.parsers.base import MAX_FRAMES, Trace, exception, make_frame, to_int
 
 PLATFORM = "javascript"
 
@@ -30,6 +30,7 @@ _HEADER = re.compile(
     r"(?P<type>[A-Za-z_$][\w$.]*)(?:\s\[(?P<code>[\w-]+)\])?(?::\s?(?P<value>.*))?$"
 )
 _CAUSE = re.compile(r"^\s*\[cause\]:\s*(?P<type>[A-Za-z_$][\w$.]*)(?::\s?(?P<value>.*?))?\s*\{?$")
+_ELIDED = re.compile(r"^\s*\.\.\. \d+ (?:more )?lines? matching cause stack trace \.\.\.\s*$")
 _HEADER_LOOKAHEAD = 6
 
 
@@ -53,9 +54,10 @@ def _v8_frame(line: str) -> Frame | None:
     if loc is None:
         if match["bare"] is not None and not location.startswith(("<", "native")):
             return None
-        return Frame(filename=location, abs_path=location, function=func)
+        return make_frame(PLATFORM, filename=location, abs_path=location, function=func)
     path = loc["file"]
-    return Frame(
+    return make_frame(
+        PLATFORM,
         filename=path,
         abs_path=path,
         function=func,
@@ -72,7 +74,8 @@ def _gecko_frame(line: str) -> Frame | None:
     if func:
         func = func.replace("/<", "").replace("*", "") or None
     path = match["file"]
-    return Frame(
+    return make_frame(
+        PLATFORM,
         filename=path,
         abs_path=path,
         function=func,
@@ -131,6 +134,9 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
             if len(frames) < MAX_FRAMES:
                 frames.append(frame)
             i += 1
+            continue
+        if _ELIDED.match(line):
+            i += 1  # "... 5 lines matching cause stack trace ...": frames the cause shows
             continue
         cause = _CAUSE.match(line)
         if cause is not None and not gecko:

@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 
 from autotriage.models import ExceptionInfo, Frame
-from autotriage.understanding.parsers.base import MAX_FRAMES, Trace, exception, to_int
+from autotriage.understanding.parsers.base import MAX_FRAMES, Trace, exception, make_frame, to_int
 
 PLATFORM = "php"
 
@@ -52,7 +52,9 @@ def _frames(entries: list[re.Match[str]], file: str | None, line: int | None) ->
     frames = []
     for index, (path, lineno) in enumerate(locations):
         function = calls[index] if index < len(calls) else None
-        frames.append(Frame(filename=path, abs_path=path, function=function, lineno=lineno))
+        frames.append(
+            make_frame(PLATFORM, filename=path, abs_path=path, function=function, lineno=lineno)
+        )
     frames.reverse()
     return frames[-MAX_FRAMES:]
 
@@ -84,7 +86,9 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
         plain = _PLAIN.match(rest)
         if plain is None:
             return None
-        frame = Frame(filename=plain["file"], abs_path=plain["file"], lineno=to_int(plain["line"]))
+        frame = make_frame(
+            PLATFORM, filename=plain["file"], abs_path=plain["file"], lineno=to_int(plain["line"])
+        )
         exc = exception(f"PHP {fatal['level']}", plain["value"], [frame])
         return Trace(PLATFORM, [exc], start, start + 1)
     chain: list[ExceptionInfo] = []

@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 
 from autotriage.models import ExceptionInfo, Frame
-from autotriage.understanding.parsers.base import Trace, exception, indent, to_int
+from autotriage.understanding.parsers.base import Trace, exception, indent, make_frame, to_int
 
 PLATFORM = "python"
 
@@ -67,7 +67,8 @@ def _read_block(lines: Sequence[str], i: int, end: int) -> tuple[list[Frame], in
             func = match["func"]
             path = match["file"]
             frames.append(
-                Frame(
+                make_frame(
+                    PLATFORM,
                     filename=path,
                     abs_path=path,
                     function=func.strip() if func else None,

@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 
 from autotriage.models import Frame
-from autotriage.understanding.parsers.base import MAX_FRAMES, Trace, exception, to_int
+from autotriage.understanding.parsers.base import MAX_FRAMES, Trace, exception, make_frame, to_int
 
 PLATFORM = "ruby"
 
@@ -31,7 +31,8 @@ def _frame(match: re.Match[str]) -> Frame:
         if separator in func and not func.startswith(("block ", "rescue ", "<")):
             module, _, func = func.rpartition(separator)
             break
-    return Frame(
+    return make_frame(
+        PLATFORM,
         filename=match["file"],
         abs_path=match["file"],
         module=module,

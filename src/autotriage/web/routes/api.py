@@ -81,11 +81,13 @@ def group(request: Request, group_id: int) -> dict[str, Any]:
 
 @protected.post("/trigger-scan")
 def trigger_scan(request: Request) -> JSONResponse:
-    """Start a scan of the pull sources now."""
+    """Start a scan of the pull sources now: 202 with its id, 409 if one is running."""
     scans = getattr(request.app.state, "scans", None)
     if scans is None:
         return JSONResponse(
             {"status": "no_pull_source", "message": "no pull source is configured"},
             status_code=200,
         )
-    return JSONResponse(scans.start(), status_code=202)
+    outcome = scans.start("api")
+    status = {"started": 202, "already_running": 409}.get(outcome["status"], 200)
+    return JSONResponse(outcome, status_code=status)

@@ -1,26 +1,17 @@
-"""The original design's webhooks: /webhook/slack and /webhook/sentry (shared-secret forms)."""
+"""The original design's webhooks: /webhook/sentry (shared-secret form).
+
+/webhook/slack lives in `autotriage.web.routes.slack`.
+"""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from autotriage.sources import sentry, slack
+from autotriage.sources import sentry
 from autotriage.web.ingest import accept, check_shared_secret, lower_headers, read_body
 
 router = APIRouter()
-
-
-@router.post("/webhook/slack")
-async def slack_webhook(request: Request) -> JSONResponse:
-    """An app posting ``{"text": ...}`` with ``WEBHOOK_SECRET``."""
-    body = await read_body(request)
-    check_shared_secret(request)
-    events = slack.parse(body, lower_headers(request))
-    outcome = await accept(request, slack.NAME, events)
-    return JSONResponse(
-        {"status": "accepted", "events": len(outcome.event_ids), "duplicates": outcome.duplicates}
-    )
 
 
 @router.post("/webhook/sentry")

@@ -1,0 +1,93 @@
+"""AWS push routes: ``POST /webhook/firehose`` (Firehose HTTP endpoint) and
+``POST /webhook/sns`` (an SNS HTTPS subscription, for CloudWatch alarms).
+
+Firehose wants its own reply shape (``{requestId, timestamp}``, plus ``errorMessage`` on
+failure), so that route answers errors itself. SNS messages are checked against the topic
+allow-list before anything else, then their signature, before a single field is used.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import httpx
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from autotriage.config import Settings
+from autotriage.errors import Ignored, IntakeError, Overloaded, PayloadInvalid
+from autotriage.sources import firehose, sns
+from autotriage.sources.base import load_json, require_object
+from autotriage.web.ingest import accept, lower_headers, read_body
+
+router = APIRouter()
+FIREHOSE_MAX_BODY = 16 * 1024 * 1024  # Firehose buffers up to this much per delivery here
+
+
+def _now_ms(request: Request) -> int:
+    clock: Callable[[], float] = getattr(request.app.state, "clock", None) or time.time
+    return int(clock() * 1000)
+
+
+@router.post("/webhook/firehose")
+async def firehose_delivery(request: Request) -> JSONResponse:
+    """A Firehose delivery: access key, decode, skip control messages, store once."""
+    settings: Settings = request.app.state.settings
+    headers = lower_headers(request)
+    rid = headers.get("x-amz-firehose-request-id", "")
+    try:
+        key = settings.firehose_access_key
+        firehose.verify(headers, key.get_secret_value() if key else None)
+        body = await read_body(request, max(settings.max_body_bytes, FIREHOSE_MAX_BODY))
+        rid = firehose.request_id(require_object(load_json(body)), headers)
+        events = await run_in_threadpool(firehose.parse, body, headers)
+        await accept(request, firehose.NAME, events, delivery_id=f"firehose:{rid}")
+    except IntakeError as exc:
+        reply = {"requestId": rid, "timestamp": _now_ms(request), "errorMessage": exc.reason}
+        return JSONResponse(reply, status_code=exc.status_code)
+    return JSONResponse({"requestId": rid, "timestamp": _now_ms(request)})
+
+
+def _certs(request: Request) -> sns.CertCache:
+    state = request.app.state
+    cache = getattr(state, "sns_certs", None)
+    if cache is None:
+        cache = state.sns_certs = sns.CertCache(state.http)
+    return cache
+
+
+def _confirm(http: httpx.Client, url: str) -> int:
+    try:
+        return http.get(url, timeout=10.0).status_code
+    except httpx.HTTPError:
+        return 0
+
+
+@router.post("/webhook/sns")
+async def sns_delivery(request: Request) -> JSONResponse:
+    """An SNS message: topic allow-list, signature, then confirm or store the alarm."""
+    settings: Settings = request.app.state.settings
+    body = await read_body(request)
+    headers = lower_headers(request)
+    message = sns.load_message(body)
+    header_type = headers.get("x-amz-sns-message-type")
+    if header_type and header_type != message["Type"]:
+        raise PayloadInvalid("x-amz-sns-message-type does not match `Type`")
+    allowed = settings.split_list(settings.sns_topic_arns)
+    sns.check_topic(message, allowed, headers.get("x-amz-sns-topic-arn"))
+    await run_in_threadpool(sns.verify, message, _certs(request))
+    kind = message["Type"]
+    if kind == "SubscriptionConfirmation":
+        url = sns.subscribe_url(message)
+        status = await run_in_threadpool(_confirm, request.app.state.http, url)
+        if status != 200:
+            raise Overloaded(f"SNS answered {status or 'nothing'} to the confirmation; retry")
+        return JSONResponse({"status": "confirmed", "topic": message["TopicArn"]})
+    if kind == "UnsubscribeConfirmation":
+        raise Ignored("unsubscribe confirmation")
+    events = sns.parse_notification(message)
+    outcome = await accept(request, sns.NAME, events, delivery_id=str(message.get("MessageId")))
+    result = "duplicate" if outcome.redelivery or not outcome.event_ids else "accepted"
+    return JSONResponse({"status": result, "events": len(outcome.event_ids)})

@@ -1,0 +1,186 @@
+"""``POST /webhook/firehose``: the fixture delivery, its exact replies, and refusals."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import func, select
+
+from autotriage.config import Settings
+from autotriage.store.tables import Event
+from autotriage.testing import fixture_bytes
+from autotriage.web.app import create_app
+
+KEY = "test-firehose-access-key"
+NOW = 1_780_000_000.035
+
+
+@pytest.fixture
+def served(
+    make_settings: Callable[..., Settings], serve_app: Callable[[FastAPI], httpx.Client]
+) -> tuple[FastAPI, httpx.Client]:
+    app = create_app(make_settings(AUTOTRIAGE_WORKER="false", FIREHOSE_ACCESS_KEY=KEY))
+    app.state.clock = lambda: NOW
+    return app, serve_app(app)
+
+
+def _headers(**changes: str | None) -> dict[str, str]:
+    headers: dict[str, Any] = json.loads(
+        fixture_bytes("aws", "firehose", "http_delivery_request.headers.json")
+    )
+    headers.pop("Content-Length")
+    for name, value in changes.items():
+        headers.pop(name, None)
+        if value is not None:
+            headers[name] = value
+    return headers
+
+
+def _count(app: FastAPI) -> int:
+    with app.state.store.reading() as session:
+        return int(session.scalar(select(func.count()).select_from(Event)) or 0)
+
+
+def _expected(name: str) -> dict[str, Any]:
+    data = json.loads(fixture_bytes("aws", "firehose", name))
+    return {k: v for k, v in data.items() if not k.startswith("_")}
+
+
+def test_delivery_stores_the_reassembled_error_once(served: tuple[FastAPI, httpx.Client]) -> None:
+    app, http = served
+    body = fixture_bytes("aws", "firehose", "http_delivery_request.body.json")
+    response = http.post("/webhook/firehose", content=body, headers=_headers())
+    assert response.status_code == 200
+    assert response.json() == _expected("http_delivery_response.success.json")
+    with app.state.store.reading() as session:
+        [row] = session.scalars(select(Event)).all()
+    assert row.title == "ZeroDivisionError: division by zero"
+    assert row.source == "cloudwatch"
+    assert row.payload["tags"]["service"] == "orders-api"  # a common attribute
+    again = http.post("/webhook/firehose", content=body, headers=_headers())
+    assert again.status_code == 200
+    assert _count(app) == 1
+
+
+def test_already_decompressed_records_are_read(served: tuple[FastAPI, httpx.Client]) -> None:
+    app, http = served
+    message = fixture_bytes("aws", "firehose", "cwl_decoded.data_message.json")
+    body = json.dumps(
+        {
+            "requestId": "r-plain",
+            "timestamp": 1,
+            "records": [
+                {"data": base64.b64encode(message).decode()},
+                {
+                    "data": base64.b64encode(
+                        fixture_bytes("aws", "firehose", "cwl_decoded.control_message.json")
+                    ).decode()
+                },
+            ],
+        }
+    ).encode()
+    response = http.post(
+        "/webhook/firehose",
+        content=body,
+        headers=_headers(**{"X-Amz-Firehose-Request-Id": "r-plain"}),
+    )
+    assert response.json() == {"requestId": "r-plain", "timestamp": 1_780_000_000_035}
+    assert _count(app) == 1
+
+
+def _gz(data: bytes) -> str:
+    return base64.b64encode(gzip.compress(data)).decode()
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "status", "reason"),
+    [
+        (None, {"X-Amz-Firehose-Access-Key": "wrong"}, 401, "invalid X-Amz-Firehose-Access-Key"),
+        (None, {"X-Amz-Firehose-Access-Key": None}, 401, "invalid X-Amz-Firehose-Access-Key"),
+        (b"{not json", {}, 400, "not valid JSON"),
+        (
+            b'{"requestId":"5b3f1e2a-8c4d-4e6f-9a0b-1c2d3e4f5a6b","records":"x"}',
+            {},
+            400,
+            "`records` must be a list",
+        ),
+        (
+            b'{"requestId":"5b3f1e2a-8c4d-4e6f-9a0b-1c2d3e4f5a6b","records":[{"data":"%%%"}]}',
+            {},
+            400,
+            "not valid base64",
+        ),
+        (
+            json.dumps(
+                {
+                    "requestId": "5b3f1e2a-8c4d-4e6f-9a0b-1c2d3e4f5a6b",
+                    "records": [{"data": base64.b64encode(b"\x1f\x8bjunk").decode()}],
+                }
+            ).encode(),
+            {},
+            400,
+            "not valid gzip",
+        ),
+        (b'{"requestId":"other","records":[]}', {}, 400, "does not match"),
+    ],
+)
+def test_refusals_use_firehose_error_shape_and_store_nothing(
+    served: tuple[FastAPI, httpx.Client],
+    body: bytes | None,
+    headers: dict[str, str | None],
+    status: int,
+    reason: str,
+) -> None:
+    app, http = served
+    good = fixture_bytes("aws", "firehose", "http_delivery_request.body.json")
+    # a valid record first: a later bad one must still store nothing of the delivery
+    response = http.post("/webhook/firehose", content=body or good, headers=_headers(**headers))
+    assert response.status_code == status
+    reply = response.json()
+    assert reason in reply["errorMessage"]
+    assert reply["requestId"] == "5b3f1e2a-8c4d-4e6f-9a0b-1c2d3e4f5a6b"
+    assert reply["timestamp"] == 1_780_000_000_035
+    assert _count(app) == 0
+
+
+def test_a_bad_record_after_a_good_one_stores_nothing(served: tuple[FastAPI, httpx.Client]) -> None:
+    app, http = served
+    message = fixture_bytes("aws", "firehose", "cwl_decoded.data_message.json")
+    body = json.dumps(
+        {
+            "requestId": "5b3f1e2a-8c4d-4e6f-9a0b-1c2d3e4f5a6b",
+            "records": [{"data": _gz(message)}, {"data": 7}],
+        }
+    ).encode()
+    response = http.post("/webhook/firehose", content=body, headers=_headers())
+    assert response.status_code == 400
+    assert _count(app) == 0
+
+
+def test_a_gzip_bomb_is_refused(served: tuple[FastAPI, httpx.Client]) -> None:
+    app, http = served
+    bomb = base64.b64encode(gzip.compress(b"0" * (33 * 1024 * 1024))).decode()
+    body = json.dumps(
+        {"requestId": "5b3f1e2a-8c4d-4e6f-9a0b-1c2d3e4f5a6b", "records": [{"data": bomb}]}
+    ).encode()
+    response = http.post("/webhook/firehose", content=body, headers=_headers())
+    assert response.status_code == 413
+    assert _count(app) == 0
+
+
+def test_without_a_configured_key_everything_is_refused(
+    make_settings: Callable[..., Settings], serve_app: Callable[[FastAPI], httpx.Client]
+) -> None:
+    app = create_app(make_settings(AUTOTRIAGE_WORKER="false"))
+    http = serve_app(app)
+    body = fixture_bytes("aws", "firehose", "http_delivery_request.body.json")
+    response = http.post("/webhook/firehose", content=body, headers=_headers())
+    assert response.status_code == 401
+    assert _count(app) == 0

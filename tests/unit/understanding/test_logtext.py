@@ -1,0 +1,76 @@
+"""Log decoration comes off; the trace and its indentation stay."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from autotriage.config import load_settings
+from autotriage.understanding import scrub
+from autotriage.understanding.logtext import clean_lines, strip_prefix
+
+
+@pytest.mark.parametrize(
+    ("line", "rest", "level"),
+    [
+        ("2024-03-07 10:15:02,123 ERROR [orders.worker] charge failed", "charge failed", "error"),
+        ("2024-03-07T10:15:02.123Z\tWARN\tpool exhausted", "pool exhausted", "warning"),
+        (
+            "[ERROR]\t2024-03-07T10:15:02.123Z\t1b2c3d4e-aaaa-bbbb-cccc-123456789abc\tboom",
+            "boom",
+            "error",
+        ),
+        ('Mar  7 10:15:02 web-1 app[4242]:   File "x.py", line 1', '  File "x.py", line 1', None),
+        ("2024-03-07T10:15:02.1Z stderr F     at f (x.js:1:2)", "    at f (x.js:1:2)", None),
+        ("2024/03/07 10:15:02 http: panic serving 10.0.0.1", "http: panic serving 10.0.0.1", None),
+        ("[07-Mar-2024 10:15:02 UTC] PHP Fatal error:  x", "PHP Fatal error:  x", None),
+        ("10:15:02.123 [main] ERROR c.e.App - failed", "c.e.App - failed", "error"),
+        ("SEVERE: connection lost", "connection lost", "error"),
+        ("Error: not a prefix", "Error: not a prefix", None),
+        ("ValueError: x", "ValueError: x", None),
+        ('  File "x.py", line 1', '  File "x.py", line 1', None),
+    ],
+)
+def test_prefixes(line: str, rest: str, level: str | None) -> None:
+    assert strip_prefix(line) == (rest, level)
+
+
+def test_json_record_gives_message_stack_level_and_fields() -> None:
+    record = {
+        "level": "fatal",
+        "message": "worker died",
+        "error": {"type": "KeyError", "message": "'sku'", "stack": "KeyError: 'sku'\n  at x"},
+        "service": "orders",
+        "env": "prod",
+    }
+    clean = clean_lines(json.dumps(record))
+    assert clean.lines == ["worker died", "KeyError: 'sku'", "  at x"]
+    assert clean.level == "fatal"
+    assert clean.fields == {"service": "orders", "env": "prod"}
+
+
+def test_pretty_printed_json_document_and_stack_as_list() -> None:
+    text = json.dumps({"severity": "ERROR", "msg": "m", "stack_trace": ["a", "b"]}, indent=2)
+    clean = clean_lines(text)
+    assert clean.lines == ["m", "a", "b"]
+    assert clean.level == "error"
+
+
+def test_broken_json_is_just_text() -> None:
+    assert clean_lines('{"msg": "unterminated').lines == ['{"msg": "unterminated']
+
+
+def test_most_severe_level_wins() -> None:
+    text = "2024-03-07 10:15:02 INFO a\n2024-03-07 10:15:03 CRITICAL b\n2024-03-07 10:15:04 WARN c"
+    assert clean_lines(text).level == "fatal"
+
+
+def test_outbound_policy_follows_settings() -> None:
+    text = "ann@example.com at 10.0.0.1"
+    try:
+        scrub.configure(load_settings(env_file=None, SCRUB_EMAILS="false", SCRUB_IPS="true"))
+        assert scrub.scrub_text(text) == "ann@example.com at [REDACTED:ip]"
+    finally:
+        scrub.configure(load_settings(env_file=None))
+    assert scrub.scrub_text(text) == "[REDACTED:email] at 10.0.0.1"

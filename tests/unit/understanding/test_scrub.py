@@ -1,0 +1,132 @@
+"""Secrets become ``[REDACTED:kind]``; ordinary error text stays readable."""
+
+from __future__ import annotations
+
+import pytest
+
+from autotriage.models import ErrorEvent, ExceptionInfo, Frame
+from autotriage.understanding.scrub import is_secret_key, scrub_event, scrub_text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("key AKIAQWERTYUIOPASDF12 used", "key [REDACTED:aws_key] used"),
+        ("ASIAQWERTYUIOPASDF12", "[REDACTED:aws_key]"),
+        ("ghp_R4nd0mT0k3nV4lu3F0rT3st1ngOnly12345!", "[REDACTED:github_token]!"),
+        ("gho_R4nd0mT0k3nV4lu3F0rT3st1ngOnly12345", "[REDACTED:github_token]"),
+        ("xoxp-1234-5678-abcdefghijkl", "[REDACTED:slack_token]"),
+        ("Authorization: Bearer abc.def-ghi", "Authorization: Bearer [REDACTED:authorization]"),
+        (
+            '{"Authorization": "Token 0123456789abcdef"}',
+            '{"Authorization": "Token [REDACTED:authorization]"}',
+        ),
+        ("sent Bearer abcdefgh12345678", "sent Bearer [REDACTED:bearer]"),
+        ("redis://:p4ss@cache:6379", "redis://[REDACTED:url_credentials]@cache:6379"),
+        ("amqp://guest:guest-pw@mq/", "amqp://[REDACTED:url_credentials]@mq/"),
+        ("password=hunter2 user=bob", "password=[REDACTED:password] user=bob"),
+        ("Error: password=hunter2", "Error: password=[REDACTED:password]"),
+        ("db.password: x1", "db.password: [REDACTED:db_password]"),
+        ("DB_PASSWORD='s p a c e'", "DB_PASSWORD='[REDACTED:db_password]'"),
+        ('{"api_key": "k-1", "name": "x"}', '{"api_key": "[REDACTED:api_key]", "name": "x"}'),
+        ("{'session': 'abc'}", "{'session': '[REDACTED:session]'}"),
+        (":token => 'abc'", ":token => '[REDACTED:token]'"),
+        ("X-Auth-Token: abc", "X-Auth-Token: [REDACTED:x_auth_token]"),
+        ("Set-Cookie: sid=1; HttpOnly", "Set-Cookie: [REDACTED:cookie]"),
+        ("paid with 4111-1111-1111-1111.", "paid with [REDACTED:card]."),
+        ("IBAN DE89370400440532013000", "IBAN [REDACTED:iban]"),
+        ("ssn 078-05-1120", "ssn [REDACTED:ssn]"),
+        ("mail ann@example.com now", "mail [REDACTED:email] now"),
+    ],
+)
+def test_each_kind_is_redacted_keeping_the_shape(text: str, expected: str) -> None:
+    assert scrub_text(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "commit 3f786850e387550fdab836ed7e6dc881de23001b broke it",  # a git SHA, not an AWS secret
+        "order 4111111111111112 not found",  # fails the Luhn check
+        "IBAN DE00370400440532013000",  # fails mod 97
+        "author=bob tokenizer=fast authentication failed",
+        "at com.example.Foo.bar(Foo.java:12)",
+        "timestamp 1709806502123 uid=0",
+        "TypeError: Cannot read properties of undefined (reading 'token')",
+        "AKIA is a prefix",
+    ],
+)
+def test_ordinary_text_is_left_alone(text: str) -> None:
+    assert scrub_text(text) == text
+
+
+def test_pem_private_key_even_when_cut_or_json_escaped() -> None:
+    full = (
+        "x -----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBg\nkqhkiG9w0BAQEF\n-----END PRIVATE KEY----- y"
+    )
+    assert scrub_text(full) == "x [REDACTED:private_key] y"
+    pem = "-----BEGIN EC PRIVATE KEY-----\\nMHcCAQEEIB\\nxyz\\n-----END EC PRIVATE KEY-----"
+    escaped = '{"key": "' + pem + '"}'
+    assert "MHcCAQEEIB" not in scrub_text(escaped)
+    cut = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmU"
+    assert scrub_text(cut) == "[REDACTED:private_key]"
+
+
+def test_emails_and_ips_are_optional() -> None:
+    text = "user ann@example.com from 10.1.2.3 and fe80::1"
+    assert scrub_text(text, emails=False) == text
+    assert (
+        scrub_text(text, emails=False, ips=True)
+        == "user ann@example.com from [REDACTED:ip] and [REDACTED:ip]"
+    )
+
+
+@pytest.mark.parametrize(
+    ("key", "secret"),
+    [
+        ("password", True),
+        ("db_password", True),
+        ("X-Api-Key", True),
+        ("sessionid", True),
+        ("Authorization", True),
+        ("client_secret", True),
+        ("author", False),
+        ("token_count", False),
+        ("username", False),
+    ],
+)
+def test_secret_keys(key: str, secret: bool) -> None:
+    assert is_secret_key(key) is secret
+
+
+def test_scrub_event_covers_frames_contexts_raw_and_keys() -> None:
+    event = ErrorEvent(
+        source="sentry",
+        message="login failed password=pw1",
+        tags={"token": "tok1"},
+        exceptions=[
+            ExceptionInfo(
+                type="AuthError",
+                value="bad key AKIAQWERTYUIOPASDF12",
+                frames=[Frame(filename="app.py", context_line="connect(password='pw2')")],
+            )
+        ],
+        contexts={"request": {"headers": {"Cookie": "sid=c1"}, "data": {"password": "pw3"}}},
+        raw={"payload": {"apiKey": "k1"}, "mail": "ann@example.com"},
+    )
+    clean = scrub_event(event)
+    dumped = clean.model_dump_json()
+    for secret in ("pw1", "pw2", "pw3", "tok1", "c1", "k1", "AKIAQWERTYUIOPASDF12"):
+        assert secret not in dumped
+    assert clean.exceptions[0].value == "bad key [REDACTED:aws_key]"
+    assert clean.raw["mail"] == "ann@example.com"  # emails stay in the store by default
+    assert "ann@example.com" not in scrub_event(event, emails=True).model_dump_json()
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a." * 100_000 + "com", "a=" * 100_000, "@" * 100_000, "password" * 20_000, "1 " * 100_000],
+)
+def test_pathological_text_is_scrubbed(text: str) -> None:
+    # Inputs that made earlier expressions backtrack; an exponential one would hit the timeout.
+    assert len(scrub_text(text)) > 0
