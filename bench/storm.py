@@ -153,6 +153,7 @@ def phase(
     print(f"   GitHub requests total        : {stats.requests}")
     print(f"   GitHub mutating requests     : {stats.mutating}")
     print(f"   requests past a pause        : {stats.during_pause}")
+    print(f"   in flight when a pause began : {stats.in_flight_at_pause}")
     print(f"   mutations < interval apart   : {stats.spacing_violations}")
     print(f"   conditional reads (304)      : {stats.not_modified}")
     print(f"   contract violations          : {len(fake.violations)}")

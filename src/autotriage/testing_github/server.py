@@ -45,6 +45,7 @@ from autotriage.testing_github.issues import IssueRoutes
 from autotriage.testing_github.repo import RepoContent
 
 MUTATING = {"POST", "PATCH", "PUT", "DELETE"}
+IN_FLIGHT_GRACE = 1.0  # seconds after a refusal in which arrivals count as already in flight
 DOCS = "https://docs.github.com/rest"
 
 
@@ -75,6 +76,7 @@ class Stats:
     creates: int = 0
     not_modified: int = 0
     during_pause: int = 0
+    in_flight_at_pause: int = 0
     spacing_violations: int = 0
     by_route: Counter[str] = field(default_factory=Counter)
 
@@ -126,6 +128,7 @@ class FakeGitHub:
         self.used: dict[str, int] = {}
         self.reset_at = int(time.time()) + 3600
         self.paused_until: dict[str, float] = {}
+        self.paused_at: dict[str, float] = {}
         self.last_mutation: dict[str, float] = {}
         self.recent_mutations: dict[str, deque[float]] = {}
         self.hook_url: str | None = None
@@ -182,9 +185,18 @@ class FakeGitHub:
 
     # ----- request handling
     def handle(
-        self, method: str, target: str, headers: dict[str, str], raw: bytes
+        self,
+        method: str,
+        target: str,
+        headers: dict[str, str],
+        raw: bytes,
+        arrived: float | None = None,
     ) -> tuple[int, dict[str, str], bytes, float]:
-        """Answer one request: status, headers, body, and seconds to stall before answering."""
+        """Answer one request: status, headers, body, and seconds to stall before answering.
+
+        `arrived` is when the request reached the server (spacing is judged by it, not by
+        when a busy fake got round to it).
+        """
         split = urlsplit(target)
         path = unquote(split.path)
         query = parse_qs(split.query, keep_blank_values=True)
@@ -192,6 +204,11 @@ class FakeGitHub:
             body = json.loads(raw) if raw.strip() else None
         except json.JSONDecodeError:
             return self._plain(400, {"message": "Problems parsing JSON", "documentation_url": DOCS})
+        if re.search(r"\.git(/|$)", path):
+            # git's smart-HTTP protocol is not part of the REST API this fake models: a
+            # clone fails as against a private repository without credentials
+            self.stats.by_route["git smart-HTTP (not served)"] += 1
+            return self._plain(404, {"message": "Not Found", "documentation_url": DOCS})
         try:
             op = self.contract.check_request(method, path, query, body)
         except ContractViolation as exc:
@@ -200,7 +217,7 @@ class FakeGitHub:
             return self._plain(400, {"message": f"contract: {exc}", "documentation_url": DOCS})
         with self.lock:
             status, out_headers, payload, stall = self._dispatch(
-                op, method, path, query, headers, body
+                op, method, path, query, headers, body, arrived
             )
         if payload is not None:
             try:
@@ -229,8 +246,10 @@ class FakeGitHub:
         query: dict[str, list[str]],
         headers: dict[str, str],
         body: Any,
+        arrived: float | None = None,
     ) -> tuple[int, dict[str, str], Any, float]:
         now = time.time()
+        arrival = arrived if arrived is not None else now
         self.stats.requests += 1
         self.stats.by_route[f"{method} {op.template}"] += 1
         mutating = method in MUTATING
@@ -243,19 +262,25 @@ class FakeGitHub:
             return 401, {}, {"message": "Bad credentials", "documentation_url": DOCS}, 0.0
         limits = self._limit_headers(who)
         if self.paused_until.get(who, 0.0) > now:
-            self.stats.during_pause += 1
+            # a request arriving right after a refusal may have been sent before the
+            # client (or another replica) could know; later ones ignored the pause
+            if now - self.paused_at.get(who, 0.0) > IN_FLIGHT_GRACE:
+                self.stats.during_pause += 1
+            else:
+                self.stats.in_flight_at_pause += 1
             wait = max(1, int(self.paused_until[who] - now + 0.999))
             return 403, {**limits, "retry-after": str(wait)}, _secondary_body(), 0.0
         if mutating:
             last = self.last_mutation.get(who)
-            if last is not None and now - last < self.min_spacing - 0.02:
+            if last is not None and arrival - last < self.min_spacing - 0.02:
                 self.stats.spacing_violations += 1
-            self.last_mutation[who] = now
+            self.last_mutation[who] = arrival
         fault = self._take_fault(method, path)
         if fault is not None and fault.kind != "timeout-after-effect":
             return self._fault_answer(fault, who, limits, now)
         if self.used.get(who, 0) >= self.rate_limit:
             self.paused_until[who] = float(self.reset_at)
+            self.paused_at[who] = now
             return (
                 403,
                 {**limits},
@@ -264,6 +289,7 @@ class FakeGitHub:
             )
         if mutating and self._secondary_exceeded(who, now):
             self.paused_until[who] = now + 60
+            self.paused_at[who] = now
             return 403, {**limits, "retry-after": "60"}, _secondary_body(), 0.0
         params = _params(op.template, path)
         try:
@@ -301,11 +327,13 @@ class FakeGitHub:
     ) -> tuple[int, dict[str, str], Any, float]:
         if fault.kind in ("secondary", "secondary-429"):
             self.paused_until[who] = now + fault.retry_after
+            self.paused_at[who] = now
             status = 429 if fault.kind == "secondary-429" else 403
             return status, {**limits, "retry-after": str(fault.retry_after)}, _secondary_body(), 0.0
         if fault.kind == "primary":
-            reset = int(now) + fault.retry_after
+            reset = int(now) + fault.retry_after + 1  # whole seconds, never shorter
             self.paused_until[who] = float(reset)
+            self.paused_at[who] = now
             headers = {**limits, "x-ratelimit-remaining": "0", "x-ratelimit-reset": str(reset)}
             return (
                 403,
@@ -487,10 +515,11 @@ def _make_handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
         protocol_version = "HTTP/1.1"
 
         def _serve(self) -> None:
+            arrived = time.time()
             length = int(self.headers.get("content-length") or 0)
             raw = self.rfile.read(length) if length else b""
             headers = {k.lower(): v for k, v in self.headers.items()}
-            status, out, data, stall = fake.handle(self.command, self.path, headers, raw)
+            status, out, data, stall = fake.handle(self.command, self.path, headers, raw, arrived)
             if stall:
                 time.sleep(stall)
             try:

@@ -159,14 +159,16 @@ def test_two_servers_sharing_postgres_create_each_issue_once(
                 )
                 return pending == 0 and busy == 0
 
-        wait_for(settled, 90)
+        try:
+            wait_for(settled, 90)
+        finally:
+            store.dispose()
         assert fake_github.stats.creates == kinds
         assert fake_github.stats.during_pause == 0
         assert fake_github.stats.spacing_violations == 0
         assert sorted(i.title for i in fake_github.issues.items.values()) == [
             f"[sentry] Error{k}: it broke" for k in range(kinds)
         ]
-        store.dispose()
     finally:
         for server in servers:
             server.stop()
