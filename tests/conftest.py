@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -35,6 +36,8 @@ def postgres_url() -> Iterator[str]:
     try:
         yield url
     finally:
+        # Collect now, so a connection the test left open is reported against this test.
+        gc.collect()
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()

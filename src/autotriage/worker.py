@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -54,20 +54,32 @@ class Worker:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._mirror_thread: threading.Thread | None = None
+        self._act_thread: threading.Thread | None = None
+        self._act_wake = threading.Event()
 
     def wake(self) -> None:
         """Ask the worker to look at the inbox now."""
         self._wake.set()
 
-    def run_once(self) -> int:
-        """One cycle: group pending events, then run due actions. Returns the work done."""
+    def group_once(self) -> int:
+        """Group pending events (one batch); returns how many."""
         events = process_pending(self.store, self.settings)
+        self.status.events_processed += events
+        self.status.last_cycle = utcnow()
+        if events:
+            self._act_wake.set()
+        return events
+
+    def act_once(self) -> int:
+        """Run due actions; returns how many ran."""
         lease = timedelta(seconds=self.settings.action_lease_seconds)
         actions = run_due(self.store, self.handlers, lease=lease)
-        self.status.events_processed += events
         self.status.actions_run += actions
-        self.status.last_cycle = utcnow()
-        return events + actions
+        return actions
+
+    def run_once(self) -> int:
+        """One cycle: group pending events, then run due actions. Returns the work done."""
+        return self.group_once() + self.act_once()
 
     def drain(self, timeout: float = 60.0) -> None:
         """Run cycles until there is nothing left to do now (for the CLI and tests)."""
@@ -75,19 +87,21 @@ class Worker:
         while self.run_once() and time.monotonic() < deadline:
             pass
 
-    def _loop(self) -> None:
+    def _loop(self, step: Callable[[], int], wake: threading.Event) -> None:
+        # Grouping and actions run in separate threads: GitHub's one-second spacing
+        # between mutations must never hold back the inbox.
         while not self._stop.is_set():
             try:
-                busy = self.run_once()
+                busy = step()
                 self.status.last_error = None
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - the worker must outlive a bad cycle
                 log.exception("worker cycle failed")
                 self.status.last_error = f"{type(exc).__name__}: {exc}"
                 busy = 0
                 self._stop.wait(1.0)
             if not busy:
-                self._wake.wait(self.settings.worker_poll_seconds)
-                self._wake.clear()
+                wake.wait(self.settings.worker_poll_seconds)
+                wake.clear()
 
     def _mirror_loop(self) -> None:
         # Keeps the GitHub mirror fresh so analysis rarely waits on a fetch.
@@ -104,8 +118,20 @@ class Worker:
         if self._thread is not None:
             return
         self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="autotriage-worker", daemon=True)
+        self._thread = threading.Thread(
+            target=self._loop,
+            args=(self.group_once, self._wake),
+            name="autotriage-worker",
+            daemon=True,
+        )
         self._thread.start()
+        self._act_thread = threading.Thread(
+            target=self._loop,
+            args=(self.act_once, self._act_wake),
+            name="autotriage-actions",
+            daemon=True,
+        )
+        self._act_thread.start()
         mirrored = self.settings.github_configured and not self.settings.repo_path
         if mirrored and self.settings.repo_fetch_interval_seconds > 0:
             self._mirror_thread = threading.Thread(
@@ -118,15 +144,18 @@ class Worker:
         """Stop the thread after its current cycle."""
         self._stop.set()
         self._wake.set()
+        self._act_wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
-        if self._mirror_thread is not None:
-            self._mirror_thread.join(timeout)
-            self._mirror_thread = None
+        for thread in (self._act_thread, self._mirror_thread):
+            if thread is not None:
+                thread.join(timeout)
+        self._act_thread = self._mirror_thread = None
         self.status.running = False
 
     @property
     def alive(self) -> bool:
         """True while the background thread runs."""
-        return self._thread is not None and self._thread.is_alive()
+        threads = (self._thread, self._act_thread)
+        return all(t is not None and t.is_alive() for t in threads)
