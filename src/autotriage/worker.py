@@ -94,7 +94,7 @@ class Worker:
             try:
                 busy = step()
                 self.status.last_error = None
-            except Exception as exc:  # noqa: BLE001 - the worker must outlive a bad cycle
+            except Exception as exc:  # the worker must outlive a bad cycle
                 log.exception("worker cycle failed")
                 self.status.last_error = f"{type(exc).__name__}: {exc}"
                 busy = 0
