@@ -62,6 +62,17 @@ class Settings(BaseSettings):
 
     # --- generic webhook / simple shared secret
     webhook_secret: SecretStr | None = Field(None, alias="WEBHOOK_SECRET")
+    webhook_max_skew_seconds: int = Field(300, alias="WEBHOOK_MAX_SKEW_SECONDS", ge=1)
+
+    # --- ingest endpoints (Sentry DSN, OTLP): limits and overload
+    ingest_max_body_bytes: int = Field(8 * 1024 * 1024, alias="INGEST_MAX_BODY_BYTES", ge=1024)
+    ingest_max_inflated_bytes: int = Field(
+        16 * 1024 * 1024, alias="INGEST_MAX_INFLATED_BYTES", ge=1024
+    )
+    ingest_max_inflight: int = Field(128, alias="INGEST_MAX_INFLIGHT", ge=1)
+    ingest_events_per_minute: int = Field(0, alias="INGEST_EVENTS_PER_MINUTE", ge=0)
+    ingest_key_cache_seconds: float = Field(5.0, alias="INGEST_KEY_CACHE_SECONDS", ge=0)
+    bench_endpoints: bool = Field(False, alias="AUTOTRIAGE_BENCH_ENDPOINTS")
 
     # --- GitHub
     github_token: SecretStr | None = Field(None, alias="GITHUB_TOKEN")

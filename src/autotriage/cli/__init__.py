@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from autotriage.cli import analyze, doctor, groups, replay, scan, serve, worker
+from autotriage.cli import analyze, doctor, groups, keys, replay, scan, serve, worker
 
 app = typer.Typer(
     name="autotriage",
@@ -23,6 +23,7 @@ app.command("replay")(replay.replay)
 app.command("analyze")(analyze.analyze)
 app.add_typer(groups.app, name="groups")
 app.command("doctor")(doctor.doctor)
+app.add_typer(keys.app, name="keys")
 
 
 def main() -> None:

@@ -19,6 +19,7 @@ from rich.table import Table
 from sqlalchemy import func, select
 
 from autotriage.cli.common import fail, open_store, settings
+from autotriage.cli.scan_sentry import scan_sentry_once
 from autotriage.scans.runner import Scanner, ScanSummary
 from autotriage.sources import cloudwatch
 from autotriage.store import Store
@@ -86,9 +87,15 @@ def _print_summary(console: Console, summary: ScanSummary) -> None:
 def scan(
     since: Annotated[str, typer.Option(help="How far back to read, e.g. 60m, 2h, 1d.")] = "60m",
     dry_run: Annotated[bool, typer.Option(help="Read and report; act on nothing.")] = False,
+    source: Annotated[str, typer.Option(help="cloudwatch (default) or sentry.")] = "cloudwatch",
 ) -> None:
     """Scan CloudWatch Logs once: read, store, group and act; print a summary."""
     current = settings()
+    if source == "sentry":
+        scan_sentry_once(current)
+        return
+    if source != "cloudwatch":
+        raise fail(f"--source {source!r}: use cloudwatch or sentry", 2)
     try:
         window = parse_since(since)
     except ValueError as exc:

@@ -1,32 +1,68 @@
-"""Sentry: events in Sentry's own protocol, and the legacy "WebHooks" plugin.
+"""Sentry: events in Sentry's protocol, Integration Platform webhooks, the legacy plugin.
 
-Docs: https://develop.sentry.dev/sdk/data-model/event-payloads/ (event fields) and
-https://docs.sentry.io/organization/integrations/integration-platform/webhooks/.
+Docs: https://develop.sentry.dev/sdk/data-model/event-payloads/ (event fields),
+https://docs.sentry.io/organization/integrations/integration-platform/webhooks/
+(resources ``issue``, ``event_alert``, ``error``, ``metric_alert``, ``installation``,
+``comment``; ``Sentry-Hook-Signature``) and the legacy "WebHooks" plugin
+(https://docs.sentry.io/product/integrations/notification-incidents/webhooks/).
 
-Field mapping: ``event_id`` -> source_event_id, ``timestamp`` -> occurred_at,
-``level``/``environment``/``release``/``platform``/``culprit`` as named, ``tags`` (a list
-of pairs or a dict) -> tags, ``exception.values[]`` -> exceptions (already cause-first,
-frames already oldest-first), ``fingerprint`` -> fingerprint_hint, ``user``/``request``/
-``sdk`` -> contexts, the plugin's ``url`` -> link.
+Field mapping of one Sentry event: ``event_id`` -> source_event_id, ``timestamp`` (or
+``datetime``) -> occurred_at, ``level``/``environment``/``release``/``platform``/
+``culprit`` as named, ``server_name`` -> service, ``message``/``logentry``/``title`` ->
+message, ``tags`` (a list of pairs or a dict) -> tags, ``exception.values[]`` ->
+exceptions (already cause-first, frames already oldest-first, every frame field our
+model has), ``fingerprint`` -> fingerprint_hint, ``user``/``request``/``sdk``/
+``contexts`` -> contexts (plus ``request.url`` as the ``url`` tag), ``web_url`` (or the
+plugin's ``url``, or an issue's ``permalink``) -> link. The Sentry issue id, short id
+and project go to ``contexts["sentry"]``, which is how status signals
+(``issue.resolved``/``ignored``/``unresolved``) find the group later.
+
+Issue payloads carry no stack trace: `event_from_issue` keeps the type, value, file and
+function Sentry's ``metadata`` names; the web route fetches the latest event through
+the API (`sentry_api`) when a token is configured.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import re
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from autotriage.errors import PayloadInvalid
+from autotriage.errors import Ignored, PayloadInvalid, SignatureInvalid
 from autotriage.models import ErrorEvent, ExceptionInfo, Frame, normalize_level
 from autotriage.sources.base import load_json, require_object
 
 NAME = "sentry"
 _FRAME_FIELDS = ("filename", "abs_path", "module", "function", "lineno", "colno", "context_line")
+_CONTEXT_FIELDS = ("user", "request", "sdk", "contexts", "extra")
+_ISSUE_URL = re.compile(r"/issues/(\d+)/?")
+RESOURCES = frozenset(
+    {"issue", "event_alert", "error", "metric_alert", "installation", "comment", "seer"}
+)
+STATUS_ACTIONS = {
+    "resolved": "resolved",
+    "ignored": "ignored",
+    "archived": "ignored",
+    "unresolved": "open",
+}
+
+
+def _str(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    return value if isinstance(value, str) else str(value)
 
 
 def _timestamp(value: Any) -> datetime | None:
-    if isinstance(value, int | float):
-        return datetime.fromtimestamp(value, UTC)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            return datetime.fromtimestamp(value, UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
     if isinstance(value, str):
         try:
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -45,13 +81,20 @@ def _frame(raw: Any) -> Frame:
         if key in ("lineno", "colno"):
             values[key] = value if isinstance(value, int) and not isinstance(value, bool) else None
         else:
-            values[key] = str(value) if value is not None else None
+            values[key] = _str(value)
+    if values["function"] is None:
+        values["function"] = _str(raw.get("raw_function"))
     return Frame(
         **values,
         in_app=raw.get("in_app") is True,
         pre_context=[str(x) for x in raw.get("pre_context") or [] if x is not None],
         post_context=[str(x) for x in raw.get("post_context") or [] if x is not None],
     )
+
+
+def _frames(stack: Any) -> list[Frame]:
+    frames = stack.get("frames") if isinstance(stack, dict) else None
+    return [_frame(f) for f in frames] if isinstance(frames, list) else []
 
 
 def _exceptions(event: dict[str, Any]) -> list[ExceptionInfo]:
@@ -61,57 +104,89 @@ def _exceptions(event: dict[str, Any]) -> list[ExceptionInfo]:
     for raw in values if isinstance(values, list) else []:
         if not isinstance(raw, dict):
             continue
-        stack = raw.get("stacktrace") or {}
-        frames = stack.get("frames") if isinstance(stack, dict) else None
         out.append(
             ExceptionInfo(
                 type=str(raw.get("type") or "Error"),
                 value=str(raw.get("value") or ""),
-                module=raw.get("module") if isinstance(raw.get("module"), str) else None,
-                frames=[_frame(f) for f in frames] if isinstance(frames, list) else [],
+                module=_str(raw.get("module")),
+                frames=_frames(raw.get("stacktrace") or raw.get("raw_stacktrace")),
             )
         )
+    if not out and isinstance(event.get("stacktrace"), dict):
+        # A message captured with attach_stacktrace: keep where it was logged.
+        frames = _frames(event["stacktrace"])
+        if frames:
+            message = _message(event) or "Message"
+            out.append(ExceptionInfo(type="Message", value=message, frames=frames))
     return out
 
 
 def _tags(raw: Any) -> dict[str, str]:
     if isinstance(raw, dict):
-        return {str(k): str(v) for k, v in raw.items()}
+        return {str(k): str(v) for k, v in raw.items() if v is not None}
     tags = {}
     for pair in raw if isinstance(raw, list) else []:
-        if isinstance(pair, list | tuple) and len(pair) == 2:
+        if isinstance(pair, list | tuple) and len(pair) == 2 and pair[1] is not None:
             tags[str(pair[0])] = str(pair[1])
         elif isinstance(pair, dict) and "key" in pair:
             tags[str(pair["key"])] = str(pair.get("value"))
     return tags
 
 
-def event_from_sentry(event: dict[str, Any], *, link: str | None = None) -> ErrorEvent:
-    """Map one event in Sentry's protocol onto an `ErrorEvent`."""
-    logentry = event.get("logentry") or {}
+def _message(event: dict[str, Any]) -> str | None:
     message = event.get("message")
     if isinstance(message, dict):
         message = message.get("formatted") or message.get("message")
+    logentry = event.get("logentry")
     if not message and isinstance(logentry, dict):
         message = logentry.get("formatted") or logentry.get("message")
+    return _str(message)
+
+
+def issue_id_of(event: Mapping[str, Any]) -> str | None:
+    """The Sentry issue id an event names (``issue_id`` or its ``issue_url``/``web_url``)."""
+    if event.get("issue_id") is not None:
+        return str(event["issue_id"])
+    for key in ("issue_url", "web_url", "url"):
+        value = event.get(key)
+        if isinstance(value, str) and (match := _ISSUE_URL.search(value)):
+            return match.group(1)
+    return None
+
+
+def event_from_sentry(
+    event: dict[str, Any], *, link: str | None = None, sentry_info: dict[str, Any] | None = None
+) -> ErrorEvent:
+    """Map one event in Sentry's protocol onto an `ErrorEvent`."""
     exceptions = _exceptions(event)
+    message = _message(event)
     if not message and exceptions:
         message = exceptions[-1].value
     fingerprint = event.get("fingerprint")
-    contexts = {k: event[k] for k in ("user", "request", "sdk") if isinstance(event.get(k), dict)}
+    contexts = {k: event[k] for k in _CONTEXT_FIELDS if isinstance(event.get(k), dict) and event[k]}
+    info = {k: v for k, v in (sentry_info or {}).items() if v is not None}
+    if issue := issue_id_of(event):
+        info.setdefault("issue_id", issue)
+    if info:
+        contexts["sentry"] = info
+    tags = _tags(event.get("tags"))
+    request = event.get("request")
+    if isinstance(request, dict) and isinstance(request.get("url"), str):
+        tags.setdefault("url", request["url"])
+    web_url = event.get("web_url")
     return ErrorEvent(
         source=NAME,
-        source_event_id=str(event["event_id"]) if event.get("event_id") else None,
-        occurred_at=_timestamp(event.get("timestamp")),
+        source_event_id=_str(event.get("event_id")),
+        occurred_at=_timestamp(event.get("timestamp")) or _timestamp(event.get("datetime")),
         level=normalize_level(event.get("level")),
-        platform=event.get("platform") if isinstance(event.get("platform"), str) else None,
-        environment=str(event["environment"]) if event.get("environment") else None,
-        release=str(event["release"]) if event.get("release") else None,
-        service=str(event["server_name"]) if event.get("server_name") else None,
-        message=str(message or event.get("title") or ""),
-        culprit=str(event["culprit"]) if event.get("culprit") else None,
-        tags=_tags(event.get("tags")),
-        link=link,
+        platform=_str(event.get("platform")),
+        environment=_str(event.get("environment")) or tags.get("environment"),
+        release=_str(event.get("release")) or tags.get("sentry:release") or tags.get("release"),
+        service=_str(event.get("server_name")) or tags.get("server_name"),
+        message=message or _str(event.get("title")) or "",
+        culprit=_str(event.get("culprit")) or _str(event.get("transaction")),
+        tags=tags,
+        link=link or (web_url if isinstance(web_url, str) else None),
         exceptions=exceptions,
         fingerprint_hint=[str(x) for x in fingerprint] if isinstance(fingerprint, list) else None,
         contexts=contexts,
@@ -119,15 +194,153 @@ def event_from_sentry(event: dict[str, Any], *, link: str | None = None) -> Erro
     )
 
 
+def event_from_issue(issue: dict[str, Any]) -> ErrorEvent:
+    """An `ErrorEvent` from an issue resource (no frames: Sentry sends none)."""
+    meta: dict[str, Any] = issue["metadata"] if isinstance(issue.get("metadata"), dict) else {}
+    issue_id = _str(issue.get("id"))
+    if issue_id is None:
+        raise PayloadInvalid("data.issue.id is missing")
+    exceptions = []
+    if meta.get("type"):
+        frames = []
+        if meta.get("filename") or meta.get("function"):
+            frames.append(
+                Frame(
+                    filename=_str(meta.get("filename")),
+                    function=_str(meta.get("function")),
+                    in_app=True,
+                )
+            )
+        exceptions.append(
+            ExceptionInfo(type=str(meta["type"]), value=str(meta.get("value") or ""), frames=frames)
+        )
+    project: dict[str, Any] = issue["project"] if isinstance(issue.get("project"), dict) else {}
+    return ErrorEvent(
+        source=NAME,
+        source_event_id=f"issue-{issue_id}",
+        occurred_at=_timestamp(issue.get("lastSeen")) or _timestamp(issue.get("firstSeen")),
+        level=normalize_level(issue.get("level")),
+        platform=_str(issue.get("platform")),
+        message=_str(meta.get("value")) or _str(issue.get("title")) or "",
+        culprit=_str(issue.get("culprit")),
+        tags={"sentry.project": str(project["slug"])} if project.get("slug") else {},
+        link=_str(issue.get("permalink")),
+        exceptions=exceptions,
+        contexts={
+            "sentry": {
+                k: v
+                for k, v in {
+                    "issue_id": issue_id,
+                    "short_id": _str(issue.get("shortId")),
+                    "project": _str(project.get("slug")),
+                    "status": _str(issue.get("status")),
+                    "count": _str(issue.get("count")),
+                    "title": _str(issue.get("title")),
+                }.items()
+                if v is not None
+            }
+        },
+        raw=issue,
+    )
+
+
+# --- webhooks ------------------------------------------------------------------------
+
+
+def verify(body: bytes, headers: Mapping[str, str], client_secret: str | None) -> None:
+    """Check ``Sentry-Hook-Signature``: hex HMAC-SHA256 of the exact raw body."""
+    given = headers.get("sentry-hook-signature", "").strip()
+    if not given:
+        raise SignatureInvalid("Sentry-Hook-Signature header is missing")
+    if not client_secret:
+        raise SignatureInvalid("SENTRY_CLIENT_SECRET is not configured, so signed hooks fail")
+    expected = hmac.new(client_secret.encode(), body, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(given.lower().encode(), expected.encode()):
+        raise SignatureInvalid("Sentry-Hook-Signature does not match the body")
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    """A Sentry issue changed status; `status` is ours (open, resolved, ignored)."""
+
+    issue_id: str
+    status: str
+
+
+@dataclass(slots=True)
+class Hook:
+    """What one webhook delivery means."""
+
+    resource: str
+    action: str
+    events: list[ErrorEvent] = field(default_factory=list)
+    status: StatusChange | None = None
+    issue_id: str | None = None
+    """For ``issue.created``: the issue whose latest event is worth fetching."""
+
+
+def _data(payload: dict[str, Any], name: str) -> dict[str, Any]:
+    data = payload.get("data")
+    value = data.get(name) if isinstance(data, dict) else None
+    if not isinstance(value, dict):
+        raise PayloadInvalid(f"data.{name} is missing or not an object")
+    return value
+
+
+def parse_hook(payload: dict[str, Any], resource: str) -> Hook:
+    """Interpret an Integration Platform delivery; raises `Ignored` for what we don't act on."""
+    action = str(payload.get("action") or "")
+    if resource not in RESOURCES:
+        raise Ignored(f"unknown Sentry resource {resource!r}")
+    if resource == "issue":
+        issue = _data(payload, "issue")
+        if action == "created":
+            event = event_from_issue(issue)
+            return Hook(resource, action, [event], issue_id=event.contexts["sentry"]["issue_id"])
+        if action in STATUS_ACTIONS:
+            issue_id = _str(issue.get("id"))
+            if issue_id is None:
+                raise PayloadInvalid("data.issue.id is missing")
+            return Hook(resource, action, status=StatusChange(issue_id, STATUS_ACTIONS[action]))
+        raise Ignored(f"issue.{action} needs nothing from autotriage")
+    if resource == "event_alert" and action == "triggered":
+        data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
+        rule = data.get("triggered_rule") if isinstance(data, dict) else None
+        event = event_from_sentry(_data(payload, "event"), sentry_info={"rule": _str(rule)})
+        return Hook(resource, action, [event])
+    if resource == "error" and action == "created":
+        return Hook(resource, action, [event_from_sentry(_data(payload, "error"))])
+    raise Ignored(f"{resource}.{action} is not an error autotriage tracks")
+
+
+def parse_plugin(payload: dict[str, Any]) -> ErrorEvent:
+    """The legacy WebHooks plugin's payload: the full event under ``event``."""
+    event = dict(payload["event"])
+    event.setdefault("event_id", payload.get("id"))
+    event.setdefault("culprit", payload.get("culprit"))
+    event.setdefault("level", payload.get("level"))
+    url = payload.get("url") if isinstance(payload.get("url"), str) else None
+    issue = _str(payload.get("id")) or (issue_id_of({"url": url}) if url else None)
+    info = {
+        "issue_id": issue,
+        "project": _str(payload.get("project_slug") or payload.get("project")),
+        "rules": payload.get("triggering_rules"),
+    }
+    return event_from_sentry(event, link=url, sentry_info=info)
+
+
 def parse(body: bytes, headers: Mapping[str, str]) -> list[ErrorEvent]:
-    """A Sentry event, or the legacy WebHooks plugin's payload (the event under ``event``)."""
-    del headers
+    """A Sentry event, a legacy plugin payload or an Integration Platform delivery."""
     payload = require_object(load_json(body))
+    resource = headers.get("sentry-hook-resource")
+    if resource or ("action" in payload and isinstance(payload.get("data"), dict)):
+        if not resource:
+            data = payload["data"]
+            resource = next((r for r in ("issue", "event", "error") if r in data), "unknown")
+            resource = "event_alert" if resource == "event" else resource
+        return parse_hook(payload, resource).events
     if isinstance(payload.get("event"), dict):
-        event = dict(payload["event"])
-        event.setdefault("event_id", payload.get("id"))
-        link = payload.get("url") if isinstance(payload.get("url"), str) else None
-        return [event_from_sentry(event, link=link)]
+        return [parse_plugin(payload)]
     if "exception" in payload or "message" in payload or "event_id" in payload:
         return [event_from_sentry(payload)]
     raise PayloadInvalid("not a Sentry event: expected `event`, `exception` or `message`")

@@ -15,6 +15,9 @@ from autotriage.store import Store
 from autotriage.understanding.scrub import configure as configure_scrubbing
 from autotriage.web import errors
 from autotriage.web.routes import api, aws, dashboard, github, scans, slack, webhooks
+from autotriage.web.routes import generic as generic_routes
+from autotriage.web.routes import otlp as otlp_routes
+from autotriage.web.routes import sentry as sentry_routes
 from autotriage.worker import Worker
 
 
@@ -66,4 +69,9 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(scans.router)
     app.include_router(github.router)
     app.include_router(dashboard.router)
+    app.include_router(sentry_routes.router)
+    app.include_router(otlp_routes.router)
+    app.include_router(generic_routes.router)
+    if settings.bench_endpoints:
+        app.include_router(sentry_routes.bench)
     return app

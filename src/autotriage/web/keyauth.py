@@ -1,0 +1,128 @@
+"""Ingest keys at the web edge, and the overload/quota guard for ingest endpoints.
+
+`KeyRing` resolves a presented key to its record through a short-lived in-process cache
+(``INGEST_KEY_CACHE_SECONDS``), so a busy DSN endpoint does not read the key table on
+every request; a revoked key stops working within that many seconds.
+
+`IngestGuard` refuses work before it is done: more than ``INGEST_MAX_INFLIGHT`` ingest
+requests in flight, or a key past ``INGEST_EVENTS_PER_MINUTE``, is answered 429 with
+``Retry-After`` and ``X-Sentry-Rate-Limits`` (which Sentry SDKs honour).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from fastapi import Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from autotriage.errors import SignatureInvalid
+from autotriage.store import Store
+from autotriage.store.ingest_keys import KeyInfo, find_active, hash_key
+from autotriage.web.errors import error_response
+
+Clock = Callable[[], float]
+
+
+class KeyRing:
+    """Resolve ingest keys, caching answers (also "no such key") for `ttl` seconds."""
+
+    def __init__(self, store: Store, ttl: float, clock: Clock = time.monotonic) -> None:
+        self.store = store
+        self.ttl = ttl
+        self.clock = clock
+        self._cache: dict[str, tuple[float, KeyInfo | None]] = {}
+
+    def _lookup(self, key: str) -> KeyInfo | None:
+        with self.store.reading() as session:
+            return find_active(session, key)
+
+    async def resolve(self, key: str | None, project_id: int | None = None) -> KeyInfo:
+        """The active key `key`, or `SignatureInvalid` (401) naming what is wrong."""
+        if not key:
+            raise SignatureInvalid("no ingest key: send a DSN key or an Authorization header")
+        digest = hash_key(key)
+        now = self.clock()
+        hit = self._cache.get(digest)
+        if hit is not None and hit[0] > now:
+            info = hit[1]
+        else:
+            info = await run_in_threadpool(self._lookup, key)
+            if len(self._cache) > 10_000:
+                self._cache.clear()  # a flood of made-up keys must not grow memory
+            self._cache[digest] = (now + self.ttl, info)
+        if info is None:
+            raise SignatureInvalid("unknown or revoked ingest key")
+        if project_id is not None and info.project_id != project_id:
+            raise SignatureInvalid(f"this key does not belong to project {project_id}")
+        return info
+
+
+class RateLimited(Exception):
+    """Refused for overload or quota; answered by `rate_limited_response`."""
+
+    def __init__(self, reason: str, retry_after: int, scope: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+        self.scope = scope
+
+
+class IngestGuard:
+    """Counts requests in flight and events per key per minute."""
+
+    def __init__(self, max_inflight: int, per_minute: int, clock: Clock = time.monotonic) -> None:
+        self.max_inflight = max_inflight
+        self.per_minute = per_minute
+        self.clock = clock
+        self.inflight = 0
+        self._window = 0
+        self._counts: dict[int, int] = {}
+
+    def enter(self) -> None:
+        """Take a slot, or raise `RateLimited` when the server is saturated."""
+        if self.inflight >= self.max_inflight:
+            raise RateLimited("too many requests in flight; retry shortly", 1, "organization")
+        self.inflight += 1
+
+    def leave(self) -> None:
+        """Give the slot back."""
+        self.inflight -= 1
+
+    def charge(self, key: KeyInfo, events: int) -> None:
+        """Count `events` against `key`'s per-minute quota, or raise `RateLimited`."""
+        if self.per_minute <= 0 or events <= 0:
+            return
+        now = self.clock()
+        window = int(now // 60)
+        if window != self._window:
+            self._window, self._counts = window, {}
+        used = self._counts.get(key.id, 0)
+        if used + events > self.per_minute:
+            retry = max(1, int(60 - now % 60))
+            raise RateLimited(f"key {key.prefix} is over its quota of events", retry, "key")
+        self._counts[key.id] = used + events
+
+
+def rate_limited_response(request: Request, exc: RateLimited) -> JSONResponse:
+    """429 with ``Retry-After`` and Sentry's ``X-Sentry-Rate-Limits`` (all categories)."""
+    headers = {
+        "retry-after": str(exc.retry_after),
+        "x-sentry-rate-limits": f"{exc.retry_after}::{exc.scope}",
+    }
+    return error_response(request, 429, "rate_limited", exc.reason, headers)
+
+
+def ingest_state(request: Request) -> tuple[KeyRing, IngestGuard]:
+    """The app's key ring and guard, made on first use from its settings and store."""
+    state = request.app.state
+    ring = getattr(state, "key_ring", None)
+    guard = getattr(state, "ingest_guard", None)
+    if ring is None or guard is None:
+        settings = state.settings
+        ring = KeyRing(state.store, settings.ingest_key_cache_seconds)
+        guard = IngestGuard(settings.ingest_max_inflight, settings.ingest_events_per_minute)
+        state.key_ring, state.ingest_guard = ring, guard
+    return ring, guard

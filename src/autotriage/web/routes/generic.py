@@ -1,0 +1,37 @@
+"""``POST /webhook/generic``: a signed JSON document per error (schema in sources/generic.py).
+
+Signature and timestamp are checked on the raw body before parsing (401); a document
+that breaks the schema is a 400 naming the field; a resend of the same signed request
+(same timestamp and body) is recognised by its signature and stored once.
+"""
+
+from __future__ import annotations
+
+import time
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from autotriage.config import Settings
+from autotriage.sources import generic
+from autotriage.web.ingest import accept, lower_headers, read_body
+
+router = APIRouter()
+
+
+@router.post("/webhook/generic")
+async def generic_webhook(request: Request) -> JSONResponse:
+    """Verify, parse and store one generic document."""
+    settings: Settings = request.app.state.settings
+    body = await read_body(request)
+    headers = lower_headers(request)
+    secret = settings.webhook_secret
+    now = time.time()
+    generic.verify(body, headers, secret.get_secret_value() if secret else None)
+    generic.check_fresh(headers, now, settings.webhook_max_skew_seconds)
+    events = generic.parse(body, headers)
+    delivery = headers[generic.SIGNATURE_HEADER].partition("=")[2].lower()
+    outcome = await accept(request, generic.NAME, events, delivery_id=delivery)
+    return JSONResponse(
+        {"status": "accepted", "events": len(outcome.event_ids), "duplicates": outcome.duplicates}
+    )

@@ -1,0 +1,208 @@
+"""Sentry at the web edge: ``/webhook/sentry`` and the DSN endpoints.
+
+* ``POST /webhook/sentry``: Integration Platform deliveries (``Sentry-Hook-Signature``
+  checked against ``SENTRY_CLIENT_SECRET`` before parsing) and the legacy WebHooks
+  plugin (``WEBHOOK_SECRET`` as ``?token=`` or ``X-Autotriage-Token``). Redeliveries
+  dedupe on ``Request-ID`` and on event ids.
+* ``POST /api/{project_id}/envelope/`` and ``/api/{project_id}/store/``: autotriage as a
+  Sentry DSN. The key comes from ``X-Sentry-Auth``, ``Authorization: Sentry``, the
+  ``sentry_key`` parameter or the envelope's ``dsn``; the answer is ``{"id": ...}`` once
+  the events are committed, 429 with ``Retry-After``/``X-Sentry-Rate-Limits`` under
+  overload or quota.
+* ``POST /bench/drop`` (only with ``AUTOTRIAGE_BENCH_ENDPOINTS``): reads the body and
+  drops it, the baseline `bench/ingest_sentry.py` compares against.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+import uuid
+import zlib
+from collections import Counter
+from typing import Any
+
+import httpx
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from autotriage.config import Settings
+from autotriage.errors import PayloadInvalid
+from autotriage.models import ErrorEvent, utcnow
+from autotriage.sources import sentry, sentry_api, sentry_envelope
+from autotriage.sources.base import load_json, require_object
+from autotriage.store import Store
+from autotriage.store.sentry_issues import set_issue_status
+from autotriage.web.ingest import accept, check_shared_secret, lower_headers, read_body
+from autotriage.web.keyauth import RateLimited, ingest_state, rate_limited_response
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+bench = APIRouter()
+
+FETCH_BUDGET_SECONDS = 0.6
+"""How long an ``issue.created`` hook may wait for the latest event (Sentry allows ~1 s)."""
+
+
+# --- webhooks ------------------------------------------------------------------------
+
+
+def _fetch_latest(settings: Settings, issue_id: str) -> ErrorEvent | None:
+    token = settings.sentry_auth_token
+    if token is None:
+        return None
+    try:
+        with httpx.Client(timeout=FETCH_BUDGET_SECONDS) as client:
+            return sentry_api.latest_event(
+                client,
+                settings.sentry_url,
+                token.get_secret_value(),
+                issue_id,
+                settings.sentry_organization,
+            )
+    except sentry_api.SentryApiError as exc:
+        log.warning("could not fetch the latest event of Sentry issue %s: %s", issue_id, exc)
+        return None
+
+
+def _with_frames(issue_event: ErrorEvent, latest: ErrorEvent) -> ErrorEvent:
+    """The issue's event, with the latest event's frames and details."""
+    contexts = {**latest.contexts, "sentry": {**issue_event.contexts.get("sentry", {})}}
+    return latest.model_copy(
+        update={
+            "source_event_id": issue_event.source_event_id,
+            "contexts": contexts,
+            "link": issue_event.link or latest.link,
+            "tags": {**latest.tags, **issue_event.tags},
+        }
+    )
+
+
+def _apply_status(store: Store, change: sentry.StatusChange) -> list[int]:
+    with store.transaction() as session:
+        return set_issue_status(session, change.issue_id, change.status, utcnow())
+
+
+def _accepted(outcome: Any) -> JSONResponse:
+    return JSONResponse(
+        {"status": "accepted", "events": len(outcome.event_ids), "duplicates": outcome.duplicates}
+    )
+
+
+@router.post("/webhook/sentry")
+async def sentry_webhook(request: Request) -> JSONResponse:
+    """An Integration Platform delivery (signed) or a legacy plugin post (token)."""
+    settings: Settings = request.app.state.settings
+    body = await read_body(request)
+    headers = lower_headers(request)
+    if "sentry-hook-signature" not in headers and "sentry-hook-resource" not in headers:
+        check_shared_secret(request)
+        events = sentry.parse(body, headers)
+        return _accepted(await accept(request, sentry.NAME, events))
+    secret = settings.sentry_client_secret
+    sentry.verify(body, headers, secret.get_secret_value() if secret else None)
+    resource = headers.get("sentry-hook-resource", "").strip()
+    if not resource:
+        raise PayloadInvalid("Sentry-Hook-Resource header is missing")
+    hook = sentry.parse_hook(require_object(load_json(body)), resource)
+    delivery_id = headers.get("request-id") or None
+    if hook.status is not None:
+        changed = await run_in_threadpool(_apply_status, request.app.state.store, hook.status)
+        return JSONResponse({"status": "updated" if changed else "no_group", "groups": changed})
+    events = hook.events
+    if hook.issue_id and settings.sentry_auth_token is not None:
+        latest = await run_in_threadpool(_fetch_latest, settings, hook.issue_id)
+        if latest is not None:
+            events = [_with_frames(events[0], latest)]
+    return _accepted(await accept(request, sentry.NAME, events, delivery_id=delivery_id))
+
+
+# --- DSN endpoints -------------------------------------------------------------------
+
+
+def _count(request: Request, dropped: Counter[str], skipped: Counter[str]) -> None:
+    totals: Counter[str] | None = getattr(request.app.state, "sentry_items", None)
+    if totals is None:
+        totals = request.app.state.sentry_items = Counter()
+    totals.update(dropped)
+    totals.update({f"skipped:{k}": v for k, v in skipped.items()})
+
+
+async def _body(request: Request, settings: Settings) -> bytes:
+    raw = await read_body(request, settings.ingest_max_body_bytes)
+    return sentry_envelope.inflate(
+        raw, request.headers.get("content-encoding"), settings.ingest_max_inflated_bytes
+    )
+
+
+@router.post("/api/{project_id}/envelope/")
+async def envelope(project_id: int, request: Request) -> Response:
+    """Sentry SDK envelopes: errors stored, other items counted, unknown items skipped."""
+    settings: Settings = request.app.state.settings
+    ring, guard = ingest_state(request)
+    try:
+        guard.enter()
+    except RateLimited as exc:
+        return rate_limited_response(request, exc)
+    try:
+        data = await _body(request, settings)
+        parsed = sentry_envelope.parse_envelope(data)
+        key = sentry_envelope.public_key(
+            lower_headers(request), request.query_params, parsed.headers
+        )
+        info = await ring.resolve(key, project_id)
+        extracted = sentry_envelope.extract(parsed)
+        guard.charge(info, len(extracted.events))
+        _count(request, extracted.dropped, extracted.skipped)
+        if extracted.events:
+            await accept(request, sentry.NAME, extracted.events)
+    except RateLimited as exc:
+        return rate_limited_response(request, exc)
+    finally:
+        guard.leave()
+    event_id = parsed.headers.get("event_id")
+    if not isinstance(event_id, str):
+        event_id = extracted.events[0].source_event_id if extracted.events else None
+    return JSONResponse({"id": event_id})
+
+
+def _legacy_store_body(data: bytes) -> bytes:
+    """Old SDKs (raven) sent base64 of zlib-deflated JSON to /store/."""
+    if data.lstrip()[:1] in (b"{", b""):
+        return data
+    try:
+        return zlib.decompress(base64.b64decode(data, validate=False))
+    except (binascii.Error, zlib.error):
+        raise PayloadInvalid("event is neither JSON nor base64-encoded deflated JSON") from None
+
+
+@router.post("/api/{project_id}/store/")
+async def store_event(project_id: int, request: Request) -> Response:
+    """The legacy single-event endpoint (older SDKs and some tools still use it)."""
+    settings: Settings = request.app.state.settings
+    ring, guard = ingest_state(request)
+    try:
+        guard.enter()
+    except RateLimited as exc:
+        return rate_limited_response(request, exc)
+    try:
+        data = _legacy_store_body(await _body(request, settings))
+        key = sentry_envelope.public_key(lower_headers(request), request.query_params)
+        info = await ring.resolve(key, project_id)
+        event = sentry_envelope.parse_store(data)
+        guard.charge(info, 1)
+        await accept(request, sentry.NAME, [event])
+    except RateLimited as exc:
+        return rate_limited_response(request, exc)
+    finally:
+        guard.leave()
+    return JSONResponse({"id": event.source_event_id or uuid.uuid4().hex})
+
+
+@bench.post("/bench/drop")
+async def bench_drop(request: Request) -> JSONResponse:
+    """Read the body and drop it: the same stack with no parsing and no store."""
+    body = await read_body(request, request.app.state.settings.ingest_max_body_bytes)
+    return JSONResponse({"id": None, "bytes": len(body)})

@@ -1,0 +1,122 @@
+"""The DSN endpoints in-process: auth, limits, dedupe and 429s; bad input stores nothing."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from autotriage.models import utcnow
+from autotriage.store.ingest_keys import revoke_key
+
+
+def _envelope(key: str | None, event_id: str = "a" * 32, project: int = 42) -> bytes:
+    header = {"event_id": event_id, "sent_at": "2026-11-29T02:00:00Z"}
+    if key:
+        header["dsn"] = f"http://{key}@127.0.0.1:3000/{project}"
+    event = {
+        "event_id": event_id,
+        "level": "error",
+        "platform": "python",
+        "exception": {"values": [{"type": "KeyError", "value": "'sku'", "stacktrace": {
+            "frames": [{"filename": "shop/cart.py", "function": "add", "lineno": 12,
+                        "in_app": True}]}}]},
+    }
+    item = json.dumps(event).encode()
+    return b"\n".join([
+        json.dumps(header).encode(),
+        json.dumps({"type": "event", "length": len(item)}).encode(),
+        item,
+        b'{"type":"client_report"}',
+        b'{"discarded_events":[]}',
+    ]) + b"\n"
+
+
+def _auth(key: str) -> dict[str, str]:
+    return {"x-sentry-auth": f"Sentry sentry_version=7, sentry_client=test/1, sentry_key={key}"}
+
+
+def test_envelope_is_stored_once_and_answered_with_its_id(make_app: Callable[..., Any]) -> None:
+    app = make_app()
+    body = gzip.compress(_envelope(app.key))
+    first = app.client.post("/api/42/envelope/", content=body, headers={"content-encoding": "gzip"})
+    again = app.client.post("/api/42/envelope/", content=body, headers={"content-encoding": "gzip"})
+    assert first.status_code == 200
+    assert first.json()["id"] == "a" * 32
+    assert again.status_code == 200
+    assert app.counts() == (1, 0)
+    (stored,) = app.events()
+    assert stored["exceptions"][0]["frames"][0]["filename"] == "shop/cart.py"
+
+
+def test_store_endpoint_with_the_auth_header(make_app: Callable[..., Any]) -> None:
+    app = make_app()
+    event = {"event_id": "b" * 32, "message": "legacy store", "level": "warning"}
+    response = app.client.post("/api/42/store/", json=event, headers=_auth(app.key))
+    assert response.status_code == 200
+    assert response.json() == {"id": "b" * 32}
+    assert app.events()[0]["level"] == "warning"
+
+
+@pytest.mark.parametrize(
+    ("mutate", "status", "reason"),
+    [
+        (lambda key, body, h: (body.replace(key.encode(), b"f" * 32), h), 401, "unknown"),
+        (lambda key, body, h: (body.replace(b'"dsn"', b'"nodsn"'), h), 401, "no ingest key"),
+        (lambda key, body, h: (b"{not json\n" + body, h), 400, "envelope header"),
+        (lambda key, body, h: (body.replace(b'"length": ', b'"length": 9'), h), 400, "declares"),
+        (lambda key, body, h: (body + b'{"type":"event"}\n' + b"[" * 3000 + b"]" * 3000, h), 400,
+         "nested"),
+        (lambda key, body, h: (gzip.compress(b"\0" * (20 * 1024 * 1024)),
+                               {"content-encoding": "gzip"}), 413, "inflates past"),
+        (lambda key, body, h: (body, {"content-encoding": "gzip"}), 400, "not valid gzip"),
+    ],
+)
+def test_bad_envelopes_store_nothing(
+    make_app: Callable[..., Any], mutate: Callable[..., tuple[bytes, dict[str, str]]],
+    status: int, reason: str,
+) -> None:
+    app = make_app()
+    body, headers = mutate(app.key, _envelope(app.key), {})
+    response = app.client.post("/api/42/envelope/", content=body, headers=headers)
+    assert response.status_code == status, response.text
+    assert reason in response.json()["error"]["message"]
+    assert app.counts() == (0, 0)
+
+
+def test_key_of_another_project_and_revoked_keys_are_refused(
+    make_app: Callable[..., Any],
+) -> None:
+    app = make_app(INGEST_KEY_CACHE_SECONDS="0")
+    other = app.client.post("/api/7/envelope/", content=_envelope(app.key, project=7))
+    assert other.status_code == 401
+    assert "project 7" in other.json()["error"]["message"]
+    with app.store.transaction() as session:
+        revoke_key(session, app.key[:8], utcnow())
+    revoked = app.client.post("/api/42/envelope/", content=_envelope(app.key))
+    assert revoked.status_code == 401
+    assert app.counts() == (0, 0)
+
+
+def test_quota_answers_429_with_sentry_rate_limits(make_app: Callable[..., Any]) -> None:
+    app = make_app(INGEST_EVENTS_PER_MINUTE="2")
+    codes = [
+        app.client.post("/api/42/envelope/", content=_envelope(app.key, c * 32)).status_code
+        for c in "ab"
+    ]
+    assert codes[:2] == [200, 200]
+    limited = app.client.post("/api/42/envelope/", content=_envelope(app.key, event_id="d" * 32))
+    assert limited.status_code == 429
+    assert int(limited.headers["retry-after"]) >= 1
+    assert limited.headers["x-sentry-rate-limits"].endswith("::key")
+    assert app.counts() == (2, 0)
+
+
+def test_bench_endpoint_exists_only_when_enabled(make_app: Callable[..., Any]) -> None:
+    assert make_app().client.post("/bench/drop", content=b"x").status_code == 404
+    enabled = make_app(AUTOTRIAGE_BENCH_ENDPOINTS="true")
+    assert enabled.client.post("/bench/drop", content=b"xyz").json()["bytes"] == 3
+    assert enabled.counts() == (0, 0)
