@@ -129,3 +129,23 @@ def test_exhausted_primary_limit_seen_in_headers_pauses_before_the_next_request(
         ops.get(1)
     assert caught.value.retryable and (caught.value.retry_after or 0) > 60
     assert fake_github.stats.during_pause == 0
+
+
+@pytest.mark.postgres
+def test_replicas_sharing_postgres_space_mutations_even_after_a_refused_one(
+    github_settings: Callable[..., Settings], fake_github: FakeGitHub, postgres_url: str
+) -> None:
+    fake_github.min_spacing = 0.5
+    settings = github_settings(DATABASE_URL=postgres_url, GITHUB_MUTATION_INTERVAL=0.5)
+    store = Store(postgres_url)
+    store.migrate()
+    store.dispose()
+    one, two = GitHubClient(settings), GitHubClient(settings)  # two replicas' clients
+    label = {"name": "autotriage", "color": "5319e7"}
+    one.write(one.rest.issues.create_label, "acme", "shop", data=label, idempotent=False)
+    with pytest.raises(GitHubError):  # 422: the other replica made it already
+        two.write(two.rest.issues.create_label, "acme", "shop", data=label, idempotent=False)
+    one.write(one.rest.issues.create, "acme", "shop", data={"title": "x"}, idempotent=False)
+    two.write(two.rest.issues.create, "acme", "shop", data={"title": "y"}, idempotent=False)
+    assert fake_github.stats.mutating == 4
+    assert fake_github.stats.spacing_violations == 0

@@ -70,16 +70,22 @@ class SharedGateState:
                 with conn.begin():
                     last = float(self._read(conn).get("last_mutation", 0.0))
                 turn = SharedTurn(last)
-                yield turn
-                if turn.finished is not None:
-                    with conn.begin():
-                        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_KEY + 1})
-                        value = self._read(conn)
-                        value["last_mutation"] = turn.finished
-                        self._write(conn, value)
+                try:
+                    yield turn
+                finally:
+                    # recorded even when the request failed (a 422, a timeout): it was sent
+                    if turn.finished is not None:
+                        self._record(conn, turn.finished)
             finally:
                 conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LOCK_KEY})
                 conn.commit()
+
+    def _record(self, conn: Connection, finished: float) -> None:
+        with conn.begin():
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_KEY + 1})
+            value = self._read(conn)
+            value["last_mutation"] = finished
+            self._write(conn, value)
 
 
 class SharedTurn:
