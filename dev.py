@@ -59,4 +59,9 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except subprocess.CalledProcessError as failed:
+        print(f"dev.py: {' '.join(map(str, failed.cmd))} failed (exit {failed.returncode})",
+              file=sys.stderr)
+        sys.exit(failed.returncode or 1)
