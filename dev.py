@@ -21,7 +21,7 @@ STAMP = VENV / ".autotriage-installed"
 
 
 def _run(*args: str | Path, **kwargs: object) -> None:
-    subprocess.run([str(a) for a in args], check=True, cwd=ROOT, **kwargs)  # type: ignore[call-overload]  # noqa: S603
+    subprocess.run([str(a) for a in args], check=True, cwd=ROOT, **kwargs)  # type: ignore[call-overload]
 
 
 def install() -> None:
@@ -50,11 +50,9 @@ def main() -> int:
     if args[0] == "test":
         _run(BIN / "ruff", "check", "src", "tests", "bench")
         _run(BIN / "mypy")
-        result = subprocess.run(  # noqa: S603
-            [str(BIN / "pytest"), *args[1:]], cwd=ROOT, check=False
-        )
+        result = subprocess.run([str(BIN / "pytest"), *args[1:]], cwd=ROOT, check=False)
         return result.returncode
-    os.execv(BIN / "autotriage", [str(BIN / "autotriage"), *args])  # noqa: S606
+    os.execv(BIN / "autotriage", [str(BIN / "autotriage"), *args])
     return 0
 
 
@@ -62,6 +60,8 @@ if __name__ == "__main__":
     try:
         sys.exit(main())
     except subprocess.CalledProcessError as failed:
-        print(f"dev.py: {' '.join(map(str, failed.cmd))} failed (exit {failed.returncode})",
-              file=sys.stderr)
+        print(
+            f"dev.py: {' '.join(map(str, failed.cmd))} failed (exit {failed.returncode})",
+            file=sys.stderr,
+        )
         sys.exit(failed.returncode or 1)
