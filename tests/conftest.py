@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import gc
 import os
+import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+import uvicorn
+from fastapi import FastAPI
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from autotriage.config import Settings, load_settings
 from autotriage.store import Store
+from autotriage.testing import free_port
 
 POSTGRES_URL = os.environ.get(
     "AUTOTRIAGE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -69,3 +75,32 @@ def store(database_url: str) -> Iterator[Store]:
     instance.migrate()
     yield instance
     instance.dispose()
+
+
+@pytest.fixture
+def serve_app() -> Iterator[Callable[[FastAPI], httpx.Client]]:
+    """Serve an app with uvicorn in a thread on a free port; returns an httpx client to it."""
+    running: list[tuple[uvicorn.Server, threading.Thread, httpx.Client]] = []
+
+    def start(app: FastAPI) -> httpx.Client:
+        port = free_port()
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on"
+        )
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 15
+        while not server.started:
+            if time.monotonic() > deadline or not thread.is_alive():
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.02)
+        client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
+        running.append((server, thread, client))
+        return client
+
+    yield start
+    for server, thread, client in running:
+        client.close()
+        server.should_exit = True
+        thread.join(15)

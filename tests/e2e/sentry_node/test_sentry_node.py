@@ -23,9 +23,7 @@ def _node_modules() -> None:
     if not (HERE / "node_modules" / "@sentry" / "node").is_dir():
         npm = shutil.which("npm")
         assert npm, "npm is required for this test (Node 20)"
-        subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund"], cwd=HERE, check=True, timeout=600
-        )
+        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=HERE, check=True, timeout=600)
 
 
 def test_sentry_node_exception_is_stored(tmp_path: Path) -> None:
@@ -40,7 +38,11 @@ def test_sentry_node_exception_is_stored(tmp_path: Path) -> None:
     with LiveServer({"DATABASE_URL": url, "AUTOTRIAGE_WORKER": "false"}, cwd=tmp_path) as server:
         done = subprocess.run(
             [node, str(HERE / "app.js"), f"http://{key}@127.0.0.1:{server.port}/7"],
-            cwd=HERE, capture_output=True, text=True, timeout=120, check=False,
+            cwd=HERE,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
         )
         assert done.returncode == 0, done.stdout + done.stderr
         deadline = time.monotonic() + 10

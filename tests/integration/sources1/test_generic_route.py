@@ -24,8 +24,9 @@ def _signed(body: bytes, stamp: int | None = None, secret: str = SECRET) -> dict
     }
 
 
-DOC = json.dumps({"message": "deploy hook failed", "exception": {"type": "HookError"},
-                  "service": "ci"}).encode()
+DOC = json.dumps(
+    {"message": "deploy hook failed", "exception": {"type": "HookError"}, "service": "ci"}
+).encode()
 
 
 def test_signed_document_is_stored_once(make_app: Callable[..., Any]) -> None:

@@ -28,8 +28,15 @@ def _cli(tmp_path: Path, *args: str, **env: str) -> Result:
 
 
 def test_create_list_revoke(tmp_path: Path) -> None:
-    made = _cli(tmp_path, "create", "--project-id", "42", "--label", "checkout",
-                PUBLIC_URL="https://triage.example.com/base/")
+    made = _cli(
+        tmp_path,
+        "create",
+        "--project-id",
+        "42",
+        "--label",
+        "checkout",
+        PUBLIC_URL="https://triage.example.com/base/",
+    )
     assert made.exit_code == 0, made.output
     key = re.search(r"key:\s+([0-9a-f]{32})", made.stdout)
     assert key is not None

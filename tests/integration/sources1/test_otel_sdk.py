@@ -86,8 +86,13 @@ def test_otel_sdk_logs_and_traces(tmp_path: Path) -> None:
             "OTEL_EXPORTER_OTLP_COMPRESSION": "gzip",
         }
         done = subprocess.run(
-            [sys.executable, str(script)], env=env, cwd=tmp_path, timeout=60,
-            capture_output=True, text=True, check=False,
+            [sys.executable, str(script)],
+            env=env,
+            cwd=tmp_path,
+            timeout=60,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         assert done.returncode == 0, done.stderr
         assert "Failed to export" not in done.stderr, done.stderr

@@ -10,18 +10,38 @@ from typing import Any
 import pytest
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceResponse
 
-EXPORT = json.dumps({"resourceLogs": [{
-    "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "api"}}]},
-    "scopeLogs": [{"logRecords": [{
-        "timeUnixNano": "1780000000000000000",
-        "severityNumber": 17,
-        "body": {"stringValue": "payment failed"},
-        "attributes": [
-            {"key": "exception.type", "value": {"stringValue": "TimeoutError"}},
-            {"key": "exception.message", "value": {"stringValue": "gateway timed out"}},
-        ],
-    }]}],
-}]}).encode()
+EXPORT = json.dumps(
+    {
+        "resourceLogs": [
+            {
+                "resource": {
+                    "attributes": [{"key": "service.name", "value": {"stringValue": "api"}}]
+                },
+                "scopeLogs": [
+                    {
+                        "logRecords": [
+                            {
+                                "timeUnixNano": "1780000000000000000",
+                                "severityNumber": 17,
+                                "body": {"stringValue": "payment failed"},
+                                "attributes": [
+                                    {
+                                        "key": "exception.type",
+                                        "value": {"stringValue": "TimeoutError"},
+                                    },
+                                    {
+                                        "key": "exception.message",
+                                        "value": {"stringValue": "gateway timed out"},
+                                    },
+                                ],
+                            }
+                        ]
+                    }
+                ],
+            }
+        ]
+    }
+).encode()
 JSON_HEADERS = {"content-type": "application/json"}
 
 
@@ -30,7 +50,8 @@ def test_json_export_with_bearer_and_resend(make_app: Callable[..., Any]) -> Non
     headers = {**JSON_HEADERS, "authorization": f"Bearer {app.key}"}
     first = app.client.post("/v1/logs", content=EXPORT, headers=headers)
     resend = app.client.post(
-        "/v1/logs", content=gzip.compress(EXPORT),
+        "/v1/logs",
+        content=gzip.compress(EXPORT),
         headers={**JSON_HEADERS, "x-autotriage-key": app.key, "content-encoding": "gzip"},
     )
     assert first.status_code == 200
@@ -43,7 +64,8 @@ def test_json_export_with_bearer_and_resend(make_app: Callable[..., Any]) -> Non
 def test_protobuf_answer_is_protobuf(make_app: Callable[..., Any]) -> None:
     app = make_app()
     response = app.client.post(
-        "/v1/logs", content=b"",
+        "/v1/logs",
+        content=b"",
         headers={"content-type": "application/x-protobuf", "authorization": f"Bearer {app.key}"},
     )
     assert response.status_code == 200
@@ -58,12 +80,24 @@ def test_protobuf_answer_is_protobuf(make_app: Callable[..., Any]) -> None:
         ("/v1/logs", EXPORT, JSON_HEADERS, 401),
         ("/v1/traces", EXPORT, {**JSON_HEADERS, "authorization": "Bearer " + "f" * 32}, 401),
         ("/v1/logs", EXPORT, {"content-type": "text/plain", "x-autotriage-key": "KEY"}, 400),
-        ("/v1/logs", b"\xff\x01", {"content-type": "application/x-protobuf",
-                                   "x-autotriage-key": "KEY"}, 400),
-        ("/v1/logs", gzip.compress(b" " * (20 * 1024 * 1024)),
-         {**JSON_HEADERS, "content-encoding": "gzip", "x-autotriage-key": "KEY"}, 413),
-        ("/v1/logs", b'{"resourceLogs":' + b"[" * 500 + b"]" * 500 + b"}",
-         {**JSON_HEADERS, "x-autotriage-key": "KEY"}, 400),
+        (
+            "/v1/logs",
+            b"\xff\x01",
+            {"content-type": "application/x-protobuf", "x-autotriage-key": "KEY"},
+            400,
+        ),
+        (
+            "/v1/logs",
+            gzip.compress(b" " * (20 * 1024 * 1024)),
+            {**JSON_HEADERS, "content-encoding": "gzip", "x-autotriage-key": "KEY"},
+            413,
+        ),
+        (
+            "/v1/logs",
+            b'{"resourceLogs":' + b"[" * 500 + b"]" * 500 + b"}",
+            {**JSON_HEADERS, "x-autotriage-key": "KEY"},
+            400,
+        ),
     ],
 )
 def test_refusals_store_nothing(

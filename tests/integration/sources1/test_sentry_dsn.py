@@ -21,18 +21,38 @@ def _envelope(key: str | None, event_id: str = "a" * 32, project: int = 42) -> b
         "event_id": event_id,
         "level": "error",
         "platform": "python",
-        "exception": {"values": [{"type": "KeyError", "value": "'sku'", "stacktrace": {
-            "frames": [{"filename": "shop/cart.py", "function": "add", "lineno": 12,
-                        "in_app": True}]}}]},
+        "exception": {
+            "values": [
+                {
+                    "type": "KeyError",
+                    "value": "'sku'",
+                    "stacktrace": {
+                        "frames": [
+                            {
+                                "filename": "shop/cart.py",
+                                "function": "add",
+                                "lineno": 12,
+                                "in_app": True,
+                            }
+                        ]
+                    },
+                }
+            ]
+        },
     }
     item = json.dumps(event).encode()
-    return b"\n".join([
-        json.dumps(header).encode(),
-        json.dumps({"type": "event", "length": len(item)}).encode(),
-        item,
-        b'{"type":"client_report"}',
-        b'{"discarded_events":[]}',
-    ]) + b"\n"
+    return (
+        b"\n".join(
+            [
+                json.dumps(header).encode(),
+                json.dumps({"type": "event", "length": len(item)}).encode(),
+                item,
+                b'{"type":"client_report"}',
+                b'{"discarded_events":[]}',
+            ]
+        )
+        + b"\n"
+    )
 
 
 def _auth(key: str) -> dict[str, str]:
@@ -68,16 +88,27 @@ def test_store_endpoint_with_the_auth_header(make_app: Callable[..., Any]) -> No
         (lambda key, body, h: (body.replace(b'"dsn"', b'"nodsn"'), h), 401, "no ingest key"),
         (lambda key, body, h: (b"{not json\n" + body, h), 400, "envelope header"),
         (lambda key, body, h: (body.replace(b'"length": ', b'"length": 9'), h), 400, "declares"),
-        (lambda key, body, h: (body + b'{"type":"event"}\n' + b"[" * 3000 + b"]" * 3000, h), 400,
-         "nested"),
-        (lambda key, body, h: (gzip.compress(b"\0" * (20 * 1024 * 1024)),
-                               {"content-encoding": "gzip"}), 413, "inflates past"),
+        (
+            lambda key, body, h: (body + b'{"type":"event"}\n' + b"[" * 3000 + b"]" * 3000, h),
+            400,
+            "nested",
+        ),
+        (
+            lambda key, body, h: (
+                gzip.compress(b"\0" * (20 * 1024 * 1024)),
+                {"content-encoding": "gzip"},
+            ),
+            413,
+            "inflates past",
+        ),
         (lambda key, body, h: (body, {"content-encoding": "gzip"}), 400, "not valid gzip"),
     ],
 )
 def test_bad_envelopes_store_nothing(
-    make_app: Callable[..., Any], mutate: Callable[..., tuple[bytes, dict[str, str]]],
-    status: int, reason: str,
+    make_app: Callable[..., Any],
+    mutate: Callable[..., tuple[bytes, dict[str, str]]],
+    status: int,
+    reason: str,
 ) -> None:
     app = make_app()
     body, headers = mutate(app.key, _envelope(app.key), {})

@@ -32,13 +32,34 @@ ISSUES = [
 
 def _latest(issue_id: str) -> dict[str, Any]:
     return {
-        "eventID": f"{issue_id:0>32}", "groupID": issue_id, "platform": "python",
+        "eventID": f"{issue_id:0>32}",
+        "groupID": issue_id,
+        "platform": "python",
         "dateCreated": "2026-11-29T01:45:00Z",
         "tags": [{"key": "level", "value": "error"}],
-        "entries": [{"type": "exception", "data": {"values": [{
-            "type": "KeyError", "value": issue_id,
-            "stacktrace": {"frames": [{"filename": "app.py", "function": f"f{issue_id}",
-                                       "lineNo": 1, "inApp": True}]}}]}}],
+        "entries": [
+            {
+                "type": "exception",
+                "data": {
+                    "values": [
+                        {
+                            "type": "KeyError",
+                            "value": issue_id,
+                            "stacktrace": {
+                                "frames": [
+                                    {
+                                        "filename": "app.py",
+                                        "function": f"f{issue_id}",
+                                        "lineNo": 1,
+                                        "inApp": True,
+                                    }
+                                ]
+                            },
+                        }
+                    ]
+                },
+            }
+        ],
     }
 
 
@@ -106,8 +127,12 @@ def fake_sentry() -> Iterator[FakeSentry]:
 
 def _settings(fake: FakeSentry, store: Store) -> Any:
     return load_settings(
-        env_file=None, DATABASE_URL=store.url, SENTRY_URL=fake.url, SENTRY_AUTH_TOKEN="t",
-        SENTRY_ORGANIZATION="org", SENTRY_PROJECT="proj",
+        env_file=None,
+        DATABASE_URL=store.url,
+        SENTRY_URL=fake.url,
+        SENTRY_AUTH_TOKEN="t",
+        SENTRY_ORGANIZATION="org",
+        SENTRY_PROJECT="proj",
     )
 
 
@@ -126,7 +151,10 @@ def test_scan_follows_cursors_and_remembers_where_it_stopped(
         events = list(session.scalars(select(Event)))
         cursor = session.scalars(select(Cursor)).one()
     assert sorted(e.payload["contexts"]["sentry"]["issue_id"] for e in events) == [
-        "101", "102", "103"]
+        "101",
+        "102",
+        "103",
+    ]
     assert events[0].payload["exceptions"][0]["frames"][0]["function"] == "f101"
     assert cursor.value["since"] == "2026-11-29T01:30:00Z"
 
@@ -147,20 +175,32 @@ def test_rate_limit_keeps_the_page_for_next_time(store: Store, fake_sentry: Fake
 
 def test_cli_scan(tmp_path: Path, fake_sentry: FakeSentry) -> None:
     env = {
-        **os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'a.db'}",
-        "SENTRY_URL": fake_sentry.url, "SENTRY_AUTH_TOKEN": "t",
-        "SENTRY_ORGANIZATION": "org", "SENTRY_PROJECT": "proj",
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'a.db'}",
+        "SENTRY_URL": fake_sentry.url,
+        "SENTRY_AUTH_TOKEN": "t",
+        "SENTRY_ORGANIZATION": "org",
+        "SENTRY_PROJECT": "proj",
     }
     done = subprocess.run(
         [sys.executable, "-m", "autotriage", "scan", "--source", "sentry"],
-        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False,
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     assert "Sentry: 2 page(s), 3 new event(s)" in done.stdout
     missing = subprocess.run(
         [sys.executable, "-m", "autotriage", "scan", "--source", "sentry"],
-        env={**env, "SENTRY_PROJECT": ""}, cwd=tmp_path, capture_output=True, text=True,
-        timeout=60, check=False,
+        env={**env, "SENTRY_PROJECT": ""},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert missing.returncode == 2
     assert "SENTRY_PROJECT" in missing.stderr

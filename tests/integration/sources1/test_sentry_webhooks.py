@@ -52,8 +52,10 @@ def test_signature_vector_is_accepted_and_redelivery_stored_once(
     [
         {"sentry-hook-resource": "issue"},  # unsigned
         {"sentry-hook-resource": "issue", "sentry-hook-signature": "0" * 64},
-        {"sentry-hook-signature": VECTOR["negative_check_pretty_printed_body_signature"],
-         "sentry-hook-resource": "issue"},
+        {
+            "sentry-hook-signature": VECTOR["negative_check_pretty_printed_body_signature"],
+            "sentry-hook-resource": "issue",
+        },
     ],
 )
 def test_bad_signatures_are_401_and_store_nothing(
@@ -78,9 +80,12 @@ def test_known_unhandled_resources_answer_ignored(make_app: Callable[..., Any]) 
 def test_status_signals_update_the_group(make_app: Callable[..., Any], database_url: str) -> None:
     app = make_app()
     alert = fixture_bytes("sentry", "b_event_alert_triggered_webhook.json")
-    assert app.client.post(
-        "/webhook/sentry", content=alert, headers=_signed(alert, "event_alert")
-    ).json()["events"] == 1
+    assert (
+        app.client.post(
+            "/webhook/sentry", content=alert, headers=_signed(alert, "event_alert")
+        ).json()["events"]
+        == 1
+    )
     process_pending(app.store, load_settings(env_file=None, DATABASE_URL=database_url))
 
     def signal(action: str, request_id: str) -> dict[str, Any]:
@@ -141,11 +146,30 @@ LATEST = {
     "dateCreated": "2019-08-19T20:58:37Z",
     "platform": "javascript",
     "tags": [{"key": "environment", "value": "prod"}],
-    "entries": [{"type": "exception", "data": {"values": [{
-        "type": "ReferenceError", "value": "blooopy is not defined",
-        "stacktrace": {"frames": [{"filename": "src/runner.js", "absPath": "/app/src/runner.js",
-                                   "function": "run", "lineNo": 9, "inApp": True}]},
-    }]}}],
+    "entries": [
+        {
+            "type": "exception",
+            "data": {
+                "values": [
+                    {
+                        "type": "ReferenceError",
+                        "value": "blooopy is not defined",
+                        "stacktrace": {
+                            "frames": [
+                                {
+                                    "filename": "src/runner.js",
+                                    "absPath": "/app/src/runner.js",
+                                    "function": "run",
+                                    "lineNo": 9,
+                                    "inApp": True,
+                                }
+                            ]
+                        },
+                    }
+                ]
+            },
+        }
+    ],
 }
 
 
@@ -201,9 +225,12 @@ def test_issue_created_keeps_the_payload_when_the_api_fails(
     payload = json.loads(VECTOR["raw_body"])
     payload["data"]["issue"]["id"] = "404404"
     body = json.dumps(payload).encode()
-    assert app.client.post(
-        "/webhook/sentry", content=body, headers=_signed(body, "issue")
-    ).json()["events"] == 1
+    assert (
+        app.client.post("/webhook/sentry", content=body, headers=_signed(body, "issue")).json()[
+            "events"
+        ]
+        == 1
+    )
     (stored,) = app.events()
     assert stored["exceptions"][0]["type"] == "ReferenceError"
     assert stored["exceptions"][0]["frames"][0]["filename"] == "/runner"

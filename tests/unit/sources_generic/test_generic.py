@@ -29,13 +29,23 @@ def test_full_document_maps_every_field() -> None:
             "value": "no row 7",
             "frames": [
                 {"filename": "jobs/run.py", "function": "main", "lineno": 3},
-                {"filename": "jobs/load.py", "function": "load", "lineno": 44,
-                 "context_line": "rows[7]"},
+                {
+                    "filename": "jobs/load.py",
+                    "function": "load",
+                    "lineno": 44,
+                    "context_line": "rows[7]",
+                },
             ],
         },
-        "service": "etl", "environment": "prod", "release": "9.1", "platform": "python",
-        "tags": {"job": "nightly"}, "fingerprint": ["etl", "import"], "event_id": "run-81",
-        "timestamp": "2026-11-29T01:00:00Z", "link": "https://ci.example/run/81",
+        "service": "etl",
+        "environment": "prod",
+        "release": "9.1",
+        "platform": "python",
+        "tags": {"job": "nightly"},
+        "fingerprint": ["etl", "import"],
+        "event_id": "run-81",
+        "timestamp": "2026-11-29T01:00:00Z",
+        "link": "https://ci.example/run/81",
     }
     (event,) = generic.parse(json.dumps(doc).encode(), {})
     assert event.level == "fatal"
@@ -71,8 +81,10 @@ def test_stacktrace_text_is_parsed() -> None:
         ({"message": "x", "level": "loud"}, "level: must be"),
         ({"message": "x", "colour": "red"}, "colour: Extra inputs are not permitted"),
         ({"exception": {"value": "no type"}}, "exception.type: Field required"),
-        ({"exception": {"type": "E", "frames": [{"lineno": "x"}]}},
-         "exception.frames.0.lineno: Input should be a valid integer"),
+        (
+            {"exception": {"type": "E", "frames": [{"lineno": "x"}]}},
+            "exception.frames.0.lineno: Input should be a valid integer",
+        ),
         ({"message": "x", "tags": {"a": 1}}, "tags.a: Input should be a valid string"),
         ([1, 2], "body: Input should be"),
     ],
@@ -102,8 +114,9 @@ def test_signature_covers_timestamp_and_body() -> None:
         generic.verify(body, _headers(body), None)
 
 
-@pytest.mark.parametrize(("offset", "fresh"), [(0, True), (299, True), (-299, True),
-                                               (301, False), (-301, False)])
+@pytest.mark.parametrize(
+    ("offset", "fresh"), [(0, True), (299, True), (-299, True), (301, False), (-301, False)]
+)
 def test_timestamp_must_be_within_five_minutes(offset: int, fresh: bool) -> None:
     headers = _headers(b"{}", stamp=NOW + offset)
     if fresh:

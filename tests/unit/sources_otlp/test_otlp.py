@@ -33,17 +33,27 @@ def _kv(key: str, value: object) -> dict[str, object]:
     return {"key": key, "value": {"stringValue": value}}
 
 
-RESOURCE = {"attributes": [
-    _kv("service.name", "orders"), _kv("service.version", "3.1.0"),
-    _kv("deployment.environment", "staging"), _kv("telemetry.sdk.language", "python"),
-]}
+RESOURCE = {
+    "attributes": [
+        _kv("service.name", "orders"),
+        _kv("service.version", "3.1.0"),
+        _kv("deployment.environment", "staging"),
+        _kv("telemetry.sdk.language", "python"),
+    ]
+}
 
 
 def _logs_json(*records: dict[str, object]) -> bytes:
-    return json.dumps({"resourceLogs": [{
-        "resource": RESOURCE,
-        "scopeLogs": [{"scope": {"name": "orders.api"}, "logRecords": list(records)}],
-    }]}).encode()
+    return json.dumps(
+        {
+            "resourceLogs": [
+                {
+                    "resource": RESOURCE,
+                    "scopeLogs": [{"scope": {"name": "orders.api"}, "logRecords": list(records)}],
+                }
+            ]
+        }
+    ).encode()
 
 
 ERROR_RECORD = {
@@ -98,10 +108,19 @@ def test_protobuf_and_json_give_the_same_event_id() -> None:
     resource_logs.scope_logs.add().log_records.append(record)
     from_proto = otlp.parse_logs(request.SerializeToString(), "protobuf").events[0]
     json_record = {**ERROR_RECORD, "attributes": ERROR_RECORD["attributes"][:3]}  # type: ignore[index]
-    from_json = otlp.parse_logs(json.dumps({"resourceLogs": [{
-        "resource": {"attributes": [_kv("service.name", "orders")]},
-        "scopeLogs": [{"logRecords": [json_record]}],
-    }]}).encode(), "json").events[0]
+    from_json = otlp.parse_logs(
+        json.dumps(
+            {
+                "resourceLogs": [
+                    {
+                        "resource": {"attributes": [_kv("service.name", "orders")]},
+                        "scopeLogs": [{"logRecords": [json_record]}],
+                    }
+                ]
+            }
+        ).encode(),
+        "json",
+    ).events[0]
     assert from_proto.contexts["trace"]["trace_id"] == TRACE_ID
     assert from_proto.source_event_id == from_json.source_event_id
 
@@ -110,17 +129,17 @@ def test_which_records_are_errors() -> None:
     info = {"severityNumber": 9, "body": {"stringValue": "fine"}}
     error_without_exception = {"severityNumber": 17, "body": {"stringValue": "disk full"}}
     warn_with_exception = {"severityNumber": 13, "attributes": [_kv("exception.type", "Timeout")]}
-    export = otlp.parse_logs(
-        _logs_json(info, error_without_exception, warn_with_exception), "json"
-    )
+    export = otlp.parse_logs(_logs_json(info, error_without_exception, warn_with_exception), "json")
     assert export.records == 3
     assert [e.title for e in export.events] == ["disk full", "Timeout"]
     assert [e.level for e in export.events] == ["error", "warning"]
 
 
 def test_a_bad_record_is_a_partial_success_not_a_failure() -> None:
-    bad = {"severityNumber": 17, "attributes": [
-        {"key": "exception.type", "value": {"arrayValue": {"values": []}}}]}
+    bad = {
+        "severityNumber": 17,
+        "attributes": [{"key": "exception.type", "value": {"arrayValue": {"values": []}}}],
+    }
     export = otlp.parse_logs(_logs_json(ERROR_RECORD, bad), "json")
     assert len(export.events) == 1
     assert export.rejected == 1
@@ -135,7 +154,9 @@ def test_a_bad_record_is_a_partial_success_not_a_failure() -> None:
 
 def test_span_events_named_exception() -> None:
     span = Span(
-        trace_id=bytes.fromhex(TRACE_ID), span_id=bytes.fromhex(SPAN_ID), name="GET /orders",
+        trace_id=bytes.fromhex(TRACE_ID),
+        span_id=bytes.fromhex(SPAN_ID),
+        name="GET /orders",
     )
     span.events.add(name="log", time_unix_nano=1)
     event = span.events.add(name="exception", time_unix_nano=1780000000000000000)

@@ -13,19 +13,43 @@ API_EVENT = {
     "platform": "python",
     "title": "ZeroDivisionError: division by zero",
     "culprit": "app.pricing in total",
-    "tags": [{"key": "environment", "value": "prod"}, {"key": "level", "value": "error"},
-             {"key": "server_name", "value": "web-1"}],
+    "tags": [
+        {"key": "environment", "value": "prod"},
+        {"key": "level", "value": "error"},
+        {"key": "server_name", "value": "web-1"},
+    ],
     "release": {"version": "1.4.2"},
     "entries": [
-        {"type": "exception", "data": {"values": [{
-            "type": "ZeroDivisionError", "value": "division by zero", "module": None,
-            "stacktrace": {"frames": [{
-                "filename": "app/pricing.py", "absPath": "/srv/app/pricing.py",
-                "function": "total", "module": "app.pricing", "lineNo": 41, "colNo": None,
-                "inApp": True, "context": [[40, "    n = 0"], [41, "    return x / n"],
-                                           [42, ""]],
-            }]},
-        }]}},
+        {
+            "type": "exception",
+            "data": {
+                "values": [
+                    {
+                        "type": "ZeroDivisionError",
+                        "value": "division by zero",
+                        "module": None,
+                        "stacktrace": {
+                            "frames": [
+                                {
+                                    "filename": "app/pricing.py",
+                                    "absPath": "/srv/app/pricing.py",
+                                    "function": "total",
+                                    "module": "app.pricing",
+                                    "lineNo": 41,
+                                    "colNo": None,
+                                    "inApp": True,
+                                    "context": [
+                                        [40, "    n = 0"],
+                                        [41, "    return x / n"],
+                                        [42, ""],
+                                    ],
+                                }
+                            ]
+                        },
+                    }
+                ]
+            },
+        },
         {"type": "request", "data": {"url": "https://shop.example/cart", "method": "POST"}},
     ],
 }
@@ -61,8 +85,12 @@ def test_next_cursor_follows_results_true_only() -> None:
 def test_rate_limit_waits() -> None:
     date = "Sun, 29 Nov 2026 02:00:00 GMT"  # epoch 1795917600
     exhausted = httpx.Response(
-        200, headers={"x-sentry-rate-limit-remaining": "0",
-                      "x-sentry-rate-limit-reset": "1795917630", "date": date}
+        200,
+        headers={
+            "x-sentry-rate-limit-remaining": "0",
+            "x-sentry-rate-limit-reset": "1795917630",
+            "date": date,
+        },
     )
     assert sentry_api.rate_limit_wait(exhausted) == 30.0
     assert sentry_api.rate_limit_wait(httpx.Response(429, headers={"retry-after": "7"})) == 7.0

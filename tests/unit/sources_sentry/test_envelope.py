@@ -74,8 +74,9 @@ def test_unknown_item_types_are_skipped_not_rejected() -> None:
     ],
 )
 def test_broken_envelopes_name_the_problem(body: bytes, reason: str) -> None:
-    with pytest.raises(PayloadInvalid, match=reason.replace("`", ".").replace("(", r"\(")
-                       .replace(")", r"\)")):
+    with pytest.raises(
+        PayloadInvalid, match=reason.replace("`", ".").replace("(", r"\(").replace(")", r"\)")
+    ):
         env.extract(env.parse_envelope(body))
 
 
@@ -131,8 +132,11 @@ KEY = "0123456789abcdef0123456789abcdef"
 @pytest.mark.parametrize(
     ("headers", "query", "header"),
     [
-        ({"x-sentry-auth": f"Sentry sentry_version=7, sentry_client=x/1, sentry_key={KEY}"}, {},
-         None),
+        (
+            {"x-sentry-auth": f"Sentry sentry_version=7, sentry_client=x/1, sentry_key={KEY}"},
+            {},
+            None,
+        ),
         ({"authorization": f"Sentry sentry_key={KEY}, sentry_version=7"}, {}, None),
         ({}, {"sentry_key": KEY, "sentry_version": "7"}, None),
         ({}, {}, {"dsn": f"http://{KEY}@127.0.0.1:3000/42"}),

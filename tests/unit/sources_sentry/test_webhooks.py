@@ -142,8 +142,12 @@ def test_plain_events_from_sdks() -> None:
 
 @pytest.mark.parametrize(
     ("action", "status"),
-    [("resolved", "resolved"), ("ignored", "ignored"), ("archived", "ignored"),
-     ("unresolved", "open")],
+    [
+        ("resolved", "resolved"),
+        ("ignored", "ignored"),
+        ("archived", "ignored"),
+        ("unresolved", "open"),
+    ],
 )
 def test_issue_status_signals(action: str, status: str) -> None:
     payload = json.loads(fixture_bytes("sentry", "a_issue_created_webhook.json"))
@@ -155,8 +159,14 @@ def test_issue_status_signals(action: str, status: str) -> None:
 
 @pytest.mark.parametrize(
     ("resource", "action"),
-    [("issue", "assigned"), ("metric_alert", "critical"), ("installation", "created"),
-     ("comment", "created"), ("event_alert", "something_new"), ("brand_new", "created")],
+    [
+        ("issue", "assigned"),
+        ("metric_alert", "critical"),
+        ("installation", "created"),
+        ("comment", "created"),
+        ("event_alert", "something_new"),
+        ("brand_new", "created"),
+    ],
 )
 def test_unhandled_resources_are_ignored(resource: str, action: str) -> None:
     payload = {"action": action, "data": {"issue": {"id": "1"}}}
