@@ -8,7 +8,6 @@ per event in the stable shape documented in the README and issue 6.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,11 +15,9 @@ import typer
 
 from autotriage.analysis import Analysis, analyze_with
 from autotriage.analysis.access import is_url
-from autotriage.cli.common import fail, settings
-from autotriage.errors import IntakeError
+from autotriage.cli.common import check_source, fail, read_events, settings
 from autotriage.models import ErrorEvent
-from autotriage.sources import REGISTRY, detect
-from autotriage.understanding.scrub import scrub_event
+from autotriage.sources import REGISTRY
 
 _FRAME_KEYS = ("filename", "lineno", "function", "in_app", "repo_path")
 
@@ -95,32 +92,16 @@ def analyze(
     ] = False,
 ) -> None:
     """Find the file, line, suspect commit and owners behind each error."""
-    if source != "auto" and source not in REGISTRY:
-        raise fail(f"--source: unknown source {source!r}; choose auto or {', '.join(REGISTRY)}", 2)
+    check_source(source)
     if repo is not None and not is_url(repo) and not Path(repo).expanduser().exists():
         raise fail(f"--repo: {repo} does not exist", 2)
     current = settings()
-    failed = False
-    for path in files:
-        try:
-            body = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
-        except OSError as exc:
-            typer.echo(f"{path}: cannot read: {exc.strerror}", err=True)
-            failed = True
-            continue
-        spec = detect(body) if source == "auto" else REGISTRY[source]
-        try:
-            events = spec.parse(body, {})
-        except IntakeError as exc:
-            typer.echo(f"{path}: {exc.reason}", err=True)
-            failed = True
-            continue
-        for event in events:
-            clean = scrub_event(event)
-            analysis = analyze_with(clean, current, location=repo, ref=ref)
-            if as_json_flag:
-                typer.echo(json.dumps(as_json(analysis), ensure_ascii=False))
-            else:
-                _print_text(clean, analysis)
+    events, failed = read_events(files, source)
+    for _, clean in events:
+        analysis = analyze_with(clean, current, location=repo, ref=ref)
+        if as_json_flag:
+            typer.echo(json.dumps(as_json(analysis), ensure_ascii=False))
+        else:
+            _print_text(clean, analysis)
     if failed:
         raise typer.Exit(1)

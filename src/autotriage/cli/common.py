@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import sys
 from functools import cache
+from pathlib import Path
 
 import typer
 
 from autotriage.config import Settings, load_settings
-from autotriage.errors import ConfigError
+from autotriage.errors import ConfigError, IntakeError
 from autotriage.logs import configure_logging
+from autotriage.models import ErrorEvent
+from autotriage.sources import REGISTRY, detect
 from autotriage.store import Store
+from autotriage.understanding.scrub import scrub_event
 
 
 @cache
@@ -36,3 +40,35 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     """Print `message` to stderr and return the exit to raise."""
     print(f"autotriage: {message}", file=sys.stderr)
     return typer.Exit(code)
+
+
+def check_source(source: str) -> None:
+    """Refuse (exit 2) a ``--source`` that is neither ``auto`` nor a registered source."""
+    if source != "auto" and source not in REGISTRY:
+        raise fail(f"--source: unknown source {source!r}; choose auto or {', '.join(REGISTRY)}", 2)
+
+
+def read_events(files: list[str], source: str) -> tuple[list[tuple[str, ErrorEvent]], bool]:
+    """Parse and scrub each file (``-`` is stdin) as the server would.
+
+    Returns the events with their source names, and whether any file failed; each failure
+    is printed on stderr as ``FILE: reason``.
+    """
+    events: list[tuple[str, ErrorEvent]] = []
+    failed = False
+    for path in files:
+        try:
+            body = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+        except OSError as exc:
+            print(f"{path}: cannot read: {exc.strerror}", file=sys.stderr)
+            failed = True
+            continue
+        spec = detect(body) if source == "auto" else REGISTRY[source]
+        try:
+            parsed = spec.parse(body, {})
+        except IntakeError as exc:
+            print(f"{path}: {exc.reason}", file=sys.stderr)
+            failed = True
+            continue
+        events += [(spec.name, scrub_event(event)) for event in parsed]
+    return events, failed

@@ -15,14 +15,12 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy import select
 
-from autotriage.cli.common import fail, open_store, settings
-from autotriage.errors import IntakeError
+from autotriage.cli.common import check_source, open_store, read_events, settings
 from autotriage.intake import Intake
 from autotriage.models import ErrorEvent
-from autotriage.sources import REGISTRY, detect
+from autotriage.sources import REGISTRY
 from autotriage.store.tables import Action, Event
 from autotriage.understanding.fingerprint import compute_fingerprint, grouping_config
-from autotriage.understanding.scrub import scrub_event
 from autotriage.worker import Worker
 
 
@@ -86,28 +84,10 @@ def replay(
     act: Annotated[bool, typer.Option(help="Group and act too, as the server would.")] = False,
 ) -> None:
     """Run payloads or raw error texts through the pipeline and print the events."""
-    if source != "auto" and source not in REGISTRY:
-        raise fail(f"--source: unknown source {source!r}; choose auto or {', '.join(REGISTRY)}", 2)
-    failed = False
-    parsed: list[tuple[str, ErrorEvent]] = []
-    for path in files:
-        try:
-            body = _read(path)
-        except OSError as exc:
-            typer.echo(f"{path}: cannot read: {exc.strerror}", err=True)
-            failed = True
-            continue
-        spec = detect(body) if source == "auto" else REGISTRY[source]
-        try:
-            events = spec.parse(body, {})
-        except IntakeError as exc:
-            typer.echo(f"{path}: {exc.reason}", err=True)
-            failed = True
-            continue
-        for event in events:
-            clean = scrub_event(event)
-            parsed.append((spec.name, clean))
-            _print_event(clean, as_json)
+    check_source(source)
+    parsed, failed = read_events(files, source)
+    for _, event in parsed:
+        _print_event(event, as_json)
     if act and parsed:
         _act(parsed, as_json)
     if failed:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -69,7 +70,7 @@ def _failed(exc: ActionFailed) -> ActionResult:
     return ActionResult.fail(exc.reason)
 
 
-class _GitHubHandler:
+class _GitHubHandler(ABC):
     kind = ""
 
     def __init__(self, ops: IssueOps, settings: Settings) -> None:
@@ -110,8 +111,9 @@ class _GitHubHandler:
         except ActionFailed as exc:
             return _failed(exc)
 
+    @abstractmethod
     def _perform(self, prepared: Prepared) -> ActionResult:
-        raise NotImplementedError
+        """The kind's own GitHub calls (each subclass defines them)."""
 
     def _need_issue(self, prepared: Prepared) -> int:
         if prepared.number is not None:
