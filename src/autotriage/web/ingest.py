@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from autotriage.errors import PayloadTooLarge, SignatureInvalid
 from autotriage.intake import Intake
 from autotriage.models import ErrorEvent
+from autotriage.sources.sentry_envelope import inflate
 from autotriage.store.events import StoredDelivery
 
 
@@ -28,6 +29,14 @@ async def read_body(request: Request, limit: int | None = None) -> bytes:
             raise PayloadTooLarge(f"body exceeds the limit of {cap} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+async def read_inflated(request: Request) -> bytes:
+    """The body of an SDK or exporter post, decoded per ``Content-Encoding`` within the
+    ingest limits (413 for a body or an inflated body past them)."""
+    settings = request.app.state.settings
+    raw = await read_body(request, settings.ingest_max_body_bytes)
+    return inflate(raw, request.headers.get("content-encoding"), settings.ingest_max_inflated_bytes)
 
 
 def lower_headers(request: Request) -> dict[str, str]:

@@ -16,10 +16,8 @@ from collections.abc import Callable
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from autotriage.config import Settings
 from autotriage.sources import otlp
-from autotriage.sources.sentry_envelope import inflate
-from autotriage.web.ingest import accept, read_body
+from autotriage.web.ingest import accept, read_inflated
 from autotriage.web.keyauth import RateLimited, ingest_state, rate_limited_response
 
 router = APIRouter()
@@ -36,7 +34,6 @@ def bearer_key(request: Request) -> str | None:
 async def _export(
     request: Request, signal: str, parser: Callable[[bytes, str], otlp.Export]
 ) -> Response:
-    settings: Settings = request.app.state.settings
     ring, guard = ingest_state(request)
     try:
         guard.enter()
@@ -45,10 +42,7 @@ async def _export(
     try:
         info = await ring.resolve(bearer_key(request))
         kind = otlp.media_type(request.headers.get("content-type"))
-        raw = await read_body(request, settings.ingest_max_body_bytes)
-        body = inflate(
-            raw, request.headers.get("content-encoding"), settings.ingest_max_inflated_bytes
-        )
+        body = await read_inflated(request)
         export = parser(body, kind)
         guard.charge(info, len(export.events))
         if export.events:

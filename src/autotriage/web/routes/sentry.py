@@ -35,7 +35,13 @@ from autotriage.sources import sentry, sentry_api, sentry_envelope
 from autotriage.sources.base import load_json, require_object
 from autotriage.store import Store
 from autotriage.store.sentry_issues import set_issue_status
-from autotriage.web.ingest import accept, check_shared_secret, lower_headers, read_body
+from autotriage.web.ingest import (
+    accept,
+    check_shared_secret,
+    lower_headers,
+    read_body,
+    read_inflated,
+)
 from autotriage.web.keyauth import RateLimited, ingest_state, rate_limited_response
 
 log = logging.getLogger(__name__)
@@ -130,24 +136,16 @@ def _count(request: Request, dropped: Counter[str], skipped: Counter[str]) -> No
     totals.update({f"skipped:{k}": v for k, v in skipped.items()})
 
 
-async def _body(request: Request, settings: Settings) -> bytes:
-    raw = await read_body(request, settings.ingest_max_body_bytes)
-    return sentry_envelope.inflate(
-        raw, request.headers.get("content-encoding"), settings.ingest_max_inflated_bytes
-    )
-
-
 @router.post("/api/{project_id}/envelope/")
 async def envelope(project_id: int, request: Request) -> Response:
     """Sentry SDK envelopes: errors stored, other items counted, unknown items skipped."""
-    settings: Settings = request.app.state.settings
     ring, guard = ingest_state(request)
     try:
         guard.enter()
     except RateLimited as exc:
         return rate_limited_response(request, exc)
     try:
-        data = await _body(request, settings)
+        data = await read_inflated(request)
         parsed = sentry_envelope.parse_envelope(data)
         key = sentry_envelope.public_key(
             lower_headers(request), request.query_params, parsed.headers
@@ -181,14 +179,13 @@ def _legacy_store_body(data: bytes) -> bytes:
 @router.post("/api/{project_id}/store/")
 async def store_event(project_id: int, request: Request) -> Response:
     """The legacy single-event endpoint (older SDKs and some tools still use it)."""
-    settings: Settings = request.app.state.settings
     ring, guard = ingest_state(request)
     try:
         guard.enter()
     except RateLimited as exc:
         return rate_limited_response(request, exc)
     try:
-        data = _legacy_store_body(await _body(request, settings))
+        data = _legacy_store_body(await read_inflated(request))
         key = sentry_envelope.public_key(lower_headers(request), request.query_params)
         info = await ring.resolve(key, project_id)
         event = sentry_envelope.parse_store(data)
