@@ -1,44 +1,70 @@
 """The only write path in: verify -> parse -> scrub -> persist -> answer.
 
 Web routes and the CLI verify and parse with a source module, then hand the events to
-`Intake.accept`, which scrubs them and commits them before returning. Only then may the
-caller answer 2xx: an acknowledged event is durable. Processing happens later, in the
-worker (`autotriage.worker`).
+`Intake.accept_async` (the web server) or `Intake.accept` (threads: the CLI, scans),
+which scrub them and commit them before returning. Only then may the caller answer
+2xx: an acknowledged event is durable. Processing happens later, in the worker
+(`autotriage.worker`).
 
-Group commit: when several requests accept at once (the web server calls `accept` from
-its thread pool), the first to find no commit in progress becomes the leader and writes
-every queued delivery in one transaction; the others wait until that transaction has
-committed and then return their own outcome. A busy DSN endpoint thus pays for one
-SQLite commit per batch instead of one per request, and no caller returns before its
-events are durable. If the shared transaction fails, each delivery of the batch is
-retried alone, so one bad delivery cannot fail its neighbours.
+Group commit: deliveries that arrive while a commit is in progress wait for it, then go
+together in the next transaction. On the event loop, a request's events are scrubbed in
+place and queued, and one flush task hands each batch to a thread; from threads, the
+first caller to find no commit in progress becomes the leader and writes every queued
+delivery. Either way a busy endpoint pays for one commit per batch instead of one per
+request, no caller returns before its events are durable, and if a shared transaction
+fails, each delivery of the batch is retried alone, so one bad delivery cannot fail its
+neighbours.
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from autotriage.errors import Overloaded
-from autotriage.models import ErrorEvent, utcnow
+from autotriage.models import ErrorEvent, compose_title, utcnow
 from autotriage.store import Store
-from autotriage.store.events import StoredDelivery, store_delivery
-from autotriage.understanding.scrub import scrub_event
+from autotriage.store.events import InboxRow, StoredDelivery, store_delivery
+from autotriage.understanding.scrub import scrub_payload
 
 MAX_BATCH = 256
 """Deliveries per shared transaction; bounds how long one commit holds the write lock."""
 
+INLINE_EVENTS = 8
+"""Deliveries of up to this many events are scrubbed on the event loop; larger ones in a
+thread, so one big batch does not stall every other request."""
 
-@dataclass
+
+def inbox_row(event: ErrorEvent) -> InboxRow:
+    """`event` scrubbed, as the inbox stores it (its title is built from scrubbed text)."""
+    payload = scrub_payload(event)
+    exceptions = payload["exceptions"]
+    raised = exceptions[-1] if exceptions else None
+    title = compose_title(
+        raised["type"] if raised else None, raised["value"] if raised else "", payload["message"]
+    )
+    return InboxRow(
+        source=event.source,
+        source_event_id=event.source_event_id,
+        received_at=event.received_at,
+        occurred_at=event.occurred_at,
+        level=event.level,
+        title=title,
+        payload=payload,
+    )
+
+
+@dataclass(slots=True)
 class _Job:
     source: str
-    events: list[ErrorEvent]
+    rows: list[InboxRow]
     delivery_id: str | None
+    finished: threading.Event | None = None
     done: bool = False
     outcome: StoredDelivery | None = None
     error: BaseException | None = None
-    finished: threading.Event = field(default_factory=threading.Event)
 
 
 class Intake:
@@ -50,12 +76,54 @@ class Intake:
         self._lock = threading.Lock()
         self._queue: list[_Job] = []
         self._committing = False
+        self._pending: list[tuple[_Job, asyncio.Future[StoredDelivery]]] = []
+        self._flush_task: asyncio.Task[None] | None = None
+
+    async def accept_async(
+        self, source: str, events: Sequence[ErrorEvent], *, delivery_id: str | None = None
+    ) -> StoredDelivery:
+        """`accept` for the event loop: returns once `events` are committed."""
+        if len(events) <= INLINE_EVENTS:
+            rows = [inbox_row(event) for event in events]
+        else:
+            rows = await asyncio.to_thread(lambda: [inbox_row(event) for event in events])
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[StoredDelivery] = loop.create_future()
+        self._pending.append((_Job(source, rows, delivery_id), done))
+        if self._flush_task is None:
+            self._flush_task = loop.create_task(self._flush())
+        return await done
+
+    async def _flush(self) -> None:
+        try:
+            while self._pending:
+                batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+                try:
+                    await asyncio.to_thread(self._commit, [job for job, _ in batch])
+                except BaseException:
+                    # Shutting down mid-commit: the batch may or may not be durable, so its
+                    # senders get a retryable error (a resend is stored once).
+                    for _, done in batch + self._pending:
+                        if not done.done():
+                            done.set_exception(Overloaded("intake was interrupted"))
+                    self._pending = []
+                    raise
+                for job, done in batch:
+                    if done.done():  # the request went away; its events are stored anyway
+                        continue
+                    if job.error is not None:
+                        done.set_exception(job.error)
+                    else:
+                        done.set_result(job.outcome or StoredDelivery())
+        finally:
+            self._flush_task = None
 
     def accept(
         self, source: str, events: Sequence[ErrorEvent], *, delivery_id: str | None = None
     ) -> StoredDelivery:
         """Scrub and commit `events`; a redelivery or a known event id stores nothing again."""
-        job = _Job(source, [scrub_event(event) for event in events], delivery_id)
+        finished = threading.Event()
+        job = _Job(source, [inbox_row(event) for event in events], delivery_id, finished)
         with self._lock:
             self._queue.append(job)
         while True:
@@ -77,10 +145,11 @@ class Intake:
                         self._finish(unfinished, None, Overloaded("intake was interrupted"))
                     # Wake the queued callers so one of them leads the next batch.
                     for other in waiting:
-                        other.finished.set()
+                        if other.finished is not None:
+                            other.finished.set()
             else:
-                job.finished.wait()
-                job.finished.clear()
+                finished.wait()
+                finished.clear()
         if job.error is not None:
             raise job.error
         assert job.outcome is not None  # noqa: S101 - set whenever done without error
@@ -94,7 +163,7 @@ class Intake:
                 for job in batch:
                     outcomes.append(
                         store_delivery(
-                            session, job.source, job.events, delivery_id=job.delivery_id, now=now
+                            session, job.source, job.rows, delivery_id=job.delivery_id, now=now
                         )
                     )
         except Exception as exc:  # noqa: BLE001 - handed to the caller, which re-raises it
@@ -114,4 +183,5 @@ class Intake:
     @staticmethod
     def _finish(job: _Job, outcome: StoredDelivery | None, error: BaseException | None) -> None:
         job.outcome, job.error, job.done = outcome, error, True
-        job.finished.set()
+        if job.finished is not None:
+            job.finished.set()

@@ -59,6 +59,14 @@ def _first_line(text: str) -> str:
     return stripped.splitlines()[0].strip() if stripped else ""
 
 
+def compose_title(exc_type: str | None, exc_value: str, message: str) -> str:
+    """An event's title from its raised exception's type and value, else its message."""
+    if exc_type is not None:
+        value = _first_line(exc_value)
+        return f"{exc_type}: {value}" if value else exc_type
+    return _first_line(message) or "(no message)"
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -134,9 +142,8 @@ class ErrorEvent(_Frozen):
         """``Type: value`` of the raised exception, else the message's first line."""
         exc = self.primary_exception
         if exc is not None:
-            value = _first_line(exc.value)
-            return f"{exc.type}: {value}" if value else exc.type
-        return _first_line(self.message) or "(no message)"
+            return compose_title(exc.type, exc.value, self.message)
+        return compose_title(None, "", self.message)
 
     def as_replay_dict(self, fingerprint: str | None) -> dict[str, Any]:
         """The stable JSON shape `autotriage replay --json` prints."""

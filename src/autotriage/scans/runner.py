@@ -23,6 +23,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from sqlalchemy.orm import Session
 
 from autotriage.config import Settings
+from autotriage.intake import inbox_row
 from autotriage.models import ErrorEvent, utcnow
 from autotriage.scans.throttle import Backoff, Pacer, Sleep, error_code
 from autotriage.sources import cloudwatch
@@ -229,7 +230,7 @@ class Scanner:
             outcome = store_delivery(
                 session,
                 cloudwatch.NAME,
-                [scrub_event(e) for e in events],
+                [inbox_row(e) for e in events],
                 delivery_id=None,
                 now=now,
             )

@@ -7,6 +7,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from autotriage.errors import PayloadInvalid
 from autotriage.models import ErrorEvent
 
@@ -30,31 +32,44 @@ MAX_JSON_DEPTH = 64
 
 
 def _depth(value: Any, limit: int) -> int:
-    stack = [(value, 1)]
-    deepest = 0
-    while stack:
-        item, depth = stack.pop()
-        deepest = max(deepest, depth)
-        if deepest > limit:
-            return deepest
-        if isinstance(item, dict):
-            stack.extend((v, depth + 1) for v in item.values())
-        elif isinstance(item, list):
-            stack.extend((v, depth + 1) for v in item)
-    return deepest
+    """How deeply `value` nests containers, counting at most `limit` + 1 levels."""
+    level = [value] if isinstance(value, dict | list) else []
+    depth = 0
+    while level and depth <= limit:
+        depth += 1
+        deeper: list[Any] = []
+        for item in level:
+            children = item.values() if isinstance(item, dict) else item
+            deeper.extend(c for c in children if isinstance(c, dict | list))
+        level = deeper
+    return depth
 
 
-def load_json(body: bytes, *, what: str = "body") -> Any:
+def load_json(body: bytes | str, *, what: str = "body") -> Any:
     """Decode a JSON body, or raise `PayloadInvalid` with the reason (never a traceback)."""
+    if isinstance(body, str):
+        body = body.encode("utf-8", "surrogatepass")
     try:
-        value = json.loads(body)
+        value = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        # orjson refuses what the standard library takes (NaN, UTF-16, huge integers):
+        # parse those with the standard library, which also words the error.
+        value = _load_json_slowly(body, what)
+    # A document with fewer brackets than the limit cannot nest past it.
+    brackets = body.count(b"{") + body.count(b"[")
+    if brackets > MAX_JSON_DEPTH and _depth(value, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
+        raise PayloadInvalid(f"{what} is nested deeper than {MAX_JSON_DEPTH} levels")
+    return value
+
+
+def _load_json_slowly(body: bytes, what: str) -> Any:
+    """The standard library's decoder, with its errors worded as `PayloadInvalid`."""
+    try:
+        return json.loads(body)
     except RecursionError:
         raise PayloadInvalid(f"{what} is nested too deeply") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise PayloadInvalid(f"{what} is not valid JSON: {exc}") from None
-    if _depth(value, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
-        raise PayloadInvalid(f"{what} is nested deeper than {MAX_JSON_DEPTH} levels")
-    return value
 
 
 def require_object(value: Any, what: str = "body") -> dict[str, Any]:

@@ -6,12 +6,14 @@ PostgreSQL is used when ``DATABASE_URL`` names it. Alembic migrations run on sta
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
@@ -40,19 +42,47 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
 
+def json_dumps(value: Any) -> str:
+    """JSON for the JSON columns: orjson, or the standard library for what orjson refuses."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:  # integers past 64 bits, and the like
+        return json.dumps(value)
+
+
+def json_loads(text: str | bytes) -> Any:
+    """Read a JSON column; rows written before orjson may hold NaN, which only json reads."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
 def make_engine(url: str) -> Engine:
     """Create the engine for `url`, creating the SQLite file's folder when needed."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            json_serializer=json_dumps,
+            json_deserializer=json_loads,
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     if parsed.drivername == "postgresql":
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_engine(
+        url,
+        pool_size=10,
+        max_overflow=20,
+        pool_pre_ping=True,
+        json_serializer=json_dumps,
+        json_deserializer=json_loads,
+    )
 
 
 def migrate(engine: Engine) -> None:

@@ -5,9 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import Insert
 
 from autotriage.models import ErrorEvent
 from autotriage.store.inserts import insert_ignore
@@ -23,22 +27,52 @@ class StoredDelivery:
     redelivery: bool = False
 
 
-def dedupe_key(event: ErrorEvent) -> str | None:
-    """The key under which a source's own event id is unique, if it sent one."""
-    if not event.source_event_id:
-        return None
-    return f"{event.source}:{event.source_event_id}"[:400]
+@dataclass(frozen=True, slots=True)
+class InboxRow:
+    """An accepted event as the inbox stores it: its scrubbed payload and indexed columns."""
+
+    source: str
+    source_event_id: str | None
+    received_at: datetime
+    occurred_at: datetime | None
+    level: str
+    title: str
+    payload: dict[str, Any]
+
+    def values(self) -> dict[str, Any]:
+        """The ``events`` row, still to be processed."""
+        key = f"{self.source}:{self.source_event_id}"[:400] if self.source_event_id else None
+        return {
+            "source": self.source,
+            "source_event_id": self.source_event_id,
+            "dedupe_key": key,
+            "received_at": self.received_at,
+            "occurred_at": self.occurred_at,
+            "level": self.level,
+            "title": self.title[:500],
+            "payload": self.payload,
+            "status": "pending",
+            "attempts": 0,
+        }
+
+
+@lru_cache(maxsize=4)
+def _insert_event(dialect: str) -> Insert:
+    # Built once per dialect: a statement built per row costs more than SQLite's insert.
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table: Table = Event.__table__  # type: ignore[assignment]
+    return insert(table).on_conflict_do_nothing().returning(table.c.id)
 
 
 def store_delivery(
     session: Session,
     source: str,
-    events: Sequence[ErrorEvent],
+    rows: Sequence[InboxRow],
     *,
     delivery_id: str | None,
     now: datetime,
 ) -> StoredDelivery:
-    """Persist `events` once: a known delivery id or source event id stores nothing again."""
+    """Persist `rows` once: a known delivery id or source event id stores nothing again."""
     outcome = StoredDelivery()
     if delivery_id:
         row_id = insert_ignore(
@@ -51,27 +85,15 @@ def store_delivery(
         )
         if row_id is None:
             outcome.redelivery = True
-            outcome.duplicates = len(events)
+            outcome.duplicates = len(rows)
             return outcome
-    for event in events:
-        event_id = insert_ignore(
-            session,
-            Event.__table__,  # type: ignore[arg-type]
-            source=event.source,
-            source_event_id=event.source_event_id,
-            dedupe_key=dedupe_key(event),
-            received_at=event.received_at,
-            occurred_at=event.occurred_at,
-            level=event.level,
-            title=event.title[:500],
-            payload=event.model_dump(mode="json"),
-            status="pending",
-            attempts=0,
-        )
+    insert = _insert_event(session.get_bind().dialect.name)
+    for row in rows:
+        event_id = session.execute(insert, row.values()).scalar()
         if event_id is None:
             outcome.duplicates += 1
         else:
-            outcome.event_ids.append(event_id)
+            outcome.event_ids.append(int(event_id))
     if delivery_id:
         delivery = session.scalars(
             select(Delivery).where(

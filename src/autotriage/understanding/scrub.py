@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+import orjson
+
 from autotriage.config import Settings
 from autotriage.models import ErrorEvent
 
@@ -229,11 +231,7 @@ def scrub_text(text: str, *, emails: bool | None = None, ips: bool | None = None
     """
     emails = _outbound.emails if emails is None else emails
     ips = _outbound.ips if ips is None else ips
-    if not text:
-        return text
-    if len(text) <= _CACHED_LENGTH:
-        return _scrub_short(text, emails, ips)
-    return _scrub(text, emails, ips)
+    return _walker(emails, ips).text(text)
 
 
 def _scrub(text: str, emails: bool, ips: bool) -> str:
@@ -253,39 +251,135 @@ def _scrub(text: str, emails: bool, ips: bool) -> str:
     return text
 
 
-# Events repeat the same short strings (names, paths, keys) over and over.
-_CACHED_LENGTH = 256
-_scrub_short = lru_cache(maxsize=65_536)(_scrub)
-
-
 @lru_cache(maxsize=16_384)
 def is_secret_key(key: str) -> bool:
     """Whether a mapping key names a secret (``password``, ``X-Api-Key``, ``sessionid``...)."""
     return bool(_SECRET_KEY.match(key.strip()))
 
 
-def scrub_value(value: Any, policy: ScrubPolicy) -> Any:
-    """Any JSON-like value with secrets redacted; values under secret-named keys replaced."""
-    if isinstance(value, str):
-        return scrub_text(value, emails=policy.emails, ips=policy.ips)
-    if isinstance(value, dict):
+def _redacted_key(key: str) -> str:
+    return f"[REDACTED:{re.sub(r'[^a-z0-9_]', '_', key.lower())[:40]}]"
+
+
+_CACHED_LENGTH = 256
+_CACHE_SIZE = 65_536
+
+
+_LIST_CACHE_SIZE = 2_048
+
+
+class _Walker:
+    """Scrubs text and JSON-like values under one policy.
+
+    Events repeat the same short strings (names, paths, code lines) and the same lists of
+    frames over and over, so the walker remembers what it made of each: strings by value,
+    lists of objects by their JSON. A remembered list is handed out again, not copied, so
+    results are read-only. The walk is the hot loop of intake, hence the exact type checks
+    and the inlined cache lookups.
+    """
+
+    __slots__ = ("emails", "ips", "lists", "seen")
+
+    def __init__(self, emails: bool, ips: bool) -> None:
+        self.emails = emails
+        self.ips = ips
+        self.seen: dict[str, str] = {}
+        self.lists: dict[bytes, list[Any]] = {}
+
+    def text(self, text: str) -> str:
+        hit = self.seen.get(text)
+        if hit is not None:
+            return hit
+        clean = _scrub(text, self.emails, self.ips) if text else text
+        if len(text) <= _CACHED_LENGTH:
+            if len(self.seen) >= _CACHE_SIZE:
+                self.seen.clear()
+            self.seen[text] = clean
+        return clean
+
+    def value(self, value: Any) -> Any:
+        kind = type(value)
+        if kind is str:
+            return self.text(value)
+        if kind is dict:
+            return self.mapping(value)
+        if kind is list or kind is tuple:
+            return self.sequence(value)
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, dict):
+            return self.mapping(value)
+        if isinstance(value, list | tuple):
+            return self.sequence(value)
+        return value
+
+    def mapping(self, value: dict[Any, Any]) -> dict[Any, Any]:
+        seen = self.seen
         out: dict[Any, Any] = {}
         for key, item in value.items():
             if isinstance(key, str) and is_secret_key(key) and item not in (None, "", [], {}):
-                out[key] = f"[REDACTED:{re.sub(r'[^a-z0-9_]', '_', key.lower())[:40]}]"
+                out[key] = _redacted_key(key)
+            elif type(item) is str:
+                hit = seen.get(item)
+                out[key] = hit if hit is not None else self.text(item)
             else:
-                out[key] = scrub_value(item, policy)
+                out[key] = self.value(item)
         return out
-    if isinstance(value, list | tuple):
-        return [scrub_value(item, policy) for item in value]
-    return value
+
+    def sequence(self, value: list[Any] | tuple[Any, ...]) -> list[Any]:
+        if len(value) < 2 or type(value[0]) is not dict:
+            return self.items(value)
+        try:
+            key = orjson.dumps(value)
+        except TypeError:  # not JSON (a set, an object): walk it
+            return self.items(value)
+        hit = self.lists.get(key)
+        if hit is None:
+            hit = self.items(value)
+            if len(self.lists) >= _LIST_CACHE_SIZE:
+                self.lists.clear()
+            self.lists[key] = hit
+        return hit
+
+    def items(self, value: list[Any] | tuple[Any, ...]) -> list[Any]:
+        seen = self.seen
+        out: list[Any] = []
+        for item in value:
+            if type(item) is str:
+                hit = seen.get(item)
+                out.append(hit if hit is not None else self.text(item))
+            else:
+                out.append(self.value(item))
+        return out
+
+
+_WALKERS = {(e, i): _Walker(e, i) for e in (False, True) for i in (False, True)}
+
+
+def _walker(emails: bool, ips: bool) -> _Walker:
+    return _WALKERS[bool(emails), bool(ips)]
+
+
+def scrub_value(value: Any, policy: ScrubPolicy) -> Any:
+    """Any JSON-like value with secrets redacted; values under secret-named keys replaced."""
+    return _walker(policy.emails, policy.ips).value(value)
+
+
+_IDENTITY = ("source", "source_event_id", "received_at", "occurred_at")
+
+
+def scrub_payload(event: ErrorEvent, *, emails: bool = False, ips: bool = False) -> dict[str, Any]:
+    """`event` as JSON-ready data with secrets redacted from every text field, ``raw``
+    included: what the inbox stores."""
+    data = event.model_dump(mode="json")
+    # Identity fields are ours, not the user's text: scrubbing a digit run inside an event
+    # id would merge distinct events under one dedupe key and drop them.
+    identity = {key: data.pop(key) for key in _IDENTITY}
+    clean: dict[str, Any] = scrub_value(data, ScrubPolicy(emails=emails, ips=ips))
+    clean.update(identity)
+    return clean
 
 
 def scrub_event(event: ErrorEvent, *, emails: bool = False, ips: bool = False) -> ErrorEvent:
     """A copy of `event` with secrets redacted from every text field, ``raw`` included."""
-    data = event.model_dump()
-    # Identity fields are ours, not the user's text: scrubbing a digit run inside an event
-    # id would merge distinct events under one dedupe key and drop them.
-    identity = {key: data.pop(key) for key in ("source", "source_event_id")}
-    clean = scrub_value(data, ScrubPolicy(emails=emails, ips=ips))
-    return ErrorEvent.model_validate({**clean, **identity})
+    return ErrorEvent.model_validate(scrub_payload(event, emails=emails, ips=ips))

@@ -61,6 +61,10 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.state.scans = None
     app.state.http = None
     errors.install(app)
+    # Routes are matched in order: the SDK and exporter endpoints take most of the traffic.
+    app.include_router(sentry_routes.router)
+    app.include_router(otlp_routes.router)
+    app.include_router(generic_routes.router)
     app.include_router(api.router)
     app.include_router(api.protected)
     app.include_router(webhooks.router)
@@ -69,9 +73,6 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(scans.router)
     app.include_router(github.router)
     app.include_router(dashboard.router)
-    app.include_router(sentry_routes.router)
-    app.include_router(otlp_routes.router)
-    app.include_router(generic_routes.router)
     if settings.bench_endpoints:
         app.include_router(sentry_routes.bench)
     return app

@@ -6,7 +6,6 @@ import hmac
 from collections.abc import Sequence
 
 from fastapi import Request
-from starlette.concurrency import run_in_threadpool
 
 from autotriage.errors import PayloadTooLarge, SignatureInvalid
 from autotriage.intake import Intake
@@ -57,6 +56,6 @@ def check_shared_secret(request: Request, header: str = "x-autotriage-token") ->
 async def accept(
     request: Request, source: str, events: Sequence[ErrorEvent], delivery_id: str | None = None
 ) -> StoredDelivery:
-    """Scrub and commit `events` (off the event loop); return once they are durable."""
+    """Scrub and commit `events`; return once they are durable."""
     intake: Intake = request.app.state.intake
-    return await run_in_threadpool(intake.accept, source, events, delivery_id=delivery_id)
+    return await intake.accept_async(source, events, delivery_id=delivery_id)
