@@ -62,8 +62,9 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.state.http = None
     errors.install(app)
     # Routes are matched in order: the SDK and exporter endpoints take most of the traffic.
+    for route in (*sentry_routes.dsn_routes, *otlp_routes.routes):
+        app.add_route(route.path, route.endpoint, methods=["POST"], include_in_schema=False)
     app.include_router(sentry_routes.router)
-    app.include_router(otlp_routes.router)
     app.include_router(generic_routes.router)
     app.include_router(api.router)
     app.include_router(api.protected)

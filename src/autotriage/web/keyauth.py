@@ -12,10 +12,10 @@ requests in flight, or a key past ``INGEST_EVENTS_PER_MINUTE``, is answered 429 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from fastapi import Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from autotriage.errors import SignatureInvalid
@@ -126,3 +126,19 @@ def ingest_state(request: Request) -> tuple[KeyRing, IngestGuard]:
         guard = IngestGuard(settings.ingest_max_inflight, settings.ingest_events_per_minute)
         state.key_ring, state.ingest_guard = ring, guard
     return ring, guard
+
+
+async def guarded(
+    request: Request, handle: Callable[[KeyRing, IngestGuard], Awaitable[Response]]
+) -> Response:
+    """Run an ingest `handle` inside the in-flight limit; a `RateLimited` refusal from the
+    limit, the key's quota or the handler becomes the 429 SDKs and exporters honour."""
+    ring, guard = ingest_state(request)
+    try:
+        guard.enter()
+        try:
+            return await handle(ring, guard)
+        finally:
+            guard.leave()
+    except RateLimited as exc:
+        return rate_limited_response(request, exc)

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from autotriage.sources import otlp
 from autotriage.web.ingest import accept, read_inflated
-from autotriage.web.keyauth import RateLimited, ingest_state, rate_limited_response
-
-router = APIRouter()
+from autotriage.web.keyauth import IngestGuard, KeyRing, guarded
 
 
 def bearer_key(request: Request) -> str | None:
@@ -34,12 +33,7 @@ def bearer_key(request: Request) -> str | None:
 async def _export(
     request: Request, signal: str, parser: Callable[[bytes, str], otlp.Export]
 ) -> Response:
-    ring, guard = ingest_state(request)
-    try:
-        guard.enter()
-    except RateLimited as exc:
-        return rate_limited_response(request, exc)
-    try:
+    async def handle(ring: KeyRing, guard: IngestGuard) -> Response:
         info = await ring.resolve(bearer_key(request))
         kind = otlp.media_type(request.headers.get("content-type"))
         body = await read_inflated(request)
@@ -47,21 +41,25 @@ async def _export(
         guard.charge(info, len(export.events))
         if export.events:
             await accept(request, otlp.NAME, export.events)
-    except RateLimited as exc:
-        return rate_limited_response(request, exc)
-    finally:
-        guard.leave()
-    media = otlp.PROTOBUF if kind == "protobuf" else otlp.JSON
-    return Response(otlp.response_body(signal, export, kind), media_type=media)
+        media = otlp.PROTOBUF if kind == "protobuf" else otlp.JSON
+        return Response(otlp.response_body(signal, export, kind), media_type=media)
+
+    return await guarded(request, handle)
 
 
-@router.post("/v1/logs")
 async def logs(request: Request) -> Response:
     """Exceptions (and ERROR-or-worse records) from an OTLP logs export."""
     return await _export(request, "logs", otlp.parse_logs)
 
 
-@router.post("/v1/traces")
 async def traces(request: Request) -> Response:
     """Span events named ``exception`` from an OTLP traces export."""
     return await _export(request, "traces", otlp.parse_traces)
+
+
+# Plain Starlette routes: exporters post often, and FastAPI's per-request parameter
+# machinery would cost more than these handlers need.
+routes = [
+    Route("/v1/logs", logs, methods=["POST"]),
+    Route("/v1/traces", traces, methods=["POST"]),
+]

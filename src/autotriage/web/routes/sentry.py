@@ -27,6 +27,7 @@ import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.routing import Route
 
 from autotriage.config import Settings
 from autotriage.errors import PayloadInvalid
@@ -42,7 +43,7 @@ from autotriage.web.ingest import (
     read_body,
     read_inflated,
 )
-from autotriage.web.keyauth import RateLimited, ingest_state, rate_limited_response
+from autotriage.web.keyauth import IngestGuard, KeyRing, guarded
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -136,15 +137,11 @@ def _count(request: Request, dropped: Counter[str], skipped: Counter[str]) -> No
     totals.update({f"skipped:{k}": v for k, v in skipped.items()})
 
 
-@router.post("/api/{project_id}/envelope/")
-async def envelope(project_id: int, request: Request) -> Response:
+async def envelope(request: Request) -> Response:
     """Sentry SDK envelopes: errors stored, other items counted, unknown items skipped."""
-    ring, guard = ingest_state(request)
-    try:
-        guard.enter()
-    except RateLimited as exc:
-        return rate_limited_response(request, exc)
-    try:
+    project_id: int = request.path_params["project_id"]
+
+    async def handle(ring: KeyRing, guard: IngestGuard) -> Response:
         data = await read_inflated(request)
         parsed = sentry_envelope.parse_envelope(data)
         key = sentry_envelope.public_key(
@@ -156,14 +153,12 @@ async def envelope(project_id: int, request: Request) -> Response:
         _count(request, extracted.dropped, extracted.skipped)
         if extracted.events:
             await accept(request, sentry.NAME, extracted.events)
-    except RateLimited as exc:
-        return rate_limited_response(request, exc)
-    finally:
-        guard.leave()
-    event_id = parsed.headers.get("event_id")
-    if not isinstance(event_id, str):
-        event_id = extracted.events[0].source_event_id if extracted.events else None
-    return JSONResponse({"id": event_id})
+        event_id = parsed.headers.get("event_id")
+        if not isinstance(event_id, str):
+            event_id = extracted.events[0].source_event_id if extracted.events else None
+        return JSONResponse({"id": event_id})
+
+    return await guarded(request, handle)
 
 
 def _legacy_store_body(data: bytes) -> bytes:
@@ -176,26 +171,28 @@ def _legacy_store_body(data: bytes) -> bytes:
         raise PayloadInvalid("event is neither JSON nor base64-encoded deflated JSON") from None
 
 
-@router.post("/api/{project_id}/store/")
-async def store_event(project_id: int, request: Request) -> Response:
+async def store_event(request: Request) -> Response:
     """The legacy single-event endpoint (older SDKs and some tools still use it)."""
-    ring, guard = ingest_state(request)
-    try:
-        guard.enter()
-    except RateLimited as exc:
-        return rate_limited_response(request, exc)
-    try:
+    project_id: int = request.path_params["project_id"]
+
+    async def handle(ring: KeyRing, guard: IngestGuard) -> Response:
         data = _legacy_store_body(await read_inflated(request))
         key = sentry_envelope.public_key(lower_headers(request), request.query_params)
         info = await ring.resolve(key, project_id)
         event = sentry_envelope.parse_store(data)
         guard.charge(info, 1)
         await accept(request, sentry.NAME, [event])
-    except RateLimited as exc:
-        return rate_limited_response(request, exc)
-    finally:
-        guard.leave()
-    return JSONResponse({"id": event.source_event_id or uuid.uuid4().hex})
+        return JSONResponse({"id": event.source_event_id or uuid.uuid4().hex})
+
+    return await guarded(request, handle)
+
+
+# The DSN endpoints are plain Starlette routes: SDKs post often, and FastAPI's
+# per-request parameter machinery would cost more than these handlers need.
+dsn_routes = [
+    Route("/api/{project_id:int}/envelope/", envelope, methods=["POST"]),
+    Route("/api/{project_id:int}/store/", store_event, methods=["POST"]),
+]
 
 
 @bench.post("/bench/drop")
