@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from autotriage.errors import Overloaded
 from autotriage.models import ErrorEvent, compose_title, utcnow
 from autotriage.store import Store
-from autotriage.store.events import InboxRow, StoredDelivery, store_delivery
+from autotriage.store.events import InboxRow, NewDelivery, StoredDelivery, store_deliveries
 from autotriage.understanding.scrub import scrub_payload
 
 MAX_BATCH = 256
@@ -157,15 +157,9 @@ class Intake:
 
     def _commit(self, batch: list[_Job]) -> None:
         try:
-            outcomes = []
+            deliveries = [NewDelivery(job.source, job.rows, job.delivery_id) for job in batch]
             with self.store.transaction() as session:
-                now = utcnow()
-                for job in batch:
-                    outcomes.append(
-                        store_delivery(
-                            session, job.source, job.rows, delivery_id=job.delivery_id, now=now
-                        )
-                    )
+                outcomes = store_deliveries(session, deliveries, now=utcnow())
         except Exception as exc:  # noqa: BLE001 - handed to the caller, which re-raises it
             if len(batch) == 1:
                 self._finish(batch[0], None, exc)

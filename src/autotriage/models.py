@@ -130,7 +130,8 @@ class ErrorEvent(_Frozen):
     contexts: dict[str, Any] = Field(default_factory=dict)
     """Structured extras worth showing: user, request, sdk, log lines, alarm details."""
     raw: Any = None
-    """The source payload this event came from, kept for replay."""
+    """What the source sent beyond the fields above, kept with the event (for most
+    sources the whole payload; for Sentry events the parts not mapped onto fields)."""
 
     @property
     def primary_exception(self) -> ExceptionInfo | None:

@@ -13,7 +13,9 @@ message, ``tags`` (a list of pairs or a dict) -> tags, ``exception.values[]`` ->
 exceptions (already cause-first, frames already oldest-first, every frame field our
 model has), ``fingerprint`` -> fingerprint_hint, ``user``/``request``/``sdk``/
 ``contexts`` -> contexts (plus ``request.url`` as the ``url`` tag), ``web_url`` (or the
-plugin's ``url``, or an issue's ``permalink``) -> link. The Sentry issue id, short id
+plugin's ``url``, or an issue's ``permalink``) -> link. Everything else (breadcrumbs,
+modules, threads, an exception's ``mechanism``, frame ``vars`` and addresses) -> raw,
+which thus never holds the frames a second time. The Sentry issue id, short id
 and project go to ``contexts["sentry"]``, which is how status signals
 (``issue.resolved``/``ignored``/``unresolved``) find the group later.
 
@@ -39,6 +41,18 @@ from autotriage.sources.base import load_json, require_object
 NAME = "sentry"
 _FRAME_FIELDS = ("filename", "abs_path", "module", "function", "lineno", "colno", "context_line")
 _CONTEXT_FIELDS = ("user", "request", "sdk", "contexts", "extra")
+# What `event_from_sentry` carries into the model; `raw` keeps the rest of the event.
+_MODELED_EVENT = frozenset(
+    {
+        "event_id", "timestamp", "datetime", "level", "platform", "environment", "release",
+        "server_name", "message", "logentry", "title", "culprit", "transaction", "tags",
+        "fingerprint", "web_url", "exception", "stacktrace", *_CONTEXT_FIELDS,
+    }
+)  # fmt: skip
+_MODELED_EXCEPTION = frozenset({"type", "value", "module", "stacktrace", "raw_stacktrace"})
+_MODELED_FRAME = frozenset(
+    {*_FRAME_FIELDS, "raw_function", "in_app", "pre_context", "post_context"}
+)
 _ISSUE_URL = re.compile(r"/issues/(\d+)/?")
 RESOURCES = frozenset(
     {"issue", "event_alert", "error", "metric_alert", "installation", "comment", "seer"}
@@ -121,6 +135,33 @@ def _exceptions(event: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+def _unmodeled(event: dict[str, Any]) -> dict[str, Any]:
+    """The parts of `event` the model does not carry (breadcrumbs, modules, a mechanism,
+    frame variables...), kept as the event's ``raw`` without storing its frames twice."""
+    rest = {k: v for k, v in event.items() if k not in _MODELED_EVENT}
+    container = event.get("exception")
+    values = container.get("values") if isinstance(container, dict) else container
+    extras = []
+    for index, value in enumerate(values if isinstance(values, list) else []):
+        if not isinstance(value, dict):
+            continue
+        extra = {k: v for k, v in value.items() if k not in _MODELED_EXCEPTION}
+        stack = value.get("stacktrace") or value.get("raw_stacktrace")
+        frames = stack.get("frames") if isinstance(stack, dict) else None
+        frame_extras = [
+            {"frame": number, **{k: v for k, v in frame.items() if k not in _MODELED_FRAME}}
+            for number, frame in enumerate(frames if isinstance(frames, list) else [])
+            if isinstance(frame, dict) and not frame.keys() <= _MODELED_FRAME
+        ]
+        if frame_extras:
+            extra["frames"] = frame_extras
+        if extra:
+            extras.append({"exception": index, **extra})
+    if extras:
+        rest["exception_extras"] = extras
+    return rest
+
+
 def _tags(raw: Any) -> dict[str, str]:
     if isinstance(raw, dict):
         return {str(k): str(v) for k, v in raw.items() if v is not None}
@@ -195,7 +236,7 @@ def event_from_sentry(
                 [str(x) for x in fingerprint] if isinstance(fingerprint, list) else None
             ),
             "contexts": contexts,
-            "raw": event,
+            "raw": _unmodeled(event),
         }
     )
 

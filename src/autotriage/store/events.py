@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -40,8 +41,15 @@ class InboxRow:
     payload: dict[str, Any]
 
     def values(self) -> dict[str, Any]:
-        """The ``events`` row, still to be processed."""
-        key = f"{self.source}:{self.source_event_id}"[:400] if self.source_event_id else None
+        """The ``events`` row, still to be processed.
+
+        An event its source gave no id gets a unique key of its own: it never dedupes,
+        and every row of a batch insert can be told apart by its key.
+        """
+        if self.source_event_id:
+            key = f"{self.source}:{self.source_event_id}"[:400]
+        else:
+            key = f"{self.source}:~{uuid.uuid4().hex}"
         return {
             "source": self.source,
             "source_event_id": self.source_event_id,
@@ -56,12 +64,75 @@ class InboxRow:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class NewDelivery:
+    """One delivery to store: its source, its rows and the id it came with, if any."""
+
+    source: str
+    rows: Sequence[InboxRow]
+    delivery_id: str | None = None
+
+
 @lru_cache(maxsize=4)
-def _insert_event(dialect: str) -> Insert:
-    # Built once per dialect: a statement built per row costs more than SQLite's insert.
+def _insert_events(dialect: str) -> Insert:
+    # Built once per dialect and run as one multi-row insert per batch; a statement
+    # built per row costs more than SQLite's insert itself.
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table: Table = Event.__table__  # type: ignore[assignment]
-    return insert(table).on_conflict_do_nothing().returning(table.c.id)
+    return insert(table).on_conflict_do_nothing().returning(table.c.id, table.c.dedupe_key)
+
+
+def store_deliveries(
+    session: Session, deliveries: Sequence[NewDelivery], *, now: datetime
+) -> list[StoredDelivery]:
+    """Persist each delivery once, all in one insert: a known delivery id or source event
+    id stores nothing again. Returns what became of each delivery, in order."""
+    outcomes = [StoredDelivery() for _ in deliveries]
+    values: list[dict[str, Any]] = []
+    owners: list[int] = []
+    for index, delivery in enumerate(deliveries):
+        if delivery.delivery_id and not _claim_delivery(session, delivery, now):
+            outcomes[index].redelivery = True
+            outcomes[index].duplicates = len(delivery.rows)
+            continue
+        for row in delivery.rows:
+            values.append(row.values())
+            owners.append(index)
+    ids: dict[str, int] = {}
+    if values:
+        insert = _insert_events(session.get_bind().dialect.name)
+        ids = {key: int(row_id) for row_id, key in session.execute(insert, values)}
+    for value, index in zip(values, owners, strict=True):
+        # Two rows with one key in a batch: the first one stored it.
+        event_id = ids.pop(value["dedupe_key"], None)
+        if event_id is None:
+            outcomes[index].duplicates += 1
+        else:
+            outcomes[index].event_ids.append(event_id)
+    for delivery, outcome in zip(deliveries, outcomes, strict=True):
+        if delivery.delivery_id and not outcome.redelivery:
+            stored = session.scalars(
+                select(Delivery).where(
+                    Delivery.source == delivery.source,
+                    Delivery.delivery_id == delivery.delivery_id[:255],
+                )
+            ).one()
+            stored.event_ids = outcome.event_ids
+    return outcomes
+
+
+def _claim_delivery(session: Session, delivery: NewDelivery, now: datetime) -> bool:
+    """Record a delivery id; False if it was recorded before (a redelivery)."""
+    assert delivery.delivery_id is not None  # noqa: S101 - callers check
+    row_id = insert_ignore(
+        session,
+        Delivery.__table__,  # type: ignore[arg-type]
+        source=delivery.source,
+        delivery_id=delivery.delivery_id[:255],
+        received_at=now,
+        event_ids=[],
+    )
+    return row_id is not None
 
 
 def store_delivery(
@@ -72,36 +143,8 @@ def store_delivery(
     delivery_id: str | None,
     now: datetime,
 ) -> StoredDelivery:
-    """Persist `rows` once: a known delivery id or source event id stores nothing again."""
-    outcome = StoredDelivery()
-    if delivery_id:
-        row_id = insert_ignore(
-            session,
-            Delivery.__table__,  # type: ignore[arg-type]
-            source=source,
-            delivery_id=delivery_id[:255],
-            received_at=now,
-            event_ids=[],
-        )
-        if row_id is None:
-            outcome.redelivery = True
-            outcome.duplicates = len(rows)
-            return outcome
-    insert = _insert_event(session.get_bind().dialect.name)
-    for row in rows:
-        event_id = session.execute(insert, row.values()).scalar()
-        if event_id is None:
-            outcome.duplicates += 1
-        else:
-            outcome.event_ids.append(int(event_id))
-    if delivery_id:
-        delivery = session.scalars(
-            select(Delivery).where(
-                Delivery.source == source, Delivery.delivery_id == delivery_id[:255]
-            )
-        ).one()
-        delivery.event_ids = outcome.event_ids
-    return outcome
+    """Persist one delivery's `rows` (see `store_deliveries`)."""
+    return store_deliveries(session, [NewDelivery(source, rows, delivery_id)], now=now)[0]
 
 
 def load_event(row: Event) -> ErrorEvent:
