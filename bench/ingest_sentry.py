@@ -26,9 +26,12 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
+import sentry_sdk
 import uvloop
+from sentry_sdk.transport import Transport
 from sqlalchemy import func, select
 
 from autotriage.models import utcnow
@@ -47,8 +50,51 @@ def cpu_seconds(pid: int) -> float:
     return (utime + stime + cutime + cstime) / TICKS
 
 
+def _step(depth: int, n: int, payload: dict[str, Any]) -> Any:
+    session_token = f"tok-{n}"  # a local variable the SDK sends, and intake must scrub
+    if depth:
+        return _step(depth - 1, n, payload)
+    return payload["items"][f"sku-{n % 100}"] if session_token else None
+
+
+def _capture(n: int) -> None:
+    # One request's worth of scope, as a web framework integration gives each request.
+    with sentry_sdk.isolation_scope() as scope:
+        scope.set_user({"id": str(n % 500)})
+        scope.set_tag("customer_tier", "gold")
+        sentry_sdk.add_breadcrumb(category="http", message=f"POST /cart/{n % 50}")
+        try:
+            _step(11, n, {"items": {}})
+        except KeyError:
+            sentry_sdk.capture_exception()
+
+
+def sdk_envelopes(key: str, count: int) -> list[bytes]:
+    """`count` gzip'd envelopes made by sentry-sdk itself: a KeyError raised 12 frames
+    deep, with everything the SDK adds by default (local variables, modules, contexts,
+    breadcrumbs); user, tags and the missing key vary with the event."""
+    captured: list[Any] = []
+
+    class Capture(Transport):
+        def capture_envelope(self, envelope: Any) -> None:
+            captured.append(envelope)
+
+    sentry_sdk.init(
+        dsn=f"http://{key}@127.0.0.1/1",
+        transport=Capture,
+        release="shop@1.0.0",
+        environment="production",
+        server_name="web-1",
+    )
+    for n in range(count):
+        _capture(n)
+    sentry_sdk.flush()
+    sentry_sdk.get_client().close()
+    return [gzip.compress(envelope.serialize()) for envelope in captured]
+
+
 def envelope(key: str, n: int) -> bytes:
-    """A gzip'd envelope with one error event; `n` varies the message and id."""
+    """A gzip'd hand-built envelope with one error event; `n` varies the message and id."""
     event_id = uuid.uuid4().hex
     frames = [
         {
@@ -76,21 +122,37 @@ def envelope(key: str, n: int) -> bytes:
         "user": {"id": str(n % 500)},
         "request": {"url": f"https://shop.example/cart/{n % 50}", "method": "POST"},
         "sdk": {"name": "sentry.python", "version": "2.0.0"},
-        "exception": {"values": [{
-            "type": "KeyError", "value": f"'sku-{n % 100}'",
-            "stacktrace": {"frames": frames},
-        }]},
+        "exception": {
+            "values": [
+                {
+                    "type": "KeyError",
+                    "value": f"'sku-{n % 100}'",
+                    "stacktrace": {"frames": frames},
+                }
+            ]
+        },
     }
     item = json.dumps(event).encode()
-    header = {"event_id": event_id, "dsn": f"http://{key}@127.0.0.1/1",
-              "sent_at": "2026-11-29T02:00:00Z"}
-    raw = b"\n".join([json.dumps(header).encode(),
-                      json.dumps({"type": "event", "length": len(item)}).encode(), item]) + b"\n"
+    header = {
+        "event_id": event_id,
+        "dsn": f"http://{key}@127.0.0.1/1",
+        "sent_at": "2026-11-29T02:00:00Z",
+    }
+    raw = (
+        b"\n".join(
+            [
+                json.dumps(header).encode(),
+                json.dumps({"type": "event", "length": len(item)}).encode(),
+                item,
+            ]
+        )
+        + b"\n"
+    )
     return gzip.compress(raw)
 
 
 async def _post_all(
-    host: str, port: int, path: str, queue: list[bytes], latencies: list[float]
+    host: str, port: int, path: str, auth: str, queue: list[bytes], latencies: list[float]
 ) -> int:
     """One keep-alive connection posting bodies from `queue` until it is empty."""
     reader, writer = await asyncio.open_connection(host, port)
@@ -101,7 +163,7 @@ async def _post_all(
             head = (
                 f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
                 "Content-Type: application/x-sentry-envelope\r\nContent-Encoding: gzip\r\n"
-                f"Content-Length: {len(body)}\r\n\r\n"
+                f"X-Sentry-Auth: {auth}\r\nContent-Length: {len(body)}\r\n\r\n"
             ).encode()
             start = time.perf_counter()
             writer.write(head + body)
@@ -122,30 +184,33 @@ async def _post_all(
     return ok
 
 
-async def drive(url: str, bodies: list[bytes], concurrency: int) -> tuple[list[float], int]:
+async def drive(
+    url: str, bodies: list[bytes], concurrency: int, key: str
+) -> tuple[list[float], int]:
     """POST every body over `concurrency` connections; return latencies and 2xx count.
 
     A bare asyncio HTTP/1.1 client: an HTTP library in this process would use more CPU
     per request than the server does, and the figures would measure the client.
     """
     parts = urlsplit(url)
+    auth = f"Sentry sentry_key={key}, sentry_version=7, sentry_client=sentry.python/2.0.0"
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     latencies: list[float] = []
     queue = list(reversed(bodies))
     counts = await asyncio.gather(
-        *(_post_all(host, port, parts.path, queue, latencies) for _ in range(concurrency))
+        *(_post_all(host, port, parts.path, auth, queue, latencies) for _ in range(concurrency))
     )
     return latencies, sum(counts)
 
 
 def measure(
-    server: LiveServer, path: str, bodies: list[bytes], concurrency: int
+    server: LiveServer, path: str, bodies: list[bytes], concurrency: int, key: str
 ) -> dict[str, float]:
     """Run one phase and return its figures."""
     assert server.process is not None
     pid = server.process.pid
     cpu0, wall0 = cpu_seconds(pid), time.perf_counter()
-    latencies, ok = uvloop.run(drive(server.url + path, bodies, concurrency))
+    latencies, ok = uvloop.run(drive(server.url + path, bodies, concurrency, key))
     wall, cpu = time.perf_counter() - wall0, cpu_seconds(pid) - cpu0
     latencies.sort()
     return {
@@ -164,6 +229,9 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--worker", action="store_true", help="run the grouping worker too")
+    parser.add_argument(
+        "--sdk", action="store_true", help="envelopes made by sentry-sdk instead of by hand"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="autotriage-bench-") as tmp:
@@ -180,24 +248,34 @@ def main() -> None:
             "INGEST_MAX_INFLIGHT": str(max(args.concurrency * 2, 128)),
             "LOG_LEVEL": "warning",
         }
-        bodies = [envelope(key, n) for n in range(args.events)]
-        warmup = [envelope(key, n) for n in range(200)]
+        if args.sdk:
+            made = sdk_envelopes(key, args.events + 200)
+            bodies, warmup = made[200:], made[:200]
+        else:
+            bodies = [envelope(key, n) for n in range(args.events)]
+            warmup = [envelope(key, n) for n in range(200)]
         with LiveServer(env, cwd=root) as server:
-            measure(server, "/bench/drop", warmup, args.concurrency)
-            measure(server, "/api/1/envelope/", warmup, args.concurrency)
-            bare = measure(server, "/bench/drop", bodies, args.concurrency)
-            real = measure(server, "/api/1/envelope/", bodies, args.concurrency)
+            measure(server, "/bench/drop", warmup, args.concurrency, key)
+            measure(server, "/api/1/envelope/", warmup, args.concurrency, key)
+            bare = measure(server, "/bench/drop", bodies, args.concurrency, key)
+            real = measure(server, "/api/1/envelope/", bodies, args.concurrency, key)
         with store.reading() as session:
             stored = session.scalar(select(func.count()).select_from(Event)) or 0
         store.dispose()
 
-    print(f"{args.events} envelopes, concurrency {args.concurrency}, SQLite, "
-          f"worker {'on' if args.worker else 'off'}, {os.cpu_count()} CPUs")
-    print(f"{'endpoint':<22}{'events/s':>10}{'p50 ms':>9}{'p99 ms':>9}"
-          f"{'CPU-s/1000':>12}{'events/CPU-s':>14}")
+    print(
+        f"{args.events} envelopes, concurrency {args.concurrency}, SQLite, "
+        f"worker {'on' if args.worker else 'off'}, {os.cpu_count()} CPUs"
+    )
+    print(
+        f"{'endpoint':<22}{'events/s':>10}{'p50 ms':>9}{'p99 ms':>9}"
+        f"{'CPU-s/1000':>12}{'events/CPU-s':>14}"
+    )
     for name, row in (("/bench/drop (bare)", bare), ("/api/1/envelope/", real)):
-        print(f"{name:<22}{row['events_per_s']:>10.0f}{row['p50_ms']:>9.1f}{row['p99_ms']:>9.1f}"
-              f"{row['cpu_s_per_1000']:>12.3f}{row['events_per_cpu_s']:>14.0f}")
+        print(
+            f"{name:<22}{row['events_per_s']:>10.0f}{row['p50_ms']:>9.1f}{row['p99_ms']:>9.1f}"
+            f"{row['cpu_s_per_1000']:>12.3f}{row['events_per_cpu_s']:>14.0f}"
+        )
     durable = stored == real["accepted"] + 200
     verdict = "every accepted event is in the database" if durable else "MISMATCH"
     print(f"accepted {int(real['accepted'])} (+200 warm-up), stored {stored}: {verdict}")

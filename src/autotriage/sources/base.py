@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import Any
 
 import orjson
@@ -31,18 +32,24 @@ class SourceSpec:
 MAX_JSON_DEPTH = 64
 
 
-def _depth(value: Any, limit: int) -> int:
-    """How deeply `value` nests containers, counting at most `limit` + 1 levels."""
-    level = [value] if isinstance(value, dict | list) else []
-    depth = 0
-    while level and depth <= limit:
-        depth += 1
-        deeper: list[Any] = []
-        for item in level:
-            children = item.values() if isinstance(item, dict) else item
-            deeper.extend(c for c in children if isinstance(c, dict | list))
-        level = deeper
-    return depth
+_KEEP_MARKS = bytes(c for c in range(256) if c not in b'[]{}"')
+_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
+
+
+def _depth(body: bytes) -> int:
+    """How deeply a valid JSON document nests, read off its brackets outside strings.
+
+    Escaped backslashes and quotes go first; what is left of each string is a pair of
+    quotes around any brackets it held, and adjacent quotes can go in pairs without
+    changing which brackets sit between an opening and a closing one. All of it runs
+    in C, several times faster than walking the decoded document.
+    """
+    if b"\\" in body:
+        body = body.replace(b"\\\\", b"").replace(b'\\"', b"")
+    marks = body.translate(None, _KEEP_MARKS).replace(b'""', b"")
+    if b'"' in marks:
+        marks = b"".join(marks.split(b'"')[::2])
+    return max(accumulate(map(_STEP.__getitem__, marks)), default=0)
 
 
 def load_json(body: bytes | str, *, what: str = "body") -> Any:
@@ -57,7 +64,7 @@ def load_json(body: bytes | str, *, what: str = "body") -> Any:
         value = _load_json_slowly(body, what)
     # A document with fewer brackets than the limit cannot nest past it.
     brackets = body.count(b"{") + body.count(b"[")
-    if brackets > MAX_JSON_DEPTH and _depth(value, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
+    if brackets > MAX_JSON_DEPTH and _depth(body) > MAX_JSON_DEPTH:
         raise PayloadInvalid(f"{what} is nested deeper than {MAX_JSON_DEPTH} levels")
     return value
 

@@ -86,23 +86,33 @@ def _timestamp(value: Any) -> datetime | None:
     return None
 
 
+def _int(value: Any) -> int | None:
+    return value if type(value) is int else None
+
+
+def _texts(value: Any) -> list[str]:
+    if not isinstance(value, list):
+        return []
+    return [x if type(x) is str else str(x) for x in value if x is not None]
+
+
 def _frame(raw: Any) -> dict[str, Any]:
     """A `Frame`'s fields (validated with the whole event, which is faster than per frame)."""
     if not isinstance(raw, dict):
         return {}
-    values: dict[str, Any] = {}
-    for key in _FRAME_FIELDS:
-        value = raw.get(key)
-        if key in ("lineno", "colno"):
-            values[key] = value if isinstance(value, int) and not isinstance(value, bool) else None
-        else:
-            values[key] = _str(value)
-    if values["function"] is None:
-        values["function"] = _str(raw.get("raw_function"))
-    values["in_app"] = raw.get("in_app") is True
-    values["pre_context"] = [str(x) for x in raw.get("pre_context") or [] if x is not None]
-    values["post_context"] = [str(x) for x in raw.get("post_context") or [] if x is not None]
-    return values
+    get = raw.get
+    return {
+        "filename": _str(get("filename")),
+        "abs_path": _str(get("abs_path")),
+        "module": _str(get("module")),
+        "function": _str(get("function")) or _str(get("raw_function")),
+        "lineno": _int(get("lineno")),
+        "colno": _int(get("colno")),
+        "context_line": _str(get("context_line")),
+        "in_app": get("in_app") is True,
+        "pre_context": _texts(get("pre_context")),
+        "post_context": _texts(get("post_context")),
+    }
 
 
 def _frames(stack: Any) -> list[dict[str, Any]]:

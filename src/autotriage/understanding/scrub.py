@@ -265,26 +265,29 @@ _CACHED_LENGTH = 256
 _CACHE_SIZE = 65_536
 
 
-_LIST_CACHE_SIZE = 2_048
+_REMEMBERED = 2_048
+_MEMO_ITEMS = 16
 
 
 class _Walker:
     """Scrubs text and JSON-like values under one policy.
 
-    Events repeat the same short strings (names, paths, code lines) and the same lists of
-    frames over and over, so the walker remembers what it made of each: strings by value,
-    lists of objects by their JSON. A remembered list is handed out again, not copied, so
-    results are read-only. The walk is the hot loop of intake, hence the exact type checks
+    Events repeat the same short strings (names, paths, code lines), lists of frames and
+    big objects (an SDK's module list) over and over, so the walker remembers what it
+    made of each: strings by value, lists of objects and objects of 16 keys or more by
+    their JSON. A remembered result is handed out again, not copied, so results are
+    read-only. The walk is the hot loop of intake, hence the exact type checks
     and the inlined cache lookups.
     """
 
-    __slots__ = ("emails", "ips", "lists", "seen")
+    __slots__ = ("emails", "ips", "remembered", "secret_keys", "seen")
 
     def __init__(self, emails: bool, ips: bool) -> None:
         self.emails = emails
         self.ips = ips
         self.seen: dict[str, str] = {}
-        self.lists: dict[bytes, list[Any]] = {}
+        self.remembered: dict[bytes, Any] = {}
+        self.secret_keys: dict[Any, bool] = {}
 
     def text(self, text: str) -> str:
         hit = self.seen.get(text)
@@ -314,14 +317,31 @@ class _Walker:
         return value
 
     def mapping(self, value: dict[Any, Any]) -> dict[Any, Any]:
+        if len(value) >= _MEMO_ITEMS:
+            return self._remembered(value, self.entries)  # type: ignore[no-any-return]
+        return self.entries(value)
+
+    def entries(self, value: dict[Any, Any]) -> dict[Any, Any]:
         seen = self.seen
+        secret = self.secret_keys
         out: dict[Any, Any] = {}
         for key, item in value.items():
-            if isinstance(key, str) and is_secret_key(key) and item not in (None, "", [], {}):
+            named = secret.get(key)
+            if named is None:
+                if len(secret) >= _CACHE_SIZE:
+                    secret.clear()
+                named = secret[key] = isinstance(key, str) and is_secret_key(key)
+            if named and item not in (None, "", [], {}):
                 out[key] = _redacted_key(key)
-            elif type(item) is str:
+                continue
+            kind = type(item)
+            if kind is str:
                 hit = seen.get(item)
                 out[key] = hit if hit is not None else self.text(item)
+            elif kind is dict:
+                out[key] = self.mapping(item)
+            elif kind in _PLAIN:
+                out[key] = item
             else:
                 out[key] = self.value(item)
         return out
@@ -329,30 +349,40 @@ class _Walker:
     def sequence(self, value: list[Any] | tuple[Any, ...]) -> list[Any]:
         if len(value) < 2 or type(value[0]) is not dict:
             return self.items(value)
+        return self._remembered(value, self.items)  # type: ignore[no-any-return]
+
+    def _remembered(self, value: Any, walk: Callable[[Any], Any]) -> Any:
+        """`walk(value)`, remembered by the value's JSON (one C call to compute)."""
         try:
             key = orjson.dumps(value)
         except TypeError:  # not JSON (a set, an object): walk it
-            return self.items(value)
-        hit = self.lists.get(key)
+            return walk(value)
+        hit = self.remembered.get(key)
         if hit is None:
-            hit = self.items(value)
-            if len(self.lists) >= _LIST_CACHE_SIZE:
-                self.lists.clear()
-            self.lists[key] = hit
+            hit = walk(value)
+            if len(self.remembered) >= _REMEMBERED:
+                self.remembered.clear()
+            self.remembered[key] = hit
         return hit
 
     def items(self, value: list[Any] | tuple[Any, ...]) -> list[Any]:
         seen = self.seen
         out: list[Any] = []
         for item in value:
-            if type(item) is str:
+            kind = type(item)
+            if kind is str:
                 hit = seen.get(item)
                 out.append(hit if hit is not None else self.text(item))
+            elif kind is dict:
+                out.append(self.mapping(item))
+            elif kind in _PLAIN:
+                out.append(item)
             else:
                 out.append(self.value(item))
         return out
 
 
+_PLAIN = frozenset({int, float, bool, type(None)})
 _WALKERS = {(e, i): _Walker(e, i) for e in (False, True) for i in (False, True)}
 
 
