@@ -129,10 +129,13 @@ def ingest_state(request: Request) -> tuple[KeyRing, IngestGuard]:
 
 
 async def guarded(
-    request: Request, handle: Callable[[KeyRing, IngestGuard], Awaitable[Response]]
+    request: Request,
+    handle: Callable[[KeyRing, IngestGuard], Awaitable[Response]],
+    refused: Callable[[Request, RateLimited], Response] = rate_limited_response,
 ) -> Response:
     """Run an ingest `handle` inside the in-flight limit; a `RateLimited` refusal from the
-    limit, the key's quota or the handler becomes the 429 SDKs and exporters honour."""
+    limit, the key's quota or the handler becomes the 429 `refused` renders (by default
+    the one Sentry SDKs honour)."""
     ring, guard = ingest_state(request)
     try:
         guard.enter()
@@ -141,4 +144,4 @@ async def guarded(
         finally:
             guard.leave()
     except RateLimited as exc:
-        return rate_limited_response(request, exc)
+        return refused(request, exc)

@@ -40,6 +40,26 @@ def test_signed_document_is_stored_once(make_app: Callable[..., Any]) -> None:
     assert app.events()[0]["service"] == "ci"
 
 
+def test_a_body_only_signature_is_stored_and_a_new_timestamp_is_a_new_delivery(
+    make_app: Callable[..., Any],
+) -> None:
+    app = make_app()
+    digest = hmac.new(SECRET.encode(), DOC, hashlib.sha256).hexdigest()
+    headers = {
+        "content-type": "application/json",
+        "x-autotriage-timestamp": str(int(time.time())),
+        "x-autotriage-signature": f"sha256={digest}",
+    }
+    first = app.client.post("/webhook/generic", content=DOC, headers=headers)
+    again = app.client.post("/webhook/generic", content=DOC, headers=headers)
+    later = {**headers, "x-autotriage-timestamp": str(int(time.time()) + 1)}
+    other = app.client.post("/webhook/generic", content=DOC, headers=later)
+    assert first.json()["events"] == 1
+    assert again.json()["duplicates"] == 1
+    assert other.json()["events"] == 1  # the same error sent again later counts again
+    assert app.counts() == (2, 2)
+
+
 NESTED = b'{"message":' + b"[" * 500 + b"]" * 500 + b"}"
 
 

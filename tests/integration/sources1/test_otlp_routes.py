@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from google.rpc.status_pb2 import Status
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceResponse
 
 EXPORT = json.dumps(
@@ -107,5 +108,14 @@ def test_refusals_store_nothing(
     headers = {k: v.replace("KEY", app.key) for k, v in headers.items()}
     response = app.client.post(path, content=body, headers=headers)
     assert response.status_code == status, response.text
-    assert response.json()["error"]["message"]
+    # The OTLP spec: every error body is a google.rpc.Status in the request's encoding.
+    if "protobuf" in headers.get("content-type", ""):
+        assert response.headers["content-type"] == "application/x-protobuf"
+        error = Status.FromString(response.content)
+        message, code = error.message, error.code
+    else:
+        assert response.headers["content-type"] == "application/json"
+        message, code = response.json()["message"], response.json()["code"]
+    assert message
+    assert code == {400: 3, 401: 16, 413: 8}[status]
     assert app.counts() == (0, 0)

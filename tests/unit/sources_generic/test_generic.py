@@ -114,6 +114,18 @@ def test_signature_covers_timestamp_and_body() -> None:
         generic.verify(body, _headers(body), None)
 
 
+def test_a_signature_of_the_body_alone_is_accepted_too() -> None:
+    body = b'{"message":"x"}'
+    digest = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    headers = {"x-autotriage-timestamp": str(NOW), "x-autotriage-signature": f"sha256={digest}"}
+    generic.verify(body, headers, SECRET)
+    with pytest.raises(SignatureInvalid, match="does not match"):
+        generic.verify(body + b" ", headers, SECRET)
+    wrong = hmac.new(b"other", body, hashlib.sha256).hexdigest()
+    with pytest.raises(SignatureInvalid, match="does not match"):
+        generic.verify(body, {**headers, "x-autotriage-signature": f"sha256={wrong}"}, SECRET)
+
+
 @pytest.mark.parametrize(
     ("offset", "fresh"), [(0, True), (299, True), (-299, True), (301, False), (-301, False)]
 )

@@ -30,7 +30,9 @@ async def generic_webhook(request: Request) -> JSONResponse:
     generic.verify(body, headers, secret.get_secret_value() if secret else None)
     generic.check_fresh(headers, now, settings.webhook_max_skew_seconds)
     events = generic.parse(body, headers)
-    delivery = headers[generic.SIGNATURE_HEADER].partition("=")[2].lower()
+    # Timestamp and signature name the request: a resend of it is stored once.
+    stamp = headers[generic.TIMESTAMP_HEADER].strip()
+    delivery = f"{stamp}.{headers[generic.SIGNATURE_HEADER].partition('=')[2].lower()}"
     outcome = await accept(request, generic.NAME, events, delivery_id=delivery)
     return JSONResponse(
         {"status": "accepted", "events": len(outcome.event_ids), "duplicates": outcome.duplicates}

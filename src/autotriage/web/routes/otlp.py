@@ -5,21 +5,24 @@ Requests authenticate with an ingest key (``Authorization: Bearer <key>`` or
 401. Bodies are protobuf or JSON, optionally gzip (any ``Content-Encoding`` the DSN
 endpoints take). Answers follow the OTLP spec: 200 with the export response (carrying
 ``partial_success`` when records were refused) in the request's encoding; 400 for a
-body we cannot read (exporters do not retry it); 413 past the limits; 429 with
-``Retry-After`` under overload.
+body we cannot read (exporters do not retry it); 413 past the limits; 429 or 503 with
+``Retry-After`` under overload; every error body a ``google.rpc.Status`` in the
+request's encoding.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from autotriage.errors import IntakeError, Overloaded
 from autotriage.sources import otlp
 from autotriage.web.ingest import accept, read_inflated
-from autotriage.web.keyauth import IngestGuard, KeyRing, guarded
+from autotriage.web.keyauth import IngestGuard, KeyRing, RateLimited, guarded
 
 
 def bearer_key(request: Request) -> str | None:
@@ -28,6 +31,37 @@ def bearer_key(request: Request) -> str | None:
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
     return request.headers.get("x-autotriage-key") or None
+
+
+# gRPC status codes for the HTTP statuses we answer with (google.rpc.Code).
+_GRPC_CODES = {400: 3, 401: 16, 403: 7, 413: 8, 415: 3, 429: 8, 503: 14}
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, value = value & 0x7F, value >> 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+def status_response(
+    request: Request, status: int, message: str, headers: dict[str, str] | None = None
+) -> Response:
+    """An OTLP error answer: a ``google.rpc.Status`` in the request's encoding."""
+    code = _GRPC_CODES.get(status, 13)
+    if "protobuf" in request.headers.get("content-type", ""):
+        text = message.encode()
+        body = b"\x08" + _varint(code) + b"\x12" + _varint(len(text)) + text
+        media = otlp.PROTOBUF
+    else:
+        body, media = json.dumps({"code": code, "message": message}).encode(), otlp.JSON
+    return Response(body, status_code=status, media_type=media, headers=headers)
+
+
+def _refused(request: Request, exc: RateLimited) -> Response:
+    return status_response(request, 429, exc.reason, {"retry-after": str(exc.retry_after)})
 
 
 async def _export(
@@ -44,7 +78,11 @@ async def _export(
         media = otlp.PROTOBUF if kind == "protobuf" else otlp.JSON
         return Response(otlp.response_body(signal, export, kind), media_type=media)
 
-    return await guarded(request, handle)
+    try:
+        return await guarded(request, handle, _refused)
+    except IntakeError as exc:
+        headers = {"retry-after": str(exc.retry_after)} if isinstance(exc, Overloaded) else None
+        return status_response(request, exc.status_code, exc.reason, headers)
 
 
 async def logs(request: Request) -> Response:
