@@ -26,8 +26,9 @@ from dataclasses import dataclass
 from autotriage.errors import Overloaded
 from autotriage.models import ErrorEvent, compose_title, utcnow
 from autotriage.store import Store
+from autotriage.store.db import SerializedJSON, json_dumps
 from autotriage.store.events import InboxRow, NewDelivery, StoredDelivery, store_deliveries
-from autotriage.understanding.scrub import scrub_payload
+from autotriage.understanding.scrub import json_ready_payload, scrub_payload
 
 MAX_BATCH = 256
 """Deliveries per shared transaction; bounds how long one commit holds the write lock."""
@@ -38,8 +39,17 @@ thread, so one big batch does not stall every other request."""
 
 
 def inbox_row(event: ErrorEvent) -> InboxRow:
-    """`event` scrubbed, as the inbox stores it (its title is built from scrubbed text)."""
+    """`event` scrubbed, as the inbox stores it (its title is built from scrubbed text).
+
+    The payload is serialized here, in the request, so the commit only writes text, and
+    a payload JSON cannot hold fails its own request rather than a shared commit.
+    """
     payload = scrub_payload(event)
+    try:
+        text = json_dumps(payload)
+    except (TypeError, ValueError):  # contexts or raw hold a set, an object, a deep tree
+        payload = json_ready_payload(event)
+        text = json_dumps(payload)
     exceptions = payload["exceptions"]
     raised = exceptions[-1] if exceptions else None
     title = compose_title(
@@ -52,7 +62,7 @@ def inbox_row(event: ErrorEvent) -> InboxRow:
         occurred_at=event.occurred_at,
         level=event.level,
         title=title,
-        payload=payload,
+        payload=SerializedJSON(text),
     )
 
 

@@ -42,8 +42,16 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
 
+class SerializedJSON(str):
+    """JSON text made ahead of the write, stored as it is in a JSON column."""
+
+    __slots__ = ()
+
+
 def json_dumps(value: Any) -> str:
     """JSON for the JSON columns: orjson, or the standard library for what orjson refuses."""
+    if isinstance(value, SerializedJSON):
+        return value
     try:
         return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
     except TypeError:  # integers past 64 bits, and the like

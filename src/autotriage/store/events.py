@@ -38,7 +38,8 @@ class InboxRow:
     occurred_at: datetime | None
     level: str
     title: str
-    payload: dict[str, Any]
+    payload: dict[str, Any] | str
+    """The event's data, or its JSON text made ahead (`autotriage.store.db.SerializedJSON`)."""
 
     def values(self) -> dict[str, Any]:
         """The ``events`` row, still to be processed.

@@ -396,18 +396,30 @@ def scrub_value(value: Any, policy: ScrubPolicy) -> Any:
 
 
 _IDENTITY = ("source", "source_event_id", "received_at", "occurred_at")
+_FREE_FORM = frozenset({"contexts", "raw"})
 
 
 def scrub_payload(event: ErrorEvent, *, emails: bool = False, ips: bool = False) -> dict[str, Any]:
-    """`event` as JSON-ready data with secrets redacted from every text field, ``raw``
-    included: what the inbox stores."""
-    data = event.model_dump(mode="json")
+    """`event` as data with secrets redacted from every text field, ``raw`` included:
+    what the inbox stores.
+
+    The typed fields are converted to JSON types; ``contexts`` and ``raw`` are taken as
+    they are, since sources fill them from JSON (converting them cost more than all the
+    rest). Callers that need JSON must check: `json_ready_payload` does.
+    """
+    data = event.model_dump(mode="json", exclude=_FREE_FORM)  # type: ignore[arg-type]
+    data["contexts"], data["raw"] = event.contexts, event.raw
     # Identity fields are ours, not the user's text: scrubbing a digit run inside an event
     # id would merge distinct events under one dedupe key and drop them.
     identity = {key: data.pop(key) for key in _IDENTITY}
     clean: dict[str, Any] = scrub_value(data, ScrubPolicy(emails=emails, ips=ips))
     clean.update(identity)
     return clean
+
+
+def json_ready_payload(event: ErrorEvent) -> dict[str, Any]:
+    """`scrub_payload` with ``contexts`` and ``raw`` converted to JSON types as well."""
+    return scrub_payload(ErrorEvent.model_validate(event.model_dump(mode="json")))
 
 
 def scrub_event(event: ErrorEvent, *, emails: bool = False, ips: bool = False) -> ErrorEvent:
