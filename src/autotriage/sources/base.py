@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from itertools import accumulate
@@ -32,6 +33,7 @@ class SourceSpec:
 MAX_JSON_DEPTH = 64
 
 
+_ESCAPE = re.compile(rb"\\.", re.S)
 _KEEP_MARKS = bytes(c for c in range(256) if c not in b'[]{}"')
 _STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
 
@@ -39,13 +41,12 @@ _STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
 def _depth(body: bytes) -> int:
     """How deeply a valid JSON document nests, read off its brackets outside strings.
 
-    Escaped backslashes and quotes go first; what is left of each string is a pair of
-    quotes around any brackets it held, and adjacent quotes can go in pairs without
-    changing which brackets sit between an opening and a closing one. All of it runs
-    in C, several times faster than walking the decoded document.
+    Escape sequences go first; what is left of each string is then a pair of quotes
+    around any brackets it held, and adjacent quotes can go in pairs without changing
+    which brackets sit between an opening and a closing one. All of it runs in C,
+    several times faster than walking the decoded document.
     """
-    if b"\\" in body:
-        body = body.replace(b"\\\\", b"").replace(b'\\"', b"")
+    body = _ESCAPE.sub(b"", body)
     marks = body.translate(None, _KEEP_MARKS).replace(b'""', b"")
     if b'"' in marks:
         marks = b"".join(marks.split(b'"')[::2])

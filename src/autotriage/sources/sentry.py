@@ -49,6 +49,7 @@ _MODELED_EVENT = frozenset(
         "fingerprint", "web_url", "exception", "stacktrace", *_CONTEXT_FIELDS,
     }
 )  # fmt: skip
+_FRAME_KEYS = (*_FRAME_FIELDS, "in_app")
 _MODELED_EXCEPTION = frozenset({"type", "value", "module", "stacktrace", "raw_stacktrace"})
 _MODELED_FRAME = frozenset(
     {*_FRAME_FIELDS, "raw_function", "in_app", "pre_context", "post_context"}
@@ -96,26 +97,39 @@ def _texts(value: Any) -> list[str]:
     return [x if type(x) is str else str(x) for x in value if x is not None]
 
 
-def _frame(raw: Any) -> dict[str, Any]:
-    """A `Frame`'s fields (validated with the whole event, which is faster than per frame)."""
+_FRAMES: dict[tuple[Any, ...], Frame] = {}
+_FRAMES_KEPT = 8_192
+
+
+def _frame(raw: Any) -> Frame:
+    """One frame. The same code path sends the same frames event after event, and a
+    frozen `Frame` can be shared, so each distinct frame is validated once."""
     if not isinstance(raw, dict):
-        return {}
+        return Frame()
     get = raw.get
-    return {
-        "filename": _str(get("filename")),
-        "abs_path": _str(get("abs_path")),
-        "module": _str(get("module")),
-        "function": _str(get("function")) or _str(get("raw_function")),
-        "lineno": _int(get("lineno")),
-        "colno": _int(get("colno")),
-        "context_line": _str(get("context_line")),
-        "in_app": get("in_app") is True,
-        "pre_context": _texts(get("pre_context")),
-        "post_context": _texts(get("post_context")),
-    }
+    pre, post = _texts(get("pre_context")), _texts(get("post_context"))
+    fields = (
+        _str(get("filename")),
+        _str(get("abs_path")),
+        _str(get("module")),
+        _str(get("function")) or _str(get("raw_function")),
+        _int(get("lineno")),
+        _int(get("colno")),
+        _str(get("context_line")),
+        get("in_app") is True,
+    )
+    key = (*fields, *pre, None, *post)  # None parts the two lists, which hold only str
+    frame = _FRAMES.get(key)
+    if frame is None:
+        values = dict(zip(_FRAME_KEYS, fields, strict=True))
+        frame = Frame.model_validate({**values, "pre_context": pre, "post_context": post})
+        if len(_FRAMES) >= _FRAMES_KEPT:
+            _FRAMES.clear()
+        _FRAMES[key] = frame
+    return frame
 
 
-def _frames(stack: Any) -> list[dict[str, Any]]:
+def _frames(stack: Any) -> list[Frame]:
     frames = stack.get("frames") if isinstance(stack, dict) else None
     return [_frame(f) for f in frames] if isinstance(frames, list) else []
 
