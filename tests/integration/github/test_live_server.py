@@ -161,6 +161,17 @@ def test_two_servers_sharing_postgres_create_each_issue_once(
 
         try:
             wait_for(settled, 90)
+        except AssertionError:
+            with store.reading() as session:
+                events = session.execute(select(Event.status, func.count()).group_by(Event.status))
+                actions = session.execute(
+                    select(Action.kind, Action.status, func.count()).group_by(
+                        Action.kind, Action.status
+                    )
+                )
+                state = f"events {events.all()}, actions {actions.all()}"
+            logs = "\n".join(server.log()[-3000:] for server in servers)
+            raise AssertionError(f"not settled: {state}\n{logs}") from None
         finally:
             store.dispose()
         assert fake_github.stats.creates == kinds
