@@ -14,6 +14,7 @@ from autotriage.scans.manager import ScanManager
 from autotriage.store import Store
 from autotriage.understanding.scrub import configure as configure_scrubbing
 from autotriage.web import errors
+from autotriage.web.cors import DsnCors
 from autotriage.web.routes import api, aws, dashboard, github, scans, slack, webhooks
 from autotriage.web.routes import generic as generic_routes
 from autotriage.web.routes import otlp as otlp_routes
@@ -61,6 +62,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.state.scans = None
     app.state.http = None
     errors.install(app)
+    app.add_middleware(DsnCors)
     # Routes are matched in order: the SDK and exporter endpoints take most of the traffic.
     for route in (*sentry_routes.dsn_routes, *otlp_routes.routes):
         app.add_route(route.path, route.endpoint, methods=["POST"], include_in_schema=False)

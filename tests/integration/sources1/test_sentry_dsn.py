@@ -151,3 +151,32 @@ def test_bench_endpoint_exists_only_when_enabled(make_app: Callable[..., Any]) -
     enabled = make_app(AUTOTRIAGE_BENCH_ENDPOINTS="true")
     assert enabled.client.post("/bench/drop", content=b"xyz").json()["bytes"] == 3
     assert enabled.counts() == (0, 0)
+
+
+def test_browser_sdks_get_cors_on_answers_refusals_and_preflights(
+    make_app: Callable[..., Any],
+) -> None:
+    app = make_app()
+    page = {"origin": "https://shop.example"}
+    preflight = app.client.options(
+        "/api/42/envelope/",
+        headers={**page, "access-control-request-method": "POST"},
+    )
+    assert preflight.status_code == 204
+    assert preflight.headers["access-control-allow-origin"] == "*"
+    assert "POST" in preflight.headers["access-control-allow-methods"]
+    # @sentry/browser: text/plain body, key in the query string, rate limits read back
+    stored = app.client.post(
+        f"/api/42/envelope/?sentry_key={app.key}&sentry_version=7",
+        content=_envelope(None),
+        headers={**page, "content-type": "text/plain;charset=UTF-8"},
+    )
+    assert stored.status_code == 200
+    assert stored.headers["access-control-allow-origin"] == "*"
+    assert "x-sentry-rate-limits" in stored.headers["access-control-expose-headers"]
+    refused = app.client.post("/api/42/envelope/", content=_envelope(None), headers=page)
+    assert refused.status_code == 401
+    assert refused.headers["access-control-allow-origin"] == "*"
+    assert app.counts()[0] == 1
+    # other paths stay without CORS
+    assert "access-control-allow-origin" not in app.client.get("/health", headers=page).headers

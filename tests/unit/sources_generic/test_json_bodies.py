@@ -52,7 +52,9 @@ def test_what_orjson_refuses_the_standard_library_still_reads() -> None:
     assert load_json(b'{"x": NaN}')["x"] != load_json(b'{"x": NaN}')["x"]  # NaN
     assert load_json('{"x": 1}'.encode("utf-16")) == {"x": 1}
     # Past 64 bits a number reads as a float, as in JavaScript (RFC 8259 section 6).
-    assert load_json(b'{"x": 123456789012345678901234567890}')["x"] == pytest.approx(1.2345e29, 1e-3)
+    assert load_json(b'{"x": 123456789012345678901234567890}')["x"] == pytest.approx(
+        1.2345e29, 1e-3
+    )
 
 
 @pytest.mark.parametrize(
