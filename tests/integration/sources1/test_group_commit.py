@@ -1,8 +1,9 @@
-"""Group commit in `Intake.accept`: concurrent callers share transactions, each returns only
+"""Group commit in `Intake.accept` and `accept_async`: concurrent callers share transactions, each returns only
 after its events are committed, and one failing delivery does not fail its neighbours."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -14,6 +15,7 @@ from sqlalchemy import func, select
 from autotriage.intake import Intake
 from autotriage.models import ErrorEvent
 from autotriage.store import Store
+from autotriage.store.events import StoredDelivery
 from autotriage.store.tables import Event
 
 
@@ -96,3 +98,24 @@ def test_errors_reach_the_caller(store: Store) -> None:
     with pytest.raises(PydanticSerializationError):
         Intake(store).accept("sentry", [bad])
     assert _count(store) == 0
+
+
+def test_async_accepts_share_commits_and_store_each_event_once(store: Store) -> None:
+    intake = Intake(store)
+    big = [_event(n) for n in range(20)]  # past INLINE_EVENTS: scrubbed in a thread
+    keyless = ErrorEvent(source="sentry", message="no id from the source")
+
+    async def send() -> list[StoredDelivery]:
+        return await asyncio.gather(
+            intake.accept_async("sentry", big),
+            intake.accept_async("sentry", big[:5]),  # the same events again, in the same batch
+            intake.accept_async("sentry", [keyless]),
+            intake.accept_async("sentry", [keyless]),  # no id: never deduped
+        )
+
+    first, again, lone, other = asyncio.run(send())
+    assert len(first.event_ids) + len(again.event_ids) == 20
+    assert first.duplicates + again.duplicates == 5
+    assert len(lone.event_ids) == len(other.event_ids) == 1
+    assert len({*first.event_ids, *again.event_ids, *lone.event_ids, *other.event_ids}) == 22
+    assert _count(store) == 22
