@@ -68,9 +68,7 @@ def inbox_row(event: ErrorEvent) -> InboxRow:
 
 @dataclass(slots=True)
 class _Job:
-    source: str
-    rows: list[InboxRow]
-    delivery_id: str | None
+    delivery: NewDelivery
     finished: threading.Event | None = None
     done: bool = False
     outcome: StoredDelivery | None = None
@@ -99,7 +97,7 @@ class Intake:
             rows = await asyncio.to_thread(lambda: [inbox_row(event) for event in events])
         loop = asyncio.get_running_loop()
         done: asyncio.Future[StoredDelivery] = loop.create_future()
-        self._pending.append((_Job(source, rows, delivery_id), done))
+        self._pending.append((_Job(NewDelivery(source, rows, delivery_id)), done))
         if self._flush_task is None:
             self._flush_task = loop.create_task(self._flush())
         return await done
@@ -133,7 +131,8 @@ class Intake:
     ) -> StoredDelivery:
         """Scrub and commit `events`; a redelivery or a known event id stores nothing again."""
         finished = threading.Event()
-        job = _Job(source, [inbox_row(event) for event in events], delivery_id, finished)
+        rows = [inbox_row(event) for event in events]
+        job = _Job(NewDelivery(source, rows, delivery_id), finished)
         with self._lock:
             self._queue.append(job)
         while True:
@@ -167,8 +166,8 @@ class Intake:
 
     def _commit(self, batch: list[_Job]) -> None:
         try:
-            deliveries = [NewDelivery(job.source, job.rows, job.delivery_id) for job in batch]
             with self.store.transaction() as session:
+                deliveries = [job.delivery for job in batch]
                 outcomes = store_deliveries(session, deliveries, now=utcnow())
         except Exception as exc:  # noqa: BLE001 - handed to the caller, which re-raises it
             if len(batch) == 1:

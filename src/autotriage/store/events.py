@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
 
 from autotriage.models import ErrorEvent
+from autotriage.store.db import SerializedJSON
 from autotriage.store.inserts import insert_ignore
 from autotriage.store.tables import Delivery, Event
 
@@ -38,8 +39,8 @@ class InboxRow:
     occurred_at: datetime | None
     level: str
     title: str
-    payload: dict[str, Any] | str
-    """The event's data, or its JSON text made ahead (`autotriage.store.db.SerializedJSON`)."""
+    payload: SerializedJSON
+    """The event's data as JSON text, made in the request so the commit only writes it."""
 
     def values(self) -> dict[str, Any]:
         """The ``events`` row, still to be processed.
