@@ -15,7 +15,7 @@ from autotriage.store import Store
 from autotriage.understanding.scrub import configure as configure_scrubbing
 from autotriage.web import errors
 from autotriage.web.cors import DsnCors
-from autotriage.web.routes import api, aws, dashboard, github, scans, slack, webhooks
+from autotriage.web.routes import api, aws, dashboard, github, scans, slack
 from autotriage.web.routes import generic as generic_routes
 from autotriage.web.routes import otlp as otlp_routes
 from autotriage.web.routes import sentry as sentry_routes
@@ -70,7 +70,6 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(generic_routes.router)
     app.include_router(api.router)
     app.include_router(api.protected)
-    app.include_router(webhooks.router)
     app.include_router(slack.router)
     app.include_router(aws.router)
     app.include_router(scans.router)

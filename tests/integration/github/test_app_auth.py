@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from autotriage.actions.github.client import GitHubClient, GitHubError
 from autotriage.actions.github.issues import IssueOps
 from autotriage.config import Settings
-from autotriage.testing_github import FakeGitHub
+from tests.fakes.github import FakeGitHub
 
 
 def _keys() -> tuple[str, str]:

@@ -16,7 +16,7 @@ from autotriage.intake import Intake
 from autotriage.pipeline import process_pending
 from autotriage.store import Store
 from autotriage.store.tables import Action, Link
-from autotriage.testing_github import FakeGitHub, Fault
+from tests.fakes.github import FakeGitHub, Fault
 
 
 def _store(settings: Settings) -> Store:

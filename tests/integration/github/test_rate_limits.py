@@ -19,7 +19,7 @@ from autotriage.intake import Intake
 from autotriage.pipeline import process_pending
 from autotriage.store import Store
 from autotriage.store.tables import Action
-from autotriage.testing_github import FakeGitHub, Fault
+from tests.fakes.github import FakeGitHub, Fault
 
 
 def test_mutations_are_at_least_a_second_apart_by_default(

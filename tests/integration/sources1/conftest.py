@@ -16,7 +16,7 @@ from autotriage.models import utcnow
 from autotriage.store import Store
 from autotriage.store.ingest_keys import create_key
 from autotriage.store.tables import Delivery, Event
-from autotriage.testing import fixture_bytes
+from tests.support import fixture_bytes
 from autotriage.web.app import create_app
 
 with warnings.catch_warnings():

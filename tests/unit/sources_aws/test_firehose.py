@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from autotriage.config import Settings
 from autotriage.store.tables import Event
-from autotriage.testing import fixture_bytes
+from tests.support import fixture_bytes
 from autotriage.web.app import create_app
 
 KEY = "test-firehose-access-key"

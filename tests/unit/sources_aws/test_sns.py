@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from autotriage.config import Settings
 from autotriage.sources import sns
 from autotriage.store.tables import Event
-from autotriage.testing import fixture_bytes
+from tests.support import fixture_bytes
 from autotriage.web.app import create_app
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:cw-alarms-to-triage"

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from autotriage.config import Settings
 from autotriage.store.tables import Event
-from autotriage.testing import fixture_bytes
+from tests.support import fixture_bytes
 from autotriage.web.app import create_app
 
 SECRET = "test-signing-secret-not-a-real-one-000"

@@ -15,7 +15,7 @@ from fastapi import FastAPI
 
 from autotriage.config import Settings
 from autotriage.store.scans import begin_scan, finish_scan
-from autotriage.testing import fixture_bytes
+from tests.support import fixture_bytes
 from autotriage.web.app import create_app
 
 SECRET = "test-signing-secret-not-a-real-one-000"

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from autotriage.models import ErrorEvent
-from autotriage.testing import fixture_path
+from tests.support import fixture_path
 from autotriage.understanding.text import parse_text
 
 TRACES = fixture_path("traces")

@@ -7,7 +7,7 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from autotriage.testing import fixture_path
+from tests.support import fixture_path
 from autotriage.understanding.fingerprint import compute_fingerprint
 from autotriage.understanding.logtext import clean_lines
 from autotriage.understanding.parameterize import parameterize, template

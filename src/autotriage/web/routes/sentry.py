@@ -20,7 +20,6 @@ import binascii
 import logging
 import uuid
 import zlib
-from collections import Counter
 from typing import Any
 
 import httpx
@@ -129,16 +128,8 @@ async def sentry_webhook(request: Request) -> JSONResponse:
 # --- DSN endpoints -------------------------------------------------------------------
 
 
-def _count(request: Request, dropped: Counter[str], skipped: Counter[str]) -> None:
-    totals: Counter[str] | None = getattr(request.app.state, "sentry_items", None)
-    if totals is None:
-        totals = request.app.state.sentry_items = Counter()
-    totals.update(dropped)
-    totals.update({f"skipped:{k}": v for k, v in skipped.items()})
-
-
 async def envelope(request: Request) -> Response:
-    """Sentry SDK envelopes: errors stored, other items counted, unknown items skipped."""
+    """Sentry SDK envelopes: errors stored, other items acknowledged and dropped."""
     project_id: int = request.path_params["project_id"]
 
     async def handle(ring: KeyRing, guard: IngestGuard) -> Response:
@@ -150,7 +141,6 @@ async def envelope(request: Request) -> Response:
         info = await ring.resolve(key, project_id)
         extracted = sentry_envelope.extract(parsed)
         guard.charge(info, len(extracted.events))
-        _count(request, extracted.dropped, extracted.skipped)
         if extracted.events:
             await accept(request, sentry.NAME, extracted.events)
         event_id = parsed.headers.get("event_id")

@@ -26,7 +26,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
 CONTRACT_PATH = (
-    Path(__file__).resolve().parents[3] / "tests" / "contracts" / "github-rest-openapi.json.gz"
+    Path(__file__).resolve().parents[2] / "contracts" / "github-rest-openapi.json.gz"
 )
 SPEC_URI = "urn:github-rest"
 GREEDY = ("/contents/{path}", "/git/ref/{ref}", "/git/refs/{ref}")
