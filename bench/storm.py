@@ -28,8 +28,8 @@ from sqlalchemy.engine import make_url
 
 from autotriage.store import Store
 from autotriage.store.tables import Action, Event
-from tests.support import LiveServer, make_git_repo
 from tests.fakes.github import FakeGitHub, Fault
+from tests.support import LiveServer, make_git_repo
 
 
 def _payload(index: int, distinct: int) -> bytes:

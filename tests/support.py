@@ -48,7 +48,7 @@ def make_git_repo(path: Path) -> Path:
         "GIT_COMMITTER_EMAIL": "test@example.com",
     }
     for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "initial"]):
-        subprocess.run(["git", *args], cwd=path, env=env, check=True)  # noqa: S603, S607
+        subprocess.run(["git", *args], cwd=path, env=env, check=True)
     return path
 
 

@@ -7,8 +7,7 @@ import typer
 
 from autotriage.cli.common import fail, open_store
 from autotriage.config import Settings
-from autotriage.errors import ConfigError
-from autotriage.errors import SentryApiError
+from autotriage.errors import ConfigError, SentryApiError
 from autotriage.sources.sentry_scan import scan_sentry
 
 

@@ -288,4 +288,3 @@ def public_key(
         if user:
             return user
     return None
-

@@ -38,4 +38,3 @@ def set_issue_status(session: Session, issue_id: str, status: str, now: datetime
         group.updated_at = now
         changed.append(group.id)
     return changed
-

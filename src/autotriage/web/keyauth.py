@@ -15,7 +15,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from fastapi import Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from autotriage.errors import Overloaded, SignatureInvalid
@@ -93,7 +93,9 @@ class IngestGuard:
         used = self._counts.get(key.id, 0)
         if used + events > self.per_minute:
             retry = max(1, int(60 - now % 60))
-            raise Overloaded(f"key {key.prefix} is over its quota of events", retry, 429, scope="key")
+            raise Overloaded(
+                f"key {key.prefix} is over its quota of events", retry, 429, scope="key"
+            )
         self._counts[key.id] = used + events
 
 

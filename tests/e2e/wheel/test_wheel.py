@@ -44,7 +44,12 @@ class Installed:
 
 def _run(*args: str | Path, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(a) for a in args], cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False
+        [str(a) for a in args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
 
 
@@ -54,7 +59,14 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     dist = root / "dist"
     # --no-isolation: the dev venv already holds the pinned build backend (hatchling).
     built = _run(
-        sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", dist, REPO_ROOT,
+        sys.executable,
+        "-m",
+        "build",
+        "--wheel",
+        "--no-isolation",
+        "--outdir",
+        dist,
+        REPO_ROOT,
         cwd=root,
     )
     assert built.returncode == 0, built.stdout + built.stderr
@@ -63,8 +75,15 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     venv.create(env_dir, with_pip=True)
     bin_dir = env_dir / "bin"
     pip = _run(
-        bin_dir / "python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-        "-c", REPO_ROOT / "constraints.txt", wheel,
+        bin_dir / "python",
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "-c",
+        REPO_ROOT / "constraints.txt",
+        wheel,
         cwd=root,
     )
     assert pip.returncode == 0, pip.stdout + pip.stderr
@@ -91,7 +110,8 @@ def test_the_wheel_holds_no_test_code(installed: Installed) -> None:
                 assert found is None, f"{name}: {found.group(0) if found else ''}"
         metadata = next(n for n in names if n.endswith(".dist-info/METADATA"))
         requires = [
-            line for line in wheel.read(metadata).decode().splitlines()
+            line
+            for line in wheel.read(metadata).decode().splitlines()
             if line.startswith("Requires-Dist:") and "extra ==" not in line
         ]
     assert not any("jsonschema" in line for line in requires)
@@ -100,7 +120,11 @@ def test_the_wheel_holds_no_test_code(installed: Installed) -> None:
 def test_installed_cli_answers_help(installed: Installed, tmp_path: Path) -> None:
     result = subprocess.run(
         [installed.bin / "autotriage", "--help"],
-        cwd=tmp_path, env=_env(installed), capture_output=True, text=True, timeout=120,
+        cwd=tmp_path,
+        env=_env(installed),
+        capture_output=True,
+        text=True,
+        timeout=120,
         check=False,
     )
     assert result.returncode == 0, result.stderr
@@ -115,14 +139,24 @@ def test_installed_replay_act_groups_a_python_traceback(
     env = _env(installed, DATABASE_URL=f"sqlite:///{tmp_path / 'autotriage.db'}")
     replay = subprocess.run(
         [installed.bin / "autotriage", "replay", "--act", str(trace)],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert replay.returncode == 0, replay.stderr
     assert "Traceback" not in replay.stderr
     assert "group 1:" in replay.stdout
     listed = subprocess.run(
         [installed.bin / "autotriage", "groups", "list", "--json"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert listed.returncode == 0, listed.stderr
     groups = json.loads(listed.stdout)
@@ -140,7 +174,10 @@ def test_installed_serve_answers_health(installed: Installed, tmp_path: Path) ->
     log = tmp_path / "serve.log"
     with log.open("wb") as out:
         server = subprocess.Popen(
-            [installed.bin / "autotriage", "serve"], cwd=tmp_path, env=env, stdout=out,
+            [installed.bin / "autotriage", "serve"],
+            cwd=tmp_path,
+            env=env,
+            stdout=out,
             stderr=subprocess.STDOUT,
         )
         try:

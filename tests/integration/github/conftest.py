@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from autotriage.config import Settings
-from tests.support import make_git_repo
 from tests.fakes.github import FakeGitHub
+from tests.support import make_git_repo
 
 SPACING = 0.05  # the real default is 1 s; tests keep the rule but not the wait
 

@@ -15,10 +15,10 @@ import pytest
 from sqlalchemy import func, select
 
 from autotriage.config import Settings, load_settings
+from autotriage.errors import ScanBusy
 from autotriage.scans.runner import Scanner, ScanSummary, load_cursor
 from autotriage.sources.cloudwatch import make_client
 from autotriage.store import Store
-from autotriage.errors import ScanBusy
 from autotriage.store.scans import begin_scan, finish_scan, get_scan
 from autotriage.store.tables import Event, Group
 

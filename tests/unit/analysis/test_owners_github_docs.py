@@ -54,9 +54,7 @@ def test_each_documented_line_covers_what_its_comment_says(
 
 def test_apps_github_with_no_owners_means_nobody() -> None:
     lines = "/apps/ @octocat\n/apps/github\n"
-    assert [o.name for o in owners_for(parse_codeowners(lines), "apps/web/x.py")[1]] == [
-        "@octocat"
-    ]
+    assert [o.name for o in owners_for(parse_codeowners(lines), "apps/web/x.py")[1]] == ["@octocat"]
     rule, owners = owners_for(parse_codeowners(lines), "apps/github/readme.md")
     assert rule is not None
     assert rule.pattern == "/apps/github"

@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 from autotriage.config import Settings
 from autotriage.sources import sns
 from autotriage.store.tables import Event
-from tests.support import fixture_bytes
 from autotriage.web.app import create_app
+from tests.support import fixture_bytes
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:cw-alarms-to-triage"
 CERT = fixture_bytes("aws", "sns", "TEST_ONLY_signing_cert.pem")

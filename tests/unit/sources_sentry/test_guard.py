@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from autotriage.store.ingest_keys import KeyInfo
 from autotriage.errors import Overloaded
+from autotriage.store.ingest_keys import KeyInfo
 from autotriage.web.keyauth import IngestGuard
 
 KEY = KeyInfo(1, "abcd1234", 42, None, datetime(2026, 1, 1, tzinfo=UTC), None)

@@ -16,8 +16,8 @@ from sqlalchemy import select
 
 from autotriage.config import Settings
 from autotriage.store.tables import Event
-from tests.support import fixture_bytes
 from autotriage.web.app import create_app
+from tests.support import fixture_bytes
 
 SECRET = "test-signing-secret-not-a-real-one-000"
 TS = 1_780_000_000

@@ -15,8 +15,8 @@ from fastapi import FastAPI
 
 from autotriage.config import Settings
 from autotriage.store.scans import begin_scan, finish_scan
-from tests.support import fixture_bytes
 from autotriage.web.app import create_app
+from tests.support import fixture_bytes
 
 SECRET = "test-signing-secret-not-a-real-one-000"
 TS = 1_780_000_000

@@ -29,7 +29,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.routing import Route
 
 from autotriage.config import Settings
-from autotriage.errors import PayloadInvalid
+from autotriage.errors import PayloadInvalid, SentryApiError
 from autotriage.models import ErrorEvent, utcnow
 from autotriage.sources import sentry, sentry_api, sentry_envelope
 from autotriage.sources.base import load_json, require_object
@@ -68,7 +68,7 @@ def _fetch_latest(settings: Settings, issue_id: str) -> ErrorEvent | None:
                 issue_id,
                 settings.sentry_organization,
             )
-    except sentry_api.SentryApiError as exc:
+    except SentryApiError as exc:
         log.warning("could not fetch the latest event of Sentry issue %s: %s", issue_id, exc)
         return None
 
