@@ -36,19 +36,21 @@ def _admin_url() -> str:
 def postgres_server() -> str:
     """The admin URL, once the server answered; else every postgres test fails saying so."""
     engine = create_engine(_admin_url(), connect_args={"connect_timeout": 3})
+    reason = None
     try:
         with engine.connect():
             pass
     except OperationalError as exc:
-        where = make_url(POSTGRES_URL).render_as_string(hide_password=True)
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+    finally:
+        engine.dispose()
+    if reason is not None:  # failed outside the except, so only this message is shown
+        where = make_url(POSTGRES_URL).render_as_string(hide_password=True)
         pytest.fail(
             f"PostgreSQL is not reachable at {where} ({reason}). The postgres-marked tests "
             "need it: start it, or set AUTOTRIAGE_TEST_POSTGRES_URL to a server that answers.",
             pytrace=False,
         )
-    finally:
-        engine.dispose()
     return _admin_url()
 
 
