@@ -22,7 +22,9 @@ import pytest
 
 from tests.support import REPO_ROOT, fixture_path, free_port
 
-pytestmark = pytest.mark.slow
+# The first test carries the build and the install into a fresh venv, which took more
+# than pytest's default 300 s on a loaded 2-core machine.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 # What only test code may hold: the fake GitHub, its dev-only schema validator, and any
 # path that reaches into the checkout's tests/ folder.
@@ -81,6 +83,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
         "install",
         "--quiet",
         "--disable-pip-version-check",
+        "--no-compile",  # byte-compiling large packages (botocore) is not needed here
         "-c",
         REPO_ROOT / "constraints.txt",
         wheel,
