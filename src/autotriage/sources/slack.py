@@ -90,6 +90,10 @@ def verify(body: bytes, headers: Mapping[str, str], secret: str, now: float) -> 
         raise SignatureInvalid("X-Slack-Request-Timestamp is not a number")
     if abs(now - int(timestamp)) > MAX_SKEW_SECONDS:
         raise SignatureInvalid("X-Slack-Request-Timestamp is more than 5 minutes from now")
+    try:
+        body.decode()  # slack_sdk signs the body as text; Slack only ever sends UTF-8
+    except UnicodeDecodeError:
+        raise SignatureInvalid("the body is not UTF-8, so Slack did not sign it") from None
     if not SignatureVerifier(secret, clock=_At(now)).is_valid(body, timestamp, signature):
         raise SignatureInvalid("X-Slack-Signature does not match the body")
 
