@@ -18,7 +18,7 @@ from autotriage.services import Services, build_services
 from autotriage.store import Store
 from autotriage.web import errors
 from autotriage.web.cors import DsnCors
-from autotriage.web.routes import api, aws, dashboard, github, scans, slack, webhooks
+from autotriage.web.routes import api, aws, dashboard, github, scans, slack
 from autotriage.web.routes import generic as generic_routes
 from autotriage.web.routes import otlp as otlp_routes
 from autotriage.web.routes import sentry as sentry_routes
@@ -63,7 +63,6 @@ def create_app(services: Services | Settings, store: Store | None = None) -> Fas
     app.include_router(generic_routes.router)
     app.include_router(api.router)
     app.include_router(api.protected)
-    app.include_router(webhooks.router)
     app.include_router(slack.router)
     app.include_router(aws.router)
     app.include_router(scans.router)

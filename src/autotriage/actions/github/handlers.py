@@ -24,13 +24,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from autotriage.actions.base import ActionHandler, ActionResult
-from autotriage.actions.github.client import Ambiguous, GitHubClient, GitHubError
+from autotriage.actions.github.client import GitHubClient
 from autotriage.actions.github.issues import IssueOps, RemoteIssue
 from autotriage.actions.github.state import TRACKER, apply_issue_state
 from autotriage.actions.render import IssueDraft, RenderOptions, footer_token, render_issue
 from autotriage.actions.tracker import issue_context
 from autotriage.config import Settings
-from autotriage.errors import ActionFailed
+from autotriage.errors import ActionFailed, Ambiguous, GitHubError
 from autotriage.models import utcnow
 from autotriage.store.inserts import insert_ignore
 from autotriage.store.tables import Action, Group, Link
