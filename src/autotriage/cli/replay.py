@@ -18,7 +18,7 @@ from sqlalchemy import select
 from autotriage.cli.common import check_source, open_store, read_events, settings
 from autotriage.intake import Intake
 from autotriage.models import ErrorEvent
-from autotriage.sources import REGISTRY
+from autotriage.sources.registry import REGISTRY
 from autotriage.store.tables import Action, Event
 from autotriage.understanding.fingerprint import compute_fingerprint, grouping_config
 from autotriage.worker import Worker

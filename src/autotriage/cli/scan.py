@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from autotriage.cli.common import fail, open_store, settings
 from autotriage.cli.scan_sentry import scan_sentry_once
 from autotriage.scans.runner import Scanner, ScanSummary
-from autotriage.sources import cloudwatch
+from autotriage.sources.aws import cloudwatch
 from autotriage.store import Store
 from autotriage.store.scans import ScanBusy, begin_scan, finish_scan
 from autotriage.store.tables import Action, Group

@@ -8,8 +8,8 @@ import typer
 from autotriage.cli.common import fail, open_store
 from autotriage.config import Settings
 from autotriage.errors import ConfigError
-from autotriage.sources.sentry_api import SentryApiError
-from autotriage.sources.sentry_scan import scan_sentry
+from autotriage.sources.sentry.api import SentryApiError
+from autotriage.sources.sentry.poll import scan_sentry
 
 
 def scan_sentry_once(current: Settings) -> None:

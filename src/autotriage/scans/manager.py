@@ -12,7 +12,7 @@ from typing import Any
 
 from autotriage.config import Settings
 from autotriage.scans.runner import Scanner, ScanStopped
-from autotriage.sources import cloudwatch
+from autotriage.sources.aws import cloudwatch
 from autotriage.store import Store
 from autotriage.store.scans import ScanBusy, begin_scan, finish_scan
 

@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from autotriage.config import Settings
-from autotriage.sources import sns
+from autotriage.sources.aws import sns
 from autotriage.store.tables import Event
 from autotriage.testing import fixture_bytes
 from autotriage.web.app import create_app

@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from autotriage.config import Settings
 from autotriage.errors import Ignored, PayloadInvalid, SignatureInvalid
-from autotriage.sources import slack
+from autotriage.sources.slack import events as slack
 from autotriage.sources.base import load_json, require_object
 from autotriage.store import Store
 from autotriage.store.groups import count_groups

@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 
 from autotriage.models import ErrorEvent
-from autotriage.sources import sentry
+from autotriage.sources.sentry import event as sentry
 
 _LINK = re.compile(
     r'<(?P<url>[^>]*)>;\s*rel="(?P<rel>\w+)";\s*results="(?P<results>\w+)"'

@@ -277,3 +277,22 @@ def load_message(body: bytes) -> dict[str, Any]:
     message = require_object(load_json(body))
     message_type(message)
     return message
+
+
+def parse(body: bytes, headers: Mapping[str, str]) -> list[ErrorEvent]:
+    """A Notification's events, unverified (replay); the web route verifies first."""
+    del headers
+    message = load_message(body)
+    if message["Type"] != "Notification":
+        raise Ignored(f"an SNS {message['Type']} carries no error")
+    return parse_notification(message)
+
+
+def sniff(body: bytes) -> bool:
+    """True for JSON that looks like an SNS HTTPS delivery."""
+    head = body[:4096]
+    return (
+        head.lstrip().startswith(b"{")
+        and b'"TopicArn"' in head
+        and (b'"SigningCertURL"' in body or b'"SigningCertUrl"' in body)
+    )
