@@ -20,7 +20,6 @@ from functools import partial
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
-from sqlalchemy.orm import Session
 
 from autotriage.config import Settings
 from autotriage.intake import inbox_row

@@ -144,8 +144,9 @@ REGISTRY: dict[str, SourceSpec] = {
         "cloudwatch", cloudwatch.parse, cloudwatch.sniff, poll=cloudwatch.filter_page
     ),
     "otlp": SourceSpec("otlp", otlp.parse, otlp.sniff, routes=_otlp_routes),
-    "generic": SourceSpec("generic", generic.parse, None, verify=verify_generic,
-                          routes=_generic_routes),
+    "generic": SourceSpec(
+        "generic", generic.parse, None, verify=verify_generic, routes=_generic_routes
+    ),
     "text": SourceSpec("text", text.parse, None),
 }
 

@@ -15,6 +15,7 @@ import zstandard
 
 from autotriage.errors import PayloadInvalid, PayloadTooLarge
 
+
 def _too_large(limit: int) -> PayloadTooLarge:
     return PayloadTooLarge(f"body inflates past the limit of {limit} bytes")
 

@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import func, select
 
 from autotriage.scans.runner import cursor_name
-from autotriage.store.cursors import load_cursor
 from autotriage.store import Store
+from autotriage.store.cursors import load_cursor
 from autotriage.store.scans import Scan
 from autotriage.store.tables import Event, Group
 

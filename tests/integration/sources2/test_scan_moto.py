@@ -16,9 +16,9 @@ from sqlalchemy import func, select
 
 from autotriage.config import Settings, load_settings
 from autotriage.scans.runner import Scanner, ScanSummary, cursor_name
-from autotriage.store.cursors import load_cursor
 from autotriage.sources.aws.cloudwatch import make_client
 from autotriage.store import Store
+from autotriage.store.cursors import load_cursor
 from autotriage.store.scans import ScanBusy, begin_scan, finish_scan, get_scan
 from autotriage.store.tables import Event, Group
 

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import gzip
 import json
-import zlib
 
-import brotli
 import pytest
-import zstandard
 
-from autotriage.errors import PayloadInvalid, PayloadTooLarge
-from autotriage.sources import sentry_envelope as env
+from autotriage.errors import PayloadInvalid
+from autotriage.sources.sentry import envelope as env
 from autotriage.testing import fixture_bytes
 
 LIMIT = 64 * 1024

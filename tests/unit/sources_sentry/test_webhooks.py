@@ -8,7 +8,6 @@ import pytest
 
 from autotriage.errors import Ignored, PayloadInvalid, SignatureInvalid
 from autotriage.sources.sentry import webhooks as sentry
-from autotriage.sources.sentry.event import event_from_sentry
 from autotriage.testing import fixture_bytes
 
 VECTOR = json.loads(fixture_bytes("sentry", "signature_test_vector.json"))

@@ -35,7 +35,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from autotriage.errors import Ignored, IntakeError, PayloadInvalid, SignatureInvalid
 from autotriage.models import ErrorEvent, ExceptionInfo
-from autotriage.sources.base import load_json, require_object
+from autotriage.sources.base import PublicKeys, load_json, require_object
 from autotriage.understanding.text import parse_text
 
 NAME = "sns"
@@ -167,7 +167,7 @@ def check_topic(message: Mapping[str, Any], allowed: list[str], header_topic: st
     return topic
 
 
-def verify(message: Mapping[str, Any], certs: CertCache) -> None:
+def verify(message: Mapping[str, Any], certs: PublicKeys) -> None:
     """Verify the message's signature with its (SNS-hosted) signing certificate."""
     version = message.get("SignatureVersion")
     algorithm = _HASHES.get(str(version))

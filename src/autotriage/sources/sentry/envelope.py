@@ -25,8 +25,8 @@ from urllib.parse import urlsplit
 
 from autotriage.errors import PayloadInvalid
 from autotriage.models import ErrorEvent
-from autotriage.sources.sentry import event as sentry
 from autotriage.sources.base import load_json, require_object
+from autotriage.sources.sentry import event as sentry
 
 EVENT_TYPES = frozenset({"event"})
 COUNTED_TYPES = frozenset(

@@ -23,17 +23,13 @@ the API (`autotriage.sources.sentry.api`) when a token is configured.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from autotriage.errors import Ignored, PayloadInvalid, SignatureInvalid
+from autotriage.errors import PayloadInvalid
 from autotriage.models import ErrorEvent, ExceptionInfo, Frame, normalize_level
-from autotriage.sources.base import load_json, require_object
 
 NAME = "sentry"
 _FRAME_FIELDS = ("filename", "abs_path", "module", "function", "lineno", "colno", "context_line")

@@ -2,8 +2,9 @@
 
 Each page comes from `sentry_api.poll_page` (one page per call, next cursor returned);
 this module owns the short loop of a one-time scan: store a page's events through
-`Intake`, then save the cursor (`autotriage.store.cursors`, shared with the CloudWatch scans), so a crash repeats at most one
-page (and event ids make the repeat store nothing). It stops when Sentry has no more
+`Intake`, then save the cursor (`autotriage.store.cursors`, shared with the CloudWatch
+scans), so a crash repeats at most one page (and event ids make the repeat store
+nothing). It stops when Sentry has no more
 pages, asks us to wait, or after `max_pages`.
 """
 
@@ -22,7 +23,6 @@ from autotriage.sources.sentry import api as sentry_api
 from autotriage.sources.sentry.event import NAME
 from autotriage.store import Store
 from autotriage.store.cursors import cursor_name, load_cursor, save_cursor
-
 
 
 @dataclass
