@@ -23,7 +23,7 @@ from moto.server import ThreadedMotoServer
 
 from autotriage.config import load_settings
 from autotriage.scans.runner import Scanner
-from autotriage.sources import cloudwatch
+from autotriage.sources.aws import cloudwatch
 from autotriage.store import Store
 from tests.support import free_port
 

@@ -20,7 +20,7 @@ from autotriage.config import Settings
 from autotriage.intake import Intake
 from autotriage.scans.manager import ScanManager
 from autotriage.selfreport import init_self_reporting
-from autotriage.sources.sns import CertCache
+from autotriage.sources.aws.sns import CertCache
 from autotriage.store import Store
 from autotriage.understanding.scrub import ScrubPolicy
 from autotriage.web.keyauth import IngestGuard, KeyRing

@@ -13,7 +13,7 @@ from typing import Any
 from autotriage.config import Settings
 from autotriage.errors import ScanBusy, ScanStopped
 from autotriage.scans.runner import Scanner
-from autotriage.sources import cloudwatch
+from autotriage.sources.aws import cloudwatch
 from autotriage.store import Store
 from autotriage.store.scans import begin_scan, finish_scan
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from autotriage.analysis import analyze_with
-from autotriage.sources import REGISTRY
+from autotriage.sources.registry import REGISTRY
 from tests.support import fixture_path
 
 

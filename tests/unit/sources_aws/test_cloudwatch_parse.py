@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from autotriage.sources.cloudwatch import (
+from autotriage.sources.aws.cloudwatch import (
     LogEvent,
     clusters,
     is_error_record,

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from autotriage.config import Settings
 from autotriage.services import build_services
-from autotriage.sources import sns
+from autotriage.sources.aws import sns
 from autotriage.store.tables import Event
 from autotriage.web.app import create_app
 from tests.support import fixture_bytes

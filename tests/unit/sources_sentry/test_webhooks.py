@@ -7,7 +7,7 @@ import json
 import pytest
 
 from autotriage.errors import Ignored, PayloadInvalid, SignatureInvalid
-from autotriage.sources import sentry
+from autotriage.sources.sentry import webhooks as sentry
 from tests.support import fixture_bytes
 
 VECTOR = json.loads(fixture_bytes("sentry", "signature_test_vector.json"))

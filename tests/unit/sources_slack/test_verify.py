@@ -8,7 +8,7 @@ import hmac
 import pytest
 
 from autotriage.errors import SignatureInvalid
-from autotriage.sources import slack
+from autotriage.sources.slack import events as slack
 
 SECRET = "test-signing-secret-not-a-real-one-000"
 NOW = 1_780_000_000

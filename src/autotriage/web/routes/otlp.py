@@ -20,7 +20,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from autotriage.errors import IntakeError, Overloaded
-from autotriage.sources import otlp
+from autotriage.sources.otlp import export as otlp
 from autotriage.web.ingest import accept, read_inflated
 from autotriage.web.keyauth import IngestGuard, KeyRing, guarded
 

@@ -31,8 +31,10 @@ from starlette.routing import Route
 from autotriage.config import Settings
 from autotriage.errors import PayloadInvalid, SentryApiError
 from autotriage.models import ErrorEvent, utcnow
-from autotriage.sources import sentry, sentry_api, sentry_envelope
 from autotriage.sources.base import load_json, require_object
+from autotriage.sources.sentry import api as sentry_api
+from autotriage.sources.sentry import envelope as sentry_envelope
+from autotriage.sources.sentry import webhooks as sentry
 from autotriage.store import Store
 from autotriage.store.sentry_issues import set_issue_status
 from autotriage.web.ingest import (

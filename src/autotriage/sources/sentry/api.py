@@ -25,7 +25,7 @@ import httpx
 
 from autotriage.errors import SentryApiError
 from autotriage.models import ErrorEvent
-from autotriage.sources import sentry
+from autotriage.sources.sentry import event as sentry
 
 _LINK = re.compile(
     r'<(?P<url>[^>]*)>;\s*rel="(?P<rel>\w+)";\s*results="(?P<results>\w+)"'

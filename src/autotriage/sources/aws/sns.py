@@ -35,7 +35,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from autotriage.errors import Ignored, PayloadInvalid, SignatureInvalid, TopicNotAllowed
 from autotriage.models import ErrorEvent, ExceptionInfo
-from autotriage.sources.base import load_json, require_object
+from autotriage.sources.base import PublicKeys, load_json, require_object
 from autotriage.understanding.text import parse_text
 
 NAME = "sns"
@@ -160,7 +160,7 @@ def check_topic(message: Mapping[str, Any], allowed: list[str], header_topic: st
     return topic
 
 
-def verify(message: Mapping[str, Any], certs: CertCache) -> None:
+def verify(message: Mapping[str, Any], certs: PublicKeys) -> None:
     """Verify the message's signature with its (SNS-hosted) signing certificate."""
     version = message.get("SignatureVersion")
     algorithm = _HASHES.get(str(version))
@@ -270,3 +270,22 @@ def load_message(body: bytes) -> dict[str, Any]:
     message = require_object(load_json(body))
     message_type(message)
     return message
+
+
+def parse(body: bytes, headers: Mapping[str, str]) -> list[ErrorEvent]:
+    """A Notification's events, unverified (replay); the web route verifies first."""
+    del headers
+    message = load_message(body)
+    if message["Type"] != "Notification":
+        raise Ignored(f"an SNS {message['Type']} carries no error")
+    return parse_notification(message)
+
+
+def sniff(body: bytes) -> bool:
+    """True for JSON that looks like an SNS HTTPS delivery."""
+    head = body[:4096]
+    return (
+        head.lstrip().startswith(b"{")
+        and b'"TopicArn"' in head
+        and (b'"SigningCertURL"' in body or b'"SigningCertUrl"' in body)
+    )
