@@ -8,7 +8,8 @@ from __future__ import annotations
 from autotriage.actions.analyze import AnalyzeGroup
 from autotriage.actions.base import ActionHandler, ActionResult, PlannedAction
 from autotriage.actions.slack import SlackNotify
-from autotriage.actions.tracker import tracker_handlers
+from autotriage.actions.issue_context import IssueTracker
+from autotriage.actions.tracker import LocalTracker
 from autotriage.config import Settings
 
 __all__ = ["ActionHandler", "ActionResult", "PlannedAction", "build_handlers"]
@@ -16,11 +17,14 @@ __all__ = ["ActionHandler", "ActionResult", "PlannedAction", "build_handlers"]
 
 def build_handlers(settings: Settings) -> dict[str, ActionHandler]:
     """Every handler this configuration can run, by kind."""
-    handlers: list[ActionHandler] = [AnalyzeGroup(settings), *tracker_handlers()]
+    trackers: list[IssueTracker] = [LocalTracker()]
+    if settings.github_configured:
+        from autotriage.actions.github.handlers import GitHubTracker  # loads githubkit
+
+        trackers.append(GitHubTracker(settings))
+    handlers: list[ActionHandler] = [AnalyzeGroup(settings)]
+    for tracker in trackers:
+        handlers += tracker.handlers()
     if settings.slack_configured:
         handlers.append(SlackNotify(settings))
-    if settings.github_configured:
-        from autotriage.actions.github.handlers import github_handlers  # loads githubkit
-
-        handlers += github_handlers(settings)
     return {handler.kind: handler for handler in handlers}

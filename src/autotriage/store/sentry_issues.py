@@ -1,4 +1,4 @@
-"""Sentry issue ids on stored events: status signals and late enrichment.
+"""Sentry issue ids on stored events: which groups a status signal is about, enrichment.
 
 Every event that came from Sentry keeps its issue id in ``contexts.sentry.issue_id``;
 that is how ``issue.resolved``/``ignored``/``unresolved`` find the group to update, and
@@ -6,8 +6,6 @@ how the frames fetched after answering an ``issue.created`` hook reach the store
 """
 
 from __future__ import annotations
-
-from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,19 +25,6 @@ def groups_for_issue(session: Session, issue_id: str) -> list[Group]:
     if not group_ids:
         return []
     return list(session.scalars(select(Group).where(Group.id.in_(group_ids))))
-
-
-def set_issue_status(session: Session, issue_id: str, status: str, now: datetime) -> list[int]:
-    """Set the status (open, resolved, ignored) of Sentry issue `issue_id`'s groups."""
-    changed = []
-    for group in groups_for_issue(session, issue_id):
-        if group.status == status:
-            continue
-        group.status = status
-        group.resolved_at = now if status == "resolved" else None
-        group.updated_at = now
-        changed.append(group.id)
-    return changed
 
 
 def enrich_pending(session: Session, dedupe_key: str, event: ErrorEvent) -> bool:
