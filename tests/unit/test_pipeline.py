@@ -174,6 +174,6 @@ def test_a_failing_event_marks_itself_failed_not_the_oldest_pending(
         other.close()
         engine.dispose()
     with store.reading() as session:
-        states = dict(session.execute(select(Event.id, Event.status)).tuples())
+        states = {row.id: row.status for row in session.execute(select(Event.id, Event.status))}
     assert states == {1: "done", 2: "failed"}
     store.dispose()

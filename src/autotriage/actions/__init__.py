@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from autotriage.actions.analyze import AnalyzeGroup
 from autotriage.actions.base import ActionHandler, ActionResult, PlannedAction
-from autotriage.actions.slack import SlackNotify
 from autotriage.actions.issue_context import IssueTracker
+from autotriage.actions.slack import SlackNotify
 from autotriage.actions.tracker import LocalTracker
 from autotriage.config import Settings
 

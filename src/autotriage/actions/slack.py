@@ -123,7 +123,7 @@ def render(
 class SlackNotify:
     """The ``slack.notify`` handler (prepare / perform / record)."""
 
-    kind = KIND
+    kind: str = KIND
 
     def __init__(
         self,

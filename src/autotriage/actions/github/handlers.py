@@ -27,9 +27,9 @@ from autotriage.actions.base import ActionHandler, ActionResult
 from autotriage.actions.github.client import Ambiguous, GitHubClient, GitHubError
 from autotriage.actions.github.issues import IssueOps, RemoteIssue
 from autotriage.actions.github.signals import issue_signal
+from autotriage.actions.issue_context import issue_context
 from autotriage.actions.kinds import ActionKind, Tracker, open_key, reopen_key_prefix
 from autotriage.actions.render import IssueDraft, RenderOptions, footer_token, render_issue
-from autotriage.actions.issue_context import issue_context
 from autotriage.config import Settings
 from autotriage.errors import ActionFailed
 from autotriage.lifecycle import apply as apply_signal
@@ -157,7 +157,9 @@ def _reopen_due(session: Session, group_id: int) -> bool:
     waiting = session.scalars(
         select(Action.id).where(
             Action.group_id == group_id,
-            Action.idempotency_key.startswith(reopen_key_prefix(TRACKER, group_id), autoescape=True),
+            Action.idempotency_key.startswith(
+                reopen_key_prefix(TRACKER, group_id), autoescape=True
+            ),
             Action.status.in_(("pending", "running", "retryable")),
         )
     ).first()

@@ -31,11 +31,11 @@ from starlette.routing import Route
 
 from autotriage.config import Settings
 from autotriage.errors import PayloadInvalid
+from autotriage.intake import SENTRY_ISSUE, Intake, IssueRef
+from autotriage.lifecycle import Signal, Status
 from autotriage.models import ErrorEvent
 from autotriage.sources import sentry, sentry_api, sentry_envelope
 from autotriage.sources.base import load_json, require_object
-from autotriage.intake import SENTRY_ISSUE, Intake, IssueRef
-from autotriage.lifecycle import Signal, Status
 from autotriage.web.ingest import (
     accept,
     check_shared_secret,
