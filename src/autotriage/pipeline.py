@@ -4,6 +4,10 @@ Each batch of inbox events is processed in one transaction: the group upsert, th
 event's status and the planned actions commit together, so a crash at any point leaves
 either all of it or none of it, and a replay of the batch counts nothing twice.
 Analysis and the actions themselves run later, from the outbox (`actions.outbox`).
+
+What an occurrence means (`decide`, the regression and spike rules) is the group
+lifecycle's (`autotriage.lifecycle`); the pipeline plans tracker-neutral steps
+(`actions.kinds.Step`) whose kinds and keys come from `actions.kinds`.
 """
 
 from __future__ import annotations
