@@ -14,11 +14,11 @@ from sqlalchemy.orm import Session
 from autotriage.actions.base import ActionHandler, ActionResult
 from autotriage.actions.issue_context import issue_context
 from autotriage.actions.kinds import ActionKind, Tracker
-from autotriage.actions.render import IssueDraft, render_issue
+from autotriage.actions.render import IssueDraft, RenderOptions, render_issue
 from autotriage.models import utcnow
 from autotriage.store.groups import tracker_item
 from autotriage.store.tables import Action, Link, TrackerItem
-from autotriage.understanding.scrub import scrub_text
+from autotriage.understanding.scrub import DEFAULT_POLICY, ScrubPolicy, scrub_text
 
 TRACKER = "local"
 
@@ -48,11 +48,15 @@ class _TrackerHandler:
 
     kind: str = ""
 
+    def __init__(self, policy: ScrubPolicy = DEFAULT_POLICY) -> None:
+        self.policy = policy
+
     def prepare(self, session: Session, action: Action) -> IssueDraft | None:
         context = issue_context(session, action.group_id)
         if context is None:
             return None
-        return render_issue(context.group, context.event, context.analysis)
+        options = RenderOptions(scrub=self.policy)
+        return render_issue(context.group, context.event, context.analysis, options)
 
     def perform(self, prepared: IssueDraft | None) -> ActionResult:
         if prepared is None:
@@ -123,7 +127,7 @@ class CommentIssue(_TrackerHandler):
         now = utcnow()
         item.comments = [
             *item.comments,
-            {"at": now.isoformat(), "body": scrub_text(str(params.get("body", "")))},
+            {"at": now.isoformat(), "body": scrub_text(str(params.get("body", "")), self.policy)},
         ]
         item.body, item.updated_at = draft.body, now
         if params.get("reopen"):
@@ -137,11 +141,14 @@ class LocalTracker:
 
     name = Tracker.LOCAL
 
+    def __init__(self, policy: ScrubPolicy = DEFAULT_POLICY) -> None:
+        self.policy = policy
+
     def handlers(self) -> list[ActionHandler]:
-        """The local tracker's handlers."""
-        return [OpenIssue(), UpdateIssue(), CommentIssue()]
+        """The local tracker's handlers, scrubbing what they store by the policy."""
+        return [OpenIssue(self.policy), UpdateIssue(self.policy), CommentIssue(self.policy)]
 
 
-def tracker_handlers() -> list[ActionHandler]:
-    """The local tracker's handlers."""
-    return LocalTracker().handlers()
+def tracker_handlers(policy: ScrubPolicy) -> list[ActionHandler]:
+    """The local tracker's handlers, scrubbing what they store by `policy`."""
+    return LocalTracker(policy).handlers()
