@@ -34,6 +34,7 @@ from autotriage.errors import Ignored, PayloadInvalid, SignatureInvalid
 from autotriage.intake import Intake, IssueRef
 from autotriage.store.tables import Group
 from autotriage.web.ingest import read_body
+from autotriage.web.state import services_of
 
 router = APIRouter()
 SOURCE = "github-webhook"
@@ -126,6 +127,6 @@ async def github_webhook(request: Request) -> JSONResponse:
     if not isinstance(payload, dict):
         raise PayloadInvalid("body: not a JSON object")
     result = await run_in_threadpool(
-        handle_issue_event, request.app.state.intake, settings, delivery, payload
+        handle_issue_event, services_of(request).intake, settings, delivery, payload
     )
     return JSONResponse(result)

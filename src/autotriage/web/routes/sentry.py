@@ -44,6 +44,7 @@ from autotriage.web.ingest import (
     read_inflated,
 )
 from autotriage.web.keyauth import IngestGuard, KeyRing, guarded
+from autotriage.web.state import services_of
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -125,7 +126,7 @@ async def sentry_webhook(request: Request) -> JSONResponse:
     delivery_id = headers.get("request-id") or None
     if hook.status is not None:
         answer = await run_in_threadpool(
-            _apply_status, request.app.state.intake, hook.status, delivery_id
+            _apply_status, services_of(request).intake, hook.status, delivery_id
         )
         return JSONResponse(answer)
     events = hook.events
