@@ -56,7 +56,15 @@ def build(name: str, workdir: Path) -> Case:
     meta = json.loads((CORPUS / name / "case.json").read_text())
     repo = workdir / name
     shutil.copytree(CORPUS / name / "files", repo)
-    for args in (["init", "-q", "-b", "main"], ["add", "-A", "-f"], ["commit", "-q", "-m", "initial"]):
+    # Two commits: the code arrives after the start of history, as in a real project, so
+    # blame can name the commit that introduced the bug.
+    steps = (
+        ["init", "-q", "-b", "main"],
+        ["commit", "-q", "--allow-empty", "-m", "Start the project"],
+        ["add", "-A", "-f"],
+        ["commit", "-q", "-m", f"Add {name}"],
+    )
+    for args in steps:
         subprocess.run(["git", *args], cwd=repo, env=_GIT_ENV, check=True, capture_output=True)
     command = [sys.executable if meta["run"][0] == "python3" else meta["run"][0], *meta["run"][1:]]
     done = subprocess.run(

@@ -17,7 +17,7 @@ from pathlib import Path
 from autotriage.actions.fixes import gates, jsscope, sandbox
 from autotriage.actions.fixes.diffs import summarize
 from autotriage.actions.fixes.jsfix import fix_javascript
-from autotriage.actions.fixes.model import Evidence, FixAttempt, GateResult, Patch, TestCounts
+from autotriage.actions.fixes.model import Evidence, FixAttempt, GateResult, Patch, RunCounts
 from autotriage.actions.fixes.pyfix import fix_python
 from autotriage.actions.fixes.rewrite import NoFix, Rewrite, apply_rewrite, unified_diff
 from autotriage.actions.fixes.settings import FixConfig

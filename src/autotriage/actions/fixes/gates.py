@@ -8,7 +8,7 @@ import re
 from collections.abc import Collection
 
 from autotriage.actions.fixes.diffs import DiffSummary
-from autotriage.actions.fixes.model import VERDICT_RANK, GateResult, TestCounts, Verdict
+from autotriage.actions.fixes.model import VERDICT_RANK, GateResult, RunCounts, Verdict
 
 _CI = re.compile(
     r"(^|/)(\.github|\.gitlab|\.circleci|\.buildkite|\.azure-pipelines|\.husky)/"
@@ -106,7 +106,7 @@ def _failed_with(message: str, exception: tuple[str, str]) -> bool:
 
 
 def classify(
-    before: TestCounts, after: TestCounts, exception: tuple[str, str]
+    before: RunCounts, after: RunCounts, exception: tuple[str, str]
 ) -> tuple[Verdict, tuple[str, ...], tuple[str, ...]]:
     """proven / safe / refused, the tests that flipped to passing, the tests that broke.
 

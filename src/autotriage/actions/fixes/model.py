@@ -28,7 +28,7 @@ class Patch:
 
 
 @dataclass(frozen=True, slots=True)
-class TestCounts:
+class RunCounts:
     """Per-test results of one run of the test command."""
 
     passed: frozenset[str] = frozenset()
@@ -47,8 +47,8 @@ class Evidence:
 
     command: str
     isolation: str
-    before: TestCounts | None = None
-    after: TestCounts | None = None
+    before: RunCounts | None = None
+    after: RunCounts | None = None
     flipped: tuple[str, ...] = ()
     """Tests that failed before with the reported exception and pass after."""
     broken: tuple[str, ...] = ()

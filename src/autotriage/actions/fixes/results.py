@@ -7,7 +7,7 @@ import re
 import xml.etree.ElementTree as ET  # noqa: S405 - parses a report our own sandboxed run wrote
 from pathlib import Path
 
-from autotriage.actions.fixes.model import TestCounts
+from autotriage.actions.fixes.model import RunCounts
 
 _TAP_RESULT = re.compile(
     r"^(?P<indent>\s*)(?P<ok>not ok|ok)\s+\d+\s*-?\s*(?P<name>[^#]*?)\s*(?:#\s*(?P<directive>\w+).*)?$"
@@ -20,7 +20,7 @@ def _case_id(case: ET.Element) -> str:
     return f"{classname}::{name}" if classname and classname != "test" else name
 
 
-def parse_junit(text: str) -> TestCounts:
+def parse_junit(text: str) -> RunCounts:
     """Passed and failed test ids (and failure messages) from a JUnit XML report."""
     root = ET.fromstring(text)  # noqa: S314 - see the module import note
     passed: set[str] = set()
@@ -38,10 +38,10 @@ def parse_junit(text: str) -> TestCounts:
             continue
         failed.add(test_id)
         failures[test_id] = f"{problem.get('message') or ''}\n{problem.text or ''}"[:4000]
-    return TestCounts(frozenset(passed), frozenset(failed - passed), failures)
+    return RunCounts(frozenset(passed), frozenset(failed - passed), failures)
 
 
-def parse_tap(text: str) -> TestCounts:
+def parse_tap(text: str) -> RunCounts:
     """Passed and failed test names from TAP output (subtests folded into their names)."""
     passed: set[str] = set()
     failed: set[str] = set()
@@ -66,10 +66,10 @@ def parse_tap(text: str) -> TestCounts:
             failed.add(name)
             failures[name] = ""
             last = name
-    return TestCounts(frozenset(passed), frozenset(failed), failures)
+    return RunCounts(frozenset(passed), frozenset(failed), failures)
 
 
-def read_results(report: Path, output: str, exit_code: int) -> TestCounts:
+def read_results(report: Path, output: str, exit_code: int) -> RunCounts:
     """The report the command wrote when there is one, else TAP in its output, else the
     exit code alone as one test named ``(suite)``."""
     if report.exists() and report.stat().st_size:
@@ -81,5 +81,5 @@ def read_results(report: Path, output: str, exit_code: int) -> TestCounts:
     if tap.passed or tap.failed:
         return tap
     if exit_code == 0:
-        return TestCounts(frozenset({"(suite)"}))
-    return TestCounts(frozenset(), frozenset({"(suite)"}), {"(suite)": output[-4000:]})
+        return RunCounts(frozenset({"(suite)"}))
+    return RunCounts(frozenset(), frozenset({"(suite)"}), {"(suite)": output[-4000:]})

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from autotriage.actions.fixes import sandbox
 from autotriage.actions.fixes.gates import _MANIFESTS
-from autotriage.actions.fixes.model import TestCounts
+from autotriage.actions.fixes.model import RunCounts
 from autotriage.actions.fixes.results import read_results
 from autotriage.actions.fixes.sandbox import Limits
 from autotriage.analysis.git import run_git
@@ -31,7 +31,7 @@ _DONE = ".autotriage-setup-done"
 class TestRun:
     """Per-test results of one run, and what the run looked like."""
 
-    counts: TestCounts
+    counts: RunCounts
     run: sandbox.Run
 
 
