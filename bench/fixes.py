@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.fixes_corpus.build import build, case_names, test_command  # noqa: E402
+from bench.fixes_corpus.build import build, case_names, corpus_test_command  # noqa: E402
 
 from autotriage.actions.fixes.local import fix_locally  # noqa: E402
 from autotriage.actions.fixes.sandbox import isolation_available  # noqa: E402
@@ -46,7 +46,7 @@ def main() -> int:
             # A deployed service reports its release; here that is the commit that ran.
             events = [e.model_copy(update={"release": case.sha}) for e in parse_text(case.trace)]
             started = time.monotonic()
-            attempt = fix_locally(events[0], settings, case.repo, test_command=test_command(case.lang))
+            attempt = fix_locally(events[0], settings, case.repo, test_command=corpus_test_command(case.lang))
             seconds = time.monotonic() - started
             outside = [
                 f for f in attempt.files

@@ -41,7 +41,7 @@ def case_names() -> list[str]:
     return sorted(p.parent.name for p in CORPUS.glob("*/case.json"))
 
 
-def test_command(lang: str) -> str:
+def corpus_test_command(lang: str) -> str:
     """The FIX_TEST_COMMAND the corpus runs with, per language."""
     if lang == "python":
         return (
