@@ -16,10 +16,14 @@ from pathlib import Path
 
 CORPUS = Path(__file__).resolve().parent
 _GIT_ENV = {
-    "GIT_AUTHOR_NAME": "Ada Dev", "GIT_AUTHOR_EMAIL": "ada@example.org",
-    "GIT_COMMITTER_NAME": "Ada Dev", "GIT_COMMITTER_EMAIL": "ada@example.org",
-    "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z", "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z",
-    "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/nonexistent",
+    "GIT_AUTHOR_NAME": "Ada Dev",
+    "GIT_AUTHOR_EMAIL": "ada@example.org",
+    "GIT_COMMITTER_NAME": "Ada Dev",
+    "GIT_COMMITTER_EMAIL": "ada@example.org",
+    "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z",
+    "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z",
+    "PATH": "/usr/local/bin:/usr/bin:/bin",
+    "HOME": "/nonexistent",
 }
 
 
@@ -68,7 +72,12 @@ def build(name: str, workdir: Path) -> Case:
         subprocess.run(["git", *args], cwd=repo, env=_GIT_ENV, check=True, capture_output=True)
     command = [sys.executable if meta["run"][0] == "python3" else meta["run"][0], *meta["run"][1:]]
     done = subprocess.run(
-        command, cwd=repo, capture_output=True, text=True, timeout=60, check=False,
+        command,
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
         env={"PATH": _GIT_ENV["PATH"], "HOME": "/nonexistent", "NODE_OPTIONS": ""},
     )
     if done.returncode == 0:

@@ -48,10 +48,14 @@ def fix(
     ] = None,
     test_command: Annotated[
         str | None,
-        typer.Option("--test-command", help="Test command ({junit} = report path); default FIX_TEST_COMMAND."),
+        typer.Option(
+            "--test-command", help="Test command ({junit} = report path); default FIX_TEST_COMMAND."
+        ),
     ] = None,
     source: Annotated[str, typer.Option(help=f"auto, or one of: {', '.join(REGISTRY)}.")] = "auto",
-    as_json_flag: Annotated[bool, typer.Option("--json", help="One JSON object per event.")] = False,
+    as_json_flag: Annotated[
+        bool, typer.Option("--json", help="One JSON object per event.")
+    ] = False,
 ) -> None:
     """Say whether each error would get a fix PR, a suggested diff or nothing, and why."""
     check_source(source)
@@ -60,7 +64,9 @@ def fix(
     current = settings()
     events, failed = read_events(files, source)
     for _, event in events:
-        attempt = fix_locally(event, current, repo.expanduser().resolve(), ref=ref, test_command=test_command)
+        attempt = fix_locally(
+            event, current, repo.expanduser().resolve(), ref=ref, test_command=test_command
+        )
         if as_json_flag:
             typer.echo(json.dumps(attempt.as_json(), ensure_ascii=False))
         else:

@@ -41,18 +41,29 @@ def serve(fake: FakeLlm) -> Iterator[str]:
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", "0"))
             body = json.loads(self.rfile.read(length) or b"{}")
-            if self.path != "/v1/chat/completions" or not self.headers.get("Authorization", "").startswith("Bearer "):
+            if self.path != "/v1/chat/completions" or not self.headers.get(
+                "Authorization", ""
+            ).startswith("Bearer "):
                 self.send_response(401 if self.path == "/v1/chat/completions" else 404)
                 self.end_headers()
                 return
             content = fake.answer(body)
-            payload = json.dumps({
-                "id": "chatcmpl-fake", "object": "chat.completion", "created": 0,
-                "model": body.get("model", "fake"),
-                "choices": [{"index": 0, "finish_reason": "stop",
-                             "message": {"role": "assistant", "content": content}}],
-                "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
-            }).encode()
+            payload = json.dumps(
+                {
+                    "id": "chatcmpl-fake",
+                    "object": "chat.completion",
+                    "created": 0,
+                    "model": body.get("model", "fake"),
+                    "choices": [
+                        {
+                            "index": 0,
+                            "finish_reason": "stop",
+                            "message": {"role": "assistant", "content": content},
+                        }
+                    ],
+                    "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+                }
+            ).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(payload)))

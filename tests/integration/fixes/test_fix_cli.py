@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from bench.fixes_corpus.build import build, corpus_test_command
 from typer.testing import CliRunner
 
 from autotriage.cli import app
-from bench.fixes_corpus.build import build, corpus_test_command
 
 
 def _run(tmp_path: Path, name: str, *extra: str) -> tuple[int, list[dict[str, object]]]:
@@ -17,8 +17,22 @@ def _run(tmp_path: Path, name: str, *extra: str) -> tuple[int, list[dict[str, ob
     trace.write_text(case.trace)
     result = CliRunner().invoke(
         app,
-        ["fix", "--repo", str(case.repo), "--ref", case.sha, "--test-command", corpus_test_command(case.lang), "--json", *extra, str(trace)],
-        env={"FIX_CACHE_DIR": str(tmp_path / "cache"), "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite"},
+        [
+            "fix",
+            "--repo",
+            str(case.repo),
+            "--ref",
+            case.sha,
+            "--test-command",
+            corpus_test_command(case.lang),
+            "--json",
+            *extra,
+            str(trace),
+        ],
+        env={
+            "FIX_CACHE_DIR": str(tmp_path / "cache"),
+            "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite",
+        },
     )
     lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
     return result.exit_code, lines

@@ -17,7 +17,7 @@ from pathlib import Path
 from autotriage.actions.fixes import gates, jsscope, sandbox
 from autotriage.actions.fixes.diffs import summarize
 from autotriage.actions.fixes.jsfix import fix_javascript
-from autotriage.actions.fixes.model import Evidence, FixAttempt, GateResult, Patch, RunCounts
+from autotriage.actions.fixes.model import Evidence, FixAttempt, GateResult, Patch
 from autotriage.actions.fixes.pyfix import fix_python
 from autotriage.actions.fixes.rewrite import NoFix, Rewrite, apply_rewrite, unified_diff
 from autotriage.actions.fixes.settings import FixConfig
@@ -119,9 +119,12 @@ def _parse_failures(tree: Path, files: list[str]) -> dict[str, str]:
             except SyntaxError as exc:
                 failures[path] = f"{exc.msg} (line {exc.lineno})"
         elif path.endswith((".js", ".mjs", ".cjs")):
-            done = subprocess.run(
-                ["node", "--check", str(full)], capture_output=True, timeout=60, check=False
-            )  # noqa: S603, S607
+            done = subprocess.run(  # noqa: S603 - node --check parses, never runs
+                ["node", "--check", str(full)],  # noqa: S607 - node from PATH, as the tests use
+                capture_output=True,
+                timeout=60,
+                check=False,
+            )
             if done.returncode != 0:
                 failures[path] = (
                     done.stderr.decode(errors="replace").strip().splitlines()[-1:][0]
@@ -147,7 +150,7 @@ def _evaluate(
     required: str,
     config: FixConfig,
     paths: list[str],
-    exception: str,
+    exception: tuple[str, str],
     attempt: FixAttempt,
 ) -> None:
     isolation = sandbox.isolation_available()

@@ -61,7 +61,7 @@ def _rewrite(path: str, token: Node, old: str, new: str, why: str, cause: str) -
 
 
 def fix_reference(path: str, root: Node, line: int, col: int | None, name: str) -> Rewrite | NoFix:
-    """``ReferenceError``: the identifier at the position, renamed to the one close name in scope."""
+    """``ReferenceError``: the identifier at the position, renamed to the close name in scope."""
     token = _one(_nodes_on_line(root, line, col, None, "identifier", name), repr(name))
     if isinstance(token, NoFix):
         return token
@@ -73,7 +73,7 @@ def fix_reference(path: str, root: Node, line: int, col: int | None, name: str) 
         token,
         name,
         choice.name,
-        f"`{choice.name}` is the only name in scope within CPython's edit-distance cap of `{name}`",
+        f"`{choice.name}` is the only name in scope within CPython's typo distance of `{name}`",
         f"`{name}` is not defined where it is used (a misspelling of `{choice.name}`)",
     )
 
@@ -271,11 +271,14 @@ def fix_not_a_function(
         and node_text(n.child_by_field_name("property") or n) == name
         and node_text(n.child_by_field_name("object") or n) == obj
     ]
+    if col is not None and len(found) > 1:
+        found = [n for n in found if n.start_point[1] <= col < n.end_point[1]] or found
     member = _one(found, f"`{obj}.{name}`")
     if isinstance(member, NoFix):
         return member
     prop = member.child_by_field_name("property")
-    assert prop is not None
+    if prop is None:
+        return NoFix("unexpected syntax at the reported line")
     members = _Resolver(view).members(path, root, member, obj)
     if isinstance(members, NoFix):
         return members
@@ -287,7 +290,7 @@ def fix_not_a_function(
         prop,
         name,
         choice.name,
-        f"`{obj}` has `{choice.name}`, the only member within CPython's edit-distance cap of `{name}`",
+        f"`{obj}` has `{choice.name}`, the only member within CPython's typo distance of `{name}`",
         f"`{obj}.{name}` is called but `{obj}` has no such member",
     )
 

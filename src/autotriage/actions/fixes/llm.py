@@ -55,7 +55,14 @@ def extract_diff(content: str) -> str | None:
 class LlmFixer:
     """Proposes a patch through the one shared `httpx.Client`."""
 
-    def __init__(self, client: httpx.Client, base_url: str, api_key: SecretStr | None, model: str, timeout: float = 60.0) -> None:
+    def __init__(
+        self,
+        client: httpx.Client,
+        base_url: str,
+        api_key: SecretStr | None,
+        model: str,
+        timeout: float = 60.0,
+    ) -> None:
         self._client = client
         self._url = base_url.rstrip("/") + "/chat/completions"
         self._key = api_key
@@ -65,7 +72,9 @@ class LlmFixer:
     def __repr__(self) -> str:
         return f"LlmFixer(url={self._url!r}, model={self._model!r}, api_key=***)"
 
-    def __call__(self, event: ErrorEvent, crash: Crash, view: CodeView, allowed: list[str]) -> Patch | NoFix:
+    def __call__(
+        self, event: ErrorEvent, crash: Crash, view: CodeView, allowed: list[str]
+    ) -> Patch | NoFix:
         """Ask for a diff fixing `event`; NoFix when the API fails or replies with no diff."""
         code = view.read(crash.path) or ""
         user = (
@@ -78,7 +87,10 @@ class LlmFixer:
             "model": self._model,
             "temperature": 0,
             "messages": [
-                {"role": "system", "content": _SYSTEM.format(files=", ".join(allowed) or crash.path)},
+                {
+                    "role": "system",
+                    "content": _SYSTEM.format(files=", ".join(allowed) or crash.path),
+                },
                 {"role": "user", "content": user},
             ],
         }

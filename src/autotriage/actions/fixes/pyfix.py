@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 from autotriage.actions.fixes import pyscope
 from autotriage.actions.fixes.rewrite import NoFix, Rewrite, byte_col
@@ -20,7 +21,8 @@ _HINT = r"(?:\. Did you mean:? '(?P<hint>[\w.]+)'\?)?"
 NAME_ERROR = re.compile(rf"^name '(?P<name>\w+)' is not defined{_HINT}")
 MODULE_ATTR = re.compile(rf"^module '(?P<module>[\w.]+)' has no attribute '(?P<name>\w+)'{_HINT}")
 OBJECT_ATTR = re.compile(
-    rf"^(?:'(?P<cls>\w+)' object|type object '(?P<type>\w+)') has no attribute '(?P<name>\w+)'{_HINT}"
+    rf"^(?:'(?P<cls>\w+)' object|type object '(?P<type>\w+)')"
+    rf" has no attribute '(?P<name>\w+)'{_HINT}"
 )
 IMPORT_NAME = re.compile(
     rf"^cannot import name '(?P<name>\w+)' from '(?P<module>[\w.]+)'[^.]*{_HINT}"
@@ -29,13 +31,14 @@ UNEXPECTED_KW = re.compile(
     rf"^(?P<func>[\w.<>]+)\(\) got an unexpected keyword argument '(?P<name>\w+)'{_HINT}"
 )
 _OBJECT_MEMBERS = frozenset(dir(object))
+N = TypeVar("N", bound=ast.AST)
 
 Fixer = Callable[[CodeView, str, ast.Module, int, int | None, re.Match[str]], Rewrite | NoFix]
 
 
 def _at_line(
-    tree: ast.Module, line: int, col: int | None, kind: type, test: Callable[[ast.AST], bool]
-) -> list[ast.AST]:
+    tree: ast.Module, line: int, col: int | None, kind: type[N], test: Callable[[N], bool]
+) -> list[N]:
     found = [
         n
         for n in ast.walk(tree)
@@ -50,7 +53,7 @@ def _at_line(
     return found
 
 
-def _one(found: list[ast.AST], what: str) -> ast.AST | NoFix:
+def _one(found: list[N], what: str) -> N | NoFix:
     if not found:
         return NoFix(f"no {what} on the reported line")
     if len(found) > 1:
@@ -63,7 +66,7 @@ def _choose(name: str, hint: str | None, candidates: Iterable[str]) -> str | NoF
     return choice.name if choice.name is not None else NoFix(choice.reason)
 
 
-def _name_end(node: ast.AST, source_line: str, name: str) -> tuple[int, int]:
+def _name_end(node: ast.AST, name: str) -> tuple[int, int]:
     start = getattr(node, "col_offset", 0)
     return start, start + len(name.encode())
 
@@ -77,11 +80,11 @@ def fix_name_error(
     node = _one(
         _at_line(tree, line, col, ast.Name, lambda n: n.id == name and isinstance(n.ctx, ast.Load)),
         repr(name),
-    )  # type: ignore[attr-defined]
+    )
     if isinstance(node, NoFix):
         return node
-    start, end = _name_end(node, "", name)
-    cls = pyscope.enclosing_class(tree, line, node.col_offset)  # type: ignore[attr-defined]
+    start, end = _name_end(node, name)
+    cls = pyscope.enclosing_class(tree, line, node.col_offset)
     if cls is not None and name in pyscope.class_members(cls) and hint in (None, f"self.{name}"):
         return Rewrite(
             path,
@@ -93,7 +96,7 @@ def fix_name_error(
             f"`{name}` is an attribute of `{cls.name}`, and this is one of its methods",
             f"`{name}` is used as a bare name inside a method of `{cls.name}`",
         )
-    candidates = pyscope.visible_names(tree, line, node.col_offset)  # type: ignore[attr-defined]
+    candidates = pyscope.visible_names(tree, line, node.col_offset)
     chosen = _choose(name, hint, candidates)
     if isinstance(chosen, NoFix):
         return chosen
@@ -104,7 +107,7 @@ def fix_name_error(
         end,
         name,
         chosen,
-        f"`{chosen}` is the only name in scope within CPython's edit-distance cap of `{name}`",
+        f"`{chosen}` is the only name in scope within typo distance of `{name}`",
         f"`{name}` is not defined where it is used (a misspelling of `{chosen}`)",
     )
 
@@ -176,10 +179,11 @@ def fix_module_attribute(
             lambda n: n.attr == name and isinstance(n.value, ast.Name | ast.Attribute),
         ),
         f"'.{name}'",
-    )  # type: ignore[attr-defined]
+    )
     if isinstance(node, NoFix):
         return node
-    assert isinstance(node, ast.Attribute)
+    if not isinstance(node, ast.Attribute):
+        return NoFix("unexpected syntax at the reported line")
     if isinstance(node.value, ast.Name) and _imported_module(tree, node.value.id) not in (
         module,
         None,
@@ -197,7 +201,7 @@ def fix_module_attribute(
         node,
         name,
         chosen,
-        f"module `{module}` defines `{chosen}`, the only name within CPython's edit-distance cap of `{name}`",
+        f"module `{module}` defines `{chosen}`, the only name within typo distance of `{name}`",
         f"module `{module}` has no attribute `{name}`",
     )
 
@@ -260,10 +264,11 @@ def fix_object_attribute(
     class_name = m["cls"] or m["type"]
     if class_name == "NoneType":
         return NoFix("the value is None: the fix is not a name, so no deterministic fix")
-    node = _one(_at_line(tree, line, col, ast.Attribute, lambda n: n.attr == name), f"'.{name}'")  # type: ignore[attr-defined]
+    node = _one(_at_line(tree, line, col, ast.Attribute, lambda n: n.attr == name), f"'.{name}'")
     if isinstance(node, NoFix):
         return node
-    assert isinstance(node, ast.Attribute)
+    if not isinstance(node, ast.Attribute):
+        return NoFix("unexpected syntax at the reported line")
     cls = find_class(view, path, tree, class_name)
     if cls is None:
         return NoFix(f"class `{class_name}` is not defined once in the repository")
@@ -279,7 +284,7 @@ def fix_object_attribute(
         node,
         name,
         chosen,
-        f"`{class_name}` has `{chosen}`, the only attribute within CPython's edit-distance cap of `{name}`",
+        f"`{class_name}` has `{chosen}`, the only attribute within typo distance of `{name}`",
         f"`{class_name}` objects have no attribute `{name}`",
     )
 
@@ -288,14 +293,16 @@ def fix_import_name(
     view: CodeView, path: str, tree: ast.Module, line: int, col: int | None, m: re.Match[str]
 ) -> Rewrite | NoFix:
     """``ImportError: cannot import name``: the unique close name the module defines."""
+    del col  # an import names its module and name: the line is enough
     name, module, hint = m["name"], m["module"], m["hint"]
     imports = _at_line(
         tree, line, None, ast.ImportFrom, lambda n: any(a.name == name for a in n.names)
-    )  # type: ignore[attr-defined]
+    )
     node = _one(imports, f"an import of {name!r}")
     if isinstance(node, NoFix):
         return node
-    assert isinstance(node, ast.ImportFrom)
+    if not isinstance(node, ast.ImportFrom):
+        return NoFix("unexpected syntax at the reported line")
     members = _module_members(view, module)
     if isinstance(members, NoFix):
         return members
@@ -316,7 +323,7 @@ def fix_import_name(
         start + len(name.encode()),
         name,
         new,
-        f"module `{module}` defines `{chosen}`, the only name within CPython's edit-distance cap of `{name}`",
+        f"module `{module}` defines `{chosen}`, the only name within typo distance of `{name}`",
         f"`{name}` cannot be imported from `{module}`",
     )
 
@@ -377,11 +384,12 @@ def fix_unexpected_keyword(
         col,
         ast.Call,
         lambda n: any(k.arg == name and k.lineno == line for k in n.keywords),
-    )  # type: ignore[attr-defined]
+    )
     call = _one(calls, f"a call passing {name}=")
     if isinstance(call, NoFix):
         return call
-    assert isinstance(call, ast.Call)
+    if not isinstance(call, ast.Call):
+        return NoFix("unexpected syntax at the reported line")
     callee = _callee(view, path, tree, call, line)
     if isinstance(callee, NoFix):
         return callee
@@ -404,7 +412,7 @@ def fix_unexpected_keyword(
         keyword.col_offset + len(name.encode()),
         name,
         chosen,
-        f"{callee.name}() takes `{chosen}`, the only parameter within CPython's edit-distance cap of `{name}`",
+        f"{callee.name}() takes `{chosen}`, the only parameter within typo distance of `{name}`",
         f"{callee.name}() is called with a keyword argument it does not take (`{name}`)",
     )
 

@@ -39,7 +39,7 @@ def _params(args: ast.arguments) -> Iterator[str]:
 
 
 def _own_nodes(scope: ast.AST) -> Iterator[ast.AST]:
-    """The nodes evaluated in `scope` itself, not inside a nested function, class or comprehension."""
+    """The nodes evaluated in `scope` itself, not in a nested function, class or comprehension."""
     stack = list(ast.iter_child_nodes(scope))
     while stack:
         node = stack.pop()

@@ -4,13 +4,14 @@ reporter) or TAP (node's test runner, most JS runners), so the test that flipped
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ET  # noqa: S405 - parses a report our own sandboxed run wrote
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from autotriage.actions.fixes.model import RunCounts
 
 _TAP_RESULT = re.compile(
-    r"^(?P<indent>\s*)(?P<ok>not ok|ok)\s+\d+\s*-?\s*(?P<name>[^#]*?)\s*(?:#\s*(?P<directive>\w+).*)?$"
+    r"^(?P<indent>\s*)(?P<ok>not ok|ok)\s+\d+\s*-?\s*(?P<name>[^#]*?)\s*"
+    r"(?:#\s*(?P<directive>\w+).*)?$"
 )
 
 

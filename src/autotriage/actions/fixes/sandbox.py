@@ -91,11 +91,12 @@ def isolation_available() -> str:
 
 def describe(isolation: str) -> str:
     """The isolation in words a PR body can quote."""
-    return {
-        "bwrap": "no network (bubblewrap network namespace), credentials removed from the environment",
-        "unshare": "no network (unshare -rn user+network namespace), credentials removed from the environment",
-        "none": "network NOT isolated (no namespace available), credentials removed from the environment",
+    network = {
+        "bwrap": "no network (bubblewrap network namespace)",
+        "unshare": "no network (unshare -rn user+network namespace)",
+        "none": "network NOT isolated (no namespace available)",
     }[isolation]
+    return f"{network}, credentials removed from the environment"
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +157,7 @@ def run(
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         start_new_session=True,
-        preexec_fn=lambda: _limits(limits),  # noqa: PLW1509 - limits must apply before exec
+        preexec_fn=lambda: _limits(limits),
     )
     timed_out = False
     try:

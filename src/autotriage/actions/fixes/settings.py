@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from autotriage.actions.fixes.model import Verdict
@@ -18,7 +18,7 @@ class FixConfig:
     confidence_threshold: float = 0.8
     test_command: str | None = None
     setup_command: str | None = None
-    limits: Limits = Limits()
+    limits: Limits = field(default_factory=Limits)
     max_changed_lines: int = 10
     deterministic_requires: Verdict = "safe"
     llm_requires: Verdict = "proven"

@@ -37,12 +37,20 @@ def test_files_gate_allows_only_in_app_frame_files() -> None:
 
 
 def test_malformed_diffs_are_refused() -> None:
-    for diff in ("garbage", "--- /dev/null\n+++ b/new.py\n@@ -0,0 +1 @@\n+x\n", EDIT.replace("b/app.py", "b/../etc/passwd")):
+    for diff in (
+        "garbage",
+        "--- /dev/null\n+++ b/new.py\n@@ -0,0 +1 @@\n+x\n",
+        EDIT.replace("b/app.py", "b/../etc/passwd"),
+    ):
         assert not gates.gate_well_formed(summarize(diff)).ok
 
 
 def test_size_gate_counts_changed_lines() -> None:
-    big = "--- a/a.py\n+++ b/a.py\n@@ -1,11 +1,11 @@\n" + "".join(f"-l{i}\n" for i in range(11)) + "".join(f"+m{i}\n" for i in range(11))
+    big = (
+        "--- a/a.py\n+++ b/a.py\n@@ -1,11 +1,11 @@\n"
+        + "".join(f"-l{i}\n" for i in range(11))
+        + "".join(f"+m{i}\n" for i in range(11))
+    )
     assert summarize(EDIT).changed_lines == 1
     assert not gates.gate_size(summarize(big), 10).ok
 
@@ -73,7 +81,10 @@ def test_refused_when_a_passing_test_breaks_or_the_covering_test_still_fails() -
 def test_a_collection_error_flips_when_its_module_passes() -> None:
     before = _counts(set(), {"tests.test_app": "ImportError: cannot import name 'x'"})
     after = _counts({"tests.test_app::test_one"}, {})
-    assert gates.classify(before, after, ("ImportError", "cannot import name 'x'"))[:2] == ("proven", ("tests.test_app",))
+    assert gates.classify(before, after, ("ImportError", "cannot import name 'x'"))[:2] == (
+        "proven",
+        ("tests.test_app",),
+    )
 
 
 def test_junit_and_tap_give_per_test_results() -> None:
@@ -85,7 +96,9 @@ def test_junit_and_tap_give_per_test_results() -> None:
     assert junit.passed == {"t.m::ok"}
     assert junit.failed == {"t.m::bad"}
     assert "NameError" in junit.failures["t.m::bad"]
-    tap = parse_tap("TAP version 13\nok 1 - adds\nnot ok 2 - subtracts\n  ---\n  error: 'ReferenceError: x'\nok 3 - later # SKIP\n1..3\n")
+    tap = parse_tap(
+        "TAP version 13\nok 1 - adds\nnot ok 2 - subtracts\n  ---\n  error: 'ReferenceError: x'\nok 3 - later # SKIP\n1..3\n"
+    )
     assert tap.passed == {"adds"}
     assert tap.failed == {"subtracts"}
     assert "ReferenceError" in tap.failures["subtracts"]

@@ -43,7 +43,12 @@ print(json.dumps(out))
 
 
 def _interpreter_suggestions(cases: list[tuple[str, list[str]]]) -> list[str | None]:
-    done = subprocess.run([sys.executable, "-c", _PROBE, json.dumps(cases)], capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE, json.dumps(cases)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(done.stdout)
 
 
