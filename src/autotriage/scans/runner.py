@@ -23,6 +23,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from sqlalchemy.orm import Session
 
 from autotriage.config import Settings
+from autotriage.errors import ScanStopped
 from autotriage.intake import inbox_row
 from autotriage.models import ErrorEvent, utcnow
 from autotriage.scans.throttle import Backoff, Pacer, Sleep, error_code
@@ -109,10 +110,6 @@ def _save_cursor(session: Session, group: str, value: dict[str, Any], now: datet
 
 def _ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
-
-
-class ScanStopped(Exception):
-    """The scan was asked to stop; its cursors keep what it did."""
 
 
 class Scanner:
@@ -277,7 +274,7 @@ class Scanner:
             if not page.next_token:  # an empty page with a token is not the end
                 break
             if self.stop is not None and self.stop.is_set():
-                raise ScanStopped(f"stopped while reading {group}; the next scan resumes here")
+                raise ScanStopped(group)
             token = page.next_token
         return found
 

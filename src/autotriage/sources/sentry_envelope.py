@@ -288,11 +288,3 @@ def public_key(
         if user:
             return user
     return None
-
-
-def dsn_project(envelope_header: Mapping[str, Any]) -> str | None:
-    """The project id in the envelope header's ``dsn`` (its last path segment)."""
-    dsn = envelope_header.get("dsn")
-    if not isinstance(dsn, str):
-        return None
-    return urlsplit(dsn).path.rstrip("/").rpartition("/")[2] or None

@@ -33,7 +33,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from autotriage.errors import Ignored, IntakeError, PayloadInvalid, SignatureInvalid
+from autotriage.errors import Ignored, PayloadInvalid, SignatureInvalid, TopicNotAllowed
 from autotriage.models import ErrorEvent, ExceptionInfo
 from autotriage.sources.base import load_json, require_object
 from autotriage.understanding.text import parse_text
@@ -64,13 +64,6 @@ _SIGNED_FIELDS = {
 _OPTIONAL = frozenset({"Subject"})
 _HASHES = {"1": hashes.SHA1, "2": hashes.SHA256}
 MAX_CERT_BYTES = 64 * 1024
-
-
-class TopicNotAllowed(IntakeError):
-    """The message's topic is not in ``SNS_TOPIC_ARNS``."""
-
-    status_code = 403
-    code = "forbidden"
 
 
 def check_sns_url(url: str, what: str, *, pem: bool) -> str:
@@ -163,7 +156,7 @@ def check_topic(message: Mapping[str, Any], allowed: list[str], header_topic: st
     if header_topic and header_topic != topic:
         raise PayloadInvalid("x-amz-sns-topic-arn does not match `TopicArn`")
     if topic not in allowed:
-        raise TopicNotAllowed(f"topic {topic} is not in SNS_TOPIC_ARNS")
+        raise TopicNotAllowed(topic)
     return topic
 
 

@@ -15,10 +15,11 @@ import pytest
 from sqlalchemy import func, select
 
 from autotriage.config import Settings, load_settings
+from autotriage.errors import ScanBusy
 from autotriage.scans.runner import Scanner, ScanSummary, load_cursor
 from autotriage.sources.cloudwatch import make_client
 from autotriage.store import Store
-from autotriage.store.scans import ScanBusy, begin_scan, finish_scan, get_scan
+from autotriage.store.scans import begin_scan, finish_scan, get_scan
 from autotriage.store.tables import Event, Group
 
 AWS_ENV = {
@@ -207,7 +208,7 @@ def test_a_stop_request_ends_the_scan_between_pages_and_the_next_resumes(
 ) -> None:
     import threading
 
-    from autotriage.scans.runner import ScanStopped
+    from autotriage.errors import ScanStopped
 
     group = log_group()
     base = cw.now_ms() - 100_000

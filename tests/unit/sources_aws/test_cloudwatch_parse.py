@@ -15,7 +15,7 @@ from autotriage.sources.cloudwatch import (
     records_around,
     split_group_spec,
 )
-from autotriage.testing import fixture_bytes
+from tests.support import fixture_bytes
 
 
 def _page(name: str) -> list[LogEvent]:

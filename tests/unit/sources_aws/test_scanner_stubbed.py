@@ -17,7 +17,7 @@ from autotriage.config import Settings
 from autotriage.scans.runner import Scanner, load_cursor
 from autotriage.store import Store
 from autotriage.store.tables import Event
-from autotriage.testing import fixture_bytes
+from tests.support import fixture_bytes
 
 GROUP = "/ecs/orders-api"
 NOW = datetime.fromtimestamp(1_780_000_000, UTC)

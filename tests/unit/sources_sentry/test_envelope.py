@@ -12,7 +12,7 @@ import zstandard
 
 from autotriage.errors import PayloadInvalid, PayloadTooLarge
 from autotriage.sources import sentry_envelope as env
-from autotriage.testing import fixture_bytes
+from tests.support import fixture_bytes
 
 LIMIT = 64 * 1024
 
