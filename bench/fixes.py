@@ -21,13 +21,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.fixes_corpus.build import build, case_names, corpus_test_command
-
 from autotriage.actions.fixes.gates import forbidden_reason
 from autotriage.actions.fixes.local import fix_locally
 from autotriage.actions.fixes.sandbox import isolation_available
 from autotriage.config import load_settings
 from autotriage.understanding.text import parse_text
+from bench.fixes_corpus.build import build, case_names, corpus_test_command
 
 
 def main() -> int:

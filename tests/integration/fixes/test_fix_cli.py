@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bench.fixes_corpus.build import build, corpus_test_command
 from typer.testing import CliRunner
 
 from autotriage.cli import app
+from bench.fixes_corpus.build import build, corpus_test_command
 
 
 def _run(tmp_path: Path, name: str, *extra: str) -> tuple[int, list[dict[str, object]]]:

@@ -9,13 +9,13 @@ from pathlib import Path
 import httpx
 import pytest
 from pydantic import SecretStr
-from tests.fakes.llm.server import INJECTION_MARKER, FakeLlm, serve
 
 from autotriage.actions.fixes.llm import LlmFixer
 from autotriage.actions.fixes.local import fix_locally
 from autotriage.actions.fixes.rewrite import unified_diff
 from autotriage.config import load_settings
 from autotriage.understanding.text import parse_text
+from tests.fakes.llm.server import INJECTION_MARKER, FakeLlm, serve
 
 APP = "def average(values):\n    return sum(values) / len(values)\n\n\ndef report(values):\n    return f'avg={average(values):.1f}'\n"
 TESTS = "import app\n\n\ndef test_average():\n    assert app.average([1, 2, 3]) == 2\n\n\ndef test_empty_report():\n    assert app.report([]) == 'avg=0.0'\n"
