@@ -88,11 +88,16 @@ def sign_github(body: bytes, now: float | None = None) -> Headers:
 
 
 def sign_firehose(body: bytes, now: float | None = None) -> Headers:
-    """The access key Firehose sends as ``X-Amz-Firehose-Access-Key``."""
-    del now, body
+    """The access key Firehose sends as ``X-Amz-Firehose-Access-Key``, and the request id
+    the body names (when it names one)."""
+    del now
+    try:
+        rid = json.loads(body).get("requestId")
+    except (ValueError, AttributeError, RecursionError):
+        rid = None
     return {
         "x-amz-firehose-access-key": FIREHOSE_KEY,
-        "x-amz-firehose-request-id": str(uuid.uuid4()),
+        "x-amz-firehose-request-id": rid if isinstance(rid, str) else str(uuid.uuid4()),
     }
 
 
@@ -267,7 +272,8 @@ def slack_command(text: str) -> bytes:
     from urllib.parse import urlencode
 
     return urlencode(
-        {"command": "/autotriage", "text": text, "user_id": "U0HOSTILE", "team_id": "T0HOSTILE"}
+        {"command": "/autotriage", "text": text, "user_id": "U0HOSTILE", "team_id": "T0HOSTILE"},
+        errors="surrogatepass",
     ).encode()
 
 

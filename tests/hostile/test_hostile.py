@@ -17,7 +17,7 @@ from autotriage.store import Store
 from autotriage.store.ingest_keys import create_key
 from tests.hostile import corpus, payloads
 from tests.hostile.known import KNOWN, KNOWN_AFTER
-from tests.hostile.runner import Runner, after_run, run_cases, run_pairs
+from tests.hostile.runner import Runner, after_run, run_cases, run_pairs, traceback_summary
 from tests.hostile.server import HostileServer, Listener
 
 pytestmark = pytest.mark.slow
@@ -66,6 +66,7 @@ def hostile_run(database_url: str, workdir: Path, *, heavy: bool = False) -> Ite
             results += run_cases(runner, corpus.ssrf_cases(listener.url), lines)
             results += run_pairs(runner, corpus.replay_cases(key), lines)
             after = after_run(runner)
+            logged = traceback_summary(server.log())
         finally:
             runner.close()
             server.stop()
@@ -75,6 +76,8 @@ def hostile_run(database_url: str, workdir: Path, *, heavy: bool = False) -> Ite
     yield f"total: {len(results)} cases, {len(results) - len(failed)} held, {len(failed)} failed"
     for problem in after:
         yield f"AFTER {problem}"
+    for line in logged:
+        yield f"LOG {line}"
     for request in fetched:
         yield f"AFTER fetched {request}"
     for name in failed:
@@ -95,9 +98,9 @@ def test_hostile_corpus_holds(database_url: str, tmp_path: Path) -> None:
     print("\n".join(line for line in lines if not line.startswith("FAILED ")))  # noqa: T201
     failed = {line.removeprefix("FAILED ") for line in lines if line.startswith("FAILED ")}
     after = {line.removeprefix("AFTER ") for line in lines if line.startswith("AFTER ")}
-    known = {name for name, where in KNOWN.items() if where in ("both", dialect)}
+    known = {name for name, (where, _) in KNOWN.items() if where in ("both", dialect)}
     assert sorted(failed - known) == [], "new hostile failures (see the lines above)"
     assert sorted(known - failed) == [], "these now hold: remove them from tests/hostile/known.py"
-    known_after = {p for p, where in KNOWN_AFTER.items() if where in ("both", dialect)}
+    known_after = {p for p, (where, _) in KNOWN_AFTER.items() if where in ("both", dialect)}
     unexpected = [p for p in after if not any(p.startswith(k) for k in known_after)]
     assert unexpected == []

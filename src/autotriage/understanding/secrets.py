@@ -114,7 +114,7 @@ RULES: list[_Rule] = [
         lambda m: f"{m['sep']}{m['scheme'] or ''}[REDACTED:authorization]",
     ),
     # RFC 6750's b64token: "=" only as padding at the end ("bearer expires_in=3600" stays).
-    _simple("bearer", r"(?i)(?<=bearer )(?!\[REDACTED)[A-Za-z0-9._~+/-]{8,}+=*+(?![\w=])"),
+    _simple("bearer", r"(?i)(?<=bearer )(?!\[REDACTED)[A-Za-z0-9._~+/-]{8,}+=*+(?![\w=[])"),
     _simple("jwt", r"\beyJ[A-Za-z0-9_-]{5,}+\.eyJ[A-Za-z0-9_-]{5,}+\.[A-Za-z0-9_-]*+"),
     _simple("github_token", r"\b(?:gh[pousr]_[A-Za-z0-9]{20,255}|github_pat_[A-Za-z0-9_]{20,255})\b"),
     _simple("gitlab_token", r"\bgl(?:pat|dt|rt|ptt|cbt|oas)-[A-Za-z0-9_-]{20,64}\b"),
