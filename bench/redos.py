@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import gzip
 import json
 import time
@@ -87,8 +88,14 @@ def _otlp(text: str) -> bytes:
 
 def _sns(text: str) -> None:
     alarm = {"AlarmName": "a", "NewStateValue": "ALARM", "NewStateReason": text}
-    sns.parse_notification({"Type": "Notification", "Message": json.dumps(alarm),
-                            "TopicArn": "arn:aws:sns:us-east-1:1:t", "MessageId": "m"})
+    sns.parse_notification(
+        {
+            "Type": "Notification",
+            "Message": json.dumps(alarm),
+            "TopicArn": "arn:aws:sns:us-east-1:1:t",
+            "MessageId": "m",
+        }
+    )
 
 
 def _envelope(text: str) -> bytes:
@@ -105,8 +112,12 @@ BODIES: dict[str, Callable[[str], bytes]] = {
         {"events": [{"message": text, "timestamp": 1, "logStreamName": "s"}]}
     ).encode(),
     "otlp": _otlp,
-    "generic": lambda text: json.dumps({"message": text[:1000], "exception": {
-        "type": "E", "value": text[:1000], "stacktrace": text}}).encode(),
+    "generic": lambda text: json.dumps(
+        {
+            "message": text[:1000],
+            "exception": {"type": "E", "value": text[:1000], "stacktrace": text},
+        }
+    ).encode(),
     "text": lambda text: text.encode(),
 }
 
@@ -137,10 +148,8 @@ def time_ms(call: Callable[[str], object], text: str) -> float:
     """CPU milliseconds for one call (so a busy machine's waits don't count); documented
     refusals count as done."""
     start = time.process_time()
-    try:
+    with contextlib.suppress(IntakeError):
         call(text)
-    except IntakeError:
-        pass
     return (time.process_time() - start) * 1000
 
 

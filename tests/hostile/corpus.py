@@ -21,7 +21,6 @@ from typing import Any
 import brotli
 import httpx
 import zstandard
-
 from tests.hostile import payloads
 from tests.hostile.payloads import API_TOKEN, DIRTY, TARGETS, Target
 
@@ -150,9 +149,7 @@ def _limit_cases(target: Target, key: str) -> Iterator[Case]:
     base = target.body()
     for label, size in (("just_over", _limit(target) + 1), ("far_over", _limit(target) * 8)):
         padded = base + b" " * (size - len(base))
-        yield Case(
-            f"{target.name}/limit/{label}", expect="refuse", **_request(target, padded, key)
-        )
+        yield Case(f"{target.name}/limit/{label}", expect="refuse", **_request(target, padded, key))
     request = _request(target, base, key)
     head = f"POST {target.path} HTTP/1.1\r\nHost: hostile\r\n" + "".join(
         f"{k}: {v}\r\n" for k, v in request["headers"].items()
@@ -173,8 +170,10 @@ def _signature_cases(target: Target, key: str) -> Iterator[Case]:
             body=body,
             expect="refuse",
         )
-        forged = {k: (v[:-4] + "beef" if "sign" in k or "key" in k or "token" in k else v)
-                  for k, v in good.items()}
+        forged = {
+            k: (v[:-4] + "beef" if "sign" in k or "key" in k or "token" in k else v)
+            for k, v in good.items()
+        }
         yield Case(
             f"{name}/sig/forged",
             path=target.path,
@@ -186,16 +185,22 @@ def _signature_cases(target: Target, key: str) -> Iterator[Case]:
             yield Case(
                 f"{name}/sig/stale_timestamp",
                 path=target.path,
-                headers={"content-type": target.content_type,
-                         **target.sign(body, time.time() - 3600)},
+                headers={
+                    "content-type": target.content_type,
+                    **target.sign(body, time.time() - 3600),
+                },
                 body=body,
                 expect="refuse",
             )
     if target.needs_key:
-        yield Case(f"{name}/key/missing", path=target.path,
-                   headers={"content-type": target.content_type}, body=body, expect="refuse")
-        yield Case(f"{name}/key/wrong", expect="refuse",
-                   **_request(target, body, key + "x"))
+        yield Case(
+            f"{name}/key/missing",
+            path=target.path,
+            headers={"content-type": target.content_type},
+            body=body,
+            expect="refuse",
+        )
+        yield Case(f"{name}/key/wrong", expect="refuse", **_request(target, body, key + "x"))
 
 
 def _bomb(codec: str, size: int) -> bytes:
@@ -216,7 +221,9 @@ def _bomb(codec: str, size: int) -> bytes:
     return b"".join(parts) + out.flush()
 
 
-def compression_cases(key: str, inflated: int = 64 * 1024 * 1024, heavy: bool = False) -> Iterator[Case]:
+def compression_cases(
+    key: str, inflated: int = 64 * 1024 * 1024, heavy: bool = False
+) -> Iterator[Case]:
     """Bombs and lying encodings on the routes that inflate (DSN, OTLP)."""
     for target in (t for t in TARGETS if t.needs_key):
         for codec in ("gzip", "deflate", "br", "zstd"):
@@ -263,13 +270,19 @@ def _envelope_cases(key: str) -> Iterator[Case]:
         json.dumps({"type": f"kind{i}-{uuid.uuid4().hex}", "length": 1}).encode() + b"\nx\n"
         for i in range(2000)
     )
-    yield Case("sentry_envelope/2k_unknown_item_types", max_store=0, **_request(target, unknown, key))
+    yield Case(
+        "sentry_envelope/2k_unknown_item_types", max_store=0, **_request(target, unknown, key)
+    )
     bad_length = b'{}\n{"type":"event","length":99999999}\n{}\n'
     yield Case("sentry_envelope/lying_item_length", **_request(target, bad_length, key))
-    yield Case("sentry_envelope/negative_length",
-               **_request(target, b'{}\n{"type":"event","length":-5}\n{}\n', key))
-    yield Case("sentry_envelope/header_bigint",
-               **_request(target, b'{"event_id":1' + b"0" * 30 + b'}\n', key))
+    yield Case(
+        "sentry_envelope/negative_length",
+        **_request(target, b'{}\n{"type":"event","length":-5}\n{}\n', key),
+    )
+    yield Case(
+        "sentry_envelope/header_bigint",
+        **_request(target, b'{"event_id":1' + b"0" * 30 + b"}\n", key),
+    )
 
 
 def _no_header(name: str, forbidden: str) -> Check:
@@ -290,9 +303,15 @@ def _no_acao(response: httpx.Response) -> str | None:
 def web_cases() -> Iterator[Case]:
     """Auth, ids, CORS, Host, HTTP/0.9 and echoed headers on the read side."""
     bearer = {"authorization": f"Bearer {API_TOKEN}"}
-    protected = [("GET", "/api/groups"), ("GET", "/api/groups/1"), ("GET", "/api/scans"),
-                 ("POST", "/trigger-scan"), ("GET", "/"), ("GET", "/groups/1"),
-                 ("GET", "/metrics")]
+    protected = [
+        ("GET", "/api/groups"),
+        ("GET", "/api/groups/1"),
+        ("GET", "/api/scans"),
+        ("POST", "/trigger-scan"),
+        ("GET", "/"),
+        ("GET", "/groups/1"),
+        ("GET", "/metrics"),
+    ]
     basic = base64.b64encode(f"admin:{API_TOKEN}x".encode()).decode()
     for method, path in protected:
         slug = path.strip("/").replace("/", "_") or "dashboard"
@@ -307,21 +326,46 @@ def web_cases() -> Iterator[Case]:
             ("x_forwarded_for_loopback", {"x-forwarded-for": "127.0.0.1"}, None),
         ]
         for label, headers, params in tries:
-            yield Case(f"auth/{slug}/{label}", method=method, path=path, headers=headers,
-                       params=params, expect="refuse")
-        for trick in ("/API/groups", "//api/groups", "/api/./groups", "/api/%67roups",
-                      "/api/groups%00", "/api/groups/..%2f..%2fhealth"):
+            yield Case(
+                f"auth/{slug}/{label}",
+                method=method,
+                path=path,
+                headers=headers,
+                params=params,
+                expect="refuse",
+            )
+        for trick in (
+            "/API/groups",
+            "//api/groups",
+            "/api/./groups",
+            "/api/%67roups",
+            "/api/groups%00",
+            "/api/groups/..%2f..%2fhealth",
+        ):
             yield Case(f"auth/path{trick}", method="GET", path=trick, expect="refuse")
-    for path in ("/api/groups/9223372036854775808", "/api/groups/-9223372036854775809",
-                 "/api/groups/1e3", "/api/scans/9223372036854775808",
-                 "/groups/18446744073709551616"):
+    for path in (
+        "/api/groups/9223372036854775808",
+        "/api/groups/-9223372036854775809",
+        "/api/groups/1e3",
+        "/api/scans/9223372036854775808",
+        "/groups/18446744073709551616",
+    ):
         yield Case(f"ids{path}", method="GET", path=path, headers=bearer, expect="refuse")
-    for label, params in (("offset_2_63", {"offset": str(2**63)}),
-                          ("offset_2_70", {"offset": str(2**70)}),
-                          ("limit_2_70", {"limit": str(2**70)}),
-                          ("status_array", {"status": "open", "source": "\x00"})):
-        yield Case(f"ids/api_groups/{label}", method="GET", path="/api/groups",
-                   headers=bearer, params=params, expect="either", max_store=0)
+    for label, params in (
+        ("offset_2_63", {"offset": str(2**63)}),
+        ("offset_2_70", {"offset": str(2**70)}),
+        ("limit_2_70", {"limit": str(2**70)}),
+        ("status_array", {"status": "open", "source": "\x00"}),
+    ):
+        yield Case(
+            f"ids/api_groups/{label}",
+            method="GET",
+            path="/api/groups",
+            headers=bearer,
+            params=params,
+            expect="either",
+            max_store=0,
+        )
     for target in TARGETS:
         if target.needs_key:
             continue
@@ -329,29 +373,55 @@ def web_cases() -> Iterator[Case]:
             f"cors/{target.name}/preflight",
             method="OPTIONS",
             path=target.path,
-            headers={"origin": f"https://{EVIL}", "access-control-request-method": "POST",
-                     "access-control-request-headers": "content-type"},
+            headers={
+                "origin": f"https://{EVIL}",
+                "access-control-request-method": "POST",
+                "access-control-request-headers": "content-type",
+            },
             check=_no_acao,
             max_store=0,
         )
     for path in ("/api/groups", "/", "/health"):
-        yield Case(f"cors{path.replace('/', '_')}/get", method="GET", path=path,
-                   headers={"origin": f"https://{EVIL}", **bearer}, check=_no_acao, max_store=0)
+        yield Case(
+            f"cors{path.replace('/', '_')}/get",
+            method="GET",
+            path=path,
+            headers={"origin": f"https://{EVIL}", **bearer},
+            check=_no_acao,
+            max_store=0,
+        )
     for path in ("/api/groups/", "/health/", "/api/1/envelope", "/webhook/generic/"):
-        yield Case(f"host_redirect{path}", method="GET", path=path,
-                   headers={"host": EVIL, **bearer}, check=_no_header("location", EVIL),
-                   max_store=0)
+        yield Case(
+            f"host_redirect{path}",
+            method="GET",
+            path=path,
+            headers={"host": EVIL, **bearer},
+            check=_no_header("location", EVIL),
+            max_store=0,
+        )
     yield Case("http09/get_health", raw=b"GET /health\r\n\r\n", expect="refuse")
     yield Case("http09/get_api", raw=b"GET /api/groups\n", expect="refuse")
-    yield Case("raw/header_crlf_injection",
-               raw=b"GET /api/groups/x HTTP/1.1\r\nHost: a\r\nX-Request-ID: a\rSet-Cookie: x=1\r\n\r\n",
-               expect="refuse")
-    yield Case("echo/x_request_id_script", method="GET", path="/api/groups/x",
-               headers={"x-request-id": '<script>alert(1)</script>"', **bearer},
-               check=_request_id_plain, expect="refuse")
-    yield Case("echo/x_request_id_10k", method="GET", path="/api/groups/x",
-               headers={"x-request-id": "a" * 10_000, **bearer},
-               check=_request_id_plain, expect="refuse")
+    yield Case(
+        "raw/header_crlf_injection",
+        raw=b"GET /api/groups/x HTTP/1.1\r\nHost: a\r\nX-Request-ID: a\rSet-Cookie: x=1\r\n\r\n",
+        expect="refuse",
+    )
+    yield Case(
+        "echo/x_request_id_script",
+        method="GET",
+        path="/api/groups/x",
+        headers={"x-request-id": '<script>alert(1)</script>"', **bearer},
+        check=_request_id_plain,
+        expect="refuse",
+    )
+    yield Case(
+        "echo/x_request_id_10k",
+        method="GET",
+        path="/api/groups/x",
+        headers={"x-request-id": "a" * 10_000, **bearer},
+        check=_request_id_plain,
+        expect="refuse",
+    )
 
 
 def _request_id_plain(response: httpx.Response) -> str | None:
@@ -378,20 +448,32 @@ def replay_cases(key: str) -> Iterator[tuple[Case, Case]]:
         if target.sign in (payloads.sign_generic, payloads.sign_sentry_hook):
             fresh = _request(target, body, key)
             yield (
-                Case(f"{target.name}/replay/fresh_timestamp/first", expect="either",
-                     max_store=0, **fresh),
-                Case(f"{target.name}/replay/fresh_timestamp/again", expect="either",
-                     max_store=0, **_request(target, body, key,
-                                             **target.sign(body, time.time() + 5))),
+                Case(
+                    f"{target.name}/replay/fresh_timestamp/first",
+                    expect="either",
+                    max_store=0,
+                    **fresh,
+                ),
+                Case(
+                    f"{target.name}/replay/fresh_timestamp/again",
+                    expect="either",
+                    max_store=0,
+                    **_request(target, body, key, **target.sign(body, time.time() + 5)),
+                ),
             )
 
 
 def secret_query_cases() -> Iterator[Case]:
     """Shared secrets in the query string land in proxy logs: refuse them."""
     target = next(t for t in TARGETS if t.name == "sentry_plugin")
-    yield Case("sentry_plugin/secret_in_query", path=target.path,
-               headers={"content-type": "application/json"}, body=target.body(),
-               params={"token": payloads.WEBHOOK_SECRET}, expect="refuse")
+    yield Case(
+        "sentry_plugin/secret_in_query",
+        path=target.path,
+        headers={"content-type": "application/json"},
+        body=target.body(),
+        params={"token": payloads.WEBHOOK_SECRET},
+        expect="refuse",
+    )
 
 
 def all_cases(key: str, *, heavy: bool = False) -> Iterator[Case]:
@@ -430,10 +512,16 @@ def ssrf_cases(listener: str) -> Iterator[Case]:
             "Signature": base64.b64encode(b"forged").decode(),
             "SigningCertURL": cert,
         }
-        yield Case(f"ssrf/sns/{label}", path="/webhook/sns",
-                   headers={"content-type": "text/plain; charset=UTF-8",
-                            "x-amz-sns-message-type": "SubscriptionConfirmation"},
-                   body=json.dumps(message).encode(), expect="refuse")
+        yield Case(
+            f"ssrf/sns/{label}",
+            path="/webhook/sns",
+            headers={
+                "content-type": "text/plain; charset=UTF-8",
+                "x-amz-sns-message-type": "SubscriptionConfirmation",
+            },
+            body=json.dumps(message).encode(),
+            expect="refuse",
+        )
     hook = next(t for t in TARGETS if t.name == "sentry_hook")
     for label, issue_id in (
         ("query", "1?cursor=x&"),
@@ -441,23 +529,45 @@ def ssrf_cases(listener: str) -> Iterator[Case]:
         ("slash", "1/../../users"),
         ("full_url", f"{listener}/steal"),
     ):
-        doc = {"action": "created", "data": {"issue": {
-            "id": issue_id, "title": "HostileError: ssrf", "culprit": "app",
-            "permalink": f"{listener}/permalink", "level": "error",
-            "project": {"slug": "p"}, "metadata": {"type": "HostileError"}}}}
+        doc = {
+            "action": "created",
+            "data": {
+                "issue": {
+                    "id": issue_id,
+                    "title": "HostileError: ssrf",
+                    "culprit": "app",
+                    "permalink": f"{listener}/permalink",
+                    "level": "error",
+                    "project": {"slug": "p"},
+                    "metadata": {"type": "HostileError"},
+                }
+            },
+        }
         body = json.dumps(doc).encode()
-        headers = {"content-type": "application/json", **hook.sign(body),
-                   "sentry-hook-resource": "issue"}
-        yield Case(f"ssrf/sentry_issue_id/{label}", path=hook.path, headers=headers,
-                   body=body, expect="either")
+        headers = {
+            "content-type": "application/json",
+            **hook.sign(body),
+            "sentry-hook-resource": "issue",
+        }
+        yield Case(
+            f"ssrf/sentry_issue_id/{label}",
+            path=hook.path,
+            headers=headers,
+            body=body,
+            expect="either",
+        )
     generic = next(t for t in TARGETS if t.name == "generic")
     doc = generic.valid("ssrf probe")
     doc["link"] = f"{listener}/event-link"
     doc["exception"]["frames"][0]["abs_path"] = f"{listener}/source.py"
     body = json.dumps(doc).encode()
-    yield Case("ssrf/generic/urls_in_event", path=generic.path,
-               headers={"content-type": "application/json", **generic.sign(body)},
-               body=body, expect="valid")
+    yield Case(
+        "ssrf/generic/urls_in_event",
+        path=generic.path,
+        headers={"content-type": "application/json", **generic.sign(body)},
+        body=body,
+        expect="valid",
+    )
 
 
 def slash_command_cases() -> Iterator[Case]:
@@ -471,9 +581,15 @@ def slash_command_cases() -> Iterator[Case]:
         ("long", "x" * 4000),
     ):
         body = payloads.slack_command(text)
-        yield Case(f"slack_command/inject/{label}", path=target.path,
-                   headers={"content-type": target.content_type, **target.sign(body)},
-                   body=body, expect="either", max_store=0, check=_inert_slack)
+        yield Case(
+            f"slack_command/inject/{label}",
+            path=target.path,
+            headers={"content-type": target.content_type, **target.sign(body)},
+            body=body,
+            expect="either",
+            max_store=0,
+            check=_inert_slack,
+        )
 
 
 def _inert_slack(response: httpx.Response) -> str | None:

@@ -41,8 +41,7 @@ SERVER_SECRETS = (
     SENTRY_AUTH_TOKEN,
 )
 DIRTY = (
-    f"boom key={PLANTED['aws_key']} auth {PLANTED['github_token']}"
-    f" password={PLANTED['password']}"
+    f"boom key={PLANTED['aws_key']} auth {PLANTED['github_token']} password={PLANTED['password']}"
 )
 
 Headers = dict[str, str]
@@ -262,7 +261,7 @@ def slack_event(text: str) -> dict[str, Any]:
             "channel": "C0HOSTILE",
             "user": "U0HOSTILE",
             "ts": f"{time.time():.6f}",
-            "text": f"Traceback (most recent call last):\n  File \"app.py\", line 3\nValueError: {text}",
+            "text": f'Traceback (most recent call last):\n  File "app.py", line 3\nValueError: {text}',
         },
     }
 

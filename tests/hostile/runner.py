@@ -19,11 +19,10 @@ from dataclasses import dataclass
 
 import httpx
 from sqlalchemy import create_engine, inspect, text
-
 from tests.hostile import payloads
 from tests.hostile.corpus import Case
 from tests.hostile.payloads import API_TOKEN, PLANTED, SERVER_SECRETS
-from tests.hostile.server import HostileServer, Listener
+from tests.hostile.server import HostileServer
 
 MEMORY_BOUND = 200 * 1024 * 1024
 TRACEBACK = re.compile(r"Traceback \(most recent call last\)|unhandled \w+ on ")
@@ -218,14 +217,19 @@ def fresh_event_flows(runner: Runner, timeout: float = 20.0) -> str | None:
     while time.monotonic() < deadline:
         with runner.engine.connect() as conn:
             row = conn.execute(
-                text("SELECT status, group_id FROM events WHERE title LIKE :t"), {"t": f"%{marker}%"}
+                text("SELECT status, group_id FROM events WHERE title LIKE :t"),
+                {"t": f"%{marker}%"},
             ).first()
             if row is not None:
                 state = f"event {row[0]}"
                 if row[1] is not None:
-                    actions = conn.execute(
-                        text("SELECT status FROM actions WHERE group_id = :g"), {"g": row[1]}
-                    ).scalars().all()
+                    actions = (
+                        conn.execute(
+                            text("SELECT status FROM actions WHERE group_id = :g"), {"g": row[1]}
+                        )
+                        .scalars()
+                        .all()
+                    )
                     state = f"event {row[0]}, actions {sorted(actions)}"
                     if actions and all(s in FINISHED for s in actions):
                         return None

@@ -7,6 +7,7 @@ crash or a hang shows as what it is.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -43,9 +44,9 @@ class Listener:
                 self.end_headers()
                 self.wfile.write(b"{}")
 
-            do_GET = do_POST = do_PUT = do_HEAD = _record  # noqa: N815
+            do_GET = do_POST = do_PUT = do_HEAD = _record
 
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: object) -> None:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -113,10 +114,9 @@ class HostileServer:
     def reset_peak(self) -> None:
         """Start a new peak-RSS window (Linux ``clear_refs`` 5)."""
         assert self.process is not None
-        try:
+        # Without it the peak is the process's lifetime peak: stricter, not looser.
+        with contextlib.suppress(OSError):
             Path(f"/proc/{self.process.pid}/clear_refs").write_text("5")
-        except OSError:
-            pass  # without it the peak is the process's lifetime peak: stricter, not looser
 
     def peak(self) -> int:
         """Peak resident memory since the last `reset_peak`, in bytes."""

@@ -18,12 +18,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from tests.hostile import payloads
 
 from autotriage.errors import Ignored, IntakeError
 from autotriage.intake import inbox_row
 from autotriage.sources import REGISTRY, otlp, sns
 from autotriage.understanding.scrub import ScrubPolicy, scrub_text, scrub_value
-from tests.hostile import payloads
 
 DOCUMENTED = (IntakeError, Ignored)
 FUZZ = settings(
@@ -92,10 +92,18 @@ def mutated(draw: st.DrawFn, template: Any) -> bytes:
 
 
 def _firehose_record(message: Any) -> dict[str, Any]:
-    data = {"messageType": "DATA_MESSAGE", "logGroup": "/g", "logStream": "s",
-            "logEvents": [{"id": "1", "timestamp": 1, "message": message}]}
+    data = {
+        "messageType": "DATA_MESSAGE",
+        "logGroup": "/g",
+        "logStream": "s",
+        "logEvents": [{"id": "1", "timestamp": 1, "message": message}],
+    }
     blob = gzip.compress(_dumps(data))
-    return {"requestId": "r", "timestamp": 1, "records": [{"data": base64.b64encode(blob).decode()}]}
+    return {
+        "requestId": "r",
+        "timestamp": 1,
+        "records": [{"data": base64.b64encode(blob).decode()}],
+    }
 
 
 TEMPLATES: dict[str, Any] = {
@@ -181,10 +189,31 @@ def test_sns_messages_raise_only_documented_errors(data: st.DataObject) -> None:
 
 secretish = st.lists(
     st.sampled_from(
-        ["password=", "token: ", '"api_key": "', "Bearer ", "Authorization: ", "://u:p@h",
-         "AKIAQWERTYUIOPASDF12", "ghp_" + "a1" * 12, "-----BEGIN PRIVATE KEY-----", "\\n",
-         "eyJhbGciOi.eyJzdWIiOi.sig", "4111 1111 1111 1111", "[REDACTED:x]", " ", "=", "'",
-         '"', "a@b.co", "10.0.0.1", "sk-" + "A" * 40, "sig=", "&", "?"]
+        [
+            "password=",
+            "token: ",
+            '"api_key": "',
+            "Bearer ",
+            "Authorization: ",
+            "://u:p@h",
+            "AKIAQWERTYUIOPASDF12",
+            "ghp_" + "a1" * 12,
+            "-----BEGIN PRIVATE KEY-----",
+            "\\n",
+            "eyJhbGciOi.eyJzdWIiOi.sig",
+            "4111 1111 1111 1111",
+            "[REDACTED:x]",
+            " ",
+            "=",
+            "'",
+            '"',
+            "a@b.co",
+            "10.0.0.1",
+            "sk-" + "A" * 40,
+            "sig=",
+            "&",
+            "?",
+        ]
     )
     | st.text(max_size=8),
     max_size=12,
@@ -199,11 +228,13 @@ def test_scrub_text_is_idempotent(text: str, emails: bool, ips: bool) -> None:
 
 
 @settings(max_examples=200, deadline=None, derandomize=True)
-@given(value=st.recursive(
-    secretish | st.integers() | st.none(),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(secretish, inner, max_size=4),
-    max_leaves=10,
-))
+@given(
+    value=st.recursive(
+        secretish | st.integers() | st.none(),
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(secretish, inner, max_size=4),
+        max_leaves=10,
+    )
+)
 def test_scrub_value_is_idempotent_keys_included(value: Any) -> None:
     policy = ScrubPolicy(emails=True, ips=True)
     once = scrub_value(value, policy)

@@ -108,24 +108,31 @@ RULES: list[_Rule] = [
     (
         "authorization",
         re.compile(
-            r"(?i)(?<=authorization)(?P<sep>[\"']?[ \t]{0,8}[:=][ \t]{0,8}[\"']?)(?P<scheme>(?:Bearer"
-            r"|Basic|Token|Digest|Negotiate|AWS4-HMAC-SHA256|Bot|Sentry)[ \t]{1,8})?[^\s\"',;]++"
+            r"(?i)(?<=authorization)(?P<sep>[\"']?[ \t]{0,8}[:=][ \t]{0,8}[\"']?)"
+            r"(?P<scheme>(?:Bearer|Basic|Token|Digest|Negotiate|AWS4-HMAC-SHA256|Bot|Sentry)"
+            r"[ \t]{1,8})?[^\s\"',;]++"
         ),
         lambda m: f"{m['sep']}{m['scheme'] or ''}[REDACTED:authorization]",
     ),
     # RFC 6750's b64token: "=" only as padding at the end ("bearer expires_in=3600" stays).
     _simple("bearer", r"(?i)(?<=bearer )(?!\[REDACTED)[A-Za-z0-9._~+/-]{8,}+=*+(?![\w=[])"),
     _simple("jwt", r"\beyJ[A-Za-z0-9_-]{5,}+\.eyJ[A-Za-z0-9_-]{5,}+\.[A-Za-z0-9_-]*+"),
-    _simple("github_token", r"\b(?:gh[pousr]_[A-Za-z0-9]{20,255}|github_pat_[A-Za-z0-9_]{20,255})\b"),
+    _simple(
+        "github_token", r"\b(?:gh[pousr]_[A-Za-z0-9]{20,255}|github_pat_[A-Za-z0-9_]{20,255})\b"
+    ),
     _simple("gitlab_token", r"\bgl(?:pat|dt|rt|ptt|cbt|oas)-[A-Za-z0-9_-]{20,64}\b"),
     _simple("slack_token", r"\b(?:xox[abposre]|xapp)-[A-Za-z0-9-]{10,}+"),
-    _simple("stripe_key", r"\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,247}\b|\bwhsec_[A-Za-z0-9]{24,}+"),
+    _simple(
+        "stripe_key", r"\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,247}\b|\bwhsec_[A-Za-z0-9]{24,}+"
+    ),
     _simple("google_api_key", r"\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])"),
     _simple("google_oauth", r"\bGOCSPX-[A-Za-z0-9_-]{28}\b|\bya29\.[0-9A-Za-z_-]{20,}+"),
     _simple("azure_account_key", r"(?i)(?<=AccountKey=)[A-Za-z0-9+/]{20,}+={0,2}"),
     _simple("azure_sas", r"(?<=[?&]sig=)[A-Za-z0-9%+/]{16,}+={0,2}"),
     _simple("azure_client_secret", r"(?<![\w~.-])[\w~.-]{3}8Q~[\w~.-]{31,34}(?![\w~.-])"),
-    _simple("openai_key", r"\bsk-(?:proj-|svcacct-|admin-|ant-(?:api|admin)\d\d-)?[A-Za-z0-9_-]{32,}+"),
+    _simple(
+        "openai_key", r"\bsk-(?:proj-|svcacct-|admin-|ant-(?:api|admin)\d\d-)?[A-Za-z0-9_-]{32,}+"
+    ),
     _simple("huggingface_token", r"\bhf_[A-Za-z0-9]{34,}+"),
     _simple("npm_token", r"\bnpm_[A-Za-z0-9]{36}\b"),
     _simple("pypi_token", r"\bpypi-AgE[A-Za-z0-9_-]{50,}+"),
@@ -178,8 +185,9 @@ GATES: dict[str, _Gate] = {
     "github_token": lambda text, lower, digits: "gh" in text or "github_pat_" in text,
     "gitlab_token": lambda text, lower, digits: "gl" in text,
     "slack_token": lambda text, lower, digits: "xox" in text or "xapp-" in text,
-    "stripe_key": lambda text, lower, digits: "k_live_" in text or "k_test_" in text
-    or "whsec_" in text,
+    "stripe_key": lambda text, lower, digits: (
+        "k_live_" in text or "k_test_" in text or "whsec_" in text
+    ),
     "google_api_key": lambda text, lower, digits: "AIza" in text,
     "google_oauth": lambda text, lower, digits: "GOCSPX-" in text or "ya29." in text,
     "azure_account_key": lambda text, lower, digits: "accountkey=" in lower,

@@ -19,7 +19,7 @@ PGP_PRIVATE = (
 )
 GCP_SERVICE_ACCOUNT = (
     '{"type": "service_account", "private_key": "-----BEGIN PRIVATE KEY-----\\n'
-    'MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQCHostileGcpSample\\n'
+    "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQCHostileGcpSample\\n"
     '-----END PRIVATE KEY-----\\n"}'
 )
 ENCRYPTED_PEM = (
@@ -37,8 +37,16 @@ DSN_KEY = "0f139cd804b692a3d184eadecdbadc59"
 EXTRA_SECRETS: list[tuple[str, str, str]] = [
     ("stripe_secret", "sk_live_xEEsAoCaA2QTqpOoast0vQj8", "xEEsAoCaA2QTqpOoast0vQj8"),
     ("stripe_restricted", "rk_test_VMtbYo9Mqb5jZMQObDDMOTso", "VMtbYo9Mqb5jZMQObDDMOTso"),
-    ("stripe_webhook", "whsec_YtxqAYfwFBHPl8KsLcsf1YaHxpFjttuD", "YtxqAYfwFBHPl8KsLcsf1YaHxpFjttuD"),
-    ("google_api_key", "key AIza6iv9b4_b8p6k-csDZVefZO9jDOmlpFbYfog", "6iv9b4_b8p6k-csDZVefZO9jDOmlpF"),
+    (
+        "stripe_webhook",
+        "whsec_YtxqAYfwFBHPl8KsLcsf1YaHxpFjttuD",
+        "YtxqAYfwFBHPl8KsLcsf1YaHxpFjttuD",
+    ),
+    (
+        "google_api_key",
+        "key AIza6iv9b4_b8p6k-csDZVefZO9jDOmlpFbYfog",
+        "6iv9b4_b8p6k-csDZVefZO9jDOmlpF",
+    ),
     ("google_oauth_secret", "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", "82Wzj5OSqplLapHp6hgPjryAczD4"),
     (
         "google_access_token",
@@ -73,8 +81,16 @@ EXTRA_SECRETS: list[tuple[str, str, str]] = [
         "sk-ant-api03-cmIynp--TcaiG1pQ19WEzNuCxwXTjsdAs0lHL2RPYzQF6dcSc400lsEFcwfvHCU_e-qFO81VQFL0b0aA3taBrdmzEZJb6",
         "cmIynp--TcaiG1pQ19WEzNuCxwXTjsdAs0lHL2RPYzQF6dcSc400",
     ),
-    ("huggingface_token", "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", "duVtuSvXppcHsjTquwhpfFdtOprzHjUsGd"),
-    ("npm_token", "npm_0wyanwfQuvxBGtpMZh4mNU5MP4fLi38BJlV5", "0wyanwfQuvxBGtpMZh4mNU5MP4fLi38BJlV5"),
+    (
+        "huggingface_token",
+        "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",
+        "duVtuSvXppcHsjTquwhpfFdtOprzHjUsGd",
+    ),
+    (
+        "npm_token",
+        "npm_0wyanwfQuvxBGtpMZh4mNU5MP4fLi38BJlV5",
+        "0wyanwfQuvxBGtpMZh4mNU5MP4fLi38BJlV5",
+    ),
     (
         "pypi_token",
         "pypi-AgEIcHlwaS5vcmcqzuB7FAs2KemDVLDhnblmuseX3UNDuwRSY1EM0tSn1W_TsWF23xz3iW0nbF7",
@@ -166,7 +182,11 @@ EXTRA_SECRETS: list[tuple[str, str, str]] = [
         f"&X-Goog-Signature={GOOG_SIGNATURE}",
         GOOG_SIGNATURE,
     ),
-    ("set_cookie", "Set-Cookie: session=SetCookie-Value-0099; Path=/; HttpOnly", "SetCookie-Value-0099"),
+    (
+        "set_cookie",
+        "Set-Cookie: session=SetCookie-Value-0099; Path=/; HttpOnly",
+        "SetCookie-Value-0099",
+    ),
     ("openssh_private_key", SSH_PRIVATE, "HostileSampleOnlyNotARealKey"),
     ("pgp_private_key", PGP_PRIVATE, "hostileSampleOnlyNotARealPgpKey"),
     ("encrypted_pem", ENCRYPTED_PEM, "EncryptedHostilePemBody"),

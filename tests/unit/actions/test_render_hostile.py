@@ -13,8 +13,14 @@ from autotriage.models import ErrorEvent, ExceptionInfo, Frame
 
 NOW = datetime(2024, 3, 7, 10, 15, tzinfo=UTC)
 OUR_HEADINGS = {
-    "## Summary", "## Error", "## Where it broke", "## Suspect commit", "## Owners",
-    "## Links", "## Next steps", "## In-app frames (most recent last)",
+    "## Summary",
+    "## Error",
+    "## Where it broke",
+    "## Suspect commit",
+    "## Owners",
+    "## Links",
+    "## Next steps",
+    "## In-app frames (most recent last)",
 }
 ATTACKS = [
     "```\n## Pwned heading\n@acme/everyone @octocat ![x](http://169.254.169.254/p.png)\n```",
