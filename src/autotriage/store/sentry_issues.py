@@ -1,8 +1,7 @@
-"""Sentry issue ids on stored events: status signals and late enrichment.
+"""Sentry issue ids on stored events: how status signals find their groups.
 
 Every event that came from Sentry keeps its issue id in ``contexts.sentry.issue_id``;
-that is how ``issue.resolved``/``ignored``/``unresolved`` find the group to update, and
-how the frames fetched after answering an ``issue.created`` hook reach the stored event.
+that is how ``issue.resolved``/``ignored``/``unresolved`` find the group to update.
 """
 
 from __future__ import annotations
@@ -12,7 +11,6 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from autotriage.models import ErrorEvent
 from autotriage.store.tables import Event, Group
 
 
@@ -40,15 +38,3 @@ def set_issue_status(session: Session, issue_id: str, status: str, now: datetime
         group.updated_at = now
         changed.append(group.id)
     return changed
-
-
-def enrich_pending(session: Session, dedupe_key: str, event: ErrorEvent) -> bool:
-    """Replace a still-unprocessed event's payload with a fuller one; False if too late."""
-    row = session.scalars(
-        select(Event).where(Event.dedupe_key == dedupe_key).with_for_update()
-    ).first()
-    if row is None or row.status != "pending":
-        return False
-    row.payload = event.model_dump(mode="json")
-    row.title = event.title[:500]
-    return True

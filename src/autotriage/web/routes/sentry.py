@@ -20,7 +20,6 @@ import binascii
 import logging
 import uuid
 import zlib
-from collections import Counter
 from typing import Any
 
 import httpx
@@ -30,10 +29,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.routing import Route
 
 from autotriage.config import Settings
-from autotriage.errors import PayloadInvalid
+from autotriage.errors import PayloadInvalid, SentryApiError
 from autotriage.models import ErrorEvent, utcnow
-from autotriage.sources import sentry, sentry_api, sentry_envelope
 from autotriage.sources.base import load_json, require_object
+from autotriage.sources.sentry import api as sentry_api
+from autotriage.sources.sentry import envelope as sentry_envelope
+from autotriage.sources.sentry import webhooks as sentry
 from autotriage.store import Store
 from autotriage.store.sentry_issues import set_issue_status
 from autotriage.web.ingest import (
@@ -69,7 +70,7 @@ def _fetch_latest(settings: Settings, issue_id: str) -> ErrorEvent | None:
                 issue_id,
                 settings.sentry_organization,
             )
-    except sentry_api.SentryApiError as exc:
+    except SentryApiError as exc:
         log.warning("could not fetch the latest event of Sentry issue %s: %s", issue_id, exc)
         return None
 
@@ -129,16 +130,8 @@ async def sentry_webhook(request: Request) -> JSONResponse:
 # --- DSN endpoints -------------------------------------------------------------------
 
 
-def _count(request: Request, dropped: Counter[str], skipped: Counter[str]) -> None:
-    totals: Counter[str] | None = getattr(request.app.state, "sentry_items", None)
-    if totals is None:
-        totals = request.app.state.sentry_items = Counter()
-    totals.update(dropped)
-    totals.update({f"skipped:{k}": v for k, v in skipped.items()})
-
-
 async def envelope(request: Request) -> Response:
-    """Sentry SDK envelopes: errors stored, other items counted, unknown items skipped."""
+    """Sentry SDK envelopes: errors stored, other items acknowledged and dropped."""
     project_id: int = request.path_params["project_id"]
 
     async def handle(ring: KeyRing, guard: IngestGuard) -> Response:
@@ -150,7 +143,6 @@ async def envelope(request: Request) -> Response:
         info = await ring.resolve(key, project_id)
         extracted = sentry_envelope.extract(parsed)
         guard.charge(info, len(extracted.events))
-        _count(request, extracted.dropped, extracted.skipped)
         if extracted.events:
             await accept(request, sentry.NAME, extracted.events)
         event_id = parsed.headers.get("event_id")
@@ -198,5 +190,5 @@ dsn_routes = [
 @bench.post("/bench/drop")
 async def bench_drop(request: Request) -> JSONResponse:
     """Read the body and drop it: the same stack with no parsing and no store."""
-    body = await read_body(request, request.app.state.settings.ingest_max_body_bytes)
+    body = await read_body(request, request.app.state.settings.limits.ingest)
     return JSONResponse({"id": None, "bytes": len(body)})

@@ -16,10 +16,10 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from autotriage.testing_github import objects
+from tests.fakes.github import objects
 
 if TYPE_CHECKING:
-    from autotriage.testing_github.server import FakeGitHub
+    from tests.fakes.github.server import FakeGitHub
 
 Route = tuple[int, dict[str, str], Any]
 
@@ -70,7 +70,7 @@ class RepoContent:
 
     # ----- plumbing
     def _error(self, status: int, message: str) -> Exception:
-        from autotriage.testing_github.server import ApiError
+        from tests.fakes.github.server import ApiError
 
         return ApiError(status, message)
 

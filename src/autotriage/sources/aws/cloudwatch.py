@@ -1,5 +1,5 @@
 """AWS CloudWatch Logs: log events read with FilterLogEvents (polled) or pushed by a
-subscription filter (Firehose, see `autotriage.sources.firehose`).
+subscription filter (Firehose, see `autotriage.sources.aws.firehose`).
 
 Docs: https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_FilterLogEvents.html
 (one page per call; an empty page may still carry ``nextToken``),

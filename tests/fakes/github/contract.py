@@ -25,9 +25,7 @@ from jsonschema import Draft4Validator  # type: ignore[import-untyped]
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
-CONTRACT_PATH = (
-    Path(__file__).resolve().parents[3] / "tests" / "contracts" / "github-rest-openapi.json.gz"
-)
+CONTRACT_PATH = Path(__file__).resolve().parents[2] / "contracts" / "github-rest-openapi.json.gz"
 SPEC_URI = "urn:github-rest"
 GREEDY = ("/contents/{path}", "/git/ref/{ref}", "/git/refs/{ref}")
 ANY_ENDPOINT_STATUSES = {304, 403, 429, 500, 502, 503, 504}

@@ -2,27 +2,27 @@
 
 Each page comes from `sentry_api.poll_page` (one page per call, next cursor returned);
 this module owns the short loop of a one-time scan: store a page's events through
-`Intake`, then save the cursor in the ``cursors`` table, so a crash repeats at most one
-page (and event ids make the repeat store nothing). It stops when Sentry has no more
+`Intake`, then save the cursor (`autotriage.store.cursors`, shared with the CloudWatch
+scans), so a crash repeats at most one page (and event ids make the repeat store
+nothing). It stops when Sentry has no more
 pages, asks us to wait, or after `max_pages`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
-from sqlalchemy.orm import Session
 
 from autotriage.config import Settings
 from autotriage.errors import ConfigError
 from autotriage.intake import Intake
 from autotriage.models import utcnow
-from autotriage.sources import sentry, sentry_api
+from autotriage.sources.sentry import api as sentry_api
+from autotriage.sources.sentry.event import NAME
 from autotriage.store import Store
-from autotriage.store.tables import Cursor
-
-CURSOR_NAME = "sentry:issues"
+from autotriage.store.cursors import cursor_name, load_cursor, save_cursor
 
 
 @dataclass
@@ -33,19 +33,6 @@ class ScanResult:
     stored: int = 0
     duplicates: int = 0
     retry_after: float | None = None
-
-
-def _load(session: Session, name: str) -> dict[str, object]:
-    row = session.get(Cursor, name)
-    return dict(row.value) if row is not None else {}
-
-
-def _save(session: Session, name: str, value: dict[str, object]) -> None:
-    row = session.get(Cursor, name)
-    if row is None:
-        session.add(Cursor(name=name, value=value, updated_at=utcnow()))
-    else:
-        row.value, row.updated_at = value, utcnow()
 
 
 def scan_sentry(
@@ -61,22 +48,21 @@ def scan_sentry(
             else ("SENTRY_ORGANIZATION" if not org else "SENTRY_PROJECT")
         )
         raise ConfigError(missing, "is required to scan Sentry")
-    name = f"{CURSOR_NAME}:{org}/{project}"
+    name = cursor_name(NAME, f"issues:{org}/{project}")
     intake = Intake(store)
     result = ScanResult()
-    with store.reading() as session:
-        cursor = _load(session, name)
+    cursor: dict[str, Any] = load_cursor(store, name)
     for _ in range(max_pages):
         page = sentry_api.poll_page(
             client, settings.sentry_url, token.get_secret_value(), org, project, cursor
         )
         result.pages += 1
         if page.events:
-            outcome = intake.accept(sentry.NAME, page.events)
+            outcome = intake.accept(NAME, page.events)
             result.stored += len(outcome.event_ids)
             result.duplicates += outcome.duplicates
         with store.transaction() as session:
-            _save(session, name, page.cursor)
+            save_cursor(session, name, page.cursor, utcnow())
         cursor = page.cursor
         if page.retry_after is not None:
             result.retry_after = page.retry_after

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from autotriage.testing_github import objects
+from tests.fakes.github import objects
 
 if TYPE_CHECKING:
-    from autotriage.testing_github.server import FakeGitHub
+    from tests.fakes.github.server import FakeGitHub
 
 BODY_LIMIT = 65_536
 BOT_LOGIN = "autotriage-bot"
@@ -116,7 +116,7 @@ class IssueRoutes:
         }
 
     def _issue(self, params: dict[str, str]) -> FakeIssue:
-        from autotriage.testing_github.server import ApiError
+        from tests.fakes.github.server import ApiError
 
         self._repo(params)
         number = int(params["issue_number"])
@@ -125,13 +125,13 @@ class IssueRoutes:
         return self.items[number]
 
     def _repo(self, params: dict[str, str]) -> None:
-        from autotriage.testing_github.server import ApiError
+        from tests.fakes.github.server import ApiError
 
         if (params.get("owner"), params.get("repo")) != (self.fake.owner, self.fake.repo):
             raise ApiError(404, "Not Found")
 
     def _validate_issue(self, body: dict[str, Any], creating: bool) -> None:
-        from autotriage.testing_github.server import ApiError
+        from tests.fakes.github.server import ApiError
 
         problems = []
         if creating and not str(body.get("title") or "").strip():
@@ -165,7 +165,7 @@ class IssueRoutes:
         who: str,
     ) -> tuple[int, dict[str, str], Any]:
         """Answer a documented operation; unknown ones are a 404 as on a real instance."""
-        from autotriage.testing_github.server import ApiError
+        from tests.fakes.github.server import ApiError
 
         base = "/repos/{owner}/{repo}"
         q = {k: v[-1] for k, v in query.items()}
@@ -277,7 +277,7 @@ class IssueRoutes:
         handler = self.extra_routes.get((method, template))
         if handler is not None:
             self._repo(params)
-            from autotriage.testing_github.repo import Call
+            from tests.fakes.github.repo import Call
 
             result: tuple[int, dict[str, str], Any] = handler(Call(params, q, body, who))
             return result

@@ -10,7 +10,7 @@ comments, labels, issue events, a search index that lags creation by `search_lag
 seconds, primary rate limits (``x-ratelimit-*`` headers, 403 when exhausted, 304s free),
 secondary limits (too many content-creating requests a minute), installation tokens for
 a GitHub App (JWT checked with the app's public key), and ETags. Repository content
-(pulls, git refs/commits/trees/blobs, contents) lives in `autotriage.testing_github.repo`.
+(pulls, git refs/commits/trees/blobs, contents) lives in `tests.fakes.github.repo`.
 
 Faults are injected with `FakeGitHub.inject(Fault(...))`: ``secondary`` (403 with
 retry-after), ``secondary-429``, ``primary`` (403, remaining 0, reset), ``502``,
@@ -39,10 +39,10 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import httpx
 
-from autotriage.testing_github import objects
-from autotriage.testing_github.contract import Contract, ContractViolation, Operation
-from autotriage.testing_github.issues import IssueRoutes
-from autotriage.testing_github.repo import RepoContent
+from tests.fakes.github import objects
+from tests.fakes.github.contract import Contract, ContractViolation, Operation
+from tests.fakes.github.issues import IssueRoutes
+from tests.fakes.github.repo import RepoContent
 
 MUTATING = {"POST", "PATCH", "PUT", "DELETE"}
 IN_FLIGHT_GRACE = 1.0  # seconds after a refusal in which arrivals count as already in flight

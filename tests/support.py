@@ -1,4 +1,4 @@
-"""Helpers the tests (and plugin authors) share: fixture files, free ports, a live server.
+"""Helpers the tests and benchmarks share: fixture files, free ports, a git repo, a live server.
 
 `LiveServer` starts ``autotriage serve`` as a real process on a free loopback port, so
 integration tests exercise exactly what a user runs.
@@ -19,7 +19,7 @@ from typing import IO
 
 import httpx
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = REPO_ROOT / "tests" / "fixtures"
 
 
@@ -48,7 +48,7 @@ def make_git_repo(path: Path) -> Path:
         "GIT_COMMITTER_EMAIL": "test@example.com",
     }
     for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "initial"]):
-        subprocess.run(["git", *args], cwd=path, env=env, check=True)  # noqa: S603, S607
+        subprocess.run(["git", *args], cwd=path, env=env, check=True)
     return path
 
 

@@ -1,4 +1,4 @@
-"""Sentry's ingestion protocol: envelopes, the legacy store body, DSN auth and inflating.
+"""Sentry's ingestion protocol: envelopes, the legacy store body, and DSN auth.
 
 Docs: https://develop.sentry.dev/sdk/data-model/envelopes/ (wire format),
 https://develop.sentry.dev/sdk/data-model/envelope-items/ (item types) and
@@ -6,31 +6,27 @@ https://develop.sentry.dev/sdk/overview/#authentication (``X-Sentry-Auth``).
 
 An envelope is a JSON header line, then items: a JSON item header line and a payload,
 either exactly ``length`` bytes or (without ``length``) up to the next newline. ``event``
-items become `ErrorEvent`s through `sentry.event_from_sentry`; ``transaction``,
+items become `ErrorEvent`s through `event.event_from_sentry`; ``transaction``,
 ``session``, ``sessions``, ``client_report``, ``attachment`` and the other known types
 are accepted and counted but not stored; unknown types are skipped, never rejected, so
 a newer SDK keeps working.
 
-Everything here is pure: bytes in, events and counts out.
+Everything here is pure: bytes in, events and counts out. ``Content-Encoding`` is
+undone before, at the web edge (`autotriage.web.codecs`).
 """
 
 from __future__ import annotations
 
-import io
-import zlib
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-import brotli
-import zstandard
-
-from autotriage.errors import PayloadInvalid, PayloadTooLarge
+from autotriage.errors import PayloadInvalid
 from autotriage.models import ErrorEvent
-from autotriage.sources import sentry
 from autotriage.sources.base import load_json, require_object
+from autotriage.sources.sentry import event as sentry
 
 EVENT_TYPES = frozenset({"event"})
 COUNTED_TYPES = frozenset(
@@ -81,86 +77,6 @@ class Extracted:
     events: list[ErrorEvent] = field(default_factory=list)
     dropped: Counter[str] = field(default_factory=Counter)
     skipped: Counter[str] = field(default_factory=Counter)
-
-
-# --- inflating -----------------------------------------------------------------------
-
-
-def _too_large(limit: int) -> PayloadTooLarge:
-    return PayloadTooLarge(f"body inflates past the limit of {limit} bytes")
-
-
-def _inflate_zlib(body: bytes, wbits: int, limit: int) -> bytes:
-    decompressor = zlib.decompressobj(wbits)
-    out = bytearray()
-    data = body
-    while True:
-        # max_length bounds every step, so a bomb never allocates more than the limit.
-        out += decompressor.decompress(data, limit + 1 - len(out))
-        if len(out) > limit:
-            raise _too_large(limit)
-        data = decompressor.unconsumed_tail
-        if not data:
-            break
-    out += decompressor.flush()
-    if len(out) > limit:
-        raise _too_large(limit)
-    if not decompressor.eof:
-        raise zlib.error("truncated stream")
-    return bytes(out)
-
-
-def _inflate_brotli(body: bytes, limit: int) -> bytes:
-    decompressor = brotli.Decompressor()
-    out = bytearray(decompressor.process(body, output_buffer_limit=limit + 1))
-    while len(out) <= limit and not decompressor.is_finished():
-        if decompressor.can_accept_more_data():
-            break
-        out += decompressor.process(b"", output_buffer_limit=limit + 1 - len(out))
-    if len(out) > limit:
-        raise _too_large(limit)
-    if not decompressor.is_finished():
-        raise brotli.error("truncated stream")
-    return bytes(out)
-
-
-def _inflate_zstd(body: bytes, limit: int) -> bytes:
-    reader = zstandard.ZstdDecompressor().stream_reader(io.BytesIO(body))
-    out = reader.read(limit + 1)
-    if len(out) > limit:
-        raise _too_large(limit)
-    return bytes(out)
-
-
-def inflate(body: bytes, content_encoding: str | None, limit: int) -> bytes:
-    """Undo ``Content-Encoding`` (gzip, deflate, br, zstd), refusing past `limit` bytes.
-
-    Raises `PayloadTooLarge` for a bomb and `PayloadInvalid` for a broken stream or an
-    encoding we do not speak.
-    """
-    encoding = (content_encoding or "identity").strip().lower()
-    try:
-        if encoding in ("", "identity"):
-            result = body
-        elif encoding in ("gzip", "x-gzip"):
-            result = _inflate_zlib(body, 16 + zlib.MAX_WBITS, limit)
-        elif encoding == "deflate":
-            # RFC 9110 says zlib-wrapped; some clients send raw deflate, so accept both.
-            try:
-                result = _inflate_zlib(body, zlib.MAX_WBITS, limit)
-            except zlib.error:
-                result = _inflate_zlib(body, -zlib.MAX_WBITS, limit)
-        elif encoding == "br":
-            result = _inflate_brotli(body, limit)
-        elif encoding == "zstd":
-            result = _inflate_zstd(body, limit)
-        else:
-            raise PayloadInvalid(f"Content-Encoding {encoding!r} is not supported")
-    except (zlib.error, brotli.error, zstandard.ZstdError) as exc:
-        raise PayloadInvalid(f"body is not valid {encoding}: {exc}") from None
-    if len(result) > limit:
-        raise _too_large(limit)
-    return result
 
 
 # --- envelopes -----------------------------------------------------------------------
@@ -288,11 +204,3 @@ def public_key(
         if user:
             return user
     return None
-
-
-def dsn_project(envelope_header: Mapping[str, Any]) -> str | None:
-    """The project id in the envelope header's ``dsn`` (its last path segment)."""
-    dsn = envelope_header.get("dsn")
-    if not isinstance(dsn, str):
-        return None
-    return urlsplit(dsn).path.rstrip("/").rpartition("/")[2] or None

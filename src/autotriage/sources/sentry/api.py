@@ -23,22 +23,14 @@ from typing import Any
 
 import httpx
 
+from autotriage.errors import SentryApiError
 from autotriage.models import ErrorEvent
-from autotriage.sources import sentry
+from autotriage.sources.sentry import event as sentry
 
 _LINK = re.compile(
     r'<(?P<url>[^>]*)>;\s*rel="(?P<rel>\w+)";\s*results="(?P<results>\w+)"'
     r';\s*cursor="(?P<cursor>[^"]*)"'
 )
-
-
-class SentryApiError(Exception):
-    """Sentry answered something we cannot use; `retry_after` set when it asked us to wait."""
-
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.retry_after = retry_after
 
 
 def _frame(raw: dict[str, Any]) -> dict[str, Any]:

@@ -7,7 +7,7 @@ and https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/SubscriptionFilters
 
 Field mapping: records are decoded (base64, then gzip unless already decompressed by a
 Firehose processor), ``CONTROL_MESSAGE`` records are skipped, and each ``DATA_MESSAGE``'s
-``logEvents`` go through `autotriage.sources.cloudwatch.parse_log_events`, so an error
+``logEvents`` go through `autotriage.sources.aws.cloudwatch.parse_log_events`, so an error
 read both by a scan and by Firehose is stored once (same source, same first ``eventId``).
 Common attributes (``X-Amz-Firehose-Common-Attributes``) become tags.
 """
@@ -24,7 +24,7 @@ from typing import Any
 
 from autotriage.errors import PayloadInvalid, PayloadTooLarge, SignatureInvalid
 from autotriage.models import ErrorEvent
-from autotriage.sources import cloudwatch
+from autotriage.sources.aws import cloudwatch
 from autotriage.sources.base import load_json, require_object
 
 NAME = cloudwatch.NAME

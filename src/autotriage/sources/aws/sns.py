@@ -33,9 +33,9 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from autotriage.errors import Ignored, IntakeError, PayloadInvalid, SignatureInvalid
+from autotriage.errors import Ignored, PayloadInvalid, SignatureInvalid, TopicNotAllowed
 from autotriage.models import ErrorEvent, ExceptionInfo
-from autotriage.sources.base import load_json, require_object
+from autotriage.sources.base import PublicKeys, load_json, require_object
 from autotriage.understanding.text import parse_text
 
 NAME = "sns"
@@ -64,13 +64,6 @@ _SIGNED_FIELDS = {
 _OPTIONAL = frozenset({"Subject"})
 _HASHES = {"1": hashes.SHA1, "2": hashes.SHA256}
 MAX_CERT_BYTES = 64 * 1024
-
-
-class TopicNotAllowed(IntakeError):
-    """The message's topic is not in ``SNS_TOPIC_ARNS``."""
-
-    status_code = 403
-    code = "forbidden"
 
 
 def check_sns_url(url: str, what: str, *, pem: bool) -> str:
@@ -163,11 +156,11 @@ def check_topic(message: Mapping[str, Any], allowed: list[str], header_topic: st
     if header_topic and header_topic != topic:
         raise PayloadInvalid("x-amz-sns-topic-arn does not match `TopicArn`")
     if topic not in allowed:
-        raise TopicNotAllowed(f"topic {topic} is not in SNS_TOPIC_ARNS")
+        raise TopicNotAllowed(topic)
     return topic
 
 
-def verify(message: Mapping[str, Any], certs: CertCache) -> None:
+def verify(message: Mapping[str, Any], certs: PublicKeys) -> None:
     """Verify the message's signature with its (SNS-hosted) signing certificate."""
     version = message.get("SignatureVersion")
     algorithm = _HASHES.get(str(version))
@@ -277,3 +270,22 @@ def load_message(body: bytes) -> dict[str, Any]:
     message = require_object(load_json(body))
     message_type(message)
     return message
+
+
+def parse(body: bytes, headers: Mapping[str, str]) -> list[ErrorEvent]:
+    """A Notification's events, unverified (replay); the web route verifies first."""
+    del headers
+    message = load_message(body)
+    if message["Type"] != "Notification":
+        raise Ignored(f"an SNS {message['Type']} carries no error")
+    return parse_notification(message)
+
+
+def sniff(body: bytes) -> bool:
+    """True for JSON that looks like an SNS HTTPS delivery."""
+    head = body[:4096]
+    return (
+        head.lstrip().startswith(b"{")
+        and b'"TopicArn"' in head
+        and (b'"SigningCertURL"' in body or b'"SigningCertUrl"' in body)
+    )
