@@ -21,7 +21,8 @@ from collections.abc import Callable
 from typing import Any
 
 from autotriage.errors import IntakeError
-from autotriage.sources import REGISTRY, sns
+from autotriage.sources.aws import sns
+from autotriage.sources.registry import REGISTRY
 from autotriage.understanding.logtext import clean_lines
 from autotriage.understanding.parameterize import parameterize
 from autotriage.understanding.scrub import ScrubPolicy, scrub_text, scrub_value

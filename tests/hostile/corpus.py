@@ -21,6 +21,7 @@ from typing import Any
 import brotli
 import httpx
 import zstandard
+
 from tests.hostile import payloads
 from tests.hostile.payloads import API_TOKEN, DIRTY, TARGETS, Target
 

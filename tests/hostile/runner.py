@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import httpx
 from sqlalchemy import create_engine, inspect, text
+
 from tests.hostile import payloads
 from tests.hostile.corpus import Case
 from tests.hostile.payloads import API_TOKEN, PLANTED, SERVER_SECRETS

@@ -11,14 +11,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.hostile import corpus, payloads
-from tests.hostile.known import KNOWN, KNOWN_AFTER
-from tests.hostile.runner import Runner, after_run, run_cases, run_pairs, traceback_summary
-from tests.hostile.server import HostileServer, Listener
 
 from autotriage.models import utcnow
 from autotriage.store import Store
 from autotriage.store.ingest_keys import create_key
+from tests.hostile import corpus, payloads
+from tests.hostile.known import KNOWN, KNOWN_AFTER
+from tests.hostile.runner import Runner, after_run, run_cases, run_pairs, traceback_summary
+from tests.hostile.server import HostileServer, Listener
 
 pytestmark = pytest.mark.slow
 

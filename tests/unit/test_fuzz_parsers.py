@@ -18,12 +18,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
-from tests.hostile import payloads
 
 from autotriage.errors import Ignored, IntakeError
 from autotriage.intake import inbox_row
-from autotriage.sources import REGISTRY, otlp, sns
+from autotriage.sources.aws import sns
+from autotriage.sources.otlp import export as otlp
+from autotriage.sources.registry import REGISTRY
 from autotriage.understanding.scrub import ScrubPolicy, scrub_text, scrub_value
+from tests.hostile import payloads
 
 DOCUMENTED = (IntakeError, Ignored)
 FUZZ = settings(
@@ -113,6 +115,7 @@ TEMPLATES: dict[str, Any] = {
     "slack": payloads.slack_event("boom"),
     "cloudwatch": {"events": [{"message": "ERROR boom", "timestamp": 1, "logStreamName": "s"}]},
     "otlp": payloads.otlp_logs("boom"),
+    "sns": payloads.sns("boom"),
     "generic": payloads.generic("boom"),
     "text": None,
 }
