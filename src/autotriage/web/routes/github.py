@@ -25,17 +25,16 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from autotriage.actions import kinds
 from autotriage.actions.base import PlannedAction
-from autotriage.actions.github.state import apply_issue_state, link_for_issue
-from autotriage.actions.outbox import enqueue
+from autotriage.actions.github.signals import issue_signal
 from autotriage.config import Settings
 from autotriage.errors import Ignored, PayloadInvalid, SignatureInvalid
-from autotriage.models import utcnow
+from autotriage.intake import Intake, IssueRef
 from autotriage.sources.base import load_json, require_object
-from autotriage.store import Store
-from autotriage.store.inserts import insert_ignore
-from autotriage.store.tables import Delivery, Group
+from autotriage.store.tables import Group
 from autotriage.web.ingest import read_body
+from autotriage.web.state import services_of
 
 router = APIRouter()
 SOURCE = "github-webhook"
@@ -68,9 +67,9 @@ def _when(text: Any) -> datetime | None:
 
 
 def handle_issue_event(
-    store: Store, settings: Settings, delivery: str, payload: dict[str, Any]
+    intake: Intake, settings: Settings, delivery: str, payload: dict[str, Any]
 ) -> dict[str, Any]:
-    """Apply one ``issues`` delivery; return what was done."""
+    """Apply one ``issues`` delivery through intake; return what was done."""
     action = payload.get("action")
     issue = payload.get("issue")
     repo = payload.get("repository")
@@ -88,46 +87,34 @@ def handle_issue_event(
     if action not in ("closed", "reopened"):
         raise Ignored(f"issues.{str(action)[:40]} needs nothing")
     sender = payload.get("sender")
-    by_person = not (isinstance(sender, dict) and sender.get("type") == "Bot")
-    now = utcnow()
-    with store.transaction() as session:
-        table = Delivery.__table__
-        row = insert_ignore(
-            session,
-            table,  # type: ignore[arg-type]
-            source=SOURCE,
-            delivery_id=delivery[:255],
-            received_at=now,
-            event_ids=[],
-        )
-        if row is None:
-            return {"status": "duplicate"}
-        link = link_for_issue(session, issue["number"])
-        if link is None:
-            raise Ignored(f"issue #{issue['number']} is not linked to a group")
-        group = session.get(Group, link.group_id, with_for_update=True)
-        if group is None:
-            raise Ignored("the group is gone")
-        changed = apply_issue_state(
-            group,
-            link,
-            state="closed" if action == "closed" else "open",
-            state_reason=_text(issue.get("state_reason")),
-            closed_at=_when(issue.get("closed_at")),
-            by_person=by_person,
-        )
-        if changed == "resolved":
-            enqueue(
-                session,
-                PlannedAction(
-                    "github.sync",
-                    f"github.sync:{group.id}:{delivery}",
-                    group.id,
-                    group.latest_event_id,
-                ),
-                now,
-            )
-        return {"status": "applied", "group": group.id, "group_status": group.status}
+    if not isinstance(sender, dict):
+        sender = {}
+    state = "closed" if action == "closed" else "open"
+    signal = issue_signal(
+        state,
+        _text(issue.get("state_reason")),
+        closed_at=_when(issue.get("closed_at")),
+        by_person=sender.get("type") != "Bot",
+    )
+
+    def sync(group: Group) -> PlannedAction:
+        # a resolve: read the issue's events for the commit that closed it, later
+        key = kinds.sync_delivery_key(group.id, delivery)
+        return PlannedAction(kinds.ActionKind.GITHUB_SYNC, key, group.id, group.latest_event_id)
+
+    outcome = intake.apply_status(
+        SOURCE,
+        IssueRef(kinds.Tracker.GITHUB, str(issue["number"]), state),
+        signal,
+        delivery_id=delivery,
+        follow_up=sync if signal is not None and signal.status == "resolved" else None,
+    )
+    if outcome.duplicate:
+        return {"status": "duplicate"}
+    if not outcome.groups:
+        raise Ignored(f"issue #{issue['number']} is not linked to a group")
+    group_id, status = next(iter(outcome.groups.items()))
+    return {"status": "applied", "group": group_id, "group_status": status}
 
 
 @router.post("/webhook/github")
@@ -147,6 +134,6 @@ async def github_webhook(request: Request) -> JSONResponse:
         raise Ignored(f"{event or 'unnamed'} events need nothing")
     payload = require_object(load_json(raw))
     result = await run_in_threadpool(
-        handle_issue_event, request.app.state.store, settings, delivery, payload
+        handle_issue_event, services_of(request).intake, settings, delivery, payload
     )
     return JSONResponse(result)
