@@ -68,7 +68,7 @@ class HostileServer:
         self.process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
 
-    def start(self, timeout: float = 60.0) -> HostileServer:
+    def start(self, timeout: float = 180.0) -> HostileServer:
         """Start the process and wait until /health answers."""
         self._log = self.log_path.open("ab")
         self.process = subprocess.Popen(
