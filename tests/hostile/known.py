@@ -17,7 +17,6 @@ KNOWN: dict[str, tuple[str, str]] = {
         "both",
         "WEBHOOK_SECRET accepted as ?token= (Sentry's legacy plugin can send no header)",
     ),
-    "generic/replay/fresh_timestamp/first": ("both", _REPLAY),
     "generic/replay/fresh_timestamp/again": ("both", _REPLAY),
 }
 KNOWN_AFTER: dict[str, tuple[str, str]] = {
