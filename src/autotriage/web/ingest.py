@@ -45,12 +45,24 @@ def lower_headers(request: Request) -> dict[str, str]:
     return {k.lower(): v for k, v in request.headers.items()}
 
 
-def check_shared_secret(request: Request, header: str = "x-autotriage-token") -> None:
-    """Require ``WEBHOOK_SECRET`` as a ``token`` query parameter or `header` (constant time)."""
+def check_shared_secret(
+    request: Request, header: str = "x-autotriage-token", *, allow_query: bool = False
+) -> None:
+    """Require ``WEBHOOK_SECRET`` in `header` (constant time).
+
+    A secret in the query string lands in proxy logs, so it is refused, except with
+    `allow_query` for a sender that can only be given a URL (Sentry's legacy plugin);
+    autotriage itself never logs a query string (no access log; errors log the path).
+    """
     secret = request.app.state.settings.webhook_secret
     if secret is None:
         raise SignatureInvalid("WEBHOOK_SECRET is not configured, so unsigned posts are refused")
-    given = request.query_params.get("token") or request.headers.get(header) or ""
+    in_query = request.query_params.get("token")
+    if in_query is not None and not allow_query:
+        raise SignatureInvalid(
+            "a secret in the query string is refused (it lands in proxy logs): send it as " + header
+        )
+    given = request.headers.get(header) or (in_query if allow_query else None) or ""
     if not hmac.compare_digest(given.encode(), secret.get_secret_value().encode()):
         raise SignatureInvalid("missing or wrong token")
 
