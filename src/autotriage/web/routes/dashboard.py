@@ -21,6 +21,7 @@ from autotriage.store import Store
 from autotriage.store.groups import list_groups
 from autotriage.store.tables import Group
 from autotriage.web.params import RowId
+from autotriage.web.security import refuse_when_exposed
 
 STYLE = """
 body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:70rem;padding:0 1rem;color:#222}
@@ -34,6 +35,7 @@ a{color:#0550ae}
 def _authorized(request: Request) -> None:
     token = request.app.state.settings.api_token
     if token is None:
+        refuse_when_exposed(request)
         return
     expected = token.get_secret_value().encode()
     scheme, _, value = request.headers.get("authorization", "").partition(" ")
