@@ -45,8 +45,10 @@ class Worker:
         store: Store,
         settings: Settings,
         handlers: Mapping[str, ActionHandler] | None = None,
+        concurrency: int = 1,
     ) -> None:
         self.store = store
+        self.concurrency = concurrency
         self.settings = settings
         self.handlers = dict(handlers) if handlers is not None else build_handlers(settings)
         self.status = WorkerStatus()
@@ -54,7 +56,7 @@ class Worker:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._mirror_thread: threading.Thread | None = None
-        self._act_thread: threading.Thread | None = None
+        self._act_threads: list[threading.Thread] = []
         self._act_wake = threading.Event()
 
     def wake(self) -> None:
@@ -125,13 +127,18 @@ class Worker:
             daemon=True,
         )
         self._thread.start()
-        self._act_thread = threading.Thread(
-            target=self._loop,
-            args=(self.act_once, self._act_wake),
-            name="autotriage-actions",
-            daemon=True,
-        )
-        self._act_thread.start()
+        # Claims skip rows another thread holds, so N threads run up to N actions at once.
+        self._act_threads = [
+            threading.Thread(
+                target=self._loop,
+                args=(self.act_once, self._act_wake),
+                name=f"autotriage-actions-{n}",
+                daemon=True,
+            )
+            for n in range(self.concurrency)
+        ]
+        for thread in self._act_threads:
+            thread.start()
         mirrored = self.settings.github_configured and not self.settings.repo_path
         if mirrored and self.settings.repo_fetch_interval_seconds > 0:
             self._mirror_thread = threading.Thread(
@@ -148,14 +155,14 @@ class Worker:
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
-        for thread in (self._act_thread, self._mirror_thread):
+        for thread in (*self._act_threads, self._mirror_thread):
             if thread is not None:
                 thread.join(timeout)
-        self._act_thread = self._mirror_thread = None
+        self._act_threads, self._mirror_thread = [], None
         self.status.running = False
 
     @property
     def alive(self) -> bool:
         """True while the background thread runs."""
-        threads = (self._thread, self._act_thread)
-        return all(t is not None and t.is_alive() for t in threads)
+        threads = (self._thread, *self._act_threads)
+        return bool(self._act_threads) and all(t is not None and t.is_alive() for t in threads)
