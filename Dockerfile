@@ -16,15 +16,14 @@ ENV PIP_CERT=/etc/ssl/certs/ca-certificates.crt \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_CONSTRAINT=/src/constraints.txt
-WORKDIR /src
-RUN python3 -m venv /opt/venv
 # Dependencies first, in their own layer: source edits do not re-download them.
-COPY pyproject.toml constraints.txt ./
-RUN python3 -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > requirements.txt \
+COPY pyproject.toml constraints.txt /src/
+RUN cd /src && python3 -m venv /opt/venv \
+ && python3 -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > requirements.txt \
  && /opt/venv/bin/pip install -r requirements.txt
-COPY README.md ./
-COPY src ./src
-RUN /opt/venv/bin/pip install --no-deps . \
+# .dockerignore lets in only pyproject.toml, constraints.txt, README.md and src/.
+COPY . /src/
+RUN /opt/venv/bin/pip install --no-deps /src \
  && /opt/venv/bin/python -m compileall -q /opt/venv/lib
 
 FROM ${BASE_IMAGE}

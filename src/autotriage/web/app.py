@@ -8,8 +8,11 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import FastAPI
 
+from autotriage.actions import build_handlers
 from autotriage.config import Settings
 from autotriage.intake import Intake
+from autotriage.jobs.engine import EngineWorker, JobQueue, build_app, uses_engine
+from autotriage.jobs.work import Work
 from autotriage.scans.manager import ScanManager
 from autotriage.store import Store
 from autotriage.understanding.scrub import configure as configure_scrubbing
@@ -19,7 +22,7 @@ from autotriage.web.routes import api, aws, dashboard, github, scans, slack, web
 from autotriage.web.routes import generic as generic_routes
 from autotriage.web.routes import otlp as otlp_routes
 from autotriage.web.routes import sentry as sentry_routes
-from autotriage.worker import Worker
+from autotriage.worker import Worker, WorkerStatus
 
 
 def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
@@ -30,22 +33,46 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store.migrate()
-        worker = Worker(store, settings) if settings.worker_enabled else None
+        # PostgreSQL: the work runs on the job engine, here and in any `autotriage worker`
+        queue = JobQueue(settings.database_url) if uses_engine(settings.database_url) else None
+        engine: EngineWorker | None = None
+        worker: Worker | EngineWorker | None = None
+        if queue is not None:
+            store.defer_action = queue.defer_action
+            if settings.worker_enabled:
+                work, status = Work(store, settings, build_handlers(settings)), WorkerStatus()
+                jobs = build_app(work, queue, status)
+                engine = worker = EngineWorker(jobs, settings.worker_concurrency, status)
+        elif settings.worker_enabled:
+            worker = Worker(store, settings)
+        wake = queue.nudge if queue is not None else None
+        if isinstance(worker, Worker):
+            wake = worker.wake
         app.state.worker = worker
-        app.state.intake = Intake(store, wake=worker.wake if worker else None)
-        app.state.scans = ScanManager(store, settings, wake=worker.wake if worker else None)
+        app.state.intake = Intake(store, wake=wake)
+        app.state.scans = ScanManager(store, settings, wake=wake)
         own_http = app.state.http is None  # tests inject a client; SNS/Slack calls use it
         if own_http:
             app.state.http = httpx.Client(timeout=10.0, follow_redirects=False)
-        if worker is not None:
+        if engine is not None:
+            await engine.start()
+        elif isinstance(worker, Worker):
             worker.start()
-        app.state.scans.start_schedule()
+        if queue is None:
+            app.state.scans.start_schedule()  # on the engine, scans are periodic jobs
+        else:
+            queue.nudge()  # whatever the inbox already holds
         try:
             yield
         finally:
             app.state.scans.stop()
-            if worker is not None:
+            if engine is not None:
+                await engine.stop()
+            elif isinstance(worker, Worker):
                 worker.stop()
+            if queue is not None:
+                store.defer_action = None
+                queue.close()
             if own_http:
                 app.state.http.close()
             store.dispose()

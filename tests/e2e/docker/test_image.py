@@ -82,7 +82,11 @@ def error_doc(event_id: str) -> dict[str, Any]:
         "event_id": event_id,
         "level": "error",
         "service": "shop",
-        "exception": {"type": "ZeroDivisionError", "value": "division by zero", "stacktrace": trace},
+        "exception": {
+            "type": "ZeroDivisionError",
+            "value": "division by zero",
+            "stacktrace": trace,
+        },
     }
 
 
@@ -129,7 +133,9 @@ class Container:
         return response.json()
 
     def remove(self) -> None:
-        subprocess.run(["docker", "rm", "-f", self.name], capture_output=True, timeout=60, check=False)
+        subprocess.run(
+            ["docker", "rm", "-f", self.name], capture_output=True, timeout=60, check=False
+        )
 
 
 @pytest.fixture
@@ -191,11 +197,13 @@ def test_image_serves_groups_and_drains_on_sigterm(container: Container, postgre
     def grouped() -> bool:
         groups = container.api("/api/groups")["groups"]
         return len(groups) == 1 and groups[0]["count"] == 1
+
     wait_for(grouped)
     group = container.api("/api/groups")["groups"][0]
 
     def issue_rendered() -> bool:
         return container.api(f"/api/groups/{group['id']}")["tracker_item"] is not None
+
     wait_for(issue_rendered)
     item = container.api(f"/api/groups/{group['id']}")["tracker_item"]
     assert item["title"].startswith("[generic] ZeroDivisionError")
@@ -222,6 +230,7 @@ def test_image_serves_groups_and_drains_on_sigterm(container: Container, postgre
         def all_grouped() -> bool:
             ids_now, pending, counted = stored(store)
             return pending == 0 and counted == len(ids_now)
+
         wait_for(all_grouped)
         assert container.api("/api/groups")["groups"][0]["count"] == len(stored(store)[0])
     finally:

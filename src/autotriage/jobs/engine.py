@@ -1,0 +1,267 @@
+"""The job engine on PostgreSQL: procrastinate runs the worker's work (`autotriage.jobs.work`).
+
+Jobs name work, they never carry it: ``autotriage.group`` means "group what the inbox
+holds" and ``autotriage.run_action`` with ``action_id=N`` means "run outbox action N".
+
+* **Atomic with the outbox.** "Run action N at T" is deferred on the very connection and
+  transaction that insert action N (or record its retry), through `Store.defer_action`:
+  both commit or neither does. A queueing lock (``action:N``) keeps one waiting job per
+  action; the claim in `run_one` keeps one attempt at a time.
+* **Grouping stays batched.** Intake nudges one ``autotriage.group`` job (queueing lock
+  ``group``: at most one waits, however many events arrive); the job takes the inbox in
+  batches for a few seconds and nudges a successor if events remain.
+* **Periodic work** -- the sweep, retention, the CloudWatch scan, the Sentry poll, GitHub
+  state polling and the mirror refresh -- is deferred once per period across all workers
+  (procrastinate's periodic defers are unique per task and timestamp).
+* **The sweep** (every 10 s) re-defers what a crash may have orphaned: actions whose
+  claim expired, and an inbox with no grouping job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime
+
+from procrastinate import App, JobContext, PsycopgConnector, SyncPsycopgConnector
+from procrastinate.exceptions import AlreadyEnqueued
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from autotriage.jobs import work as tasks
+from autotriage.jobs.work import Work
+from autotriage.models import utcnow
+from autotriage.worker import WorkerStatus
+
+log = logging.getLogger(__name__)
+
+GROUP = "autotriage.group"
+RUN_ACTION = "autotriage.run_action"
+NUDGE_SPACING = 0.05  # seconds between grouping nudges from one process
+SWEEP_SECONDS = 10
+STALLED_SECONDS = 30.0  # no heartbeat for this long: the job's worker is gone (3 missed beats)
+
+
+def conninfo(database_url: str) -> str:
+    """A libpq URL for `database_url` (which may name SQLAlchemy's driver)."""
+    return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def cron_every(seconds: float) -> str:
+    """A cron line for "every `seconds`" (seconds in a sixth field below a minute)."""
+    whole = max(1, int(seconds))
+    if whole < 60:
+        return f"* * * * * */{whole}"
+    if whole < 3600:
+        return f"*/{max(1, round(whole / 60))} * * * *"
+    if whole < 86400:
+        return f"0 */{max(1, round(whole / 3600))} * * *"
+    return "0 0 * * *"
+
+
+class JobQueue:
+    """Defers jobs from synchronous code: inside a caller's transaction, or as a nudge."""
+
+    def __init__(self, database_url: str) -> None:
+        self.app = App(
+            connector=SyncPsycopgConnector(conninfo=conninfo(database_url), min_size=1, max_size=4)
+        )
+        self.app.open()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._nudger: threading.Thread | None = None
+
+    def close(self) -> None:
+        """Stop the nudger and close the pool."""
+        self._stop.set()
+        self._wake.set()
+        if self._nudger is not None:
+            self._nudger.join(5)
+            self._nudger = None
+        self.app.close()
+
+    def defer_action(self, session: Session, action_id: int, when: datetime) -> None:
+        """Defer "run action N at `when`" in `session`'s transaction (hooked into the Store)."""
+        raw = session.connection().connection.driver_connection
+        # a savepoint: a job already waiting for N must not abort the caller's transaction
+        with session.begin_nested():
+            self._defer(RUN_ACTION, f"action:{action_id}", when, raw, action_id=action_id)
+
+    def defer_action_now(self, action_id: int, when: datetime) -> None:
+        """Defer "run action N at `when`" on its own (the sweep)."""
+        self._defer(RUN_ACTION, f"action:{action_id}", when, None, action_id=action_id)
+
+    def group_now(self) -> None:
+        """Make sure one grouping job waits (the lock: one groups at a time, fleet-wide)."""
+        self._defer(GROUP, "group", None, None, lock="group")
+
+    def nudge(self) -> None:
+        """Ask for grouping soon; many nudges in a burst cost one deferral (Intake's wake)."""
+        if self._nudger is None:
+            self._nudger = threading.Thread(target=self._nudge_loop, name="autotriage-nudge")
+            self._nudger.daemon = True
+            self._nudger.start()
+        self._wake.set()
+
+    def _nudge_loop(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait()
+            self._wake.clear()
+            if self._stop.is_set():
+                return
+            try:
+                self.group_now()
+            except Exception:  # the sweep catches up; a nudge must not kill the thread
+                log.exception("could not defer a grouping job")
+            self._stop.wait(NUDGE_SPACING)
+
+    def _defer(
+        self,
+        name: str,
+        queueing_lock: str,
+        when: datetime | None,
+        connection: object | None,
+        lock: str | None = None,
+        **kwargs: int,
+    ) -> None:
+        # AlreadyEnqueued: one job already waits for this, and it does the same work
+        with contextlib.suppress(AlreadyEnqueued):
+            self.app.configure_task(
+                name,
+                queueing_lock=queueing_lock,
+                lock=lock,
+                schedule_at=when,
+                connection=connection,
+            ).defer(**kwargs)
+
+
+def build_app(work: Work, queue: JobQueue, status: WorkerStatus | None = None) -> App:
+    """The worker's procrastinate app: every task, and the periodic ones for `work.settings`.
+
+    `status` (what /health reports) counts the events grouped and the actions run.
+    """
+    settings = work.settings
+    status = status or WorkerStatus()
+    app = App(connector=PsycopgConnector(conninfo=conninfo(settings.database_url)))
+
+    @app.task(name=GROUP)
+    def group() -> int:
+        done, more = tasks.group_inbox(work)
+        status.events_processed += done
+        status.last_cycle = utcnow()
+        if more:
+            queue.group_now()
+        return done
+
+    @app.task(name=RUN_ACTION)
+    def run_action(action_id: int) -> bool:
+        ran = tasks.run_action(work, action_id) is not None
+        status.actions_run += ran
+        return ran
+
+    def periodic(name: str, seconds: float, job: Callable[[], object]) -> None:
+        if seconds <= 0:
+            return
+
+        def run(timestamp: int) -> None:
+            del timestamp  # the period this run stands for; the work reads the database
+            job()
+
+        task = app.task(name=f"autotriage.{name}", queueing_lock=f"periodic:{name}")(run)
+        app.periodic(cron=cron_every(seconds), periodic_id=name)(task)
+
+    def sweep() -> None:
+        for action_id, when in tasks.due_actions(work):
+            queue.defer_action_now(action_id, when)
+        if tasks.inbox_waiting(work):
+            queue.group_now()
+
+    @app.periodic(cron=cron_every(SWEEP_SECONDS), periodic_id="sweep")
+    @app.task(name="autotriage.sweep", queueing_lock="periodic:sweep", pass_context=True)
+    async def sweep_task(context: JobContext, timestamp: int) -> None:
+        del timestamp
+        # A job whose worker died (kill -9, a lost machine) stays "doing" and would hold
+        # the grouping lock for ever: put it back in the queue (every task is idempotent).
+        manager = context.app.job_manager
+        for job in await manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_SECONDS):
+            log.warning(
+                "job %s (%s) stalled: its worker is gone; retrying it", job.id, job.task_name
+            )
+            await manager.retry_job(job)
+        await asyncio.to_thread(sweep)
+
+    periodic("retention", settings.retention_interval_seconds, lambda: tasks.retention(work))
+    if settings.aws_log_group_name:
+        periodic("scan", settings.scan_interval, lambda: tasks.scan_cloudwatch(work))
+    if settings.sentry_auth_token is not None and settings.sentry_project:
+        periodic("sentry_poll", settings.scan_interval, lambda: tasks.poll_sentry(work))
+    if settings.github_configured and not settings.github_webhook_secret:
+        periodic("github_poll", settings.github_poll_seconds, lambda: tasks.poll_github(work))
+    if settings.github_configured and not settings.repo_path:
+        periodic("mirror", settings.repo_fetch_interval_seconds, lambda: tasks.refresh_mirror(work))
+    return app
+
+
+def worker_options(concurrency: int) -> dict[str, object]:
+    """How our workers run: `concurrency` jobs at once, finished jobs deleted."""
+    return {
+        "concurrency": concurrency,
+        "delete_jobs": "successful",
+        "name": "autotriage",
+        "shutdown_graceful_timeout": 30.0,
+    }
+
+
+class EngineWorker:
+    """A procrastinate worker inside a running event loop (``serve`` on PostgreSQL)."""
+
+    def __init__(self, app: App, concurrency: int, status: WorkerStatus) -> None:
+        self.app = app
+        self.concurrency = concurrency
+        self.status = status
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Open the pool and start working in the background of the current loop."""
+        await self.app.open_async()
+        options = worker_options(self.concurrency)
+        self._task = asyncio.create_task(
+            self.app.run_worker_async(install_signal_handlers=False, **options)  # type: ignore[arg-type]
+        )
+        self.status.running = True
+
+    @property
+    def alive(self) -> bool:
+        """True while the worker task runs."""
+        return self._task is not None and not self._task.done()
+
+    async def stop(self) -> None:
+        """Stop after the running jobs finish (procrastinate's graceful shutdown)."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        self.status.running = False
+        await self.app.close_async()
+
+
+def uses_engine(database_url: str) -> bool:
+    """Whether this store runs its work on the job engine (PostgreSQL)."""
+    return make_url(database_url).get_backend_name() == "postgresql"
+
+
+def run_forever(work: Work, concurrency: int) -> None:
+    """`autotriage worker` on PostgreSQL: work jobs until SIGTERM/SIGINT, then drain."""
+    queue = JobQueue(work.settings.database_url)
+    work.store.defer_action = queue.defer_action
+    app = build_app(work, queue)
+    try:
+        queue.group_now()  # whatever the inbox already holds
+        app.run_worker(**worker_options(concurrency))
+    finally:
+        work.store.defer_action = None
+        queue.close()
