@@ -27,30 +27,33 @@ RUN /opt/venv/bin/pip install --no-deps /src \
  && /opt/venv/bin/python -m compileall -q /opt/venv/lib
 
 FROM ${BASE_IMAGE}
-# Analysis mirrors repositories with git; a missing useradd (debootstrap minbase) falls
-# back to writing the account directly.
-RUN if ! command -v git >/dev/null; then \
-      apt-get update && apt-get install -y --no-install-recommends git \
-      && rm -rf /var/lib/apt/lists/*; \
-    fi \
- && if command -v useradd >/dev/null; then \
-      useradd --system --uid 10001 --user-group --home-dir /app --shell /usr/sbin/nologin autotriage; \
-    else \
-      echo 'autotriage:x:10001:10001::/app:/usr/sbin/nologin' >> /etc/passwd \
-      && echo 'autotriage:x:10001:' >> /etc/group; \
-    fi \
- && mkdir -p /app/data && chown -R 10001:10001 /app
-COPY --from=build /opt/venv /opt/venv
+# Metadata first and the package last: on a copy-on-nothing storage driver (vfs, as in
+# CI) every step copies the whole filesystem, so the steps after the one layer that
+# changes with the source must be few.
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     HOST=0.0.0.0 \
     PORT=3000
-WORKDIR /app
-USER autotriage
 EXPOSE 3000
 # A worker-only container has no HTTP port: compose and ECS give it its own check.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 \
   CMD ["python3", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/health' % os.environ.get('PORT', '3000'), timeout=4)"]
 ENTRYPOINT ["autotriage"]
 CMD ["serve"]
+WORKDIR /app
+# Analysis mirrors repositories with git; a missing useradd falls back to writing the
+# account directly.
+RUN if ! command -v git >/dev/null; then \
+      apt-get update && apt-get install -y --no-install-recommends git \
+      && rm -rf /var/lib/apt/lists/*; \
+    fi \
+ && if command -v useradd >/dev/null; then \
+      useradd --uid 10001 --user-group --home-dir /app --no-create-home --shell /usr/sbin/nologin autotriage; \
+    else \
+      echo 'autotriage:x:10001:10001::/app:/usr/sbin/nologin' >> /etc/passwd \
+      && echo 'autotriage:x:10001:' >> /etc/group; \
+    fi \
+ && mkdir -p /app/data && chown -R 10001:10001 /app
+USER autotriage
+COPY --from=build /opt/venv /opt/venv
