@@ -23,11 +23,14 @@ import asyncio
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime
 
+import psycopg
 from procrastinate import App, JobContext, PsycopgConnector, SyncPsycopgConnector
-from procrastinate.exceptions import AlreadyEnqueued
+from procrastinate.exceptions import AlreadyEnqueued, ConnectorException
+from psycopg_pool import PoolTimeout
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -42,6 +45,9 @@ GROUP = "autotriage.group"
 RUN_ACTION = "autotriage.run_action"
 NUDGE_SPACING = 0.05  # seconds between grouping nudges from one process
 SWEEP_SECONDS = 10
+RESTART_SECONDS = 2.0
+# What a worker meets when PostgreSQL restarts or fails over (procrastinate wraps most).
+DATABASE_GONE = (ConnectorException, psycopg.OperationalError, PoolTimeout)
 STALLED_SECONDS = 30.0  # no heartbeat for this long: the job's worker is gone (3 missed beats)
 
 
@@ -227,11 +233,22 @@ class EngineWorker:
     async def start(self) -> None:
         """Open the pool and start working in the background of the current loop."""
         await self.app.open_async()
-        options = worker_options(self.concurrency)
-        self._task = asyncio.create_task(
-            self.app.run_worker_async(install_signal_handlers=False, **options)  # type: ignore[arg-type]
-        )
+        self._task = asyncio.create_task(self._supervise())
         self.status.running = True
+
+    async def _supervise(self) -> None:
+        # The worker stops when PostgreSQL goes away (a restart, a failover): start it
+        # again until it stays up, rather than leave the server without a worker.
+        options = worker_options(self.concurrency)
+        while True:
+            try:
+                await self.app.run_worker_async(install_signal_handlers=False, **options)  # type: ignore[arg-type]
+            except DATABASE_GONE as exc:
+                self.status.last_error = f"{type(exc).__name__}: {exc}"[:300]
+                log.warning("job worker stopped (%s); restarting in %ss", exc, RESTART_SECONDS)
+                await asyncio.sleep(RESTART_SECONDS)
+            else:
+                return
 
     @property
     def alive(self) -> bool:
@@ -260,8 +277,15 @@ def run_forever(work: Work, concurrency: int) -> None:
     work.store.defer_action = queue.defer_action
     app = build_app(work, queue)
     try:
-        queue.group_now()  # whatever the inbox already holds
-        app.run_worker(**worker_options(concurrency))
+        while True:
+            try:
+                queue.group_now()  # whatever the inbox already holds
+                app.run_worker(**worker_options(concurrency))
+            except DATABASE_GONE as exc:  # PostgreSQL went away: wait for it, then go again
+                log.warning("job worker stopped (%s); restarting in %ss", exc, RESTART_SECONDS)
+                time.sleep(RESTART_SECONDS)
+            else:
+                return  # stopped by SIGTERM/SIGINT, running jobs finished
     finally:
         work.store.defer_action = None
         queue.close()

@@ -134,6 +134,7 @@ def _fixed(store: Store) -> str | None:
 
 
 @pytest.mark.postgres
+@pytest.mark.timeout(600)
 def test_two_servers_sharing_postgres_create_each_issue_once(
     fake_github: FakeGitHub, postgres_url: str, tmp_path: Path
 ) -> None:

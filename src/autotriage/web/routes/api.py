@@ -33,7 +33,8 @@ async def health(request: Request) -> JSONResponse:
     try:
         store = await run_in_threadpool(_health, state.store)
     except Exception as exc:  # noqa: BLE001 - health reports failures, it does not raise them
-        store = {"ok": False, "error": type(exc).__name__}
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:200]
+        store = {"ok": False, "error": type(exc).__name__, "reason": reason}
     worker = state.worker
     worker_info: dict[str, Any] = {"enabled": worker is not None}
     if worker is not None:
