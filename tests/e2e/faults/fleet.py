@@ -120,6 +120,7 @@ class Burst:
         self.items = [(i, uuid.uuid4().hex) for i in range(total)]
         self.acked: dict[str, int] = {}
         self.statuses: dict[int, int] = {}
+        self.timeouts = 0  # requests that got no answer in 10 s (a hang)
         self.lock = threading.Lock()
 
     def _send_all(self, items: list[tuple[int, str]]) -> None:
@@ -133,7 +134,10 @@ class Burst:
                             f"{url}/webhook/sentry?token=k",
                             content=sentry_payload(index, self.kinds, event_id),
                         )
-                    except httpx.HTTPError:
+                    except httpx.HTTPError as exc:
+                        if isinstance(exc, httpx.TimeoutException):
+                            with self.lock:
+                                self.timeouts += 1
                         time.sleep(0.05)
                         continue
                     with self.lock:
