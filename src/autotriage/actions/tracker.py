@@ -13,13 +13,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from autotriage.actions.base import ActionHandler, ActionResult
-from autotriage.actions.render import GroupView, IssueDraft, render_issue
+from autotriage.actions.render import GroupView, IssueDraft, RenderOptions, render_issue
 from autotriage.analysis import Analysis
 from autotriage.models import ErrorEvent, utcnow
 from autotriage.store.events import load_event
 from autotriage.store.groups import latest_event, tracker_item
 from autotriage.store.tables import Action, Group, Link, TrackerItem
-from autotriage.understanding.scrub import scrub_text
+from autotriage.understanding.scrub import DEFAULT_POLICY, ScrubPolicy, scrub_text
 
 TRACKER = "local"
 
@@ -83,11 +83,15 @@ class _TrackerHandler:
 
     kind = ""
 
+    def __init__(self, policy: ScrubPolicy = DEFAULT_POLICY) -> None:
+        self.policy = policy
+
     def prepare(self, session: Session, action: Action) -> IssueDraft | None:
         context = issue_context(session, action.group_id)
         if context is None:
             return None
-        return render_issue(context.group, context.event, context.analysis)
+        options = RenderOptions(scrub=self.policy)
+        return render_issue(context.group, context.event, context.analysis, options)
 
     def perform(self, prepared: IssueDraft | None) -> ActionResult:
         if prepared is None:
@@ -158,7 +162,7 @@ class CommentIssue(_TrackerHandler):
         now = utcnow()
         item.comments = [
             *item.comments,
-            {"at": now.isoformat(), "body": scrub_text(str(params.get("body", "")))},
+            {"at": now.isoformat(), "body": scrub_text(str(params.get("body", "")), self.policy)},
         ]
         item.body, item.updated_at = draft.body, now
         if params.get("reopen"):
@@ -167,6 +171,6 @@ class CommentIssue(_TrackerHandler):
         _link(session, action.group_id, item)
 
 
-def tracker_handlers() -> list[ActionHandler]:
-    """The local tracker's handlers."""
-    return [OpenIssue(), UpdateIssue(), CommentIssue()]
+def tracker_handlers(policy: ScrubPolicy) -> list[ActionHandler]:
+    """The local tracker's handlers, scrubbing what they store by `policy`."""
+    return [OpenIssue(policy), UpdateIssue(policy), CommentIssue(policy)]

@@ -10,12 +10,9 @@ from typing import Annotated
 import typer
 from sqlalchemy import text
 
-from autotriage.actions import build_handlers
-from autotriage.cli.common import fail, open_store, settings
-from autotriage.jobs.engine import run_forever, uses_engine
-from autotriage.jobs.work import Work
+from autotriage.cli.common import fail, open_services, settings
+from autotriage.jobs.engine import run_forever
 from autotriage.store import Store
-from autotriage.worker import Worker
 
 
 def worker(
@@ -35,21 +32,21 @@ def worker(
     On PostgreSQL the work runs on the job engine (procrastinate), and any number of
     workers may run on any number of machines; on SQLite, one process does it all.
     """
-    current = settings()
     if check:
-        _check(current.database_url)
+        _check(settings().database_url)
         return
-    store = open_store(current)
-    if uses_engine(current.database_url) and not once:
+    built = open_services()
+    runner = built.worker
+    if concurrency is not None:
+        runner.concurrency = concurrency
+    if built.jobs is not None and not once:
         # procrastinate installs its own SIGTERM/SIGINT handlers: running jobs finish first
-        work = Work(store, current, build_handlers(current))
-        run_forever(work, concurrency or current.worker_concurrency)
-        store.dispose()
+        run_forever(runner, built.jobs, runner.concurrency)
+        built.close()
         return
-    runner = Worker(store, current, concurrency=concurrency or current.worker_concurrency)
     if once:
         runner.drain()
-        store.dispose()
+        built.close()
         return
     stopped = threading.Event()
 
@@ -61,8 +58,7 @@ def worker(
     signal.signal(signal.SIGINT, _stop)
     runner.start()
     stopped.wait()
-    runner.stop()
-    store.dispose()
+    built.close()
 
 
 def _check(database_url: str) -> None:

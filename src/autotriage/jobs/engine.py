@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 from autotriage.jobs import work as tasks
 from autotriage.jobs.work import Work
 from autotriage.models import utcnow
-from autotriage.worker import WorkerStatus
+from autotriage.worker import Worker, WorkerStatus
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,8 @@ class JobQueue:
         self.app = App(
             connector=SyncPsycopgConnector(conninfo=conninfo(database_url), min_size=1, max_size=4)
         )
-        self.app.open()
+        self._opened = False
+        self._open_lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._nudger: threading.Thread | None = None
@@ -87,7 +88,10 @@ class JobQueue:
         if self._nudger is not None:
             self._nudger.join(5)
             self._nudger = None
-        self.app.close()
+        with self._open_lock:
+            if self._opened:
+                self.app.close()
+                self._opened = False
 
     def defer_action(self, session: Session, action_id: int, when: datetime) -> None:
         """Defer "run action N at `when`" in `session`'s transaction (hooked into the Store)."""
@@ -133,6 +137,10 @@ class JobQueue:
         lock: str | None = None,
         **kwargs: int,
     ) -> None:
+        with self._open_lock:  # opened on first use: most CLI commands never defer
+            if not self._opened:
+                self.app.open()
+                self._opened = True
         # AlreadyEnqueued: one job already waits for this, and it does the same work
         with contextlib.suppress(AlreadyEnqueued):
             self.app.configure_task(
@@ -271,11 +279,17 @@ def uses_engine(database_url: str) -> bool:
     return make_url(database_url).get_backend_name() == "postgresql"
 
 
-def run_forever(work: Work, concurrency: int) -> None:
+def engine_worker(queue: JobQueue, worker: Worker) -> EngineWorker:
+    """The engine worker `serve` runs in its event loop, with `worker`'s handlers and status."""
+    work = Work(worker.store, worker.settings, worker.handlers)
+    app = build_app(work, queue, worker.status)
+    return EngineWorker(app, worker.settings.worker_concurrency, worker.status)
+
+
+def run_forever(worker: Worker, queue: JobQueue, concurrency: int) -> None:
     """`autotriage worker` on PostgreSQL: work jobs until SIGTERM/SIGINT, then drain."""
-    queue = JobQueue(work.settings.database_url)
-    work.store.defer_action = queue.defer_action
-    app = build_app(work, queue)
+    work = Work(worker.store, worker.settings, worker.handlers)
+    app = build_app(work, queue, worker.status)
     try:
         while True:
             try:
@@ -287,5 +301,4 @@ def run_forever(work: Work, concurrency: int) -> None:
             else:
                 return  # stopped by SIGTERM/SIGINT, running jobs finished
     finally:
-        work.store.defer_action = None
         queue.close()

@@ -1,81 +1,59 @@
-"""The ASGI application: `create_app(settings)`."""
+"""The ASGI application: `create_app(services)`.
+
+Components come from `build_services` and reach the routes through Starlette's typed
+lifespan state (`AppState`): a route reads ``services_of(request)``. The lifespan migrates
+the store, starts the worker (when enabled: threads on SQLite, a job-engine worker on
+PostgreSQL) and the scan schedule, and closes everything on shutdown.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import httpx
 from fastapi import FastAPI
 
-from autotriage.actions import build_handlers
 from autotriage.config import Settings
-from autotriage.intake import Intake
-from autotriage.jobs.engine import EngineWorker, JobQueue, build_app, uses_engine
-from autotriage.jobs.work import Work
-from autotriage.scans.manager import ScanManager
+from autotriage.jobs.engine import engine_worker
+from autotriage.services import Services, build_services
 from autotriage.store import Store
-from autotriage.understanding.scrub import configure as configure_scrubbing
 from autotriage.web import errors
 from autotriage.web.cors import DsnCors
 from autotriage.web.routes import api, aws, dashboard, github, scans, slack, webhooks
 from autotriage.web.routes import generic as generic_routes
 from autotriage.web.routes import otlp as otlp_routes
 from autotriage.web.routes import sentry as sentry_routes
-from autotriage.worker import Worker, WorkerStatus
+from autotriage.web.state import AppState
 
 
-def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
-    """Build the app; on start it migrates the store and starts the worker (if enabled)."""
-    store = store or Store(settings.database_url)
-    configure_scrubbing(settings)  # issues, comments and log lines follow SCRUB_EMAILS/SCRUB_IPS
+def create_app(services: Services | Settings, store: Store | None = None) -> FastAPI:
+    """Build the app from `services` (or from settings, building the services here)."""
+    if isinstance(services, Settings):
+        services = build_services(services, store=store)
+    built = services
+    settings = built.settings
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store.migrate()
-        # PostgreSQL: the work runs on the job engine, here and in any `autotriage worker`
-        queue = JobQueue(settings.database_url) if uses_engine(settings.database_url) else None
-        engine: EngineWorker | None = None
-        worker: Worker | EngineWorker | None = None
-        if queue is not None:
-            store.defer_action = queue.defer_action
+    async def lifespan(app: FastAPI) -> AsyncIterator[AppState]:
+        del app
+        built.store.migrate()
+        if built.jobs is None:
             if settings.worker_enabled:
-                work, status = Work(store, settings, build_handlers(settings)), WorkerStatus()
-                jobs = build_app(work, queue, status)
-                engine = worker = EngineWorker(jobs, settings.worker_concurrency, status)
-        elif settings.worker_enabled:
-            worker = Worker(store, settings)
-        wake = queue.nudge if queue is not None else None
-        if isinstance(worker, Worker):
-            wake = worker.wake
-        app.state.worker = worker
-        app.state.intake = Intake(store, wake=wake)
-        app.state.scans = ScanManager(store, settings, wake=wake)
-        own_http = app.state.http is None  # tests inject a client; SNS/Slack calls use it
-        if own_http:
-            app.state.http = httpx.Client(timeout=10.0, follow_redirects=False)
-        if engine is not None:
-            await engine.start()
-        elif isinstance(worker, Worker):
-            worker.start()
-        if queue is None:
-            app.state.scans.start_schedule()  # on the engine, scans are periodic jobs
+                built.worker.start()
+            built.scans.start_schedule()
         else:
-            queue.nudge()  # whatever the inbox already holds
+            # PostgreSQL: the work (scans included) runs on the job engine, here too
+            if settings.worker_enabled:
+                built.engine = engine_worker(built.jobs, built.worker)
+                await built.engine.start()
+            built.jobs.nudge()  # whatever the inbox already holds
         try:
-            yield
+            yield {"services": built}
         finally:
-            app.state.scans.stop()
-            if engine is not None:
-                await engine.stop()
-            elif isinstance(worker, Worker):
-                worker.stop()
-            if queue is not None:
-                store.defer_action = None
-                queue.close()
-            if own_http:
-                app.state.http.close()
-            store.dispose()
+            if built.engine is not None:
+                await built.engine.stop()
+                built.engine = None
+            built.close()
 
     app = FastAPI(
         title="autotriage",
@@ -83,11 +61,10 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
     )
+    # Set once here, never lazily: tests reach the store through these.
+    app.state.services = built
     app.state.settings = settings
-    app.state.store = store
-    app.state.worker = None
-    app.state.scans = None
-    app.state.http = None
+    app.state.store = built.store
     errors.install(app)
     app.add_middleware(DsnCors)
     # Routes are matched in order: the SDK and exporter endpoints take most of the traffic.

@@ -116,16 +116,11 @@ def rate_limited_response(request: Request, exc: RateLimited) -> JSONResponse:
 
 
 def ingest_state(request: Request) -> tuple[KeyRing, IngestGuard]:
-    """The app's key ring and guard, made on first use from its settings and store."""
-    state = request.app.state
-    ring = getattr(state, "key_ring", None)
-    guard = getattr(state, "ingest_guard", None)
-    if ring is None or guard is None:
-        settings = state.settings
-        ring = KeyRing(state.store, settings.ingest_key_cache_seconds)
-        guard = IngestGuard(settings.ingest_max_inflight, settings.ingest_events_per_minute)
-        state.key_ring, state.ingest_guard = ring, guard
-    return ring, guard
+    """The app's key ring and guard (built once by `build_services`)."""
+    from autotriage.web.state import services_of  # services.py imports this module
+
+    services = services_of(request)
+    return services.key_ring, services.guard
 
 
 async def guarded(

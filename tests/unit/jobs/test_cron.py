@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime
 
 import pytest
@@ -18,4 +19,4 @@ def test_cron_every_fires_at_the_interval(seconds: int, gap: int) -> None:
     start = datetime(2026, 1, 1, tzinfo=UTC)
     runs = croniter(cron_every(seconds), start)
     times = [runs.get_next(datetime) for _ in range(3)]
-    assert [(b - a).total_seconds() for a, b in zip(times, times[1:], strict=False)] == [gap, gap]
+    assert [(b - a).total_seconds() for a, b in itertools.pairwise(times)] == [gap, gap]

@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from autotriage.config import Settings
+from autotriage.services import build_services
 from autotriage.sources import sns
 from autotriage.store.tables import Event
 from autotriage.testing import fixture_bytes
@@ -84,10 +85,11 @@ def served(
     injected: list[httpx.Client] = []
 
     def build(topics: str = TOPIC) -> tuple[FastAPI, httpx.Client, ToLocal]:
-        app = create_app(make_settings(AUTOTRIAGE_WORKER="false", SNS_TOPIC_ARNS=topics))
+        settings = make_settings(AUTOTRIAGE_WORKER="false", SNS_TOPIC_ARNS=topics)
         transport = ToLocal(fake_sns.port)
-        app.state.http = httpx.Client(transport=transport)
-        injected.append(app.state.http)
+        services = build_services(settings, transport=transport)
+        injected.append(services.http)
+        app = create_app(services)
         return app, serve_app(app), transport
 
     yield build

@@ -34,7 +34,7 @@ from autotriage.errors import ActionFailed
 from autotriage.models import utcnow
 from autotriage.store.inserts import insert_ignore
 from autotriage.store.tables import Action, Group, Link
-from autotriage.understanding.scrub import scrub_text
+from autotriage.understanding.scrub import ScrubPolicy, scrub_text
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +80,7 @@ class _GitHubHandler(ABC):
             assign_owners=settings.github_assign_owners,
             mention_teams=settings.github_mention_teams,
             assign_commit_author=settings.github_assign_commit_author,
+            scrub=ScrubPolicy.from_settings(settings.scrub),
         )
 
     def prepare(self, session: Session, action: Action) -> Prepared | None:
@@ -242,7 +243,7 @@ class CommentIssue(_GitHubHandler):
             )
         if prepared.attempts > 1 and self.ops.has_comment(number, marker):
             return _ok(issue or self.ops.get(number))
-        text = scrub_text(str(prepared.params.get("body", "")))
+        text = scrub_text(str(prepared.params.get("body", "")), self.options.scrub)
         try:
             self.ops.comment(number, f"{text}\n\n{marker}")
         except Ambiguous as exc:

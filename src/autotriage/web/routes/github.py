@@ -124,7 +124,7 @@ def handle_issue_event(
 async def github_webhook(request: Request) -> JSONResponse:
     """GitHub's ``issues`` (and ``ping``) deliveries."""
     settings: Settings = request.app.state.settings
-    raw = await read_body(request, limit=max(settings.max_body_bytes, 25 * 1024 * 1024))
+    raw = await read_body(request, limit=settings.limits.github)
     headers = {k.lower(): v for k, v in request.headers.items()}
     verify(raw, headers, settings)
     event = headers.get("x-github-event", "")

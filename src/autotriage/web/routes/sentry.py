@@ -198,5 +198,5 @@ dsn_routes = [
 @bench.post("/bench/drop")
 async def bench_drop(request: Request) -> JSONResponse:
     """Read the body and drop it: the same stack with no parsing and no store."""
-    body = await read_body(request, request.app.state.settings.ingest_max_body_bytes)
+    body = await read_body(request, request.app.state.settings.limits.ingest)
     return JSONResponse({"id": None, "bytes": len(body)})
