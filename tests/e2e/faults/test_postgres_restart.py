@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -37,21 +38,27 @@ def as_postgres(*args: str) -> None:
     subprocess.run(command, check=True, capture_output=True, timeout=120)
 
 
+def start_postgres(data: Path, port: int) -> None:
+    # -l: the server's output goes to a file, so no pipe of ours is held open by it
+    options = f"-p {port} -k {data} -c listen_addresses=127.0.0.1"
+    log = str(data / "server.log")
+    as_postgres(str(BIN / "pg_ctl"), "-D", str(data), "-l", log, "-o", options, "-w", "start")
+
+
 @pytest.fixture
-def private_postgres(tmp_path: Path) -> Iterator[tuple[str, Path, int]]:
+def private_postgres() -> Iterator[tuple[str, Path, int]]:
     """A PostgreSQL cluster of this test's own: its URL, data folder and port."""
-    data = tmp_path / "pgdata"
-    data.mkdir()
+    # outside pytest's private tmp folders, which the postgres user may not enter
+    data = Path(tempfile.mkdtemp(prefix="autotriage-pg-"))
     shutil.chown(data, "postgres", "postgres")
-    tmp_path.chmod(0o755)
     port = free_port()
     as_postgres(str(BIN / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres")
-    options = f"-p {port} -k {data} -c listen_addresses=127.0.0.1"
-    as_postgres(str(BIN / "pg_ctl"), "-D", str(data), "-o", options, "-w", "start")
     try:
+        start_postgres(data, port)
         yield f"postgresql://postgres@127.0.0.1:{port}/postgres", data, port
     finally:
         as_postgres(str(BIN / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop")
+        shutil.rmtree(data, ignore_errors=True)
 
 
 @pytest.mark.timeout(600)
@@ -75,11 +82,10 @@ def test_postgres_restart_mid_burst(
         deadline = time.monotonic() + 120
         while burst.progress < TOTAL // 3 and time.monotonic() < deadline:
             time.sleep(0.1)
-        options = f"-p {port} -k {data} -c listen_addresses=127.0.0.1"
         as_postgres(str(BIN / "pg_ctl"), "-D", str(data), "-m", "fast", "stop")
         time.sleep(1.5)
         health = httpx.get(f"{server.url}/health", timeout=10)
-        as_postgres(str(BIN / "pg_ctl"), "-D", str(data), "-o", options, "-w", "start")
+        start_postgres(data, port)
         sender.join(300)
         assert not sender.is_alive()
 
