@@ -21,7 +21,7 @@ from autotriage.intake import Intake
 from autotriage.jobs.engine import EngineWorker, JobQueue, uses_engine
 from autotriage.scans.manager import ScanManager
 from autotriage.selfreport import init_self_reporting
-from autotriage.sources.sns import CertCache
+from autotriage.sources.aws.sns import CertCache
 from autotriage.store import Store
 from autotriage.understanding.scrub import ScrubPolicy
 from autotriage.web.keyauth import IngestGuard, KeyRing

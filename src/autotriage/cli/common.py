@@ -9,11 +9,11 @@ from pathlib import Path
 import typer
 
 from autotriage.config import Settings, load_settings
-from autotriage.errors import ConfigError, IntakeError
+from autotriage.errors import ConfigError, Ignored, IntakeError
 from autotriage.logs import configure_logging
 from autotriage.models import ErrorEvent
 from autotriage.services import Services, build_services
-from autotriage.sources import REGISTRY, detect
+from autotriage.sources.registry import REGISTRY, detect
 from autotriage.understanding.scrub import ScrubPolicy, scrub_event
 
 
@@ -70,7 +70,7 @@ def read_events(files: list[str], source: str) -> tuple[list[tuple[str, ErrorEve
         spec = detect(body) if source == "auto" else REGISTRY[source]
         try:
             parsed = spec.parse(body, {})
-        except IntakeError as exc:
+        except (IntakeError, Ignored) as exc:
             print(f"{path}: {exc.reason}", file=sys.stderr)
             failed = True
             continue

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from autotriage.cli.common import check_source, open_services, read_events, settings
 from autotriage.models import ErrorEvent
-from autotriage.sources import REGISTRY
+from autotriage.sources.registry import REGISTRY
 from autotriage.store.tables import Action, Event
 from autotriage.understanding.fingerprint import compute_fingerprint, grouping_config
 

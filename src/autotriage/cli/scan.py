@@ -20,10 +20,11 @@ from sqlalchemy import func, select
 
 from autotriage.cli.common import fail, open_services, settings
 from autotriage.cli.scan_sentry import scan_sentry_once
+from autotriage.errors import ScanBusy
 from autotriage.scans.runner import Scanner, ScanSummary
-from autotriage.sources import cloudwatch
+from autotriage.sources.aws import cloudwatch
 from autotriage.store import Store
-from autotriage.store.scans import ScanBusy, begin_scan, finish_scan
+from autotriage.store.scans import begin_scan, finish_scan
 from autotriage.store.tables import Action, Group
 
 _SINCE = re.compile(r"^(\d+)\s*([smhd])$")

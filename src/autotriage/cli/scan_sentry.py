@@ -5,9 +5,8 @@ from __future__ import annotations
 import typer
 
 from autotriage.cli.common import fail, open_services
-from autotriage.errors import ConfigError
-from autotriage.sources.sentry_api import SentryApiError
-from autotriage.sources.sentry_scan import scan_sentry
+from autotriage.errors import ConfigError, SentryApiError
+from autotriage.sources.sentry.poll import scan_sentry
 
 
 def scan_sentry_once() -> None:

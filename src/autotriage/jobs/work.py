@@ -17,16 +17,16 @@ import httpx
 from sqlalchemy import func, or_, select
 
 from autotriage.actions.base import ActionHandler, PlannedAction
+from autotriage.actions.kinds import ActionKind, sync_poll_key
 from autotriage.actions.outbox import enqueue, run_one
 from autotriage.analysis.access import sync_mirror
-from autotriage.analysis.git import GitError
 from autotriage.config import Settings
+from autotriage.errors import GitError, SentryApiError
 from autotriage.jobs.retention import RetentionPolicy, RetentionReport, apply_retention
 from autotriage.models import utcnow
 from autotriage.pipeline import process_pending
 from autotriage.scans.manager import ScanManager
-from autotriage.sources.sentry_api import SentryApiError
-from autotriage.sources.sentry_scan import scan_sentry
+from autotriage.sources.sentry.poll import scan_sentry
 from autotriage.store import Store
 from autotriage.store.tables import Action, Event, Group, Link
 
@@ -140,8 +140,9 @@ def poll_github(work: Work) -> int:
             .where(Group.status != "ignored")
         ).all()
         for gid in groups:
-            key = f"github.sync:{gid}:poll:{window}"  # the pipeline's key: one read per window
-            planned += enqueue(session, PlannedAction("github.sync", key, gid, None), now)
+            # the pipeline's key: one read per group and window, however often it is planned
+            action = PlannedAction(ActionKind.GITHUB_SYNC, sync_poll_key(gid, window), gid, None)
+            planned += enqueue(session, action, now)
     return planned
 
 

@@ -16,12 +16,11 @@ from fastapi import FastAPI
 from autotriage.config import Settings
 from autotriage.jobs.engine import engine_worker
 from autotriage.services import Services, build_services
+from autotriage.sources.registry import web_routes
 from autotriage.store import Store
 from autotriage.web import errors
 from autotriage.web.cors import DsnCors
-from autotriage.web.routes import api, aws, dashboard, github, scans, slack, webhooks
-from autotriage.web.routes import generic as generic_routes
-from autotriage.web.routes import otlp as otlp_routes
+from autotriage.web.routes import api, dashboard, github, scans
 from autotriage.web.routes import sentry as sentry_routes
 from autotriage.web.state import AppState
 
@@ -67,16 +66,11 @@ def create_app(services: Services | Settings, store: Store | None = None) -> Fas
     app.state.store = built.store
     errors.install(app)
     app.add_middleware(DsnCors)
-    # Routes are matched in order: the SDK and exporter endpoints take most of the traffic.
-    for route in (*sentry_routes.dsn_routes, *otlp_routes.routes):
-        app.add_route(route.path, route.endpoint, methods=["POST"], include_in_schema=False)
-    app.include_router(sentry_routes.router)
-    app.include_router(generic_routes.router)
+    # Routes are matched in order: the sources' endpoints (the SDK and exporter ones
+    # first) take most of the traffic.
+    app.router.routes.extend(web_routes())
     app.include_router(api.router)
     app.include_router(api.protected)
-    app.include_router(webhooks.router)
-    app.include_router(slack.router)
-    app.include_router(aws.router)
     app.include_router(scans.router)
     app.include_router(github.router)
     app.include_router(dashboard.router)

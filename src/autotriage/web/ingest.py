@@ -10,8 +10,8 @@ from fastapi import Request
 from autotriage.errors import PayloadTooLarge, SignatureInvalid
 from autotriage.intake import Intake
 from autotriage.models import ErrorEvent
-from autotriage.sources.sentry_envelope import inflate
 from autotriage.store.events import StoredDelivery
+from autotriage.web.codecs import inflate
 from autotriage.web.state import services_of
 
 

@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 from autotriage.config import Settings
 from autotriage.services import build_services
 from autotriage.store.tables import Event
-from autotriage.testing import fixture_bytes
 from autotriage.web.app import create_app
+from tests.support import fixture_bytes
 
 KEY = "test-firehose-access-key"
 NOW = 1_780_000_000.035

@@ -16,10 +16,10 @@ from sqlalchemy import func, select
 
 from autotriage.config import Settings
 from autotriage.services import build_services
-from autotriage.sources import sns
+from autotriage.sources.aws import sns
 from autotriage.store.tables import Event
-from autotriage.testing import fixture_bytes
 from autotriage.web.app import create_app
+from tests.support import fixture_bytes
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:cw-alarms-to-triage"
 CERT = fixture_bytes("aws", "sns", "TEST_ONLY_signing_cert.pem")

@@ -17,8 +17,8 @@ from sqlalchemy import select
 from autotriage.config import Settings
 from autotriage.services import build_services
 from autotriage.store.tables import Event
-from autotriage.testing import fixture_bytes
 from autotriage.web.app import create_app
+from tests.support import fixture_bytes
 
 SECRET = "test-signing-secret-not-a-real-one-000"
 TS = 1_780_000_000

@@ -16,8 +16,8 @@ from fastapi import FastAPI
 from autotriage.config import Settings
 from autotriage.services import build_services
 from autotriage.store.scans import begin_scan, finish_scan
-from autotriage.testing import fixture_bytes
 from autotriage.web.app import create_app
+from tests.support import fixture_bytes
 
 SECRET = "test-signing-secret-not-a-real-one-000"
 TS = 1_780_000_000

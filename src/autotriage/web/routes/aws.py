@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from autotriage.config import Settings
 from autotriage.errors import Ignored, IntakeError, Overloaded, PayloadInvalid
-from autotriage.sources import firehose, sns
+from autotriage.sources.aws import firehose, sns
 from autotriage.sources.base import load_json, require_object
 from autotriage.web.ingest import accept, lower_headers, read_body
 from autotriage.web.state import services_of

@@ -17,8 +17,8 @@ from starlette.concurrency import run_in_threadpool
 
 from autotriage.config import Settings
 from autotriage.errors import Ignored, PayloadInvalid, SignatureInvalid
-from autotriage.sources import slack
 from autotriage.sources.base import load_json, require_object
+from autotriage.sources.slack import events as slack
 from autotriage.store import Store
 from autotriage.store.groups import count_groups
 from autotriage.store.scans import recent_scans
