@@ -9,7 +9,8 @@ holds" and ``autotriage.run_action`` with ``action_id=N`` means "run outbox acti
   action; the claim in `run_one` keeps one attempt at a time.
 * **Grouping stays batched.** Intake nudges one ``autotriage.group`` job (queueing lock
   ``group``: at most one waits, however many events arrive); the job takes the inbox in
-  batches for a few seconds and nudges a successor if events remain.
+  batches for a few seconds, under a fleet-wide advisory lock, and nudges a successor if
+  events remain.
 * **Periodic work** -- the sweep, retention, the CloudWatch scan, the Sentry poll, GitHub
   state polling and the mirror refresh -- is deferred once per period across all workers
   (procrastinate's periodic defers are unique per task and timestamp).
@@ -31,6 +32,7 @@ import psycopg
 from procrastinate import App, JobContext, PsycopgConnector, SyncPsycopgConnector
 from procrastinate.exceptions import AlreadyEnqueued, ConnectorException
 from psycopg_pool import PoolTimeout
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -46,6 +48,7 @@ RUN_ACTION = "autotriage.run_action"
 NUDGE_SPACING = 0.05  # seconds between grouping nudges from one process
 SWEEP_SECONDS = 10
 RESTART_SECONDS = 2.0
+GROUPING_LOCK = 0x67726F75  # "grou": one grouping job at a time across the fleet
 # What a worker meets when PostgreSQL restarts or fails over (procrastinate wraps most).
 DATABASE_GONE = (ConnectorException, psycopg.OperationalError, PoolTimeout)
 STALLED_SECONDS = 30.0  # no heartbeat for this long: the job's worker is gone (3 missed beats)
@@ -105,8 +108,8 @@ class JobQueue:
         self._defer(RUN_ACTION, f"action:{action_id}", when, None, action_id=action_id)
 
     def group_now(self) -> None:
-        """Make sure one grouping job waits (the lock: one groups at a time, fleet-wide)."""
-        self._defer(GROUP, "group", None, None, lock="group")
+        """Make sure one grouping job waits."""
+        self._defer(GROUP, "group", None, None)
 
     def nudge(self) -> None:
         """Ask for grouping soon; many nudges in a burst cost one deferral (Intake's wake)."""
@@ -152,6 +155,24 @@ class JobQueue:
             ).defer(**kwargs)
 
 
+def group_exclusively(work: Work) -> tuple[int, bool]:
+    """`group_inbox` while holding the fleet's grouping lock, so batches never collide.
+
+    A session advisory lock, not procrastinate's job ``lock``: a job left "doing" by a
+    worker that lost its database would hold a job lock for ever, while this lock goes
+    with the connection that took it.
+    """
+    with work.store.engine.connect() as conn:
+        conn.execute(text("SET lock_timeout = '60s'"))
+        conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": GROUPING_LOCK})
+        conn.commit()
+        try:
+            return tasks.group_inbox(work)
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": GROUPING_LOCK})
+            conn.commit()
+
+
 def build_app(work: Work, queue: JobQueue, status: WorkerStatus | None = None) -> App:
     """The worker's procrastinate app: every task, and the periodic ones for `work.settings`.
 
@@ -163,7 +184,7 @@ def build_app(work: Work, queue: JobQueue, status: WorkerStatus | None = None) -
 
     @app.task(name=GROUP)
     def group() -> int:
-        done, more = tasks.group_inbox(work)
+        done, more = group_exclusively(work)
         status.events_processed += done
         status.last_cycle = utcnow()
         if more:
@@ -226,6 +247,8 @@ def worker_options(concurrency: int) -> dict[str, object]:
         "delete_jobs": "successful",
         "name": "autotriage",
         "shutdown_graceful_timeout": 30.0,
+        # LISTEN/NOTIFY wakes workers at once; polling covers a listener lost in an outage
+        "fetch_job_polling_interval": 1.0,
     }
 
 
