@@ -17,7 +17,7 @@ import typer
 from autotriage.actions.fixes.local import fix_locally
 from autotriage.actions.fixes.model import FixAttempt
 from autotriage.cli.common import check_source, fail, read_events, settings
-from autotriage.sources import REGISTRY
+from autotriage.sources.registry import REGISTRY
 
 
 def _print_text(title: str, attempt: FixAttempt) -> None:

@@ -23,8 +23,9 @@ from autotriage.actions.fixes.rewrite import NoFix, Rewrite, apply_rewrite, unif
 from autotriage.actions.fixes.settings import FixConfig
 from autotriage.actions.fixes.testrun import default_command, link_setup, prepare_setup, run_tests
 from autotriage.actions.fixes.tree import CodeView, GitTree
-from autotriage.analysis.git import GitError, run_git
+from autotriage.analysis.git import run_git
 from autotriage.analysis.result import Analysis
+from autotriage.errors import GitError
 from autotriage.models import ErrorEvent, ExceptionInfo, Frame
 from autotriage.understanding.scrub import scrub_text
 

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from autotriage.analysis.git import GitError, run_git
+from autotriage.analysis.git import run_git
+from autotriage.errors import GitError
 
 
 class CodeView(Protocol):
