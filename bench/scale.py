@@ -31,15 +31,16 @@ from pathlib import Path
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "e2e" / "faults"))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "e2e" / "faults")]
 
-from autotriage.testing_github import FakeGitHub
 from fleet import Burst, WorkerProcess, fleet_env, settled, start_servers
 
 from autotriage.jobs.retention import RetentionPolicy, apply_retention
 from autotriage.models import utcnow
 from autotriage.store import Store
 from autotriage.store.tables import Event
+from tests.fakes.github import FakeGitHub
 
 TABLES = (
     "events",

@@ -23,11 +23,11 @@ from typing import Any
 
 import httpx
 import pytest
-from autotriage.testing import free_port
 from sqlalchemy import func, select
 
 from autotriage.store import Store
 from autotriage.store.tables import Event, Group
+from tests.support import free_port
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 

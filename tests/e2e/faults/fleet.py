@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import IO
 
 import httpx
-from autotriage.testing import LiveServer, make_git_repo
-from autotriage.testing_github import FakeGitHub
 from sqlalchemy import func, select
 
 from autotriage.store import Store
 from autotriage.store.tables import Action, Event, Group
+from tests.fakes.github import FakeGitHub
+from tests.support import LiveServer, make_git_repo
 
 
 def fleet_env(fake: FakeGitHub, database_url: str, checkout: Path) -> dict[str, str]:

@@ -13,12 +13,12 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from autotriage.testing_github import FakeGitHub, Fault
 from fleet import Burst, WorkerProcess, fleet_env, settled, start_servers, state
 from sqlalchemy import select
 
 from autotriage.store import Store
 from autotriage.store.tables import Event, Group
+from tests.fakes.github import FakeGitHub, Fault
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 

@@ -18,12 +18,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from autotriage.testing import LiveServer, free_port
 from fleet import Burst, WorkerProcess, settled, state
 from sqlalchemy import func, select
 
 from autotriage.store import Store
 from autotriage.store.tables import Event, Group, TrackerItem
+from tests.support import LiveServer, free_port
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
