@@ -18,6 +18,7 @@ rows and bytes per event and transactions and row writes per event from PostgreS
 statistics views.
 """
 
+# ruff: noqa: E402 -- the imports below need the repository root on sys.path first
 from __future__ import annotations
 
 import argparse
