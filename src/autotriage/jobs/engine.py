@@ -160,17 +160,21 @@ def group_exclusively(work: Work) -> tuple[int, bool]:
 
     A session advisory lock, not procrastinate's job ``lock``: a job left "doing" by a
     worker that lost its database would hold a job lock for ever, while this lock goes
-    with the connection that took it.
+    with the connection that took it. A job that finds the lock taken ends at once (it
+    must not hold a worker slot): the holder looks at the inbox again after letting go,
+    so an event whose nudge met the held lock is still seen.
     """
     with work.store.engine.connect() as conn:
-        conn.execute(text("SET lock_timeout = '60s'"))
-        conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": GROUPING_LOCK})
+        taken = conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": GROUPING_LOCK})
         conn.commit()
+        if not taken:
+            return 0, False
         try:
-            return tasks.group_inbox(work)
+            done, more = tasks.group_inbox(work)
         finally:
             conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": GROUPING_LOCK})
             conn.commit()
+    return done, more or tasks.inbox_waiting(work)
 
 
 def build_app(work: Work, queue: JobQueue, status: WorkerStatus | None = None) -> App:
