@@ -23,8 +23,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 import threading
-import time
 from collections.abc import Callable
 from datetime import datetime
 
@@ -44,6 +44,10 @@ from autotriage.worker import Worker, WorkerStatus
 log = logging.getLogger(__name__)
 
 GROUP = "autotriage.group"
+# Two queues, each with its own worker slots: actions wait on GitHub's pace (one mutation
+# a second per credential), and must never take every slot from grouping and the sweep.
+INBOX, ACTIONS = "inbox", "actions"
+INBOX_CONCURRENCY = 2
 RUN_ACTION = "autotriage.run_action"
 NUDGE_SPACING = 0.05  # seconds between grouping nudges from one process
 SWEEP_SECONDS = 10
@@ -186,7 +190,7 @@ def build_app(work: Work, queue: JobQueue, status: WorkerStatus | None = None) -
     status = status or WorkerStatus()
     app = App(connector=PsycopgConnector(conninfo=conninfo(settings.database_url)))
 
-    @app.task(name=GROUP)
+    @app.task(name=GROUP, queue=INBOX)
     def group() -> int:
         done, more = group_exclusively(work)
         status.events_processed += done
@@ -195,7 +199,7 @@ def build_app(work: Work, queue: JobQueue, status: WorkerStatus | None = None) -
             queue.group_now()
         return done
 
-    @app.task(name=RUN_ACTION)
+    @app.task(name=RUN_ACTION, queue=ACTIONS)
     def run_action(action_id: int) -> bool:
         ran = tasks.run_action(work, action_id) is not None
         status.actions_run += ran
@@ -209,7 +213,9 @@ def build_app(work: Work, queue: JobQueue, status: WorkerStatus | None = None) -
             del timestamp  # the period this run stands for; the work reads the database
             job()
 
-        task = app.task(name=f"autotriage.{name}", queueing_lock=f"periodic:{name}")(run)
+        task = app.task(name=f"autotriage.{name}", queue=INBOX, queueing_lock=f"periodic:{name}")(
+            run
+        )
         app.periodic(cron=cron_every(seconds), periodic_id=name)(task)
 
     def sweep() -> None:
@@ -219,7 +225,9 @@ def build_app(work: Work, queue: JobQueue, status: WorkerStatus | None = None) -
             queue.group_now()
 
     @app.periodic(cron=cron_every(SWEEP_SECONDS), periodic_id="sweep")
-    @app.task(name="autotriage.sweep", queueing_lock="periodic:sweep", pass_context=True)
+    @app.task(
+        name="autotriage.sweep", queue=INBOX, queueing_lock="periodic:sweep", pass_context=True
+    )
     async def sweep_task(context: JobContext, timestamp: int) -> None:
         del timestamp
         # A job whose worker died (kill -9, a lost machine) stays "doing" and would hold
@@ -244,16 +252,35 @@ def build_app(work: Work, queue: JobQueue, status: WorkerStatus | None = None) -
     return app
 
 
-def worker_options(concurrency: int) -> dict[str, object]:
-    """How our workers run: `concurrency` jobs at once, finished jobs deleted."""
+def worker_options(concurrency: int, queue: str) -> dict[str, object]:
+    """How our workers run: `concurrency` jobs of `queue` at once, finished jobs deleted."""
     return {
         "concurrency": concurrency,
+        "queues": [queue],
         "delete_jobs": "successful",
-        "name": "autotriage",
+        "name": f"autotriage-{queue}",
+        "install_signal_handlers": False,
         "shutdown_graceful_timeout": 30.0,
         # LISTEN/NOTIFY wakes workers at once; polling covers a listener lost in an outage
         "fetch_job_polling_interval": 1.0,
     }
+
+
+async def run_workers(app: App, concurrency: int) -> None:
+    """The inbox worker and the actions worker, until cancelled (a graceful stop) or one
+    fails (the other is then stopped too, and the failure raised)."""
+    runs = [
+        asyncio.create_task(app.run_worker_async(**worker_options(INBOX_CONCURRENCY, INBOX))),  # type: ignore[arg-type]
+        asyncio.create_task(app.run_worker_async(**worker_options(concurrency, ACTIONS))),  # type: ignore[arg-type]
+    ]
+    try:
+        done, _ = await asyncio.wait(runs, return_when=asyncio.FIRST_EXCEPTION)
+    finally:
+        for run in runs:
+            run.cancel()
+        await asyncio.gather(*runs, return_exceptions=True)
+    for run in done:
+        run.result()
 
 
 class EngineWorker:
@@ -274,10 +301,9 @@ class EngineWorker:
     async def _supervise(self) -> None:
         # The worker stops when PostgreSQL goes away (a restart, a failover): start it
         # again until it stays up, rather than leave the server without a worker.
-        options = worker_options(self.concurrency)
         while True:
             try:
-                await self.app.run_worker_async(install_signal_handlers=False, **options)  # type: ignore[arg-type]
+                await run_workers(self.app, self.concurrency)
             except DATABASE_GONE as exc:
                 self.status.last_error = f"{type(exc).__name__}: {exc}"[:300]
                 log.warning("job worker stopped (%s); restarting in %ss", exc, RESTART_SECONDS)
@@ -301,6 +327,32 @@ class EngineWorker:
         await self.app.close_async()
 
 
+async def _serve_until_signalled(app: App, queue: JobQueue, concurrency: int) -> None:
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stopping.set)
+    async with app.open_async():
+        while not stopping.is_set():
+            await asyncio.to_thread(queue.group_now)  # whatever the inbox already holds
+            runs = asyncio.create_task(run_workers(app, concurrency))
+            stop = asyncio.create_task(stopping.wait())
+            await asyncio.wait([runs, stop], return_when=asyncio.FIRST_COMPLETED)
+            if stopping.is_set():
+                runs.cancel()  # procrastinate's graceful stop: running jobs finish
+                with contextlib.suppress(asyncio.CancelledError, *DATABASE_GONE):
+                    await runs
+                return
+            stop.cancel()
+            try:
+                runs.result()
+            except DATABASE_GONE as exc:  # PostgreSQL went away: wait for it, then go again
+                log.warning("job worker stopped (%s); restarting in %ss", exc, RESTART_SECONDS)
+                await asyncio.sleep(RESTART_SECONDS)
+            else:
+                return
+
+
 def uses_engine(database_url: str) -> bool:
     """Whether this store runs its work on the job engine (PostgreSQL)."""
     return make_url(database_url).get_backend_name() == "postgresql"
@@ -318,14 +370,6 @@ def run_forever(worker: Worker, queue: JobQueue, concurrency: int) -> None:
     work = Work(worker.store, worker.settings, worker.handlers)
     app = build_app(work, queue, worker.status)
     try:
-        while True:
-            try:
-                queue.group_now()  # whatever the inbox already holds
-                app.run_worker(**worker_options(concurrency))
-            except DATABASE_GONE as exc:  # PostgreSQL went away: wait for it, then go again
-                log.warning("job worker stopped (%s); restarting in %ss", exc, RESTART_SECONDS)
-                time.sleep(RESTART_SECONDS)
-            else:
-                return  # stopped by SIGTERM/SIGINT, running jobs finished
+        asyncio.run(_serve_until_signalled(app, queue, concurrency))
     finally:
         queue.close()
