@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
 import shutil
 import subprocess
 import threading
@@ -47,7 +48,14 @@ def docker(*args: str, timeout: float = 60) -> str:
 
 @pytest.fixture(scope="module")
 def image() -> str:
-    """The image built from the Dockerfile on a locally made Debian base."""
+    """The image built from the Dockerfile on a locally made Debian base.
+
+    ``AUTOTRIAGE_TEST_IMAGE`` names an image already built from this tree instead (for
+    iterating on the test itself; CI leaves it unset and builds).
+    """
+    prebuilt = os.environ.get("AUTOTRIAGE_TEST_IMAGE")
+    if prebuilt:
+        return prebuilt
     base = subprocess.run(
         [str(ROOT / ".ci" / "docker")], capture_output=True, text=True, timeout=600, check=False
     )
