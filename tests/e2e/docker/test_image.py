@@ -113,6 +113,8 @@ class Container:
             "-e", f"AUTOTRIAGE_API_TOKEN={TOKEN}", "-e", f"WEBHOOK_SECRET={SECRET}",
             "-e", "AUTOTRIAGE_WORKER_POLL_SECONDS=0.1",
             image,
+            # vfs copies the whole image for each container: slow on a busy host
+            timeout=300,
         )  # fmt: skip
 
     def inspect(self, template: str) -> str:
@@ -232,7 +234,7 @@ def test_image_serves_groups_and_drains_on_sigterm(container: Container, postgre
         ids, _, _ = stored(store)
         assert set(acked) <= ids
         # started again, it resumes: everything stored is grouped, each event counted once
-        docker("start", container.name)
+        docker("start", container.name, timeout=300)
         container.wait_healthy()
 
         def all_grouped() -> bool:
