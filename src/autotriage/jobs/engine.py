@@ -152,6 +152,7 @@ class JobQueue:
         with contextlib.suppress(AlreadyEnqueued):
             self.app.configure_task(
                 name,
+                queue=ACTIONS if name == RUN_ACTION else INBOX,
                 queueing_lock=queueing_lock,
                 lock=lock,
                 schedule_at=when,
