@@ -13,7 +13,8 @@ The rules `judge` applies (the parser tests use the same function):
 * the innermost frame is the newest frame of the raised (last) exception;
 * a file matches when one path ends with the other (``/`` and ``\\`` alike), a function when
   it equals ``function``, ``module.function`` or ``module::function``; an expected ``null``
-  function or file means the source gives none (any anonymous name, or nothing, matches);
+  (or ``<unknown>``) function or ``null`` file means the source gives none (any anonymous
+  name, or nothing, matches);
 * an expected ``null`` type is not asserted (the trace prints none: a bare backtrace).
 """
 
@@ -67,7 +68,7 @@ def _same_path(got: str | None, want: str | None) -> bool:
 
 
 def _same_function(frame: Frame, want: str | None) -> bool:
-    if want is None:
+    if want in ANONYMOUS:  # stacktrace-parser writes "<unknown>" where there is no name
         return frame.function in ANONYMOUS
     names = {frame.function}
     if frame.module and frame.function:
@@ -129,7 +130,10 @@ def main(argv: list[str]) -> int:
     seconds = float(numbers[0]) if numbers else 0.5
     entries = list(corpus())
     runtimes = sorted({e["runtime"] for e in entries})
-    print(f"{'runtime':<11} {'traces':>6} {'frame ok':>9} {'type ok':>8} {'no exc':>7} {'traces/s':>9}")
+    print(
+        f"{'runtime':<11} {'traces':>6} {'frame ok':>9} {'type ok':>8} "
+        f"{'no exc':>7} {'traces/s':>9}"
+    )
     totals = [0, 0, 0, 0]
     for runtime in runtimes:
         mine = [e for e in entries if e["runtime"] == runtime]

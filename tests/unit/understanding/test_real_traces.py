@@ -14,10 +14,30 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
-import parse as bench_parse  # noqa: E402  (bench/ is not a package)
+import parse as bench_parse
 
 ENTRIES = {entry["trace"]: entry for entry in bench_parse.corpus()}
-KNOWN_WRONG: set[str] = set()
+KNOWN_WRONG: set[str] = {
+    "dotnet/fluent_plugin_detect_exceptions_csharp_exc.txt",
+    "go/panicparse_testscansnapshotsynthetic_unavail.txt",
+    "go/panicparse_testscansnapshotsynthetic_unavailcreated.txt",
+    "java/fluent_plugin_detect_exceptions_java_exc.txt",
+    "java/fluent_plugin_detect_exceptions_nested_java_exc.txt",
+    "javascript/error_stack_parser_chrome_46.txt",
+    "javascript/error_stack_parser_firefox_43_nested_eval.txt",
+    "javascript/error_stack_parser_opera_11.txt",
+    "javascript/error_stack_parser_safari_9_nested_eval.txt",
+    "javascript/fluent_plugin_detect_exceptions_client_js_exc.txt",
+    "javascript/here__node_console_error.txt",
+    "javascript/stacktrace_parser_android_react_native.txt",
+    "javascript/stacktrace_parser_android_react_native_prod.txt",
+    "javascript/stacktrace_parser_chrome_48_blob.txt",
+    "javascript/stacktrace_parser_chrome_xx_webpack.txt",
+    "javascript/stacktrace_parser_firefox_43_eval.txt",
+    "javascript/stacktrace_parser_firefox_44_ns_exception.txt",
+    "javascript/stacktrace_parser_ios_react_native_2.txt",
+    "javascript/stacktrace_parser_node_space.txt",
+}
 
 
 def test_corpus_covers_seven_runtimes_with_150_traces() -> None:

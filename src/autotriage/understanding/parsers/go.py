@@ -138,9 +138,12 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
         text = lines[i].strip()
         if nested is not None:
             value = nested["value"]
-        elif text and not text.startswith(("[signal", "PC=", "signal arrived")):
-            if kind not in ("SIGQUIT", "SIGABRT") or not _REGISTER.match(text):
-                return None
+        elif (
+            text
+            and not text.startswith(("[signal", "PC=", "signal arrived"))
+            and (kind not in ("SIGQUIT", "SIGABRT") or not _REGISTER.match(text))
+        ):
+            return None
         i += 1
     if i >= len(lines) or not _GOROUTINE.match(lines[i]):
         if kind.startswith("SIG"):

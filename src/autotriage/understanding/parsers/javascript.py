@@ -66,14 +66,60 @@ def _v8_frame(line: str) -> Frame | None:
     )
 
 
-def _gecko_frame(line: str) -> Frame | None:
-    match = _GECKO.match(line)
+_GECKO_LOCATION = re.compile(
+    r"^(?:\[native code\]|(?P<file>\S+?):(?P<line>\d+)(?::(?P<col>\d+))?)\s*$"
+)
+_FUNCTIONLESS = re.compile(r"^\s*(?P<file>[a-z][\w+.-]*:\S+?):(?P<line>\d+)(?::(?P<col>\d+))?\s*$")
+
+
+_SPACED_NAMES = {"global code", "eval code", "module code"}
+
+
+def _balanced(name: str) -> bool:
+    return name.count("[") == name.count("]") and name.count('"') % 2 == 0
+
+
+def _gecko_split(line: str) -> re.Match[str] | None:
+    """``func@file:line:col`` split at the first ``@`` after a whole name: Firefox names can
+    hold ``@`` (``obj["@fn"]@file.js:10:29``) and so can URLs (``/misc/@stuff/foo.js``)."""
+    text = line.strip()
+    at = text.find("@")
+    while at >= 0:
+        name = text[:at]
+        if (" " not in name.strip() or name in _SPACED_NAMES) and _balanced(name):
+            location = _GECKO_LOCATION.match(text[at + 1 :])
+            if location is not None:
+                return _gecko_named(name, location)
+            return None
+        at = text.find("@", at + 1)
+    return None
+
+
+def _gecko_named(name: str, location: re.Match[str]) -> re.Match[str] | None:
+    # Rebuild the match with the name, so callers read one shape.
+    return _GECKO_NAMED.match(f"{name}\x00{location.group(0)}")
+
+
+_GECKO_NAMED = re.compile(
+    r"^(?P<func>[^\x00]*)\x00(?:(?P<file>\[native code\])"
+    r"|(?P<path>\S+?):(?P<line>\d+)(?::(?P<col>\d+))?)\s*$"
+)
+
+
+def _gecko_frame(line: str, *, inside: bool = False) -> Frame | None:
+    match = _gecko_split(line) if "@" in line else None
+    if match is None and inside:
+        # Safari prints the top frame of some stacks as a bare location, without "@".
+        match = _FUNCTIONLESS.match(line)
+        func = None
     if not match:
         return None
-    func = match["func"] or None
+    func = match.groupdict().get("func") or None
+    if func in ("()", "global code"):
+        func = None if func == "()" else func
     if func:
         func = func.replace("/<", "").replace("*", "") or None
-    path = match["file"]
+    path = match.groupdict().get("path") or match["file"]
     return make_frame(
         PLATFORM,
         filename=path,
@@ -85,7 +131,7 @@ def _gecko_frame(line: str) -> Frame | None:
 
 
 def _frame(line: str, gecko: bool) -> Frame | None:
-    return _gecko_frame(line) if gecko else _v8_frame(line)
+    return _gecko_frame(line, inside=True) if gecko else _v8_frame(line)
 
 
 def _looks_like_type(name: str) -> bool:
@@ -118,9 +164,9 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
         value = "\n".join([value, *extra]).strip()
     elif (_v8_frame(first) is None or not first.lstrip().startswith("at ")) and (
         # A headless Firefox/Safari stack needs two frames in a row to be told from prose.
-        "@" not in first
-        or _gecko_frame(first) is None
+        _gecko_frame(first, inside="@" not in first) is None
         or start + 1 >= len(lines)
+        or "@" not in lines[start + 1]
         or _gecko_frame(lines[start + 1]) is None
     ):
         return None

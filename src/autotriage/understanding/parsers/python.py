@@ -21,7 +21,9 @@ PLATFORM = "python"
 _HEADER = re.compile(r"^\s*(?:\+\s*)?(?:Exception Group )?Traceback \(most recent call last\):\s*$")
 # loguru marks the frame that raised with "> File"; its diagnose mode draws each
 # variable's value under the source line ("│   └ 0"): both are read, the drawing skipped.
-_FRAME = re.compile(r'^\s*(?:> )?File "(?P<file>[^"]*)", line (?P<line>\d+)(?:, in (?P<func>.+?))?\s*$')
+_FRAME = re.compile(
+    r'^\s*(?:> )?File "(?P<file>[^"]*)", line (?P<line>\d+)(?:, in (?P<func>.+?))?\s*$'
+)
 _EXC = re.compile(r"^(?P<type>[A-Za-z_][\w]*(?:\.[A-Za-z_][\w]*)*)(?::\s?(?P<value>.*))?$")
 _CARET = re.compile(r"^\s*[\^~]+[\s\^~]*$")
 _CHAIN = (

@@ -70,7 +70,9 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
         header = _CLASS_FIRST.match(first) or _MESSAGE.match(first.strip())
         after = i + 1
         # Rails logs "Type (message):" then a blank line, then the frames.
-        while header is not None and after < len(lines) and after - i < 3 and not lines[after].strip():
+        while (
+            header is not None and after < len(lines) and after - i < 3 and not lines[after].strip()
+        ):
             after += 1
         if header is not None and after < len(lines) and _FROM.match(lines[after]):
             type_, value = header["type"], header["value"]
