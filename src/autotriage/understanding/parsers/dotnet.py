@@ -26,11 +26,15 @@ PLATFORM = "csharp"
 
 _HEADER = re.compile(
     r"^\s*(?:Unhandled [Ee]xception[.:]\s*)?(?:--->\s*)?"
-    r"(?P<type>[A-Za-z_][\w`]*(?:\.[A-Za-z_][\w`]*)+)(?::\s?(?P<value>.*))?$"
+    r"(?P<type>[A-Za-z_][\w`]*(?:\.[A-Za-z_][\w`]*)+)(?: \(0x[0-9A-Fa-f]{8}\))?"
+    r"(?::\s?(?P<value>.*))?$"
 )
+# "   at Ns.Type.Method(String a) in /src/F.cs:line 42"; Mono writes "Method (String a)
+# [0x00012] in /src/F.cs:42" (or "in <filename unknown>:0"); Ben.Demystifier puts the
+# return type first ("at async Task<string> Ns.Type.MethodAsync(int v) in ...").
 _FRAME = re.compile(
-    r"^\s*at (?P<method>[^\s(]+(?:\[[^\]]*\])?)\((?P<args>[^)]*)\)"
-    r"(?: in (?P<file>.+?):line (?P<line>\d+))?\s*$"
+    r"^\s*at (?P<async>async )?(?:[^()\n]*?\s)?(?P<method>[^\s(]+)\s?\((?P<args>.*?)\)"
+    r"(?: \[0x[0-9a-fA-F]+\])?(?: in (?P<file>.+?)(?::line |:)(?P<line>\d+))?\s*$"
 )
 _END_INNER = re.compile(r"^\s*--- End of inner exception stack trace ---\s*$")
 _END_ASYNC = re.compile(r"^\s*--- End of stack trace from previous location[^-]*---\s*$")
