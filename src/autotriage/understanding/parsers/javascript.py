@@ -17,9 +17,11 @@ from autotriage.understanding.parsers.base import MAX_FRAMES, Trace, exception, 
 
 PLATFORM = "javascript"
 
+# "at fn (loc)"; webpack's eval and React Native print no space before "(" ("at fn(loc)");
+# a bare location may hold spaces ("at C:\\project files\\x.js:1:2").
 _V8 = re.compile(
-    r"^\s*at (?:(?P<async>async )?(?P<func>[^()]*?(?:\([^()]*\)[^()]*?)*) \((?P<loc>.*)\)"
-    r"|(?P<async2>async )?(?P<bare>\S+))\s*\{?\s*$"
+    r"^\s*at (?:(?P<async>async )?(?P<func>[^()]*?(?:\([^()]*\)[^()]*?)*) ?\((?P<loc>.*)\)"
+    r"|(?P<async2>async )?(?P<bare>[^\s{}](?:[^(){}]*[^\s{}])?))\s*\{?\s*$"
 )
 _LOCATION = re.compile(r"^(?P<file>.*?):(?P<line>\d+)(?::(?P<col>\d+))?$")
 _GECKO = re.compile(
@@ -49,11 +51,12 @@ def _v8_frame(line: str) -> Frame | None:
     loc = _LOCATION.match(location)
     if func is not None:
         func = re.sub(r" \[as [^\]]+\]$", "", func.strip()) or None
-        if func and func.startswith("new "):
-            func = func[4:]
     if loc is None:
         if match["bare"] is not None and not location.startswith(("<", "native")):
-            return None
+            # "at a_function_name": a frame with a name and no location (one paste, one trace).
+            if not re.fullmatch(r"[\w$.<>\[\]]+", location):
+                return None
+            return make_frame(PLATFORM, function=location)
         return make_frame(PLATFORM, filename=location, abs_path=location, function=func)
     path = loc["file"]
     return make_frame(
@@ -69,7 +72,7 @@ def _v8_frame(line: str) -> Frame | None:
 _GECKO_LOCATION = re.compile(
     r"^(?:\[native code\]|(?P<file>\S+?):(?P<line>\d+)(?::(?P<col>\d+))?)\s*$"
 )
-_FUNCTIONLESS = re.compile(r"^\s*(?P<file>[a-z][\w+.-]*:\S+?):(?P<line>\d+)(?::(?P<col>\d+))?\s*$")
+_FUNCTIONLESS = re.compile(r"^\s*(?P<file>[^\s@]+?):(?P<line>\d+)(?::(?P<col>\d+))?\s*$")
 
 
 _SPACED_NAMES = {"global code", "eval code", "module code"}
