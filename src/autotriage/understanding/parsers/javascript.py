@@ -34,6 +34,7 @@ _HEADER = re.compile(
 _CAUSE = re.compile(r"^\s*\[cause\]:\s*(?P<type>[A-Za-z_$][\w$.]*)(?::\s?(?P<value>.*?))?\s*\{?$")
 _ELIDED = re.compile(r"^\s*\.\.\. \d+ (?:more )?lines? matching cause stack trace \.\.\.\s*$")
 _HEADER_LOOKAHEAD = 6
+_INLINE_HEADER = re.compile(r"(?<=\s)[A-Z][\w$]{0,80}(?:Error|Exception)(?=: )")
 
 
 def _v8_frame(line: str) -> Frame | None:
@@ -76,6 +77,10 @@ _FUNCTIONLESS = re.compile(r"^\s*(?P<file>[^\s@]+?):(?P<line>\d+)(?::(?P<col>\d+
 
 
 _SPACED_NAMES = {"global code", "eval code", "module code"}
+# Opera 11: "<anonymous function: run>([arguments not available])@file.js:27".
+_OPERA_ARGS = "([arguments not available])"
+_OPERA_NAME = re.compile(r"^<anonymous function(?:: (?P<name>[^>\s]+))?>$")
+_GECKO_EVAL = re.compile(r"^(?P<file>\S+) line (?P<line>\d+) > (?:eval|Function)")
 
 
 def _balanced(name: str) -> bool:
@@ -89,8 +94,17 @@ def _gecko_split(line: str) -> re.Match[str] | None:
     at = text.find("@")
     while at >= 0:
         name = text[:at]
+        if name.endswith(_OPERA_ARGS):
+            name = name.removesuffix(_OPERA_ARGS)
+            opera = _OPERA_NAME.match(name)
+            name = (opera["name"] or "") if opera else name
         if (" " not in name.strip() or name in _SPACED_NAMES) and _balanced(name):
-            location = _GECKO_LOCATION.match(text[at + 1 :])
+            rest = text[at + 1 :]
+            # Firefox's eval frames: "file.js line 26 > eval line 2 > eval:1:30" ran in file.js:26.
+            evaled = _GECKO_EVAL.match(rest) if " > " in rest else None
+            if evaled is not None:
+                rest = f"{evaled['file']}:{evaled['line']}"
+            location = _GECKO_LOCATION.match(rest)
             if location is not None:
                 return _gecko_named(name, location)
             return None
@@ -111,6 +125,8 @@ _GECKO_NAMED = re.compile(
 
 def _gecko_frame(line: str, *, inside: bool = False) -> Frame | None:
     match = _gecko_split(line) if "@" in line else None
+    if match is None and inside and line.strip() == "[native code]":
+        return make_frame(PLATFORM, filename="[native code]", abs_path="[native code]")
     if match is None and inside:
         # Safari prints the top frame of some stacks as a bare location, without "@".
         match = _FUNCTIONLESS.match(line)
@@ -151,6 +167,11 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
     )
     type_, value = "Error", ""
     i = start
+    if header is None or not _looks_like_type(header["type"].rpartition(".")[2]):
+        # console.error("request failed", err) prints its text before the error's header.
+        inline = _INLINE_HEADER.search(first) if "Error" in first or "Exception" in first else None
+        if inline is not None and start + 1 < len(lines) and _v8_frame(lines[start + 1]):
+            header = _HEADER.match(first[inline.start() :].strip())
     if header is not None and _looks_like_type(header["type"].rpartition(".")[2]):
         type_, value = header["type"], header["value"] or ""
         i = start + 1
