@@ -36,6 +36,11 @@ _FRAME = re.compile(
     r"^\s*at (?P<async>async )?(?:[^()\n]*?\s)?(?P<method>[^\s(]+)\s?\((?P<args>.*?)\)"
     r"(?: \[0x[0-9a-fA-F]+\])?(?: in (?P<file>.+?)(?::line |:)(?P<line>\d+))?\s*$"
 )
+# What sits in parentheses of other runtimes' "at" lines: a JVM source or a JS location.
+_FOREIGN_ARGS = re.compile(
+    r"^(?:[\w$.-]+\.(?:java|kt|scala)(?::\d+)?|Native Method|Unknown Source|native"
+    r"|<anonymous>|eval at .*)$|:\d+(?::\d+)?$|^[a-z][\w+.-]*://"
+)
 _END_INNER = re.compile(r"^\s*--- End of inner exception stack trace ---\s*$")
 _END_ASYNC = re.compile(r"^\s*--- End of stack trace from previous location[^-]*---\s*$")
 _INNER = " ---> "
@@ -48,12 +53,8 @@ def frame_of(line: str) -> Frame | None:
     if match is None:
         return None
     args = match["args"].strip()
-    if (
-        args
-        and not match["file"]
-        and re.fullmatch(r"[\w$.-]+\.(?:java|kt|scala)(?::\d+)?|Native Method|Unknown Source", args)
-    ):
-        return None  # a JVM frame
+    if args and not match["file"] and _FOREIGN_ARGS.search(args):
+        return None  # a JVM frame ("Foo.java:12") or a JavaScript one ("/app/x.js:1:2")
     module, method = split_dotted(match["method"])
     path = match["file"]
     return make_frame(
@@ -70,7 +71,8 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
     """A .NET exception whose header is ``lines[start]``, or None."""
     if "." not in lines[start]:
         return None
-    if _HEADER.match(lines[start]) is None:
+    head = _HEADER.match(lines[start])
+    if head is None or not head["type"].endswith(("Exception", "Error")):
         return None
     header_text = [lines[start].strip()]
     i = start + 1

@@ -78,8 +78,9 @@ def _looks_like_type(name: str) -> bool:
     return "." in name or last.endswith(("Exception", "Error", "Throwable"))
 
 
+_THROWABLE_SUFFIXES = ("Exception", "Error", "Throwable")
 _THROWABLE = re.compile(
-    r"^(?P<type>[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*(?:Exception|Error|Throwable))"
+    r"^(?P<type>(?:[A-Za-z_$][\w$]*\.)*[\w$]*(?:Exception|Error|Throwable))"
     r"(?::\s?(?P<value>.*))?$"
 )
 
@@ -100,8 +101,11 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
     i = start + 1
     extra: list[str] = []
     # A message may run over several lines (blank ones too) before the first frame.
+    throwable = header["type"].endswith(_THROWABLE_SUFFIXES)
     while i < len(lines) and i - start <= _HEADER_LOOKAHEAD and frame_of(lines[i]) is None:
-        if _CAUSED.match(lines[i]):
+        # A later line that names a throwable is where the trace starts, not a message line.
+        later = None if throwable else _HEADER.match(lines[i])
+        if _CAUSED.match(lines[i]) or (later and later["type"].endswith(_THROWABLE_SUFFIXES)):
             return None
         if lines[i].strip():
             extra.append(lines[i].strip())
