@@ -1,6 +1,6 @@
 """Benchmark: Sentry envelopes into a running server, beside a bare endpoint.
 
-Starts ``autotriage serve`` (`autotriage.testing.LiveServer`) on a fresh SQLite store
+Starts ``autotriage serve`` (`tests.support.LiveServer`) on a fresh SQLite store
 with ``AUTOTRIAGE_BENCH_ENDPOINTS`` on, then, from this separate process over loopback,
 posts gzip'd envelopes (one error event with a 12-frame stack each, as sentry-python
 sends them) first to ``/bench/drop`` (same server stack, reads and drops the body) and
@@ -10,7 +10,7 @@ Prints, for each: accepted events/s, p50/p99 latency, server CPU-seconds per 1,0
 events and events per server CPU-second (utime+stime of the server process from
 /proc). Afterwards it checks every accepted event is in the database.
 
-    .venv/bin/python bench/ingest_sentry.py [--events 3000] [--concurrency 16] [--worker]
+    .venv/bin/python -m bench.ingest_sentry [--events 3000] [--concurrency 16] [--worker]
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from autotriage.models import utcnow
 from autotriage.store import Store
 from autotriage.store.ingest_keys import create_key
 from autotriage.store.tables import Event
-from autotriage.testing import LiveServer
+from tests.support import LiveServer
 
 TICKS = os.sysconf("SC_CLK_TCK")
 

@@ -28,7 +28,7 @@ import specs_python_pkg
 from autotriage.analysis import analyze_with
 from autotriage.analysis.confidence import FIX_THRESHOLD
 from autotriage.config import load_settings
-from autotriage.sources import REGISTRY
+from autotriage.sources.registry import REGISTRY
 
 SPECS = [specs_python.SPEC, specs_python_pkg.SPEC, specs_js.SPEC, specs_java.SPEC]
 

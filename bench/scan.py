@@ -6,7 +6,7 @@ real boto3 HTTP calls into a temporary SQLite store, and prints the figures. mot
 patterns match everything, so every event is returned and read (the worst case). Also
 times the pure parsing (reassembly + error extraction) alone.
 
-    .venv/bin/python bench/scan.py [--events 20000]
+    .venv/bin/python -m bench.scan [--events 20000]
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from moto.server import ThreadedMotoServer
 
 from autotriage.config import load_settings
 from autotriage.scans.runner import Scanner
-from autotriage.sources import cloudwatch
+from autotriage.sources.aws import cloudwatch
 from autotriage.store import Store
-from autotriage.testing import free_port
+from tests.support import free_port
 
 TRACE = [
     "2026-05-28 20:26:38,114 ERROR orders.views Unhandled exception on POST /orders",

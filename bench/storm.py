@@ -1,6 +1,6 @@
 """Storm: many events of a few distinct errors through real server processes, fake GitHub behind.
 
-Usage: python bench/storm.py [--events 100000] [--distinct 50] [--senders 8]
+Usage: python -m bench.storm [--events 100000] [--distinct 50] [--senders 8]
                              [--interval 1.0] [--postgres-url URL] [--skip-postgres]
 
 Phase 1 runs one ``autotriage serve`` on SQLite; phase 2 runs two server processes
@@ -28,8 +28,8 @@ from sqlalchemy.engine import make_url
 
 from autotriage.store import Store
 from autotriage.store.tables import Action, Event
-from autotriage.testing import LiveServer, make_git_repo
-from autotriage.testing_github import FakeGitHub, Fault
+from tests.fakes.github import FakeGitHub, Fault
+from tests.support import LiveServer, make_git_repo
 
 
 def _payload(index: int, distinct: int) -> bytes:

@@ -17,10 +17,11 @@ import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from autotriage.config import Settings, load_settings
 from autotriage.store import Store
-from autotriage.testing import free_port
+from tests.support import free_port
 
 POSTGRES_URL = os.environ.get(
     "AUTOTRIAGE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -31,11 +32,33 @@ def _admin_url() -> str:
     return make_url(POSTGRES_URL).set(drivername="postgresql+psycopg").render_as_string(False)
 
 
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    """The admin URL, once the server answered; else every postgres test fails saying so."""
+    engine = create_engine(_admin_url(), connect_args={"connect_timeout": 3})
+    reason = None
+    try:
+        with engine.connect():
+            pass
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+    finally:
+        engine.dispose()
+    if reason is not None:  # failed outside the except, so only this message is shown
+        where = make_url(POSTGRES_URL).render_as_string(hide_password=True)
+        pytest.fail(
+            f"PostgreSQL is not reachable at {where} ({reason}). The postgres-marked tests "
+            "need it: start it, or set AUTOTRIAGE_TEST_POSTGRES_URL to a server that answers.",
+            pytrace=False,
+        )
+    return _admin_url()
+
+
 @pytest.fixture
-def postgres_url() -> Iterator[str]:
+def postgres_url(postgres_server: str) -> Iterator[str]:
     """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
     name = f"autotriage_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(_admin_url(), isolation_level="AUTOCOMMIT")
+    admin = create_engine(postgres_server, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)

@@ -5,17 +5,37 @@ design's names (``GITHUB_TOKEN``, ``AWS_LOG_GROUP_NAME``, ``PORT`` ...) keep wor
 Values come from the environment and an optional ``.env`` file; the environment wins.
 Secrets are `SecretStr`: they never appear in a repr, a log line or an error message.
 Nothing else in the package reads ``os.environ``.
+
+The flat fields are grouped into sections (`Settings.server`, ``.ingest``, ``.github``,
+``.aws``, ``.slack``, ``.sentry``, ``.analysis``, ``.scrub``, ``.limits``; see
+`autotriage.config_sections`) so each component is handed only its own. List-valued
+variables take one syntax everywhere: comma-separated (``a,b``) or a JSON array
+(``["a", "b"]``), both read by `split_list`.
 """
 
 from __future__ import annotations
 
+import json
 import re
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
+from autotriage.config_sections import (
+    AnalysisSettings,
+    AwsSettings,
+    BodyLimits,
+    GitHubSettings,
+    IngestSettings,
+    ScrubSettings,
+    SentrySettings,
+    ServerSettings,
+    SlackSettings,
+    section,
+)
 from autotriage.errors import ConfigError
 from autotriage.understanding.rules import load_rules
 
@@ -25,6 +45,25 @@ DEFAULT_DATABASE_URL = "sqlite:///./data/autotriage.db"
 DEFAULT_FILTER_PATTERN = (
     "?ERROR ?Error ?error ?Exception ?Traceback ?panic ?FATAL ?Fatal ?CRITICAL ?errorType"
 )
+# The one default for how long a claimed action is leased (the outbox's default too).
+DEFAULT_ACTION_LEASE_SECONDS = 120.0
+
+
+def split_list(value: str | None) -> list[str]:
+    """A list setting's items: a JSON array, or comma-separated; blanks dropped.
+
+    Raises ValueError for a value that starts like a JSON array but is not one of strings.
+    """
+    text = (value or "").strip()
+    if text.startswith("["):
+        try:
+            items = json.loads(text)
+        except ValueError:
+            raise ValueError("must be a JSON array of strings or comma-separated") from None
+        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+            raise ValueError("must be a JSON array of strings or comma-separated")
+        return [item.strip() for item in items if item.strip()]
+    return [item.strip() for item in text.split(",") if item.strip()]
 
 
 class Settings(BaseSettings):
@@ -48,7 +87,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(1024 * 1024, alias="MAX_BODY_BYTES", ge=1024)
     worker_enabled: bool = Field(True, alias="AUTOTRIAGE_WORKER")
     worker_poll_seconds: float = Field(0.2, alias="AUTOTRIAGE_WORKER_POLL_SECONDS", gt=0)
-    action_lease_seconds: float = Field(120, alias="AUTOTRIAGE_ACTION_LEASE_SECONDS", ge=1)
+    action_lease_seconds: float = Field(
+        DEFAULT_ACTION_LEASE_SECONDS, alias="AUTOTRIAGE_ACTION_LEASE_SECONDS", ge=1
+    )
     log_level: str = Field("info", alias="LOG_LEVEL")
 
     # --- code analysis (autotriage.analysis)
@@ -139,6 +180,37 @@ class Settings(BaseSettings):
     scrub_ips: bool = Field(False, alias="SCRUB_IPS")
     """Redact IP addresses from text that leaves."""
 
+    # --- fix pull requests (autotriage.actions.fixes; see docs/fixes.md)
+    pr_enabled: bool = Field(False, alias="PR_ENABLED")
+    pr_confidence_threshold: float = Field(0.8, alias="PR_CONFIDENCE_THRESHOLD", ge=0, le=1)
+    fix_test_command: str | None = Field(None, alias="FIX_TEST_COMMAND")
+    fix_setup_command: str | None = Field(None, alias="FIX_SETUP_COMMAND")
+    fix_test_timeout: float = Field(300.0, alias="FIX_TEST_TIMEOUT", gt=0)
+    fix_test_cpu_seconds: int = Field(600, alias="FIX_TEST_CPU_SECONDS", ge=1)
+    fix_test_memory_mb: int = Field(4096, alias="FIX_TEST_MEMORY_MB", ge=64)
+    fix_max_changed_lines: int = Field(10, alias="FIX_MAX_CHANGED_LINES", ge=1)
+    fix_deterministic_requires: Literal["safe", "proven"] = Field(
+        "safe", alias="FIX_DETERMINISTIC_REQUIRES"
+    )
+    fix_llm_requires: Literal["safe", "proven"] = Field("proven", alias="FIX_LLM_REQUIRES")
+    fix_pr_draft: bool = Field(True, alias="FIX_PR_DRAFT")
+    fix_bot_name: str = Field("autotriage[bot]", alias="FIX_BOT_NAME")
+    fix_bot_email: str = Field("autotriage@users.noreply.github.com", alias="FIX_BOT_EMAIL")
+    fix_cache_dir: str = Field("./data/fix-cache", alias="FIX_CACHE_DIR")
+    fix_llm_enabled: bool = Field(False, alias="FIX_LLM_ENABLED")
+    llm_base_url: str | None = Field(None, alias="LLM_BASE_URL")
+    llm_api_key: SecretStr | None = Field(None, alias="LLM_API_KEY")
+    llm_model: str | None = Field(None, alias="LLM_MODEL")
+    llm_timeout: float = Field(60.0, alias="LLM_TIMEOUT", gt=0)
+
+    @field_validator(
+        "in_app_include", "in_app_exclude", "slack_channels", "sns_topic_arns", "aws_log_group_name"
+    )
+    @classmethod
+    def _one_list_syntax(cls, value: str | None) -> str | None:
+        split_list(value)  # a malformed JSON array is refused here, naming the variable
+        return value
+
     @field_validator("fingerprint_rules")
     @classmethod
     def _readable_rules(cls, value: str | None) -> str | None:
@@ -166,8 +238,54 @@ class Settings(BaseSettings):
 
     @staticmethod
     def split_list(value: str | None) -> list[str]:
-        """A comma-separated setting as a list of non-empty, stripped items."""
-        return [item.strip() for item in (value or "").split(",") if item.strip()]
+        """A list setting's items (comma-separated or a JSON array); see `split_list`."""
+        return split_list(value)
+
+    # --- sections: what each component is given (built once per Settings object)
+    @cached_property
+    def server(self) -> ServerSettings:
+        """HOST, PORT, PUBLIC_URL, DATABASE_URL, the worker and log settings."""
+        return section(ServerSettings, self)
+
+    @cached_property
+    def ingest(self) -> IngestSettings:
+        """Ingest endpoints: key cache, in-flight limit, per-key quota, shared secret."""
+        return section(IngestSettings, self)
+
+    @cached_property
+    def limits(self) -> BodyLimits:
+        """Every request-body limit, in one place."""
+        return BodyLimits.from_settings(self)
+
+    @cached_property
+    def github(self) -> GitHubSettings:
+        """GitHub issues, App credentials, webhook and polling."""
+        return section(GitHubSettings, self)
+
+    @cached_property
+    def aws(self) -> AwsSettings:
+        """CloudWatch Logs polling, Firehose and SNS."""
+        return section(AwsSettings, self, lists=("aws_log_group_name", "sns_topic_arns"))
+
+    @cached_property
+    def slack(self) -> SlackSettings:
+        """Slack notifications and the Slack ingest allow-list."""
+        return section(SlackSettings, self, lists=("slack_channels",))
+
+    @cached_property
+    def sentry(self) -> SentrySettings:
+        """Sentry API polling, the integration secret and autotriage's own SENTRY_DSN."""
+        return section(SentrySettings, self)
+
+    @cached_property
+    def analysis(self) -> AnalysisSettings:
+        """Code analysis: the repository, mappings, suspect commits; grouping rules."""
+        return section(AnalysisSettings, self, lists=("in_app_include", "in_app_exclude"))
+
+    @cached_property
+    def scrub(self) -> ScrubSettings:
+        """SCRUB_EMAILS and SCRUB_IPS: what is redacted from text that leaves."""
+        return section(ScrubSettings, self)
 
     @property
     def github_configured(self) -> bool:

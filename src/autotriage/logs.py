@@ -4,25 +4,29 @@ from __future__ import annotations
 
 import logging
 
-from autotriage.understanding.scrub import scrub_text
+from autotriage.understanding.scrub import DEFAULT_POLICY, ScrubPolicy, scrub_text
 
 
 class ScrubFilter(logging.Filter):
     """Redact secrets from a record's final message before any handler sees it."""
 
+    def __init__(self, policy: ScrubPolicy = DEFAULT_POLICY) -> None:
+        super().__init__()
+        self.policy = policy
+
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        clean = scrub_text(message)
+        clean = scrub_text(message, self.policy)
         if clean != message:
             record.msg, record.args = clean, None
         return True
 
 
-def configure_logging(level: str = "info") -> None:
-    """Log to stderr at `level`, scrubbed; uvicorn's loggers included."""
+def configure_logging(level: str = "info", policy: ScrubPolicy = DEFAULT_POLICY) -> None:
+    """Log to stderr at `level`, scrubbed by `policy`; uvicorn's loggers included."""
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(ScrubFilter())
+    handler.addFilter(ScrubFilter(policy))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

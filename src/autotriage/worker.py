@@ -17,8 +17,8 @@ from datetime import datetime, timedelta
 from autotriage.actions import ActionHandler, build_handlers
 from autotriage.actions.outbox import run_due
 from autotriage.analysis.access import sync_mirror
-from autotriage.analysis.git import GitError
 from autotriage.config import Settings
+from autotriage.errors import GitError
 from autotriage.models import utcnow
 from autotriage.pipeline import process_pending
 from autotriage.store import Store

@@ -5,22 +5,39 @@
 
 from __future__ import annotations
 
+import httpx
+
 from autotriage.actions.analyze import AnalyzeGroup
 from autotriage.actions.base import ActionHandler, ActionResult, PlannedAction
+from autotriage.actions.issue_context import IssueTracker
 from autotriage.actions.slack import SlackNotify
-from autotriage.actions.tracker import tracker_handlers
+from autotriage.actions.tracker import LocalTracker
 from autotriage.config import Settings
+from autotriage.understanding.scrub import ScrubPolicy
 
 __all__ = ["ActionHandler", "ActionResult", "PlannedAction", "build_handlers"]
 
 
-def build_handlers(settings: Settings) -> dict[str, ActionHandler]:
-    """Every handler this configuration can run, by kind."""
-    handlers: list[ActionHandler] = [AnalyzeGroup(settings), *tracker_handlers()]
-    if settings.slack_configured:
-        handlers.append(SlackNotify(settings))
-    if settings.github_configured:
-        from autotriage.actions.github.handlers import github_handlers  # loads githubkit
+def build_handlers(
+    settings: Settings,
+    *,
+    http: httpx.Client | None = None,
+    policy: ScrubPolicy | None = None,
+) -> dict[str, ActionHandler]:
+    """Every handler this configuration can run, by kind.
 
-        handlers += github_handlers(settings)
+    What they send is scrubbed by `policy` (by default the settings' ``SCRUB_*``); Slack
+    posts go through `http`, the process's one outbound client, when given.
+    """
+    policy = policy or ScrubPolicy.from_settings(settings.scrub)
+    trackers: list[IssueTracker] = [LocalTracker(policy)]
+    if settings.github_configured:
+        from autotriage.actions.github.handlers import GitHubTracker  # loads githubkit
+
+        trackers.append(GitHubTracker(settings))
+    handlers: list[ActionHandler] = [AnalyzeGroup(settings)]
+    for tracker in trackers:
+        handlers += tracker.handlers()
+    if settings.slack_configured:
+        handlers.append(SlackNotify(settings, http))
     return {handler.kind: handler for handler in handlers}

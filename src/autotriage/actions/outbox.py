@@ -18,6 +18,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from autotriage.actions.base import ActionHandler, ActionResult, PlannedAction
+from autotriage.config import DEFAULT_ACTION_LEASE_SECONDS
 from autotriage.models import utcnow
 from autotriage.store import Store
 from autotriage.store.inserts import insert_ignore
@@ -25,7 +26,7 @@ from autotriage.store.tables import Action
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=2)
+LEASE = timedelta(seconds=DEFAULT_ACTION_LEASE_SECONDS)  # AUTOTRIAGE_ACTION_LEASE_SECONDS
 """How long a claim holds before another worker may retry the action; handlers must finish
 well within it (they return `retry` with `retry_after` rather than sleeping)."""
 MAX_ATTEMPTS = 12

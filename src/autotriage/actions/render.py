@@ -15,7 +15,7 @@ from datetime import datetime
 
 from autotriage.analysis import Analysis
 from autotriage.models import ErrorEvent, ExceptionInfo, Frame
-from autotriage.understanding.scrub import scrub_text
+from autotriage.understanding.scrub import DEFAULT_POLICY, ScrubPolicy, scrub_text
 
 TITLE_LIMIT = 120
 BODY_LIMIT = 65_000  # GitHub refuses bodies past 65,536 characters; keep a margin
@@ -63,11 +63,12 @@ class IssueDraft:
 
 @dataclass(frozen=True, slots=True)
 class RenderOptions:
-    """Who an issue goes to: CODEOWNERS users are assigned, teams are mentioned."""
+    """Who an issue goes to (CODEOWNERS users assigned, teams mentioned) and what is scrubbed."""
 
     assign_owners: bool = True
     mention_teams: bool = True
     assign_commit_author: bool = False
+    scrub: ScrubPolicy = DEFAULT_POLICY
 
 
 def label_color(name: str) -> str:
@@ -99,12 +100,12 @@ def footer_token(fingerprint: str) -> str:
     return hashlib.sha256(fingerprint.encode()).hexdigest()[:24]
 
 
-def render_title(event: ErrorEvent) -> str:
-    """``[source] Type: message``, trimmed to a readable length."""
+def render_title(event: ErrorEvent, policy: ScrubPolicy = DEFAULT_POLICY) -> str:
+    """``[source] Type: message``, trimmed to a readable length and scrubbed by `policy`."""
     text = " ".join(event.title.split())
     if len(text) > TITLE_LIMIT:
         text = text[: TITLE_LIMIT - 1].rstrip() + "…"
-    return scrub_text(f"[{event.source}] {text}")
+    return scrub_text(f"[{event.source}] {text}", policy)
 
 
 def _frame_line(frame: Frame) -> str:
@@ -278,13 +279,16 @@ def render_issue(
     )
     sections.append((0, _links(event)))
     footer = f"<sub>{FOOTER_PREFIX}{footer_token(group.fingerprint)}</sub>"
-    scrubbed = [(prio, scrub_text("\n".join(lines)).split("\n")) for prio, lines in sections]
+    scrubbed = [
+        (prio, scrub_text("\n".join(lines), options.scrub).split("\n")) for prio, lines in sections
+    ]
     text = _fit(scrubbed, BODY_LIMIT - len(footer) - 2)
     labels = ["autotriage", f"source:{event.source}", f"level:{group.level}"]
     if group.service or event.service:
-        labels.append(scrub_text(f"service:{group.service or event.service}")[:50])
+        service = f"service:{group.service or event.service}"
+        labels.append(scrub_text(service, options.scrub)[:50])
     return IssueDraft(
-        title=render_title(event),
+        title=render_title(event, options.scrub),
         body=f"{text}\n\n{footer}",
         labels=labels,
         assignees=assignees,

@@ -26,12 +26,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from autotriage.actions.base import ActionResult
-from autotriage.actions.tracker import IssueContext, issue_context
+from autotriage.actions.issue_context import IssueContext, issue_context
+from autotriage.actions.kinds import ActionKind
 from autotriage.config import Settings
 from autotriage.store.tables import Action, Link
-from autotriage.understanding.scrub import scrub_text
+from autotriage.understanding.scrub import DEFAULT_POLICY, ScrubPolicy, scrub_text
 
-KIND = "slack.notify"
+KIND = ActionKind.SLACK_NOTIFY
 MARKER = "autotriage · "
 """Starts the context line of every post, so intake never reads our own posts back."""
 MIN_INTERVAL = 1.0  # seconds between two posts to one channel
@@ -74,12 +75,16 @@ def _where(context: IssueContext) -> str | None:
 
 
 def render(
-    context: IssueContext, reason: str, link: Link | None, public_url: str | None
+    context: IssueContext,
+    reason: str,
+    link: Link | None,
+    public_url: str | None,
+    policy: ScrubPolicy = DEFAULT_POLICY,
 ) -> tuple[str, list[dict[str, Any]]]:
-    """The text fallback and Block Kit blocks for a group, scrubbed."""
+    """The text fallback and Block Kit blocks for a group, scrubbed by `policy`."""
     headline, verb = _REASONS.get(reason, _REASONS["new"])
     group = context.group
-    title = scrub_text(_plain(context.event.title, 140))
+    title = scrub_text(_plain(context.event.title, 140), policy)
     url = link.url if link is not None else None
     if url and url.startswith("/") and public_url:
         url = public_url.rstrip("/") + url
@@ -98,8 +103,11 @@ def render(
         context_line += f" · service `{group.service}`"
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": title[:150]}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": scrub_text(section)}},
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": scrub_text(context_line)}]},
+        {"type": "section", "text": {"type": "mrkdwn", "text": scrub_text(section, policy)}},
+        {
+            "type": "context",
+            "elements": [{"type": "mrkdwn", "text": scrub_text(context_line, policy)}],
+        },
     ]
     if url and url.startswith("https://"):
         blocks.append(
@@ -116,13 +124,13 @@ def render(
                 ],
             }
         )
-    return scrub_text(text), blocks
+    return scrub_text(text, policy), blocks
 
 
 class SlackNotify:
     """The ``slack.notify`` handler (prepare / perform / record)."""
 
-    kind = KIND
+    kind: str = KIND
 
     def __init__(
         self,
@@ -133,6 +141,7 @@ class SlackNotify:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.settings = settings
+        self.policy = ScrubPolicy.from_settings(settings.scrub)
         self.http = http or httpx.Client(timeout=10.0, follow_redirects=False)
         self.clock = clock
         self.sleep = sleep
@@ -153,7 +162,7 @@ class SlackNotify:
         ).first()
         params: dict[str, Any] = action.params or {}
         text, blocks = render(
-            context, str(params.get("reason", "new")), link, self.settings.public_url
+            context, str(params.get("reason", "new")), link, self.settings.public_url, self.policy
         )
         thread_ts = None
         channel = self.settings.slack_channel or "webhook"
@@ -223,7 +232,7 @@ class SlackNotify:
         if response.status_code >= 400:
             return ActionResult.fail(
                 f"Slack refused the message: HTTP {response.status_code} "
-                f"{scrub_text(response.text[:200])}"
+                f"{scrub_text(response.text[:200], self.policy)}"
             )
         if not self._bot:
             return ActionResult.ok()

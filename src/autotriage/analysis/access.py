@@ -18,9 +18,10 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from autotriage.analysis.git import GitError, run_git
+from autotriage.analysis.git import run_git
 from autotriage.analysis.repo import Repository, github_web_url
 from autotriage.config import Settings
+from autotriage.errors import GitError
 
 _STAMP = "autotriage-fetched"
 # Never ext:: or other transports that run commands.

@@ -21,7 +21,6 @@ import httpx
 from autotriage.analysis import confidence as weights
 from autotriage.analysis.access import RepoAccess
 from autotriage.analysis.confidence import Confidence
-from autotriage.analysis.git import GitError
 from autotriage.analysis.index import FileIndex
 from autotriage.analysis.logins import LoginResolver
 from autotriage.analysis.mapping import FrameMapping, map_frame
@@ -30,6 +29,7 @@ from autotriage.analysis.repo import Repository, ResolvedRef
 from autotriage.analysis.result import Analysis, Culprit, SuspectCommit
 from autotriage.analysis.suspect import IGNORE_REVS_FILE, blame_suspect, ignore_revs_file
 from autotriage.config import Settings
+from autotriage.errors import GitError
 from autotriage.models import ErrorEvent, ExceptionInfo, Frame
 from autotriage.understanding.fingerprint import compute_fingerprint, grouping_config
 

@@ -15,14 +15,10 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from autotriage.errors import AutotriageError
+from autotriage.errors import GitError
 
 GIT_TIMEOUT_SECONDS = 120.0
 _URL_CREDENTIALS = re.compile(r"(?<=://)[^/\s@]+@")
-
-
-class GitError(AutotriageError):
-    """A git command failed; the message is already free of credentials."""
 
 
 def auth_env(token: str | None) -> dict[str, str]:

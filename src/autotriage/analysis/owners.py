@@ -3,8 +3,9 @@
 Docs: https://docs.github.com/en/repositories/managing-your-repositorys-settings-and-features/customizing-your-repository/about-code-owners
 
 The first of ``.github/CODEOWNERS``, ``CODEOWNERS`` and ``docs/CODEOWNERS`` wins. Each
-line is a gitignore-like pattern (no ``!`` negation, no ``[]`` ranges, ``\\#`` escapes a
-leading hash) followed by owners; the *last* matching line decides, and a matching line
+line is a gitignore pattern, compiled by pathspec (GitHub's exceptions: no ``!``
+negation, no ``[]`` ranges, and ``dir/*`` covers direct children only), followed by
+owners; the *last* matching line decides, and a matching line
 with no owners means "nobody". Owners are ``@user``, ``@org/team`` or an email address.
 """
 
@@ -13,6 +14,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Literal
+
+from pathspec.patterns.gitignore import GitIgnorePatternError
+from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
 
 LOCATIONS = (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS")
 OwnerKind = Literal["user", "team", "email"]
@@ -45,41 +49,30 @@ def owner_kind(name: str) -> OwnerKind | None:
     return None
 
 
-def pattern_regex(pattern: str) -> re.Pattern[str]:
-    """A regex matching the repository paths a CODEOWNERS pattern covers."""
-    anchored = pattern.startswith("/") or "/" in pattern.rstrip("/")
-    body = pattern.strip("/")
-    directory_only = pattern.endswith("/")
-    out = []
-    i = 0
-    while i < len(body):
-        if body.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif body.startswith("/**", i) and i + 3 == len(body):
-            out.append("/.*")
-            i += 3
-        elif body.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif body[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif body[i] == "?":
-            out.append("[^/]")
-            i += 1
-        else:
-            out.append(re.escape(body[i]))
-            i += 1
-    core = "".join(out)
-    prefix = "" if anchored else "(?:.*/)?"
-    # A pattern naming a folder covers everything under it; "dir/" only folders.
-    suffix = "/.*" if directory_only else "(?:/.*)?"
-    if pattern.endswith("/*"):
-        suffix = ""  # GitHub: "docs/*" covers docs/a.md but not docs/sub/b.md
-    if body == "*" or pattern == "*":
-        return re.compile(r".*")
-    return re.compile(f"^{prefix}{core}{suffix}$")
+def pattern_regex(pattern: str) -> re.Pattern[str] | None:
+    """A regex matching the repository paths a CODEOWNERS pattern covers.
+
+    pathspec compiles the gitignore semantics; its ``ps_d`` group marks a match made only
+    because a parent directory matched, which `covers` needs for GitHub's one exception.
+    None for a line GitHub skips: one pathspec cannot read, or ``/`` alone.
+    """
+    try:
+        return GitIgnoreSpecPattern(pattern).regex
+    except GitIgnorePatternError:
+        return None  # GitHub skips a line it cannot read
+
+
+def covers(rule: Rule, path: str) -> bool:
+    """Whether `rule` covers `path` the way GitHub reads it.
+
+    gitignore's ``docs/*`` also matches everything under a matched ``docs/sub/``; GitHub
+    documents that ``docs/*`` covers ``docs/a.md`` but not ``docs/sub/b.md``.
+    """
+    found = rule.regex.match(path)
+    if found is None:
+        return False
+    direct_only = rule.pattern.endswith("/*")
+    return not (direct_only and found.groupdict().get("ps_d"))
 
 
 def parse_codeowners(text: str) -> list[Rule]:
@@ -97,13 +90,15 @@ def parse_codeowners(text: str) -> list[Rule]:
         owners = tuple(
             Owner(name, kind) for name in fields[1:] if (kind := owner_kind(name)) is not None
         )
-        rules.append(Rule(pattern, pattern_regex(pattern), owners, number))
+        regex = pattern_regex(fields[0])  # pathspec reads the escaped form
+        if regex is not None:
+            rules.append(Rule(pattern, regex, owners, number))
     return rules
 
 
 def owners_for(rules: list[Rule], path: str) -> tuple[Rule | None, tuple[Owner, ...]]:
     """The last rule matching `path` and its owners (none when nothing matches)."""
     for rule in reversed(rules):
-        if rule.regex.match(path):
+        if covers(rule, path):
             return rule, rule.owners
     return None, ()

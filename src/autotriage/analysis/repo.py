@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from autotriage.analysis.git import GitError, git_text, run_git
+from autotriage.analysis.git import git_text, run_git
+from autotriage.errors import GitError
 
 _HEX = re.compile(r"^[0-9a-f]{7,40}$")
 _SHA_IN_RELEASE = re.compile(r"(?<![0-9a-zA-Z])([0-9a-f]{7,40})(?![0-9a-zA-Z])")

@@ -17,7 +17,7 @@ from autotriage.analysis import Analysis, analyze_with
 from autotriage.analysis.access import is_url
 from autotriage.cli.common import check_source, fail, read_events, settings
 from autotriage.models import ErrorEvent
-from autotriage.sources import REGISTRY
+from autotriage.sources.registry import REGISTRY
 
 _FRAME_KEYS = ("filename", "lineno", "function", "in_app", "repo_path")
 

@@ -9,12 +9,12 @@ from pathlib import Path
 import typer
 
 from autotriage.config import Settings, load_settings
-from autotriage.errors import ConfigError, IntakeError
+from autotriage.errors import ConfigError, Ignored, IntakeError
 from autotriage.logs import configure_logging
 from autotriage.models import ErrorEvent
-from autotriage.sources import REGISTRY, detect
-from autotriage.store import Store
-from autotriage.understanding.scrub import scrub_event
+from autotriage.services import Services, build_services
+from autotriage.sources.registry import REGISTRY, detect
+from autotriage.understanding.scrub import ScrubPolicy, scrub_event
 
 
 @cache
@@ -25,15 +25,19 @@ def settings() -> Settings:
     except ConfigError as exc:
         print(f"autotriage: configuration error: {exc}", file=sys.stderr)
         raise typer.Exit(2) from None
-    configure_logging(loaded.log_level)
+    configure_logging(loaded.log_level, ScrubPolicy.from_settings(loaded.scrub))
     return loaded
 
 
-def open_store(current: Settings) -> Store:
-    """The configured store, migrated to the newest schema."""
-    store = Store(current.database_url)
-    store.migrate()
-    return store
+def open_services() -> Services:
+    """The services (`build_services`) for the loaded settings, the store migrated.
+
+    Every command starts here, so the worker, renderers and clients follow the same
+    settings as the server; close them with ``.close()``.
+    """
+    built = build_services(settings())
+    built.store.migrate()
+    return built
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
@@ -66,7 +70,7 @@ def read_events(files: list[str], source: str) -> tuple[list[tuple[str, ErrorEve
         spec = detect(body) if source == "auto" else REGISTRY[source]
         try:
             parsed = spec.parse(body, {})
-        except IntakeError as exc:
+        except (IntakeError, Ignored) as exc:
             print(f"{path}: {exc.reason}", file=sys.stderr)
             failed = True
             continue

@@ -11,27 +11,25 @@ from rich.table import Table
 from sqlalchemy import text
 
 from autotriage.cli.common import settings
-from autotriage.config import Settings
-from autotriage.store import Store
+from autotriage.services import Services, build_services
 
 Check = tuple[str, bool | None, str]  # name, ok (None: not configured), detail
 
 
-def _database(current: Settings) -> Check:
+def _database(services: Services) -> Check:
+    current = services.settings
     try:
-        store = Store(current.database_url)
-        store.migrate()
-        with store.reading() as session:
+        services.store.migrate()
+        with services.store.reading() as session:
             session.execute(text("SELECT 1"))
-        store.dispose()
     except Exception as exc:  # noqa: BLE001 - doctor reports every failure as a row
         return ("database", False, f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}")
     return ("database", True, f"{current.database_url.split('://')[0]} reachable, migrated")
 
 
-def _http(name: str, url: str, headers: dict[str, str]) -> Check:
+def _http(http: httpx.Client, name: str, url: str, headers: dict[str, str]) -> Check:
     try:
-        response = httpx.get(url, headers=headers, timeout=5.0)
+        response = http.get(url, headers=headers, timeout=5.0)
     except httpx.HTTPError as exc:
         return (name, False, f"unreachable: {type(exc).__name__}")
     if response.status_code >= 400:
@@ -39,28 +37,35 @@ def _http(name: str, url: str, headers: dict[str, str]) -> Check:
     return (name, True, f"HTTP {response.status_code} from {url}")
 
 
-def _github(current: Settings) -> Check:
+def _github(services: Services) -> Check:
+    current = services.settings
     if not current.github_configured or current.github_token is None:
         return ("github", None, "not configured: issues go to the local tracker")
     url = f"{current.github_api_url.rstrip('/')}/repos/{current.github_owner}/{current.github_repo}"
     token = current.github_token.get_secret_value()
     return _http(
-        "github", url, {"authorization": f"Bearer {token}", "accept": "application/vnd.github+json"}
+        services.http,
+        "github",
+        url,
+        {"authorization": f"Bearer {token}", "accept": "application/vnd.github+json"},
     )
 
 
-def _sentry(current: Settings) -> Check:
+def _sentry(services: Services) -> Check:
+    current = services.settings
     if current.sentry_auth_token is None:
         return ("sentry api", None, "not configured")
     token = current.sentry_auth_token.get_secret_value()
     return _http(
+        services.http,
         "sentry api",
         f"{current.sentry_url.rstrip('/')}/api/0/",
         {"authorization": f"Bearer {token}"},
     )
 
 
-def _aws(current: Settings) -> Check:
+def _aws(services: Services) -> Check:
+    current = services.settings
     if not current.aws_log_group_name:
         return ("cloudwatch", None, "not configured (AWS_LOG_GROUP_NAME unset)")
     if not current.aws_region:
@@ -86,7 +91,8 @@ def _aws(current: Settings) -> Check:
     return ("cloudwatch", True, f"region {current.aws_region}, groups {current.aws_log_group_name}")
 
 
-def _slack(current: Settings) -> Check:
+def _slack(services: Services) -> Check:
+    current = services.settings
     if current.slack_webhook_url is None and current.slack_bot_token is None:
         return ("slack", None, "not configured")
     if current.slack_webhook_url is not None:
@@ -96,13 +102,16 @@ def _slack(current: Settings) -> Check:
     return ("slack", True, "configured")
 
 
-CHECKS: list[Callable[[Settings], Check]] = [_database, _github, _sentry, _aws, _slack]
+CHECKS: list[Callable[[Services], Check]] = [_database, _github, _sentry, _aws, _slack]
 
 
 def doctor() -> None:
     """Check the configuration and each configured service; exit 1 if something fails."""
-    current = settings()
-    rows = [("configuration", True, "loaded")] + [check(current) for check in CHECKS]
+    services = build_services(settings())
+    try:
+        rows = [("configuration", True, "loaded")] + [check(services) for check in CHECKS]
+    finally:
+        services.close()
     table = Table(title="autotriage doctor")
     table.add_column("check")
     table.add_column("status")

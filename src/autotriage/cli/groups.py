@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from autotriage.cli.common import fail, open_store, settings
+from autotriage.cli.common import fail, open_services
 from autotriage.reports import group_detail, group_summary
 from autotriage.store.groups import list_groups
 from autotriage.store.tables import Group
@@ -28,11 +28,12 @@ def list_command(
     """Groups, most recently seen first."""
     if status not in (None, "open", "resolved", "ignored"):
         raise fail("--status: choose open, resolved or ignored", 2)
-    store = open_store(settings())
+    services = open_services()
+    store = services.store
     with store.reading() as session:
         rows, total = list_groups(session, status=status, source=source, limit=limit)
         data = [group_summary(session, g) for g in rows]
-    store.dispose()
+    services.close()
     if as_json:
         typer.echo(json.dumps(data, indent=2))
         return
@@ -84,11 +85,12 @@ def show_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """One group: latest event, analysis, tracker item and actions with their outcomes."""
-    store = open_store(settings())
+    services = open_services()
+    store = services.store
     with store.reading() as session:
         group = session.get(Group, group_id)
         detail = group_detail(session, group) if group is not None else None
-    store.dispose()
+    services.close()
     if detail is None:
         raise fail(f"no group {group_id}")
     if as_json:

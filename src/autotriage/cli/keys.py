@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import typer
 
-from autotriage.cli.common import fail, open_store, settings
+from autotriage.cli.common import fail, open_services, settings
 from autotriage.models import utcnow
 from autotriage.store.ingest_keys import create_key, list_keys, revoke_key
 
@@ -34,12 +34,13 @@ def create(
     """Create a key and print it with its DSN (shown once: only a hash is stored)."""
     current = settings()
     public_url = current.public_url or f"http://{current.host}:{current.port}"
-    store = open_store(current)
+    services = open_services()
+    store = services.store
     try:
         with store.transaction() as session:
             key, info = create_key(session, project_id, label, utcnow())
     finally:
-        store.dispose()
+        services.close()
     try:
         dsn = build_dsn(public_url, key, project_id)
     except ValueError as exc:
@@ -54,12 +55,13 @@ def create(
 @app.command("list")
 def list_() -> None:
     """List keys by prefix (the secrets themselves are not stored)."""
-    store = open_store(settings())
+    services = open_services()
+    store = services.store
     try:
         with store.reading() as session:
             keys = list_keys(session)
     finally:
-        store.dispose()
+        services.close()
     if not keys:
         typer.echo("No ingest keys. Create one with `autotriage keys create`.")
         return
@@ -74,14 +76,15 @@ def revoke(prefix: Annotated[str, typer.Argument(help="The key's prefix (from `l
     """Revoke the active key with this prefix."""
     if len(prefix) < 4:
         raise fail("give at least 4 characters of the key's prefix", 2)
-    store = open_store(settings())
+    services = open_services()
+    store = services.store
     try:
         with store.transaction() as session:
             revoked = revoke_key(session, prefix, utcnow())
     except ValueError as exc:
         raise fail(str(exc), 2) from None
     finally:
-        store.dispose()
+        services.close()
     if not revoked:
         raise fail(f"no active key starts with {prefix!r}")
     for info in revoked:

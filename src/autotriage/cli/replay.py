@@ -15,13 +15,11 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy import select
 
-from autotriage.cli.common import check_source, open_store, read_events, settings
-from autotriage.intake import Intake
+from autotriage.cli.common import check_source, open_services, read_events, settings
 from autotriage.models import ErrorEvent
-from autotriage.sources import REGISTRY
+from autotriage.sources.registry import REGISTRY
 from autotriage.store.tables import Action, Event
 from autotriage.understanding.fingerprint import compute_fingerprint, grouping_config
-from autotriage.worker import Worker
 
 
 def _read(path: str) -> bytes:
@@ -44,14 +42,12 @@ def _print_event(event: ErrorEvent, as_json: bool) -> None:
 
 
 def _act(events: list[tuple[str, ErrorEvent]], as_json: bool) -> None:
-    current = settings()
-    store = open_store(current)
-    worker = Worker(store, current)
-    intake = Intake(store)
+    built = open_services()
+    store = built.store
     stored: list[int] = []
     for source, event in events:
-        stored += intake.accept(source, [event]).event_ids
-    worker.drain()
+        stored += built.intake.accept(source, [event]).event_ids
+    built.worker.drain()
     with store.reading() as session:
         rows = session.scalars(select(Event).where(Event.id.in_(stored))).all()
         group_ids = sorted({r.group_id for r in rows if r.group_id is not None})
@@ -68,7 +64,7 @@ def _act(events: list[tuple[str, ErrorEvent]], as_json: bool) -> None:
             }
             for a in actions
         ]
-    store.dispose()
+    built.close()
     for line in report:
         if as_json:
             typer.echo(json.dumps(line), err=True)  # stdout stays one object per event

@@ -18,14 +18,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from sqlalchemy import func, select
 
-from autotriage.cli.common import fail, open_store, settings
+from autotriage.cli.common import fail, open_services, settings
 from autotriage.cli.scan_sentry import scan_sentry_once
+from autotriage.errors import ScanBusy
 from autotriage.scans.runner import Scanner, ScanSummary
-from autotriage.sources import cloudwatch
+from autotriage.sources.aws import cloudwatch
 from autotriage.store import Store
-from autotriage.store.scans import ScanBusy, begin_scan, finish_scan
+from autotriage.store.scans import begin_scan, finish_scan
 from autotriage.store.tables import Action, Group
-from autotriage.worker import Worker
 
 _SINCE = re.compile(r"^(\d+)\s*([smhd])$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -92,7 +92,7 @@ def scan(
     """Scan CloudWatch Logs once: read, store, group and act; print a summary."""
     current = settings()
     if source == "sentry":
-        scan_sentry_once(current)
+        scan_sentry_once()
         return
     if source != "cloudwatch":
         raise fail(f"--source {source!r}: use cloudwatch or sentry", 2)
@@ -105,7 +105,8 @@ def scan(
         return
     if not current.aws_region:
         raise fail("AWS_REGION is required to scan CloudWatch Logs", 2)
-    store = open_store(current)
+    services = open_services()
+    store = services.store
     try:
         scan_id = begin_scan(store, "cli", dry_run=dry_run)
     except ScanBusy as busy:
@@ -147,7 +148,7 @@ def scan(
         finish_scan(store, scan_id, summary.as_dict(), f"{type(exc).__name__}: {exc}")
         raise fail(f"CloudWatch Logs: {exc}") from None
     if not dry_run:
-        Worker(store, current).drain(timeout=600)
+        services.worker.drain(timeout=600)
         after = _counts(store)
         summary.new_groups, summary.actions = after[0] - before[0], after[1] - before[1]
     failed = [g.name for g in summary.groups if g.error]
@@ -157,7 +158,7 @@ def scan(
         summary.as_dict(),
         f"failed log groups: {', '.join(failed)}" if failed else None,
     )
-    store.dispose()
+    services.close()
     _print_summary(console, summary)
     if failed:
         raise typer.Exit(1)

@@ -2,28 +2,24 @@
 
 from __future__ import annotations
 
-import httpx
 import typer
 
-from autotriage.cli.common import fail, open_store
-from autotriage.config import Settings
-from autotriage.errors import ConfigError
-from autotriage.sources.sentry_api import SentryApiError
-from autotriage.sources.sentry_scan import scan_sentry
+from autotriage.cli.common import fail, open_services
+from autotriage.errors import ConfigError, SentryApiError
+from autotriage.sources.sentry.poll import scan_sentry
 
 
-def scan_sentry_once(current: Settings) -> None:
+def scan_sentry_once() -> None:
     """Read new unresolved issues into the inbox and print what happened."""
-    store = open_store(current)
+    services = open_services()
     try:
-        with httpx.Client(timeout=30) as client:
-            result = scan_sentry(current, store, client)
+        result = scan_sentry(services.settings, services.store, services.http)
     except ConfigError as exc:
         raise fail(f"configuration error: {exc}", 2) from None
     except SentryApiError as exc:
         raise fail(f"Sentry: {exc.reason}") from None
     finally:
-        store.dispose()
+        services.close()
     wait = f"; Sentry asked us to wait {result.retry_after:.0f}s" if result.retry_after else ""
     typer.echo(
         f"Sentry: {result.pages} page(s), {result.stored} new event(s), "

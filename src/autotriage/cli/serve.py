@@ -9,6 +9,7 @@ import typer
 import uvicorn
 
 from autotriage.cli.common import settings
+from autotriage.services import build_services
 from autotriage.web.app import create_app
 
 
@@ -35,5 +36,9 @@ def serve(
         )
         return
     uvicorn.run(
-        create_app(current), host=bind_host, port=bind_port, log_config=None, access_log=False
+        create_app(build_services(current)),
+        host=bind_host,
+        port=bind_port,
+        log_config=None,
+        access_log=False,
     )

@@ -9,20 +9,18 @@ from typing import Annotated
 
 import typer
 
-from autotriage.cli.common import open_store, settings
-from autotriage.worker import Worker
+from autotriage.cli.common import open_services
 
 
 def worker(
     once: Annotated[bool, typer.Option(help="Drain what is due now, then exit.")] = False,
 ) -> None:
     """Process the inbox and run due actions until stopped (SIGINT or SIGTERM)."""
-    current = settings()
-    store = open_store(current)
-    runner = Worker(store, current)
+    built = open_services()
+    runner = built.worker
     if once:
         runner.drain()
-        store.dispose()
+        built.close()
         return
     stopped = threading.Event()
 
@@ -34,5 +32,4 @@ def worker(
     signal.signal(signal.SIGINT, _stop)
     runner.start()
     stopped.wait()
-    runner.stop()
-    store.dispose()
+    built.close()

@@ -11,10 +11,11 @@ from datetime import timedelta
 from typing import Any
 
 from autotriage.config import Settings
-from autotriage.scans.runner import Scanner, ScanStopped
-from autotriage.sources import cloudwatch
+from autotriage.errors import ScanBusy, ScanStopped
+from autotriage.scans.runner import Scanner
+from autotriage.sources.aws import cloudwatch
 from autotriage.store import Store
-from autotriage.store.scans import ScanBusy, begin_scan, finish_scan
+from autotriage.store.scans import begin_scan, finish_scan
 
 log = logging.getLogger(__name__)
 

@@ -20,19 +20,18 @@ from functools import partial
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
-from sqlalchemy.orm import Session
 
 from autotriage.config import Settings
+from autotriage.errors import ScanStopped
 from autotriage.intake import inbox_row
 from autotriage.models import ErrorEvent, utcnow
 from autotriage.scans.throttle import Backoff, Pacer, Sleep, error_code
-from autotriage.sources import cloudwatch
-from autotriage.sources.cloudwatch import LogEvent, Page
-from autotriage.store import Store
+from autotriage.sources.aws import cloudwatch
+from autotriage.sources.aws.cloudwatch import LogEvent, Page
+from autotriage.store import Store, cursors
 from autotriage.store.events import store_delivery
 from autotriage.store.groups import find_by_hashes
 from autotriage.store.scans import heartbeat
-from autotriage.store.tables import Cursor
 from autotriage.understanding.fingerprint import compute_fingerprint
 from autotriage.understanding.scrub import scrub_event
 
@@ -89,30 +88,11 @@ class ScanSummary:
 
 def cursor_name(group: str) -> str:
     """The ``cursors`` row of a log group."""
-    return f"cloudwatch:{group}"[:255]
-
-
-def load_cursor(store: Store, group: str) -> dict[str, Any]:
-    """A log group's cursor value (empty when never scanned)."""
-    with store.reading() as session:
-        row = session.get(Cursor, cursor_name(group))
-        return dict(row.value) if row is not None else {}
-
-
-def _save_cursor(session: Session, group: str, value: dict[str, Any], now: datetime) -> None:
-    row = session.get(Cursor, cursor_name(group), with_for_update=True)
-    if row is None:
-        session.add(Cursor(name=cursor_name(group), value=value, updated_at=now))
-    else:
-        row.value, row.updated_at = value, now
+    return cursors.cursor_name("cloudwatch", group)
 
 
 def _ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
-
-
-class ScanStopped(Exception):
-    """The scan was asked to stop; its cursors keep what it did."""
 
 
 class Scanner:
@@ -234,7 +214,7 @@ class Scanner:
                 delivery_id=None,
                 now=now,
             )
-            _save_cursor(session, group, cursor, now)
+            cursors.save_cursor(session, cursor_name(group), cursor, now)
         result.stored += len(outcome.event_ids)
         result.duplicates += outcome.duplicates
         if outcome.event_ids and self.wake is not None:
@@ -244,7 +224,7 @@ class Scanner:
         self, group: str, since: timedelta, dry_run: bool, result: GroupResult, summary: ScanSummary
     ) -> list[ErrorEvent]:
         """Read one log group from its cursor to now; return the errors found."""
-        cursor = load_cursor(self.store, group)
+        cursor = cursors.load_cursor(self.store, cursor_name(group))
         start, end, token = self._window(cursor, since)
         found: list[ErrorEvent] = []
         seen: set[str | None] = set()  # a record split across two pages is found twice
@@ -277,7 +257,7 @@ class Scanner:
             if not page.next_token:  # an empty page with a token is not the end
                 break
             if self.stop is not None and self.stop.is_set():
-                raise ScanStopped(f"stopped while reading {group}; the next scan resumes here")
+                raise ScanStopped(group)
             token = page.next_token
         return found
 

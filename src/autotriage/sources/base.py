@@ -1,33 +1,97 @@
-"""What a source module provides, and helpers they share."""
+"""The `Source` protocol every registered source offers, and helpers sources share.
+
+A source is its pure `parse`, the `sniff` that ``replay --source auto`` asks, the
+`verify` its web endpoints run on the raw body, the `routes` it serves and, for sources
+autotriage fetches from, `poll`: one page per call, returning the next cursor (the scan
+runner owns loops, schedules and backoff). `autotriage.sources.registry` lists them all.
+"""
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 
 from autotriage.errors import PayloadInvalid
 from autotriage.models import ErrorEvent
 
+if TYPE_CHECKING:
+    from starlette.routing import BaseRoute
+
+    from autotriage.config import Settings
+
 Parser = Callable[[bytes, Mapping[str, str]], list[ErrorEvent]]
+Sniffer = Callable[[bytes], bool]
+
+
+class PublicKeys(Protocol):
+    """Where a verifier gets a signing certificate's key (SNS); cached by the caller."""
+
+    def key(self, url: str) -> Any:
+        """The public key of the certificate at `url`."""
+
+
+@dataclass(frozen=True, slots=True)
+class Verifying:
+    """What a verifier may use besides the request: settings, the injected clock
+    (epoch seconds) and, for SNS, the signing-certificate cache."""
+
+    settings: Settings
+    now: float
+    certificates: PublicKeys | None = None
+
+
+Verifier = Callable[[bytes, Mapping[str, str], Verifying], None]
+"""``verify(raw_body, lower_cased_headers, verifying)``; raises `SignatureInvalid`."""
+
+Routes = Callable[[], "Sequence[BaseRoute]"]
+"""The web routes a source serves, imported only when an app is built (so parsing and
+replay never load the web stack)."""
+
+
+class Source(Protocol):
+    """What the registry knows of each source."""
+
+    @property
+    def name(self) -> str:
+        """The source name its events are stored under."""
+
+    @property
+    def parse(self) -> Parser:
+        """``parse(body, headers)``: pure, no database, network, settings or wall clock."""
+
+    @property
+    def sniff(self) -> Sniffer | None:
+        """Whether a file looks like this source's payload (``--source auto``)."""
+
+    @property
+    def verify(self) -> Verifier | None:
+        """The signature check the source's endpoints run (None: keyed by ingest key)."""
+
+    @property
+    def routes(self) -> Routes | None:
+        """The web routes the source serves (None: replay only)."""
+
+    @property
+    def poll(self) -> Callable[..., Any] | None:
+        """Fetch one page and return it with the next cursor (None: push only)."""
 
 
 @dataclass(frozen=True, slots=True)
 class SourceSpec:
-    """A source as the CLI's `replay` and the registry see it.
-
-    `parse(body, headers)` is pure: no database, network, settings or wall clock.
-    `sniff(body)` says whether a file looks like this source's payload (for ``--source auto``).
-    """
+    """A registered source (see `Source`)."""
 
     name: str
     parse: Parser
-    sniff: Callable[[bytes], bool] | None = None
+    sniff: Sniffer | None = None
+    verify: Verifier | None = None
+    routes: Routes | None = None
+    poll: Callable[..., Any] | None = None
 
 
 MAX_JSON_DEPTH = 64

@@ -17,6 +17,7 @@ from sqlalchemy import JSON, Boolean, Integer, String, Text, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
+from autotriage.errors import ScanBusy
 from autotriage.models import utcnow
 from autotriage.store.db import Store
 from autotriage.store.tables import Base, BigId
@@ -38,14 +39,6 @@ class Scan(Base):
     finished_at: Mapped[datetime | None]
     progress: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     error: Mapped[str | None] = mapped_column(Text)
-
-
-class ScanBusy(Exception):
-    """Another scan is running; `scan_id` names it."""
-
-    def __init__(self, scan_id: int) -> None:
-        self.scan_id = scan_id
-        super().__init__(f"scan {scan_id} is already running")
 
 
 def _owner() -> str:

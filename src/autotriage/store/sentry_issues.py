@@ -1,18 +1,14 @@
-"""Sentry issue ids on stored events: status signals and late enrichment.
+"""Sentry issue ids on stored events: how status signals find their groups.
 
 Every event that came from Sentry keeps its issue id in ``contexts.sentry.issue_id``;
-that is how ``issue.resolved``/``ignored``/``unresolved`` find the group to update, and
-how the frames fetched after answering an ``issue.created`` hook reach the stored event.
+that is how ``issue.resolved``/``ignored``/``unresolved`` find the group to update.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from autotriage.models import ErrorEvent
 from autotriage.store.tables import Event, Group
 
 
@@ -27,28 +23,3 @@ def groups_for_issue(session: Session, issue_id: str) -> list[Group]:
     if not group_ids:
         return []
     return list(session.scalars(select(Group).where(Group.id.in_(group_ids))))
-
-
-def set_issue_status(session: Session, issue_id: str, status: str, now: datetime) -> list[int]:
-    """Set the status (open, resolved, ignored) of Sentry issue `issue_id`'s groups."""
-    changed = []
-    for group in groups_for_issue(session, issue_id):
-        if group.status == status:
-            continue
-        group.status = status
-        group.resolved_at = now if status == "resolved" else None
-        group.updated_at = now
-        changed.append(group.id)
-    return changed
-
-
-def enrich_pending(session: Session, dedupe_key: str, event: ErrorEvent) -> bool:
-    """Replace a still-unprocessed event's payload with a fuller one; False if too late."""
-    row = session.scalars(
-        select(Event).where(Event.dedupe_key == dedupe_key).with_for_update()
-    ).first()
-    if row is None or row.status != "pending":
-        return False
-    row.payload = event.model_dump(mode="json")
-    row.title = event.title[:500]
-    return True

@@ -25,14 +25,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from autotriage.errors import RulesInvalid
 from autotriage.models import ErrorEvent
 
 _KEYS = {"type", "value", "message", "module", "path", "function", "level"}
 _ALIASES = {"error.type": "type", "error.value": "value", "logger": "tags.logger"}
-
-
-class RulesInvalid(ValueError):
-    """The configured rules cannot be read; the message says which rule and why."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,7 @@ from typing import Any
 
 import orjson
 
-from autotriage.config import Settings
+from autotriage.config_sections import ScrubSettings
 from autotriage.models import ErrorEvent
 
 _KEY_WORDS = (
@@ -178,6 +178,14 @@ class ScrubPolicy:
     emails: bool = True
     ips: bool = False
 
+    @classmethod
+    def from_settings(cls, scrub: ScrubSettings) -> ScrubPolicy:
+        """The policy ``SCRUB_EMAILS`` / ``SCRUB_IPS`` (the scrub section) ask for."""
+        return cls(emails=scrub.scrub_emails, ips=scrub.scrub_ips)
+
+
+DEFAULT_POLICY = ScrubPolicy()
+
 
 _SCHEMES = frozenset({"bearer", "basic", "token", "digest", "negotiate", "bot", "aws4-hmac-sha256"})
 
@@ -210,27 +218,22 @@ def _cookie(match: re.Match[str]) -> str:
     return f"{match['key']}[REDACTED:cookie]"
 
 
-_outbound = ScrubPolicy()
-
-
-def configure(settings: Settings) -> None:
-    """Make ``SCRUB_EMAILS`` / ``SCRUB_IPS`` the policy for text that leaves this process.
-
-    Renderers and the log filter call `scrub_text` without options; the server calls this
-    once at start-up so they follow the configuration.
-    """
-    global _outbound
-    _outbound = ScrubPolicy(emails=settings.scrub_emails, ips=settings.scrub_ips)
-
-
-def scrub_text(text: str, *, emails: bool | None = None, ips: bool | None = None) -> str:
+def scrub_text(
+    text: str,
+    policy: ScrubPolicy = DEFAULT_POLICY,
+    *,
+    emails: bool | None = None,
+    ips: bool | None = None,
+) -> str:
     """`text` with every secret it recognises replaced by a ``[REDACTED:kind]`` token.
 
-    Emails and IP addresses follow the configured outbound policy (by default: emails
-    redacted, IPs kept) unless ``emails``/``ips`` say otherwise.
+    Emails and IP addresses follow `policy` (the caller's ``SCRUB_EMAILS`` /
+    ``SCRUB_IPS``; by default emails redacted, IPs kept) unless ``emails``/``ips`` say
+    otherwise. Nothing here is configured globally: whoever sends text out passes the
+    policy it was built with.
     """
-    emails = _outbound.emails if emails is None else emails
-    ips = _outbound.ips if ips is None else ips
+    emails = policy.emails if emails is None else emails
+    ips = policy.ips if ips is None else ips
     return _walker(emails, ips).text(text)
 
 

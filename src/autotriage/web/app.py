@@ -1,54 +1,47 @@
-"""The ASGI application: `create_app(settings)`."""
+"""The ASGI application: `create_app(services)`.
+
+Components come from `build_services` and reach the routes through Starlette's typed
+lifespan state (`AppState`): a route reads ``services_of(request)``. The lifespan migrates
+the store, starts the worker (when enabled) and the scan schedule, and closes everything
+on shutdown.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import httpx
 from fastapi import FastAPI
 
 from autotriage.config import Settings
-from autotriage.intake import Intake
-from autotriage.scans.manager import ScanManager
+from autotriage.services import Services, build_services
+from autotriage.sources.registry import web_routes
 from autotriage.store import Store
-from autotriage.understanding.scrub import configure as configure_scrubbing
 from autotriage.web import errors
 from autotriage.web.cors import DsnCors
-from autotriage.web.routes import api, aws, dashboard, github, scans, slack, webhooks
-from autotriage.web.routes import generic as generic_routes
-from autotriage.web.routes import otlp as otlp_routes
+from autotriage.web.routes import api, dashboard, github, scans
 from autotriage.web.routes import sentry as sentry_routes
-from autotriage.worker import Worker
+from autotriage.web.state import AppState
 
 
-def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
-    """Build the app; on start it migrates the store and starts the worker (if enabled)."""
-    store = store or Store(settings.database_url)
-    configure_scrubbing(settings)  # issues, comments and log lines follow SCRUB_EMAILS/SCRUB_IPS
+def create_app(services: Services | Settings, store: Store | None = None) -> FastAPI:
+    """Build the app from `services` (or from settings, building the services here)."""
+    if isinstance(services, Settings):
+        services = build_services(services, store=store)
+    built = services
+    settings = built.settings
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store.migrate()
-        worker = Worker(store, settings) if settings.worker_enabled else None
-        app.state.worker = worker
-        app.state.intake = Intake(store, wake=worker.wake if worker else None)
-        app.state.scans = ScanManager(store, settings, wake=worker.wake if worker else None)
-        own_http = app.state.http is None  # tests inject a client; SNS/Slack calls use it
-        if own_http:
-            app.state.http = httpx.Client(timeout=10.0, follow_redirects=False)
-        if worker is not None:
-            worker.start()
-        app.state.scans.start_schedule()
+    async def lifespan(app: FastAPI) -> AsyncIterator[AppState]:
+        del app
+        built.store.migrate()
+        if settings.worker_enabled:
+            built.worker.start()
+        built.scans.start_schedule()
         try:
-            yield
+            yield {"services": built}
         finally:
-            app.state.scans.stop()
-            if worker is not None:
-                worker.stop()
-            if own_http:
-                app.state.http.close()
-            store.dispose()
+            built.close()
 
     app = FastAPI(
         title="autotriage",
@@ -56,23 +49,17 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
     )
+    # Set once here, never lazily: tests reach the store through these.
+    app.state.services = built
     app.state.settings = settings
-    app.state.store = store
-    app.state.worker = None
-    app.state.scans = None
-    app.state.http = None
+    app.state.store = built.store
     errors.install(app)
     app.add_middleware(DsnCors)
-    # Routes are matched in order: the SDK and exporter endpoints take most of the traffic.
-    for route in (*sentry_routes.dsn_routes, *otlp_routes.routes):
-        app.add_route(route.path, route.endpoint, methods=["POST"], include_in_schema=False)
-    app.include_router(sentry_routes.router)
-    app.include_router(generic_routes.router)
+    # Routes are matched in order: the sources' endpoints (the SDK and exporter ones
+    # first) take most of the traffic.
+    app.router.routes.extend(web_routes())
     app.include_router(api.router)
     app.include_router(api.protected)
-    app.include_router(webhooks.router)
-    app.include_router(slack.router)
-    app.include_router(aws.router)
     app.include_router(scans.router)
     app.include_router(github.router)
     app.include_router(dashboard.router)

@@ -1,7 +1,9 @@
 """One table from exception to response, and one JSON error shape.
 
-Every error answer is ``{"error": {"code", "message", "request_id"}}``. Bad input is a
-4xx with the reason; a 500 means a bug, and even then the body keeps this shape.
+`TABLE` (with the status each `IntakeError` carries) answers every class of the tree in
+`autotriage.errors`. Every error answer is ``{"error": {"code", "message", "request_id"}}``.
+Bad input is a 4xx with the reason; a 500 means a bug, and even then the body keeps this
+shape.
 """
 
 from __future__ import annotations
@@ -14,7 +16,18 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from autotriage.errors import Ignored, IntakeError, Overloaded
+from autotriage.errors import (
+    ActionFailed,
+    AutotriageError,
+    ConfigError,
+    GitError,
+    Ignored,
+    IntakeError,
+    Overloaded,
+    ScanBusy,
+    ScanStopped,
+    SourceError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -31,17 +44,40 @@ def error_response(
     )
 
 
-async def _intake_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, IntakeError)  # noqa: S101 - registered for IntakeError only
-    headers = {}
-    if isinstance(exc, Overloaded):
-        headers["retry-after"] = str(exc.retry_after)
-    return error_response(request, exc.status_code, exc.code, exc.reason, headers)
+# The one table: every class in `autotriage.errors` that can reach a request, most
+# specific first. IntakeError subclasses carry their own status and code.
+TABLE: tuple[tuple[type[AutotriageError], int, str], ...] = (
+    (ScanBusy, 409, "scan_running"),
+    (ScanStopped, 503, "stopping"),
+    (ConfigError, 503, "not_configured"),
+    (SourceError, 502, "source_failed"),
+    (ActionFailed, 502, "action_failed"),
+    (GitError, 502, "git_failed"),
+)
 
 
-async def _ignored(request: Request, exc: Exception) -> JSONResponse:
-    del request
-    return JSONResponse({"status": "ignored", "reason": str(exc)}, status_code=200)
+def _headers(exc: AutotriageError) -> dict[str, str]:
+    if not isinstance(exc, Overloaded):
+        return {}
+    headers = {"retry-after": str(exc.retry_after)}
+    if exc.scope is not None:  # Sentry SDKs back off per the scope they read here
+        headers["x-sentry-rate-limits"] = f"{exc.retry_after}::{exc.scope}"
+    return headers
+
+
+async def _autotriage_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AutotriageError)  # noqa: S101 - registered for AutotriageError only
+    if isinstance(exc, Ignored):
+        return JSONResponse({"status": "ignored", "reason": exc.reason}, status_code=200)
+    if isinstance(exc, IntakeError):
+        return error_response(request, exc.status_code, exc.code, exc.reason, _headers(exc))
+    for kind, status, code in TABLE:
+        if isinstance(exc, kind):
+            log.warning(
+                "%s on %s %s: %s", type(exc).__name__, request.method, request.url.path, exc
+            )
+            return error_response(request, status, code, str(exc))
+    return await _unexpected(request, exc)
 
 
 async def _validation(request: Request, exc: Exception) -> JSONResponse:
@@ -66,8 +102,7 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 def install(app: FastAPI) -> None:
     """Register the exception table on `app`."""
-    app.add_exception_handler(IntakeError, _intake_error)
-    app.add_exception_handler(Ignored, _ignored)
+    app.add_exception_handler(AutotriageError, _autotriage_error)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(HTTPException, _http)
     app.add_exception_handler(Exception, _unexpected)

@@ -10,13 +10,15 @@ from fastapi import Request
 from autotriage.errors import PayloadTooLarge, SignatureInvalid
 from autotriage.intake import Intake
 from autotriage.models import ErrorEvent
-from autotriage.sources.sentry_envelope import inflate
 from autotriage.store.events import StoredDelivery
+from autotriage.web.codecs import inflate
+from autotriage.web.state import services_of
 
 
 async def read_body(request: Request, limit: int | None = None) -> bytes:
-    """The raw body, refusing (413) anything past `limit` bytes before reading it all."""
-    cap = limit if limit is not None else request.app.state.settings.max_body_bytes
+    """The raw body, refusing (413) anything past `limit` bytes (by default the webhook
+    limit, ``MAX_BODY_BYTES``) before reading it all."""
+    cap = limit if limit is not None else services_of(request).settings.limits.webhook
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > cap:
         raise PayloadTooLarge(f"body is {declared} bytes; the limit is {cap}")
@@ -33,9 +35,9 @@ async def read_body(request: Request, limit: int | None = None) -> bytes:
 async def read_inflated(request: Request) -> bytes:
     """The body of an SDK or exporter post, decoded per ``Content-Encoding`` within the
     ingest limits (413 for a body or an inflated body past them)."""
-    settings = request.app.state.settings
-    raw = await read_body(request, settings.ingest_max_body_bytes)
-    return inflate(raw, request.headers.get("content-encoding"), settings.ingest_max_inflated_bytes)
+    limits = services_of(request).settings.limits
+    raw = await read_body(request, limits.ingest)
+    return inflate(raw, request.headers.get("content-encoding"), limits.inflated)
 
 
 def lower_headers(request: Request) -> dict[str, str]:
@@ -57,5 +59,5 @@ async def accept(
     request: Request, source: str, events: Sequence[ErrorEvent], delivery_id: str | None = None
 ) -> StoredDelivery:
     """Scrub and commit `events`; return once they are durable."""
-    intake: Intake = request.app.state.intake
+    intake: Intake = services_of(request).intake
     return await intake.accept_async(source, events, delivery_id=delivery_id)

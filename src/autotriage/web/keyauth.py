@@ -15,13 +15,12 @@ import time
 from collections.abc import Awaitable, Callable
 
 from fastapi import Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from autotriage.errors import SignatureInvalid
+from autotriage.errors import Overloaded, SignatureInvalid
 from autotriage.store import Store
 from autotriage.store.ingest_keys import KeyInfo, find_active, hash_key
-from autotriage.web.errors import error_response
 
 Clock = Callable[[], float]
 
@@ -60,16 +59,6 @@ class KeyRing:
         return info
 
 
-class RateLimited(Exception):
-    """Refused for overload or quota; answered by `rate_limited_response`."""
-
-    def __init__(self, reason: str, retry_after: int, scope: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.retry_after = retry_after
-        self.scope = scope
-
-
 class IngestGuard:
     """Counts requests in flight and events per key per minute."""
 
@@ -82,9 +71,11 @@ class IngestGuard:
         self._counts: dict[int, int] = {}
 
     def enter(self) -> None:
-        """Take a slot, or raise `RateLimited` when the server is saturated."""
+        """Take a slot, or raise `Overloaded` when the server is saturated."""
         if self.inflight >= self.max_inflight:
-            raise RateLimited("too many requests in flight; retry shortly", 1, "organization")
+            raise Overloaded(
+                "too many requests in flight; retry shortly", 1, 429, scope="organization"
+            )
         self.inflight += 1
 
     def leave(self) -> None:
@@ -92,7 +83,7 @@ class IngestGuard:
         self.inflight -= 1
 
     def charge(self, key: KeyInfo, events: int) -> None:
-        """Count `events` against `key`'s per-minute quota, or raise `RateLimited`."""
+        """Count `events` against `key`'s per-minute quota, or raise `Overloaded`."""
         if self.per_minute <= 0 or events <= 0:
             return
         now = self.clock()
@@ -102,46 +93,28 @@ class IngestGuard:
         used = self._counts.get(key.id, 0)
         if used + events > self.per_minute:
             retry = max(1, int(60 - now % 60))
-            raise RateLimited(f"key {key.prefix} is over its quota of events", retry, "key")
+            raise Overloaded(
+                f"key {key.prefix} is over its quota of events", retry, 429, scope="key"
+            )
         self._counts[key.id] = used + events
 
 
-def rate_limited_response(request: Request, exc: RateLimited) -> JSONResponse:
-    """429 with ``Retry-After`` and Sentry's ``X-Sentry-Rate-Limits`` (all categories)."""
-    headers = {
-        "retry-after": str(exc.retry_after),
-        "x-sentry-rate-limits": f"{exc.retry_after}::{exc.scope}",
-    }
-    return error_response(request, 429, "rate_limited", exc.reason, headers)
-
-
 def ingest_state(request: Request) -> tuple[KeyRing, IngestGuard]:
-    """The app's key ring and guard, made on first use from its settings and store."""
-    state = request.app.state
-    ring = getattr(state, "key_ring", None)
-    guard = getattr(state, "ingest_guard", None)
-    if ring is None or guard is None:
-        settings = state.settings
-        ring = KeyRing(state.store, settings.ingest_key_cache_seconds)
-        guard = IngestGuard(settings.ingest_max_inflight, settings.ingest_events_per_minute)
-        state.key_ring, state.ingest_guard = ring, guard
-    return ring, guard
+    """The app's key ring and guard (built once by `build_services`)."""
+    from autotriage.web.state import services_of  # services.py imports this module
+
+    services = services_of(request)
+    return services.key_ring, services.guard
 
 
 async def guarded(
-    request: Request,
-    handle: Callable[[KeyRing, IngestGuard], Awaitable[Response]],
-    refused: Callable[[Request, RateLimited], Response] = rate_limited_response,
+    request: Request, handle: Callable[[KeyRing, IngestGuard], Awaitable[Response]]
 ) -> Response:
-    """Run an ingest `handle` inside the in-flight limit; a `RateLimited` refusal from the
-    limit, the key's quota or the handler becomes the 429 `refused` renders (by default
-    the one Sentry SDKs honour)."""
+    """Run an ingest `handle` inside the in-flight limit. An `Overloaded` refusal from the
+    limit, the key's quota or the handler is answered by the web edge's error table."""
     ring, guard = ingest_state(request)
+    guard.enter()
     try:
-        guard.enter()
-        try:
-            return await handle(ring, guard)
-        finally:
-            guard.leave()
-    except RateLimited as exc:
-        return refused(request, exc)
+        return await handle(ring, guard)
+    finally:
+        guard.leave()

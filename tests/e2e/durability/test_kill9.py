@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from autotriage.store import Store
 from autotriage.store.tables import Action, Event, Group, TrackerItem
-from autotriage.testing import LiveServer
+from tests.support import LiveServer
 
 KINDS = 5
 TOTAL = 300

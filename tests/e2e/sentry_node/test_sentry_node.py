@@ -7,15 +7,19 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from autotriage.models import utcnow
 from autotriage.store import Store
 from autotriage.store.ingest_keys import create_key
 from autotriage.store.tables import Event
-from autotriage.testing import LiveServer
+from tests.support import LiveServer
 
 HERE = Path(__file__).resolve().parent
+
+# Needs Node.js and npm on PATH; it runs in the default suite (deselect: -m "not node").
+pytestmark = [pytest.mark.node, pytest.mark.slow]
 
 
 def _node_modules() -> None:

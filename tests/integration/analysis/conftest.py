@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from autotriage.testing import REPO_ROOT
+from tests.support import REPO_ROOT
 
 sys.path.insert(0, str(REPO_ROOT / "bench" / "corpus"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))

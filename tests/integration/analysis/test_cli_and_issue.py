@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from autotriage.analysis import analyze_with
 from autotriage.intake import Intake
-from autotriage.sources import REGISTRY
+from autotriage.sources.registry import REGISTRY
 from autotriage.store import Store
 from autotriage.store.tables import TrackerItem
 from autotriage.worker import Worker

@@ -9,7 +9,7 @@ import pytest
 from autotriage.analysis import Analysis, analyze_with
 from autotriage.analysis.confidence import FIX_THRESHOLD
 from autotriage.config import Settings
-from autotriage.sources import REGISTRY
+from autotriage.sources.registry import REGISTRY
 
 CASES = [
     "python/zero",

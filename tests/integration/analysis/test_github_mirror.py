@@ -13,7 +13,7 @@ from analysis_servers import CommitsApiServer, GitHttpServer
 from autotriage.analysis.access import sync_mirror
 from autotriage.analysis.analyzer import Analyzer
 from autotriage.config import Settings
-from autotriage.sources import REGISTRY
+from autotriage.sources.registry import REGISTRY
 
 TOKEN = "ghs_TESTONLYnotarealtoken1234567890"
 

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from autotriage.analysis import analyze_with
-from autotriage.sources import REGISTRY
-from autotriage.testing import fixture_path
+from autotriage.sources.registry import REGISTRY
+from tests.support import fixture_path
 
 
 def test_culprits_in_programs_never_seen_before(make_settings: Any, tmp_path: Path) -> None:

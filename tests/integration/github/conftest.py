@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from autotriage.config import Settings
-from autotriage.testing import make_git_repo
-from autotriage.testing_github import FakeGitHub
+from tests.fakes.github import FakeGitHub
+from tests.support import make_git_repo
 
 SPACING = 0.05  # the real default is 1 s; tests keep the rule but not the wait
 

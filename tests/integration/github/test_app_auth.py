@@ -10,10 +10,11 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from autotriage.actions.github.client import GitHubClient, GitHubError
+from autotriage.actions.github.client import GitHubClient
 from autotriage.actions.github.issues import IssueOps
 from autotriage.config import Settings
-from autotriage.testing_github import FakeGitHub
+from autotriage.errors import GitHubError
+from tests.fakes.github import FakeGitHub
 
 
 def _keys() -> tuple[str, str]:

@@ -11,7 +11,7 @@ import base64
 
 from githubkit import GitHub
 
-from autotriage.testing_github import FakeGitHub
+from tests.fakes.github import FakeGitHub
 
 
 def test_read_commit_and_open_a_pull_request(fake_github: FakeGitHub) -> None:

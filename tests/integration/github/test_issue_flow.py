@@ -16,7 +16,7 @@ from autotriage.models import ErrorEvent, ExceptionInfo, Frame
 from autotriage.pipeline import process_pending
 from autotriage.store import Store
 from autotriage.store.tables import Action, Group, Link
-from autotriage.testing_github import FakeGitHub
+from tests.fakes.github import FakeGitHub
 
 
 def event(

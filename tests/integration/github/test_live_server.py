@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 
 from autotriage.store import Store
 from autotriage.store.tables import Action, Event, Group
-from autotriage.testing import LiveServer, make_git_repo
-from autotriage.testing_github import FakeGitHub, Fault
+from tests.fakes.github import FakeGitHub, Fault
+from tests.support import LiveServer, make_git_repo
 
 HOOK_SECRET = "gh-hook-secret"
 

@@ -7,7 +7,6 @@ from collections.abc import Callable
 
 import pytest
 from sqlalchemy import select
-from tests.integration.github.test_issue_flow import drain, event
 
 from autotriage.actions import build_handlers
 from autotriage.actions.outbox import run_due
@@ -16,7 +15,8 @@ from autotriage.intake import Intake
 from autotriage.pipeline import process_pending
 from autotriage.store import Store
 from autotriage.store.tables import Action, Link
-from autotriage.testing_github import FakeGitHub, Fault
+from tests.fakes.github import FakeGitHub, Fault
+from tests.integration.github.test_issue_flow import drain, event
 
 
 def _store(settings: Settings) -> Store:

@@ -7,19 +7,19 @@ from collections.abc import Callable
 
 import pytest
 from sqlalchemy import select
-from tests.integration.github.test_issue_flow import event
 
 from autotriage.actions import build_handlers
-from autotriage.actions.github.client import GitHubClient, GitHubError
+from autotriage.actions.github.client import GitHubClient
 from autotriage.actions.github.issues import IssueOps
 from autotriage.actions.outbox import run_due
 from autotriage.config import Settings
-from autotriage.errors import ActionFailed
+from autotriage.errors import ActionFailed, GitHubError
 from autotriage.intake import Intake
 from autotriage.pipeline import process_pending
 from autotriage.store import Store
 from autotriage.store.tables import Action
-from autotriage.testing_github import FakeGitHub, Fault
+from tests.fakes.github import FakeGitHub, Fault
+from tests.integration.github.test_issue_flow import event
 
 
 def test_mutations_are_at_least_a_second_apart_by_default(

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from autotriage.testing import LiveServer
+from tests.support import LiveServer
 
 TRACEBACK = (
     "Traceback (most recent call last):\n"

@@ -16,8 +16,8 @@ from autotriage.models import utcnow
 from autotriage.store import Store
 from autotriage.store.ingest_keys import create_key
 from autotriage.store.tables import Delivery, Event
-from autotriage.testing import fixture_bytes
 from autotriage.web.app import create_app
+from tests.support import fixture_bytes
 
 with warnings.catch_warnings():
     # Starlette's TestClient warns about its own httpx use on import; not ours to fix.

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import select
 
 from autotriage.config import load_settings
-from autotriage.sources.sentry_scan import scan_sentry
+from autotriage.sources.sentry.poll import scan_sentry
 from autotriage.store import Store
 from autotriage.store.tables import Cursor, Event
 

@@ -14,7 +14,7 @@ from autotriage.models import utcnow
 from autotriage.store import Store
 from autotriage.store.ingest_keys import create_key
 from autotriage.store.tables import Event, Group
-from autotriage.testing import LiveServer
+from tests.support import LiveServer
 
 APP = textwrap.dedent(
     """

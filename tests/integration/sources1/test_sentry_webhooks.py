@@ -17,7 +17,7 @@ from sqlalchemy import select
 from autotriage.config import load_settings
 from autotriage.pipeline import process_pending
 from autotriage.store.tables import Group
-from autotriage.testing import fixture_bytes
+from tests.support import fixture_bytes
 
 VECTOR = json.loads(fixture_bytes("sentry", "signature_test_vector.json"))
 SECRET = VECTOR["client_secret"]

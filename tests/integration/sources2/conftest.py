@@ -12,7 +12,7 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from autotriage.testing import free_port
+from tests.support import free_port
 
 AWS_ENV = {
     "AWS_REGION": "us-east-1",

@@ -15,8 +15,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from autotriage.scans.runner import load_cursor
+from autotriage.scans.runner import cursor_name
 from autotriage.store import Store
+from autotriage.store.cursors import load_cursor
 from autotriage.store.scans import Scan
 from autotriage.store.tables import Event, Group
 
@@ -73,7 +74,7 @@ def test_scan_killed_mid_run_then_rerun_processes_every_error_once(
     assert 8 <= killed_at < ERRORS, killed_at
 
     store = Store(f"sqlite:///{db}")
-    assert load_cursor(store, group)["pass"]["next_token"]  # a half-done pass was recorded
+    assert load_cursor(store, cursor_name(group))["pass"]["next_token"]  # a half-done pass was recorded
     with store.reading() as session:
         assert session.scalars(select(Scan.status)).all() == ["running"]  # as the kill left it
 
@@ -97,5 +98,5 @@ def test_scan_killed_mid_run_then_rerun_processes_every_error_once(
     assert statuses == {"done"}
     assert group_row.count == ERRORS  # each processed exactly once
     assert scans == ["abandoned", "done"]
-    assert load_cursor(store, group)["pass"] is None
+    assert load_cursor(store, cursor_name(group))["pass"] is None
     store.dispose()

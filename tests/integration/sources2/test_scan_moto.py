@@ -15,10 +15,12 @@ import pytest
 from sqlalchemy import func, select
 
 from autotriage.config import Settings, load_settings
-from autotriage.scans.runner import Scanner, ScanSummary, load_cursor
-from autotriage.sources.cloudwatch import make_client
+from autotriage.errors import ScanBusy
+from autotriage.scans.runner import Scanner, ScanSummary, cursor_name
+from autotriage.sources.aws.cloudwatch import make_client
 from autotriage.store import Store
-from autotriage.store.scans import ScanBusy, begin_scan, finish_scan, get_scan
+from autotriage.store.cursors import load_cursor
+from autotriage.store.scans import begin_scan, finish_scan, get_scan
 from autotriage.store.tables import Event, Group
 
 AWS_ENV = {
@@ -78,7 +80,7 @@ def test_scan_reads_every_page_of_prefixed_groups_once(
     assert again.as_dict()["stored"] == 0
     assert again.as_dict()["duplicates"] == 2
     assert len(_titles(store)) == 2
-    assert load_cursor(store, first)["pass"] is None
+    assert load_cursor(store, cursor_name(first))["pass"] is None
 
 
 def test_late_events_inside_the_overlap_are_not_missed(
@@ -89,7 +91,7 @@ def test_late_events_inside_the_overlap_are_not_missed(
     settings = _settings(store.url, moto_url, group, CLOUDWATCH_OVERLAP_SECONDS=120)
     client = make_client(settings)
     Scanner(store, settings, client).run(since=timedelta(minutes=10))
-    through = load_cursor(store, group)["through_ms"]
+    through = load_cursor(store, cursor_name(group))["through_ms"]
     # Ingested after the scan, stamped before the cursor: CloudWatch's eventual consistency.
     cw.put_lines(logs_client, group, "b", ["2026-05-28 ERROR late arrival"], through - 60_000)
     Scanner(store, settings, client).run(since=timedelta(minutes=10))
@@ -120,7 +122,7 @@ def test_a_crash_between_pages_resumes_from_the_stored_token(
             since=timedelta(hours=1)
         )
     assert len(_titles(store)) == 4
-    assert load_cursor(store, group)["pass"]["next_token"]
+    assert load_cursor(store, cursor_name(group))["pass"]["next_token"]
     resumed = Scanner(store, settings, client).run(since=timedelta(hours=1))
     assert resumed.groups[0].events_read == 2  # only the page not yet committed
     assert resumed.as_dict()["duplicates"] == 0
@@ -189,7 +191,7 @@ def test_cli_scan_dry_run_then_for_real(
     store = Store(f"sqlite:///{db}")
     with store.reading() as session:
         assert session.scalar(select(func.count()).select_from(Event)) == 0
-    assert load_cursor(store, group) == {}
+    assert load_cursor(store, cursor_name(group)) == {}
 
     real = _cli(env, tmp_path, "--since", "30m")
     assert real.returncode == 0, real.stderr
@@ -207,7 +209,7 @@ def test_a_stop_request_ends_the_scan_between_pages_and_the_next_resumes(
 ) -> None:
     import threading
 
-    from autotriage.scans.runner import ScanStopped
+    from autotriage.errors import ScanStopped
 
     group = log_group()
     base = cw.now_ms() - 100_000

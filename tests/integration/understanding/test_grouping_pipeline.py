@@ -13,13 +13,13 @@ from autotriage.pipeline import process_pending
 from autotriage.store import Store
 from autotriage.store.groups import create_group
 from autotriage.store.tables import Event, Group, GroupHash
-from autotriage.testing import fixture_path
 from autotriage.understanding.fingerprint import (
     FINGERPRINT_VERSION,
     compute_fingerprint,
     legacy_hashes,
 )
 from autotriage.understanding.text import parse_text
+from tests.support import fixture_path
 
 
 def _event(type_: str = "ConnectionError", function: str = "charge") -> ErrorEvent:

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from autotriage.testing import fixture_path
+from tests.support import fixture_path
 
 TRACES = fixture_path("traces")
 EXPECTED: dict[str, dict[str, Any]] = json.loads((TRACES / "expected.json").read_text())

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from autotriage.testing import free_port
+from tests.support import free_port
 
 
 def _doctor(cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:

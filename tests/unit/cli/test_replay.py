@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from autotriage.testing import fixture_path
+from tests.support import fixture_path
 
 TRACE = """2026-11-29T10:00:00Z ERROR checkout failed
 Traceback (most recent call last):

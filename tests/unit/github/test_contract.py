@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from autotriage.testing_github import Contract, ContractViolation, FakeGitHub
+from tests.fakes.github import Contract, ContractViolation, FakeGitHub
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from autotriage.sources.cloudwatch import (
+from autotriage.sources.aws.cloudwatch import (
     LogEvent,
     clusters,
     is_error_record,
@@ -15,7 +15,7 @@ from autotriage.sources.cloudwatch import (
     records_around,
     split_group_spec,
 )
-from autotriage.testing import fixture_bytes
+from tests.support import fixture_bytes
 
 
 def _page(name: str) -> list[LogEvent]:

@@ -14,9 +14,10 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from autotriage.config import Settings
+from autotriage.services import build_services
 from autotriage.store.tables import Event
-from autotriage.testing import fixture_bytes
 from autotriage.web.app import create_app
+from tests.support import fixture_bytes
 
 KEY = "test-firehose-access-key"
 NOW = 1_780_000_000.035
@@ -26,8 +27,8 @@ NOW = 1_780_000_000.035
 def served(
     make_settings: Callable[..., Settings], serve_app: Callable[[FastAPI], httpx.Client]
 ) -> tuple[FastAPI, httpx.Client]:
-    app = create_app(make_settings(AUTOTRIAGE_WORKER="false", FIREHOSE_ACCESS_KEY=KEY))
-    app.state.clock = lambda: NOW
+    settings = make_settings(AUTOTRIAGE_WORKER="false", FIREHOSE_ACCESS_KEY=KEY)
+    app = create_app(build_services(settings, clock=lambda: NOW))
     return app, serve_app(app)
 
 

@@ -14,10 +14,11 @@ from botocore.stub import ANY, Stubber
 from sqlalchemy import func, select
 
 from autotriage.config import Settings
-from autotriage.scans.runner import Scanner, load_cursor
+from autotriage.scans.runner import Scanner, cursor_name
 from autotriage.store import Store
+from autotriage.store.cursors import load_cursor, save_cursor
 from autotriage.store.tables import Event
-from autotriage.testing import fixture_bytes
+from tests.support import fixture_bytes
 
 GROUP = "/ecs/orders-api"
 NOW = datetime.fromtimestamp(1_780_000_000, UTC)
@@ -77,7 +78,7 @@ def test_empty_page_with_token_is_not_the_end(client: Any, settings: Settings) -
     stub.assert_no_pending_responses()
     [group] = summary.groups
     assert (group.pages, group.events_read, group.errors_found, group.stored) == (3, 8, 1, 1)
-    assert load_cursor(store, GROUP) == {"through_ms": 1_780_000_000_000, "pass": None}
+    assert load_cursor(store, cursor_name(GROUP)) == {"through_ms": 1_780_000_000_000, "pass": None}
     with store.reading() as session:
         titles = session.scalars(select(Event.title)).all()
     assert titles == ["ZeroDivisionError: division by zero"]
@@ -113,12 +114,10 @@ def test_resumes_from_a_stored_token_and_recovers_from_an_invalid_one(
     store = _store(settings)
     page3 = _fixture("filter_log_events.page3_last.json")
     # A crash left a pass half done: its window and the next page's token.
-    from autotriage.scans.runner import _save_cursor
-
     with store.transaction() as session:
-        _save_cursor(
+        save_cursor(
             session,
-            GROUP,
+            cursor_name(GROUP),
             {"through_ms": None, "pass": {"start_ms": 5, "end_ms": 9, "next_token": "stale"}},
             NOW,
         )
@@ -139,13 +138,13 @@ def test_resumes_from_a_stored_token_and_recovers_from_an_invalid_one(
     with stub:
         Scanner(store, settings, client, clock=lambda: NOW).run(since=timedelta(hours=1))
     stub.assert_no_pending_responses()
-    assert load_cursor(store, GROUP) == {"through_ms": 9, "pass": None}
+    assert load_cursor(store, cursor_name(GROUP)) == {"through_ms": 9, "pass": None}
 
     # A token AWS no longer accepts: the window is read again from its start.
     with store.transaction() as session:
-        _save_cursor(
+        save_cursor(
             session,
-            GROUP,
+            cursor_name(GROUP),
             {"through_ms": None, "pass": {"start_ms": 5, "end_ms": 9, "next_token": "expired"}},
             NOW,
         )

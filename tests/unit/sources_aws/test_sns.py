@@ -15,10 +15,11 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from autotriage.config import Settings
-from autotriage.sources import sns
+from autotriage.services import build_services
+from autotriage.sources.aws import sns
 from autotriage.store.tables import Event
-from autotriage.testing import fixture_bytes
 from autotriage.web.app import create_app
+from tests.support import fixture_bytes
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:cw-alarms-to-triage"
 CERT = fixture_bytes("aws", "sns", "TEST_ONLY_signing_cert.pem")
@@ -84,10 +85,11 @@ def served(
     injected: list[httpx.Client] = []
 
     def build(topics: str = TOPIC) -> tuple[FastAPI, httpx.Client, ToLocal]:
-        app = create_app(make_settings(AUTOTRIAGE_WORKER="false", SNS_TOPIC_ARNS=topics))
+        settings = make_settings(AUTOTRIAGE_WORKER="false", SNS_TOPIC_ARNS=topics)
         transport = ToLocal(fake_sns.port)
-        app.state.http = httpx.Client(transport=transport)
-        injected.append(app.state.http)
+        services = build_services(settings, transport=transport)
+        injected.append(services.http)
+        app = create_app(services)
         return app, serve_app(app), transport
 
     yield build

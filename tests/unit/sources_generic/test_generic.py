@@ -9,7 +9,7 @@ import json
 import pytest
 
 from autotriage.errors import PayloadInvalid, SignatureInvalid
-from autotriage.sources import generic
+from autotriage.sources.generic import webhook as generic
 
 SECRET = "generic-secret"
 NOW = 1_780_000_000

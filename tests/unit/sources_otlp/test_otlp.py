@@ -15,7 +15,7 @@ from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 from autotriage.errors import PayloadInvalid
-from autotriage.sources import otlp
+from autotriage.sources.otlp import export as otlp
 
 TRACEBACK = (
     "Traceback (most recent call last):\n"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import httpx
 
-from autotriage.sources import sentry, sentry_api
+from autotriage.sources.sentry import api as sentry_api
+from autotriage.sources.sentry import event as sentry
 
 API_EVENT = {
     "eventID": "f" * 32,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from autotriage.sources.sentry import event_from_sentry
+from autotriage.sources.sentry.event import event_from_sentry
 
 
 def _event() -> dict[str, Any]:

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from autotriage.errors import Ignored, PayloadInvalid, SignatureInvalid
-from autotriage.sources import sentry
-from autotriage.testing import fixture_bytes
+from autotriage.sources.sentry import webhooks as sentry
+from tests.support import fixture_bytes
 
 VECTOR = json.loads(fixture_bytes("sentry", "signature_test_vector.json"))
 

@@ -15,9 +15,10 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from autotriage.config import Settings
+from autotriage.services import build_services
 from autotriage.store.tables import Event
-from autotriage.testing import fixture_bytes
 from autotriage.web.app import create_app
+from tests.support import fixture_bytes
 
 SECRET = "test-signing-secret-not-a-real-one-000"
 TS = 1_780_000_000
@@ -53,8 +54,7 @@ def make_client(
         env.setdefault("SLACK_SIGNING_SECRET", SECRET)
         env = {k: v for k, v in env.items() if v != ""}
         settings = make_settings(AUTOTRIAGE_WORKER="false", **env)
-        app = create_app(settings)
-        app.state.clock = lambda: now
+        app = create_app(build_services(settings, clock=lambda: now))
         return Served(app, serve_app(app))
 
     return build

@@ -14,9 +14,10 @@ import pytest
 from fastapi import FastAPI
 
 from autotriage.config import Settings
+from autotriage.services import build_services
 from autotriage.store.scans import begin_scan, finish_scan
-from autotriage.testing import fixture_bytes
 from autotriage.web.app import create_app
+from tests.support import fixture_bytes
 
 SECRET = "test-signing-secret-not-a-real-one-000"
 TS = 1_780_000_000
@@ -37,8 +38,7 @@ def served(
     make_settings: Callable[..., Settings], serve_app: Callable[[FastAPI], httpx.Client]
 ) -> tuple[FastAPI, httpx.Client]:
     settings = make_settings(AUTOTRIAGE_WORKER="false", SLACK_SIGNING_SECRET=SECRET)
-    app = create_app(settings)
-    app.state.clock = lambda: TS
+    app = create_app(build_services(settings, clock=lambda: TS))
     return app, serve_app(app)
 
 

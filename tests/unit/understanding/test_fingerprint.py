@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from autotriage.errors import RulesInvalid
 from autotriage.models import ErrorEvent, ExceptionInfo, Frame
-from autotriage.testing import fixture_path
 from autotriage.understanding.fingerprint import (
     FINGERPRINT_VERSION,
     GroupingConfig,
@@ -15,9 +15,10 @@ from autotriage.understanding.fingerprint import (
     legacy_hashes,
 )
 from autotriage.understanding.inapp import InAppRules
-from autotriage.understanding.rules import RulesInvalid, load_rules
+from autotriage.understanding.rules import load_rules
 from autotriage.understanding.scrub import scrub_event
 from autotriage.understanding.text import parse_text
+from tests.support import fixture_path
 
 TRACES = fixture_path("traces")
 RECURSION_PY = "/work/wt/understanding/tests/fixtures/traces/programs/python/recursion.py"

@@ -68,9 +68,9 @@ def test_most_severe_level_wins() -> None:
 
 def test_outbound_policy_follows_settings() -> None:
     text = "ann@example.com at 10.0.0.1"
-    try:
-        scrub.configure(load_settings(env_file=None, SCRUB_EMAILS="false", SCRUB_IPS="true"))
-        assert scrub.scrub_text(text) == "ann@example.com at [REDACTED:ip]"
-    finally:
-        scrub.configure(load_settings(env_file=None))
-    assert scrub.scrub_text(text) == "[REDACTED:email] at 10.0.0.1"
+    chosen = scrub.ScrubPolicy.from_settings(
+        load_settings(env_file=None, SCRUB_EMAILS="false", SCRUB_IPS="true").scrub
+    )
+    assert scrub.scrub_text(text, chosen) == "ann@example.com at [REDACTED:ip]"
+    default = scrub.ScrubPolicy.from_settings(load_settings(env_file=None).scrub)
+    assert scrub.scrub_text(text, default) == "[REDACTED:email] at 10.0.0.1"

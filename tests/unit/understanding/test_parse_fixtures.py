@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from autotriage.models import ErrorEvent
-from autotriage.testing import fixture_path
 from autotriage.understanding.text import parse_text
+from tests.support import fixture_path
 
 TRACES = fixture_path("traces")
 EXPECTED: dict[str, dict[str, Any]] = json.loads((TRACES / "expected.json").read_text())

@@ -7,13 +7,13 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from autotriage.testing import fixture_path
 from autotriage.understanding.fingerprint import compute_fingerprint
 from autotriage.understanding.logtext import clean_lines
 from autotriage.understanding.parameterize import parameterize, template
 from autotriage.understanding.parsers import PARSERS
 from autotriage.understanding.scrub import scrub_event, scrub_text
 from autotriage.understanding.text import parse_text_strict
+from tests.support import fixture_path
 
 TRACES = sorted(fixture_path("traces").glob("*/*.txt"))
 TRACE_LINES = [p.read_text(encoding="utf-8").splitlines() for p in TRACES]

@@ -33,7 +33,7 @@ from githubkit.exception import RequestError, RequestFailed, RequestTimeout
 
 from autotriage.actions.github.shared_gate import SharedGateState, SharedTurn
 from autotriage.config import Settings
-from autotriage.errors import ActionFailed, ConfigError
+from autotriage.errors import ActionFailed, Ambiguous, ConfigError, GitHubError
 
 log = logging.getLogger(__name__)
 
@@ -311,23 +311,11 @@ class _NoTurn:
 
 
 class _Transient(Exception):
-    """A 5xx or a timeout: the request may or may not have taken effect."""
+    """A 5xx or a timeout: the request may or may not have taken effect.
 
-
-class Ambiguous(ActionFailed):
-    """A mutation failed in a way that may have taken effect (timeout, 5xx)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(f"GitHub did not confirm the change ({reason})", retryable=True)
-
-
-class GitHubError(ActionFailed):
-    """GitHub refused a request (4xx other than rate limits)."""
-
-    def __init__(self, status: int, message: str) -> None:
-        retryable = status in (401, 409) or status >= 500
-        super().__init__(f"GitHub answered {status}: {message}", retryable=retryable)
-        self.status = status
+    Private control flow of the retry loops, never raised past them (they answer
+    `Ambiguous` or `ActionFailed`), so it stays outside the tree in `autotriage.errors`.
+    """
 
 
 def _message(response: httpx.Response) -> str:

@@ -12,8 +12,9 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from autotriage.actions.github.client import GitHubClient, GitHubError
+from autotriage.actions.github.client import GitHubClient
 from autotriage.actions.render import FOOTER_PREFIX, IssueDraft, label_color
+from autotriage.errors import GitHubError
 
 log = logging.getLogger(__name__)
 

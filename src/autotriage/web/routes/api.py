@@ -15,6 +15,7 @@ from autotriage.store.events import count_by_status
 from autotriage.store.groups import list_groups
 from autotriage.store.tables import Group
 from autotriage.web.auth import require_api_token
+from autotriage.web.state import services_of
 
 router = APIRouter()
 protected = APIRouter(dependencies=[Depends(require_api_token)])
@@ -29,12 +30,12 @@ def _health(store: Store) -> dict[str, Any]:
 @router.get("/health")
 async def health(request: Request) -> JSONResponse:
     """Whether the store answers and the worker runs."""
-    state = request.app.state
+    services = services_of(request)
     try:
-        store = await run_in_threadpool(_health, state.store)
+        store = await run_in_threadpool(_health, services.store)
     except Exception as exc:  # noqa: BLE001 - health reports failures, it does not raise them
         store = {"ok": False, "error": type(exc).__name__}
-    worker = state.worker
+    worker = services.worker if services.settings.worker_enabled else None
     worker_info: dict[str, Any] = {"enabled": worker is not None}
     if worker is not None:
         worker_info.update(
@@ -82,12 +83,6 @@ def group(request: Request, group_id: int) -> dict[str, Any]:
 @protected.post("/trigger-scan")
 def trigger_scan(request: Request) -> JSONResponse:
     """Start a scan of the pull sources now: 202 with its id, 409 if one is running."""
-    scans = getattr(request.app.state, "scans", None)
-    if scans is None:
-        return JSONResponse(
-            {"status": "no_pull_source", "message": "no pull source is configured"},
-            status_code=200,
-        )
-    outcome = scans.start("api")
+    outcome = services_of(request).scans.start("api")
     status = {"started": 202, "already_running": 409}.get(outcome["status"], 200)
     return JSONResponse(outcome, status_code=status)

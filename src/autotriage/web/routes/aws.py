@@ -8,9 +8,6 @@ allow-list before anything else, then their signature, before a single field is 
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
 import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -18,17 +15,16 @@ from starlette.concurrency import run_in_threadpool
 
 from autotriage.config import Settings
 from autotriage.errors import Ignored, IntakeError, Overloaded, PayloadInvalid
-from autotriage.sources import firehose, sns
+from autotriage.sources.aws import firehose, sns
 from autotriage.sources.base import load_json, require_object
 from autotriage.web.ingest import accept, lower_headers, read_body
+from autotriage.web.state import services_of
 
 router = APIRouter()
-FIREHOSE_MAX_BODY = 16 * 1024 * 1024  # Firehose buffers up to this much per delivery here
 
 
 def _now_ms(request: Request) -> int:
-    clock: Callable[[], float] = getattr(request.app.state, "clock", None) or time.time
-    return int(clock() * 1000)
+    return int(services_of(request).clock() * 1000)
 
 
 @router.post("/webhook/firehose")
@@ -40,7 +36,7 @@ async def firehose_delivery(request: Request) -> JSONResponse:
     try:
         key = settings.firehose_access_key
         firehose.verify(headers, key.get_secret_value() if key else None)
-        body = await read_body(request, max(settings.max_body_bytes, FIREHOSE_MAX_BODY))
+        body = await read_body(request, settings.limits.firehose)
         rid = firehose.request_id(require_object(load_json(body)), headers)
         events = await run_in_threadpool(firehose.parse, body, headers)
         await accept(request, firehose.NAME, events, delivery_id=f"firehose:{rid}")
@@ -51,11 +47,7 @@ async def firehose_delivery(request: Request) -> JSONResponse:
 
 
 def _certs(request: Request) -> sns.CertCache:
-    state = request.app.state
-    cache = getattr(state, "sns_certs", None)
-    if cache is None:
-        cache = state.sns_certs = sns.CertCache(state.http)
-    return cache
+    return services_of(request).sns_certs
 
 
 def _confirm(http: httpx.Client, url: str) -> int:
@@ -75,13 +67,13 @@ async def sns_delivery(request: Request) -> JSONResponse:
     header_type = headers.get("x-amz-sns-message-type")
     if header_type and header_type != message["Type"]:
         raise PayloadInvalid("x-amz-sns-message-type does not match `Type`")
-    allowed = settings.split_list(settings.sns_topic_arns)
+    allowed = list(settings.aws.sns_topic_arns)
     sns.check_topic(message, allowed, headers.get("x-amz-sns-topic-arn"))
     await run_in_threadpool(sns.verify, message, _certs(request))
     kind = message["Type"]
     if kind == "SubscriptionConfirmation":
         url = sns.subscribe_url(message)
-        status = await run_in_threadpool(_confirm, request.app.state.http, url)
+        status = await run_in_threadpool(_confirm, services_of(request).http, url)
         if status != 200:
             raise Overloaded(f"SNS answered {status or 'nothing'} to the confirmation; retry")
         return JSONResponse({"status": "confirmed", "topic": message["TopicArn"]})

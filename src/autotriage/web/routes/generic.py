@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from autotriage.config import Settings
-from autotriage.sources import generic
+from autotriage.sources.generic import webhook as generic
 from autotriage.web.ingest import accept, lower_headers, read_body
 
 router = APIRouter()

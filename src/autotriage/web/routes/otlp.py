@@ -20,9 +20,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from autotriage.errors import IntakeError, Overloaded
-from autotriage.sources import otlp
+from autotriage.sources.otlp import export as otlp
 from autotriage.web.ingest import accept, read_inflated
-from autotriage.web.keyauth import IngestGuard, KeyRing, RateLimited, guarded
+from autotriage.web.keyauth import IngestGuard, KeyRing, guarded
 
 
 def bearer_key(request: Request) -> str | None:
@@ -60,10 +60,6 @@ def status_response(
     return Response(body, status_code=status, media_type=media, headers=headers)
 
 
-def _refused(request: Request, exc: RateLimited) -> Response:
-    return status_response(request, 429, exc.reason, {"retry-after": str(exc.retry_after)})
-
-
 async def _export(
     request: Request, signal: str, parser: Callable[[bytes, str], otlp.Export]
 ) -> Response:
@@ -79,7 +75,7 @@ async def _export(
         return Response(otlp.response_body(signal, export, kind), media_type=media)
 
     try:
-        return await guarded(request, handle, _refused)
+        return await guarded(request, handle)
     except IntakeError as exc:
         headers = {"retry-after": str(exc.retry_after)} if isinstance(exc, Overloaded) else None
         return status_response(request, exc.status_code, exc.reason, headers)

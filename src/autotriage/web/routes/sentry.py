@@ -20,7 +20,6 @@ import binascii
 import logging
 import uuid
 import zlib
-from collections import Counter
 from typing import Any
 
 import httpx
@@ -30,12 +29,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.routing import Route
 
 from autotriage.config import Settings
-from autotriage.errors import PayloadInvalid
-from autotriage.models import ErrorEvent, utcnow
-from autotriage.sources import sentry, sentry_api, sentry_envelope
+from autotriage.errors import PayloadInvalid, SentryApiError
+from autotriage.intake import SENTRY_ISSUE, Intake, IssueRef
+from autotriage.lifecycle import Signal, Status
+from autotriage.models import ErrorEvent
 from autotriage.sources.base import load_json, require_object
-from autotriage.store import Store
-from autotriage.store.sentry_issues import set_issue_status
+from autotriage.sources.sentry import api as sentry_api
+from autotriage.sources.sentry import envelope as sentry_envelope
+from autotriage.sources.sentry import webhooks as sentry
 from autotriage.web.ingest import (
     accept,
     check_shared_secret,
@@ -44,6 +45,7 @@ from autotriage.web.ingest import (
     read_inflated,
 )
 from autotriage.web.keyauth import IngestGuard, KeyRing, guarded
+from autotriage.web.state import services_of
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -69,7 +71,7 @@ def _fetch_latest(settings: Settings, issue_id: str) -> ErrorEvent | None:
                 issue_id,
                 settings.sentry_organization,
             )
-    except sentry_api.SentryApiError as exc:
+    except SentryApiError as exc:
         log.warning("could not fetch the latest event of Sentry issue %s: %s", issue_id, exc)
         return None
 
@@ -87,9 +89,17 @@ def _with_frames(issue_event: ErrorEvent, latest: ErrorEvent) -> ErrorEvent:
     )
 
 
-def _apply_status(store: Store, change: sentry.StatusChange) -> list[int]:
-    with store.transaction() as session:
-        return set_issue_status(session, change.issue_id, change.status, utcnow())
+def _apply_status(
+    intake: Intake, change: sentry.StatusChange, delivery_id: str | None
+) -> dict[str, Any]:
+    signal = Signal(
+        Status(change.status), sentry.NAME, release=change.release, fixed_commit=change.commit
+    )
+    ref = IssueRef(SENTRY_ISSUE, change.issue_id)
+    outcome = intake.apply_status(sentry.NAME, ref, signal, delivery_id=delivery_id)
+    if outcome.duplicate:
+        return {"status": "duplicate", "groups": []}
+    return {"status": "updated" if outcome.changed else "no_group", "groups": outcome.changed}
 
 
 def _accepted(outcome: Any) -> JSONResponse:
@@ -116,8 +126,10 @@ async def sentry_webhook(request: Request) -> JSONResponse:
     hook = sentry.parse_hook(require_object(load_json(body)), resource)
     delivery_id = headers.get("request-id") or None
     if hook.status is not None:
-        changed = await run_in_threadpool(_apply_status, request.app.state.store, hook.status)
-        return JSONResponse({"status": "updated" if changed else "no_group", "groups": changed})
+        answer = await run_in_threadpool(
+            _apply_status, services_of(request).intake, hook.status, delivery_id
+        )
+        return JSONResponse(answer)
     events = hook.events
     if hook.issue_id and settings.sentry_auth_token is not None:
         latest = await run_in_threadpool(_fetch_latest, settings, hook.issue_id)
@@ -129,16 +141,8 @@ async def sentry_webhook(request: Request) -> JSONResponse:
 # --- DSN endpoints -------------------------------------------------------------------
 
 
-def _count(request: Request, dropped: Counter[str], skipped: Counter[str]) -> None:
-    totals: Counter[str] | None = getattr(request.app.state, "sentry_items", None)
-    if totals is None:
-        totals = request.app.state.sentry_items = Counter()
-    totals.update(dropped)
-    totals.update({f"skipped:{k}": v for k, v in skipped.items()})
-
-
 async def envelope(request: Request) -> Response:
-    """Sentry SDK envelopes: errors stored, other items counted, unknown items skipped."""
+    """Sentry SDK envelopes: errors stored, other items acknowledged and dropped."""
     project_id: int = request.path_params["project_id"]
 
     async def handle(ring: KeyRing, guard: IngestGuard) -> Response:
@@ -150,7 +154,6 @@ async def envelope(request: Request) -> Response:
         info = await ring.resolve(key, project_id)
         extracted = sentry_envelope.extract(parsed)
         guard.charge(info, len(extracted.events))
-        _count(request, extracted.dropped, extracted.skipped)
         if extracted.events:
             await accept(request, sentry.NAME, extracted.events)
         event_id = parsed.headers.get("event_id")
@@ -198,5 +201,5 @@ dsn_routes = [
 @bench.post("/bench/drop")
 async def bench_drop(request: Request) -> JSONResponse:
     """Read the body and drop it: the same stack with no parsing and no store."""
-    body = await read_body(request, request.app.state.settings.ingest_max_body_bytes)
+    body = await read_body(request, request.app.state.settings.limits.ingest)
     return JSONResponse({"id": None, "bytes": len(body)})

@@ -8,8 +8,6 @@ before anything is parsed.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -19,19 +17,19 @@ from starlette.concurrency import run_in_threadpool
 
 from autotriage.config import Settings
 from autotriage.errors import Ignored, PayloadInvalid, SignatureInvalid
-from autotriage.sources import slack
 from autotriage.sources.base import load_json, require_object
+from autotriage.sources.slack import events as slack
 from autotriage.store import Store
 from autotriage.store.groups import count_groups
 from autotriage.store.scans import recent_scans
 from autotriage.web.ingest import accept, check_shared_secret, lower_headers, read_body
+from autotriage.web.state import services_of
 
 router = APIRouter()
 
 
 def _clock(request: Request) -> float:
-    clock: Callable[[], float] = getattr(request.app.state, "clock", None) or time.time
-    return clock()
+    return services_of(request).clock()
 
 
 def _verify(request: Request, body: bytes, headers: dict[str, str]) -> None:
@@ -77,7 +75,7 @@ async def slack_webhook(request: Request) -> Response:
     if not isinstance(event_id, str) or not event_id:
         raise PayloadInvalid("`event_id` must be a non-empty string")
     settings: Settings = request.app.state.settings
-    allowed = settings.split_list(settings.slack_channels)
+    allowed = settings.slack.slack_channels
     channel = slack.channel_of(payload)
     if allowed and channel not in allowed:
         raise Ignored(f"channel {channel} is not in SLACK_CHANNELS")
@@ -122,12 +120,7 @@ async def _command(request: Request, body: bytes) -> JSONResponse:
     if verb == "status":
         reply["text"] = await run_in_threadpool(_status_text, request.app.state.store)
     elif verb == "scan":
-        scans = getattr(request.app.state, "scans", None)
-        outcome = (
-            await run_in_threadpool(scans.start, "slack")
-            if scans is not None
-            else {"status": "no_pull_source"}
-        )
+        outcome = await run_in_threadpool(services_of(request).scans.start, "slack")
         reply["text"] = {
             "started": f"Scan {outcome.get('scan_id')} started.",
             "already_running": f"Scan {outcome.get('scan_id')} is already running.",

@@ -1,0 +1,172 @@
+"""The sections of `Settings`: one small frozen view per concern.
+
+Each field of a section has the name of the flat setting it comes from (so the
+environment variable names in `autotriage.config` stay the only names), and list-valued
+settings arrive already split. A component is handed its own section, not all settings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pydantic import SecretStr
+
+if TYPE_CHECKING:
+    from autotriage.config import Settings
+
+# Bodies some senders legitimately need beyond MAX_BODY_BYTES: Firehose buffers up to
+# 16 MiB per delivery here; GitHub caps webhook payloads at 25 MB.
+FIREHOSE_MAX_BODY_BYTES = 16 * 1024 * 1024
+GITHUB_MAX_BODY_BYTES = 25 * 1024 * 1024
+
+Section = TypeVar("Section")
+
+
+def section(cls: type[Section], settings: Settings, lists: tuple[str, ...] = ()) -> Section:
+    """Build the section `cls` from `settings`, splitting the list-valued names in `lists`."""
+    values: dict[str, Any] = {}
+    for item in fields(cls):  # type: ignore[arg-type]
+        value = getattr(settings, item.name)
+        values[item.name] = tuple(settings.split_list(value)) if item.name in lists else value
+    return cls(**values)
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSettings:
+    """How ``serve`` listens, where the store is, and how the worker runs."""
+
+    host: str
+    port: int
+    public_url: str | None
+    database_url: str
+    api_token: SecretStr | None
+    worker_enabled: bool
+    worker_poll_seconds: float
+    action_lease_seconds: float
+    log_level: str
+
+
+@dataclass(frozen=True, slots=True)
+class BodyLimits:
+    """Every request-body limit (bytes), in one place; routes read them from here."""
+
+    webhook: int  # MAX_BODY_BYTES: signed webhooks and plain posts
+    ingest: int  # INGEST_MAX_BODY_BYTES: SDK envelopes and OTLP, as sent
+    inflated: int  # INGEST_MAX_INFLATED_BYTES: the same once decompressed
+    firehose: int
+    github: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> BodyLimits:
+        """The limits `settings` ask for (a route-specific floor never lowers them)."""
+        return cls(
+            webhook=settings.max_body_bytes,
+            ingest=settings.ingest_max_body_bytes,
+            inflated=settings.ingest_max_inflated_bytes,
+            firehose=max(settings.max_body_bytes, FIREHOSE_MAX_BODY_BYTES),
+            github=max(settings.max_body_bytes, GITHUB_MAX_BODY_BYTES),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class IngestSettings:
+    """The ingest endpoints' keys, overload limits and the shared webhook secret."""
+
+    ingest_max_inflight: int
+    ingest_events_per_minute: int
+    ingest_key_cache_seconds: float
+    webhook_secret: SecretStr | None
+    webhook_max_skew_seconds: int
+    bench_endpoints: bool
+
+
+@dataclass(frozen=True, slots=True)
+class GitHubSettings:
+    """Where issues go on GitHub and how autotriage talks to it."""
+
+    github_token: SecretStr | None
+    github_owner: str | None
+    github_repo: str | None
+    github_api_url: str
+    github_app_id: int | None
+    github_app_private_key: SecretStr | None
+    github_app_private_key_file: Path | None
+    github_app_installation_id: int | None
+    github_webhook_secret: SecretStr | None
+    github_milestone: int | None
+    github_issue_type: str | None
+    github_assign_owners: bool
+    github_mention_teams: bool
+    github_assign_commit_author: bool
+    github_mutation_interval: float
+    github_timeout: float
+    github_poll_seconds: float
+    github_spike_factor: float
+
+
+@dataclass(frozen=True, slots=True)
+class AwsSettings:
+    """CloudWatch Logs polling, Firehose delivery and SNS subscriptions."""
+
+    aws_region: str | None
+    aws_access_key_id: SecretStr | None
+    aws_secret_access_key: SecretStr | None
+    aws_log_group_name: tuple[str, ...]
+    aws_endpoint_url: str | None
+    scan_interval: int
+    cloudwatch_filter_pattern: str
+    cloudwatch_overlap_seconds: int
+    cloudwatch_page_size: int
+    cloudwatch_max_rps: float
+    firehose_access_key: SecretStr | None
+    sns_topic_arns: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SlackSettings:
+    """Slack posting (webhook or bot) and the channels Slack ingest accepts."""
+
+    slack_webhook_url: SecretStr | None
+    slack_bot_token: SecretStr | None
+    slack_signing_secret: SecretStr | None
+    slack_channels: tuple[str, ...]
+    slack_channel: str | None
+    slack_api_url: str
+
+
+@dataclass(frozen=True, slots=True)
+class SentrySettings:
+    """Sentry's API and integration, and ``SENTRY_DSN`` for autotriage's own errors."""
+
+    sentry_dsn: SecretStr | None
+    sentry_auth_token: SecretStr | None
+    sentry_organization: str | None
+    sentry_project: str | None
+    sentry_url: str
+    sentry_client_secret: SecretStr | None
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisSettings:
+    """Code analysis and grouping: repository, mappings, suspects, rules, in-app prefixes."""
+
+    repo_path: str | None
+    repo_cache_dir: str
+    repo_fetch_interval_seconds: float
+    github_git_url: str | None
+    code_mappings: dict[str, str]
+    release_ref_pattern: str | None
+    suspect_max_age_days: int
+    fingerprint_rules: str | None
+    in_app_include: tuple[str, ...]
+    in_app_exclude: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ScrubSettings:
+    """What is redacted, on top of secrets, from text that leaves."""
+
+    scrub_emails: bool
+    scrub_ips: bool

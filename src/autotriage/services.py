@@ -1,0 +1,88 @@
+"""`build_services(settings)`: everything a running autotriage needs, built once.
+
+The web app (through Starlette's lifespan state) and every CLI command start from the
+same `Services`, so a setting such as ``SCRUB_IPS`` reaches the worker exactly as it
+reaches the server. Nothing is configured globally: each component is handed what it
+needs here. The one outbound HTTP client is also the seam tests replace, by passing an
+httpx ``transport``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import httpx
+
+from autotriage.actions import build_handlers
+from autotriage.config import Settings
+from autotriage.intake import Intake
+from autotriage.scans.manager import ScanManager
+from autotriage.selfreport import init_self_reporting
+from autotriage.sources.aws.sns import CertCache
+from autotriage.store import Store
+from autotriage.understanding.scrub import ScrubPolicy
+from autotriage.web.keyauth import IngestGuard, KeyRing
+from autotriage.worker import Worker
+
+Clock = Callable[[], float]
+OUTBOUND_TIMEOUT = httpx.Timeout(10.0)
+
+
+@dataclass
+class Services:
+    """The store, the outbound client and the components built on them."""
+
+    settings: Settings
+    store: Store
+    http: httpx.Client
+    scrub: ScrubPolicy
+    clock: Clock
+    key_ring: KeyRing
+    guard: IngestGuard
+    worker: Worker
+    intake: Intake
+    scans: ScanManager
+    sns_certs: CertCache
+
+    def close(self) -> None:
+        """Stop scans and the worker; release the client and the store's connections."""
+        self.scans.stop()
+        self.worker.stop()
+        self.http.close()
+        self.store.dispose()
+
+
+def build_services(
+    settings: Settings,
+    *,
+    store: Store | None = None,
+    transport: httpx.BaseTransport | None = None,
+    clock: Clock = time.time,
+) -> Services:
+    """Build every component from `settings` (the store is not migrated here).
+
+    `transport` replaces the network under the one outbound client (tests pass an
+    ``httpx.MockTransport`` or point at a local server); `clock` is wall-clock seconds.
+    """
+    init_self_reporting(settings.sentry, settings.scrub)
+    ingest = settings.ingest
+    store = store or Store(settings.database_url)
+    scrub = ScrubPolicy.from_settings(settings.scrub)
+    http = httpx.Client(timeout=OUTBOUND_TIMEOUT, follow_redirects=False, transport=transport)
+    worker = Worker(store, settings, build_handlers(settings, http=http, policy=scrub))
+    wake = worker.wake if settings.worker_enabled else None
+    return Services(
+        settings=settings,
+        store=store,
+        http=http,
+        scrub=scrub,
+        clock=clock,
+        key_ring=KeyRing(store, ingest.ingest_key_cache_seconds),
+        guard=IngestGuard(ingest.ingest_max_inflight, ingest.ingest_events_per_minute),
+        worker=worker,
+        intake=Intake(store, wake=wake),
+        scans=ScanManager(store, settings, wake=wake),
+        sns_certs=CertCache(http),
+    )

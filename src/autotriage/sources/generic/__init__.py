@@ -1,0 +1,1 @@
+"""The generic webhook: autotriage's own signed JSON document (`webhook`)."""

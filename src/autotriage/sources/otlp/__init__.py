@@ -1,0 +1,1 @@
+"""OpenTelemetry: OTLP/HTTP log and trace exports, JSON or protobuf (`export`)."""

@@ -1,0 +1,299 @@
+"""Sentry events in Sentry's protocol, mapped onto `ErrorEvent`.
+
+Docs: https://develop.sentry.dev/sdk/data-model/event-payloads/ (event fields);
+https://docs.sentry.io/api/events/ (issue payloads).
+
+Field mapping of one Sentry event: ``event_id`` -> source_event_id, ``timestamp`` (or
+``datetime``) -> occurred_at, ``level``/``environment``/``release``/``platform``/
+``culprit`` as named, ``server_name`` -> service, ``message``/``logentry``/``title`` ->
+message, ``tags`` (a list of pairs or a dict) -> tags, ``exception.values[]`` ->
+exceptions (already cause-first, frames already oldest-first, every frame field our
+model has), ``fingerprint`` -> fingerprint_hint, ``user``/``request``/``sdk``/
+``contexts`` -> contexts (plus ``request.url`` as the ``url`` tag), ``web_url`` (or the
+plugin's ``url``, or an issue's ``permalink``) -> link. Everything else (breadcrumbs,
+modules, threads, an exception's ``mechanism``, frame ``vars`` and addresses) -> raw,
+which thus never holds the frames a second time. The Sentry issue id, short id
+and project go to ``contexts["sentry"]``, which is how status signals
+(``issue.resolved``/``ignored``/``unresolved``) find the group later.
+
+Issue payloads carry no stack trace: `event_from_issue` keeps the type, value, file and
+function Sentry's ``metadata`` names; the web route fetches the latest event through
+the API (`autotriage.sources.sentry.api`) when a token is configured.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from autotriage.errors import PayloadInvalid
+from autotriage.models import ErrorEvent, ExceptionInfo, Frame, normalize_level
+
+NAME = "sentry"
+_FRAME_FIELDS = ("filename", "abs_path", "module", "function", "lineno", "colno", "context_line")
+_CONTEXT_FIELDS = ("user", "request", "sdk", "contexts", "extra")
+# What `event_from_sentry` carries into the model; `raw` keeps the rest of the event.
+_MODELED_EVENT = frozenset(
+    {
+        "event_id", "timestamp", "datetime", "level", "platform", "environment", "release",
+        "server_name", "message", "logentry", "title", "culprit", "transaction", "tags",
+        "fingerprint", "web_url", "exception", "stacktrace", *_CONTEXT_FIELDS,
+    }
+)  # fmt: skip
+_FRAME_KEYS = (*_FRAME_FIELDS, "in_app")
+_MODELED_EXCEPTION = frozenset({"type", "value", "module", "stacktrace", "raw_stacktrace"})
+_MODELED_FRAME = frozenset(
+    {*_FRAME_FIELDS, "raw_function", "in_app", "pre_context", "post_context"}
+)
+_ISSUE_URL = re.compile(r"/issues/(\d+)/?")
+
+
+def _str(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    return value if isinstance(value, str) else str(value)
+
+
+def _timestamp(value: Any) -> datetime | None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            return datetime.fromtimestamp(value, UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return None
+
+
+def _int(value: Any) -> int | None:
+    return value if type(value) is int else None
+
+
+def _texts(value: Any) -> list[str]:
+    if not isinstance(value, list):
+        return []
+    return [x if type(x) is str else str(x) for x in value if x is not None]
+
+
+_FRAMES: dict[tuple[Any, ...], Frame] = {}
+_FRAMES_KEPT = 8_192
+
+
+def _frame(raw: Any) -> Frame:
+    """One frame. The same code path sends the same frames event after event, and a
+    frozen `Frame` can be shared, so each distinct frame is validated once."""
+    if not isinstance(raw, dict):
+        return Frame()
+    get = raw.get
+    pre, post = _texts(get("pre_context")), _texts(get("post_context"))
+    fields = (
+        _str(get("filename")),
+        _str(get("abs_path")),
+        _str(get("module")),
+        _str(get("function")) or _str(get("raw_function")),
+        _int(get("lineno")),
+        _int(get("colno")),
+        _str(get("context_line")),
+        get("in_app") is True,
+    )
+    key = (*fields, *pre, None, *post)  # None parts the two lists, which hold only str
+    frame = _FRAMES.get(key)
+    if frame is None:
+        values = dict(zip(_FRAME_KEYS, fields, strict=True))
+        frame = Frame.model_validate({**values, "pre_context": pre, "post_context": post})
+        if len(_FRAMES) >= _FRAMES_KEPT:
+            _FRAMES.clear()
+        _FRAMES[key] = frame
+    return frame
+
+
+def _frames(stack: Any) -> list[Frame]:
+    frames = stack.get("frames") if isinstance(stack, dict) else None
+    return [_frame(f) for f in frames] if isinstance(frames, list) else []
+
+
+def _exceptions(event: dict[str, Any]) -> list[dict[str, Any]]:
+    """`ExceptionInfo` fields of the event's exceptions, cause first."""
+    container = event.get("exception")
+    values = container.get("values") if isinstance(container, dict) else container
+    out = []
+    for raw in values if isinstance(values, list) else []:
+        if not isinstance(raw, dict):
+            continue
+        out.append(
+            {
+                "type": str(raw.get("type") or "Error"),
+                "value": str(raw.get("value") or ""),
+                "module": _str(raw.get("module")),
+                "frames": _frames(raw.get("stacktrace") or raw.get("raw_stacktrace")),
+            }
+        )
+    if not out and isinstance(event.get("stacktrace"), dict):
+        # A message captured with attach_stacktrace: keep where it was logged.
+        frames = _frames(event["stacktrace"])
+        if frames:
+            message = _message(event) or "Message"
+            out.append({"type": "Message", "value": message, "frames": frames})
+    return out
+
+
+def _unmodeled(event: dict[str, Any]) -> dict[str, Any]:
+    """The parts of `event` the model does not carry (breadcrumbs, modules, a mechanism,
+    frame variables...), kept as the event's ``raw`` without storing its frames twice."""
+    rest = {k: v for k, v in event.items() if k not in _MODELED_EVENT}
+    container = event.get("exception")
+    values = container.get("values") if isinstance(container, dict) else container
+    extras = []
+    for index, value in enumerate(values if isinstance(values, list) else []):
+        if not isinstance(value, dict):
+            continue
+        extra = {k: v for k, v in value.items() if k not in _MODELED_EXCEPTION}
+        stack = value.get("stacktrace") or value.get("raw_stacktrace")
+        frames = stack.get("frames") if isinstance(stack, dict) else None
+        frame_extras = [
+            {"frame": number, **{k: v for k, v in frame.items() if k not in _MODELED_FRAME}}
+            for number, frame in enumerate(frames if isinstance(frames, list) else [])
+            if isinstance(frame, dict) and not frame.keys() <= _MODELED_FRAME
+        ]
+        if frame_extras:
+            extra["frames"] = frame_extras
+        if extra:
+            extras.append({"exception": index, **extra})
+    if extras:
+        rest["exception_extras"] = extras
+    return rest
+
+
+def _tags(raw: Any) -> dict[str, str]:
+    if isinstance(raw, dict):
+        return {str(k): str(v) for k, v in raw.items() if v is not None}
+    tags = {}
+    for pair in raw if isinstance(raw, list) else []:
+        if isinstance(pair, list | tuple) and len(pair) == 2 and pair[1] is not None:
+            tags[str(pair[0])] = str(pair[1])
+        elif isinstance(pair, dict) and "key" in pair:
+            tags[str(pair["key"])] = str(pair.get("value"))
+    return tags
+
+
+def _message(event: dict[str, Any]) -> str | None:
+    message = event.get("message")
+    if isinstance(message, dict):
+        message = message.get("formatted") or message.get("message")
+    logentry = event.get("logentry")
+    if not message and isinstance(logentry, dict):
+        message = logentry.get("formatted") or logentry.get("message")
+    return _str(message)
+
+
+def issue_id_of(event: Mapping[str, Any]) -> str | None:
+    """The Sentry issue id an event names (``issue_id`` or its ``issue_url``/``web_url``)."""
+    if event.get("issue_id") is not None:
+        return str(event["issue_id"])
+    for key in ("issue_url", "web_url", "url"):
+        value = event.get(key)
+        if isinstance(value, str) and (match := _ISSUE_URL.search(value)):
+            return match.group(1)
+    return None
+
+
+def event_from_sentry(
+    event: dict[str, Any], *, link: str | None = None, sentry_info: dict[str, Any] | None = None
+) -> ErrorEvent:
+    """Map one event in Sentry's protocol onto an `ErrorEvent`."""
+    exceptions = _exceptions(event)
+    message = _message(event)
+    if not message and exceptions:
+        message = exceptions[-1]["value"]
+    fingerprint = event.get("fingerprint")
+    contexts = {k: event[k] for k in _CONTEXT_FIELDS if isinstance(event.get(k), dict) and event[k]}
+    info = {k: v for k, v in (sentry_info or {}).items() if v is not None}
+    if issue := issue_id_of(event):
+        info.setdefault("issue_id", issue)
+    if info:
+        contexts["sentry"] = info
+    tags = _tags(event.get("tags"))
+    request = event.get("request")
+    if isinstance(request, dict) and isinstance(request.get("url"), str):
+        tags.setdefault("url", request["url"])
+    web_url = event.get("web_url")
+    return ErrorEvent.model_validate(
+        {
+            "source": NAME,
+            "source_event_id": _str(event.get("event_id")),
+            "occurred_at": _timestamp(event.get("timestamp")) or _timestamp(event.get("datetime")),
+            "level": normalize_level(event.get("level")),
+            "platform": _str(event.get("platform")),
+            "environment": _str(event.get("environment")) or tags.get("environment"),
+            "release": (
+                _str(event.get("release")) or tags.get("sentry:release") or tags.get("release")
+            ),
+            "service": _str(event.get("server_name")) or tags.get("server_name"),
+            "message": message or _str(event.get("title")) or "",
+            "culprit": _str(event.get("culprit")) or _str(event.get("transaction")),
+            "tags": tags,
+            "link": link or (web_url if isinstance(web_url, str) else None),
+            "exceptions": exceptions,
+            "fingerprint_hint": (
+                [str(x) for x in fingerprint] if isinstance(fingerprint, list) else None
+            ),
+            "contexts": contexts,
+            "raw": _unmodeled(event),
+        }
+    )
+
+
+def event_from_issue(issue: dict[str, Any]) -> ErrorEvent:
+    """An `ErrorEvent` from an issue resource (no frames: Sentry sends none)."""
+    meta: dict[str, Any] = issue["metadata"] if isinstance(issue.get("metadata"), dict) else {}
+    issue_id = _str(issue.get("id"))
+    if issue_id is None:
+        raise PayloadInvalid("data.issue.id is missing")
+    exceptions = []
+    if meta.get("type"):
+        frames = []
+        if meta.get("filename") or meta.get("function"):
+            frames.append(
+                Frame(
+                    filename=_str(meta.get("filename")),
+                    function=_str(meta.get("function")),
+                    in_app=True,
+                )
+            )
+        exceptions.append(
+            ExceptionInfo(type=str(meta["type"]), value=str(meta.get("value") or ""), frames=frames)
+        )
+    project: dict[str, Any] = issue["project"] if isinstance(issue.get("project"), dict) else {}
+    return ErrorEvent(
+        source=NAME,
+        source_event_id=f"issue-{issue_id}",
+        occurred_at=_timestamp(issue.get("lastSeen")) or _timestamp(issue.get("firstSeen")),
+        level=normalize_level(issue.get("level")),
+        platform=_str(issue.get("platform")),
+        message=_str(meta.get("value")) or _str(issue.get("title")) or "",
+        culprit=_str(issue.get("culprit")),
+        tags={"sentry.project": str(project["slug"])} if project.get("slug") else {},
+        link=_str(issue.get("permalink")),
+        exceptions=exceptions,
+        contexts={
+            "sentry": {
+                k: v
+                for k, v in {
+                    "issue_id": issue_id,
+                    "short_id": _str(issue.get("shortId")),
+                    "project": _str(project.get("slug")),
+                    "status": _str(issue.get("status")),
+                    "count": _str(issue.get("count")),
+                    "title": _str(issue.get("title")),
+                }.items()
+                if v is not None
+            }
+        },
+        raw=issue,
+    )

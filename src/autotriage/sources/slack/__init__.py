@@ -1,0 +1,1 @@
+"""Slack: error messages from the Events API and ``{"text"}`` posts (`events`)."""

@@ -1,0 +1,1 @@
+"""Local fakes for vendors with no local twin (GitHub): test code, never shipped."""
