@@ -52,6 +52,9 @@ def _v8_frame(line: str) -> Frame | None:
     loc = _LOCATION.match(location)
     if func is not None:
         func = re.sub(r" \[as [^\]]+\]$", "", func.strip()) or None
+        # "new X" is read as "X", as before, so the fingerprints of existing groups hold.
+        if func and func.startswith("new "):
+            func = func[4:]
     if loc is None:
         if match["bare"] is not None and not location.startswith(("<", "native")):
             # "at a_function_name": a frame with a name and no location (one paste, one trace).

@@ -49,8 +49,10 @@ def _frames(entries: list[re.Match[str]], file: str | None, line: int | None) ->
     calls: list[str | None] = []
     for entry in entries:
         if entry["main"]:
-            callee = entry["main"].split(": ", 1)[-1] if "internal" in entry["main"] else "{main}"
-            calls.append(re.sub(r"\(.*\)$", "", callee.strip()))
+            # An internal function's callee keeps its "()", as before: fingerprints hold.
+            calls.append(
+                entry["main"].split(": ", 1)[-1] if "internal" in entry["main"] else "{main}"
+            )
             continue
         calls.append(re.sub(r"\(.*\)$", "", entry["call"].strip()))
         locations.append((entry["file"].strip(), to_int(entry["line"])))
