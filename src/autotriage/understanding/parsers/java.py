@@ -79,18 +79,17 @@ def _looks_like_type(name: str) -> bool:
 
 
 _THROWABLE_SUFFIXES = ("Exception", "Error", "Throwable")
-_THROWABLE = re.compile(
-    r"^(?P<type>(?:[A-Za-z_$][\w$]*\.)*[\w$]*(?:Exception|Error|Throwable))"
-    r"(?::\s?(?P<value>.*))?$"
-)
+_TYPE_NAME = re.compile(r"[A-Za-z_$][\w$.]*")
 
 
 def _named(type_: str, value: str) -> tuple[str, str]:
     """The thrown type when a logger's name came first (``app.MakeLog: RuntimeException: m``)."""
     if type_.endswith(("Exception", "Error", "Throwable")):
         return type_, value
-    inner = _THROWABLE.match(value)
-    return (inner["type"], inner["value"] or "") if inner else (type_, value)
+    name, colon, rest = value.partition(":")
+    if _TYPE_NAME.fullmatch(name) and name.endswith(_THROWABLE_SUFFIXES):
+        return name, rest.strip() if colon else ""
+    return type_, value
 
 
 def parse(lines: Sequence[str], start: int) -> Trace | None:

@@ -13,16 +13,20 @@ import re
 from collections.abc import Sequence
 
 from autotriage.models import ExceptionInfo, Frame
-from autotriage.understanding.parsers.base import MAX_FRAMES, Trace, exception, make_frame, to_int
+from autotriage.understanding.parsers.base import (
+    MAX_FRAMES,
+    Trace,
+    exception,
+    make_frame,
+    matching_open,
+    to_int,
+)
 
 PLATFORM = "javascript"
 
 # "at fn (loc)"; webpack's eval and React Native print no space before "(" ("at fn(loc)");
-# a bare location may hold spaces ("at C:\\project files\\x.js:1:2").
-_V8 = re.compile(
-    r"^\s*at (?:(?P<async>async )?(?P<func>[^()]*?(?:\([^()]*\)[^()]*?)*) ?\((?P<loc>.*)\)"
-    r"|(?P<async2>async )?(?P<bare>[^\s{}](?:[^(){}]*[^\s{}])?))\s*\{?\s*$"
-)
+# a bare location may hold spaces ("at C:\\project files\\x.js:1:2"). Split by hand
+# (`_v8_split`): names hold parentheses, and expressions for them backtracked badly.
 _LOCATION = re.compile(r"^(?P<file>.*?):(?P<line>\d+)(?::(?P<col>\d+))?$")
 _GECKO = re.compile(
     r"^\s*(?P<func>global code|[^@\s]*)@(?P<file>\S+?):(?P<line>\d+)(?::(?P<col>\d+))?\s*$"
@@ -37,14 +41,29 @@ _HEADER_LOOKAHEAD = 6
 _INLINE_HEADER = re.compile(r"(?<=\s)[A-Z][\w$]{0,80}(?:Error|Exception)(?=: )")
 
 
-def _v8_frame(line: str) -> Frame | None:
-    match = _V8.match(line)
-    if not match:
+def _v8_split(line: str) -> tuple[str | None, str, bool] | None:
+    """``at [async] fn (loc)`` or ``at loc`` into (function, location, bare), or None."""
+    text = line.strip()
+    if not text.startswith("at "):
         return None
-    if match["bare"] is not None:
-        func, location = None, match["bare"]
-    else:
-        func, location = match["func"], match["loc"]
+    text = text[3:].strip().removesuffix("{").rstrip().removeprefix("async ")
+    if text.endswith(")"):
+        opening = matching_open(text, len(text) - 1)
+        if opening is None:
+            return None
+        return text[:opening], text[opening + 1 : -1], False
+    if not text or any(char in text for char in "(){}"):
+        return None
+    return None, text, True
+
+
+def _v8_frame(line: str) -> Frame | None:
+    if "at " not in line:
+        return None
+    split = _v8_split(line)
+    if split is None:
+        return None
+    func, location, bare = split
     # "eval at fn (file:1:2), <anonymous>:1:1": the outer location is the real file.
     if location.startswith("eval at "):
         inner = re.search(r"\((\S+:\d+:\d+)\)", location)
@@ -56,7 +75,7 @@ def _v8_frame(line: str) -> Frame | None:
         if func and func.startswith("new "):
             func = func[4:]
     if loc is None:
-        if match["bare"] is not None and not location.startswith(("<", "native")):
+        if bare and not location.startswith(("<", "native")):
             # "at a_function_name": a frame with a name and no location (one paste, one trace).
             if not re.fullmatch(r"[\w$.<>\[\]]+", location):
                 return None
