@@ -28,6 +28,7 @@ from autotriage.config_sections import (
     AnalysisSettings,
     AwsSettings,
     BodyLimits,
+    FixSettings,
     GitHubSettings,
     IngestSettings,
     ScrubSettings,
@@ -294,6 +295,11 @@ class Settings(BaseSettings):
         """SCRUB_EMAILS and SCRUB_IPS: what is redacted from text that leaves."""
         return section(ScrubSettings, self)
 
+    @cached_property
+    def fix(self) -> FixSettings:
+        """PR_*, FIX_* and LLM_*: fix attempts, their gates and sandbox, the LLM fixer."""
+        return section(FixSettings, self)
+
     @property
     def github_configured(self) -> bool:
         """True when issues should go to GitHub rather than the local tracker."""
@@ -302,15 +308,7 @@ class Settings(BaseSettings):
 
     def github_app_key(self) -> str | None:
         """The GitHub App's private key (PEM), from the variable or the key file."""
-        if self.github_app_private_key is not None:
-            return self.github_app_private_key.get_secret_value().replace("\\n", "\n")
-        if self.github_app_private_key_file is not None:
-            try:
-                return self.github_app_private_key_file.read_text()
-            except OSError as exc:
-                problem = exc.strerror or "unreadable"
-                raise ConfigError("GITHUB_APP_PRIVATE_KEY_FILE", problem) from None
-        return None
+        return self.github.app_key()
 
 
 def load_settings(env_file: str | Path | None = ".env", **overrides: Any) -> Settings:

@@ -4,7 +4,9 @@ The web app (through Starlette's lifespan state) and every CLI command start fro
 same `Services`, so a setting such as ``SCRUB_IPS`` reaches the worker exactly as it
 reaches the server. Nothing is configured globally: each component is handed what it
 needs here. The one outbound HTTP client is also the seam tests replace, by passing an
-httpx ``transport``.
+httpx ``transport``. GitHub calls go through githubkit, which builds its own httpx client
+(it keeps per-client auth and headers); it is handed the same `transport`, so the seam
+still covers them.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 import httpx
 
 from autotriage.actions import build_handlers
+from autotriage.analysis.analyzer import Analyzer
 from autotriage.config import Settings
 from autotriage.intake import Intake
 from autotriage.jobs.engine import EngineWorker, JobQueue, uses_engine
@@ -39,6 +42,7 @@ class Services:
     store: Store
     http: httpx.Client
     scrub: ScrubPolicy
+    analyzer: Analyzer
     clock: Clock
     key_ring: KeyRing
     guard: IngestGuard
@@ -82,12 +86,11 @@ def build_services(
     store = store or Store(settings.database_url)
     scrub = ScrubPolicy.from_settings(settings.scrub)
     http = httpx.Client(timeout=OUTBOUND_TIMEOUT, follow_redirects=False, transport=transport)
-    worker = Worker(
-        store,
-        settings,
-        build_handlers(settings, http=http, policy=scrub),
-        concurrency=settings.worker_concurrency,
+    analyzer = Analyzer()
+    handlers = build_handlers(
+        settings, http=http, policy=scrub, analyzer=analyzer, transport=transport
     )
+    worker = Worker(store, settings, handlers, concurrency=settings.worker_concurrency)
     wake = worker.wake if settings.worker_enabled else None
     jobs = JobQueue(settings.database_url) if uses_engine(settings.database_url) else None
     if jobs is not None:
@@ -99,6 +102,7 @@ def build_services(
         store=store,
         http=http,
         scrub=scrub,
+        analyzer=analyzer,
         clock=clock,
         key_ring=KeyRing(store, ingest.ingest_key_cache_seconds),
         guard=IngestGuard(ingest.ingest_max_inflight, ingest.ingest_events_per_minute),
