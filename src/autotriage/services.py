@@ -92,7 +92,7 @@ def build_services(
     )
     worker = Worker(store, settings, handlers, concurrency=settings.worker_concurrency)
     wake = worker.wake if settings.worker_enabled else None
-    jobs = JobQueue(settings.database_url) if uses_engine(settings.database_url) else None
+    jobs = JobQueue(settings.database_url) if uses_engine(settings) else None
     if jobs is not None:
         # the job and its outbox row commit together; intake nudges the grouping job
         store.defer_action = jobs.defer_action

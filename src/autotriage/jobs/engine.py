@@ -36,6 +36,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from autotriage.config import Settings
 from autotriage.jobs import work as tasks
 from autotriage.jobs.work import Work
 from autotriage.models import utcnow
@@ -354,9 +355,10 @@ async def _serve_until_signalled(app: App, queue: JobQueue, concurrency: int) ->
                 return
 
 
-def uses_engine(database_url: str) -> bool:
-    """Whether this store runs its work on the job engine (PostgreSQL)."""
-    return make_url(database_url).get_backend_name() == "postgresql"
+def uses_engine(settings: Settings) -> bool:
+    """Whether the work runs on the job engine: ``JOB_ENGINE=procrastinate`` on PostgreSQL."""
+    postgres = make_url(settings.database_url).get_backend_name() == "postgresql"
+    return postgres and settings.job_engine == "procrastinate"
 
 
 def engine_worker(queue: JobQueue, worker: Worker) -> EngineWorker:
