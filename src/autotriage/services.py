@@ -21,6 +21,7 @@ from autotriage.actions import build_handlers
 from autotriage.analysis.analyzer import Analyzer
 from autotriage.config import Settings
 from autotriage.intake import Intake
+from autotriage.jobs.engine import EngineWorker, JobQueue, uses_engine
 from autotriage.scans.manager import ScanManager
 from autotriage.selfreport import init_self_reporting
 from autotriage.sources.aws.sns import CertCache
@@ -49,11 +50,21 @@ class Services:
     intake: Intake
     scans: ScanManager
     sns_certs: CertCache
+    jobs: JobQueue | None = None  # PostgreSQL: the job engine's queue
+    engine: EngineWorker | None = None  # `serve` on PostgreSQL: its job-engine worker
+
+    @property
+    def running_worker(self) -> Worker | EngineWorker:
+        """The worker doing this process's work (what /health reports on)."""
+        return self.engine or self.worker
 
     def close(self) -> None:
         """Stop scans and the worker; release the client and the store's connections."""
         self.scans.stop()
         self.worker.stop()
+        if self.jobs is not None:
+            self.store.defer_action = None
+            self.jobs.close()
         self.http.close()
         self.store.dispose()
 
@@ -79,8 +90,13 @@ def build_services(
     handlers = build_handlers(
         settings, http=http, policy=scrub, analyzer=analyzer, transport=transport
     )
-    worker = Worker(store, settings, handlers)
+    worker = Worker(store, settings, handlers, concurrency=settings.worker_concurrency)
     wake = worker.wake if settings.worker_enabled else None
+    jobs = JobQueue(settings.database_url) if uses_engine(settings) else None
+    if jobs is not None:
+        # the job and its outbox row commit together; intake nudges the grouping job
+        store.defer_action = jobs.defer_action
+        wake = jobs.nudge
     return Services(
         settings=settings,
         store=store,
@@ -94,4 +110,5 @@ def build_services(
         intake=Intake(store, wake=wake),
         scans=ScanManager(store, settings, wake=wake),
         sns_certs=CertCache(http),
+        jobs=jobs,
     )
