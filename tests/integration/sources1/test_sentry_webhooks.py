@@ -30,12 +30,9 @@ def make_app(make_app: Callable[..., Any]) -> Callable[..., Any]:
     """The package's app builder, answering at the time the Sentry vector was signed
     (2019), so its timestamp is fresh."""
     return functools.partial(make_app, clock=lambda: SIGNED_AT)
+
+
 TOKEN = "generic-webhook-secret-for-tests"
-
-
-def at_vector_time() -> float:
-    """The signature vector was signed in 2019: a clock that answers at its time."""
-    return float(VECTOR["request_headers"]["Sentry-Hook-Timestamp"])
 
 
 def _signed(body: bytes, resource: str, request_id: str = "r1") -> dict[str, str]:
@@ -51,7 +48,7 @@ def _signed(body: bytes, resource: str, request_id: str = "r1") -> dict[str, str
 def test_signature_vector_is_accepted_and_redelivery_stored_once(
     make_app: Callable[..., Any],
 ) -> None:
-    app = make_app(clock=at_vector_time)
+    app = make_app()
     body = VECTOR["raw_body"].encode()
     headers = {k.lower(): v for k, v in VECTOR["request_headers"].items()}
     first = app.client.post("/webhook/sentry", content=body, headers=headers)
@@ -75,14 +72,14 @@ def test_signature_vector_is_accepted_and_redelivery_stored_once(
 def test_bad_signatures_are_401_and_store_nothing(
     make_app: Callable[..., Any], headers: dict[str, str]
 ) -> None:
-    app = make_app(clock=at_vector_time)
+    app = make_app()
     response = app.client.post("/webhook/sentry", content=VECTOR["raw_body"], headers=headers)
     assert response.status_code == 401
     assert app.counts() == (0, 0)
 
 
 def test_known_unhandled_resources_answer_ignored(make_app: Callable[..., Any]) -> None:
-    app = make_app(clock=at_vector_time)
+    app = make_app()
     body = json.dumps({"action": "created", "data": {"installation": {"uuid": "x"}}}).encode()
     headers = _signed(body, "installation")
     response = app.client.post("/webhook/sentry", content=body, headers=headers)
@@ -92,7 +89,7 @@ def test_known_unhandled_resources_answer_ignored(make_app: Callable[..., Any]) 
 
 
 def test_status_signals_update_the_group(make_app: Callable[..., Any], database_url: str) -> None:
-    app = make_app(clock=at_vector_time)
+    app = make_app()
     alert = fixture_bytes("sentry", "b_event_alert_triggered_webhook.json")
     assert (
         app.client.post(
@@ -132,7 +129,7 @@ def test_status_signals_update_the_group(make_app: Callable[..., Any], database_
 
 
 def test_legacy_plugin_needs_the_token(make_app: Callable[..., Any]) -> None:
-    app = make_app(clock=at_vector_time)
+    app = make_app()
     body = fixture_bytes("sentry", "c_legacy_webhooks_plugin_real_zulip.json")
     refused = app.client.post("/webhook/sentry", content=body)
     wrong = app.client.post("/webhook/sentry?token=nope", content=body)
@@ -146,7 +143,7 @@ def test_legacy_plugin_needs_the_token(make_app: Callable[..., Any]) -> None:
 
 
 def test_deeply_nested_hook_is_400(make_app: Callable[..., Any]) -> None:
-    app = make_app(clock=at_vector_time)
+    app = make_app()
     body = b'{"action":"created","data":' + b'{"a":' * 200 + b"1" + b"}" * 200 + b"}"
     response = app.client.post("/webhook/sentry", content=body, headers=_signed(body, "issue"))
     assert response.status_code == 400
@@ -220,7 +217,7 @@ def test_issue_created_fetches_frames_with_a_token(
     make_app: Callable[..., Any], fake_sentry: tuple[str, list[str]]
 ) -> None:
     url, seen = fake_sentry
-    app = make_app(clock=at_vector_time, SENTRY_URL=url, SENTRY_AUTH_TOKEN="sntrys_test", SENTRY_ORGANIZATION="org")
+    app = make_app(SENTRY_URL=url, SENTRY_AUTH_TOKEN="sntrys_test", SENTRY_ORGANIZATION="org")
     body = VECTOR["raw_body"].encode()
     response = app.client.post("/webhook/sentry", content=body, headers=_signed(body, "issue"))
     assert response.json()["events"] == 1
@@ -235,7 +232,7 @@ def test_issue_created_keeps_the_payload_when_the_api_fails(
     make_app: Callable[..., Any], fake_sentry: tuple[str, list[str]]
 ) -> None:
     url, _ = fake_sentry
-    app = make_app(clock=at_vector_time, SENTRY_URL=url, SENTRY_AUTH_TOKEN="sntrys_test")
+    app = make_app(SENTRY_URL=url, SENTRY_AUTH_TOKEN="sntrys_test")
     payload = json.loads(VECTOR["raw_body"])
     payload["data"]["issue"]["id"] = "404404"
     body = json.dumps(payload).encode()
