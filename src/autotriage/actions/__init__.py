@@ -12,6 +12,7 @@ from autotriage.actions.base import ActionHandler, ActionResult, PlannedAction
 from autotriage.actions.issue_context import IssueTracker
 from autotriage.actions.slack import SlackNotify
 from autotriage.actions.tracker import LocalTracker
+from autotriage.analysis.analyzer import Analyzer
 from autotriage.config import Settings
 from autotriage.understanding.scrub import ScrubPolicy
 
@@ -23,21 +24,25 @@ def build_handlers(
     *,
     http: httpx.Client | None = None,
     policy: ScrubPolicy | None = None,
+    analyzer: Analyzer | None = None,
+    transport: httpx.BaseTransport | None = None,
 ) -> dict[str, ActionHandler]:
     """Every handler this configuration can run, by kind.
 
     What they send is scrubbed by `policy` (by default the settings' ``SCRUB_*``); Slack
-    posts go through `http`, the process's one outbound client, when given.
+    posts go through `http`, the process's one outbound client, when given, and GitHub
+    calls through githubkit's own client over the same `transport`. `analyzer` (with its
+    repository and CODEOWNERS caches) is the process's one, when given.
     """
     policy = policy or ScrubPolicy.from_settings(settings.scrub)
     trackers: list[IssueTracker] = [LocalTracker(policy)]
     if settings.github_configured:
         from autotriage.actions.github.handlers import GitHubTracker  # loads githubkit
 
-        trackers.append(GitHubTracker(settings))
-    handlers: list[ActionHandler] = [AnalyzeGroup(settings)]
+        trackers.append(GitHubTracker(settings, policy=policy, transport=transport))
+    handlers: list[ActionHandler] = [AnalyzeGroup(settings, analyzer)]
     for tracker in trackers:
         handlers += tracker.handlers()
     if settings.slack_configured:
-        handlers.append(SlackNotify(settings, http))
+        handlers.append(SlackNotify(settings, http, policy=policy))
     return {handler.kind: handler for handler in handlers}

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import hmac
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from fastapi import Request
 
 from autotriage.errors import PayloadTooLarge, SignatureInvalid
 from autotriage.intake import Intake
 from autotriage.models import ErrorEvent
+from autotriage.sources.base import Verifying
+from autotriage.sources.registry import REGISTRY
 from autotriage.store.events import StoredDelivery
 from autotriage.web.codecs import inflate
 from autotriage.web.state import services_of
@@ -45,26 +46,34 @@ def lower_headers(request: Request) -> dict[str, str]:
     return {k.lower(): v for k, v in request.headers.items()}
 
 
-def check_shared_secret(
-    request: Request, header: str = "x-autotriage-token", *, allow_query: bool = False
+def verify(
+    request: Request,
+    source: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    *,
+    token_in_query: bool = False,
 ) -> None:
-    """Require ``WEBHOOK_SECRET`` in `header` (constant time).
+    """Run registered `source`'s verifier on the raw body (`SignatureInvalid` on failure).
 
-    A secret in the query string lands in proxy logs, so it is refused, except with
-    `allow_query` for a sender that can only be given a URL (Sentry's legacy plugin);
+    A ``token`` query parameter lands in proxy logs, so it is refused, except with
+    `token_in_query` for a sender that can only be given a URL (Sentry's legacy plugin):
+    there it is handed to the verifier as the ``X-Autotriage-Token`` header it reads.
     autotriage itself never logs a query string (no access log; errors log the path).
     """
-    secret = request.app.state.settings.webhook_secret
-    if secret is None:
-        raise SignatureInvalid("WEBHOOK_SECRET is not configured, so unsigned posts are refused")
-    in_query = request.query_params.get("token")
-    if in_query is not None and not allow_query:
+    check = REGISTRY[source].verify
+    if check is None:
+        raise LookupError(f"source {source!r} registers no verifier")
+    token = request.query_params.get("token")
+    if token is not None and not token_in_query:
         raise SignatureInvalid(
-            "a secret in the query string is refused (it lands in proxy logs): send it as " + header
+            "a secret in the query string is refused (it lands in proxy logs): "
+            "send it as the X-Autotriage-Token header"
         )
-    given = request.headers.get(header) or (in_query if allow_query else None) or ""
-    if not hmac.compare_digest(given.encode(), secret.get_secret_value().encode()):
-        raise SignatureInvalid("missing or wrong token")
+    if token:
+        headers = {**headers, "x-autotriage-token": token}
+    services = services_of(request)
+    check(body, headers, Verifying(services.settings, services.clock(), services.sns_certs))
 
 
 async def accept(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from sqlalchemy import func, select
 
 from autotriage.config import load_settings
 from autotriage.models import utcnow
+from autotriage.services import build_services
 from autotriage.store import Store
 from autotriage.store.ingest_keys import create_key
 from autotriage.store.tables import Delivery, Event
@@ -54,7 +56,7 @@ def make_app(database_url: str) -> Iterator[Callable[..., App]]:
     """Build an app (worker off unless asked) on each backend, with one ingest key."""
     clients: list[TestClient] = []
 
-    def build(**overrides: Any) -> App:
+    def build(clock: Callable[[], float] = time.time, **overrides: Any) -> App:
         env = {
             "DATABASE_URL": database_url,
             "AUTOTRIAGE_WORKER": "false",
@@ -64,9 +66,7 @@ def make_app(database_url: str) -> Iterator[Callable[..., App]]:
         }
         settings = load_settings(env_file=None, **env)
         store = Store(database_url)
-        app = create_app(settings, store)
-        # The Sentry signature vector was signed in 2019: answer it at its own time.
-        app.state.clock = lambda: float(VECTOR["request_headers"]["Sentry-Hook-Timestamp"])
+        app = create_app(build_services(settings, store=store, clock=clock))
         client = TestClient(app, raise_server_exceptions=False)
         client.__enter__()
         clients.append(client)
