@@ -52,13 +52,19 @@ def _with_owners(case: Case) -> Case:
     """The case's repository with a CODEOWNERS file (one collaborator, one stranger)."""
     (case.repo / ".github").mkdir(exist_ok=True)
     (case.repo / ".github" / "CODEOWNERS").write_text("* @ada @mallory\n")
-    env = {"GIT_AUTHOR_NAME": "Ada Dev", "GIT_AUTHOR_EMAIL": "ada@example.org",
-           "GIT_COMMITTER_NAME": "Ada Dev", "GIT_COMMITTER_EMAIL": "ada@example.org",
-           "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/nonexistent"}
+    env = {
+        "GIT_AUTHOR_NAME": "Ada Dev",
+        "GIT_AUTHOR_EMAIL": "ada@example.org",
+        "GIT_COMMITTER_NAME": "Ada Dev",
+        "GIT_COMMITTER_EMAIL": "ada@example.org",
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": "/nonexistent",
+    }
     for args in (["add", "-A"], ["commit", "-q", "-m", "Add owners"]):
         subprocess.run(["git", *args], cwd=case.repo, env=env, check=True, capture_output=True)
-    sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=case.repo, check=True,
-                         capture_output=True, text=True).stdout.strip()
+    sha = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=case.repo, check=True, capture_output=True, text=True
+    ).stdout.strip()
     return dataclasses.replace(case, sha=sha)
 
 
@@ -241,8 +247,12 @@ def test_kill_9_between_the_push_and_the_pr_create_still_opens_one_pr(
     first = LiveServer(env, tmp_path).start()
     pid_file.write_text(str(first.process.pid if first.process else 0))
     try:
-        _wait(lambda: first.process is not None and first.process.poll() is not None, 120,
-              "the kill after the push", first)
+        _wait(
+            lambda: first.process is not None and first.process.poll() is not None,
+            120,
+            "the kill after the push",
+            first,
+        )
     finally:
         first.kill()
     assert first.process is not None and first.process.returncode == -9

@@ -23,9 +23,14 @@ if TYPE_CHECKING:
     from tests.fakes.github.server import FakeGitHub
 
 _FIXES = re.compile(r"(?i)\b(?:fix(?:es|ed)?|close[sd]?|resolve[sd]?)\s+#(\d+)")
-_GIT_ENV = {"GIT_AUTHOR_NAME": "alice", "GIT_AUTHOR_EMAIL": "alice@example.com",
-            "GIT_COMMITTER_NAME": "GitHub", "GIT_COMMITTER_EMAIL": "noreply@github.com",
-            "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/nonexistent"}
+_GIT_ENV = {
+    "GIT_AUTHOR_NAME": "alice",
+    "GIT_AUTHOR_EMAIL": "alice@example.com",
+    "GIT_COMMITTER_NAME": "GitHub",
+    "GIT_COMMITTER_EMAIL": "noreply@github.com",
+    "PATH": "/usr/local/bin:/usr/bin:/bin",
+    "HOME": "/nonexistent",
+}
 
 
 class PullRoutes:
@@ -57,9 +62,12 @@ class PullRoutes:
 
     def _git(self, *args: str) -> str:
         assert self.git_dir is not None
-        done = subprocess.run(  # noqa: S603 - git, fixed arguments, test code
-            ["git", "--git-dir", str(self.git_dir), *args],  # noqa: S607
-            capture_output=True, text=True, check=False, env=_GIT_ENV,
+        done = subprocess.run(
+            ["git", "--git-dir", str(self.git_dir), *args],
+            capture_output=True,
+            text=True,
+            check=False,
+            env=_GIT_ENV,
         )
         return done.stdout.strip() if done.returncode == 0 else ""
 
@@ -86,7 +94,7 @@ class PullRoutes:
             issue_url=f"{self.fake.repo_url}/issues/{number}",
             user=user,
             draft=pull["draft"],
-            labels=[self.fake.issues._label(name) for name in pull["labels"]],  # noqa: SLF001
+            labels=[self.fake.issues._label(name) for name in pull["labels"]],
             requested_reviewers=[self.fake.issues.user(login) for login in pull["reviewers"]],
             merged_at=objects.iso_seconds(pull["merged_at"]) if pull["merged_at"] else None,
             created_at=objects.iso_seconds(pull["at"]),
@@ -143,7 +151,6 @@ class PullRoutes:
             "reviewers": [],
             "merged_at": None,
         }
-        self.fake.stats.creates += 1
         return 201, {}, self._pull_json(number)
 
     def get_pull(self, call: Call) -> Route:
@@ -169,10 +176,10 @@ class PullRoutes:
         else:
             raise self._error(404, "Not Found")
         for name in names:
-            label = self.fake.issues._label(name)["name"]  # noqa: SLF001
+            label = self.fake.issues._label(name)["name"]
             if label not in target:
                 target.append(label)
-        return 200, {}, [self.fake.issues._label(n) for n in target]  # noqa: SLF001
+        return 200, {}, [self.fake.issues._label(n) for n in target]
 
     # ----- what a person does
     def merge(self, number: int, login: str = "alice") -> str:

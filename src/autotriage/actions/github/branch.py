@@ -28,7 +28,7 @@ class Bot:
     email: str
 
 
-class ForeignCommits(GitError):  # noqa: N818 - reads as the refusal it is
+class ForeignCommits(GitError):
     """The remote branch holds commits the bot did not make: never push over them."""
 
 
@@ -57,8 +57,9 @@ def commit_patch(repo: Path, base: str, diff: str, message: str, bot: Bot) -> st
 
 def remote_heads(repo: Path, url: str, token: str | None, branch: str) -> tuple[str, str | None]:
     """(default branch name, tip of `branch` or None) on the remote."""
-    out = git_text(["ls-remote", "--symref", url, "HEAD", f"refs/heads/{branch}"], git_dir=repo,
-                   token=token)
+    out = git_text(
+        ["ls-remote", "--symref", url, "HEAD", f"refs/heads/{branch}"], git_dir=repo, token=token
+    )
     default = "main"
     tip = None
     for line in out.splitlines():
@@ -105,8 +106,10 @@ def push_branch(
             raise ForeignCommits(
                 f"branch {branch} has commits not made by {bot.name}; not pushing over them"
             )
-        same = git_text(["rev-parse", f"{tip}^{{tree}}", f"{tip}^", f"{commit}^{{tree}}",
-                         f"{commit}^"], git_dir=repo).split()
+        same = git_text(
+            ["rev-parse", f"{tip}^{{tree}}", f"{tip}^", f"{commit}^{{tree}}", f"{commit}^"],
+            git_dir=repo,
+        ).split()
         if same[0] == same[2] and same[1] == same[3]:
             return default, False
     run_git(

@@ -22,7 +22,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from autotriage.actions.fixes.model import FixAttempt
-from autotriage.actions.fixes.pr_text import pr_body, pr_comment, pr_title, suggestion
+from autotriage.actions.fixes.pr_text import (
+    FixSubject,
+    pr_body,
+    pr_comment,
+    pr_title,
+    suggestion,
+)
 from autotriage.actions.fixes.propose import FixJob
 from autotriage.actions.github.branch import (
     Bot,
@@ -72,35 +78,38 @@ class GitHubFixPublisher:
         self.bot = Bot(settings.fix_bot_name, settings.fix_bot_email)
 
     @classmethod
-    def build(cls, settings: Settings, client: GitHubClient, policy: ScrubPolicy) -> GitHubFixPublisher:
+    def build(
+        cls, settings: Settings, client: GitHubClient, policy: ScrubPolicy
+    ) -> GitHubFixPublisher:
         """A publisher on its own `IssueOps` over `client`."""
         return cls(settings, IssueOps(client), policy)
 
     def publish(self, job: FixJob, attempt: FixAttempt, repo: Path) -> dict[str, Any]:
-        if attempt.outcome == "pr" and attempt.patch is not None and job.subject is not None:
-            return self._open_pull(job, attempt, repo)
+        if attempt.outcome == "pr" and attempt.patch and attempt.commit and job.subject:
+            return self._open_pull(job, attempt, job.subject, repo)
         text = suggestion(attempt, self.policy)
         if text is not None and job.issue_number is not None:
             self._comment_once(job.issue_number, text, _marker(job.key))
             return {"commented": True}
         return {}
 
-    def _open_pull(self, job: FixJob, attempt: FixAttempt, repo: Path) -> dict[str, Any]:
-        assert job.subject is not None and attempt.patch is not None and attempt.commit
+    def _open_pull(
+        self, job: FixJob, attempt: FixAttempt, subject: FixSubject, repo: Path
+    ) -> dict[str, Any]:
+        if attempt.patch is None or attempt.commit is None:
+            return {}
         url = configured_url(self.settings)
         if url is None:
             raise ActionFailed("GITHUB_OWNER/GITHUB_REPO are not set", retryable=False)
         token = RepoAccess(self.settings, url).token
-        title = pr_title(job.subject, self.policy)
+        title = pr_title(subject, self.policy)
         branch = branch_name(job.token)
         commit = commit_patch(repo, attempt.commit, attempt.patch.diff, title, self.bot)
         try:
             base, _ = push_branch(repo, url, token, commit, branch, self.bot)
         except ForeignCommits as exc:
             raise ActionFailed(str(exc), retryable=False) from None
-        body = pr_body(
-            job.subject, attempt, job.analysis, job.issue_number, job.issue_url, self.policy
-        )
+        body = pr_body(subject, attempt, job.analysis, job.issue_number, job.issue_url, self.policy)
         try:
             pull = self.pulls.open(branch, base, title, body, draft=self.settings.fix_pr_draft)
         except Ambiguous as exc:
@@ -109,7 +118,9 @@ class GitHubFixPublisher:
         asked = self.pulls.request_reviewers(pull.number, reviewers(job.analysis))
         if job.issue_number is not None:
             self._comment_once(
-                job.issue_number, pr_comment(pull.number, pull.url), _marker(branch + str(pull.number))
+                job.issue_number,
+                pr_comment(pull.number, pull.url),
+                _marker(branch + str(pull.number)),
             )
         return {"branch": branch, "pr_number": pull.number, "pr_url": pull.url, "reviewers": asked}
 

@@ -40,9 +40,7 @@ def upgrade() -> None:
         sa.Column("branch", sa.String(length=255), nullable=True),
         sa.Column("pr_number", sa.Integer(), nullable=True),
         sa.Column("pr_url", sa.String(length=1000), nullable=True),
-        sa.Column(
-            "created_at", autotriage.store.tables.UTCDateTime(timezone=True), nullable=False
-        ),
+        sa.Column("created_at", autotriage.store.tables.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["group_id"], ["groups.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("action_key"),
