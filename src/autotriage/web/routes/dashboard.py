@@ -20,6 +20,7 @@ from autotriage.reports import group_detail, group_summary
 from autotriage.store import Store
 from autotriage.store.groups import list_groups
 from autotriage.store.tables import Group
+from autotriage.web.params import RowId
 
 STYLE = """
 body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:70rem;padding:0 1rem;color:#222}
@@ -94,7 +95,7 @@ def index(request: Request) -> HTMLResponse:
 
 
 @router.get("/groups/{group_id}", response_class=HTMLResponse)
-def group_page(request: Request, group_id: int) -> HTMLResponse:
+def group_page(request: Request, group_id: RowId) -> HTMLResponse:
     """One group: the issue as rendered, and the actions with their outcomes."""
     store: Store = request.app.state.store
     with store.reading() as session:
