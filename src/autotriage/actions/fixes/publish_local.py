@@ -37,10 +37,10 @@ class LocalFixPublisher:
             title = pr_title(job.subject, self.policy)
             body = pr_body(job.subject, attempt, job.analysis, None, job.issue_url, self.policy)
             branch = branch_name(job.token)
-            text = f"Would open a fix pull request from `{branch}`: **{title}**\n\n{body}"
-            return {"branch": branch, "note": text}
-        text = suggestion(attempt, self.policy)
-        return {"note": text} if text else {}
+            intent = f"Would open a fix pull request from `{branch}`: **{title}**\n\n{body}"
+            return {"branch": branch, "note": intent}
+        suggested = suggestion(attempt, self.policy)
+        return {"note": suggested} if suggested else {}
 
     def record(self, session: Session, job_group: int, data: dict[str, Any]) -> None:
         note = data.get("note")
