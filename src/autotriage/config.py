@@ -28,6 +28,7 @@ from autotriage.config_sections import (
     AnalysisSettings,
     AwsSettings,
     BodyLimits,
+    FixSettings,
     GitHubSettings,
     IngestSettings,
     ScrubSettings,
@@ -86,11 +87,21 @@ class Settings(BaseSettings):
     api_token: SecretStr | None = Field(None, alias="AUTOTRIAGE_API_TOKEN")
     max_body_bytes: int = Field(1024 * 1024, alias="MAX_BODY_BYTES", ge=1024)
     worker_enabled: bool = Field(True, alias="AUTOTRIAGE_WORKER")
+    worker_concurrency: int = Field(4, alias="AUTOTRIAGE_WORKER_CONCURRENCY", ge=1, le=64)
     worker_poll_seconds: float = Field(0.2, alias="AUTOTRIAGE_WORKER_POLL_SECONDS", gt=0)
     action_lease_seconds: float = Field(
         DEFAULT_ACTION_LEASE_SECONDS, alias="AUTOTRIAGE_ACTION_LEASE_SECONDS", ge=1
     )
     log_level: str = Field("info", alias="LOG_LEVEL")
+    # "procrastinate" runs the worker's work on the job engine (PostgreSQL only); the
+    # default keeps the worker threads until the engine's fault tests pass (docs/deploy.md).
+    job_engine: Literal["threads", "procrastinate"] = Field("threads", alias="JOB_ENGINE")
+
+    # --- retention (autotriage.jobs.retention); 0 disables a rule
+    events_per_group_keep: int = Field(1000, alias="EVENTS_PER_GROUP_KEEP", ge=0)
+    event_retention_days: float = Field(30, alias="EVENT_RETENTION_DAYS", ge=0)
+    delivery_dedupe_hours: float = Field(72, alias="DELIVERY_DEDUPE_HOURS", ge=0)
+    retention_interval_seconds: int = Field(3600, alias="RETENTION_INTERVAL_SECONDS", ge=0)
 
     # --- code analysis (autotriage.analysis)
     repo_path: str | None = Field(None, alias="REPO_PATH")
@@ -287,6 +298,11 @@ class Settings(BaseSettings):
         """SCRUB_EMAILS and SCRUB_IPS: what is redacted from text that leaves."""
         return section(ScrubSettings, self)
 
+    @cached_property
+    def fix(self) -> FixSettings:
+        """PR_*, FIX_* and LLM_*: fix attempts, their gates and sandbox, the LLM fixer."""
+        return section(FixSettings, self)
+
     @property
     def github_configured(self) -> bool:
         """True when issues should go to GitHub rather than the local tracker."""
@@ -295,15 +311,7 @@ class Settings(BaseSettings):
 
     def github_app_key(self) -> str | None:
         """The GitHub App's private key (PEM), from the variable or the key file."""
-        if self.github_app_private_key is not None:
-            return self.github_app_private_key.get_secret_value().replace("\\n", "\n")
-        if self.github_app_private_key_file is not None:
-            try:
-                return self.github_app_private_key_file.read_text()
-            except OSError as exc:
-                problem = exc.strerror or "unreadable"
-                raise ConfigError("GITHUB_APP_PRIVATE_KEY_FILE", problem) from None
-        return None
+        return self.github.app_key()
 
 
 def load_settings(env_file: str | Path | None = ".env", **overrides: Any) -> Settings:

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from pydantic import SecretStr
+
+from autotriage.errors import ConfigError
 
 if TYPE_CHECKING:
     from autotriage.config import Settings
@@ -105,6 +107,18 @@ class GitHubSettings:
     github_poll_seconds: float
     github_spike_factor: float
 
+    def app_key(self) -> str | None:
+        """The GitHub App's private key (PEM), from the variable or the key file."""
+        if self.github_app_private_key is not None:
+            return self.github_app_private_key.get_secret_value().replace("\\n", "\n")
+        if self.github_app_private_key_file is not None:
+            try:
+                return self.github_app_private_key_file.read_text()
+            except OSError as exc:
+                problem = exc.strerror or "unreadable"
+                raise ConfigError("GITHUB_APP_PRIVATE_KEY_FILE", problem) from None
+        return None
+
 
 @dataclass(frozen=True, slots=True)
 class AwsSettings:
@@ -170,3 +184,28 @@ class ScrubSettings:
 
     scrub_emails: bool
     scrub_ips: bool
+
+
+@dataclass(frozen=True, slots=True)
+class FixSettings:
+    """Fix attempts and pull requests: ``PR_*``, ``FIX_*`` and the LLM fixer's ``LLM_*``."""
+
+    pr_enabled: bool
+    pr_confidence_threshold: float
+    fix_test_command: str | None
+    fix_setup_command: str | None
+    fix_test_timeout: float
+    fix_test_cpu_seconds: int
+    fix_test_memory_mb: int
+    fix_max_changed_lines: int
+    fix_deterministic_requires: Literal["safe", "proven"]
+    fix_llm_requires: Literal["safe", "proven"]
+    fix_pr_draft: bool
+    fix_bot_name: str
+    fix_bot_email: str
+    fix_cache_dir: str
+    fix_llm_enabled: bool
+    llm_base_url: str | None
+    llm_api_key: SecretStr | None
+    llm_model: str | None
+    llm_timeout: float

@@ -31,6 +31,9 @@ def configure_logging(level: str = "info", policy: ScrubPolicy = DEFAULT_POLICY)
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # procrastinate logs every job's start and end at INFO: one line per action is noise
+    if root.level > logging.DEBUG:
+        logging.getLogger("procrastinate").setLevel(logging.WARNING)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logger = logging.getLogger(name)
         logger.handlers[:] = []

@@ -4,7 +4,9 @@ The web app (through Starlette's lifespan state) and every CLI command start fro
 same `Services`, so a setting such as ``SCRUB_IPS`` reaches the worker exactly as it
 reaches the server. Nothing is configured globally: each component is handed what it
 needs here. The one outbound HTTP client is also the seam tests replace, by passing an
-httpx ``transport``.
+httpx ``transport``. GitHub calls go through githubkit, which builds its own httpx client
+(it keeps per-client auth and headers); it is handed the same `transport`, so the seam
+still covers them.
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ from dataclasses import dataclass
 import httpx
 
 from autotriage.actions import build_handlers
+from autotriage.analysis.analyzer import Analyzer
 from autotriage.config import Settings
 from autotriage.intake import Intake
+from autotriage.jobs.engine import EngineWorker, JobQueue, uses_engine
 from autotriage.scans.manager import ScanManager
 from autotriage.selfreport import init_self_reporting
 from autotriage.sources.aws.sns import CertCache
@@ -38,6 +42,7 @@ class Services:
     store: Store
     http: httpx.Client
     scrub: ScrubPolicy
+    analyzer: Analyzer
     clock: Clock
     key_ring: KeyRing
     guard: IngestGuard
@@ -45,11 +50,21 @@ class Services:
     intake: Intake
     scans: ScanManager
     sns_certs: CertCache
+    jobs: JobQueue | None = None  # PostgreSQL: the job engine's queue
+    engine: EngineWorker | None = None  # `serve` on PostgreSQL: its job-engine worker
+
+    @property
+    def running_worker(self) -> Worker | EngineWorker:
+        """The worker doing this process's work (what /health reports on)."""
+        return self.engine or self.worker
 
     def close(self) -> None:
         """Stop scans and the worker; release the client and the store's connections."""
         self.scans.stop()
         self.worker.stop()
+        if self.jobs is not None:
+            self.store.defer_action = None
+            self.jobs.close()
         self.http.close()
         self.store.dispose()
 
@@ -71,13 +86,23 @@ def build_services(
     store = store or Store(settings.database_url)
     scrub = ScrubPolicy.from_settings(settings.scrub)
     http = httpx.Client(timeout=OUTBOUND_TIMEOUT, follow_redirects=False, transport=transport)
-    worker = Worker(store, settings, build_handlers(settings, http=http, policy=scrub))
+    analyzer = Analyzer()
+    handlers = build_handlers(
+        settings, http=http, policy=scrub, analyzer=analyzer, transport=transport
+    )
+    worker = Worker(store, settings, handlers, concurrency=settings.worker_concurrency)
     wake = worker.wake if settings.worker_enabled else None
+    jobs = JobQueue(settings.database_url) if uses_engine(settings) else None
+    if jobs is not None:
+        # the job and its outbox row commit together; intake nudges the grouping job
+        store.defer_action = jobs.defer_action
+        wake = jobs.nudge
     return Services(
         settings=settings,
         store=store,
         http=http,
         scrub=scrub,
+        analyzer=analyzer,
         clock=clock,
         key_ring=KeyRing(store, ingest.ingest_key_cache_seconds),
         guard=IngestGuard(ingest.ingest_max_inflight, ingest.ingest_events_per_minute),
@@ -85,4 +110,5 @@ def build_services(
         intake=Intake(store, wake=wake),
         scans=ScanManager(store, settings, wake=wake),
         sns_certs=CertCache(http),
+        jobs=jobs,
     )

@@ -1,8 +1,9 @@
-"""The in-process worker: takes events off the inbox and runs due actions, off the request path.
+"""The in-process worker (SQLite): takes events off the inbox and runs due actions.
 
 It wakes when intake stores something, and otherwise polls, so actions waiting for a
-retry are picked up on time. Several workers (threads or server replicas sharing
-PostgreSQL) may run at once: claims are row-locked and every write is idempotent.
+retry are picked up on time. Periodic work (mirror refresh, retention, GitHub state and
+Sentry polls) runs on timers in one more thread. These are the task functions of
+`autotriage.jobs.work`, which the job engine runs on PostgreSQL instead.
 """
 
 from __future__ import annotations
@@ -16,9 +17,8 @@ from datetime import datetime, timedelta
 
 from autotriage.actions import ActionHandler, build_handlers
 from autotriage.actions.outbox import run_due
-from autotriage.analysis.access import sync_mirror
 from autotriage.config import Settings
-from autotriage.errors import GitError
+from autotriage.jobs import work
 from autotriage.models import utcnow
 from autotriage.pipeline import process_pending
 from autotriage.store import Store
@@ -45,16 +45,18 @@ class Worker:
         store: Store,
         settings: Settings,
         handlers: Mapping[str, ActionHandler] | None = None,
+        concurrency: int = 1,
     ) -> None:
         self.store = store
+        self.concurrency = concurrency
         self.settings = settings
         self.handlers = dict(handlers) if handlers is not None else build_handlers(settings)
         self.status = WorkerStatus()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._mirror_thread: threading.Thread | None = None
-        self._act_thread: threading.Thread | None = None
+        self._periodic_thread: threading.Thread | None = None
+        self._act_threads: list[threading.Thread] = []
         self._act_wake = threading.Event()
 
     def wake(self) -> None:
@@ -103,15 +105,33 @@ class Worker:
                 wake.wait(self.settings.worker_poll_seconds)
                 wake.clear()
 
-    def _mirror_loop(self) -> None:
-        # Keeps the GitHub mirror fresh so analysis rarely waits on a fetch.
-        interval = self.settings.repo_fetch_interval_seconds
+    def periodic_jobs(self) -> list[tuple[str, float, Callable[[work.Work], object]]]:
+        """The timed work this configuration calls for: (name, seconds, function)."""
+        settings = self.settings
+        jobs: list[tuple[str, float, Callable[[work.Work], object]]] = [
+            ("retention", settings.retention_interval_seconds, work.retention),
+        ]
+        if settings.github_configured and not settings.repo_path:
+            jobs.append(("mirror", settings.repo_fetch_interval_seconds, work.refresh_mirror))
+        if settings.github_configured and not settings.github_webhook_secret:
+            jobs.append(("github_poll", settings.github_poll_seconds, work.poll_github))
+        if settings.sentry_auth_token is not None and settings.sentry_project:
+            jobs.append(("sentry_poll", settings.scan_interval, work.poll_sentry))
+        return [job for job in jobs if job[1] > 0]
+
+    def _periodic_loop(self) -> None:
+        context = work.Work(self.store, self.settings, self.handlers)
+        due = {name: 0.0 for name, _, _ in self.periodic_jobs()}
         while not self._stop.is_set():
-            try:
-                sync_mirror(self.settings)
-            except GitError as exc:  # already free of credentials
-                log.warning("repository mirror fetch failed: %s", exc)
-            self._stop.wait(interval)
+            for name, seconds, job in self.periodic_jobs():
+                if time.monotonic() < due[name]:
+                    continue
+                due[name] = time.monotonic() + seconds
+                try:
+                    job(context)
+                except Exception:  # the timer must outlive a failed run
+                    log.exception("periodic %s failed", name)
+            self._stop.wait(1.0)
 
     def start(self) -> None:
         """Start the background thread (and the mirror refresher when GitHub is mirrored)."""
@@ -125,19 +145,23 @@ class Worker:
             daemon=True,
         )
         self._thread.start()
-        self._act_thread = threading.Thread(
-            target=self._loop,
-            args=(self.act_once, self._act_wake),
-            name="autotriage-actions",
-            daemon=True,
-        )
-        self._act_thread.start()
-        mirrored = self.settings.github_configured and not self.settings.repo_path
-        if mirrored and self.settings.repo_fetch_interval_seconds > 0:
-            self._mirror_thread = threading.Thread(
-                target=self._mirror_loop, name="autotriage-mirror", daemon=True
+        # Claims skip rows another thread holds, so N threads run up to N actions at once.
+        self._act_threads = [
+            threading.Thread(
+                target=self._loop,
+                args=(self.act_once, self._act_wake),
+                name=f"autotriage-actions-{n}",
+                daemon=True,
             )
-            self._mirror_thread.start()
+            for n in range(self.concurrency)
+        ]
+        for thread in self._act_threads:
+            thread.start()
+        if self.periodic_jobs():
+            self._periodic_thread = threading.Thread(
+                target=self._periodic_loop, name="autotriage-periodic", daemon=True
+            )
+            self._periodic_thread.start()
         self.status.running = True
 
     def stop(self, timeout: float = 10.0) -> None:
@@ -148,14 +172,14 @@ class Worker:
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
-        for thread in (self._act_thread, self._mirror_thread):
+        for thread in (*self._act_threads, self._periodic_thread):
             if thread is not None:
                 thread.join(timeout)
-        self._act_thread = self._mirror_thread = None
+        self._act_threads, self._periodic_thread = [], None
         self.status.running = False
 
     @property
     def alive(self) -> bool:
         """True while the background thread runs."""
-        threads = (self._thread, self._act_thread)
-        return all(t is not None and t.is_alive() for t in threads)
+        threads = (self._thread, *self._act_threads)
+        return bool(self._act_threads) and all(t is not None and t.is_alive() for t in threads)

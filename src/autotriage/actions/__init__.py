@@ -14,6 +14,7 @@ from autotriage.actions.fixes.publish_local import LocalFixPublisher
 from autotriage.actions.issue_context import IssueTracker
 from autotriage.actions.slack import SlackNotify
 from autotriage.actions.tracker import LocalTracker
+from autotriage.analysis.analyzer import Analyzer
 from autotriage.config import Settings
 from autotriage.understanding.scrub import ScrubPolicy
 
@@ -25,11 +26,15 @@ def build_handlers(
     *,
     http: httpx.Client | None = None,
     policy: ScrubPolicy | None = None,
+    analyzer: Analyzer | None = None,
+    transport: httpx.BaseTransport | None = None,
 ) -> dict[str, ActionHandler]:
     """Every handler this configuration can run, by kind.
 
     What they send is scrubbed by `policy` (by default the settings' ``SCRUB_*``); Slack
-    posts go through `http`, the process's one outbound client, when given.
+    posts go through `http`, the process's one outbound client, when given, and GitHub
+    calls through githubkit's own client over the same `transport`. `analyzer` (with its
+    repository and CODEOWNERS caches) is the process's one, when given.
     """
     policy = policy or ScrubPolicy.from_settings(settings.scrub)
     trackers: list[IssueTracker] = [LocalTracker(policy)]
@@ -38,12 +43,15 @@ def build_handlers(
         from autotriage.actions.github.fixpr import GitHubFixPublisher
         from autotriage.actions.github.handlers import GitHubTracker  # loads githubkit
 
-        github = GitHubTracker(settings)
+        github = GitHubTracker(settings, policy=policy, transport=transport)
         trackers.append(github)
         publisher = GitHubFixPublisher(settings, github.ops, policy)
-    handlers: list[ActionHandler] = [AnalyzeGroup(settings), ProposeFix(settings, publisher)]
+    handlers: list[ActionHandler] = [
+        AnalyzeGroup(settings, analyzer),
+        ProposeFix(settings, publisher),
+    ]
     for tracker in trackers:
         handlers += tracker.handlers()
     if settings.slack_configured:
-        handlers.append(SlackNotify(settings, http))
+        handlers.append(SlackNotify(settings, http, policy=policy))
     return {handler.kind: handler for handler in handlers}

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from autotriage.actions.base import ActionResult, PlannedAction
 from autotriage.actions.kinds import ActionKind, fix_key
 from autotriage.actions.outbox import enqueue
-from autotriage.analysis import Analysis, analyze
+from autotriage.analysis import Analysis
+from autotriage.analysis.analyzer import Analyzer
 from autotriage.config import Settings
 from autotriage.models import ErrorEvent, utcnow
 from autotriage.store.events import load_event
@@ -32,8 +33,9 @@ class AnalyzeGroup:
 
     kind: str = ActionKind.ANALYSIS
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, analyzer: Analyzer | None = None) -> None:
         self.settings = settings
+        self.analyzer = analyzer or Analyzer()
 
     def prepare(self, session: Session, action: Action) -> _Job | None:
         group = session.get(Group, action.group_id) if action.group_id is not None else None
@@ -43,7 +45,7 @@ class AnalyzeGroup:
     def perform(self, prepared: _Job | None) -> ActionResult:
         if prepared is None:
             return ActionResult.fail("group or its latest event is gone")
-        result: Analysis = analyze(prepared.event, self.settings)
+        result: Analysis = self.analyzer.analyze(prepared.event, self.settings)
         return ActionResult.ok(data=result.model_dump(mode="json"))
 
     def record(self, session: Session, action: Action, result: ActionResult) -> None:

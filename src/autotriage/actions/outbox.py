@@ -14,7 +14,7 @@ import random
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select, true, update
 from sqlalchemy.orm import Session
 
 from autotriage.actions.base import ActionHandler, ActionResult, PlannedAction
@@ -48,7 +48,16 @@ def enqueue(session: Session, planned: PlannedAction, now: datetime) -> bool:
         created_at=now,
         updated_at=now,
     )
+    if row_id is not None:
+        _defer(session, row_id, now)
     return row_id is not None
+
+
+def _defer(session: Session, action_id: int, when: datetime) -> None:
+    # With the job engine, "run action N at `when`" commits with this transaction.
+    defer = session.info.get("defer_action")
+    if defer is not None:
+        defer(session, action_id, when)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -57,11 +66,15 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=base * (0.5 + random.random() / 2))  # noqa: S311 - jitter, not crypto
 
 
-def _claim(store: Store, kinds: set[str], now: datetime, lease: timedelta) -> Action | None:
+def _claim(
+    store: Store, kinds: set[str], now: datetime, lease: timedelta, action_id: int | None = None
+) -> Action | None:
+    only = (Action.id == action_id) if action_id is not None else true()
     with store.transaction() as session:
         candidates = session.scalars(
             select(Action)
             .where(
+                only,
                 Action.kind.in_(kinds),
                 or_(
                     Action.status.in_(("pending", "retryable")) & (Action.next_attempt_at <= now),
@@ -85,11 +98,15 @@ def _claim(store: Store, kinds: set[str], now: datetime, lease: timedelta) -> Ac
 
 
 def run_one(
-    store: Store, handlers: Mapping[str, ActionHandler], lease: timedelta = LEASE
+    store: Store,
+    handlers: Mapping[str, ActionHandler],
+    lease: timedelta = LEASE,
+    action_id: int | None = None,
 ) -> Action | None:
-    """Claim and run the oldest due action; return it, or None when nothing is due."""
+    """Claim and run the oldest due action (or action `action_id` if it is due); return it,
+    or None when nothing is due."""
     now = utcnow()
-    action = _claim(store, set(handlers), now, lease)
+    action = _claim(store, set(handlers), now, lease, action_id)
     if action is None:
         return None
     handler = handlers[action.kind]
@@ -127,6 +144,7 @@ def _finish(store: Store, handler: ActionHandler, action: Action, result: Action
                 else backoff(row.attempts)
             )
             row.next_attempt_at = now + delay
+            _defer(session, row.id, row.next_attempt_at)
         handler.record(session, row, result)
     if status != "ok":
         log.warning("action %s %s: %s (%s)", action.kind, action.id, status, result.detail)

@@ -137,11 +137,13 @@ class SlackNotify:
         settings: Settings,
         http: httpx.Client | None = None,
         *,
+        policy: ScrubPolicy | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.settings = settings
-        self.policy = ScrubPolicy.from_settings(settings.scrub)
+        self.settings = settings.slack  # only its own section, and the link base below
+        self.public_url = settings.public_url
+        self.policy = policy or ScrubPolicy.from_settings(settings.scrub)
         self.http = http or httpx.Client(timeout=10.0, follow_redirects=False)
         self.clock = clock
         self.sleep = sleep
@@ -162,7 +164,7 @@ class SlackNotify:
         ).first()
         params: dict[str, Any] = action.params or {}
         text, blocks = render(
-            context, str(params.get("reason", "new")), link, self.settings.public_url, self.policy
+            context, str(params.get("reason", "new")), link, self.public_url, self.policy
         )
         thread_ts = None
         channel = self.settings.slack_channel or "webhook"

@@ -88,6 +88,17 @@ class ScanManager:
         thread.start()
         return {"status": "started", "scan_id": scan_id, "url": f"/api/scans/{scan_id}"}
 
+    def run_now(self, trigger: str) -> None:
+        """Run one scan in this thread (a periodic job); skip it if a scan is running."""
+        if not self.configured:
+            return
+        try:
+            scan_id = begin_scan(self.store, trigger)
+        except ScanBusy as busy:
+            log.info("%s scan skipped: scan %s still running", trigger, busy.scan_id)
+            return
+        self._run(scan_id, dry_run=False)
+
     def _every_interval(self) -> None:
         while not self._stop.wait(self.settings.scan_interval):
             outcome = self.start("interval")

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -117,6 +118,9 @@ class Store:
         self.read_sessions = session_factory(
             self.engine.execution_options(autotriage_readonly=True)
         )
+        # Set by the job engine (PostgreSQL): defers "run action N at T" inside the
+        # transaction that records action N, so the job and the row commit together.
+        self.defer_action: Callable[[Session, int, datetime], None] | None = None
 
     @property
     def dialect(self) -> str:
@@ -131,6 +135,7 @@ class Store:
     def transaction(self) -> Iterator[Session]:
         """A session inside one write transaction, committed on success, else rolled back."""
         with self.sessions() as session, session.begin():
+            session.info["defer_action"] = self.defer_action
             yield session
 
     @contextmanager

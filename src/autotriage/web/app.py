@@ -2,8 +2,8 @@
 
 Components come from `build_services` and reach the routes through Starlette's typed
 lifespan state (`AppState`): a route reads ``services_of(request)``. The lifespan migrates
-the store, starts the worker (when enabled) and the scan schedule, and closes everything
-on shutdown.
+the store, starts the worker (when enabled: threads on SQLite, a job-engine worker on
+PostgreSQL) and the scan schedule, and closes everything on shutdown.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from autotriage.config import Settings
+from autotriage.jobs.engine import engine_worker
 from autotriage.services import Services, build_services
 from autotriage.sources.registry import web_routes
 from autotriage.store import Store
@@ -35,12 +36,22 @@ def create_app(services: Services | Settings, store: Store | None = None) -> Fas
     async def lifespan(app: FastAPI) -> AsyncIterator[AppState]:
         del app
         built.store.migrate()
-        if settings.worker_enabled:
-            built.worker.start()
-        built.scans.start_schedule()
+        if built.jobs is None:
+            if settings.worker_enabled:
+                built.worker.start()
+            built.scans.start_schedule()
+        else:
+            # PostgreSQL: the work (scans included) runs on the job engine, here too
+            if settings.worker_enabled:
+                built.engine = engine_worker(built.jobs, built.worker)
+                await built.engine.start()
+            built.jobs.nudge()  # whatever the inbox already holds
         try:
             yield {"services": built}
         finally:
+            if built.engine is not None:
+                await built.engine.stop()
+                built.engine = None
             built.close()
 
     app = FastAPI(

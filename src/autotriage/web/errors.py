@@ -15,6 +15,7 @@ import uuid
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException
 
 from autotriage.errors import (
@@ -32,6 +33,8 @@ from autotriage.errors import (
 
 log = logging.getLogger(__name__)
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+STORE_RETRY_AFTER = 5  # seconds; PostgreSQL restarts in about that
 
 
 def error_response(
@@ -99,6 +102,25 @@ async def _http(request: Request, exc: Exception) -> JSONResponse:
     return error_response(request, exc.status_code, code, str(exc.detail), dict(exc.headers or {}))
 
 
+async def _store_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    # The database is down or restarting: nothing was stored, so the sender must retry.
+    # Other database errors are bugs and stay 500s.
+    if not isinstance(exc, OperationalError | InterfaceError) and not (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated
+    ):
+        return await _unexpected(request, exc)
+    log.warning(
+        "store unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__
+    )
+    return error_response(
+        request,
+        503,
+        "store_unavailable",
+        "the database is unavailable; nothing was stored, retry later",
+        {"retry-after": str(STORE_RETRY_AFTER)},
+    )
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
     return error_response(request, 500, "internal_error", "internal error; see the server log")
@@ -109,4 +131,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(AutotriageError, _autotriage_error)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(HTTPException, _http)
+    app.add_exception_handler(DBAPIError, _store_unavailable)
     app.add_exception_handler(Exception, _unexpected)

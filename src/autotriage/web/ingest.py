@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import hmac
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from fastapi import Request
 
-from autotriage.errors import PayloadTooLarge, SignatureInvalid
+from autotriage.errors import PayloadTooLarge
 from autotriage.intake import Intake
 from autotriage.models import ErrorEvent
+from autotriage.sources.base import Verifying
+from autotriage.sources.registry import REGISTRY
 from autotriage.store.events import StoredDelivery
 from autotriage.web.codecs import inflate
 from autotriage.web.state import services_of
@@ -45,14 +46,20 @@ def lower_headers(request: Request) -> dict[str, str]:
     return {k.lower(): v for k, v in request.headers.items()}
 
 
-def check_shared_secret(request: Request, header: str = "x-autotriage-token") -> None:
-    """Require ``WEBHOOK_SECRET`` as a ``token`` query parameter or `header` (constant time)."""
-    secret = request.app.state.settings.webhook_secret
-    if secret is None:
-        raise SignatureInvalid("WEBHOOK_SECRET is not configured, so unsigned posts are refused")
-    given = request.query_params.get("token") or request.headers.get(header) or ""
-    if not hmac.compare_digest(given.encode(), secret.get_secret_value().encode()):
-        raise SignatureInvalid("missing or wrong token")
+def verify(request: Request, source: str, body: bytes, headers: Mapping[str, str]) -> None:
+    """Run registered `source`'s verifier on the raw body (`SignatureInvalid` on failure).
+
+    The shared-secret check also takes ``WEBHOOK_SECRET`` as a ``token`` query
+    parameter; it is handed to the verifier as the ``X-Autotriage-Token`` header it reads.
+    """
+    check = REGISTRY[source].verify
+    if check is None:
+        raise LookupError(f"source {source!r} registers no verifier")
+    token = request.query_params.get("token")
+    if token:
+        headers = {**headers, "x-autotriage-token": token}
+    services = services_of(request)
+    check(body, headers, Verifying(services.settings, services.clock(), services.sns_certs))
 
 
 async def accept(

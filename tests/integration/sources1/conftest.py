@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from autotriage.config import load_settings
 from autotriage.models import utcnow
+from autotriage.services import build_services
 from autotriage.store import Store
 from autotriage.store.ingest_keys import create_key
 from autotriage.store.tables import Delivery, Event
@@ -64,9 +65,9 @@ def make_app(database_url: str) -> Iterator[Callable[..., App]]:
         }
         settings = load_settings(env_file=None, **env)
         store = Store(database_url)
-        app = create_app(settings, store)
         # The Sentry signature vector was signed in 2019: answer it at its own time.
-        app.state.clock = lambda: float(VECTOR["request_headers"]["Sentry-Hook-Timestamp"])
+        signed_at = float(VECTOR["request_headers"]["Sentry-Hook-Timestamp"])
+        app = create_app(build_services(settings, store=store, clock=lambda: signed_at))
         client = TestClient(app, raise_server_exceptions=False)
         client.__enter__()
         clients.append(client)

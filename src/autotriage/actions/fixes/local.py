@@ -23,7 +23,7 @@ def fix_locally(
     llm: LlmPropose | None = None,
 ) -> FixAttempt:
     """What the service would do with `event` (PR_ENABLED aside), changing nothing remote."""
-    config = FixConfig.from_settings(settings)
+    config = FixConfig.from_settings(settings.fix)
     if test_command is not None:
         config = dataclasses.replace(config, test_command=test_command)
     analysis = analyze_with(event, settings, location=str(repo), ref=ref)

@@ -1,4 +1,4 @@
-"""The fix pipeline's own settings, taken once from `Settings` (the ``fix`` section)."""
+"""The fix pipeline's own settings, taken once from the ``fix`` section of `Settings`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 from autotriage.actions.fixes.model import Verdict
 from autotriage.actions.fixes.sandbox import Limits
-from autotriage.config import Settings
+from autotriage.config_sections import FixSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,21 +26,21 @@ class FixConfig:
     llm_enabled: bool = False
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> FixConfig:
-        """The ``FIX_*``/``PR_*`` settings as one value object."""
+    def from_settings(cls, fix: FixSettings) -> FixConfig:
+        """The ``fix`` section (``FIX_*``/``PR_*``) as one value object."""
         return cls(
-            pr_enabled=settings.pr_enabled,
-            confidence_threshold=settings.pr_confidence_threshold,
-            test_command=settings.fix_test_command,
-            setup_command=settings.fix_setup_command,
+            pr_enabled=fix.pr_enabled,
+            confidence_threshold=fix.pr_confidence_threshold,
+            test_command=fix.fix_test_command,
+            setup_command=fix.fix_setup_command,
             limits=Limits(
-                settings.fix_test_timeout,
-                settings.fix_test_cpu_seconds,
-                settings.fix_test_memory_mb,
+                fix.fix_test_timeout,
+                fix.fix_test_cpu_seconds,
+                fix.fix_test_memory_mb,
             ),
-            max_changed_lines=settings.fix_max_changed_lines,
-            deterministic_requires=settings.fix_deterministic_requires,
-            llm_requires=settings.fix_llm_requires,
-            cache_dir=Path(settings.fix_cache_dir),
-            llm_enabled=settings.fix_llm_enabled,
+            max_changed_lines=fix.fix_max_changed_lines,
+            deterministic_requires=fix.fix_deterministic_requires,
+            llm_requires=fix.fix_llm_requires,
+            cache_dir=Path(fix.fix_cache_dir),
+            llm_enabled=fix.fix_llm_enabled,
         )

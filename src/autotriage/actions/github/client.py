@@ -33,6 +33,7 @@ from githubkit.exception import RequestError, RequestFailed, RequestTimeout
 
 from autotriage.actions.github.shared_gate import SharedGateState, SharedTurn
 from autotriage.config import Settings
+from autotriage.config_sections import GitHubSettings
 from autotriage.errors import ActionFailed, Ambiguous, ConfigError, GitHubError
 
 log = logging.getLogger(__name__)
@@ -133,9 +134,9 @@ def _secondary(response: httpx.Response) -> bool:
     return "secondary rate limit" in message.lower()
 
 
-def _auth(settings: Settings) -> TokenAuthStrategy | AppInstallationAuthStrategy:
+def _auth(settings: GitHubSettings) -> TokenAuthStrategy | AppInstallationAuthStrategy:
     if settings.github_app_id and settings.github_app_installation_id:
-        key = settings.github_app_key()
+        key = settings.app_key()
         if key is None:
             raise ConfigError("GITHUB_APP_PRIVATE_KEY", "required with GITHUB_APP_ID")
         return AppInstallationAuthStrategy(
@@ -151,18 +152,21 @@ class GitHubClient:
 
     def __init__(
         self,
-        settings: Settings,
+        settings: GitHubSettings,
         *,
+        database_url: str | None = None,
         gate: RequestGate | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
+        """A client for `settings` (the ``github`` section); on PostgreSQL at
+        `database_url` the request gate is shared by every replica."""
         if not (settings.github_owner and settings.github_repo):
             raise ConfigError("GITHUB_REPO", "GITHUB_OWNER and GITHUB_REPO are required")
         self.owner: str = settings.github_owner
         self.repo: str = settings.github_repo
         shared = None
-        if gate is None and settings.database_url.startswith("postgresql"):
-            shared = SharedGateState(settings.database_url)
+        if gate is None and database_url and database_url.startswith("postgresql"):
+            shared = SharedGateState(database_url)
         self.gate = gate or RequestGate(settings.github_mutation_interval, shared=shared)
         self.gh: GitHub[Any] = GitHub(
             _auth(settings),
@@ -175,6 +179,13 @@ class GitHubClient:
         )
         self._etags: dict[str, tuple[str, Any]] = {}
         self._etag_lock = threading.Lock()
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, *, transport: httpx.BaseTransport | None = None
+    ) -> GitHubClient:
+        """The client for `settings`: its ``github`` section and the database URL."""
+        return cls(settings.github, database_url=settings.database_url, transport=transport)
 
     def __repr__(self) -> str:
         return f"GitHubClient({self.owner}/{self.repo})"

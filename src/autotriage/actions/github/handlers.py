@@ -20,6 +20,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -31,6 +32,7 @@ from autotriage.actions.issue_context import issue_context
 from autotriage.actions.kinds import ActionKind, Tracker, open_key, reopen_key_prefix
 from autotriage.actions.render import IssueDraft, RenderOptions, footer_token, render_issue
 from autotriage.config import Settings
+from autotriage.config_sections import GitHubSettings
 from autotriage.errors import ActionFailed, Ambiguous, GitHubError
 from autotriage.lifecycle import apply as apply_signal
 from autotriage.models import utcnow
@@ -77,14 +79,14 @@ def _failed(exc: ActionFailed) -> ActionResult:
 class _GitHubHandler(ABC):
     kind: str = ""
 
-    def __init__(self, ops: IssueOps, settings: Settings) -> None:
+    def __init__(self, ops: IssueOps, settings: GitHubSettings, policy: ScrubPolicy) -> None:
         self.ops = ops
         self.settings = settings
         self.options = RenderOptions(
             assign_owners=settings.github_assign_owners,
             mention_teams=settings.github_mention_teams,
             assign_commit_author=settings.github_assign_commit_author,
-            scrub=ScrubPolicy.from_settings(settings.scrub),
+            scrub=policy,
         )
 
     def prepare(self, session: Session, action: Action) -> Prepared | None:
@@ -286,17 +288,25 @@ class GitHubTracker:
 
     name = Tracker.GITHUB
 
-    def __init__(self, settings: Settings, client: GitHubClient | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        client: GitHubClient | None = None,
+        *,
+        policy: ScrubPolicy | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
         self.settings = settings
-        self.ops = IssueOps(client or GitHubClient(settings))
+        self.policy = policy or ScrubPolicy.from_settings(settings.scrub)
+        self.ops = IssueOps(client or GitHubClient.from_settings(settings, transport=transport))
 
     def handlers(self) -> list[ActionHandler]:
         """Open, update, comment (and reopen), sync."""
         return [
-            OpenIssue(self.ops, self.settings),
-            UpdateIssue(self.ops, self.settings),
-            CommentIssue(self.ops, self.settings),
-            SyncIssue(self.ops, self.settings),
+            OpenIssue(self.ops, self.settings.github, self.policy),
+            UpdateIssue(self.ops, self.settings.github, self.policy),
+            CommentIssue(self.ops, self.settings.github, self.policy),
+            SyncIssue(self.ops, self.settings.github, self.policy),
         ]
 
 

@@ -35,8 +35,9 @@ async def health(request: Request) -> JSONResponse:
     try:
         store = await run_in_threadpool(_health, services.store)
     except Exception as exc:  # noqa: BLE001 - health reports failures, it does not raise them
-        store = {"ok": False, "error": type(exc).__name__}
-    worker = services.worker if services.settings.worker_enabled else None
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:200]
+        store = {"ok": False, "error": type(exc).__name__, "reason": reason}
+    worker = services.running_worker if services.settings.worker_enabled else None
     worker_info: dict[str, Any] = {"enabled": worker is not None}
     if worker is not None:
         worker_info.update(

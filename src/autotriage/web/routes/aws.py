@@ -17,7 +17,7 @@ from autotriage.config import Settings
 from autotriage.errors import Ignored, IntakeError, Overloaded, PayloadInvalid
 from autotriage.sources.aws import firehose, sns
 from autotriage.sources.base import load_json, require_object
-from autotriage.web.ingest import accept, lower_headers, read_body
+from autotriage.web.ingest import accept, lower_headers, read_body, verify
 from autotriage.web.state import services_of
 
 router = APIRouter()
@@ -34,8 +34,7 @@ async def firehose_delivery(request: Request) -> JSONResponse:
     headers = lower_headers(request)
     rid = headers.get("x-amz-firehose-request-id", "")
     try:
-        key = settings.firehose_access_key
-        firehose.verify(headers, key.get_secret_value() if key else None)
+        verify(request, "firehose", b"", headers)
         body = await read_body(request, settings.limits.firehose)
         rid = firehose.request_id(require_object(load_json(body)), headers)
         events = await run_in_threadpool(firehose.parse, body, headers)
@@ -44,10 +43,6 @@ async def firehose_delivery(request: Request) -> JSONResponse:
         reply = {"requestId": rid, "timestamp": _now_ms(request), "errorMessage": exc.reason}
         return JSONResponse(reply, status_code=exc.status_code)
     return JSONResponse({"requestId": rid, "timestamp": _now_ms(request)})
-
-
-def _certs(request: Request) -> sns.CertCache:
-    return services_of(request).sns_certs
 
 
 def _confirm(http: httpx.Client, url: str) -> int:
@@ -60,16 +55,14 @@ def _confirm(http: httpx.Client, url: str) -> int:
 @router.post("/webhook/sns")
 async def sns_delivery(request: Request) -> JSONResponse:
     """An SNS message: topic allow-list, signature, then confirm or store the alarm."""
-    settings: Settings = request.app.state.settings
     body = await read_body(request)
     headers = lower_headers(request)
     message = sns.load_message(body)
     header_type = headers.get("x-amz-sns-message-type")
     if header_type and header_type != message["Type"]:
         raise PayloadInvalid("x-amz-sns-message-type does not match `Type`")
-    allowed = list(settings.aws.sns_topic_arns)
-    sns.check_topic(message, allowed, headers.get("x-amz-sns-topic-arn"))
-    await run_in_threadpool(sns.verify, message, _certs(request))
+    # The allow-list and the signature, by the registered verifier (it fetches certificates).
+    await run_in_threadpool(verify, request, "sns", body, headers)
     kind = message["Type"]
     if kind == "SubscriptionConfirmation":
         url = sns.subscribe_url(message)

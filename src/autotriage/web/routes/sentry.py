@@ -18,7 +18,6 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
-import time
 import uuid
 import zlib
 from typing import Any
@@ -40,10 +39,10 @@ from autotriage.sources.sentry import envelope as sentry_envelope
 from autotriage.sources.sentry import webhooks as sentry
 from autotriage.web.ingest import (
     accept,
-    check_shared_secret,
     lower_headers,
     read_body,
     read_inflated,
+    verify,
 )
 from autotriage.web.keyauth import IngestGuard, KeyRing, guarded
 from autotriage.web.state import services_of
@@ -115,13 +114,11 @@ async def sentry_webhook(request: Request) -> JSONResponse:
     settings: Settings = request.app.state.settings
     body = await read_body(request)
     headers = lower_headers(request)
+    verify(request, "sentry", body, headers)
     if "sentry-hook-signature" not in headers and "sentry-hook-resource" not in headers:
-        check_shared_secret(request)
         events = sentry.parse(body, headers)
         return _accepted(await accept(request, sentry.NAME, events))
-    secret = settings.sentry_client_secret
-    sentry.verify(body, headers, secret.get_secret_value() if secret else None)
-    clock = getattr(request.app.state, "clock", None) or time.time
+    clock = services_of(request).clock
     sentry.check_fresh(headers, clock(), settings.webhook_max_skew_seconds)
     resource = headers.get("sentry-hook-resource", "").strip()
     if not resource:

@@ -1,0 +1,91 @@
+"""The layers hold: the core (intake, pipeline, lifecycle, store) never imports an adapter.
+
+Read with `ast` from the source files, so an import inside a function or under
+``TYPE_CHECKING`` counts as much as one at the top.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import autotriage
+
+PACKAGE = Path(autotriage.__file__).parent
+
+CORE = ("autotriage.intake", "autotriage.pipeline", "autotriage.lifecycle", "autotriage.store")
+ADAPTERS = (
+    "autotriage.actions.github",
+    "autotriage.actions.slack",
+    "autotriage.sources",
+    "autotriage.web",
+    "autotriage.cli",
+)
+
+
+def _module_name(path: Path, root: Path = PACKAGE) -> str:
+    parts = path.relative_to(root.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _within(name: str, prefixes: tuple[str, ...]) -> bool:
+    return any(name == prefix or name.startswith(prefix + ".") for prefix in prefixes)
+
+
+def imported_names(path: Path, root: Path = PACKAGE) -> set[str]:
+    """Every module `path` (in the package at `root`) imports; ``from a import b``
+    counts as ``a`` and ``a.b``, relative imports are resolved."""
+    module = _module_name(path, root)
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                package = module.split(".")
+                if path.name != "__init__.py":
+                    package = package[:-1]
+                package = package[: len(package) - node.level + 1]
+                base = ".".join([*package, base] if base else package)
+            names.add(base)
+            names.update(f"{base}.{alias.name}" for alias in node.names)
+    return names
+
+
+def core_violations() -> list[str]:
+    """``module -> adapter`` for each import from the core up to an adapter."""
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        module = _module_name(path)
+        if not _within(module, CORE):
+            continue
+        for name in sorted(imported_names(path)):
+            if _within(name, ADAPTERS):
+                found.append(f"{module} -> {name}")
+    return found
+
+
+def test_the_core_never_imports_an_adapter() -> None:
+    assert core_violations() == []
+
+
+def test_the_scan_sees_the_core_and_its_imports() -> None:
+    # Guards the guard: the scan must find the core's modules and read their imports.
+    intake = PACKAGE / "intake.py"
+    assert "autotriage.lifecycle" in imported_names(intake)
+    cores = [p for p in PACKAGE.rglob("*.py") if _within(_module_name(p), CORE)]
+    assert len(cores) > 5
+
+
+def test_an_adapter_import_in_the_core_is_caught(tmp_path: Path) -> None:
+    root = tmp_path / "autotriage"
+    bad = root / "store" / "bad.py"
+    bad.parent.mkdir(parents=True)
+    bad.write_text(
+        "def f():\n    from ..web.app import create_app\n"
+        "    from autotriage.sources import registry\n"
+    )
+    names = imported_names(bad, root)
+    assert "autotriage.web.app" in names
+    assert "autotriage.sources.registry" in names
