@@ -9,16 +9,15 @@ links, images) in a body autotriage posts.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from autotriage.actions.fixes.model import FixAttempt
+from autotriage.actions.markdown import code_span, fence_for, inert, printable
 from autotriage.analysis.result import Analysis
 from autotriage.understanding.scrub import ScrubPolicy, scrub_text
 
 TITLE_LIMIT = 200
 EXCERPT_LINES = 20
-_BACKTICKS = re.compile(r"`+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,17 +33,13 @@ class FixSubject:
 
 def fence(text: str, info: str = "") -> str:
     """`text` in a code fence longer than any run of backticks inside it (inert Markdown)."""
-    longest = max((len(m.group(0)) for m in _BACKTICKS.finditer(text)), default=0)
-    ticks = "`" * max(3, longest + 1)
-    return f"{ticks}{info}\n{text.rstrip()}\n{ticks}"
+    ticks = fence_for(text)
+    return f"{ticks}{info}\n{printable(text.rstrip())}\n{ticks}"
 
 
 def inline(text: str) -> str:
     """`text` as inline code that no backtick inside can close."""
-    flat = " ".join(text.split())
-    longest = max((len(m.group(0)) for m in _BACKTICKS.finditer(flat)), default=0)
-    ticks = "`" * (longest + 1)
-    return f"{ticks} {flat} {ticks}"
+    return code_span(text)
 
 
 def pr_title(subject: FixSubject, policy: ScrubPolicy) -> str:
@@ -85,7 +80,7 @@ def pr_body(
     lines = [
         "## Root cause",
         "",
-        " ".join(cause.split()),
+        inert(cause),
         "",
         "## The fix",
         "",
@@ -104,7 +99,7 @@ def pr_body(
         link = f"[#{issue_number}]({issue_url})" if issue_url else f"#{issue_number}"
         lines += [f"Reported in {link}.", "", f"Fixes #{issue_number}", ""]
     lines += [f"## Confidence: {analysis.confidence:.2f}", ""]
-    lines += [f"- {' '.join(r.split())}" for r in analysis.reasons] or ["- no reasons given"]
+    lines += [f"- {inert(r)}" for r in analysis.reasons] or ["- no reasons given"]
     lines += [
         "",
         "_Opened by autotriage as a draft: review it like any other change; it is never "
@@ -133,7 +128,7 @@ def suggestion(attempt: FixAttempt, policy: ScrubPolicy) -> str | None:
         "",
     ]
     if failed is not None:
-        lines += [f"Gate that failed: **{failed.gate}**: {' '.join(failed.reason.split())}", ""]
+        lines += [f"Gate that failed: **{failed.gate}**: {inert(failed.reason)}", ""]
     excerpt = attempt.evidence.excerpt if attempt.evidence else ""
     if excerpt.strip():
         tail = "\n".join(excerpt.strip().splitlines()[-EXCERPT_LINES:])

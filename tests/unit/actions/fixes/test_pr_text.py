@@ -42,7 +42,7 @@ def test_a_fence_is_longer_than_any_backtick_run_inside() -> None:
     text = "before\n`````\n@everyone ![x](http://evil)\n"
     fenced = fence(text)
     assert fenced.startswith("``````\n") and fenced.endswith("\n``````")
-    assert inline("a `b` c") == "`` a `b` c ``"
+    assert inline("a `b` c") == "``a `b` c``"
 
 
 def test_the_title_names_the_type_and_the_line() -> None:
