@@ -125,7 +125,10 @@ class ProposeFix:
         except GitError as exc:
             return ActionResult.retry(f"repository: {exc}")
         attempt = attempt_fix(
-            prepared.event, prepared.analysis, repo.git_dir, FixConfig.from_settings(self.settings)
+            prepared.event,
+            prepared.analysis,
+            repo.git_dir,
+            FixConfig.from_settings(self.settings.fix),
         )
         try:
             published = self.publisher.publish(prepared, attempt, repo.git_dir)
