@@ -42,11 +42,14 @@ def _shared_secret(headers: Mapping[str, str], verifying: Verifying) -> None:
 
 
 def verify_sentry(body: bytes, headers: Mapping[str, str], verifying: Verifying) -> None:
-    """A signed Integration Platform delivery, or a plugin post with the shared secret."""
+    """A signed Integration Platform delivery (its timestamp near the clock), or a plugin
+    post with the shared secret."""
     if "sentry-hook-signature" not in headers and "sentry-hook-resource" not in headers:
         _shared_secret(headers, verifying)
         return
-    sentry_webhooks.verify(body, headers, _secret(verifying.settings.sentry_client_secret))
+    settings = verifying.settings
+    sentry_webhooks.verify(body, headers, _secret(settings.sentry_client_secret))
+    sentry_webhooks.check_fresh(headers, verifying.now, settings.webhook_max_skew_seconds)
 
 
 def verify_slack(body: bytes, headers: Mapping[str, str], verifying: Verifying) -> None:

@@ -107,6 +107,7 @@ def test_verifiers_accept_signed_bodies_and_refuse_tampered_ones() -> None:
         "sentry": {
             "sentry-hook-signature": _hex("sentry-secret", body),
             "sentry-hook-resource": "error",
+            "sentry-hook-timestamp": str(now),
         },
         "slack": {
             "x-slack-request-timestamp": str(now),
@@ -127,6 +128,8 @@ def test_verifiers_accept_signed_bodies_and_refuse_tampered_ones() -> None:
                 verify(body + b" ", headers, _verifying(now))
     with pytest.raises(SignatureInvalid, match="5 minutes"):
         REGISTRY["slack"].verify(body, signed["slack"], _verifying(now + 3600))  # type: ignore[misc]
+    with pytest.raises(SignatureInvalid, match="outside the allowed window"):
+        REGISTRY["sentry"].verify(body, signed["sentry"], _verifying(now + 3600))  # type: ignore[misc]
 
 
 def test_sns_verifier_checks_the_topic_before_any_certificate() -> None:
