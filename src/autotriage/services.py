@@ -18,6 +18,7 @@ import httpx
 from autotriage.actions import build_handlers
 from autotriage.config import Settings
 from autotriage.intake import Intake
+from autotriage.metrics import Metrics
 from autotriage.scans.manager import ScanManager
 from autotriage.selfreport import init_self_reporting
 from autotriage.sources.aws.sns import CertCache
@@ -45,6 +46,7 @@ class Services:
     intake: Intake
     scans: ScanManager
     sns_certs: CertCache
+    metrics: Metrics
 
     def close(self) -> None:
         """Stop scans and the worker; release the client and the store's connections."""
@@ -71,7 +73,9 @@ def build_services(
     store = store or Store(settings.database_url)
     scrub = ScrubPolicy.from_settings(settings.scrub)
     http = httpx.Client(timeout=OUTBOUND_TIMEOUT, follow_redirects=False, transport=transport)
-    worker = Worker(store, settings, build_handlers(settings, http=http, policy=scrub))
+    metrics = Metrics(store, clock)
+    handlers = build_handlers(settings, http=http, policy=scrub)
+    worker = Worker(store, settings, metrics.observe_handlers(handlers))
     wake = worker.wake if settings.worker_enabled else None
     return Services(
         settings=settings,
@@ -82,7 +86,8 @@ def build_services(
         key_ring=KeyRing(store, ingest.ingest_key_cache_seconds),
         guard=IngestGuard(ingest.ingest_max_inflight, ingest.ingest_events_per_minute),
         worker=worker,
-        intake=Intake(store, wake=wake),
+        intake=Intake(store, wake=wake, observe=metrics.delivery),
         scans=ScanManager(store, settings, wake=wake),
         sns_certs=CertCache(http),
+        metrics=metrics,
     )
