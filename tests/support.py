@@ -71,7 +71,7 @@ class LiveServer:
         self.log_path = cwd / f"server-{self.port}.log"
         self._log_file: IO[bytes] | None = None
 
-    def start(self, timeout: float = 30.0) -> LiveServer:
+    def start(self, timeout: float = 120.0) -> LiveServer:
         """Start the process and wait until /health answers."""
         self._log_file = self.log_path.open("ab")
         self.process = subprocess.Popen(

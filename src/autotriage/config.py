@@ -19,7 +19,7 @@ import json
 import re
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
@@ -181,6 +181,29 @@ class Settings(BaseSettings):
     """Redact email addresses from text that leaves (issues, PRs, Slack, logs)."""
     scrub_ips: bool = Field(False, alias="SCRUB_IPS")
     """Redact IP addresses from text that leaves."""
+
+    # --- fix pull requests (autotriage.actions.fixes; see docs/fixes.md)
+    pr_enabled: bool = Field(False, alias="PR_ENABLED")
+    pr_confidence_threshold: float = Field(0.8, alias="PR_CONFIDENCE_THRESHOLD", ge=0, le=1)
+    fix_test_command: str | None = Field(None, alias="FIX_TEST_COMMAND")
+    fix_setup_command: str | None = Field(None, alias="FIX_SETUP_COMMAND")
+    fix_test_timeout: float = Field(300.0, alias="FIX_TEST_TIMEOUT", gt=0)
+    fix_test_cpu_seconds: int = Field(600, alias="FIX_TEST_CPU_SECONDS", ge=1)
+    fix_test_memory_mb: int = Field(4096, alias="FIX_TEST_MEMORY_MB", ge=64)
+    fix_max_changed_lines: int = Field(10, alias="FIX_MAX_CHANGED_LINES", ge=1)
+    fix_deterministic_requires: Literal["safe", "proven"] = Field(
+        "safe", alias="FIX_DETERMINISTIC_REQUIRES"
+    )
+    fix_llm_requires: Literal["safe", "proven"] = Field("proven", alias="FIX_LLM_REQUIRES")
+    fix_pr_draft: bool = Field(True, alias="FIX_PR_DRAFT")
+    fix_bot_name: str = Field("autotriage[bot]", alias="FIX_BOT_NAME")
+    fix_bot_email: str = Field("autotriage@users.noreply.github.com", alias="FIX_BOT_EMAIL")
+    fix_cache_dir: str = Field("./data/fix-cache", alias="FIX_CACHE_DIR")
+    fix_llm_enabled: bool = Field(False, alias="FIX_LLM_ENABLED")
+    llm_base_url: str | None = Field(None, alias="LLM_BASE_URL")
+    llm_api_key: SecretStr | None = Field(None, alias="LLM_API_KEY")
+    llm_model: str | None = Field(None, alias="LLM_MODEL")
+    llm_timeout: float = Field(60.0, alias="LLM_TIMEOUT", gt=0)
 
     @field_validator(
         "in_app_include", "in_app_exclude", "slack_channels", "sns_topic_arns", "aws_log_group_name"

@@ -6,6 +6,10 @@ which scrub them and commit them before returning. Only then may the caller answ
 2xx: an acknowledged event is durable. Processing happens later, in the worker
 (`autotriage.worker`).
 
+Status signals (a Sentry issue resolved, ignored or unresolved; a GitHub issue closed or
+reopened) come in through `Intake.apply_status`: the same delivery dedupe, then the
+group lifecycle (`autotriage.lifecycle`) applies them in the same transaction.
+
 Group commit: deliveries that arrive while a commit is in progress wait for it, then go
 together in the next transaction. On the event loop, a request's events are scrubbed in
 place and queued, and one flush task hands each batch to a thread; from threads, the
@@ -21,13 +25,27 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from sqlalchemy.orm import Session
+
+from autotriage import lifecycle
+from autotriage.actions.base import PlannedAction
+from autotriage.actions.outbox import enqueue
 from autotriage.errors import Overloaded
 from autotriage.models import ErrorEvent, compose_title, utcnow
 from autotriage.store import Store
 from autotriage.store.db import SerializedJSON, json_dumps
-from autotriage.store.events import InboxRow, NewDelivery, StoredDelivery, store_deliveries
+from autotriage.store.events import (
+    InboxRow,
+    NewDelivery,
+    StoredDelivery,
+    claim_delivery,
+    store_deliveries,
+)
+from autotriage.store.groups import link_for_issue
+from autotriage.store.sentry_issues import groups_for_issue
+from autotriage.store.tables import Group
 from autotriage.understanding.scrub import json_ready_payload, scrub_payload
 
 MAX_BATCH = 256
@@ -66,6 +84,47 @@ def inbox_row(event: ErrorEvent) -> InboxRow:
     )
 
 
+SENTRY_ISSUE = "sentry"
+"""`IssueRef.tracker` for a Sentry issue id (found on stored events, not on a link)."""
+
+
+@dataclass(frozen=True, slots=True)
+class IssueRef:
+    """The issue a status signal is about: a Sentry issue id, or a linked tracker's issue.
+
+    `state` is the linked issue's own state (``open``/``closed``), recorded on its link.
+    """
+
+    tracker: str
+    external_id: str
+    state: str | None = None
+
+
+@dataclass(slots=True)
+class StatusOutcome:
+    """What a status delivery did: a redelivery; the groups found (id -> status after)."""
+
+    duplicate: bool = False
+    groups: dict[int, str] = field(default_factory=dict)
+    changed: list[int] = field(default_factory=list)
+
+
+FollowUp = Callable[[Group], PlannedAction]
+"""An action to plan for each group a status signal changed."""
+
+
+def _groups_for(session: Session, ref: IssueRef) -> list[Group]:
+    if ref.tracker == SENTRY_ISSUE:
+        return groups_for_issue(session, ref.external_id)
+    link = link_for_issue(session, ref.tracker, ref.external_id)
+    if link is None:
+        return []
+    if ref.state is not None:
+        link.state, link.updated_at = ref.state, utcnow()
+    group = session.get(Group, link.group_id, with_for_update=True)
+    return [group] if group is not None else []
+
+
 @dataclass(slots=True)
 class _Job:
     delivery: NewDelivery
@@ -93,6 +152,32 @@ class Intake:
         self._committing = False
         self._pending: list[tuple[_Job, asyncio.Future[StoredDelivery]]] = []
         self._flush_task: asyncio.Task[None] | None = None
+
+    def apply_status(
+        self,
+        source: str,
+        ref: IssueRef,
+        signal: lifecycle.Signal | None,
+        *,
+        delivery_id: str | None = None,
+        follow_up: FollowUp | None = None,
+    ) -> StatusOutcome:
+        """Apply a status signal about `ref`'s groups, once per delivery id.
+
+        `signal` None records only the issue's state on its link (a bot's reopen).
+        """
+        now = utcnow()
+        with self.store.transaction() as session:
+            if delivery_id and not claim_delivery(session, source, delivery_id, now):
+                return StatusOutcome(duplicate=True)
+            outcome = StatusOutcome()
+            for group in _groups_for(session, ref):
+                if signal is not None and lifecycle.apply(group, signal, now):
+                    outcome.changed.append(group.id)
+                    if follow_up is not None:
+                        enqueue(session, follow_up(group), now)
+                outcome.groups[group.id] = group.status
+            return outcome
 
     async def accept_async(
         self, source: str, events: Sequence[ErrorEvent], *, delivery_id: str | None = None

@@ -4,21 +4,26 @@ Each batch of inbox events is processed in one transaction: the group upsert, th
 event's status and the planned actions commit together, so a crash at any point leaves
 either all of it or none of it, and a replay of the batch counts nothing twice.
 Analysis and the actions themselves run later, from the outbox (`actions.outbox`).
+
+What an occurrence means (`decide`, the regression and spike rules) is the group
+lifecycle's (`autotriage.lifecycle`); the pipeline plans tracker-neutral steps
+(`actions.kinds.Step`) whose kinds and keys come from `actions.kinds`.
 """
 
 from __future__ import annotations
 
-import enum
 import logging
 from datetime import datetime
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
+from autotriage.actions import kinds
 from autotriage.actions.base import PlannedAction
-from autotriage.actions.github.state import is_regression, spike
+from autotriage.actions.kinds import ActionKind, Step, Tracker
 from autotriage.actions.outbox import enqueue
 from autotriage.config import Settings
+from autotriage.lifecycle import Decision, decide, regress, spike
 from autotriage.models import ErrorEvent, utcnow
 from autotriage.store import Store
 from autotriage.store.events import load_event, pending_events
@@ -31,6 +36,8 @@ from autotriage.understanding.fingerprint import (
     grouping_config,
 )
 
+__all__ = ["Decision", "decide", "plan_actions", "process_pending"]
+
 log = logging.getLogger(__name__)
 
 UPDATE_EVERY_SECONDS = 300
@@ -38,25 +45,20 @@ SPIKE_CHECK_EVERY = 100
 MILESTONES = tuple(10**n for n in range(1, 10))
 
 
-class Decision(enum.Enum):
-    """What an occurrence means for its group."""
-
-    NEW = "new"
-    REGRESSION = "regression"
-    REPEAT = "repeat"
-    IGNORED = "ignored"
-    OLD_RELEASE = "old_release"  # a resolved group seen in a release the fix is not in
+def _tracker(settings: Settings) -> Tracker:
+    return Tracker.GITHUB if settings.github_configured else Tracker.LOCAL
 
 
-def decide(group: Group | None, event: ErrorEvent) -> Decision:
-    """Classify an occurrence given its group as it stood before the occurrence."""
-    if group is None:
-        return Decision.NEW
-    if group.status == "ignored":
-        return Decision.IGNORED
-    if group.status == "resolved":
-        return Decision.REGRESSION if is_regression(group, event) else Decision.OLD_RELEASE
-    return Decision.REPEAT
+def _step(
+    tracker: Tracker,
+    step: Step,
+    key: str,
+    group: Group,
+    event_row_id: int,
+    params: dict[str, object] | None = None,
+) -> PlannedAction:
+    """A tracker-neutral step, as the action `tracker` performs it."""
+    return PlannedAction(kinds.tracker_kind(tracker, step), key, group.id, event_row_id, params)
 
 
 def plan_actions(
@@ -69,21 +71,22 @@ def plan_actions(
 ) -> list[PlannedAction]:
     """The actions an occurrence calls for; their keys make each happen at most once."""
     gid = group.id
-    tracker = "github" if settings.github_configured else "tracker"
+    tracker = _tracker(settings)
     if decision is Decision.NEW:
         return [
-            PlannedAction("analysis", f"analysis:{gid}:0", gid, event_row_id),
-            PlannedAction(f"{tracker}.open", f"{tracker}.open:{gid}", gid, event_row_id),
+            PlannedAction(ActionKind.ANALYSIS, kinds.analysis_key(gid, 0), gid, event_row_id),
+            _step(tracker, Step.OPEN, kinds.open_key(tracker, gid), group, event_row_id),
         ]
     if decision is Decision.REGRESSION:
         release = f" in release `{event.release}`" if event.release else ""
         n = group.regressions
         return [
-            PlannedAction("analysis", f"analysis:{gid}:{n}", gid, event_row_id),
-            PlannedAction(
-                f"{tracker}.comment",
-                f"{tracker}.reopen:{gid}:{n}",
-                gid,
+            PlannedAction(ActionKind.ANALYSIS, kinds.analysis_key(gid, n), gid, event_row_id),
+            _step(
+                tracker,
+                Step.REOPEN,
+                kinds.reopen_key(tracker, gid, n),
+                group,
                 event_row_id,
                 {"reopen": True, "body": f"This error came back{release} (regression #{n})."},
             ),
@@ -91,24 +94,30 @@ def plan_actions(
     if decision in (Decision.IGNORED, Decision.OLD_RELEASE):
         return []
     planned = []
-    if tracker == "github" and not settings.github_webhook_secret and settings.github_poll_seconds:
+    if (
+        tracker is Tracker.GITHUB
+        and not settings.github_webhook_secret
+        and settings.github_poll_seconds
+    ):
         # without webhooks, re-read the issue's state now and then while the group is active
         poll = int(now.timestamp() // settings.github_poll_seconds)
-        key = f"github.sync:{gid}:poll:{poll}"
-        planned.append(PlannedAction("github.sync", key, gid, event_row_id))
+        planned.append(
+            PlannedAction(ActionKind.GITHUB_SYNC, kinds.sync_poll_key(gid, poll), gid, event_row_id)
+        )
     if group.count in MILESTONES:
         planned.append(
-            PlannedAction(
-                f"{tracker}.comment",
-                f"{tracker}.milestone:{gid}:{group.count}",
-                gid,
+            _step(
+                tracker,
+                Step.COMMENT,
+                kinds.milestone_key(tracker, gid, group.count),
+                group,
                 event_row_id,
                 {"body": f"This error has now occurred {group.count:,} times."},
             )
         )
     bucket = int(now.timestamp()) // UPDATE_EVERY_SECONDS
     planned.append(
-        PlannedAction(f"{tracker}.update", f"{tracker}.update:{gid}:{bucket}", gid, event_row_id)
+        _step(tracker, Step.UPDATE, kinds.update_key(tracker, gid, bucket), group, event_row_id)
     )
     return planned
 
@@ -119,16 +128,16 @@ def notify_actions(
     """Slack posts: a new group, a regression, a spike (a count milestone), when configured."""
     if not settings.slack_configured:
         return []
-    gid, key = group.id, "slack.notify"
+    gid = group.id
     if decision is Decision.NEW:
-        reason, unique = "new", f"{key}:new:{gid}"
+        reason, key = "new", kinds.slack_key("new", gid)
     elif decision is Decision.REGRESSION:
-        reason, unique = "regression", f"{key}:regression:{gid}:{group.regressions}"
+        reason, key = "regression", kinds.slack_key("regression", gid, group.regressions)
     elif decision is Decision.REPEAT and group.count in MILESTONES:
-        reason, unique = "spike", f"{key}:spike:{gid}:{group.count}"
+        reason, key = "spike", kinds.slack_key("spike", gid, group.count)
     else:
         return []
-    return [PlannedAction(key, unique, gid, event_row_id, {"reason": reason})]
+    return [PlannedAction(ActionKind.SLACK_NOTIFY, key, gid, event_row_id, {"reason": reason})]
 
 
 def _news(decision: Decision, group: Group, event: ErrorEvent) -> list[tuple[str, str]]:
@@ -146,12 +155,13 @@ def _news_comments(
     news: list[tuple[str, str]], group: Group, event_row_id: int, settings: Settings
 ) -> list[PlannedAction]:
     """One comment per group and new release/environment value (the key makes it once)."""
-    tracker = "github" if settings.github_configured else "tracker"
+    tracker = _tracker(settings)
     return [
-        PlannedAction(
-            f"{tracker}.comment",
-            f"{tracker}.{what}:{group.id}:{value.split('UTC')[0]}"[:255],
-            group.id,
+        _step(
+            tracker,
+            Step.COMMENT,
+            kinds.news_key(tracker, group.id, what, value),
+            group,
             event_row_id,
             {
                 "body": f"Spike at {value}."
@@ -195,8 +205,7 @@ def _process_one(
     for value in fingerprint.lookup:
         batch.groups.setdefault(value, group)
     if decision is Decision.REGRESSION:
-        group.status = "open"
-        group.regressions += 1
+        regress(group)
     news = _news(decision, group, event) if decision is Decision.REPEAT else []
     record_occurrence(group, event, row.id, now)
     count_hour(session, group.id, event.occurred_at or event.received_at)
@@ -234,11 +243,13 @@ def process_pending(store: Store, settings: Settings, limit: int = 200) -> int:
 def _process_singly(store: Store, settings: Settings, limit: int) -> int:
     done = 0
     for _ in range(limit):
+        row_id: int | None = None
         try:
             with store.transaction() as session:
                 rows = pending_events(session, 1)
                 if not rows:
                     return done
+                row_id = rows[0].id
                 _process_one(
                     session, rows[0], settings, utcnow(), _Batch(grouping_config(settings))
                 )
@@ -247,14 +258,17 @@ def _process_singly(store: Store, settings: Settings, limit: int) -> int:
             return done
         except Exception as exc:
             log.exception("event processing failed")
-            _mark_failed(store, f"{type(exc).__name__}: {exc}")
+            if row_id is None:
+                return done  # the inbox itself could not be read; the next run retries
+            _mark_failed(store, row_id, f"{type(exc).__name__}: {exc}")
         done += 1
     return done
 
 
-def _mark_failed(store: Store, error: str) -> None:
+def _mark_failed(store: Store, row_id: int, error: str) -> None:
+    """Mark the event that failed (by its id: another worker may hold the older ones)."""
     with store.transaction() as session:
-        rows = pending_events(session, 1)
-        if rows:
-            rows[0].status, rows[0].error = "failed", error[:2000]
-            rows[0].attempts += 1
+        row = session.get(Event, row_id, with_for_update=True)
+        if row is not None and row.status == "pending":
+            row.status, row.error = "failed", error[:2000]
+            row.attempts += 1

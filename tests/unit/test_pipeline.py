@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import create_engine, func, select, text
 
+from autotriage import pipeline
 from autotriage.actions import build_handlers
 from autotriage.actions.outbox import run_due
 from autotriage.config import load_settings
@@ -137,3 +139,41 @@ def test_event_ids_are_never_scrubbed_into_one_another(store: Store) -> None:
     assert len(outcome.event_ids) == 2
     with store.reading() as session:
         assert set(session.scalars(select(Event.source_event_id))) == set(ids)
+
+
+@pytest.mark.postgres
+def test_a_failing_event_marks_itself_failed_not_the_oldest_pending(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = Store(postgres_url)
+    store.migrate()
+    settings = _settings(store)
+    intake = Intake(store)
+    intake.accept("text", [_event("held by another worker")])
+    intake.accept("text", [_event("cannot be processed")])
+    # Another worker holds the first event (SKIP LOCKED passes it by) until the second fails.
+    engine = create_engine(postgres_url)
+    other = engine.connect()
+    other.begin()
+    other.execute(text("SELECT id FROM events WHERE id = 1 FOR UPDATE"))
+    failures = []
+
+    def load_event(row: Event) -> ErrorEvent:
+        if row.id != 2:
+            return real_load_event(row)
+        failures.append(row.id)
+        if len(failures) == 2:  # the event-by-event retry: the other worker lets go now
+            other.rollback()
+        raise ValueError("event 2 is unreadable")
+
+    real_load_event = pipeline.load_event
+    monkeypatch.setattr(pipeline, "load_event", load_event)
+    try:
+        process_pending(store, settings)
+    finally:
+        other.close()
+        engine.dispose()
+    with store.reading() as session:
+        states = {row.id: row.status for row in session.execute(select(Event.id, Event.status))}
+    assert states == {1: "done", 2: "failed"}
+    store.dispose()

@@ -9,8 +9,9 @@ import httpx
 
 from autotriage.actions.analyze import AnalyzeGroup
 from autotriage.actions.base import ActionHandler, ActionResult, PlannedAction
+from autotriage.actions.issue_context import IssueTracker
 from autotriage.actions.slack import SlackNotify
-from autotriage.actions.tracker import tracker_handlers
+from autotriage.actions.tracker import LocalTracker
 from autotriage.config import Settings
 from autotriage.understanding.scrub import ScrubPolicy
 
@@ -29,11 +30,14 @@ def build_handlers(
     posts go through `http`, the process's one outbound client, when given.
     """
     policy = policy or ScrubPolicy.from_settings(settings.scrub)
-    handlers: list[ActionHandler] = [AnalyzeGroup(settings), *tracker_handlers(policy)]
+    trackers: list[IssueTracker] = [LocalTracker(policy)]
+    if settings.github_configured:
+        from autotriage.actions.github.handlers import GitHubTracker  # loads githubkit
+
+        trackers.append(GitHubTracker(settings))
+    handlers: list[ActionHandler] = [AnalyzeGroup(settings)]
+    for tracker in trackers:
+        handlers += tracker.handlers()
     if settings.slack_configured:
         handlers.append(SlackNotify(settings, http))
-    if settings.github_configured:
-        from autotriage.actions.github.handlers import github_handlers  # loads githubkit
-
-        handlers += github_handlers(settings)
     return {handler.kind: handler for handler in handlers}

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from autotriage.actions.base import ActionResult
+from autotriage.actions.kinds import ActionKind
 from autotriage.analysis import Analysis, analyze
 from autotriage.config import Settings
 from autotriage.models import ErrorEvent
@@ -23,7 +24,7 @@ class _Job:
 class AnalyzeGroup:
     """Analyse a group's latest event and keep the result on the group."""
 
-    kind = "analysis"
+    kind: str = ActionKind.ANALYSIS
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings

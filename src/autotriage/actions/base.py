@@ -16,6 +16,7 @@ from typing import Any, Literal, Protocol
 
 from sqlalchemy.orm import Session
 
+from autotriage.actions.kinds import ActionKind
 from autotriage.store.tables import Action
 
 Outcome = Literal["ok", "retryable", "permanent"]
@@ -67,7 +68,7 @@ class ActionHandler(Protocol):
 class PlannedAction:
     """An action the pipeline decided on; its key makes it happen at most once."""
 
-    kind: str
+    kind: ActionKind
     key: str
     group_id: int | None = None
     event_id: int | None = None

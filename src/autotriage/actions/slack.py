@@ -26,12 +26,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from autotriage.actions.base import ActionResult
-from autotriage.actions.tracker import IssueContext, issue_context
+from autotriage.actions.issue_context import IssueContext, issue_context
+from autotriage.actions.kinds import ActionKind
 from autotriage.config import Settings
 from autotriage.store.tables import Action, Link
 from autotriage.understanding.scrub import DEFAULT_POLICY, ScrubPolicy, scrub_text
 
-KIND = "slack.notify"
+KIND = ActionKind.SLACK_NOTIFY
 MARKER = "autotriage · "
 """Starts the context line of every post, so intake never reads our own posts back."""
 MIN_INTERVAL = 1.0  # seconds between two posts to one channel
@@ -129,7 +130,7 @@ def render(
 class SlackNotify:
     """The ``slack.notify`` handler (prepare / perform / record)."""
 
-    kind = KIND
+    kind: str = KIND
 
     def __init__(
         self,

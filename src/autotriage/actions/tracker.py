@@ -7,55 +7,20 @@ effects commit in the same transaction as the action's outcome: exactly once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from autotriage.actions.base import ActionHandler, ActionResult
-from autotriage.actions.render import GroupView, IssueDraft, RenderOptions, render_issue
-from autotriage.analysis import Analysis
-from autotriage.models import ErrorEvent, utcnow
-from autotriage.store.events import load_event
-from autotriage.store.groups import latest_event, tracker_item
-from autotriage.store.tables import Action, Group, Link, TrackerItem
+from autotriage.actions.issue_context import issue_context
+from autotriage.actions.kinds import ActionKind, Tracker
+from autotriage.actions.render import IssueDraft, RenderOptions, render_issue
+from autotriage.models import utcnow
+from autotriage.store.groups import tracker_item
+from autotriage.store.tables import Action, Link, TrackerItem
 from autotriage.understanding.scrub import DEFAULT_POLICY, ScrubPolicy, scrub_text
 
 TRACKER = "local"
-
-
-@dataclass(frozen=True, slots=True)
-class IssueContext:
-    """Everything an issue is rendered from."""
-
-    group: GroupView
-    event: ErrorEvent
-    analysis: Analysis | None
-
-
-def issue_context(session: Session, group_id: int | None) -> IssueContext | None:
-    """Load a group, its latest event and its analysis for rendering."""
-    group = session.get(Group, group_id) if group_id is not None else None
-    if group is None:
-        return None
-    row = latest_event(session, group)
-    if row is None:
-        return None
-    view = GroupView(
-        id=group.id,
-        fingerprint=group.fingerprint,
-        title=group.title,
-        level=group.level,
-        count=group.count,
-        first_seen=group.first_seen,
-        last_seen=group.last_seen,
-        sources=list(group.sources or []),
-        service=group.service,
-        environment=group.environment,
-        release=group.last_release,
-    )
-    analysis = Analysis.model_validate(group.analysis) if group.analysis else None
-    return IssueContext(view, load_event(row), analysis)
 
 
 def _link(session: Session, group_id: int, item: TrackerItem) -> None:
@@ -81,7 +46,7 @@ def _link(session: Session, group_id: int, item: TrackerItem) -> None:
 class _TrackerHandler:
     """Shared prepare/perform: render the issue; the local tracker needs no network."""
 
-    kind = ""
+    kind: str = ""
 
     def __init__(self, policy: ScrubPolicy = DEFAULT_POLICY) -> None:
         self.policy = policy
@@ -102,7 +67,7 @@ class _TrackerHandler:
 class OpenIssue(_TrackerHandler):
     """Open (or refresh) the local tracker item of a new group."""
 
-    kind = "tracker.open"
+    kind: str = ActionKind.TRACKER_OPEN
 
     def record(self, session: Session, action: Action, result: ActionResult) -> None:
         if result.status != "ok" or action.group_id is None:
@@ -131,7 +96,7 @@ class OpenIssue(_TrackerHandler):
 class UpdateIssue(_TrackerHandler):
     """Refresh the body (counts, last seen) of an existing item."""
 
-    kind = "tracker.update"
+    kind: str = ActionKind.TRACKER_UPDATE
 
     def record(self, session: Session, action: Action, result: ActionResult) -> None:
         if result.status != "ok" or action.group_id is None:
@@ -148,7 +113,7 @@ class UpdateIssue(_TrackerHandler):
 class CommentIssue(_TrackerHandler):
     """Add a comment (a milestone, a spike, a regression) and reopen when asked to."""
 
-    kind = "tracker.comment"
+    kind: str = ActionKind.TRACKER_COMMENT
 
     def record(self, session: Session, action: Action, result: ActionResult) -> None:
         if result.status != "ok" or action.group_id is None:
@@ -171,6 +136,19 @@ class CommentIssue(_TrackerHandler):
         _link(session, action.group_id, item)
 
 
+class LocalTracker:
+    """The embedded tracker, an `IssueTracker`: issues live in autotriage's database."""
+
+    name = Tracker.LOCAL
+
+    def __init__(self, policy: ScrubPolicy = DEFAULT_POLICY) -> None:
+        self.policy = policy
+
+    def handlers(self) -> list[ActionHandler]:
+        """The local tracker's handlers, scrubbing what they store by the policy."""
+        return [OpenIssue(self.policy), UpdateIssue(self.policy), CommentIssue(self.policy)]
+
+
 def tracker_handlers(policy: ScrubPolicy) -> list[ActionHandler]:
     """The local tracker's handlers, scrubbing what they store by `policy`."""
-    return [OpenIssue(policy), UpdateIssue(policy), CommentIssue(policy)]
+    return LocalTracker(policy).handlers()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from autotriage.cli import analyze, doctor, groups, keys, replay, scan, serve, worker
+from autotriage.cli import analyze, doctor, fix, groups, keys, replay, scan, serve, worker
 
 app = typer.Typer(
     name="autotriage",
@@ -21,6 +21,7 @@ app.command("worker")(worker.worker)
 app.command("scan")(scan.scan)
 app.command("replay")(replay.replay)
 app.command("analyze")(analyze.analyze)
+app.command("fix")(fix.fix)
 app.add_typer(groups.app, name="groups")
 app.command("doctor")(doctor.doctor)
 app.add_typer(keys.app, name="keys")

@@ -126,11 +126,16 @@ def store_deliveries(
 def _claim_delivery(session: Session, delivery: NewDelivery, now: datetime) -> bool:
     """Record a delivery id; False if it was recorded before (a redelivery)."""
     assert delivery.delivery_id is not None  # noqa: S101 - callers check
+    return claim_delivery(session, delivery.source, delivery.delivery_id, now)
+
+
+def claim_delivery(session: Session, source: str, delivery_id: str, now: datetime) -> bool:
+    """Record `source`'s delivery `delivery_id`; False if it was recorded before."""
     row_id = insert_ignore(
         session,
         Delivery.__table__,  # type: ignore[arg-type]
-        source=delivery.source,
-        delivery_id=delivery.delivery_id[:255],
+        source=source,
+        delivery_id=delivery_id[:255],
         received_at=now,
         event_ids=[],
     )

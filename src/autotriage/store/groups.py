@@ -109,6 +109,13 @@ def group_links(session: Session, group_id: int) -> list[dict[str, Any]]:
     ]
 
 
+def link_for_issue(session: Session, tracker: str, external_id: str) -> Link | None:
+    """The link to `tracker`'s issue `external_id`, if a group has one."""
+    return session.scalars(
+        select(Link).where(Link.tracker == tracker, Link.external_id == external_id)
+    ).first()
+
+
 def latest_event(session: Session, group: Group) -> Event | None:
     """The newest stored event of `group`."""
     if group.latest_event_id is None:

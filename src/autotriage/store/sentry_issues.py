@@ -6,8 +6,6 @@ that is how ``issue.resolved``/``ignored``/``unresolved`` find the group to upda
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -25,16 +23,3 @@ def groups_for_issue(session: Session, issue_id: str) -> list[Group]:
     if not group_ids:
         return []
     return list(session.scalars(select(Group).where(Group.id.in_(group_ids))))
-
-
-def set_issue_status(session: Session, issue_id: str, status: str, now: datetime) -> list[int]:
-    """Set the status (open, resolved, ignored) of Sentry issue `issue_id`'s groups."""
-    changed = []
-    for group in groups_for_issue(session, issue_id):
-        if group.status == status:
-            continue
-        group.status = status
-        group.resolved_at = now if status == "resolved" else None
-        group.updated_at = now
-        changed.append(group.id)
-    return changed

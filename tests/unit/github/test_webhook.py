@@ -1,19 +1,19 @@
 """POST /webhook/github: signature, delivery dedupe, and issue states applied to groups.
 
-The app is called in-process through httpx's ASGI transport (the route needs no worker).
+The app is called in-process with Starlette's test client (its lifespan builds intake,
+which the route hands the status signal to; no worker runs).
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import httpx
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from autotriage.config import Settings
@@ -28,7 +28,7 @@ SECRET = "hook-secret"
 
 
 @pytest.fixture
-def setup(make_settings: Callable[..., Settings]) -> Iterator[tuple[Client, Store]]:
+def setup(make_settings: Callable[..., Settings]) -> Iterator[tuple[TestClient, Store]]:
     settings = make_settings(
         GITHUB_WEBHOOK_SECRET=SECRET,
         GITHUB_OWNER="acme",
@@ -62,27 +62,13 @@ def setup(make_settings: Callable[..., Settings]) -> Iterator[tuple[Client, Stor
                 updated_at=now,
             )
         )
-    yield Client(create_app(settings, store)), store
+    with TestClient(create_app(settings, store)) as client:
+        yield client, store
     store.dispose()
 
 
-class Client:
-    """A synchronous face on httpx's ASGI transport."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    def post(self, path: str, **kw: Any) -> httpx.Response:
-        async def call() -> httpx.Response:
-            transport = httpx.ASGITransport(app=self.app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://app") as client:
-                return await client.post(path, **kw)
-
-        return asyncio.run(call())
-
-
 def _post(
-    client: Client,
+    client: TestClient,
     body: dict[str, Any],
     delivery: str = "d1",
     event: str = "issues",
@@ -122,7 +108,7 @@ def _status(store: Store) -> str:
         return session.scalars(select(Group.status)).one()
 
 
-def test_signature_is_required(setup: tuple[Client, Store]) -> None:
+def test_signature_is_required(setup: tuple[TestClient, Store]) -> None:
     client, store = setup
     response = _post(client, _issue_event("closed", "completed"), secret="wrong")
     assert response.status_code == 401
@@ -130,7 +116,7 @@ def test_signature_is_required(setup: tuple[Client, Store]) -> None:
     assert _status(store) == "open"
 
 
-def test_closed_completed_resolves_once_per_delivery(setup: tuple[Client, Store]) -> None:
+def test_closed_completed_resolves_once_per_delivery(setup: tuple[TestClient, Store]) -> None:
     client, store = setup
     first = _post(client, _issue_event("closed", "completed"))
     assert first.json() == {"status": "applied", "group": 1, "group_status": "resolved"}
@@ -144,7 +130,7 @@ def test_closed_completed_resolves_once_per_delivery(setup: tuple[Client, Store]
         assert session.scalars(select(Link.state)).one() == "closed"
 
 
-def test_not_planned_ignores_and_reopen_needs_a_person(setup: tuple[Client, Store]) -> None:
+def test_not_planned_ignores_and_reopen_needs_a_person(setup: tuple[TestClient, Store]) -> None:
     client, store = setup
     _post(client, _issue_event("closed", "not_planned"), delivery="a")
     assert _status(store) == "ignored"
@@ -155,7 +141,7 @@ def test_not_planned_ignores_and_reopen_needs_a_person(setup: tuple[Client, Stor
 
 
 def test_other_repositories_events_and_unknown_issues_are_ignored(
-    setup: tuple[Client, Store],
+    setup: tuple[TestClient, Store],
 ) -> None:
     client, store = setup
     assert (

@@ -26,17 +26,21 @@ from sqlalchemy.orm import Session
 from autotriage.actions.base import ActionHandler, ActionResult
 from autotriage.actions.github.client import GitHubClient
 from autotriage.actions.github.issues import IssueOps, RemoteIssue
-from autotriage.actions.github.state import TRACKER, apply_issue_state
+from autotriage.actions.github.signals import issue_signal
+from autotriage.actions.issue_context import issue_context
+from autotriage.actions.kinds import ActionKind, Tracker, open_key, reopen_key_prefix
 from autotriage.actions.render import IssueDraft, RenderOptions, footer_token, render_issue
-from autotriage.actions.tracker import issue_context
 from autotriage.config import Settings
 from autotriage.errors import ActionFailed, Ambiguous, GitHubError
+from autotriage.lifecycle import apply as apply_signal
 from autotriage.models import utcnow
 from autotriage.store.inserts import insert_ignore
 from autotriage.store.tables import Action, Group, Link
 from autotriage.understanding.scrub import ScrubPolicy, scrub_text
 
 log = logging.getLogger(__name__)
+
+TRACKER = Tracker.GITHUB
 
 WAIT_FOR_OPEN = 5.0
 SHORT_BODY = 30_000
@@ -71,7 +75,7 @@ def _failed(exc: ActionFailed) -> ActionResult:
 
 
 class _GitHubHandler(ABC):
-    kind = ""
+    kind: str = ""
 
     def __init__(self, ops: IssueOps, settings: Settings) -> None:
         self.ops = ops
@@ -91,7 +95,9 @@ class _GitHubHandler(ABC):
             select(Link).where(Link.group_id == action.group_id, Link.tracker == TRACKER)
         ).first()
         opener = session.scalars(
-            select(Action.status).where(Action.idempotency_key == f"github.open:{action.group_id}")
+            select(Action.status).where(
+                Action.idempotency_key == open_key(TRACKER, action.group_id)
+            )
         ).first()
         return Prepared(
             key=action.idempotency_key,
@@ -131,12 +137,20 @@ class _GitHubHandler(ABC):
         issue: RemoteIssue | None = result.data.get("issue")
         if issue is None:
             return
-        link = _write_link(session, action.group_id, issue)
+        _write_link(session, action.group_id, issue)
         group = session.get(Group, action.group_id)
-        if group is not None and issue.state == "closed" and not _reopen_due(session, group.id):
-            apply_issue_state(group, link, state="closed", state_reason=issue.state_reason)
-        elif group is not None and result.data.get("observed_reopen"):
-            apply_issue_state(group, link, state="open", state_reason="reopened")
+        if group is None:
+            return
+        signal = None
+        if issue.state == "closed" and not _reopen_due(session, group.id):
+            commit = result.data.get("fix_commit")
+            signal = issue_signal(
+                "closed", issue.state_reason, fixed_commit=str(commit) if commit else None
+            )
+        elif result.data.get("observed_reopen"):
+            signal = issue_signal("open", "reopened")
+        if signal is not None:
+            apply_signal(group, signal, utcnow())
 
 
 def _reopen_due(session: Session, group_id: int) -> bool:
@@ -144,7 +158,9 @@ def _reopen_due(session: Session, group_id: int) -> bool:
     waiting = session.scalars(
         select(Action.id).where(
             Action.group_id == group_id,
-            Action.idempotency_key.like(f"github.reopen:{group_id}:%"),
+            Action.idempotency_key.startswith(
+                reopen_key_prefix(TRACKER, group_id), autoescape=True
+            ),
             Action.status.in_(("pending", "running", "retryable")),
         )
     ).first()
@@ -179,7 +195,7 @@ def _write_link(session: Session, group_id: int, issue: RemoteIssue) -> Link:
 class OpenIssue(_GitHubHandler):
     """Open the group's issue, exactly once: reconcile, create, reconcile if unconfirmed."""
 
-    kind = "github.open"
+    kind: str = ActionKind.GITHUB_OPEN
 
     def _perform(self, prepared: Prepared) -> ActionResult:
         if prepared.number is not None:
@@ -217,7 +233,7 @@ def _shorten(body: str) -> str:
 class UpdateIssue(_GitHubHandler):
     """Refresh the issue's summary (counts, last seen); notice a state change made on GitHub."""
 
-    kind = "github.update"
+    kind: str = ActionKind.GITHUB_UPDATE
 
     def _perform(self, prepared: Prepared) -> ActionResult:
         number = self._need_issue(prepared)
@@ -231,7 +247,7 @@ class UpdateIssue(_GitHubHandler):
 class CommentIssue(_GitHubHandler):
     """Comment (milestone, spike, new release, regression) and reopen when asked to."""
 
-    kind = "github.comment"
+    kind: str = ActionKind.GITHUB_COMMENT
 
     def _perform(self, prepared: Prepared) -> ActionResult:
         number = self._need_issue(prepared)
@@ -256,7 +272,7 @@ class CommentIssue(_GitHubHandler):
 class SyncIssue(_GitHubHandler):
     """Read the linked issue's state (after a webhook, or to poll): resolve, ignore, open."""
 
-    kind = "github.sync"
+    kind: str = ActionKind.GITHUB_SYNC
 
     def _perform(self, prepared: Prepared) -> ActionResult:
         number = self._need_issue(prepared)
@@ -264,21 +280,26 @@ class SyncIssue(_GitHubHandler):
         commit = self.ops.closing_commit(number) if issue.state == "closed" else None
         return _ok(issue, fix_commit=commit, observed_reopen=issue.state == "open")
 
-    def record(self, session: Session, action: Action, result: ActionResult) -> None:
-        super().record(session, action, result)
-        if result.status == "ok" and isinstance(result.data, dict) and action.group_id:
-            commit = result.data.get("fix_commit")
-            group = session.get(Group, action.group_id)
-            if commit and group is not None and group.status == "resolved":
-                group.fixed_commit = str(commit)[:64]
+
+class GitHubTracker:
+    """GitHub issues, an `IssueTracker`: its handlers share one client (one mutation queue)."""
+
+    name = Tracker.GITHUB
+
+    def __init__(self, settings: Settings, client: GitHubClient | None = None) -> None:
+        self.settings = settings
+        self.ops = IssueOps(client or GitHubClient(settings))
+
+    def handlers(self) -> list[ActionHandler]:
+        """Open, update, comment (and reopen), sync."""
+        return [
+            OpenIssue(self.ops, self.settings),
+            UpdateIssue(self.ops, self.settings),
+            CommentIssue(self.ops, self.settings),
+            SyncIssue(self.ops, self.settings),
+        ]
 
 
 def github_handlers(settings: Settings, client: GitHubClient | None = None) -> list[ActionHandler]:
     """The GitHub handlers, sharing one client (one mutation queue) per process."""
-    ops = IssueOps(client or GitHubClient(settings))
-    return [
-        OpenIssue(ops, settings),
-        UpdateIssue(ops, settings),
-        CommentIssue(ops, settings),
-        SyncIssue(ops, settings),
-    ]
+    return GitHubTracker(settings, client).handlers()

@@ -59,10 +59,25 @@ def verify(body: bytes, headers: Mapping[str, str], client_secret: str | None) -
 
 @dataclass(frozen=True, slots=True)
 class StatusChange:
-    """A Sentry issue changed status; `status` is ours (open, resolved, ignored)."""
+    """A Sentry issue changed status; `status` is ours (open, resolved, ignored).
+
+    A resolve may say where the fix is: ``statusDetails.inRelease`` (a release name;
+    ``latest`` means the release then current, left None) and ``inCommit.commit``.
+    """
 
     issue_id: str
     status: str
+    release: str | None = None
+    commit: str | None = None
+
+
+def _status_change(issue_id: str, status: str, issue: dict[str, Any]) -> StatusChange:
+    details = issue.get("statusDetails")
+    details = details if isinstance(details, dict) else {}
+    release = _str(details.get("inRelease"))
+    in_commit = details.get("inCommit")
+    commit = _str(in_commit.get("commit")) if isinstance(in_commit, dict) else None
+    return StatusChange(issue_id, status, None if release == "latest" else release, commit)
 
 
 @dataclass(slots=True)
@@ -99,7 +114,8 @@ def parse_hook(payload: dict[str, Any], resource: str) -> Hook:
             issue_id = _str(issue.get("id"))
             if issue_id is None:
                 raise PayloadInvalid("data.issue.id is missing")
-            return Hook(resource, action, status=StatusChange(issue_id, STATUS_ACTIONS[action]))
+            change = _status_change(issue_id, STATUS_ACTIONS[action], issue)
+            return Hook(resource, action, status=change)
         raise Ignored(f"issue.{action} needs nothing from autotriage")
     if resource == "event_alert" and action == "triggered":
         data = payload.get("data") if isinstance(payload.get("data"), dict) else {}

@@ -14,8 +14,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from autotriage import lifecycle_bridge as lifecycle
+from autotriage import lifecycle
 from autotriage.actions.base import PlannedAction
+from autotriage.actions.kinds import ActionKind
 from autotriage.actions.outbox import enqueue
 from autotriage.store import Store
 from autotriage.store.audit import record
@@ -99,7 +100,8 @@ def rerun_analysis(store: Store, group_id: int, actor: str, now: datetime) -> bo
             return False
         entry = record(session, actor=actor, action="analyze", now=now, group_id=group_id)
         key = rerun_analysis_key(group_id, entry.id)
-        enqueue(session, PlannedAction("analysis", key, group_id, group.latest_event_id), now)
+        planned = PlannedAction(ActionKind.ANALYSIS, key, group_id, group.latest_event_id)
+        enqueue(session, planned, now)
         entry.detail = {"key": key}
     return True
 

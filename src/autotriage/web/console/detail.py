@@ -73,17 +73,25 @@ def group_page(session: Session, group: Group, now: datetime) -> dict[str, Any]:
 
 
 def fix_attempt(actions: Any) -> dict[str, Any] | None:
-    """The newest fix-PR action's outcome, when the fixer has run for this group."""
+    """The newest fix attempt recorded on a fix action, in ``autotriage fix --json``'s shape.
+
+    Fix attempts are not yet stored by the worker (``autotriage fix`` prints them), so this
+    is None until an action of a ``fix`` kind carries an ``attempt`` in its params.
+    """
     for action in actions:
-        if action.kind.startswith(("fix", "github.fix")):
-            params = action.params or {}
-            return {
-                "action": action,
-                "fixer": params.get("fixer"),
-                "diff": params.get("diff"),
-                "evidence": params.get("evidence"),
-                "failed_gate": params.get("failed_gate"),
-            }
+        if not action.kind.startswith(("fix", "github.fix")):
+            continue
+        attempt = (action.params or {}).get("attempt") or {}
+        failed = next((g for g in attempt.get("gates") or [] if not g.get("ok")), None)
+        evidence = attempt.get("evidence")
+        return {
+            "action": action,
+            "fixer": attempt.get("fixer"),
+            "diff": attempt.get("patch"),
+            "evidence": json.dumps(evidence, indent=2) if evidence else None,
+            "failed_gate": f"{failed['gate']}: {failed.get('reason', '')}" if failed else None,
+            "outcome": attempt.get("outcome"),
+        }
     return None
 
 

@@ -26,16 +26,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from autotriage.actions import kinds
 from autotriage.actions.base import PlannedAction
-from autotriage.actions.github.state import apply_issue_state, link_for_issue
-from autotriage.actions.outbox import enqueue
+from autotriage.actions.github.signals import issue_signal
 from autotriage.config import Settings
 from autotriage.errors import Ignored, PayloadInvalid, SignatureInvalid
-from autotriage.models import utcnow
-from autotriage.store import Store
-from autotriage.store.inserts import insert_ignore
-from autotriage.store.tables import Delivery, Group
+from autotriage.intake import Intake, IssueRef
+from autotriage.store.tables import Group
 from autotriage.web.ingest import read_body
+from autotriage.web.state import services_of
 
 router = APIRouter()
 SOURCE = "github-webhook"
@@ -64,9 +63,9 @@ def _when(text: Any) -> datetime | None:
 
 
 def handle_issue_event(
-    store: Store, settings: Settings, delivery: str, payload: dict[str, Any]
+    intake: Intake, settings: Settings, delivery: str, payload: dict[str, Any]
 ) -> dict[str, Any]:
-    """Apply one ``issues`` delivery; return what was done."""
+    """Apply one ``issues`` delivery through intake; return what was done."""
     action = payload.get("action")
     issue = payload.get("issue")
     repo = payload.get("repository") or {}
@@ -78,46 +77,32 @@ def handle_issue_event(
     if action not in ("closed", "reopened"):
         raise Ignored(f"issues.{action} needs nothing")
     sender = payload.get("sender") or {}
-    by_person = sender.get("type") != "Bot"
-    now = utcnow()
-    with store.transaction() as session:
-        table = Delivery.__table__
-        row = insert_ignore(
-            session,
-            table,  # type: ignore[arg-type]
-            source=SOURCE,
-            delivery_id=delivery[:255],
-            received_at=now,
-            event_ids=[],
-        )
-        if row is None:
-            return {"status": "duplicate"}
-        link = link_for_issue(session, issue["number"])
-        if link is None:
-            raise Ignored(f"issue #{issue['number']} is not linked to a group")
-        group = session.get(Group, link.group_id, with_for_update=True)
-        if group is None:
-            raise Ignored("the group is gone")
-        changed = apply_issue_state(
-            group,
-            link,
-            state="closed" if action == "closed" else "open",
-            state_reason=issue.get("state_reason"),
-            closed_at=_when(issue.get("closed_at")),
-            by_person=by_person,
-        )
-        if changed == "resolved":
-            enqueue(
-                session,
-                PlannedAction(
-                    "github.sync",
-                    f"github.sync:{group.id}:{delivery}",
-                    group.id,
-                    group.latest_event_id,
-                ),
-                now,
-            )
-        return {"status": "applied", "group": group.id, "group_status": group.status}
+    state = "closed" if action == "closed" else "open"
+    signal = issue_signal(
+        state,
+        issue.get("state_reason"),
+        closed_at=_when(issue.get("closed_at")),
+        by_person=sender.get("type") != "Bot",
+    )
+
+    def sync(group: Group) -> PlannedAction:
+        # a resolve: read the issue's events for the commit that closed it, later
+        key = kinds.sync_delivery_key(group.id, delivery)
+        return PlannedAction(kinds.ActionKind.GITHUB_SYNC, key, group.id, group.latest_event_id)
+
+    outcome = intake.apply_status(
+        SOURCE,
+        IssueRef(kinds.Tracker.GITHUB, str(issue["number"]), state),
+        signal,
+        delivery_id=delivery,
+        follow_up=sync if signal is not None and signal.status == "resolved" else None,
+    )
+    if outcome.duplicate:
+        return {"status": "duplicate"}
+    if not outcome.groups:
+        raise Ignored(f"issue #{issue['number']} is not linked to a group")
+    group_id, status = next(iter(outcome.groups.items()))
+    return {"status": "applied", "group": group_id, "group_status": status}
 
 
 @router.post("/webhook/github")
@@ -142,6 +127,6 @@ async def github_webhook(request: Request) -> JSONResponse:
     if not isinstance(payload, dict):
         raise PayloadInvalid("body: not a JSON object")
     result = await run_in_threadpool(
-        handle_issue_event, request.app.state.store, settings, delivery, payload
+        handle_issue_event, services_of(request).intake, settings, delivery, payload
     )
     return JSONResponse(result)

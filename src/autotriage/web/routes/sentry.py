@@ -30,13 +30,13 @@ from starlette.routing import Route
 
 from autotriage.config import Settings
 from autotriage.errors import PayloadInvalid, SentryApiError
-from autotriage.models import ErrorEvent, utcnow
+from autotriage.intake import SENTRY_ISSUE, Intake, IssueRef
+from autotriage.lifecycle import Signal, Status
+from autotriage.models import ErrorEvent
 from autotriage.sources.base import load_json, require_object
 from autotriage.sources.sentry import api as sentry_api
 from autotriage.sources.sentry import envelope as sentry_envelope
 from autotriage.sources.sentry import webhooks as sentry
-from autotriage.store import Store
-from autotriage.store.sentry_issues import set_issue_status
 from autotriage.web.ingest import (
     accept,
     check_shared_secret,
@@ -45,6 +45,7 @@ from autotriage.web.ingest import (
     read_inflated,
 )
 from autotriage.web.keyauth import IngestGuard, KeyRing, guarded
+from autotriage.web.state import services_of
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -88,9 +89,17 @@ def _with_frames(issue_event: ErrorEvent, latest: ErrorEvent) -> ErrorEvent:
     )
 
 
-def _apply_status(store: Store, change: sentry.StatusChange) -> list[int]:
-    with store.transaction() as session:
-        return set_issue_status(session, change.issue_id, change.status, utcnow())
+def _apply_status(
+    intake: Intake, change: sentry.StatusChange, delivery_id: str | None
+) -> dict[str, Any]:
+    signal = Signal(
+        Status(change.status), sentry.NAME, release=change.release, fixed_commit=change.commit
+    )
+    ref = IssueRef(SENTRY_ISSUE, change.issue_id)
+    outcome = intake.apply_status(sentry.NAME, ref, signal, delivery_id=delivery_id)
+    if outcome.duplicate:
+        return {"status": "duplicate", "groups": []}
+    return {"status": "updated" if outcome.changed else "no_group", "groups": outcome.changed}
 
 
 def _accepted(outcome: Any) -> JSONResponse:
@@ -117,8 +126,10 @@ async def sentry_webhook(request: Request) -> JSONResponse:
     hook = sentry.parse_hook(require_object(load_json(body)), resource)
     delivery_id = headers.get("request-id") or None
     if hook.status is not None:
-        changed = await run_in_threadpool(_apply_status, request.app.state.store, hook.status)
-        return JSONResponse({"status": "updated" if changed else "no_group", "groups": changed})
+        answer = await run_in_threadpool(
+            _apply_status, services_of(request).intake, hook.status, delivery_id
+        )
+        return JSONResponse(answer)
     events = hook.events
     if hook.issue_id and settings.sentry_auth_token is not None:
         latest = await run_in_threadpool(_fetch_latest, settings, hook.issue_id)

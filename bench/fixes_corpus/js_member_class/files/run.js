@@ -1,0 +1,2 @@
+const { checkout } = require("./app");
+console.log(checkout([3, 4]));

@@ -1,0 +1,2 @@
+const { label } = require("./app");
+console.log(label({ name: "tea", cents: 250 }));

@@ -1,0 +1,2 @@
+const { apply } = require("./app");
+console.log(apply(1, 2));

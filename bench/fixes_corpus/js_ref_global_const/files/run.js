@@ -1,0 +1,2 @@
+const { attempts } = require("./app");
+console.log(attempts(1));

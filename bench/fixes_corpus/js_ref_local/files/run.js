@@ -1,0 +1,2 @@
+const app = require("./app");
+console.log(app.total([1, 2]));

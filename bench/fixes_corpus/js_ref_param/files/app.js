@@ -1,0 +1,4 @@
+const LIMIT = 3;
+const clamp = (count) => Math.min(cuont, LIMIT);
+
+module.exports = { clamp };

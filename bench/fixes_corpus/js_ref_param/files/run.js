@@ -1,0 +1,2 @@
+const { clamp } = require("./app");
+console.log(clamp(5));

@@ -1,0 +1,7 @@
+const users = { ada: { name: "Ada" } };
+
+function greeting(login) {
+  return "Hello " + users[login].name;
+}
+
+module.exports = { greeting };

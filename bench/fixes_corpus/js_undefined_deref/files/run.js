@@ -1,0 +1,2 @@
+const { greeting } = require("./app");
+console.log(greeting("bob"));

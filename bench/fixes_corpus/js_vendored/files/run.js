@@ -1,0 +1,2 @@
+const { row } = require("./app");
+console.log(row(["a", "b"]));

@@ -1,0 +1,5 @@
+import app
+
+
+def test_floor_area():
+    assert app.floor_area([(2, 3), (4, 5)]) == 26

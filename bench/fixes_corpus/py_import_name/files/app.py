@@ -1,0 +1,9 @@
+from pricing import discont
+
+
+def sale_price(price):
+    return discont(price, 25)
+
+
+def main():
+    print(sale_price(80))

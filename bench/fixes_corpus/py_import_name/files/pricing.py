@@ -1,0 +1,2 @@
+def discount(price, percent):
+    return price * (100 - percent) / 100

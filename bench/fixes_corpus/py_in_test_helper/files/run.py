@@ -1,0 +1,3 @@
+from tests.helpers import check_double
+
+check_double()

@@ -1,0 +1,7 @@
+import app
+
+
+def test_hit():
+    counter = app.Counter()
+    counter.hit()
+    assert counter.hit() == 2

@@ -1,0 +1,5 @@
+import app
+
+
+def test_greeting():
+    assert app.greeting("ada") == "Hello Ada"

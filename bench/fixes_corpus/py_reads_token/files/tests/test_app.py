@@ -1,0 +1,5 @@
+import app
+
+
+def test_auth_header():
+    assert app.auth_header().startswith("token ")

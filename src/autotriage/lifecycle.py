@@ -1,0 +1,242 @@
+"""A group's lifecycle: one state machine for every signal that changes a group.
+
+* `decide` classifies an occurrence against its group as it stood before it;
+* `resolve`, `ignore` and `reopen` apply a status signal, whoever sent it (a GitHub
+  close or reopen, the GitHub poller, a Sentry ``issue.resolved``/``ignored``/
+  ``unresolved`` hook, later a merged fix PR); `apply` takes the same as one `Signal`;
+* `regress` reopens a resolved group that an occurrence brought back;
+* `is_regression` and `spike` are the rules behind `decide` and the spike comments.
+
+Resolving records when and in which release the fix is: the release given, else the
+release the group was last seen in (the one running when it was declared fixed). A new
+occurrence of a resolved group is a regression unless it comes from a release no newer
+than that one (the fix cannot be in it) or happened before the resolve (a late
+delivery): Sentry's users complain about exactly those false reopens.
+
+Releases are ordered as SemVer 2.0 (pre-releases before the release, build metadata
+ignored) or else as PEP 440 versions; anything neither can parse (a commit SHA) is
+unordered, so a different one always counts as new.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import semver
+from packaging.version import InvalidVersion, Version
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from autotriage.models import ErrorEvent
+from autotriage.store.tables import Event, Group
+
+log = logging.getLogger(__name__)
+
+SPIKE_BASELINE_HOURS = 6
+_SHA = re.compile(r"^[0-9a-f]{7,40}$")
+
+
+class Decision(enum.Enum):
+    """What an occurrence means for its group."""
+
+    NEW = "new"
+    REGRESSION = "regression"
+    REPEAT = "repeat"
+    IGNORED = "ignored"
+    OLD_RELEASE = "old_release"  # a resolved group seen in a release the fix is not in
+
+
+class Status(enum.StrEnum):
+    """A group's status, as stored in ``groups.status``."""
+
+    OPEN = "open"
+    RESOLVED = "resolved"
+    IGNORED = "ignored"
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    """Someone declared a group's status: `source` says who ("github", "sentry", ...).
+
+    For a resolve, `at` is when it was declared (default: now), `release` the release the
+    fix is in (default: the group's last seen release) and `fixed_commit` the commit.
+    """
+
+    status: Status
+    source: str
+    at: datetime | None = None
+    release: str | None = None
+    fixed_commit: str | None = None
+
+
+def decide(group: Group | None, event: ErrorEvent) -> Decision:
+    """Classify an occurrence given its group as it stood before the occurrence."""
+    if group is None:
+        return Decision.NEW
+    if group.status == Status.IGNORED:
+        return Decision.IGNORED
+    if group.status == Status.RESOLVED:
+        return Decision.REGRESSION if is_regression(group, event) else Decision.OLD_RELEASE
+    return Decision.REPEAT
+
+
+def apply(group: Group, signal: Signal, now: datetime) -> bool:
+    """Apply `signal` to `group`; True if the group's status changed."""
+    if signal.status is Status.RESOLVED:
+        return resolve(
+            group,
+            source=signal.source,
+            now=now,
+            at=signal.at,
+            release=signal.release,
+            fixed_commit=signal.fixed_commit,
+        )
+    if signal.status is Status.IGNORED:
+        return ignore(group, source=signal.source, now=now)
+    return reopen(group, source=signal.source, now=now)
+
+
+def resolve(
+    group: Group,
+    *,
+    source: str,
+    now: datetime,
+    at: datetime | None = None,
+    release: str | None = None,
+    fixed_commit: str | None = None,
+) -> bool:
+    """Mark `group` resolved: when, in which release the fix is, by which commit.
+
+    An already resolved group only learns a commit it did not know; its release and time
+    stay those of the first resolve.
+    """
+    if group.status == Status.RESOLVED:
+        if fixed_commit and not group.fixed_commit:
+            group.fixed_commit = fixed_commit[:64]
+            group.updated_at = now
+        return False
+    group.status = Status.RESOLVED
+    group.resolved_at = at or now
+    fixed_in = release or group.last_release
+    group.resolved_in_release = fixed_in[:255] if fixed_in else None
+    group.fixed_commit = fixed_commit[:64] if fixed_commit else None
+    group.updated_at = now
+    log.info("group %s resolved by %s in release %s", group.id, source, group.resolved_in_release)
+    return True
+
+
+def ignore(group: Group, *, source: str, now: datetime) -> bool:
+    """Mark `group` ignored: its occurrences are counted, never reopen it."""
+    if group.status == Status.IGNORED:
+        return False
+    group.status = Status.IGNORED
+    group.updated_at = now
+    log.info("group %s ignored by %s", group.id, source)
+    return True
+
+
+def reopen(group: Group, *, source: str, now: datetime) -> bool:
+    """Mark a resolved or ignored `group` open again, forgetting its fix."""
+    if group.status == Status.OPEN:
+        return False
+    group.status = Status.OPEN
+    _forget_fix(group)
+    group.updated_at = now
+    log.info("group %s reopened by %s", group.id, source)
+    return True
+
+
+def regress(group: Group) -> None:
+    """A resolved group's problem came back: open it and count the regression."""
+    group.status = Status.OPEN
+    group.regressions += 1
+
+
+def _forget_fix(group: Group) -> None:
+    group.resolved_at = None
+    group.resolved_in_release = None
+    group.fixed_commit = None
+
+
+def release_key(text: str) -> semver.Version | Version | None:
+    """An orderable form of a release name, or None when it has no order (a commit SHA).
+
+    SemVer first (``1.4.0-rc.1``, ``v2.0.0+build.5``; build metadata does not order), then
+    PEP 440 (``1.4``, ``1.4.0rc1``, ``2!1.0``).
+    """
+    text = text.strip()
+    if _SHA.match(text.lower()) and not text.isdigit():
+        return None
+    bare = text[1:] if text[:1] in ("v", "V") else text
+    try:
+        return semver.Version.parse(bare)
+    except ValueError:
+        pass
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None
+
+
+def is_newer(release: str, fixed_in: str) -> bool | None:
+    """Whether `release` is newer than `fixed_in`; None when the two cannot be ordered."""
+    new, old = release_key(release), release_key(fixed_in)
+    if isinstance(new, semver.Version) and isinstance(old, semver.Version):
+        return new.compare(old) > 0
+    if new is None or old is None:
+        return None
+    # one is SemVer, the other PEP 440 only (``1.4`` against ``1.4.1``): compare as PEP 440
+    try:
+        return Version(str(new)) > Version(str(old))
+    except InvalidVersion:
+        return None
+
+
+def is_regression(group: Group, event: ErrorEvent) -> bool:
+    """Whether an occurrence of a resolved group means the problem came back."""
+    seen = event.occurred_at or event.received_at
+    if group.resolved_at is not None and seen < group.resolved_at:
+        return False  # it happened before the fix was declared: a late delivery
+    fixed_in, release = group.resolved_in_release, event.release
+    if not fixed_in or not release:
+        return True
+    if release == fixed_in:
+        return False  # the release that was running when it was resolved
+    newer = is_newer(release, fixed_in)
+    return True if newer is None else newer  # unordered releases: a new one counts
+
+
+def spike(
+    session: Session, group: Group, now: datetime, factor: float, minimum: int
+) -> list[tuple[str, str]]:
+    """A spike: the last hour's occurrences past `factor` times the group's hourly baseline.
+
+    The pipeline checks every `minimum` occurrences (one indexed count), for groups old
+    enough to have a baseline; the hour in the action key makes it one comment an hour.
+    """
+    hour_ago = now - timedelta(hours=1)
+    if group.first_seen > now - timedelta(hours=SPIKE_BASELINE_HOURS):
+        return []
+    recent = (
+        session.scalar(
+            select(func.count())
+            .select_from(Event)
+            .where(Event.group_id == group.id, Event.received_at >= hour_ago)
+        )
+        or 0
+    )
+    hours = max(1.0, (hour_ago - group.first_seen).total_seconds() / 3600)
+    baseline = max(1.0, (group.count - recent) / hours)
+    if recent < minimum or recent < factor * baseline:
+        return []
+    return [
+        (
+            "spike",
+            f"{now:%Y-%m-%d %H}:00 UTC: {recent:,} in the last hour, "
+            f"about {recent / baseline:.0f} times the usual {baseline:,.1f} an hour",
+        )
+    ]

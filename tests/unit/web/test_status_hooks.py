@@ -1,0 +1,189 @@
+"""Status signals from Sentry and GitHub: one lifecycle, through intake's delivery dedupe.
+
+The app is called in-process with Starlette's test client; events come in through
+intake, the pipeline groups them, and the hooks change the group as a user would see.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from autotriage.config import Settings
+from autotriage.intake import Intake
+from autotriage.models import ErrorEvent, ExceptionInfo, utcnow
+from autotriage.pipeline import process_pending
+from autotriage.store import Store
+from autotriage.store.tables import Action, Delivery, Group, Link
+from autotriage.web.app import create_app
+
+SENTRY_SECRET = "sentry-client-secret"
+GITHUB_SECRET = "github-hook-secret"
+ISSUE = "4242"
+
+
+@pytest.fixture
+def app(make_settings: Callable[..., Settings]) -> Iterator[tuple[TestClient, Store, Settings]]:
+    settings = make_settings(
+        SENTRY_CLIENT_SECRET=SENTRY_SECRET,
+        GITHUB_WEBHOOK_SECRET=GITHUB_SECRET,
+        GITHUB_OWNER="acme",
+        GITHUB_REPO="shop",
+        AUTOTRIAGE_WORKER="false",
+    )
+    store = Store(settings.database_url)
+    store.migrate()
+    with TestClient(create_app(settings, store)) as client:
+        yield client, store, settings
+    store.dispose()
+
+
+def _occur(store: Store, settings: Settings, release: str, minutes_ago: float = 0) -> None:
+    """One occurrence of Sentry issue ISSUE in `release`, grouped by the pipeline."""
+    event = ErrorEvent(
+        source="sentry",
+        message="boom",
+        release=release,
+        occurred_at=utcnow() - timedelta(minutes=minutes_ago),
+        exceptions=[ExceptionInfo(type="KeyError", value="'sku'")],
+        contexts={"sentry": {"issue_id": ISSUE}},
+    )
+    Intake(store).accept("sentry", [event])
+    process_pending(store, settings)
+
+
+def _sentry(client: TestClient, action: str, request_id: str, **details: Any) -> Any:
+    body = json.dumps(
+        {"action": action, "data": {"issue": {"id": ISSUE, "statusDetails": details}}}
+    ).encode()
+    signature = hmac.new(SENTRY_SECRET.encode(), body, hashlib.sha256).hexdigest()
+    headers = {
+        "content-type": "application/json",
+        "request-id": request_id,
+        "sentry-hook-resource": "issue",
+        "sentry-hook-timestamp": "1566248317",
+        "sentry-hook-signature": signature,
+    }
+    response = client.post("/webhook/sentry", content=body, headers=headers)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def _github(client: TestClient, action: str, delivery: str) -> Any:
+    body = json.dumps(
+        {
+            "action": action,
+            "issue": {"number": 7, "state_reason": "completed"},
+            "repository": {"full_name": "acme/shop"},
+            "sender": {"login": "alice", "type": "User"},
+        }
+    ).encode()
+    signature = "sha256=" + hmac.new(GITHUB_SECRET.encode(), body, hashlib.sha256).hexdigest()
+    headers = {
+        "x-hub-signature-256": signature,
+        "x-github-event": "issues",
+        "x-github-delivery": delivery,
+        "content-type": "application/json",
+    }
+    response = client.post("/webhook/github", content=body, headers=headers)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def _group(store: Store) -> Group:
+    with store.reading() as session:
+        group = session.scalars(select(Group)).one()
+        session.expunge(group)
+        return group
+
+
+def _link_issue_7(store: Store) -> None:
+    with store.transaction() as session:
+        now = utcnow()
+        session.add(
+            Link(
+                group_id=1,
+                tracker="github",
+                external_id="7",
+                url="u",
+                state="open",
+                created_at=now,
+                updated_at=now,
+            )
+        )
+
+
+def test_a_late_event_from_an_older_release_is_no_regression_after_a_sentry_resolve(
+    app: tuple[TestClient, Store, Settings],
+) -> None:
+    client, store, settings = app
+    _occur(store, settings, "1.4.0", minutes_ago=10)
+    assert _sentry(client, "resolved", "r1")["status"] == "updated"
+    assert _group(store).resolved_in_release == "1.4.0"
+    _occur(store, settings, "1.3.9")  # a host still running the old release
+    group = _group(store)
+    assert (group.status, group.regressions) == ("resolved", 0)
+    _occur(store, settings, "1.5.0")  # the fix did not hold
+    group = _group(store)
+    assert (group.status, group.regressions) == ("open", 1)
+
+
+def test_a_late_event_from_an_older_release_is_no_regression_after_a_github_close(
+    app: tuple[TestClient, Store, Settings],
+) -> None:
+    client, store, settings = app
+    _occur(store, settings, "1.4.0", minutes_ago=10)
+    _link_issue_7(store)
+    assert _github(client, "closed", "g1")["group_status"] == "resolved"
+    _occur(store, settings, "1.3.9")
+    assert _group(store).status == "resolved"
+
+
+def test_sentry_resolve_in_a_named_release_and_commit(
+    app: tuple[TestClient, Store, Settings],
+) -> None:
+    client, store, settings = app
+    _occur(store, settings, "1.4.0-rc1", minutes_ago=10)
+    _sentry(client, "resolved", "r1", inRelease="1.4.0-rc1", inCommit={"commit": "abc1234"})
+    group = _group(store)
+    assert (group.resolved_in_release, group.fixed_commit) == ("1.4.0-rc1", "abc1234")
+    _occur(store, settings, "1.4.0")  # the final release is newer than its candidate
+    assert _group(store).status == "open"
+
+
+def test_a_redelivered_sentry_status_hook_is_applied_once(
+    app: tuple[TestClient, Store, Settings],
+) -> None:
+    client, store, settings = app
+    _occur(store, settings, "1.4.0", minutes_ago=10)
+    assert _sentry(client, "resolved", "r1")["status"] == "updated"
+    assert _sentry(client, "unresolved", "r2")["status"] == "updated"
+    # Sentry redelivers r1 (same Request-ID): it must not resolve the group again
+    assert _sentry(client, "resolved", "r1")["status"] == "duplicate"
+    assert _group(store).status == "open"
+    with store.reading() as session:
+        kept = session.scalars(select(Delivery.delivery_id).where(Delivery.source == "sentry"))
+        assert sorted(kept) == ["r1", "r2"]
+
+
+def test_a_redelivered_github_close_is_applied_once(
+    app: tuple[TestClient, Store, Settings],
+) -> None:
+    client, store, settings = app
+    _occur(store, settings, "1.4.0", minutes_ago=10)
+    _link_issue_7(store)
+    assert _github(client, "closed", "g1")["status"] == "applied"
+    assert _github(client, "reopened", "g2")["group_status"] == "open"
+    assert _github(client, "closed", "g1") == {"status": "duplicate"}
+    assert _group(store).status == "open"
+    with store.reading() as session:
+        syncs = session.scalars(select(Action.idempotency_key).where(Action.kind == "github.sync"))
+        assert list(syncs) == ["github.sync:1:g1"]
