@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -23,17 +23,20 @@ MARKER_SAMPLE = 500
 
 def _release_markers(session: Session, group_id: int, since: datetime) -> list[dict[str, Any]]:
     """When each release was first seen for the group, from its newest events only."""
+    seen = func.coalesce(Event.occurred_at, Event.received_at)
     rows = session.execute(
-        select(Event.received_at, Event.payload)
-        .where(Event.group_id == group_id, Event.received_at >= since)
+        select(seen, Event.payload)
+        .where(Event.group_id == group_id, seen >= since)
         .order_by(Event.id.desc())
         .limit(MARKER_SAMPLE)
     ).all()
     first: dict[str, datetime] = {}
-    for received_at, payload in rows:
+    for at, payload in rows:
         release = payload.get("release") if isinstance(payload, dict) else None
         if isinstance(release, str) and release:
-            first[release] = min(first.get(release, received_at), received_at)
+            moment = at if isinstance(at, datetime) else datetime.fromisoformat(str(at))
+            moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+            first[release] = min(first.get(release, moment), moment)
     return [{"release": r, "at": at} for r, at in sorted(first.items(), key=lambda i: i[1])]
 
 

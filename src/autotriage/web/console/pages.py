@@ -104,8 +104,9 @@ def _safe_next(target: str | None, default: str = "/") -> str:
 
 
 def _with_notice(target: str, notice: str) -> str:
-    joiner = "&" if "?" in target else "?"
-    return f"{target}{joiner}{urlencode({'notice': notice})}"
+    path, hash_, fragment = target.partition("#")
+    joiner = "&" if "?" in path else "?"
+    return f"{path}{joiner}{urlencode({'notice': notice})}{hash_}{fragment}"
 
 
 async def _form(request: Request) -> tuple[Session, dict[str, list[str]]]:

@@ -46,7 +46,9 @@ def sparkline(points: list[int], width: int = 120, height: int = 24) -> Markup:
     # Only numbers are interpolated: safe to mark up.
     return Markup(  # noqa: S704
         f'<svg class="spark" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-        f'role="img" aria-label="{total} occurrences"><polyline points="{coords}"/></svg>'
+        f'role="img" aria-label="{total} occurrences">'
+        f'<polygon points="0,{height} {coords} {width},{height}"/>'
+        f'<polyline points="{coords}"/></svg>'
     )
 
 
@@ -67,9 +69,11 @@ def bars(
     for marker in markers:
         x = marker["index"] * step
         label = Markup.escape(marker["release"])
+        # Labels near the right edge are drawn leftwards so they stay inside the chart.
+        anchor, dx = ("end", -3) if x > width * 0.85 else ("start", 3)
         parts.append(
             f'<line class="release" x1="{x:.2f}" x2="{x:.2f}" y1="0" y2="{height}"/>'
-            f'<text class="release" x="{x + 3:.2f}" y="10">{label}</text>'
+            f'<text class="release" x="{x + dx:.2f}" y="10" text-anchor="{anchor}">{label}</text>'
         )
     # Numbers, and release names escaped above.
     return Markup(  # noqa: S704

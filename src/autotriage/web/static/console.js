@@ -2,10 +2,20 @@
 (function () {
   "use strict";
 
-  // Filters apply as soon as a select changes (the Apply button stays for keyboards).
-  document.querySelectorAll("form.filters select").forEach(function (select) {
-    select.addEventListener("change", function () { select.form.submit(); });
-  });
+  // Filters apply as soon as a select changes (the Apply button stays for keyboards),
+  // and empty or default fields stay out of the URL so a shared link reads well.
+  var filters = document.querySelector("form.filters");
+  if (filters) {
+    filters.addEventListener("submit", function () {
+      Array.prototype.forEach.call(filters.elements, function (field) {
+        var fallback = field.getAttribute("data-default") || "";
+        if (field.name && field.name !== "status" && field.value === fallback) { field.disabled = true; }
+      });
+    });
+    filters.querySelectorAll("select").forEach(function (select) {
+      select.addEventListener("change", function () { filters.requestSubmit(); });
+    });
+  }
 
   // "/" focuses the search box, as in most consoles; Escape leaves it.
   var search = document.querySelector("[data-shortcut='/']");
