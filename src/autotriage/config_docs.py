@@ -55,8 +55,8 @@ def meanings(env_example: str) -> dict[str, str]:
         setting = _SETTING.match(line)
         if setting:
             name, rest = setting.groups()
-            _, _, comment = rest.partition("  #")
-            comment = comment.strip().lstrip("#").strip()
+            _, _, comment = rest.partition(" # ")
+            comment = comment.strip()
             found[name] = comment or " ".join(prose)
             last = name
             continue
@@ -94,11 +94,10 @@ def render(env_example: str) -> str:
     rows: dict[str, list[str]] = {}
     for field, info in Settings.model_fields.items():
         name = info.alias or field.upper()
-        section = where.get(field, "general")
+        section = where.get(field, "other")
         text = meaning.get(name, "").replace("|", "\\|")
-        rows.setdefault(section, []).append(
-            f"| `{name}` | `{_type(info)}` | {_default(info)} | {text} |"
-        )
+        kind = _type(info).replace("|", "\\|")
+        rows.setdefault(section, []).append(f"| `{name}` | `{kind}` | {_default(info)} | {text} |")
     out = [
         "# Configuration reference",
         "",
