@@ -2,7 +2,10 @@
 
 Usage: ``python bench/grouping.py /path/to/loghub`` where the folder holds the 16
 ``<System>_2k.log_structured.csv`` files of https://github.com/logpai/loghub (never
-committed here). Both systems read each line's ``Content`` column (the message after the
+committed here); when Loghub-2.0's corrected labels
+(``<System>_2k.log_structured_corrected.csv`` from https://github.com/logpai/loghub-2.0,
+folder ``2k_dataset/``) sit beside them, both systems are scored against those too.
+Both systems read each line's ``Content`` column (the message after the
 log header, as in the Loghub benchmark) in one run, and are scored with Loghub's grouping
 accuracy: a line counts as correct when the set of lines grouped with it is exactly the set
 of lines sharing its ground-truth ``EventId``.
@@ -57,6 +60,17 @@ def read_system(path: Path) -> tuple[list[str], list[str]]:
     return contents, truth
 
 
+def corrected_truth(path: Path, lines: Sequence[str]) -> list[str] | None:
+    """Loghub-2.0's corrected ``EventId``s for the same lines, when the file is beside `path`."""
+    corrected = path.with_name(path.name.replace(".csv", "_corrected.csv"))
+    if not corrected.exists():
+        return None
+    contents, truth = read_system(corrected)
+    if len(contents) != len(lines):
+        raise SystemExit(f"{corrected.name}: {len(contents)} lines, {path.name} has {len(lines)}")
+    return truth
+
+
 def run_autotriage(lines: Sequence[str]) -> list[str]:
     """One group key per line, from autotriage's stateless message key."""
     return [message_key(line) for line in lines]
@@ -94,25 +108,38 @@ def main(argv: Sequence[str]) -> int:
         print(f"{folder}: no *_2k.log_structured.csv files", file=sys.stderr)
         return 2
     logging.getLogger("drain3").setLevel(logging.WARNING)
-    print(f"{'system':<12} {'autotriage':>10} {'drain3':>8}")
+    print(f"{'':<12} {'Loghub labels':>19}   {'Loghub-2.0 corrected':>20}")
+    print(f"{'system':<12} {'autotriage':>10} {'drain3':>8}   {'autotriage':>10} {'drain3':>9}")
     ours: list[float] = []
     theirs: list[float] = []
+    ours2: list[float] = []
+    theirs2: list[float] = []
     seconds = {"autotriage": 0.0, "autotriage (no repeat cache)": 0.0, "drain3": 0.0}
     total = 0
     for path in files:
         lines, truth = read_system(path)
         total += len(lines)
+        truth2 = corrected_truth(path, lines)
         labels, took = timed(run_autotriage, lines)
         seconds["autotriage"] += took
         ours.append(grouping_accuracy(truth, labels))
         uncached, took = timed(run_autotriage_uncached, lines)
         seconds["autotriage (no repeat cache)"] += took
         assert uncached == labels
-        labels, took = timed(run_drain3, lines)
+        drained, took = timed(run_drain3, lines)
         seconds["drain3"] += took
-        theirs.append(grouping_accuracy(truth, labels))
-        print(f"{path.name.split('_')[0]:<12} {ours[-1]:>10.3f} {theirs[-1]:>8.3f}")
-    print(f"{'average':<12} {sum(ours) / len(ours):>10.3f} {sum(theirs) / len(theirs):>8.3f}")
+        theirs.append(grouping_accuracy(truth, drained))
+        row = f"{path.name.split('_')[0]:<12} {ours[-1]:>10.3f} {theirs[-1]:>8.3f}"
+        if truth2 is not None:
+            ours2.append(grouping_accuracy(truth2, labels))
+            theirs2.append(grouping_accuracy(truth2, drained))
+            row += f"   {ours2[-1]:>10.3f} {theirs2[-1]:>9.3f}"
+        print(row)
+    row = f"{'average':<12} {sum(ours) / len(ours):>10.3f} {sum(theirs) / len(theirs):>8.3f}"
+    if ours2:
+        row += f"   {sum(ours2) / len(ours2):>10.3f} {sum(theirs2) / len(theirs2):>9.3f}"
+    print(row)
+    print(f"{'minimum':<12} {min(ours):>10.3f} {min(theirs):>8.3f}")
     for name, took in seconds.items():
         print(f"{name} lines/s: {total / took:,.0f}")
     return 0

@@ -4,15 +4,18 @@ The local tracker stores exactly this, so a new user sees what would be sent to 
 Everything leaves through `scrub_text`. Bodies stay under GitHub's 65,536-character
 limit by shortening the least useful sections first (related log lines, then the full
 trace, the frame list, the code, the message); the summary, the owners, the links and
-the footer token that reconciliation matches are never cut.
+the footer token that reconciliation matches are never cut. Event text stays inert
+Markdown (`autotriage.actions.markdown`): no fence it can close, no mention, no image.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from autotriage.actions.markdown import code_span, fenced, inert, printable
 from autotriage.analysis import Analysis
 from autotriage.models import ErrorEvent, ExceptionInfo, Frame
 from autotriage.understanding.scrub import DEFAULT_POLICY, ScrubPolicy, scrub_text
@@ -105,15 +108,20 @@ def render_title(event: ErrorEvent, policy: ScrubPolicy = DEFAULT_POLICY) -> str
     text = " ".join(event.title.split())
     if len(text) > TITLE_LIMIT:
         text = text[: TITLE_LIMIT - 1].rstrip() + "…"
-    return scrub_text(f"[{event.source}] {text}", policy)
+    return printable(scrub_text(f"[{event.source}] {text}", policy))
 
 
 def _frame_line(frame: Frame) -> str:
     where = frame.filename or frame.abs_path or frame.module or "?"
     line = f":{frame.lineno}" if frame.lineno is not None else ""
-    func = f" in `{frame.function}`" if frame.function else ""
+    func = f" in {code_span(frame.function)}" if frame.function else ""
     marker = "" if frame.in_app else " _(library)_"
-    return f"- `{where}{line}`{func}{marker}"
+    return f"- {code_span(where + line)}{func}{marker}"
+
+
+def _prose(text: str) -> str:
+    """Event text for Markdown prose: scrubbed first (escaping would hide a token's shape)."""
+    return inert(scrub_text(text))
 
 
 def _trace_text(exceptions: list[ExceptionInfo]) -> str:
@@ -134,9 +142,9 @@ def _summary(group: GroupView, event: ErrorEvent) -> list[str]:
     rows = [
         ("Source", ", ".join(group.sources) or event.source),
         ("Level", group.level),
-        ("Service", group.service or event.service or "—"),
-        ("Environment", group.environment or event.environment or "—"),
-        ("Release", group.release or event.release or "—"),
+        ("Service", _prose(group.service or event.service or "—")),
+        ("Environment", _prose(group.environment or event.environment or "—")),
+        ("Release", _prose(group.release or event.release or "—")),
         ("First seen", group.first_seen.strftime("%Y-%m-%d %H:%M:%S UTC")),
         ("Last seen", group.last_seen.strftime("%Y-%m-%d %H:%M:%S UTC")),
         ("Occurrences", str(group.count)),
@@ -150,20 +158,20 @@ def _analysis_section(analysis: Analysis | None) -> list[str]:
     out: list[str] = []
     culprit = analysis.culprit
     if culprit is not None:
-        where = f"`{culprit.path}:{culprit.line}`" if culprit.line else f"`{culprit.path}`"
+        where = code_span(f"{culprit.path}:{culprit.line}" if culprit.line else culprit.path)
         if culprit.permalink:
             where = f"[{where}]({culprit.permalink})"
-        func = f" in `{culprit.function}`" if culprit.function else ""
+        func = f" in {code_span(culprit.function)}" if culprit.function else ""
         out += ["## Where it broke", "", f"{where}{func}", ""]
         if culprit.code:
-            out += ["```", *culprit.code, "```", ""]
+            out += [*fenced("\n".join(culprit.code)), ""]
     commit = analysis.suspect_commit
     if commit is not None:
         who = f"@{commit.login}" if commit.login else commit.author_name
         out += [
             "## Suspect commit",
             "",
-            f"`{commit.sha[:12]}` {commit.summary} — {who}, {commit.date}",
+            f"`{commit.sha[:12]}` {_prose(commit.summary)} — {who}, {commit.date}",
             "",
         ]
     if analysis.owners:
@@ -177,12 +185,23 @@ def _analysis_section(analysis: Analysis | None) -> list[str]:
 
 def _links(event: ErrorEvent) -> list[str]:
     out = []
-    if event.link:
+    if event.link and _SAFE_URL.fullmatch(event.link):
         out.append(f"- [View in {event.source}]({event.link})")
     extra = event.contexts.get("links")
     if isinstance(extra, dict):
-        out += [f"- [{name}]({url})" for name, url in extra.items() if isinstance(url, str)]
+        out += [
+            f"- [{_prose(str(name))}]({url})"
+            for name, url in extra.items()
+            if isinstance(url, str) and _SAFE_URL.fullmatch(url)
+        ]
     return ["## Links", "", *out, ""] if out else []
+
+
+# A link target that cannot leave its parentheses or carry another scheme.
+_SAFE_URL = re.compile(r"https?://[^\s<>()\\`\"'\x00]{1,2000}")
+
+
+_FENCE = re.compile(r"^`{3,}$", re.M)
 
 
 def _fit(sections: list[tuple[int, list[str]]], budget: int) -> str:
@@ -197,8 +216,9 @@ def _fit(sections: list[tuple[int, list[str]]], budget: int) -> str:
         text = texts[index]
         keep = max(0, len(text) - excess - len(TRUNCATED))
         cut = text[:keep]
-        if "```" in text and cut.count("```") % 2 == 1:
-            cut += "\n```"  # close a code fence the cut opened
+        fence = _FENCE.search(text)
+        if fence and sum(line == fence[0] for line in cut.split("\n")) % 2 == 1:
+            cut += "\n" + fence[0]  # close the code fence the cut opened
         if "<details>" in cut and "</details>" not in cut:
             cut += "\n</details>"
         new = (cut + TRUNCATED) if keep else ""
@@ -220,12 +240,12 @@ def render_issue(
     # (priority, lines): 0 is never cut; higher numbers are cut first
     sections: list[tuple[int, list[str]]] = [
         (0, ["## Summary", "", *_summary(group, event), ""]),
-        (5, ["## Error", "", "```", message[:20_000], "```", ""]),
+        (5, ["## Error", "", *fenced(message[:20_000]), ""]),
         (4, _analysis_section(analysis)),
     ]
     if event.exceptions:
         in_app = [f for exc in event.exceptions for f in exc.frames if f.in_app]
-        chain = " ← ".join(exc.type for exc in reversed(event.exceptions))
+        chain = " ← ".join(code_span(exc.type) for exc in reversed(event.exceptions))
         frames = ["## In-app frames (most recent last)", "", *map(_frame_line, in_app), ""]
         sections.append((6, [f"**Exception chain:** {chain}", "", *(frames if in_app else [])]))
         trace = _trace_text(event.exceptions)
@@ -235,9 +255,7 @@ def render_issue(
                 [
                     "<details><summary>Full stack trace</summary>",
                     "",
-                    "```",
-                    trace,
-                    "```",
+                    *fenced(trace),
                     "",
                     "</details>",
                     "",
@@ -253,9 +271,7 @@ def render_issue(
                 [
                     "<details><summary>Related log lines</summary>",
                     "",
-                    "```",
-                    *lines,
-                    "```",
+                    *fenced("\n".join(lines)),
                     "",
                     "</details>",
                     "",
@@ -289,7 +305,7 @@ def render_issue(
         labels.append(scrub_text(service, options.scrub)[:50])
     return IssueDraft(
         title=render_title(event, options.scrub),
-        body=f"{text}\n\n{footer}",
+        body=printable(f"{text}\n\n{footer}"),
         labels=labels,
         assignees=assignees,
         mentions=mentions,

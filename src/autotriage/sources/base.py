@@ -9,6 +9,7 @@ runner owns loops, schedules and backoff). `autotriage.sources.registry` lists t
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -135,13 +136,37 @@ def load_json(body: bytes | str, *, what: str = "body") -> Any:
 
 
 def _load_json_slowly(body: bytes, what: str) -> Any:
-    """The standard library's decoder, with its errors worded as `PayloadInvalid`."""
+    """The standard library's decoder, with its errors worded as `PayloadInvalid`, and
+    what it takes that no store can hold made storable (`_storable`)."""
     try:
-        return json.loads(body)
+        return _storable(json.loads(body))
     except RecursionError:
         raise PayloadInvalid(f"{what} is nested too deeply") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise PayloadInvalid(f"{what} is not valid JSON: {exc}") from None
+
+
+_INT64 = 2**63
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def _storable(value: Any) -> Any:
+    """`value` with lone UTF-16 surrogates (and CESU-8, which decodes to them) as U+FFFD,
+    integers past 64 bits as their digits, and NaN/Infinity as their names: what SDKs
+    send (a JS string cut mid-pair, a Python float('nan')), kept readable, stored as valid
+    JSON. Only documents orjson refused come here, so the fast path pays nothing."""
+    kind = type(value)
+    if kind is str:
+        return _SURROGATES.sub("\ufffd", value)
+    if kind is int:
+        return value if -_INT64 <= value < _INT64 else str(value)
+    if kind is float:
+        return value if math.isfinite(value) else str(value)
+    if kind is list:
+        return [_storable(item) for item in value]
+    if kind is dict:
+        return {_storable(key): _storable(item) for key, item in value.items()}
+    return value
 
 
 def require_object(value: Any, what: str = "body") -> dict[str, Any]:

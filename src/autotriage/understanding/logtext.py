@@ -26,6 +26,8 @@ _TIMESTAMP = (
     r"\[?(?:\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2}| UTC)?"
     r"|\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}(?:[.,]\d+)?"
     r"|(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ \d]\d \d{2}:\d{2}:\d{2}"
+    # java.util.logging's SimpleFormatter: "Jul 09, 2015 3:23:29 PM".
+    r"|(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{2}, \d{4} \d{1,2}:\d{2}:\d{2} [AP]M"
     r"|\d{2}-(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)-\d{4} \d{2}:\d{2}:\d{2}(?: \w+)?"
     r"|\d{2}:\d{2}:\d{2}[.,]\d{3})\]?"
 )
@@ -160,6 +162,10 @@ def _json_record(line: str) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;?]{0,32}[A-Za-z]")
+"""Terminal colour and style codes (loguru, rich, Ruby's highlighted messages, Python 3.13)."""
+
+
 def _unslack(line: str) -> str:
     # Slack wraps pasted traces in ``` fences and escapes &, < and > in message text.
     if "```" in line:
@@ -187,6 +193,8 @@ def clean_lines(text: str) -> CleanText:
     whole = _json_record(stripped_text) if "\n" in stripped_text else None
     raw_lines = [stripped_text] if whole is not None else text.replace("\r\n", "\n").split("\n")
     for raw in raw_lines:
+        if "\x1b" in raw:
+            raw = _ANSI.sub("", raw)
         line, level = strip_prefix(_unslack(raw.replace("\r", "")))
         out.level = _worst(out.level, level)
         record = _json_record(line) if "{" in line else None

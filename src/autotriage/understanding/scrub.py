@@ -3,15 +3,14 @@
 Redaction keeps the shape (``[REDACTED:aws_key]``) so a reader still understands the error,
 and runs at intake, before fingerprinting, so a secret never splits a group.
 
-Kinds: PEM private keys, credentials in URLs (``user:pass@``), ``Authorization`` header
-values and ``Bearer`` tokens, JWTs, GitHub tokens (``ghp_``, ``gho_``, ``ghu_``, ``ghs_``,
-``ghr_``, ``github_pat_``), Slack tokens (``xox?-``, ``xapp-``) and webhook URLs, AWS
-access key ids and secret keys, values of secret-named keys (password, passwd, secret,
-api_key, apikey, auth, credentials, token, private_key, session, cookie...) in
-``key=value``, ``key: value``, JSON and dict-repr forms, payment card numbers (Luhn-checked),
-IBANs (mod-97-checked), US social security numbers; and optionally email addresses and IP
-addresses. `scrub_text` redacts emails by default (text that leaves goes to people);
-`scrub_event` keeps them by default (the stored event is ours), unless told otherwise.
+The kinds and their patterns live in `autotriage.understanding.secrets`. Mapping keys are
+scrubbed like values (a tag *key* can hold a token), and the value under a secret-named
+key is replaced whole. Scrubbing is idempotent: scrubbing scrubbed data changes nothing.
+`scrub_text` redacts emails by default (text that leaves goes to people); `scrub_event`
+keeps them by default (the stored event is ours), unless told otherwise.
+
+Every memo here is bounded in entries and in the size of what it keeps, since its keys
+are attacker-controlled text.
 """
 
 from __future__ import annotations
@@ -26,149 +25,7 @@ import orjson
 
 from autotriage.config_sections import ScrubSettings
 from autotriage.models import ErrorEvent
-
-_KEY_WORDS = (
-    r"password|passwd|pwd|passphrase|secret|api[_-]?key|apikey|access[_-]?key|auth|authorization"
-    r"|credentials?|token|private[_-]?key|session(?:[_-]?id)?|sessid|cookie|signature|dsn"
-)
-# A key is secret when one of the words ends it (optionally with an _id/_key suffix), so
-# "db_password", "X-Auth-Token" and "sessionid" match while "author" and "tokenizer" don't.
-_SECRET_KEY = re.compile(rf"(?i)^[\w.-]*?(?:{_KEY_WORDS})(?:[_-]?(?:id|key|value|hash))?$")
-_QUOTE = r"[\"']"
-# A key candidate is any token before "=", ":" or "=>"; whether it names a secret is decided
-# by `_SECRET_KEY` afterwards. (One expression doing both is quadratic on "a.a.a..." text.)
-_KEY = re.compile(r"(?<![\w.-])(?P<key>[\w.-]{1,60})(?=[\"']?\s*(?:=>|[=:]))")
-_SEP_VALUE = re.compile(
-    rf"(?P<sep>{_QUOTE}?\s*(?:=>|[=:])\s*)"
-    r"(?P<value>\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|[^\s,;&)}\]\"']+)"
-)
-_COOKIE_HEADER = re.compile(r"(?im)(?P<key>\b(?:set-)?cookie\b[\"']?\s*[:=]\s*)(?P<value>[^\n\"]+)")
-
-
-def _luhn(digits: str) -> bool:
-    total = 0
-    for index, char in enumerate(reversed(digits)):
-        n = int(char)
-        if index % 2:
-            n = n * 2 - 9 if n > 4 else n * 2
-        total += n
-    return total % 10 == 0
-
-
-def _iban_ok(text: str) -> bool:
-    compact = text.replace(" ", "").upper()
-    if not 15 <= len(compact) <= 34:
-        return False
-    moved = compact[4:] + compact[:4]
-    number = "".join(str(int(c, 36)) for c in moved)
-    return int(number) % 97 == 1
-
-
-def _checked(kind: str, check: Callable[[str], bool]) -> Callable[[re.Match[str]], str]:
-    def replace(match: re.Match[str]) -> str:
-        return f"[REDACTED:{kind}]" if check(match.group(0)) else match.group(0)
-
-    return replace
-
-
-def _card(text: str) -> bool:
-    digits = re.sub(r"\D", "", text)
-    return 13 <= len(digits) <= 19 and _luhn(digits)
-
-
-def _aws_secret(text: str) -> bool:
-    # 40 characters of base64 with both cases and a digit; git SHAs (lower hex) never pass.
-    return (
-        sum(c.isupper() for c in text) >= 2
-        and sum(c.islower() for c in text) >= 2
-        and any(c.isdigit() for c in text)
-        and text.count("/") <= 2
-    )
-
-
-_Rule = tuple[str, re.Pattern[str], "Callable[[re.Match[str]], str] | None"]
-
-_RULES: list[_Rule] = [
-    (
-        "private_key",
-        re.compile(
-            r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----(?:.*?-----END [A-Z0-9 ]*PRIVATE KEY-----"
-            r"|(?:[A-Za-z0-9+/=\s]|\\[nr])*)",
-            re.S,
-        ),
-        None,
-    ),
-    ("slack_webhook", re.compile(r"https://hooks\.slack\.com/(?:services|workflows)/[\w/]+"), None),
-    ("url_credentials", re.compile(r"(?<=://)[^/\s:@\"'<>]*:[^/\s@\"'<>]+(?=@)"), None),
-    (
-        "authorization",
-        re.compile(
-            r"(?i)(?<=authorization)(?P<sep>[\"']?\s*[:=]\s*[\"']?)(?P<scheme>(?:Bearer|Basic|Token|"
-            r"Digest|Negotiate|AWS4-HMAC-SHA256|Bot)\s+)?[^\s\"',;]+"
-        ),
-        lambda m: f"{m['sep']}{m['scheme'] or ''}[REDACTED:authorization]",
-    ),
-    ("bearer", re.compile(r"(?i)(?<=bearer )(?!\[REDACTED)[A-Za-z0-9._~+/=-]{8,}"), None),
-    ("jwt", re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"), None),
-    (
-        "github_token",
-        re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{20,255}|github_pat_[A-Za-z0-9_]{20,255})\b"),
-        None,
-    ),
-    ("slack_token", re.compile(r"\b(?:xox[abposr]|xapp)-[A-Za-z0-9-]{10,}\b"), None),
-    (
-        "aws_key",
-        re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|AROA|APKA)[A-Z0-9]{16}\b"),
-        None,
-    ),
-    (
-        "aws_secret",
-        re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])"),
-        _checked("aws_secret", _aws_secret),
-    ),
-    (
-        "card",
-        re.compile(r"(?<![\w-])[2-6]\d{3}(?:[ -]?\d){9,15}(?![\w-])"),
-        _checked("card", _card),
-    ),
-    (
-        "iban",
-        re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b"),
-        _checked("iban", _iban_ok),
-    ),
-    (
-        "ssn",
-        re.compile(r"(?<![\d-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\d-])"),
-        None,
-    ),
-]
-# A condition each rule's pattern needs before it can match, checked with substring scans
-# (most strings in an event are names and paths): skipping a rule whose condition fails
-# changes nothing, and saves most of the regex work. Keep in step with _RULES.
-_Gate = Callable[[str, str, int], bool]
-_GATES: dict[str, _Gate] = {
-    "private_key": lambda text, lower, digits: "-----BEGIN" in text,
-    "slack_webhook": lambda text, lower, digits: "hooks.slack.com" in text,
-    "url_credentials": lambda text, lower, digits: "://" in text,
-    "authorization": lambda text, lower, digits: "authorization" in lower,
-    "bearer": lambda text, lower, digits: "bearer " in lower,
-    "jwt": lambda text, lower, digits: "eyJ" in text,
-    "github_token": lambda text, lower, digits: "gh" in text or "github_pat_" in text,
-    "slack_token": lambda text, lower, digits: "xox" in text or "xapp-" in text,
-    "aws_key": lambda text, lower, digits: len(text) >= 20 and "A" in text,
-    "aws_secret": lambda text, lower, digits: len(text) >= 40 and digits > 0,
-    "card": lambda text, lower, digits: digits >= 13,
-    "iban": lambda text, lower, digits: digits >= 2 and len(text) >= 12,
-    "ssn": lambda text, lower, digits: digits >= 9 and "-" in text,
-}
-
-
-_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
-_IP = re.compile(
-    r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?![\w.])"
-    r"|(?<![\w:])(?:[0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}(?![\w:])"
-    r"|(?<![\w:])(?:[0-9a-fA-F]{1,4}:){1,6}:(?:[0-9a-fA-F]{1,4}:?){0,6}(?![\w:])"
-)
+from autotriage.understanding.secrets import SECRET_KEY, scrub_string
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,37 +42,6 @@ class ScrubPolicy:
 
 
 DEFAULT_POLICY = ScrubPolicy()
-
-
-_SCHEMES = frozenset({"bearer", "basic", "token", "digest", "negotiate", "bot", "aws4-hmac-sha256"})
-
-
-def _redact_key_values(text: str) -> str:
-    out: list[str] = []
-    done = 0
-    for match in _KEY.finditer(text):
-        if match.start() < done or not _SECRET_KEY.match(match["key"]):
-            continue
-        found = _SEP_VALUE.match(text, match.end())
-        if found is None:
-            continue
-        value = found["value"]
-        following = text[found.end() : found.end() + 11]
-        scheme = value.lower() in _SCHEMES and following.startswith(" [REDACTED")
-        if "[REDACTED" in value or scheme:
-            continue  # already redacted, or an auth scheme before its redacted value
-        kind = re.sub(r"[^a-z0-9_]", "_", match["key"].lower()).strip("_")[:40] or "secret"
-        quote = value[0] if value[:1] in "\"'" and len(value) > 1 else ""
-        out += [text[done : found.start("value")], f"{quote}[REDACTED:{kind}]{quote}"]
-        done = found.end()
-    if not out:
-        return text
-    out.append(text[done:])
-    return "".join(out)
-
-
-def _cookie(match: re.Match[str]) -> str:
-    return f"{match['key']}[REDACTED:cookie]"
 
 
 def scrub_text(
@@ -237,38 +63,30 @@ def scrub_text(
     return _walker(emails, ips).text(text)
 
 
-def _scrub(text: str, emails: bool, ips: bool) -> str:
-    lower = text.lower()
-    digits = sum(map(str.isdigit, text))
-    for kind, pattern, replace in _RULES:
-        if _GATES[kind](text, lower, digits):
-            text = pattern.sub(replace or f"[REDACTED:{kind}]", text)
-    if "cookie" in lower:
-        text = _COOKIE_HEADER.sub(_cookie, text)
-    if "=" in text or ":" in text:
-        text = _redact_key_values(text)
-    if emails and "@" in text:
-        text = _EMAIL.sub("[REDACTED:email]", text)
-    if ips and (digits or ":" in text):
-        text = _IP.sub("[REDACTED:ip]", text)
-    return text
+_CACHED_LENGTH = 256
+"""Strings up to this long are remembered (names, paths, code lines); longer ones are not."""
 
 
 @lru_cache(maxsize=16_384)
+def _is_secret_short_key(key: str) -> bool:
+    return bool(SECRET_KEY.match(key.strip()))
+
+
 def is_secret_key(key: str) -> bool:
     """Whether a mapping key names a secret (``password``, ``X-Api-Key``, ``sessionid``...)."""
-    return bool(_SECRET_KEY.match(key.strip()))
+    if len(key) > _CACHED_LENGTH:
+        return bool(SECRET_KEY.match(key.strip()))
+    return _is_secret_short_key(key)
 
 
 def _redacted_key(key: str) -> str:
     return f"[REDACTED:{re.sub(r'[^a-z0-9_]', '_', key.lower())[:40]}]"
 
 
-_CACHED_LENGTH = 256
 _CACHE_SIZE = 65_536
-
-
 _REMEMBERED = 2_048
+_REMEMBERED_BYTES = 64 * 1024
+"""Objects whose JSON is longer than this are walked every time, not remembered."""
 _MEMO_ITEMS = 16
 
 
@@ -290,13 +108,13 @@ class _Walker:
         self.ips = ips
         self.seen: dict[str, str] = {}
         self.remembered: dict[bytes, Any] = {}
-        self.secret_keys: dict[Any, bool] = {}
+        self.secret_keys: dict[Any, tuple[Any, bool]] = {}
 
     def text(self, text: str) -> str:
         hit = self.seen.get(text)
         if hit is not None:
             return hit
-        clean = _scrub(text, self.emails, self.ips) if text else text
+        clean = scrub_string(text, self.emails, self.ips) if text else text
         if len(text) <= _CACHED_LENGTH:
             if len(self.seen) >= _CACHE_SIZE:
                 self.seen.clear()
@@ -328,12 +146,11 @@ class _Walker:
         seen = self.seen
         secret = self.secret_keys
         out: dict[Any, Any] = {}
-        for key, item in value.items():
-            named = secret.get(key)
-            if named is None:
-                if len(secret) >= _CACHE_SIZE:
-                    secret.clear()
-                named = secret[key] = isinstance(key, str) and is_secret_key(key)
+        for raw_key, item in value.items():
+            known = secret.get(raw_key)
+            if known is None:
+                known = self._key(raw_key)
+            key, named = known
             if named and item not in (None, "", [], {}):
                 out[key] = _redacted_key(key)
                 continue
@@ -349,6 +166,17 @@ class _Walker:
                 out[key] = self.value(item)
         return out
 
+    def _key(self, key: Any) -> tuple[Any, bool]:
+        """A mapping key scrubbed like text, and whether it names a secret."""
+        if not isinstance(key, str):
+            return key, False
+        known = (self.text(key), is_secret_key(key))
+        if len(key) <= _CACHED_LENGTH:
+            if len(self.secret_keys) >= _CACHE_SIZE:
+                self.secret_keys.clear()
+            self.secret_keys[key] = known
+        return known
+
     def sequence(self, value: list[Any] | tuple[Any, ...]) -> list[Any]:
         if len(value) < 2 or type(value[0]) is not dict:
             return self.items(value)
@@ -359,6 +187,8 @@ class _Walker:
         try:
             key = orjson.dumps(value)
         except TypeError:  # not JSON (a set, an object): walk it
+            return walk(value)
+        if len(key) > _REMEMBERED_BYTES:
             return walk(value)
         hit = self.remembered.get(key)
         if hit is None:

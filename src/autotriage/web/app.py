@@ -53,6 +53,9 @@ def create_app(services: Services | Settings, store: Store | None = None) -> Fas
         lifespan=lifespan,
     )
     # Set once here, never lazily: tests reach the store through these.
+    # No trailing-slash redirects: Starlette builds them from the Host header, which the
+    # client chooses (an open redirect to any host).
+    app.router.redirect_slashes = False
     app.state.services = built
     app.state.settings = settings
     app.state.store = built.store

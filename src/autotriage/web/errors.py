@@ -9,6 +9,7 @@ shape.
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 
 from fastapi import FastAPI, Request
@@ -30,13 +31,16 @@ from autotriage.errors import (
 )
 
 log = logging.getLogger(__name__)
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
 def error_response(
     request: Request, status: int, code: str, message: str, headers: dict[str, str] | None = None
 ) -> JSONResponse:
     """The one error shape."""
-    request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+    given = request.headers.get("x-request-id", "")
+    # Echo a caller's request id only when it is a plain token: never markup or a novel.
+    request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
     return JSONResponse(
         {"error": {"code": code, "message": message, "request_id": request_id}},
         status_code=status,

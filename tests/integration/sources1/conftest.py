@@ -64,7 +64,10 @@ def make_app(database_url: str) -> Iterator[Callable[..., App]]:
         }
         settings = load_settings(env_file=None, **env)
         store = Store(database_url)
-        client = TestClient(create_app(settings, store), raise_server_exceptions=False)
+        app = create_app(settings, store)
+        # The Sentry signature vector was signed in 2019: answer it at its own time.
+        app.state.clock = lambda: float(VECTOR["request_headers"]["Sentry-Hook-Timestamp"])
+        client = TestClient(app, raise_server_exceptions=False)
         client.__enter__()
         clients.append(client)
         with store.transaction() as session:

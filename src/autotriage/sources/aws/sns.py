@@ -92,7 +92,7 @@ def check_sns_url(url: str, what: str, *, pem: bool) -> str:
 def message_type(message: Mapping[str, Any]) -> str:
     """The message's ``Type``, if it is one SNS sends."""
     kind = message.get("Type")
-    if kind not in _SIGNED_FIELDS:
+    if not isinstance(kind, str) or kind not in _SIGNED_FIELDS:
         raise PayloadInvalid(f"`Type` {kind!r} is not an SNS message type")
     return str(kind)
 

@@ -209,12 +209,24 @@ def _str(value: Any) -> str | None:
     return str(value) if value not in (None, "") else None
 
 
+def _list(value: Any, where: str) -> list[Any]:
+    """`value` if it is a list (or absent: empty); the OTLP JSON schema allows nothing else."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise PayloadInvalid(f"{where} must be a list")
+    return value
+
+
 def _resources(payload: dict[str, Any], key: str, scope_key: str) -> Iterator[tuple[Any, ...]]:
-    for resource_block in payload.get(key) or []:
+    for resource_block in _list(payload.get(key), key):
         if not isinstance(resource_block, dict):
             raise PayloadInvalid(f"{key}[] must hold objects")
-        resource = _Resource(_attributes((resource_block.get("resource") or {}).get("attributes")))
-        for scope_block in resource_block.get(scope_key) or []:
+        described = resource_block.get("resource")
+        if described is not None and not isinstance(described, dict):
+            raise PayloadInvalid(f"{key}[].resource must be an object")
+        resource = _Resource(_attributes((described or {}).get("attributes")))
+        for scope_block in _list(resource_block.get(scope_key), f"{key}[].{scope_key}"):
             if not isinstance(scope_block, dict):
                 raise PayloadInvalid(f"{key}[].{scope_key}[] must hold objects")
             scope = scope_block.get("scope") if isinstance(scope_block.get("scope"), dict) else {}

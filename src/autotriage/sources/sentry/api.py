@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -142,10 +143,16 @@ def rate_limit_wait(response: httpx.Response) -> float | None:
 def latest_event(
     client: httpx.Client, base_url: str, token: str, issue_id: str, org: str | None = None
 ) -> ErrorEvent:
-    """The latest event of Sentry issue `issue_id`, with its frames."""
+    """The latest event of Sentry issue `issue_id`, with its frames.
+
+    The id comes from a webhook body: only digits are taken, and every path segment is
+    quoted, so no id can steer the call to another path of the API (with our token).
+    """
+    if not issue_id.isascii() or not issue_id.isdigit():
+        raise SentryApiError("a Sentry issue id is digits only")
     base = base_url.rstrip("/")
     path = (
-        f"/api/0/organizations/{org}/issues/{issue_id}/events/latest/"
+        f"/api/0/organizations/{quote(org, safe='')}/issues/{issue_id}/events/latest/"
         if org
         else f"/api/0/issues/{issue_id}/events/latest/"
     )

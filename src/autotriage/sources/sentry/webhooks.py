@@ -57,6 +57,22 @@ def verify(body: bytes, headers: Mapping[str, str], client_secret: str | None) -
         raise SignatureInvalid("Sentry-Hook-Signature does not match the body")
 
 
+def check_fresh(headers: Mapping[str, str], now: float, max_skew: float) -> None:
+    """Refuse a signed delivery whose ``Sentry-Hook-Timestamp`` is missing or stale.
+
+    The signature covers the body only, so a captured ``issue.resolved`` could be replayed
+    at any time; the timestamp bounds that to the skew window (status hooks also dedupe on
+    ``Request-ID`` within it).
+    """
+    stamp = headers.get("sentry-hook-timestamp", "").strip()
+    try:
+        sent = float(stamp)
+    except ValueError:
+        raise SignatureInvalid("Sentry-Hook-Timestamp is missing or not a number") from None
+    if not abs(now - sent) <= max_skew:
+        raise SignatureInvalid("Sentry-Hook-Timestamp is outside the allowed window")
+
+
 @dataclass(frozen=True, slots=True)
 class StatusChange:
     """A Sentry issue changed status; `status` is ours (open, resolved, ignored).

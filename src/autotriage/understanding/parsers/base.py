@@ -86,3 +86,22 @@ def make_frame(
         context_line=context_line,
         in_app=in_app_for(platform, abs_path or filename, module, function),
     )
+
+
+def matching_open(text: str, close: int) -> int | None:
+    """Where the ``(`` that the ``)`` at `close` closes is, or None (one backward scan).
+
+    Frame lines are split with this rather than with a regular expression, because nested
+    parentheses in names and argument lists made the expressions backtrack badly on
+    hostile lines.
+    """
+    depth = 0
+    for index in range(close, -1, -1):
+        char = text[index]
+        if char == ")":
+            depth += 1
+        elif char == "(":
+            depth -= 1
+            if depth == 0:
+                return index
+    return None

@@ -18,6 +18,7 @@ from autotriage.understanding.parsers.base import (
     Trace,
     exception,
     make_frame,
+    matching_open,
     split_dotted,
     to_int,
 )
@@ -26,11 +27,17 @@ PLATFORM = "csharp"
 
 _HEADER = re.compile(
     r"^\s*(?:Unhandled [Ee]xception[.:]\s*)?(?:--->\s*)?"
-    r"(?P<type>[A-Za-z_][\w`]*(?:\.[A-Za-z_][\w`]*)+)(?::\s?(?P<value>.*))?$"
+    r"(?P<type>[A-Za-z_][\w`]*(?:\.[A-Za-z_][\w`]*)+)(?: \(0x[0-9A-Fa-f]{8}\))?"
+    r"(?::\s?(?P<value>.*))?$"
 )
-_FRAME = re.compile(
-    r"^\s*at (?P<method>[^\s(]+(?:\[[^\]]*\])?)\((?P<args>[^)]*)\)"
-    r"(?: in (?P<file>.+?):line (?P<line>\d+))?\s*$"
+# "   at Ns.Type.Method(String a) in /src/F.cs:line 42"; Mono writes "Method (String a)
+# [0x00012] in /src/F.cs:42" (or "in <filename unknown>:0"); Ben.Demystifier puts the
+# return type first ("at async Task<string> Ns.Type.MethodAsync(int v) in ...").
+_LOCATION_END = re.compile(r"(?::line |:)(\d{1,9})$")
+# What sits in parentheses of other runtimes' "at" lines: a JVM source or a JS location.
+_FOREIGN_ARGS = re.compile(
+    r"^(?:[\w$.-]+\.(?:java|kt|scala)(?::\d+)?|Native Method|Unknown Source|native"
+    r"|<anonymous>|eval at .*)$|:\d+(?::\d+)?$|^[a-z][\w+.-]*://"
 )
 _END_INNER = re.compile(r"^\s*--- End of inner exception stack trace ---\s*$")
 _END_ASYNC = re.compile(r"^\s*--- End of stack trace from previous location[^-]*---\s*$")
@@ -38,27 +45,49 @@ _INNER = " ---> "
 _LOOKAHEAD = 10
 
 
+def _split(line: str) -> tuple[str, str, str | None, str | None] | None:
+    """``at [async] [ReturnType] Method(args) [[0x..]] [in file:line N]`` into its parts."""
+    text = line.strip()
+    if not text.startswith("at "):
+        return None
+    text = text[3:].removeprefix("async ")
+    close = max(text.rfind(") in "), text.rfind(") [0x"))
+    if close < 0:
+        close = len(text) - 1 if text.endswith(")") else -1
+    opening = matching_open(text, close) if close >= 0 else None
+    head = text[:opening].rstrip() if opening is not None else ""
+    if opening is None or not head:
+        return None
+    args = text[opening + 1 : close].strip()
+    tail = text[close + 1 :].strip()
+    if tail.startswith("[0x"):
+        tail = tail[tail.find("]") + 1 :].strip() if "]" in tail else "?"
+    if not tail:
+        return head.rsplit(None, 1)[-1], args, None, None
+    where = _LOCATION_END.search(tail) if tail.startswith("in ") else None
+    if where is None:
+        return None
+    return head.rsplit(None, 1)[-1], args, tail[3 : where.start()], where.group(1)
+
+
 def frame_of(line: str) -> Frame | None:
     """A .NET frame line as a `Frame`, or None."""
-    match = _FRAME.match(line)
-    if match is None:
+    if "at " not in line:
         return None
-    args = match["args"].strip()
-    if (
-        args
-        and not match["file"]
-        and re.fullmatch(r"[\w$.-]+\.(?:java|kt|scala)(?::\d+)?|Native Method|Unknown Source", args)
-    ):
-        return None  # a JVM frame
-    module, method = split_dotted(match["method"])
-    path = match["file"]
+    parts = _split(line)
+    if parts is None:
+        return None
+    qualified, args, path, lineno = parts
+    if args and not path and _FOREIGN_ARGS.search(args):
+        return None  # a JVM frame ("Foo.java:12") or a JavaScript one ("/app/x.js:1:2")
+    module, method = split_dotted(qualified)
     return make_frame(
         PLATFORM,
         filename=path,
         abs_path=path,
         module=module,
         function=method,
-        lineno=to_int(match["line"]),
+        lineno=to_int(lineno),
     )
 
 
@@ -66,7 +95,8 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
     """A .NET exception whose header is ``lines[start]``, or None."""
     if "." not in lines[start]:
         return None
-    if _HEADER.match(lines[start]) is None:
+    head = _HEADER.match(lines[start])
+    if head is None or not head["type"].endswith(("Exception", "Error")):
         return None
     header_text = [lines[start].strip()]
     i = start + 1

@@ -3,8 +3,11 @@
 ``panic: message`` (``[recovered]`` and nested panics included, ``runtime error: ...`` for
 the runtime's own), optional ``[signal ...]`` line, then ``goroutine N [running]:`` and
 pairs of lines per frame, newest first: ``pkg.Func(args)`` then ``\\t/path/file.go:12 +0x1d``;
-``created by pkg.Func in goroutine N`` closes the dump as its oldest frame. Only the first
-goroutine (the one that panicked) is read; the others are counted.
+``created by pkg.Func in goroutine N`` closes a goroutine as its oldest frame. Dumps that open
+with ``fatal error:``, a signal (``SIGQUIT: quit``) or net/http's ``http: panic serving``
+are read too; ``GOTRACEBACK=system`` frame lines (``fp=... sp=... pc=...``) and cgo's
+``??:0`` frames are frames like any other, and an unknown line inside a goroutine is
+skipped. Of all goroutines, the first ``[running]`` one is kept (else the first printed).
 Format: https://pkg.go.dev/runtime (and runtime/traceback.go).
 """
 
@@ -21,13 +24,24 @@ PLATFORM = "go"
 _PANIC = re.compile(
     r"^\s*(?P<kind>panic|fatal error|fatal):\s?(?P<value>.*?)(?P<recovered> \[recovered\])?\s*$"
 )
-_GOROUTINE = re.compile(r"^\s*goroutine \d+ \[[^\]]*\]:\s*$")
+# Heads that open a dump without "panic:": a signal dump (SIGQUIT, SIGABRT) and net/http's
+# recovered handler panic, which logs the stack of the goroutine that served the request.
+_SIGNAL = re.compile(r"^\s*(?P<kind>SIG[A-Z]+): (?P<value>[\w ]+)\s*$")
+_HTTP = re.compile(r"^\s*http: panic serving (?P<peer>\S+): (?P<value>.*?)\s*$")
+_GOROUTINE = re.compile(r"^\s*goroutine \d+ \[(?P<state>[^\]]*)\]:\s*$")
 _CALL = re.compile(
-    r"^\s*(?P<created>created by )?(?P<func>[^\s(][^\s]*?)(?:\((?P<args>[^)]*)\))?"
+    r"^(?P<created>created by )?(?P<func>[^\s(][^\s]*?)(?:\((?P<args>[^)]*)\))?"
     r"(?: in goroutine \d+)?\s*$"
 )
-_LOCATION = re.compile(r"^\s+(?P<file>\S+\.(?:go|s|c)):(?P<line>\d+)(?: \+0x[0-9a-f]+)?\s*$")
+# "\t/path/file.go:12 +0x1d", with GOTRACEBACK=system's " fp=... sp=... pc=..." after it;
+# cgo frames print " ??:0 +0x6d" (space-indented, no real file).
+_LOCATION = re.compile(
+    r"^\s+(?P<file>[^\s:][^:]*?):(?P<line>\d+)(?: \+0x[0-9a-f]+)?"
+    r"(?: (?:fp|sp|pc|lr)=0x[0-9a-f]+)*\s*$"
+)
 _LOOKAHEAD = 12
+_MAX_SKIPPED = 20
+"""Unknown lines tolerated inside one goroutine ("...additional frames elided...")."""
 
 
 def _split_func(qualified: str) -> tuple[str | None, str]:
@@ -39,34 +53,34 @@ def _split_func(qualified: str) -> tuple[str | None, str]:
     return qualified[:dot], qualified[dot + 1 :]
 
 
-def parse(lines: Sequence[str], start: int) -> Trace | None:
-    """A Go panic (message, then the goroutine dump) starting at ``lines[start]``, or None."""
-    first = lines[start]
-    if "panic" not in first and "fatal" not in first:
+def _head(line: str) -> tuple[str, str] | None:
+    """The exception type and message a dump's first line gives, or None."""
+    if "panic" not in line and "fatal" not in line and "SIG" not in line:
         return None
-    panic = _PANIC.match(first)
-    if panic is None:
-        return None
-    values = [panic["value"]]
-    i = start + 1
-    # Nested panics ("panic: a [recovered]\n\tpanic: b") and the signal line come first.
-    while i < len(lines) and i - start <= _LOOKAHEAD and not _GOROUTINE.match(lines[i]):
-        nested = _PANIC.match(lines[i])
-        if nested is not None:
-            values.append(nested["value"])
-        elif lines[i].strip() and not lines[i].lstrip().startswith("[signal"):
-            return None
-        i += 1
-    if i >= len(lines) or not _GOROUTINE.match(lines[i]):
-        # A panic message without a dump (truncated): still an error worth reporting.
-        return Trace(PLATFORM, [exception(panic["kind"], values[-1], [])], start, start + 1)
-    i += 1
+    if match := _PANIC.match(line):
+        kind = match["kind"]
+        return ("fatal error" if kind == "fatal" else kind), match["value"]
+    if match := _HTTP.match(line):
+        return "panic", match["value"]
+    if match := _SIGNAL.match(line):
+        return match["kind"], match["value"]
+    return None
+
+
+def _goroutine(lines: Sequence[str], i: int) -> tuple[list[Frame], int]:
+    """Frames of the goroutine whose frame lines start at ``lines[i]``, oldest first."""
     frames: list[Frame] = []
-    while i + 1 < len(lines):
-        call = _CALL.match(lines[i])
-        location = _LOCATION.match(lines[i + 1])
-        if call is None or location is None:
-            break
+    skipped = 0
+    end = len(lines)
+    while i < end and lines[i].strip() and skipped <= _MAX_SKIPPED:
+        call = _CALL.match(lines[i].strip())
+        location = _LOCATION.match(lines[i + 1]) if i + 1 < end else None
+        if call is None or location is None or _GOROUTINE.match(lines[i]):
+            if _GOROUTINE.match(lines[i]):
+                break
+            skipped += 1
+            i += 1
+            continue
         module, function = _split_func(call["func"])
         if len(frames) < MAX_FRAMES:
             frames.append(
@@ -83,6 +97,61 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
         if call["created"]:
             break
     frames.reverse()
-    kind = panic["kind"]
-    exc = exception(kind if kind != "fatal" else "fatal error", values[-1], frames)
-    return Trace(PLATFORM, [exc], start, i)
+    return frames, i
+
+
+def _dump(lines: Sequence[str], i: int) -> tuple[list[Frame], int]:
+    """The frames of the goroutine that failed: the first ``[running]`` one, else the first."""
+    chosen: list[Frame] | None = None
+    chosen_running = False
+    end = len(lines)
+    while i < end:
+        match = _GOROUTINE.match(lines[i])
+        if match is None:
+            break
+        frames, i = _goroutine(lines, i + 1)
+        running = match["state"].startswith("running")
+        if chosen is None or (running and not chosen_running):
+            chosen, chosen_running = frames, running
+        while i < end and not lines[i].strip():
+            i += 1
+    return chosen or [], i
+
+
+def parse(lines: Sequence[str], start: int) -> Trace | None:
+    """A Go panic (message, then the goroutine dump) starting at ``lines[start]``, or None."""
+    head = _head(lines[start])
+    if head is None:
+        # A dump pasted without its head still names the goroutine that was running.
+        if "goroutine" not in lines[start] or not _GOROUTINE.match(lines[start]):
+            return None
+        frames, end = _dump(lines, start)
+        if not frames:
+            return None
+        return Trace(PLATFORM, [exception("goroutine dump", "", frames)], start, end)
+    kind, value = head
+    i = start + 1
+    # Nested panics ("panic: a [recovered]\n\tpanic: b"), the signal line and a signal
+    # dump's registers ("PC=0x4579c1 m=0 sigcode=0") come before the first goroutine.
+    while i < len(lines) and i - start <= _LOOKAHEAD and not _GOROUTINE.match(lines[i]):
+        nested = _PANIC.match(lines[i])
+        text = lines[i].strip()
+        if nested is not None:
+            value = nested["value"]
+        elif (
+            text
+            and not text.startswith(("[signal", "PC=", "signal arrived"))
+            and (kind not in ("SIGQUIT", "SIGABRT") or not _REGISTER.match(text))
+        ):
+            return None
+        i += 1
+    if i >= len(lines) or not _GOROUTINE.match(lines[i]):
+        if kind.startswith("SIG"):
+            return None
+        # A panic message without a dump (truncated): still an error worth reporting.
+        return Trace(PLATFORM, [exception(kind, value, [])], start, start + 1)
+    frames, i = _dump(lines, i)
+    return Trace(PLATFORM, [exception(kind, value, frames)], start, max(i, start + 1))
+
+
+_REGISTER = re.compile(r"^[a-z0-9]{2,4}\s+0x[0-9a-f]+(?:\s+[a-z0-9]{2,4}\s+0x[0-9a-f]+)*$")

@@ -78,6 +78,20 @@ def _looks_like_type(name: str) -> bool:
     return "." in name or last.endswith(("Exception", "Error", "Throwable"))
 
 
+_THROWABLE_SUFFIXES = ("Exception", "Error", "Throwable")
+_TYPE_NAME = re.compile(r"[A-Za-z_$][\w$.]*")
+
+
+def _named(type_: str, value: str) -> tuple[str, str]:
+    """The thrown type when a logger's name came first (``app.MakeLog: RuntimeException: m``)."""
+    if type_.endswith(("Exception", "Error", "Throwable")):
+        return type_, value
+    name, colon, rest = value.partition(":")
+    if _TYPE_NAME.fullmatch(name) and name.endswith(_THROWABLE_SUFFIXES):
+        return name, rest.strip() if colon else ""
+    return type_, value
+
+
 def parse(lines: Sequence[str], start: int) -> Trace | None:
     """A JVM stack trace whose header is ``lines[start]``, or None."""
     header = _HEADER.match(lines[start])
@@ -85,16 +99,20 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
         return None
     i = start + 1
     extra: list[str] = []
-    # A message may run over several lines before the first frame.
+    # A message may run over several lines (blank ones too) before the first frame.
+    throwable = header["type"].endswith(_THROWABLE_SUFFIXES)
     while i < len(lines) and i - start <= _HEADER_LOOKAHEAD and frame_of(lines[i]) is None:
-        if _CAUSED.match(lines[i]) or not lines[i].strip():
+        # A later line that names a throwable is where the trace starts, not a message line.
+        later = None if throwable else _HEADER.match(lines[i])
+        if _CAUSED.match(lines[i]) or (later and later["type"].endswith(_THROWABLE_SUFFIXES)):
             return None
-        extra.append(lines[i].strip())
+        if lines[i].strip():
+            extra.append(lines[i].strip())
         i += 1
     if i >= len(lines) or frame_of(lines[i]) is None:
         return None
-    value = "\n".join([header["value"] or "", *extra]).strip()
-    blocks = [_Block(header["type"], value, "top")]
+    type_, value = _named(header["type"], "\n".join([header["value"] or "", *extra]).strip())
+    blocks = [_Block(type_, value, "top")]
     while i < len(lines):
         line = lines[i]
         frame = frame_of(line)
@@ -107,6 +125,12 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
             blocks.append(_Block(caused["type"], caused["value"] or "", "cause"))
         elif suppressed := _SUPPRESSED.match(line):
             blocks.append(_Block(suppressed["type"], suppressed["value"] or "", "suppressed"))
+        elif not blocks[-1].frames and blocks[-1].kind != "top" and i + 1 < len(lines):
+            # A cause's message running over lines before its frames.
+            if line.strip():
+                blocks[-1].value = f"{blocks[-1].value}\n{line.strip()}"
+        elif i + 1 < len(lines) and frame_of(lines[i + 1]) is not None and line.strip():
+            pass  # one unknown line between frames (a logger's interleaved line) is skipped
         else:
             break
         i += 1

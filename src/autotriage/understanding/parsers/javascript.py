@@ -13,14 +13,20 @@ import re
 from collections.abc import Sequence
 
 from autotriage.models import ExceptionInfo, Frame
-from autotriage.understanding.parsers.base import MAX_FRAMES, Trace, exception, make_frame, to_int
+from autotriage.understanding.parsers.base import (
+    MAX_FRAMES,
+    Trace,
+    exception,
+    make_frame,
+    matching_open,
+    to_int,
+)
 
 PLATFORM = "javascript"
 
-_V8 = re.compile(
-    r"^\s*at (?:(?P<async>async )?(?P<func>[^()]*?(?:\([^()]*\)[^()]*?)*) \((?P<loc>.*)\)"
-    r"|(?P<async2>async )?(?P<bare>\S+))\s*\{?\s*$"
-)
+# "at fn (loc)"; webpack's eval and React Native print no space before "(" ("at fn(loc)");
+# a bare location may hold spaces ("at C:\\project files\\x.js:1:2"). Split by hand
+# (`_v8_split`): names hold parentheses, and expressions for them backtracked badly.
 _LOCATION = re.compile(r"^(?P<file>.*?):(?P<line>\d+)(?::(?P<col>\d+))?$")
 _GECKO = re.compile(
     r"^\s*(?P<func>global code|[^@\s]*)@(?P<file>\S+?):(?P<line>\d+)(?::(?P<col>\d+))?\s*$"
@@ -32,16 +38,32 @@ _HEADER = re.compile(
 _CAUSE = re.compile(r"^\s*\[cause\]:\s*(?P<type>[A-Za-z_$][\w$.]*)(?::\s?(?P<value>.*?))?\s*\{?$")
 _ELIDED = re.compile(r"^\s*\.\.\. \d+ (?:more )?lines? matching cause stack trace \.\.\.\s*$")
 _HEADER_LOOKAHEAD = 6
+_INLINE_HEADER = re.compile(r"(?<=\s)[A-Z][\w$]{0,80}(?:Error|Exception)(?=: )")
+
+
+def _v8_split(line: str) -> tuple[str | None, str, bool] | None:
+    """``at [async] fn (loc)`` or ``at loc`` into (function, location, bare), or None."""
+    text = line.strip()
+    if not text.startswith("at "):
+        return None
+    text = text[3:].strip().removesuffix("{").rstrip().removeprefix("async ")
+    if text.endswith(")"):
+        opening = matching_open(text, len(text) - 1)
+        if opening is None:
+            return None
+        return text[:opening], text[opening + 1 : -1], False
+    if not text or any(char in text for char in "(){}"):
+        return None
+    return None, text, True
 
 
 def _v8_frame(line: str) -> Frame | None:
-    match = _V8.match(line)
-    if not match:
+    if "at " not in line:
         return None
-    if match["bare"] is not None:
-        func, location = None, match["bare"]
-    else:
-        func, location = match["func"], match["loc"]
+    split = _v8_split(line)
+    if split is None:
+        return None
+    func, location, bare = split
     # "eval at fn (file:1:2), <anonymous>:1:1": the outer location is the real file.
     if location.startswith("eval at "):
         inner = re.search(r"\((\S+:\d+:\d+)\)", location)
@@ -49,11 +71,15 @@ def _v8_frame(line: str) -> Frame | None:
     loc = _LOCATION.match(location)
     if func is not None:
         func = re.sub(r" \[as [^\]]+\]$", "", func.strip()) or None
+        # "new X" is read as "X", as before, so the fingerprints of existing groups hold.
         if func and func.startswith("new "):
             func = func[4:]
     if loc is None:
-        if match["bare"] is not None and not location.startswith(("<", "native")):
-            return None
+        if bare and not location.startswith(("<", "native")):
+            # "at a_function_name": a frame with a name and no location (one paste, one trace).
+            if not re.fullmatch(r"[\w$.<>\[\]]+", location):
+                return None
+            return make_frame(PLATFORM, function=location)
         return make_frame(PLATFORM, filename=location, abs_path=location, function=func)
     path = loc["file"]
     return make_frame(
@@ -66,14 +92,75 @@ def _v8_frame(line: str) -> Frame | None:
     )
 
 
-def _gecko_frame(line: str) -> Frame | None:
-    match = _GECKO.match(line)
+_GECKO_LOCATION = re.compile(
+    r"^(?:\[native code\]|(?P<file>\S+?):(?P<line>\d+)(?::(?P<col>\d+))?)\s*$"
+)
+_FUNCTIONLESS = re.compile(r"^\s*(?P<file>[^\s@]+?):(?P<line>\d+)(?::(?P<col>\d+))?\s*$")
+
+
+_SPACED_NAMES = {"global code", "eval code", "module code"}
+# Opera 11: "<anonymous function: run>([arguments not available])@file.js:27".
+_OPERA_ARGS = "([arguments not available])"
+_OPERA_NAME = re.compile(r"^<anonymous function(?:: (?P<name>[^>\s]+))?>$")
+_GECKO_EVAL = re.compile(r"^(?P<file>\S+) line (?P<line>\d+) > (?:eval|Function)")
+
+
+def _balanced(name: str) -> bool:
+    return name.count("[") == name.count("]") and name.count('"') % 2 == 0
+
+
+def _gecko_split(line: str) -> re.Match[str] | None:
+    """``func@file:line:col`` split at the first ``@`` after a whole name: Firefox names can
+    hold ``@`` (``obj["@fn"]@file.js:10:29``) and so can URLs (``/misc/@stuff/foo.js``)."""
+    text = line.strip()
+    at = text.find("@")
+    while at >= 0:
+        name = text[:at]
+        if name.endswith(_OPERA_ARGS):
+            name = name.removesuffix(_OPERA_ARGS)
+            opera = _OPERA_NAME.match(name)
+            name = (opera["name"] or "") if opera else name
+        if (" " not in name.strip() or name in _SPACED_NAMES) and _balanced(name):
+            rest = text[at + 1 :]
+            # Firefox's eval frames: "file.js line 26 > eval line 2 > eval:1:30" ran in file.js:26.
+            evaled = _GECKO_EVAL.match(rest) if " > " in rest else None
+            if evaled is not None:
+                rest = f"{evaled['file']}:{evaled['line']}"
+            location = _GECKO_LOCATION.match(rest)
+            if location is not None:
+                return _gecko_named(name, location)
+            return None
+        at = text.find("@", at + 1)
+    return None
+
+
+def _gecko_named(name: str, location: re.Match[str]) -> re.Match[str] | None:
+    # Rebuild the match with the name, so callers read one shape.
+    return _GECKO_NAMED.match(f"{name}\x00{location.group(0)}")
+
+
+_GECKO_NAMED = re.compile(
+    r"^(?P<func>[^\x00]*)\x00(?:(?P<file>\[native code\])"
+    r"|(?P<path>\S+?):(?P<line>\d+)(?::(?P<col>\d+))?)\s*$"
+)
+
+
+def _gecko_frame(line: str, *, inside: bool = False) -> Frame | None:
+    match = _gecko_split(line) if "@" in line else None
+    if match is None and inside and line.strip() == "[native code]":
+        return make_frame(PLATFORM, filename="[native code]", abs_path="[native code]")
+    if match is None and inside:
+        # Safari prints the top frame of some stacks as a bare location, without "@".
+        match = _FUNCTIONLESS.match(line)
+        func = None
     if not match:
         return None
-    func = match["func"] or None
+    func = match.groupdict().get("func") or None
+    if func in ("()", "global code"):
+        func = None if func == "()" else func
     if func:
         func = func.replace("/<", "").replace("*", "") or None
-    path = match["file"]
+    path = match.groupdict().get("path") or match["file"]
     return make_frame(
         PLATFORM,
         filename=path,
@@ -85,7 +172,7 @@ def _gecko_frame(line: str) -> Frame | None:
 
 
 def _frame(line: str, gecko: bool) -> Frame | None:
-    return _gecko_frame(line) if gecko else _v8_frame(line)
+    return _gecko_frame(line, inside=True) if gecko else _v8_frame(line)
 
 
 def _looks_like_type(name: str) -> bool:
@@ -102,6 +189,11 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
     )
     type_, value = "Error", ""
     i = start
+    if header is None or not _looks_like_type(header["type"].rpartition(".")[2]):
+        # console.error("request failed", err) prints its text before the error's header.
+        inline = _INLINE_HEADER.search(first) if "Error" in first or "Exception" in first else None
+        if inline is not None and start + 1 < len(lines) and _v8_frame(lines[start + 1]):
+            header = _HEADER.match(first[inline.start() :].strip())
     if header is not None and _looks_like_type(header["type"].rpartition(".")[2]):
         type_, value = header["type"], header["value"] or ""
         i = start + 1
@@ -118,9 +210,9 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
         value = "\n".join([value, *extra]).strip()
     elif (_v8_frame(first) is None or not first.lstrip().startswith("at ")) and (
         # A headless Firefox/Safari stack needs two frames in a row to be told from prose.
-        "@" not in first
-        or _gecko_frame(first) is None
+        _gecko_frame(first, inside="@" not in first) is None
         or start + 1 >= len(lines)
+        or "@" not in lines[start + 1]
         or _gecko_frame(lines[start + 1]) is None
     ):
         return None

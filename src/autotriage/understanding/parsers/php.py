@@ -26,6 +26,12 @@ _FATAL = re.compile(
 _UNCAUGHT = re.compile(
     r"^Uncaught (?P<type>[\w\\]+)(?::\s?(?P<value>.*?))?(?: in (?P<file>\S+?):(?P<line>\d+))?$"
 )
+# PHP 5 and early 7: "exception 'Type' with message 'text' in /file.php:12", after
+# "PHP Fatal error:  Uncaught " or on its own (Exception::__toString).
+_PHP5 = re.compile(
+    r"^(?:Uncaught )?exception '(?P<type>[\w\\]+)' with message '(?P<value>.*)'"
+    r" in (?P<file>\S+?):(?P<line>\d+)\s*$"
+)
 _NEXT = re.compile(
     r"^\s*Next (?P<type>[\w\\]+)(?::\s?(?P<value>.*?))?(?: in (?P<file>\S+?):(?P<line>\d+))?$"
 )
@@ -43,6 +49,7 @@ def _frames(entries: list[re.Match[str]], file: str | None, line: int | None) ->
     calls: list[str | None] = []
     for entry in entries:
         if entry["main"]:
+            # An internal function's callee keeps its "()", as before: fingerprints hold.
             calls.append(
                 entry["main"].split(": ", 1)[-1] if "internal" in entry["main"] else "{main}"
             )
@@ -75,13 +82,14 @@ def _block(lines: Sequence[str], i: int) -> tuple[list[re.Match[str]], int]:
 def parse(lines: Sequence[str], start: int) -> Trace | None:
     """A PHP error or uncaught exception starting at ``lines[start]``, or None."""
     first = lines[start]
-    if "rror" not in first and "Uncaught" not in first and "PHP" not in first:
+    if "rror" not in first and "ncaught" not in first and "exception '" not in first:
         return None
     fatal = _FATAL.match(first)
     if fatal is None:
-        return None
+        php5 = _PHP5.match(first.strip()) if first.startswith("exception '") else None
+        return _uncaught(lines, start, php5) if php5 else None
     rest = fatal["rest"].strip()
-    uncaught = _UNCAUGHT.match(rest)
+    uncaught = _UNCAUGHT.match(rest) or _PHP5.match(rest)
     if uncaught is None:
         plain = _PLAIN.match(rest)
         if plain is None:
@@ -91,6 +99,11 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
         )
         exc = exception(f"PHP {fatal['level']}", plain["value"], [frame])
         return Trace(PLATFORM, [exc], start, start + 1)
+    return _uncaught(lines, start, uncaught)
+
+
+def _uncaught(lines: Sequence[str], start: int, uncaught: re.Match[str]) -> Trace:
+    """An uncaught exception's header, stack blocks and ``Next`` chain."""
     chain: list[ExceptionInfo] = []
     type_, value = uncaught["type"], uncaught["value"] or ""
     file, line = uncaught["file"], to_int(uncaught["line"])
@@ -104,9 +117,13 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
         if thrown is not None:
             i += 1
             break
-        nxt = _NEXT.match(lines[i]) if i < len(lines) else None
+        j = i
+        while j < len(lines) and not lines[j].strip():
+            j += 1
+        nxt = _NEXT.match(lines[j]) if j < len(lines) else None
         if nxt is None:
             break
+        i = j
         type_, value = nxt["type"], nxt["value"] or ""
         file, line = nxt["file"], to_int(nxt["line"])
         i += 1

@@ -19,7 +19,11 @@ from autotriage.understanding.parsers.base import Trace, exception, indent, make
 PLATFORM = "python"
 
 _HEADER = re.compile(r"^\s*(?:\+\s*)?(?:Exception Group )?Traceback \(most recent call last\):\s*$")
-_FRAME = re.compile(r'^\s*File "(?P<file>[^"]*)", line (?P<line>\d+)(?:, in (?P<func>.+?))?\s*$')
+# loguru marks the frame that raised with "> File"; its diagnose mode draws each
+# variable's value under the source line ("│   └ 0"): both are read, the drawing skipped.
+_FRAME = re.compile(
+    r'^\s*(?:> )?File "(?P<file>[^"]*)", line (?P<line>\d+)(?:, in (?P<func>.+?))?\s*$'
+)
 _EXC = re.compile(r"^(?P<type>[A-Za-z_][\w]*(?:\.[A-Za-z_][\w]*)*)(?::\s?(?P<value>.*))?$")
 _CARET = re.compile(r"^\s*[\^~]+[\s\^~]*$")
 _CHAIN = (
@@ -78,11 +82,16 @@ def _read_block(lines: Sequence[str], i: int, end: int) -> tuple[list[Frame], in
             )
             continue
         repeated = _REPEATED.match(line)
-        if repeated or _CARET.match(line) or not line.strip():
+        if repeated or _CARET.match(line) or not line.strip() or _is_diagnose(line):
             i += 1
             continue
         break
     return frames, i
+
+
+def _is_diagnose(line: str) -> bool:
+    text = line.strip()
+    return bool(text) and text[0] in "│└"
 
 
 def _source_line(
@@ -96,7 +105,7 @@ def _source_line(
         return None, i
     code = line.strip()
     i += 1
-    while i < end and _CARET.match(lines[i]):
+    while i < end and (_CARET.match(lines[i]) or _is_diagnose(lines[i])):
         i += 1
     return code, i
 

@@ -17,15 +17,24 @@ from autotriage.understanding.parsers.base import MAX_FRAMES, Trace, exception, 
 
 PLATFORM = "ruby"
 
-_LOCATION = r"(?P<file>[^\s:][^:]*?):(?P<line>\d+):in [`'](?P<func>[^'`]*)'"
+# A file is "<internal:kernel>", a Windows "C:/app/x.rb" or any path without a colon; the
+# line is missing where Ruby has none ("config.ru:in 'new'").
+_FILE = r"(?P<file><internal:[^>\n]{1,100}>|(?:[A-Za-z]:)?[^\s:][^:]*?)"
+_LOCATION = rf"{_FILE}(?::(?P<line>\d+))?:in [`'](?P<func>[^'`]*)'"
 _TOP = re.compile(rf"^\s*{_LOCATION}(?::\s?(?P<rest>.*))?$")
-_FROM = re.compile(rf"^\s*(?:from\s+)?{_LOCATION}\s*$")
+_FROM = re.compile(
+    rf"^\s*(?:from\s+)?(?:{_LOCATION}|{_FILE.replace('?P<file>', '?P<bfile>')}:(?P<bare>\d+))\s*$"
+)
 _MESSAGE = re.compile(r"^(?P<value>.*) \((?P<type>[A-Z][\w:]*)\)\s*$")
 _CLASS_FIRST = re.compile(r"^\s*(?P<type>[A-Z][\w]*(?:::[A-Z]\w*)*) \((?P<value>.*)\):?\s*$")
 
 
 def _frame(match: re.Match[str]) -> Frame:
     func = match["func"]
+    if func is None:  # "file:line" alone, as in a backtrace array
+        return make_frame(
+            PLATFORM, filename=match["bfile"], abs_path=match["bfile"], lineno=to_int(match["bare"])
+        )
     module = None
     for separator in ("#", "."):
         if separator in func and not func.startswith(("block ", "rescue ", "<")):
@@ -56,13 +65,19 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
             return None
         type_, value = message["type"], message["value"]
         frames.append(_frame(top))
-        i += 1
+        i = _after_highlight(lines, i + 1)
     else:
         header = _CLASS_FIRST.match(first) or _MESSAGE.match(first.strip())
-        if header is not None and i + 1 < len(lines) and _FROM.match(lines[i + 1]):
+        after = i + 1
+        # Rails logs "Type (message):" then a blank line, then the frames.
+        while (
+            header is not None and after < len(lines) and after - i < 3 and not lines[after].strip()
+        ):
+            after += 1
+        if header is not None and after < len(lines) and _FROM.match(lines[after]):
             type_, value = header["type"], header["value"]
-            i += 1
-        elif _FROM.match(first) is None or i + 1 >= len(lines) or _FROM.match(lines[i + 1]) is None:
+            i = after
+        elif not _bare_backtrace(lines, i):
             return None
     while i < len(lines):
         match = _FROM.match(lines[i])
@@ -77,4 +92,32 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
     if not frames:
         return None
     frames.reverse()
-    return Trace(PLATFORM, [exception(type_, value, frames)], start, i)
+    raised = exception(type_, value, frames)
+    # Ruby 3.1+ prints an exception's cause right after its backtrace, as a second
+    # "file:line:in 'm': message (Type)" block with no line between them.
+    # The same block again is a second report (a thread's, then the main thread's), no cause.
+    cause = _TOP.match(lines[i]) if i < len(lines) and lines[i] != lines[start] else None
+    if cause is not None and cause["rest"]:
+        rest = parse(lines, i)
+        if rest is not None and rest.exceptions:
+            return Trace(PLATFORM, [*rest.exceptions, raised], start, rest.end)
+    return Trace(PLATFORM, [raised], start, i)
+
+
+def _after_highlight(lines: Sequence[str], i: int) -> int:
+    """Past error_highlight's snippet (a blank line, the source line, carets) if one is here."""
+    j = i
+    while j < len(lines) and j - i < 4 and not _FROM.match(lines[j]):
+        text = lines[j].strip()
+        if text and not lines[j].startswith((" ", "\t")):
+            return i
+        j += 1
+    return j if j < len(lines) and j > i and _FROM.match(lines[j]) else i
+
+
+def _bare_backtrace(lines: Sequence[str], i: int) -> bool:
+    """A backtrace array without its exception: two frame lines, or one with ``:in``."""
+    first = _FROM.match(lines[i])
+    if first is None or first["func"] is None:
+        return False
+    return i + 1 >= len(lines) or not lines[i + 1].strip() or _FROM.match(lines[i + 1]) is not None

@@ -18,6 +18,7 @@ from autotriage.store.tables import Group
 from autotriage.web.console import changes, detail, queries
 from autotriage.web.console.access import COOKIE, SESSION_SECONDS, Access, Session
 from autotriage.web.console.render import environment
+from autotriage.web.params import INT64_MAX, RowId
 from autotriage.web.state import services_of
 
 MAX_FORM_BYTES = 64 * 1024
@@ -164,7 +165,7 @@ def groups_list(request: Request) -> HTMLResponse:
 
 
 @router.get("/groups/{group_id}", response_class=HTMLResponse)
-def group_page(request: Request, group_id: int) -> HTMLResponse:
+def group_page(request: Request, group_id: RowId) -> HTMLResponse:
     """One group: summary, graph, trace, analysis, links, fix attempt, events and actions."""
     store = services_of(request).store
     with store.reading() as session:
@@ -241,7 +242,7 @@ async def logout(request: Request) -> Response:
 
 
 @router.post("/console/groups/{group_id}/status")
-async def change_one(request: Request, group_id: int) -> Response:
+async def change_one(request: Request, group_id: RowId) -> Response:
     """Resolve (now or in the next release), ignore or reopen one group."""
     session, form = await _form(request)
     change = _one(form, "change")
@@ -268,6 +269,8 @@ async def change_many(request: Request) -> Response:
         ids = [int(v) for v in form.get("group", [])][:500]
     except ValueError:
         raise PageError(400, "group ids must be integers") from None
+    if not all(1 <= gid <= INT64_MAX for gid in ids):
+        raise PageError(400, "group ids must be between 1 and 2**63-1")
     if not ids:
         return _back(form, "Tick at least one group first.")
     store = services_of(request).store
@@ -278,7 +281,7 @@ async def change_many(request: Request) -> Response:
 
 
 @router.post("/console/actions/{action_id}/retry")
-async def retry(request: Request, action_id: int) -> Response:
+async def retry(request: Request, action_id: RowId) -> Response:
     """Make a failed action due again."""
     session, form = await _form(request)
     services = services_of(request)
@@ -293,7 +296,7 @@ async def retry(request: Request, action_id: int) -> Response:
 
 
 @router.post("/console/groups/{group_id}/analyze")
-async def analyze(request: Request, group_id: int) -> Response:
+async def analyze(request: Request, group_id: RowId) -> Response:
     """Queue a new analysis of the group's latest event."""
     session, form = await _form(request)
     services = services_of(request)

@@ -15,6 +15,7 @@ from autotriage.store.events import count_by_status
 from autotriage.store.groups import list_groups
 from autotriage.store.tables import Group
 from autotriage.web.auth import require_api_token
+from autotriage.web.params import Offset, RowId
 from autotriage.web.state import services_of
 
 router = APIRouter()
@@ -55,7 +56,7 @@ def groups(
     status: Literal["open", "resolved", "ignored"] | None = None,
     source: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     """Groups, most recently seen first; filter by status and source."""
     store: Store = request.app.state.store
@@ -70,7 +71,7 @@ def groups(
 
 
 @protected.get("/api/groups/{group_id}")
-def group(request: Request, group_id: int) -> dict[str, Any]:
+def group(request: Request, group_id: RowId) -> dict[str, Any]:
     """One group with its latest event, counts, analysis, tracker item and actions."""
     store: Store = request.app.state.store
     with store.reading() as session:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from datetime import datetime
 from typing import Any
 
@@ -32,6 +31,7 @@ from autotriage.actions.github.signals import issue_signal
 from autotriage.config import Settings
 from autotriage.errors import Ignored, PayloadInvalid, SignatureInvalid
 from autotriage.intake import Intake, IssueRef
+from autotriage.sources.base import load_json, require_object
 from autotriage.store.tables import Group
 from autotriage.web.ingest import read_body
 from autotriage.web.state import services_of
@@ -53,6 +53,10 @@ def verify(raw: bytes, headers: dict[str, str], settings: Settings) -> None:
         raise SignatureInvalid("X-Hub-Signature-256 is missing or wrong")
 
 
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 def _when(text: Any) -> datetime | None:
     if not isinstance(text, str):
         return None
@@ -68,19 +72,27 @@ def handle_issue_event(
     """Apply one ``issues`` delivery through intake; return what was done."""
     action = payload.get("action")
     issue = payload.get("issue")
-    repo = payload.get("repository") or {}
-    if not isinstance(issue, dict) or not isinstance(issue.get("number"), int):
+    repo = payload.get("repository")
+    if not isinstance(issue, dict) or type(issue.get("number")) is not int:
         raise PayloadInvalid("issue.number: missing")
+    if not 0 < issue["number"] < 2**63:
+        raise PayloadInvalid("issue.number: out of range")
+    if not settings.github_owner or not settings.github_repo:
+        # Fail closed: with no repository configured, no delivery names ours.
+        raise Ignored("GITHUB_OWNER/GITHUB_REPO are not configured")
     full = f"{settings.github_owner}/{settings.github_repo}".lower()
-    if str(repo.get("full_name", "")).lower() != full:
+    named = repo.get("full_name") if isinstance(repo, dict) else None
+    if not isinstance(named, str) or named.lower() != full:
         raise Ignored(f"not the configured repository {full}")
     if action not in ("closed", "reopened"):
-        raise Ignored(f"issues.{action} needs nothing")
-    sender = payload.get("sender") or {}
+        raise Ignored(f"issues.{str(action)[:40]} needs nothing")
+    sender = payload.get("sender")
+    if not isinstance(sender, dict):
+        sender = {}
     state = "closed" if action == "closed" else "open"
     signal = issue_signal(
         state,
-        issue.get("state_reason"),
+        _text(issue.get("state_reason")),
         closed_at=_when(issue.get("closed_at")),
         by_person=sender.get("type") != "Bot",
     )
@@ -120,12 +132,7 @@ async def github_webhook(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok", "zen": "pong"})
     if event != "issues":
         raise Ignored(f"{event or 'unnamed'} events need nothing")
-    try:
-        payload = json.loads(raw)
-    except ValueError:
-        raise PayloadInvalid("body: not JSON") from None
-    if not isinstance(payload, dict):
-        raise PayloadInvalid("body: not a JSON object")
+    payload = require_object(load_json(raw))
     result = await run_in_threadpool(
         handle_issue_event, services_of(request).intake, settings, delivery, payload
     )

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
 from autotriage.store.scans import get_scan, recent_scans
 from autotriage.web.auth import require_api_token
+from autotriage.web.params import RowId
 
 router = APIRouter(dependencies=[Depends(require_api_token)])
 
@@ -19,7 +20,7 @@ def scans(request: Request, limit: Annotated[int, Query(ge=1, le=100)] = 20) -> 
 
 
 @router.get("/api/scans/{scan_id}")
-def scan(request: Request, scan_id: int) -> dict[str, Any]:
+def scan(request: Request, scan_id: RowId) -> dict[str, Any]:
     """One scan: status, trigger, progress (log groups, events read, errors found) and error."""
     found = get_scan(request.app.state.store, scan_id)
     if found is None:

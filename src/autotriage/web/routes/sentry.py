@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+import time
 import uuid
 import zlib
 from typing import Any
@@ -120,6 +121,8 @@ async def sentry_webhook(request: Request) -> JSONResponse:
         return _accepted(await accept(request, sentry.NAME, events))
     secret = settings.sentry_client_secret
     sentry.verify(body, headers, secret.get_secret_value() if secret else None)
+    clock = getattr(request.app.state, "clock", None) or time.time
+    sentry.check_fresh(headers, clock(), settings.webhook_max_skew_seconds)
     resource = headers.get("sentry-hook-resource", "").strip()
     if not resource:
         raise PayloadInvalid("Sentry-Hook-Resource header is missing")

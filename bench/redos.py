@@ -1,0 +1,178 @@
+"""Every parser and the scrubber on 1 MB of adversarial text: milliseconds each (target < 100).
+
+Each adversarial text repeats a fragment that starts a pattern without finishing it (a PEM
+header with no END line, an unclosed Slack link, a key with an unclosed quote...), the
+shape that makes a backtracking regex quadratic. Each text is put where a parser reads it
+(an event message, a log line, a span status, a Slack message) and timed once per parser;
+the table prints the slowest text per parser.
+
+    python bench/redos.py [--size 1048576] [--only scrub]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import gzip
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+from autotriage.errors import IntakeError
+from autotriage.sources.aws import sns
+from autotriage.sources.registry import REGISTRY
+from autotriage.understanding.logtext import clean_lines
+from autotriage.understanding.parameterize import parameterize
+from autotriage.understanding.scrub import ScrubPolicy, scrub_text, scrub_value
+
+FRAGMENTS = {
+    "pem_headers": "-----BEGIN PRIVATE KEY-----",
+    "pem_body_no_end": "-----BEGIN RSA PRIVATE KEY-----\nMIIEow" + "A" * 64 + "\n",
+    "slack_links": "<http://a|",
+    "slack_unclosed": "<https://x",
+    "mentions": "<@U1 ",
+    "key_unclosed_quote": 'password="x',
+    "key_colon_spaces": "token:    ",
+    "authorization": "Authorization: Bearer ",
+    "url_creds": "://a:b",
+    "email_dots": "a@b.c.",
+    "jwt_prefix": "eyJaaaaa.eyJaaaaa",
+    "digits_spaces": "4111 ",
+    "base64_run": "Ab1+",
+    "trace_headers": "Traceback (most recent call last):\n",
+    "file_lines": '  File "/a.py", line 1, in f\n',
+    "java_at": "\tat a.b.C.d(",
+    "js_at": "    at f (",
+    "caused_by": "Caused by: a.B: ",
+    "go_goroutine": "goroutine 1 [running]:\nmain.f(",
+    "dots": "a.",
+    "spaces": " ",
+    "newlines": "\n",
+    "ansi": "\x1b[31m",
+    "brackets": "[[[[",
+    "iso_dates": "2024-03-07T10:15:02.123Z ",
+}
+
+
+def adversarial(size: int) -> dict[str, str]:
+    """Each fragment repeated up to `size` characters."""
+    return {name: (frag * (size // len(frag) + 1))[:size] for name, frag in FRAGMENTS.items()}
+
+
+def _event(text: str) -> dict[str, Any]:
+    return {
+        "event_id": "a" * 32,
+        "level": "error",
+        "message": text,
+        "exception": {"values": [{"type": "E", "value": text}]},
+    }
+
+
+def _firehose(text: str) -> bytes:
+    data = {
+        "messageType": "DATA_MESSAGE",
+        "logGroup": "/g",
+        "logStream": "s",
+        "logEvents": [{"id": "1", "timestamp": 1, "message": text}],
+    }
+    record = base64.b64encode(gzip.compress(json.dumps(data).encode())).decode()
+    return json.dumps({"requestId": "r", "timestamp": 1, "records": [{"data": record}]}).encode()
+
+
+def _otlp(text: str) -> bytes:
+    record = {"severityNumber": 17, "body": {"stringValue": text}}
+    doc = {"resourceLogs": [{"scopeLogs": [{"logRecords": [record]}]}]}
+    return json.dumps(doc).encode()
+
+
+def _sns(text: str) -> None:
+    alarm = {"AlarmName": "a", "NewStateValue": "ALARM", "NewStateReason": text}
+    sns.parse_notification(
+        {
+            "Type": "Notification",
+            "Message": json.dumps(alarm),
+            "TopicArn": "arn:aws:sns:us-east-1:1:t",
+            "MessageId": "m",
+        }
+    )
+
+
+def _envelope(text: str) -> bytes:
+    item = json.dumps(_event(text)).encode()
+    return b"{}\n" + json.dumps({"type": "event", "length": len(item)}).encode() + b"\n" + item
+
+
+BODIES: dict[str, Callable[[str], bytes]] = {
+    "sentry_envelope": _envelope,
+    "sentry": lambda text: json.dumps({"event": _event(text), "url": "u"}).encode(),
+    "firehose": _firehose,
+    "slack": lambda text: json.dumps({"text": text}).encode(),
+    "cloudwatch": lambda text: json.dumps(
+        {"events": [{"message": text, "timestamp": 1, "logStreamName": "s"}]}
+    ).encode(),
+    "otlp": _otlp,
+    "generic": lambda text: json.dumps(
+        {
+            "message": text[:1000],
+            "exception": {"type": "E", "value": text[:1000], "stacktrace": text},
+        }
+    ).encode(),
+    "text": lambda text: text.encode(),
+}
+
+
+def targets() -> dict[str, Callable[[str], object]]:
+    """Name -> a call that runs one parser (or the scrubber) over a text."""
+    out: dict[str, Callable[[str], object]] = {
+        "scrub_text": scrub_text,
+        "scrub_text_ips": lambda text: scrub_text(text, ips=True),
+        "scrub_value_keys": lambda text: scrub_value({text: text}, ScrubPolicy(ips=True)),
+        "log_lines": clean_lines,
+        "parameterize": parameterize,
+        "sns": _sns,
+    }
+    for name, spec in REGISTRY.items():
+        body = BODIES.get(name)
+        if body is None:
+            continue
+
+        def run(text: str, parse: Any = spec.parse, make: Any = body) -> object:
+            return parse(make(text), {"content-type": "application/json"})
+
+        out[f"parse_{name}"] = run
+    return out
+
+
+def time_ms(call: Callable[[str], object], text: str) -> float:
+    """CPU milliseconds for one call (so a busy machine's waits don't count); documented
+    refusals count as done."""
+    start = time.process_time()
+    with contextlib.suppress(IntakeError):
+        call(text)
+    return (time.process_time() - start) * 1000
+
+
+def main() -> None:
+    """Print the slowest adversarial text per target."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--size", type=int, default=1024 * 1024)
+    parser.add_argument("--only", default="")
+    args = parser.parse_args()
+    texts = adversarial(args.size)
+    worst_overall = 0.0
+    print(f"{'target':<24} {'worst ms':>9}  worst input          (input {args.size} chars)")
+    for name, call in targets().items():
+        if args.only and args.only not in name:
+            continue
+        timings = {label: time_ms(call, text) for label, text in texts.items()}
+        label, worst = max(timings.items(), key=lambda item: item[1])
+        worst_overall = max(worst_overall, worst)
+        flag = "" if worst < 100 else "  OVER 100 ms"
+        print(f"{name:<24} {worst:>9.1f}  {label:<20}{flag}")
+    print(f"worst: {worst_overall:.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
