@@ -73,13 +73,15 @@ def inbox_row(event: ErrorEvent) -> InboxRow:
     title = compose_title(
         raised["type"] if raised else None, raised["value"] if raised else "", payload["message"]
     )
+    source_event_id = event.source_event_id
     return InboxRow(
         source=event.source,
-        source_event_id=event.source_event_id,
+        # PostgreSQL text holds no NUL (the payload keeps it, escaped in its JSON).
+        source_event_id=source_event_id.replace("\x00", "\ufffd") if source_event_id else None,
         received_at=event.received_at,
         occurred_at=event.occurred_at,
         level=event.level,
-        title=title,
+        title=title.replace("\x00", "\ufffd"),
         payload=SerializedJSON(text),
     )
 

@@ -232,12 +232,29 @@ def process_pending(store: Store, settings: Settings, limit: int = 200) -> int:
             for row in rows:
                 _process_one(session, row, settings, now, batch)
             return len(rows)
-    except (IntegrityError, DBAPIError):
-        # Another worker won a race (same new group, same row); redo one event at a time.
-        log.info("batch conflicted with another worker; retrying event by event")
+    except DBAPIError as exc:
+        if is_conflict(exc):
+            # Another worker won a race (same new group, same row); redo one at a time.
+            log.info("batch conflicted with another worker; retrying event by event")
+        else:
+            log.warning("batch failed (%s); isolating the event that fails", type(exc).__name__)
     except Exception:
         log.exception("batch failed; isolating the event that fails")
     return _process_singly(store, settings, limit)
+
+
+_CONFLICT_STATES = frozenset({"23505", "40001", "40P01"})
+"""PostgreSQL's unique violation, serialization failure and deadlock: a race, worth a retry."""
+
+
+def is_conflict(exc: DBAPIError) -> bool:
+    """Whether `exc` is a race with another worker (retry) rather than a poisoned row."""
+    state = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    if state is not None:
+        return str(state) in _CONFLICT_STATES
+    # SQLite: a unique constraint another writer just took, or the database busy.
+    message = str(exc.orig)
+    return (isinstance(exc, IntegrityError) and "UNIQUE" in message) or "locked" in message
 
 
 def _process_singly(store: Store, settings: Settings, limit: int) -> int:
@@ -253,9 +270,14 @@ def _process_singly(store: Store, settings: Settings, limit: int) -> int:
                 _process_one(
                     session, rows[0], settings, utcnow(), _Batch(grouping_config(settings))
                 )
-        except (IntegrityError, DBAPIError):
-            log.info("event conflicted with another worker; will retry")
-            return done
+        except DBAPIError as exc:
+            if is_conflict(exc):
+                log.info("event conflicted with another worker; will retry")
+                return done
+            # A DataError (a value past a column, a NUL) fails the same way every time.
+            if row_id is None:
+                return done
+            _mark_failed(store, row_id, f"{type(exc).__name__}: {exc.orig}")
         except Exception as exc:
             log.exception("event processing failed")
             if row_id is None:

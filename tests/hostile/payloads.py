@@ -58,6 +58,14 @@ def sign_generic(body: bytes, now: float | None = None) -> Headers:
     return {"x-autotriage-timestamp": stamp, "x-autotriage-signature": f"sha256={digest}"}
 
 
+def sign_generic_body_only(body: bytes, now: float | None = None) -> Headers:
+    """The weaker form the generic webhook also takes: an HMAC of the body alone, so the
+    timestamp beside it is not covered (a replay can put a fresh one)."""
+    stamp = str(int(now if now is not None else time.time()))
+    digest = _hex(WEBHOOK_SECRET, body)
+    return {"x-autotriage-timestamp": stamp, "x-autotriage-signature": f"sha256={digest}"}
+
+
 def sign_slack(body: bytes, now: float | None = None) -> Headers:
     """Slack's v0 signature over ``v0:ts:body``."""
     stamp = str(int(now if now is not None else time.time()))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +13,9 @@ import uvicorn
 from autotriage.cli.common import settings
 from autotriage.services import build_services
 from autotriage.web.app import create_app
+from autotriage.web.security import exposure_problem
+
+log = logging.getLogger(__name__)
 
 
 def serve(
@@ -22,6 +27,11 @@ def serve(
     current = settings()
     bind_host = host or current.host
     bind_port = port or current.port
+    if bind_host != current.host:
+        current = current.model_copy(update={"host": bind_host})
+        os.environ["HOST"] = bind_host  # the --reload factory reads the environment
+    if (problem := exposure_problem(current)) is not None:
+        log.warning("%s", problem)
     if reload:
         # Watch the package only: the SQLite store under ./data changes on every event.
         package = str(Path(__file__).resolve().parents[1])

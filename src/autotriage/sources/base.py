@@ -8,6 +8,7 @@ runner owns loops, schedules and backoff). `autotriage.sources.registry` lists t
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -174,3 +175,12 @@ def require_object(value: Any, what: str = "body") -> dict[str, Any]:
     if not isinstance(value, dict):
         raise PayloadInvalid(f"{what} must be a JSON object")
     return value
+
+
+def signed_delivery_id(body: bytes, signature: str) -> str:
+    """What names a verified delivery for dedupe: a hash of its body and signature.
+
+    Unsigned headers (a request id, a timestamp a body-only signature does not cover) are
+    left out on purpose: a replay that changes them is still the same delivery.
+    """
+    return hashlib.sha256(body + b"\n" + signature.strip().lower().encode()).hexdigest()

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 
 from fastapi import Request
 
-from autotriage.errors import PayloadTooLarge
+from autotriage.errors import PayloadTooLarge, SignatureInvalid
 from autotriage.intake import Intake
 from autotriage.models import ErrorEvent
 from autotriage.sources.base import Verifying
@@ -46,16 +46,30 @@ def lower_headers(request: Request) -> dict[str, str]:
     return {k.lower(): v for k, v in request.headers.items()}
 
 
-def verify(request: Request, source: str, body: bytes, headers: Mapping[str, str]) -> None:
+def verify(
+    request: Request,
+    source: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    *,
+    token_in_query: bool = False,
+) -> None:
     """Run registered `source`'s verifier on the raw body (`SignatureInvalid` on failure).
 
-    The shared-secret check also takes ``WEBHOOK_SECRET`` as a ``token`` query
-    parameter; it is handed to the verifier as the ``X-Autotriage-Token`` header it reads.
+    A ``token`` query parameter lands in proxy logs, so it is refused, except with
+    `token_in_query` for a sender that can only be given a URL (Sentry's legacy plugin):
+    there it is handed to the verifier as the ``X-Autotriage-Token`` header it reads.
+    autotriage itself never logs a query string (no access log; errors log the path).
     """
     check = REGISTRY[source].verify
     if check is None:
         raise LookupError(f"source {source!r} registers no verifier")
     token = request.query_params.get("token")
+    if token is not None and not token_in_query:
+        raise SignatureInvalid(
+            "a secret in the query string is refused (it lands in proxy logs): "
+            "send it as the X-Autotriage-Token header"
+        )
     if token:
         headers = {**headers, "x-autotriage-token": token}
     services = services_of(request)

@@ -40,7 +40,7 @@ def test_signed_document_is_stored_once(make_app: Callable[..., Any]) -> None:
     assert app.events()[0]["service"] == "ci"
 
 
-def test_a_body_only_signature_is_stored_and_a_new_timestamp_is_a_new_delivery(
+def test_a_body_only_signature_replayed_with_a_new_timestamp_is_stored_once(
     make_app: Callable[..., Any],
 ) -> None:
     app = make_app()
@@ -56,8 +56,9 @@ def test_a_body_only_signature_is_stored_and_a_new_timestamp_is_a_new_delivery(
     other = app.client.post("/webhook/generic", content=DOC, headers=later)
     assert first.json()["events"] == 1
     assert again.json()["duplicates"] == 1
-    assert other.json()["events"] == 1  # the same error sent again later counts again
-    assert app.counts() == (2, 2)
+    # The signature does not cover the timestamp, so a fresh one does not make it new.
+    assert other.json()["duplicates"] == 1
+    assert app.counts() == (1, 1)
 
 
 NESTED = b'{"message":' + b"[" * 500 + b"]" * 500 + b"}"

@@ -248,9 +248,14 @@ def test_simple_text_use_with_webhook_secret(make_client: Callable[..., Served])
     refused = client.post("/webhook/slack", content=body)
     assert refused.status_code == 401
     assert stored(client) == []
-    ok = client.post("/webhook/slack?token=s3cret-value", content=body)
+    in_query = client.post("/webhook/slack?token=s3cret-value", content=body)
+    assert in_query.status_code == 401
+    assert "query string" in in_query.json()["error"]["message"]
+    assert stored(client) == []
+    token = {"x-autotriage-token": "s3cret-value"}
+    ok = client.post("/webhook/slack", content=body, headers=token)
     assert ok.status_code == 200
     assert ok.json()["events"] == 1
     assert stored(client) == ["KeyError: 'x'"]
-    empty = client.post("/webhook/slack?token=s3cret-value", content=b'{"text": ""}')
+    empty = client.post("/webhook/slack", content=b'{"text": ""}', headers=token)
     assert empty.status_code == 400

@@ -30,14 +30,18 @@ def test_unknown_route_and_wrong_method_keep_the_error_shape(client: TestClient)
 
 
 def test_declared_length_over_the_cap_is_refused_before_reading(client: TestClient) -> None:
-    response = client.post("/webhook/slack?token=hook", content=b"x" * 4096)
+    response = client.post(
+        "/webhook/slack", content=b"x" * 4096, headers={"x-autotriage-token": "hook"}
+    )
     assert response.status_code == 413
     assert "limit is 2048" in response.json()["error"]["message"]
 
 
 def test_request_id_is_echoed(client: TestClient) -> None:
     response = client.post(
-        "/webhook/slack?token=hook", content=b"{", headers={"x-request-id": "req-123"}
+        "/webhook/slack",
+        content=b"{",
+        headers={"x-request-id": "req-123", "x-autotriage-token": "hook"},
     )
     assert response.status_code == 400
     assert response.json()["error"]["request_id"] == "req-123"
@@ -69,7 +73,12 @@ def test_dashboard_lists_groups_and_shows_the_rendered_issue(
         text = (
             "Traceback (most recent call last):\n  File \"app/x.py\", line 3, in f\nKeyError: 'sku'"
         )
-        assert client.post("/webhook/slack?token=hook", json={"text": text}).status_code == 200
+        assert (
+            client.post(
+                "/webhook/slack", json={"text": text}, headers={"x-autotriage-token": "hook"}
+            ).status_code
+            == 200
+        )
         Worker(app.state.store, settings).drain()
         assert client.get("/").headers["location"].startswith("/login")
         page = client.get("/", headers={"authorization": "Bearer dash-tok"})

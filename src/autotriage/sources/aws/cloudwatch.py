@@ -41,6 +41,8 @@ with the same or nearly the same timestamp)."""
 CONTEXT_BEFORE_MS = 2000
 CONTEXT_AFTER_MS = 3000
 MAX_GROUP_PAGES = 100
+MAX_TIMESTAMP_MS = 253_402_300_799_999
+"""The last millisecond of year 9999, the last a datetime holds."""
 
 # A line that starts a new log record: a timestamp, a level word, a Lambda runtime line, JSON.
 _HEADER = re.compile(
@@ -95,9 +97,22 @@ class LogEvent:
         return cls(
             event_id=str(raw.get("eventId") or raw.get("id") or ""),
             stream=str(raw.get("logStreamName") or stream or ""),
-            timestamp=int(raw.get("timestamp") or 0),
+            timestamp=_timestamp(raw.get("timestamp")),
             message=str(raw.get("message") or "").rstrip("\r\n"),
         )
+
+
+def _timestamp(value: Any) -> int:
+    """A log event's ``timestamp`` (milliseconds since the epoch, as AWS sends it)."""
+    if value is None:
+        return 0
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not 0 <= value <= MAX_TIMESTAMP_MS  # NaN fails this too
+    ):
+        raise PayloadInvalid("a log event's `timestamp` must be milliseconds since the epoch")
+    return int(value)
 
 
 @dataclass(frozen=True, slots=True)

@@ -78,8 +78,9 @@ def _common_attributes(headers: Mapping[str, str]) -> dict[str, str]:
 def _events_of(payload: bytes, index: int, request_id: str) -> list[ErrorEvent]:
     text = payload.decode("utf-8", errors="replace")
     try:
-        message = json.loads(text)
-    except ValueError:
+        # load_json also makes lone surrogates and big integers storable.
+        message = load_json(payload, what=f"records[{index}]")
+    except PayloadInvalid:
         message = None
     if not isinstance(message, dict) or "messageType" not in message:
         # Not a CloudWatch Logs message: plain log lines some other producer sent.

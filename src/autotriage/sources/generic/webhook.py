@@ -36,7 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from autotriage.errors import PayloadInvalid, SignatureInvalid
 from autotriage.models import ErrorEvent, ExceptionInfo, Frame, normalize_level
-from autotriage.sources.base import load_json
+from autotriage.sources.base import load_json, signed_delivery_id
 from autotriage.understanding.text import parse_text
 
 NAME = "generic"
@@ -111,6 +111,13 @@ def verify(body: bytes, headers: Mapping[str, str], secret: str | None) -> None:
         if hmac.compare_digest(given_digest, expected.encode()):
             return
     raise SignatureInvalid("X-Autotriage-Signature does not match the body")
+
+
+def delivery_id(body: bytes, headers: Mapping[str, str]) -> str:
+    """The dedupe name of a verified request: body and signature, never the timestamp (a
+    body-only signature holds under any timestamp, so a replay with a fresh one is a resend).
+    """
+    return signed_delivery_id(body, headers.get(SIGNATURE_HEADER, "").partition("=")[2])
 
 
 def check_fresh(headers: Mapping[str, str], now: float, max_skew: int) -> None:

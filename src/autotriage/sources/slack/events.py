@@ -259,9 +259,11 @@ def parse_event_callback(payload: Mapping[str, Any]) -> list[ErrorEvent]:
     occurred = None
     try:
         occurred = datetime.fromtimestamp(float(ts), UTC) if ts else None
-    except ValueError:
+    except (ValueError, OverflowError, OSError):  # not a number, or past what a datetime holds
         occurred = None
-    who = event.get("username") or (event.get("bot_profile") or {}).get("name") or event.get("user")
+    profile = event.get("bot_profile")
+    who = event.get("username") or (profile.get("name") if isinstance(profile, dict) else None)
+    who = who or event.get("user")
     tags = {"slack_channel": channel, "slack_poster": str(who or "")}
     return [
         error_from_text(

@@ -55,7 +55,7 @@ async def health(request: Request) -> JSONResponse:
 def groups(
     request: Request,
     status: Literal["open", "resolved", "ignored"] | None = None,
-    source: str | None = None,
+    source: Annotated[str | None, Query(max_length=64, pattern=r"^[\w.:-]+$")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Offset = 0,
 ) -> dict[str, Any]:

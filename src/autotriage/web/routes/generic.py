@@ -1,8 +1,8 @@
 """``POST /webhook/generic``: a signed JSON document per error (schema in sources/generic.py).
 
 Signature and timestamp are checked on the raw body before parsing (401); a document
-that breaks the schema is a 400 naming the field; a resend of the same signed request
-(same timestamp and body) is recognised by its signature and stored once.
+that breaks the schema is a 400 naming the field; a resend of the same signed request is
+recognised by body and signature (not the timestamp) and stored once.
 """
 
 from __future__ import annotations
@@ -23,9 +23,7 @@ async def generic_webhook(request: Request) -> JSONResponse:
     headers = lower_headers(request)
     verify(request, "generic", body, headers)
     events = generic.parse(body, headers)
-    # Timestamp and signature name the request: a resend of it is stored once.
-    stamp = headers[generic.TIMESTAMP_HEADER].strip()
-    delivery = f"{stamp}.{headers[generic.SIGNATURE_HEADER].partition('=')[2].lower()}"
+    delivery = generic.delivery_id(body, headers)
     outcome = await accept(request, generic.NAME, events, delivery_id=delivery)
     return JSONResponse(
         {"status": "accepted", "events": len(outcome.event_ids), "duplicates": outcome.duplicates}

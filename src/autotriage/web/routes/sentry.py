@@ -2,7 +2,8 @@
 
 * ``POST /webhook/sentry``: Integration Platform deliveries (``Sentry-Hook-Signature``
   checked against ``SENTRY_CLIENT_SECRET`` before parsing) and the legacy WebHooks
-  plugin (``WEBHOOK_SECRET`` as ``?token=`` or ``X-Autotriage-Token``). Redeliveries
+  plugin (``WEBHOOK_SECRET`` as ``X-Autotriage-Token``, or as ``?token=``: the plugin can
+  only be given a URL, so this route alone takes it there, and nothing logs it). Redeliveries
   dedupe on ``Request-ID`` and on event ids.
 * ``POST /api/{project_id}/envelope/`` and ``/api/{project_id}/store/``: autotriage as a
   Sentry DSN. The key comes from ``X-Sentry-Auth``, ``Authorization: Sentry``, the
@@ -33,7 +34,7 @@ from autotriage.errors import PayloadInvalid, SentryApiError
 from autotriage.intake import SENTRY_ISSUE, Intake, IssueRef
 from autotriage.lifecycle import Signal, Status
 from autotriage.models import ErrorEvent
-from autotriage.sources.base import load_json, require_object
+from autotriage.sources.base import load_json, require_object, signed_delivery_id
 from autotriage.sources.sentry import api as sentry_api
 from autotriage.sources.sentry import envelope as sentry_envelope
 from autotriage.sources.sentry import webhooks as sentry
@@ -114,7 +115,8 @@ async def sentry_webhook(request: Request) -> JSONResponse:
     settings: Settings = request.app.state.settings
     body = await read_body(request)
     headers = lower_headers(request)
-    verify(request, "sentry", body, headers)
+    # The legacy plugin is configured with a URL alone: only here may the secret be in it.
+    verify(request, "sentry", body, headers, token_in_query=True)
     if "sentry-hook-signature" not in headers and "sentry-hook-resource" not in headers:
         events = sentry.parse(body, headers)
         return _accepted(await accept(request, sentry.NAME, events))
@@ -122,7 +124,8 @@ async def sentry_webhook(request: Request) -> JSONResponse:
     if not resource:
         raise PayloadInvalid("Sentry-Hook-Resource header is missing")
     hook = sentry.parse_hook(require_object(load_json(body)), resource)
-    delivery_id = headers.get("request-id") or None
+    # Request-ID is not signed, so a replay could change it: name the delivery by what is.
+    delivery_id = signed_delivery_id(body, headers.get("sentry-hook-signature", ""))
     if hook.status is not None:
         answer = await run_in_threadpool(
             _apply_status, services_of(request).intake, hook.status, delivery_id
