@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pydantic import SecretStr
 from starlette.requests import Request
 
+from autotriage.web.security import refuse_when_exposed
+
 COOKIE = "autotriage_session"
 SESSION_SECONDS = 12 * 3600
 LOCAL_ACTOR = "local operator"
@@ -115,6 +117,8 @@ class Access:
             if scheme.lower() == "bearer" and self.check_token(value.strip()):
                 return Session("api token", "", can_write=False, logged_in=True)
             return None
+        # Without a token, a server bound beyond loopback serves no console at all.
+        refuse_when_exposed(request)
         actor, nonce = found if found else (LOCAL_ACTOR, "")
         return Session(actor, nonce, can_write=is_loopback(request), logged_in=False)
 
