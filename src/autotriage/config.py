@@ -85,6 +85,8 @@ class Settings(BaseSettings):
     public_url: str | None = Field(None, alias="PUBLIC_URL")
     database_url: str = Field(DEFAULT_DATABASE_URL, alias="DATABASE_URL")
     api_token: SecretStr | None = Field(None, alias="AUTOTRIAGE_API_TOKEN")
+    metrics_token: SecretStr | None = Field(None, alias="METRICS_TOKEN")
+    log_format: str = Field("text", alias="LOG_FORMAT", pattern="^(text|json)$")
     max_body_bytes: int = Field(1024 * 1024, alias="MAX_BODY_BYTES", ge=1024)
     worker_enabled: bool = Field(True, alias="AUTOTRIAGE_WORKER")
     worker_concurrency: int = Field(4, alias="AUTOTRIAGE_WORKER_CONCURRENCY", ge=1, le=64)

@@ -44,10 +44,12 @@ class ServerSettings:
     public_url: str | None
     database_url: str
     api_token: SecretStr | None
+    metrics_token: SecretStr | None
     worker_enabled: bool
     worker_poll_seconds: float
     action_lease_seconds: float
     log_level: str
+    log_format: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -139,9 +139,16 @@ class _Job:
 class Intake:
     """Scrubs and persists accepted events, then wakes the worker."""
 
-    def __init__(self, store: Store, *, wake: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        wake: Callable[[], None] | None = None,
+        observe: Callable[[str, int, int], None] | None = None,
+    ) -> None:
         self.store = store
         self.wake = wake
+        self.observe = observe  # (source, events stored, duplicates): the metrics
         self._lock = threading.Lock()
         self._queue: list[_Job] = []
         self._committing = False
@@ -266,6 +273,8 @@ class Intake:
         stored = False
         for job, outcome in zip(batch, outcomes, strict=True):
             stored = stored or bool(outcome.event_ids)
+            if self.observe is not None:
+                self.observe(job.delivery.source, len(outcome.event_ids), outcome.duplicates)
             self._finish(job, outcome, None)
         if stored and self.wake is not None:
             self.wake()

@@ -28,6 +28,7 @@ from autotriage.models import ErrorEvent, utcnow
 from autotriage.store import Store
 from autotriage.store.events import load_event, pending_events
 from autotriage.store.groups import attach_hashes, create_group, find_by_hashes, record_occurrence
+from autotriage.store.hours import count_hour
 from autotriage.store.tables import Event, Group
 from autotriage.understanding.fingerprint import (
     GroupingConfig,
@@ -207,6 +208,7 @@ def _process_one(
         regress(group)
     news = _news(decision, group, event) if decision is Decision.REPEAT else []
     record_occurrence(group, event, row.id, now)
+    count_hour(session, group.id, event.occurred_at or event.received_at)
     if decision is Decision.REPEAT and group.count % SPIKE_CHECK_EVERY == 0:
         news += spike(session, group, now, settings.github_spike_factor, SPIKE_CHECK_EVERY)
     row.status, row.fingerprint, row.group_id = "done", group.fingerprint, group.id

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from autotriage.store.events import load_event
+from autotriage.store.fixes import attempt_json, latest_attempt
 from autotriage.store.groups import group_links, latest_event, tracker_item
 from autotriage.store.tables import Action, Group
 
@@ -62,6 +63,8 @@ def group_detail(session: Session, group: Group) -> dict[str, Any]:
             "comments": item.comments,
         }
     )
+    fix = latest_attempt(session, group.id)
+    detail["fix_attempt"] = attempt_json(fix) if fix is not None else None
     actions = session.scalars(
         select(Action).where(Action.group_id == group.id).order_by(Action.id)
     ).all()

@@ -22,6 +22,7 @@ from autotriage.analysis.analyzer import Analyzer
 from autotriage.config import Settings
 from autotriage.intake import Intake
 from autotriage.jobs.engine import EngineWorker, JobQueue, uses_engine
+from autotriage.metrics import Metrics
 from autotriage.scans.manager import ScanManager
 from autotriage.selfreport import init_self_reporting
 from autotriage.sources.aws.sns import CertCache
@@ -50,6 +51,7 @@ class Services:
     intake: Intake
     scans: ScanManager
     sns_certs: CertCache
+    metrics: Metrics
     jobs: JobQueue | None = None  # PostgreSQL: the job engine's queue
     engine: EngineWorker | None = None  # `serve` on PostgreSQL: its job-engine worker
 
@@ -87,10 +89,13 @@ def build_services(
     scrub = ScrubPolicy.from_settings(settings.scrub)
     http = httpx.Client(timeout=OUTBOUND_TIMEOUT, follow_redirects=False, transport=transport)
     analyzer = Analyzer()
+    metrics = Metrics(store, clock)
     handlers = build_handlers(
         settings, http=http, policy=scrub, analyzer=analyzer, transport=transport
     )
-    worker = Worker(store, settings, handlers, concurrency=settings.worker_concurrency)
+    worker = Worker(
+        store, settings, metrics.observe_handlers(handlers), concurrency=settings.worker_concurrency
+    )
     wake = worker.wake if settings.worker_enabled else None
     jobs = JobQueue(settings.database_url) if uses_engine(settings) else None
     if jobs is not None:
@@ -107,8 +112,9 @@ def build_services(
         key_ring=KeyRing(store, ingest.ingest_key_cache_seconds),
         guard=IngestGuard(ingest.ingest_max_inflight, ingest.ingest_events_per_minute),
         worker=worker,
-        intake=Intake(store, wake=wake),
+        intake=Intake(store, wake=wake, observe=metrics.delivery),
         scans=ScanManager(store, settings, wake=wake),
         sns_certs=CertCache(http),
         jobs=jobs,
+        metrics=metrics,
     )

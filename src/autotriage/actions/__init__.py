@@ -1,4 +1,4 @@
-"""Outbound actions: the analysis stage, the local tracker, GitHub and Slack.
+"""Outbound actions: the analysis stage, the local tracker, GitHub, Slack and fix attempts.
 
 `build_handlers(settings)` is the explicit registry of handlers by action kind.
 """
@@ -9,6 +9,8 @@ import httpx
 
 from autotriage.actions.analyze import AnalyzeGroup
 from autotriage.actions.base import ActionHandler, ActionResult, PlannedAction
+from autotriage.actions.fixes.propose import FixPublisher, ProposeFix
+from autotriage.actions.fixes.publish_local import LocalFixPublisher
 from autotriage.actions.issue_context import IssueTracker
 from autotriage.actions.slack import SlackNotify
 from autotriage.actions.tracker import LocalTracker
@@ -36,11 +38,18 @@ def build_handlers(
     """
     policy = policy or ScrubPolicy.from_settings(settings.scrub)
     trackers: list[IssueTracker] = [LocalTracker(policy)]
+    publisher: FixPublisher = LocalFixPublisher(policy)
     if settings.github_configured:
+        from autotriage.actions.github.fixpr import GitHubFixPublisher
         from autotriage.actions.github.handlers import GitHubTracker  # loads githubkit
 
-        trackers.append(GitHubTracker(settings, policy=policy, transport=transport))
-    handlers: list[ActionHandler] = [AnalyzeGroup(settings, analyzer)]
+        github = GitHubTracker(settings, policy=policy, transport=transport)
+        trackers.append(github)
+        publisher = GitHubFixPublisher(settings, github.ops, policy)
+    handlers: list[ActionHandler] = [
+        AnalyzeGroup(settings, analyzer),
+        ProposeFix(settings, publisher),
+    ]
     for tracker in trackers:
         handlers += tracker.handlers()
     if settings.slack_configured:

@@ -1,4 +1,9 @@
-"""The analysis stage, run through the outbox so it is retried and never blocks intake."""
+"""The analysis stage, run through the outbox so it is retried and never blocks intake.
+
+With ``PR_ENABLED=true`` a successful analysis plans the group's fix attempt
+(``fix.propose``, `actions.fixes.propose`) in the same transaction, so the attempt runs
+after the issue's open action and always sees this analysis.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,13 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from autotriage.actions.base import ActionResult
-from autotriage.actions.kinds import ActionKind
+from autotriage.actions.base import ActionResult, PlannedAction
+from autotriage.actions.kinds import ActionKind, fix_key
+from autotriage.actions.outbox import enqueue
 from autotriage.analysis import Analysis
 from autotriage.analysis.analyzer import Analyzer
 from autotriage.config import Settings
-from autotriage.models import ErrorEvent
+from autotriage.models import ErrorEvent, utcnow
 from autotriage.store.events import load_event
 from autotriage.store.groups import latest_event
 from autotriage.store.tables import Action, Group
@@ -51,3 +57,11 @@ class AnalyzeGroup:
             culprit = result.data.get("culprit")
             if culprit and not group.culprit:
                 group.culprit = f"{culprit['path']} in {culprit.get('function') or '?'}"[:500]
+            if self.settings.pr_enabled and result.data.get("commit"):
+                planned = PlannedAction(
+                    ActionKind.FIX_PROPOSE,
+                    fix_key(group.id, group.regressions),
+                    group.id,
+                    action.event_id,
+                )
+                enqueue(session, planned, utcnow())

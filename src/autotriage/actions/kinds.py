@@ -22,6 +22,7 @@ class ActionKind(enum.StrEnum):
     GITHUB_COMMENT = "github.comment"
     GITHUB_SYNC = "github.sync"
     SLACK_NOTIFY = "slack.notify"
+    FIX_PROPOSE = "fix.propose"
 
 
 class Tracker(enum.StrEnum):
@@ -106,3 +107,8 @@ def slack_key(reason: str, group_id: int, number: int | None = None) -> str:
     """Post to Slack about a new group, a regression or a spike (`number` tells which)."""
     tail = "" if number is None else f":{number}"
     return f"{ActionKind.SLACK_NOTIFY}:{reason}:{group_id}{tail}"
+
+
+def fix_key(group_id: int, attempt: int) -> str:
+    """Propose a fix for the group after its analysis: new (0) or its `attempt`-th return."""
+    return f"{ActionKind.FIX_PROPOSE}:{group_id}:{attempt}"

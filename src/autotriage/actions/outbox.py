@@ -115,7 +115,7 @@ def run_one(
             prepared = handler.prepare(session, action)
         result = handler.perform(prepared)
     except Exception as exc:
-        log.exception("action %s %s crashed", action.kind, action.id)
+        log.exception("action %s %s crashed", action.kind, action.id, extra=_log_ids(action))
         result = ActionResult.retry(f"{type(exc).__name__}: {exc}")
     _finish(store, handler, action, result)
     return action
@@ -147,7 +147,18 @@ def _finish(store: Store, handler: ActionHandler, action: Action, result: Action
             _defer(session, row.id, row.next_attempt_at)
         handler.record(session, row, result)
     if status != "ok":
-        log.warning("action %s %s: %s (%s)", action.kind, action.id, status, result.detail)
+        log.warning(
+            "action %s %s: %s (%s)",
+            action.kind,
+            action.id,
+            status,
+            result.detail,
+            extra=_log_ids(action),
+        )
+
+
+def _log_ids(action: Action) -> dict[str, int | None]:
+    return {"group_id": action.group_id, "event_id": action.event_id}
 
 
 def run_due(

@@ -25,7 +25,9 @@ def settings() -> Settings:
     except ConfigError as exc:
         print(f"autotriage: configuration error: {exc}", file=sys.stderr)
         raise typer.Exit(2) from None
-    configure_logging(loaded.log_level, ScrubPolicy.from_settings(loaded.scrub))
+    configure_logging(
+        loaded.log_level, ScrubPolicy.from_settings(loaded.scrub), fmt=loaded.log_format
+    )
     return loaded
 
 

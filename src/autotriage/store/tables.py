@@ -7,6 +7,7 @@
 * ``tracker_items`` the local tracker: the issue autotriage would open, rendered.
 * ``links``        a group's item in a tracker (local or GitHub), written with its action.
 * ``cursors``      where each poller stopped.
+* ``fix_attempts`` each fix attempt of a group: outcome, patch, evidence, and its pull request.
 """
 
 from __future__ import annotations
@@ -183,3 +184,24 @@ class Cursor(Base):
     name: Mapped[str] = mapped_column(String(255), primary_key=True)
     value: Mapped[dict[str, Any]] = mapped_column(JSON)
     updated_at: Mapped[datetime]
+
+
+class FixAttemptRow(Base):
+    __tablename__ = "fix_attempts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    action_key: Mapped[str] = mapped_column(String(255), unique=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), index=True)
+    outcome: Mapped[str] = mapped_column(String(16))
+    fixer: Mapped[str | None] = mapped_column(String(64))
+    patch: Mapped[str | None] = mapped_column(Text)
+    files: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    evidence: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    gates: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    failed_gate: Mapped[str | None] = mapped_column(String(64))
+    reasons: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    commit: Mapped[str | None] = mapped_column(String(64))
+    branch: Mapped[str | None] = mapped_column(String(255))
+    pr_number: Mapped[int | None] = mapped_column(Integer)
+    pr_url: Mapped[str | None] = mapped_column(String(1000))
+    created_at: Mapped[datetime]

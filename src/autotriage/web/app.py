@@ -15,11 +15,14 @@ from fastapi import FastAPI
 
 from autotriage.config import Settings
 from autotriage.jobs.engine import engine_worker
+from autotriage.logs import RequestContext
 from autotriage.services import Services, build_services
 from autotriage.sources.registry import web_routes
 from autotriage.store import Store
 from autotriage.web import errors
 from autotriage.web.cors import DsnCors
+from autotriage.web.metrics import IngestMetrics
+from autotriage.web.metrics import router as metrics_router
 from autotriage.web.routes import api, dashboard, github, scans
 from autotriage.web.routes import sentry as sentry_routes
 from autotriage.web.state import AppState
@@ -69,6 +72,8 @@ def create_app(services: Services | Settings, store: Store | None = None) -> Fas
     app.state.store = built.store
     errors.install(app)
     app.add_middleware(DsnCors)
+    app.add_middleware(IngestMetrics, metrics=built.metrics)
+    app.add_middleware(RequestContext)
     # Routes are matched in order: the sources' endpoints (the SDK and exporter ones
     # first) take most of the traffic.
     app.router.routes.extend(web_routes())
@@ -76,7 +81,8 @@ def create_app(services: Services | Settings, store: Store | None = None) -> Fas
     app.include_router(api.protected)
     app.include_router(scans.router)
     app.include_router(github.router)
-    app.include_router(dashboard.router)
+    app.include_router(metrics_router)
+    dashboard.install(app)
     if settings.bench_endpoints:
         app.include_router(sentry_routes.bench)
     return app

@@ -194,6 +194,11 @@ def test_installed_serve_answers_health(installed: Installed, tmp_path: Path) ->
                     time.sleep(0.2)
             assert answer is not None, log.read_text()
             assert answer.status_code == 200, answer.text
+            # the console's templates and assets ship in the wheel
+            console = httpx.get(f"http://127.0.0.1:{port}/", timeout=10.0)
+            assert console.status_code == 200 and "Groups" in console.text, console.text
+            css = httpx.get(f"http://127.0.0.1:{port}/static/console/console.css", timeout=10.0)
+            assert css.status_code == 200
         finally:
             server.terminate()
             server.wait(20)

@@ -1,8 +1,8 @@
-"""The fake's repository content: git blobs, trees, commits and refs, contents, pull requests.
+"""The fake's repository content: git blobs, trees, commits and refs, and contents.
 
-Enough of the Git Data, Contents and Pulls APIs for a fix stage to read a file, commit a
-change on a branch and open a pull request. Blob ids are real git blob hashes; trees are
-kept flat (path -> blob) rather than nested, which the REST shapes allow. Answers start
+Enough of the Git Data and Contents APIs for a fix stage to read a file and commit a
+change on a branch (pull requests are in `tests.fakes.github.pulls`). Blob ids are real
+git blob hashes; trees are kept flat (path -> blob) rather than nested, which the REST shapes allow. Answers start
 from `Contract.instance` (every field the description requires) with the meaningful
 fields filled in, so they pass the contract check.
 """
@@ -39,7 +39,7 @@ def _sha(kind: str, data: bytes) -> str:
 
 
 class RepoContent:
-    """Git objects, refs and pull requests of the fake repository."""
+    """Git objects and refs of the fake repository."""
 
     def __init__(self, fake: FakeGitHub, files: dict[str, str] | None = None) -> None:
         self.fake = fake
@@ -47,7 +47,6 @@ class RepoContent:
         self.trees: dict[str, dict[str, str]] = {}
         self.commits: dict[str, dict[str, Any]] = {}
         self.refs: dict[str, str] = {}
-        self.pulls: dict[int, dict[str, Any]] = {}
         self.seed(files or {"README.md": "# shop\n"})
         routes = {
             ("GET", "/git/ref/{ref}"): self.get_ref,
@@ -61,9 +60,6 @@ class RepoContent:
             ("GET", "/git/commits/{commit_sha}"): self.get_commit,
             ("GET", "/contents/{path}"): self.get_contents,
             ("PUT", "/contents/{path}"): self.put_contents,
-            ("GET", "/pulls"): self.list_pulls,
-            ("POST", "/pulls"): self.create_pull,
-            ("GET", "/pulls/{pull_number}"): self.get_pull,
         }
         for (method, tail), handler in routes.items():
             fake.issues.extra_routes[(method, "/repos/{owner}/{repo}" + tail)] = handler
@@ -323,72 +319,3 @@ class RepoContent:
                 "commit": self._commit_json(commit),
             },
         )
-
-    # ----- pulls
-    def _pull_json(self, number: int, simple: bool = False) -> dict[str, Any]:
-        pull = self.pulls[number]
-        data = self.fake.contract.instance("pull-request-simple" if simple else "pull-request")
-        url = f"{self.fake.repo_url}/pulls/{number}"
-        repo = self.fake.contract.instance("repository")
-        repo.update(name=self.fake.repo, full_name=f"{self.fake.owner}/{self.fake.repo}")
-        user = self.fake.issues.user(pull["author"])
-        data.update(
-            number=number,
-            id=20_000 + number,
-            title=pull["title"],
-            body=pull["body"],
-            state=pull["state"],
-            url=url,
-            html_url=f"{self.fake.issues.web_repo}/pull/{number}",
-            issue_url=f"{self.fake.repo_url}/issues/{number}",
-            user=user,
-            draft=pull["draft"],
-            created_at=objects.iso_seconds(pull["at"]),
-            updated_at=objects.iso_seconds(pull["at"]),
-            head={
-                "label": f"{self.fake.owner}:{pull['head']}",
-                "ref": pull["head"],
-                "sha": self.refs.get(f"refs/heads/{pull['head']}", ""),
-                "user": user,
-                "repo": repo,
-            },
-            base={
-                "label": f"{self.fake.owner}:{pull['base']}",
-                "ref": pull["base"],
-                "sha": self.refs.get(f"refs/heads/{pull['base']}", ""),
-                "user": user,
-                "repo": repo,
-            },
-        )
-        return dict(data)
-
-    def list_pulls(self, call: Call) -> Route:
-        state = call.query.get("state", "open")
-        rows = [n for n, p in sorted(self.pulls.items()) if state in ("all", p["state"])]
-        return 200, {}, [self._pull_json(n, simple=True) for n in rows]
-
-    def create_pull(self, call: Call) -> Route:
-        head, base = str(call.body["head"]).split(":")[-1], str(call.body["base"])
-        if f"refs/heads/{head}" not in self.refs or f"refs/heads/{base}" not in self.refs:
-            raise self._error(422, "Validation Failed")
-        if any(p["head"] == head and p["state"] == "open" for p in self.pulls.values()):
-            raise self._error(422, f"A pull request already exists for {head}")
-        number = self.fake.issues.next_number  # pulls and issues share numbers, as on GitHub
-        self.fake.issues.next_number += 1
-        self.pulls[number] = {
-            "title": str(call.body.get("title") or head),
-            "body": call.body.get("body"),
-            "head": head,
-            "base": base,
-            "state": "open",
-            "draft": bool(call.body.get("draft")),
-            "at": time.time(),
-            "author": self.fake.issues.login(call.who),
-        }
-        return 201, {}, self._pull_json(number)
-
-    def get_pull(self, call: Call) -> Route:
-        number = int(call.params["pull_number"])
-        if number not in self.pulls:
-            raise self._error(404, "Not Found")
-        return 200, {}, self._pull_json(number)

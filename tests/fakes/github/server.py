@@ -10,7 +10,9 @@ comments, labels, issue events, a search index that lags creation by `search_lag
 seconds, primary rate limits (``x-ratelimit-*`` headers, 403 when exhausted, 304s free),
 secondary limits (too many content-creating requests a minute), installation tokens for
 a GitHub App (JWT checked with the app's public key), and ETags. Repository content
-(pulls, git refs/commits/trees/blobs, contents) lives in `tests.fakes.github.repo`.
+(git refs/commits/trees/blobs, contents) lives in `tests.fakes.github.repo`, pull
+requests in `tests.fakes.github.pulls` (their branches in the REST content, or in a real
+bare git repository given with `use_git`, which is what the fix stage pushes to).
 
 Faults are injected with `FakeGitHub.inject(Fault(...))`: ``secondary`` (403 with
 retry-after), ``secondary-429``, ``primary`` (403, remaining 0, reset), ``502``,
@@ -42,6 +44,7 @@ import httpx
 from tests.fakes.github import objects
 from tests.fakes.github.contract import Contract, ContractViolation, Operation
 from tests.fakes.github.issues import IssueRoutes
+from tests.fakes.github.pulls import PullRoutes
 from tests.fakes.github.repo import RepoContent
 
 MUTATING = {"POST", "PATCH", "PUT", "DELETE"}
@@ -137,6 +140,7 @@ class FakeGitHub:
         self.base_url = "http://127.0.0.1:0"
         self.issues = IssueRoutes(self)
         self.content = RepoContent(self)
+        self.pulls = PullRoutes(self)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 

@@ -1,5 +1,7 @@
-"""GitHub issues: a rate-limit-aware client (`client`), issue operations (`issues`), the
-outbox handlers (`handlers`) and what an issue's state means for its group (`signals`).
+"""GitHub issues and fix pull requests: a rate-limit-aware client (`client`), issue
+operations (`issues`), pull requests (`pulls`), the fix branch (`branch`) and publishing
+(`fixpr`), the outbox handlers (`handlers`) and what an issue's state means for its
+group (`signals`).
 
 Nothing is imported here so that `signals` (used by the webhook route) does not load
 githubkit.

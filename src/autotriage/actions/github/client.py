@@ -178,6 +178,7 @@ class GitHubClient:
             transport=transport,
         )
         self._etags: dict[str, tuple[str, Any]] = {}
+        self.rate_limit_remaining: int | None = None  # as last seen, for the metrics
         self._etag_lock = threading.Lock()
 
     @classmethod
@@ -299,6 +300,9 @@ class GitHubClient:
     def _observe(self, response: httpx.Response) -> bool:
         """Read rate-limit headers; True when this response was a refusal to retry later."""
         headers = response.headers
+        remaining = headers.get("x-ratelimit-remaining", "")
+        if remaining.isdigit():
+            self.rate_limit_remaining = int(remaining)
         if _secondary(response):
             after = headers.get("retry-after")
             self.gate.pause(

@@ -1,0 +1,152 @@
+"""The console in a real browser: Debian's chromium driven by Playwright (no download).
+
+Logs in, filters the list, opens a group and resolves it, bulk-ignores two groups,
+retries a failed action, and checks that a ``<script>`` title stays text. Screenshots of
+the list and the detail page are saved under the folder the test prints
+(``$AUTOTRIAGE_TEST_ARTIFACTS/console``, default ``tests/e2e/console/screenshots``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from playwright.sync_api import Browser, expect, sync_playwright
+
+from autotriage.config import Settings
+from autotriage.store.tables import Action, Group
+from autotriage.web.app import create_app
+from tests.console_data import XSS_TITLE, seed
+from tests.support import REPO_ROOT
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+TOKEN = "browser-test-token"
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: apt-get install -y chromium"
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    # Not build/ at the root: ruff would then take `import build` for first-party code.
+    default = REPO_ROOT / "tests" / "e2e" / "console" / "screenshots"
+    given = os.environ.get("AUTOTRIAGE_TEST_ARTIFACTS")
+    folder = Path(given) / "console" if given else default
+    folder.mkdir(parents=True, exist_ok=True)
+    print(f"\nconsole screenshots: {folder}")  # noqa: T201 - the test says where they are
+    return folder
+
+
+def test_operator_session_in_chromium(
+    browser: Browser,
+    artifacts: Path,
+    make_settings: Callable[..., Settings],
+    serve_app: Callable[[FastAPI], httpx.Client],
+) -> None:
+    app = create_app(make_settings(AUTOTRIAGE_WORKER="false", AUTOTRIAGE_API_TOKEN=TOKEN))
+    base = str(serve_app(app).base_url)
+    services = app.state.services
+    ids = seed(services)
+    store = services.store
+    with store.transaction() as session:
+        failed = session.query(Action).filter_by(group_id=ids["timeout"]).first()
+        assert failed is not None
+        failed.status, failed.attempts = "permanent", 12
+        failed.detail = "GitHub answered 422: Validation Failed (labels)"
+        failed_id = failed.id
+
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    # log in: the list redirects to the form, and back after it
+    page.goto(base + "/")
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    page.get_by_label("Your name").fill("Ana On-call")
+    page.get_by_label("API token").fill(TOKEN)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Groups")).to_be_visible()
+    expect(page.locator("table.groups tbody tr")).to_have_count(4)
+
+    # the <script> title is text: shown literally, never run
+    title = page.locator("a.title", has_text="<script>")
+    expect(title).to_have_text(f"ValueError: {XSS_TITLE}")
+    assert page.evaluate("window.__xss") is None
+    assert page.locator("script:not([src])").count() == 0
+    page.screenshot(path=str(artifacts / "list.png"), full_page=True)
+
+    # filter: the select submits by itself (progressive enhancement), the URL holds the view
+    page.get_by_label("Service").select_option("checkout")
+    expect(page).to_have_url(f"{base}/?status=open&service=checkout")
+    expect(page.locator("table.groups tbody tr")).to_have_count(2)
+    page.get_by_label("Search title and culprit").fill("sku")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.locator("a.title")).to_have_text("KeyError: 'sku'")
+    assert "q=sku" in page.url
+
+    # open the group and resolve it
+    page.locator("a.title").click()
+    expect(page.locator("#group-title")).to_have_text("KeyError: 'sku'")
+    expect(page.get_by_role("heading", name="Exception")).to_be_visible()
+    page.screenshot(path=str(artifacts / "detail.png"), full_page=True)
+    page.get_by_role("button", name="Resolve", exact=True).click()
+    expect(page.get_by_role("status")).to_have_text(f"Group {ids['keyerror']} resolved.")
+    expect(page.locator(".facts .badge")).to_have_text("resolved")
+    expect(page.locator(".audit")).to_contain_text("Ana On-call")
+
+    # bulk-ignore two from the list, selected with the keyboard
+    page.get_by_role("link", name="← All groups").click()
+    page.get_by_label(f"Select group {ids['staging']}").check()
+    page.get_by_label(f"Select group {ids['xss']}").focus()
+    page.keyboard.press("Space")
+    expect(page.locator("#selected-count")).to_have_text("2 selected")
+    page.get_by_role("button", name="Ignore selected").click()
+    expect(page.get_by_role("status")).to_have_text("2 of 2 groups ignored.")
+    expect(page.locator("table.groups tbody tr")).to_have_count(1)
+
+    # retry the failed action from its group's action log
+    page.goto(f"{base}/groups/{ids['timeout']}")
+    row = page.locator(f"#action-{failed_id}")
+    expect(row).to_contain_text("422: Validation Failed")
+    row.get_by_role("button", name=f"Retry action {failed_id}").click()
+    expect(page.get_by_role("status")).to_contain_text(f"Action {failed_id}")
+    expect(page.locator(f"#action-{failed_id} .badge")).to_have_text("pending")
+    page.screenshot(path=str(artifacts / "detail-after-retry.png"), full_page=True)
+
+    page.goto(f"{base}/sources")
+    expect(page.get_by_role("heading", name="Deliveries")).to_be_visible()
+    page.screenshot(path=str(artifacts / "sources.png"), full_page=True)
+
+    with store.reading() as session:
+        statuses = {gid: session.get(Group, gid).status for gid in ids.values()}  # type: ignore[union-attr]
+        retried = session.get(Action, failed_id)
+    assert statuses == {
+        ids["keyerror"]: "resolved",
+        ids["staging"]: "ignored",
+        ids["xss"]: "ignored",
+        ids["timeout"]: "open",
+    }
+    assert retried is not None and retried.status == "pending"
+    assert dialogs == []  # nothing scripted ever ran
+    context.close()
