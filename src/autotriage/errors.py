@@ -22,6 +22,7 @@ AutotriageError
 │   ├── GitHubError          GitHub refused a request (`status`)
 │   └── Ambiguous            a mutation may or may not have taken effect (timeout, 5xx)
 └── GitError                 502: a git command failed; the message is free of credentials
+    └── ForeignCommits       a fix branch holds commits not the bot's: never pushed over
 """
 
 from __future__ import annotations
@@ -199,3 +200,7 @@ class Ambiguous(ActionFailed):
 
 class GitError(AutotriageError):
     """A git command failed; the message is already free of credentials."""
+
+
+class ForeignCommits(GitError):
+    """A fix branch on the remote holds commits the bot did not make: never push over them."""

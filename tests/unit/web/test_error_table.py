@@ -64,6 +64,7 @@ SAMPLES: list[tuple[errors.AutotriageError, int, str]] = [
     (errors.GitHubError(422, "Validation Failed"), 502, "action_failed"),
     (errors.Ambiguous("timeout"), 502, "action_failed"),
     (errors.GitError("git fetch failed"), 502, "git_failed"),
+    (errors.ForeignCommits("autotriage/fix-abc holds others' commits"), 502, "git_failed"),
 ]
 
 

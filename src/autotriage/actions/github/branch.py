@@ -15,7 +15,7 @@ from pathlib import Path
 
 from autotriage.actions.fixes import sandbox
 from autotriage.analysis.git import git_text, run_git
-from autotriage.errors import GitError
+from autotriage.errors import ForeignCommits, GitError
 
 BRANCH_PREFIX = "autotriage/fix-"
 
@@ -26,10 +26,6 @@ class Bot:
 
     name: str
     email: str
-
-
-class ForeignCommits(GitError):
-    """The remote branch holds commits the bot did not make: never push over them."""
 
 
 def branch_name(token: str) -> str:

@@ -32,7 +32,6 @@ from autotriage.actions.fixes.pr_text import (
 from autotriage.actions.fixes.propose import FixJob
 from autotriage.actions.github.branch import (
     Bot,
-    ForeignCommits,
     branch_name,
     commit_patch,
     push_branch,
@@ -44,7 +43,7 @@ from autotriage.actions.kinds import Tracker
 from autotriage.analysis.access import RepoAccess, configured_url
 from autotriage.analysis.result import Analysis
 from autotriage.config import Settings
-from autotriage.errors import ActionFailed, Ambiguous
+from autotriage.errors import ActionFailed, Ambiguous, ForeignCommits
 from autotriage.understanding.scrub import ScrubPolicy
 
 
