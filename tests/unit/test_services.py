@@ -35,18 +35,19 @@ def test_the_transport_reaches_githubkit_and_components_are_shared(tmp_path: Pat
     services = build_services(settings, transport=httpx.MockTransport(reply))
     try:
         handlers = services.worker.handlers
-        opener = handlers[ActionKind.GITHUB_OPEN]
+        # the worker's handlers are wrapped so their outcomes are counted (metrics)
+        opener = getattr(handlers[ActionKind.GITHUB_OPEN], "inner", None)
         assert isinstance(opener, OpenIssue)
         answer = opener.ops.client.gh.request("GET", "/repos/acme/shop")
         assert answer.json()["full_name"] == "acme/shop"
         assert [str(r.url) for r in seen] == ["http://github.invalid/api/v3/repos/acme/shop"]
 
-        analysis = handlers[ActionKind.ANALYSIS]
+        analysis = getattr(handlers[ActionKind.ANALYSIS], "inner", None)
         assert isinstance(analysis, AnalyzeGroup)
         assert analysis.analyzer is services.analyzer
         # Every handler that renders scrubs with the services' one policy.
         assert opener.options.scrub is services.scrub
-        slack = handlers[ActionKind.SLACK_NOTIFY]
+        slack = getattr(handlers[ActionKind.SLACK_NOTIFY], "inner", None)
         assert isinstance(slack, SlackNotify)
         assert slack.policy is services.scrub
         assert slack.http is services.http

@@ -30,7 +30,10 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 # path that reaches into the checkout's tests/ folder.
 FORBIDDEN_NAMES = ("testing_github", "tests/", "testing.py")
 FORBIDDEN_CODE = re.compile(
-    r"^\s*(?:import|from)\s+jsonschema\b|[\"']tests[\"'/]|tests/(?:contracts|fixtures)",
+    # "tests" joined into a path (pathlib's / or a "tests/..." string); a bare "tests" is a
+    # word (the fix gate of that name), not a path.
+    r"^\s*(?:import|from)\s+jsonschema\b|[\"']tests/|/\s*[\"']tests[\"']|[\"']tests[\"']\s*/"
+    r"|tests/(?:contracts|fixtures)",
     re.MULTILINE,
 )
 
