@@ -50,7 +50,11 @@ def main() -> int:
     if args[0] == "test":
         _run(BIN / "ruff", "check", "src", "tests", "bench")
         _run(BIN / "mypy")
-        result = subprocess.run([str(BIN / "pytest"), *args[1:]], cwd=ROOT, check=False)
+        # Two workers by default: the suite is mostly waiting on servers and subprocesses.
+        workers = [] if any(a == "-n" or a.startswith("-n") for a in args[1:]) else ["-n", "2"]
+        result = subprocess.run(
+            [str(BIN / "pytest"), *workers, *args[1:]], cwd=ROOT, check=False
+        )
         return result.returncode
     os.execv(BIN / "autotriage", [str(BIN / "autotriage"), *args])
     return 0
