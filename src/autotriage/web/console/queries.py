@@ -7,6 +7,7 @@ from and written back to the URL's query string so a view can be shared.
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -164,8 +165,10 @@ def facets(session: Session) -> dict[str, list[str]]:
         )
         found[name] = [v for v in values if v]
     sources: set[str] = set()
-    for value in session.scalars(select(Group.sources).distinct().limit(500)):
-        sources.update(value or [])
+    # JSON has no equality operator on PostgreSQL: take the distinct texts, then decode them.
+    for text in session.scalars(select(cast(Group.sources, String)).distinct().limit(500)):
+        value = json.loads(text) if text else None
+        sources.update(v for v in value or [] if isinstance(v, str))
     found["source"] = sorted(sources)
     return found
 
