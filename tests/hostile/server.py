@@ -8,19 +8,12 @@ crash or a hang shows as what it is.
 from __future__ import annotations
 
 import contextlib
-import os
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import IO
 
-import httpx
-
-from tests.support import free_port
+from tests.support import LiveServer
 
 
 class Listener:
@@ -56,38 +49,17 @@ class Listener:
         self.server.server_close()
 
 
-class HostileServer:
-    """``python -m autotriage serve`` on a free loopback port with `env`."""
+class HostileServer(LiveServer):
+    """`LiveServer` that also reads the server's resident memory from /proc."""
 
     def __init__(self, env: Mapping[str, str], cwd: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, **env, "PORT": str(self.port), "HOST": "127.0.0.1"}
-        self.cwd = cwd
+        super().__init__(env, cwd)
         self.log_path = cwd / f"hostile-server-{self.port}.log"
-        self.process: subprocess.Popen[bytes] | None = None
-        self._log: IO[bytes] | None = None
 
     def start(self, timeout: float = 180.0) -> HostileServer:
         """Start the process and wait until /health answers."""
-        self._log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "autotriage", "serve"],
-            cwd=self.cwd,
-            env=self.env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited early:\n{self.log()}")
-            try:
-                httpx.get(f"{self.url}/health", timeout=1.0)
-                return self
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        raise RuntimeError(f"server did not start in {timeout}s:\n{self.log()}")
+        super().start(timeout)
+        return self
 
     @property
     def alive(self) -> bool:
@@ -115,20 +87,3 @@ class HostileServer:
     def peak(self) -> int:
         """Peak resident memory since the last `reset_peak`, in bytes."""
         return self._status("VmHWM")
-
-    def log(self) -> str:
-        """What the server printed so far."""
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def stop(self) -> None:
-        """SIGTERM, then SIGKILL if it lingers."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
-        if self._log is not None:
-            self._log.close()
-            self._log = None
