@@ -33,6 +33,35 @@ SORTS = {
 RANGES = {"1h": 1, "24h": 24, "7d": 24 * 7, "14d": 24 * 14, "30d": 24 * 30}
 RANGE_ON = {"last_seen": "Seen in", "first_seen": "First seen in"}
 SPARKS = {"24h": (24, 1), "14d": (24 * 14, 24)}
+# The list's optional columns in display order; the error (title, culprit) is always shown.
+COLUMNS = {
+    "level": "Level",
+    "events": "Events graph",
+    "source": "Source",
+    "service": "Service",
+    "environment": "Environment",
+    "count": "Count",
+    "users": "Users",
+    "first_seen": "First seen",
+    "last_seen": "Last seen",
+    "status": "Status",
+    "issue": "Issue / PR",
+}
+DEFAULT_COLUMNS = (
+    "level",
+    "events",
+    "count",
+    "users",
+    "first_seen",
+    "last_seen",
+    "status",
+    "issue",
+)
+
+
+def _columns(names: list[str]) -> tuple[str, ...]:
+    chosen = set(names)
+    return tuple(name for name in COLUMNS if name in chosen)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,10 +80,16 @@ class View:
     sort: str = "last_seen"
     spark: str = "24h"
     page: int = 1
+    columns: tuple[str, ...] = DEFAULT_COLUMNS
 
     @classmethod
-    def parse(cls, params: dict[str, str]) -> View:
-        """A view from query parameters; unknown values fall back to the defaults."""
+    def parse(cls, params: dict[str, str], ticked: list[str] | None = None) -> View:
+        """A view from query parameters; unknown values fall back to the defaults.
+
+        Columns come as ``cols=level,count`` (what `query` writes), or as the column
+        form's ticked ``col`` boxes (`ticked`) beside an empty ``cols``: so a form with
+        every box cleared still says so, while no ``cols`` at all means the default.
+        """
 
         def pick(name: str, allowed: Any, default: str) -> str:
             value = params.get(name, default)
@@ -77,15 +112,31 @@ class View:
             sort=pick("sort", SORTS, "last_seen"),
             spark=pick("spark", SPARKS, "24h"),
             page=page,
+            columns=(
+                _columns(ticked)
+                if ticked
+                else _columns(params["cols"].split(","))
+                if "cols" in params
+                else DEFAULT_COLUMNS
+            ),
         )
 
     def query(self, **changes: Any) -> str:
         """This view's query string, with `changes` applied (defaults left out)."""
         view = replace(self, **changes)
         defaults = asdict(View())
-        # status "" (all) differs from the default "open", so it is always written.
-        params = {k: v for k, v in asdict(view).items() if v != defaults[k] or k == "status"}
+        params: dict[str, Any] = {}
+        for name, value in asdict(view).items():
+            # status "" (all) differs from the default "open", so it is always written.
+            if value != defaults[name] or name == "status":
+                params[name] = value
+        if "columns" in params:
+            params["cols"] = ",".join(params.pop("columns"))
         return urlencode(params)
+
+    def shows(self, column: str) -> bool:
+        """Whether the list shows `column`."""
+        return column in self.columns
 
 
 def _like(text: str) -> str:

@@ -13,6 +13,8 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
+from autotriage.store.users import users_text
+
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
@@ -90,6 +92,6 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(ago=ago, stamp=stamp, sparkline=sparkline)
+    env.filters.update(ago=ago, stamp=stamp, sparkline=sparkline, users=users_text)
     env.globals.update(bars=bars)
     return env
