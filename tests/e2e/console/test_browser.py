@@ -118,7 +118,7 @@ def test_operator_session_in_chromium(
     page.goto(base + "/")
 
     # filter: the select submits by itself (progressive enhancement), the URL holds the view
-    page.get_by_label("Service").select_option("checkout")
+    page.get_by_role("combobox", name="Service").select_option("checkout")
     expect(page).to_have_url(f"{base}/?status=open&service=checkout")
     expect(page.locator("table.groups tbody tr")).to_have_count(2)
     page.get_by_label("Search title and culprit").fill("sku")

@@ -43,6 +43,24 @@ def _release_markers(session: Session, group_id: int, since: datetime) -> list[d
     return [{"release": r, "at": at} for r, at in sorted(first.items(), key=lambda i: i[1])]
 
 
+def _graph(
+    title: str,
+    unit: str,
+    points: list[int],
+    releases: list[dict[str, Any]],
+    now: datetime,
+    step: int,
+) -> dict[str, Any]:
+    """One bar chart: a bar per `step` hours, a marker where each release was first seen."""
+    markers = []
+    for marker in releases:
+        hours_ago = int((hour_of(now) - hour_of(marker["at"])).total_seconds() // 3600)
+        index = len(points) - 1 - hours_ago // step
+        if 0 <= index < len(points):
+            markers.append({**marker, "index": index})
+    return {"title": title, "unit": unit, "points": points, "markers": markers}
+
+
 def group_page(
     session: Session, group: Group, now: datetime, policy: ScrubPolicy = DEFAULT_POLICY
 ) -> dict[str, Any]:
@@ -51,10 +69,18 @@ def group_page(
     detail = group_detail(session, group)
     since = hour_of(now) - timedelta(days=GRAPH_DAYS) + timedelta(hours=1)
     buckets = hourly_counts(session, [group.id], since).get(group.id, {})
-    markers = []
-    for marker in _release_markers(session, group.id, since):
-        hours_ago = int((hour_of(now) - hour_of(marker["at"])).total_seconds() // 3600)
-        markers.append({**marker, "index": GRAPH_DAYS * 24 - 1 - hours_ago})
+    releases = _release_markers(session, group.id, since)
+    graphs = [
+        _graph("Last 24 hours", "hour", series(buckets, now, 24), releases, now, 1),
+        _graph(
+            f"Last {GRAPH_DAYS} days",
+            "day",
+            series(buckets, now, GRAPH_DAYS * 24, 24),
+            releases,
+            now,
+            24,
+        ),
+    ]
     latest = session.scalars(
         select(Event)
         .where(Event.group_id == group.id)
@@ -68,8 +94,8 @@ def group_page(
     return {
         "group": group,
         "detail": detail,
-        "graph": series(buckets, now, GRAPH_DAYS * 24),
-        "markers": markers,
+        "graphs": graphs,
+        "releases": releases,
         "event": event,
         "latest": [
             {

@@ -160,11 +160,17 @@ async def page_error(request: Request, exc: Exception) -> Response:
     return HTMLResponse(html, status_code=exc.status_code, headers=exc.headers)
 
 
-@router.get("/", response_class=HTMLResponse)
-def groups_list(request: Request) -> HTMLResponse:
-    """The groups list: filters, sort and page all come from the query string."""
+@router.get("/", response_class=HTMLResponse, response_model=None)
+def groups_list(request: Request) -> Response:
+    """The groups list: filters, sort, columns and page all come from the query string.
+
+    The column form sends one ``col`` per ticked box; that view is redirected to its
+    short form (``cols=a,b``), the URL to share.
+    """
     params = request.query_params
     view = queries.View.parse(dict(params), params.getlist("col"))
+    if "col" in params:
+        return RedirectResponse(f"/?{view.query()}", 303)
     store = services_of(request).store
     with store.reading() as session:
         data = queries.list_page(session, view, utcnow())

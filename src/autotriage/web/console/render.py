@@ -55,9 +55,14 @@ def sparkline(points: list[int], width: int = 120, height: int = 24) -> Markup:
 
 
 def bars(
-    points: list[int], markers: list[dict[str, Any]], width: int = 840, height: int = 120
+    points: list[int],
+    markers: list[dict[str, Any]],
+    label: str,
+    width: int = 480,
+    height: int = 120,
 ) -> Markup:
-    """An inline SVG bar chart of hourly `points` with a line at each release marker."""
+    """An inline SVG bar chart of `points` with a line at each release marker; `label`
+    (a plain phrase such as ``over 14 days``) completes its accessible name."""
     top = max(points) if points and max(points) > 0 else 1
     step = width / max(1, len(points))
     parts = []
@@ -65,11 +70,11 @@ def bars(
         if p:
             h = max(1.0, (p / top) * (height - 16))
             parts.append(
-                f'<rect x="{i * step:.2f}" y="{height - h:.2f}" width="{max(step - 0.5, 0.5):.2f}" '
-                f'height="{h:.2f}"><title>{p}</title></rect>'
+                f'<rect x="{i * step:.2f}" y="{height - h:.2f}" '
+                f'width="{max(step * 0.8, 0.5):.2f}" height="{h:.2f}"><title>{p}</title></rect>'
             )
     for marker in markers:
-        x = marker["index"] * step
+        x = marker["index"] * step + step * 0.4
         label = Markup.escape(marker["release"])
         # Labels near the right edge are drawn leftwards so they stay inside the chart.
         anchor, dx = ("end", -3) if x > width * 0.85 else ("start", 3)
@@ -80,7 +85,8 @@ def bars(
     # Numbers, and release names escaped above.
     return Markup(  # noqa: S704
         f'<svg class="graph" viewBox="0 0 {width} {height}" preserveAspectRatio="none" '
-        f'role="img" aria-label="{sum(points)} occurrences over 14 days">{"".join(parts)}</svg>'
+        f'role="img" aria-label="{sum(points)} occurrences {Markup.escape(label)}">'
+        f"{''.join(parts)}</svg>"
     )
 
 
