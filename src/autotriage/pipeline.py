@@ -329,7 +329,7 @@ def _process_singly(store: Store, settings: Settings, limit: int) -> int:
                 return done
             _mark_failed(store, row_id, f"{type(exc).__name__}: {exc.orig}")
         except Exception as exc:
-            log.exception("event processing failed")
+            log.exception("event processing failed", extra={"event_id": row_id})
             if row_id is None:
                 return done  # the inbox itself could not be read; the next run retries
             _mark_failed(store, row_id, f"{type(exc).__name__}: {exc}")

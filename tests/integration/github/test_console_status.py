@@ -1,5 +1,5 @@
 """The console against the fake GitHub: resolving closes the issue, reopening reopens it,
-and the sources page shows the rate-limit budget the GitHub client last saw."""
+and the sources page (and ``/metrics``) show the rate-limit budget the client last saw."""
 
 from __future__ import annotations
 
@@ -44,7 +44,9 @@ def drain(app: FastAPI) -> None:
 def test_console_status_changes_follow_through_to_the_github_issue(
     github_settings: Callable[..., Settings], fake_github: FakeGitHub
 ) -> None:
-    settings = github_settings(AUTOTRIAGE_WORKER="false", AUTOTRIAGE_API_TOKEN=TOKEN)
+    settings = github_settings(
+        AUTOTRIAGE_WORKER="false", AUTOTRIAGE_API_TOKEN=TOKEN, METRICS_TOKEN="metrics"
+    )
     app = create_app(settings)
     with TestClient(app, follow_redirects=False) as client:
         app.state.services.intake.accept("sentry", [crash()])
@@ -89,4 +91,6 @@ def test_console_status_changes_follow_through_to_the_github_issue(
         budget = re.search(r"<strong>(\d+)</strong> requests left", sources)
         assert budget is not None
         assert 0 < int(budget.group(1)) < fake_github.rate_limit
+        scraped = client.get("/metrics", headers={"authorization": "Bearer metrics"}).text
+        assert f"autotriage_github_rate_limit_remaining {float(budget.group(1))}" in scraped
     assert fake_github.stats.creates == 1

@@ -108,6 +108,7 @@ def test_resolve_needs_csrf_and_is_audited_with_who(
     assert done.status_code == 303
     page = client.get(done.headers["location"]).text
     assert "resolved in the next release" in page
+    assert "occurrences in <code>1.4.0</code> or older do not reopen it" in page
     with app.state.store.reading() as session:
         group = session.get(Group, gid)
         assert group is not None and group.status == "resolved"
