@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from datetime import UTC, datetime
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import func, select, text
 
 from autotriage.config import load_settings
 from autotriage.intake import Intake
 from autotriage.models import ErrorEvent
 from autotriage.pipeline import process_pending
 from autotriage.store import Store
+from autotriage.store.db import MIGRATIONS
 from autotriage.store.tables import Group
 from autotriage.store.users import EXACT_USERS, GroupUser, count_user, user_hash, users_text
 
@@ -51,3 +56,27 @@ def test_past_the_cap_a_storm_of_users_adds_nothing(store: Store, database_url: 
     assert rows == EXACT_USERS
     assert users_text(group.users) == "1,000+"
     assert (users_text(0), users_text(999)) == ("—", "999")
+
+
+def test_upgrading_a_database_with_groups_counts_them_as_unknown(database_url: str) -> None:
+    store = Store(database_url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with store.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0003_console")
+        connection.execute(
+            text(
+                "INSERT INTO groups (fingerprint, fingerprint_version, title, level, status, count,"
+                " first_seen, last_seen, sources, regressions, updated_at) VALUES ('f', 1, 't',"
+                " 'error', 'open', 5, :now, :now, '[]', 0, :now)"
+            ),
+            {"now": datetime.now(UTC)},
+        )
+    store.migrate()
+    try:
+        with store.reading() as session:
+            group = session.scalars(select(Group)).one()
+        assert (group.count, group.users, users_text(group.users)) == (5, 0, "—")
+    finally:
+        store.dispose()

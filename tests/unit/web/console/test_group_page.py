@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from autotriage.store.tables import Group
-from tests.console_data import login, seed_fix_attempt
+from tests.console_data import TOKEN, login, seed_fix_attempt
 
 
 def section(html: str, heading_id: str) -> str:
@@ -74,3 +74,5 @@ def test_users_affected_are_counted_distinctly_and_shown(
     assert re.findall(r'<td class="num users">([^<]+)</td>', client.get("/?q=timed").text) == ["—"]
     detail = client.get(f"/groups/{ids['keyerror']}").text
     assert '<dd id="users">3</dd>' in detail
+    api = client.get(f"/api/groups/{ids['keyerror']}", headers={"authorization": f"Bearer {TOKEN}"})
+    assert api.json()["users"] == 3
