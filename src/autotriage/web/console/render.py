@@ -40,16 +40,18 @@ def stamp(moment: datetime | None) -> str:
 def sparkline(points: list[int], width: int = 120, height: int = 24) -> Markup:
     """An inline SVG polyline of `points` (numbers only, so safe to mark up)."""
     top = max(points) if points and max(points) > 0 else 1
-    step = width / max(1, len(points) - 1)
+    pad = 2  # the stroke stays inside the box at the ends and at the peak
+    step = (width - 2 * pad) / max(1, len(points) - 1)
     coords = " ".join(
-        f"{i * step:.1f},{height - 2 - (p / top) * (height - 4):.1f}" for i, p in enumerate(points)
+        f"{pad + i * step:.1f},{height - pad - (p / top) * (height - 2 * pad):.1f}"
+        for i, p in enumerate(points)
     )
     total = sum(points)
     # Only numbers are interpolated: safe to mark up.
     return Markup(  # noqa: S704
         f'<svg class="spark" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
         f'role="img" aria-label="{total} occurrences">'
-        f'<polygon points="0,{height} {coords} {width},{height}"/>'
+        f'<polygon points="{pad},{height} {coords} {width - pad},{height}"/>'
         f'<polyline points="{coords}"/></svg>'
     )
 
