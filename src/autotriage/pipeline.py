@@ -230,6 +230,7 @@ class _Batch:
         self.groups: dict[str, Group] = {}
         self.known_hashes: set[str] = set()
         self.planned: set[str] = set()
+        self.users: set[tuple[int, str]] = set()  # (group, user) already counted
 
 
 def _process_one(
@@ -258,7 +259,10 @@ def _process_one(
     news = _news(decision, group, event) if decision is Decision.REPEAT else []
     record_occurrence(group, event, row.id, now)
     count_hour(session, group.id, event.occurred_at or event.received_at)
-    count_user(session, group, user_identity(event))
+    user = user_identity(event)
+    if user is not None and (group.id, user) not in batch.users:
+        batch.users.add((group.id, user))  # a user's repeats in a batch cost no query
+        count_user(session, group, user)
     if decision is Decision.REPEAT and group.count % SPIKE_CHECK_EVERY == 0:
         news += spike(session, group, now, settings.github_spike_factor, SPIKE_CHECK_EVERY)
     row.status, row.fingerprint, row.group_id = "done", group.fingerprint, group.id

@@ -113,9 +113,9 @@ class View:
             spark=pick("spark", SPARKS, "24h"),
             page=page,
             columns=(
-                _columns(ticked)
+                _columns(ticked[:50])
                 if ticked
-                else _columns(params["cols"].split(","))
+                else _columns(params["cols"][:500].split(","))
                 if "cols" in params
                 else DEFAULT_COLUMNS
             ),
