@@ -2,7 +2,7 @@
 naming nobody, the same few users again and again, and a storm of distinct users (past
 the per-group cap of `autotriage.store.users.EXACT_USERS`).
 
-Usage: python bench/users.py [--events 5000] [--database-url URL]
+Usage: python -m bench.users [--events 5000] [--database-url URL]
 Prints, per case, the worker's CPU seconds (utime+stime of this process) per 1,000 events,
 the group's user count and the rows ``group_users`` holds (bounded by the cap).
 """
