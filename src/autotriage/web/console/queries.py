@@ -20,7 +20,7 @@ from sqlalchemy.sql import Select
 from autotriage.models import LEVELS
 from autotriage.store.groups import group_links
 from autotriage.store.hours import hourly_counts, recent_counts, series
-from autotriage.store.tables import Group
+from autotriage.store.tables import FixAttemptRow, Group
 
 PAGE_SIZE = 25
 STATUSES = ("open", "resolved", "ignored")
@@ -191,16 +191,30 @@ def list_page(session: Session, view: View, now: datetime) -> dict[str, Any]:
     groups = list(session.scalars(page))
     hours, step = SPARKS[view.spark]
     buckets = hourly_counts(session, [g.id for g in groups], now - timedelta(hours=hours))
+    pulls = fix_pulls(session, [g.id for g in groups])
     rows = [
         {
             "group": g,
             "links": group_links(session, g.id),
+            "pull": pulls.get(g.id),
             "spark": series(buckets.get(g.id, {}), now, hours, step),
         }
         for g in groups
     ]
     pages = max(1, -(-total // PAGE_SIZE))
     return {"rows": rows, "total": total, "pages": pages, "facets": facets(session)}
+
+
+def fix_pulls(session: Session, group_ids: list[int]) -> dict[int, FixAttemptRow]:
+    """The newest fix attempt with a pull request, per group of `group_ids`."""
+    if not group_ids:
+        return {}
+    rows = session.scalars(
+        select(FixAttemptRow)
+        .where(FixAttemptRow.group_id.in_(group_ids), FixAttemptRow.pr_number.is_not(None))
+        .order_by(FixAttemptRow.id)
+    )
+    return {row.group_id: row for row in rows}
 
 
 def facets(session: Session) -> dict[str, list[str]]:

@@ -1,4 +1,5 @@
-"""The group page's fix attempt (from ``fix_attempts``) and users affected, in-process."""
+"""The group page's fix attempt (from ``fix_attempts``), its pull request, and users
+affected, in-process."""
 
 from __future__ import annotations
 
@@ -7,8 +8,13 @@ import re
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from autotriage.actions.base import PlannedAction
+from autotriage.actions.kinds import ActionKind, fix_key
+from autotriage.actions.outbox import enqueue
+from autotriage.models import utcnow
+from autotriage.store.fixes import save_attempt
 from autotriage.store.tables import Group
-from tests.console_data import TOKEN, login, seed_fix_attempt
+from tests.console_data import TOKEN, failed_fix_attempt, login, seed_fix_attempt
 
 
 def section(html: str, heading_id: str) -> str:
@@ -48,11 +54,6 @@ def test_the_fix_attempt_shows_fixer_diff_evidence_and_the_failed_gate(
 def test_a_pending_fix_action_is_shown_before_its_attempt(
     app: FastAPI, client: TestClient, ids: dict[str, int]
 ) -> None:
-    from autotriage.actions.base import PlannedAction
-    from autotriage.actions.kinds import ActionKind, fix_key
-    from autotriage.actions.outbox import enqueue
-    from autotriage.models import utcnow
-
     login(client)
     gid = ids["timeout"]
     with app.state.store.transaction() as session:
@@ -76,3 +77,21 @@ def test_users_affected_are_counted_distinctly_and_shown(
     assert '<dd id="users">3</dd>' in detail
     api = client.get(f"/api/groups/{ids['keyerror']}", headers={"authorization": f"Bearer {TOKEN}"})
     assert api.json()["users"] == 3
+
+
+def test_a_fix_pull_request_is_linked_from_the_list_and_the_group(
+    app: FastAPI, client: TestClient, ids: dict[str, int]
+) -> None:
+    login(client)
+    gid = ids["timeout"]
+    url = "https://github.com/acme/shop/pull/7"
+    attempt = {**failed_fix_attempt(), "outcome": "pr", "pr_number": 7, "pr_url": url}
+    with app.state.store.transaction() as session:
+        save_attempt(
+            session, fix_key(gid, 0), gid, {**attempt, "branch": "autotriage/fix-2"}, utcnow()
+        )
+    listing = client.get("/?service=payments").text
+    assert f'<a href="{url}" rel="noreferrer">PR #7</a> <span class="muted">(fix)</span>' in listing
+    issue = section(client.get(f"/groups/{gid}").text, "h-issue")
+    assert f'Fix pull request: <a href="{url}" rel="noreferrer">#7</a>' in issue
+    assert "<code>autotriage/fix-2</code>" in issue
