@@ -66,11 +66,20 @@ _SHAPES: list[tuple[str, str]] = [
     ("int", r"[^\s<>=:,;()\[\]{}\"'|]*\d[^\s<>=:,;()\[\]{}\"'|]*"),
 ]
 _SHAPE = re.compile("|".join(f"(?P<{kind}>{pattern})" for kind, pattern in _SHAPES))
-_RUN = re.compile(r"<\*>(?:[\s/.,:_-]*<\*>)+")
+_RUN = re.compile(r"<\*>(?:[\s/.,:_=&?-]*<\*>)+")
+# A bracket pair holding nothing or one value is an optional annotation ("bytes (1.2 KB)
+# sent" and "bytes sent" are one statement; "from 1.2.3.4 ()" and "from ... (a.example)"
+# too), so it leaves the template with the space before it.
+_OPTIONAL = re.compile(r" ?\((?:<\*>)?\)| ?\[(?:<\*>)?\]")
+# A comparison sign written against a number is part of the value ("lifetime <1 sec").
+_SIGNED = re.compile(r"(?:(?<=\s)|^)[<>]=?<\*>")
 
-
-_DELIMITERS = re.compile(r"([\s<>=:,;()\[\]{}\"'|]+)")
-_DIGIT = re.compile(r"\d")
+_DELIMITER_CHARS = r"\s<>=,;()\[\]{}\"'|"
+# A part of a token holding a digit, from delimiter to delimiter (':' joins rather than
+# splits, so a time, a MAC or IPv6 address and host:port are one part). It starts only at
+# a part's first character, so the pass is linear in the message's length.
+_NUMBER = re.compile(rf"(?<![^{_DELIMITER_CHARS}])[^{_DELIMITER_CHARS}]*\d[^{_DELIMITER_CHARS}]*")
+_DELIMITERS = re.compile(rf"([{_DELIMITER_CHARS}]+)")
 _EMAIL = re.compile(_SHAPES[0][1])
 _URL = re.compile(_SHAPES[1][1])
 _HOSTNAME = re.compile(_SHAPES[5][1])
@@ -78,8 +87,17 @@ _QUOTED = re.compile(r"(?<==)(?:\"[^\"]*\"|'[^']*')")
 _MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec January February March April June"
 _MONTHS += " July August September October November December"
 _DAYS = "Mon Tue Wed Thu Fri Sat Sun Monday Tuesday Wednesday Thursday Friday Saturday Sunday"
-_WORDS = frozenset(f"{_MONTHS} {_DAYS} true false True False null None nil".split())
+_ZONES = "UTC GMT EST EDT CST CDT MST MDT PST PDT CET CEST BST IST JST AEST AEDT"
+_WORDS = frozenset(f"{_MONTHS} {_DAYS} {_ZONES} true false True False null None nil".split())
+# Units: data when they follow a number ("1.16 KB", "3 seconds", "<1 sec").
+_UNIT_NAMES = "B KB MB GB TB PB kB KiB MiB GiB TiB bytes byte kb mb gb ns us µs ms s sec secs"
+_UNIT_NAMES += " second seconds min mins minute minutes h hr hrs hour hours day days % percent"
+_UNITS = frozenset(_UNIT_NAMES.split())
 _NAME_WORDS = frozenset({"user", "User", "users", "username", "Username"})
+_DATE_WORD = "<?>"  # a date word or literal: data only next to other data
+_UNIT_WORD = "<u>"  # a unit: data only right after a number
+_TRAILING = ".,;:)]}"
+_HOST_MAX = 255  # longer than any hostname or e-mail address: not worth a regular expression
 _KEEP: dict[str, str] = {}
 # Log streams repeat identical lines; their templates are remembered (bounded in count and
 # in message length, so at most a few MB).
@@ -87,30 +105,53 @@ _MEMO: dict[str, str] = {}
 _MEMO_LIMIT = 20_000
 _MEMO_MAX_LENGTH = 512
 _READABLE_LIMIT = 2000
-_KEEP_LIMIT = 200_000
+_KEEP_LIMIT = 100_000
 
 
-def _token(token: str) -> str:
-    if _DIGIT.search(token):
-        return "<*>"
-    if "@" in token and _EMAIL.fullmatch(token):
-        return "<*>"
-    if "." in token and _HOSTNAME.fullmatch(token):
-        return "<*>"
-    if token in _WORDS:
-        return "<?>"  # a date word or a literal: data only next to other data, decided below
-    if len(_KEEP) < _KEEP_LIMIT:
-        _KEEP[token] = token  # only digit-free tokens are cached: they repeat, ids do not
-    return token
+def _is_value(part: str) -> bool:
+    if len(part) > _HOST_MAX:
+        return part.count("/") >= 2
+    return (
+        ("@" in part and _EMAIL.fullmatch(part) is not None)
+        or ("." in part and _HOSTNAME.fullmatch(part) is not None)
+        # a path with two separators names a resource: /etc/x.d/chargen, a/b/c, C:\\x\\y
+        or part.count("/") + part.count("\\") >= 2
+    )
+
+
+def _word(word: str) -> str:
+    # The template piece of one whitespace-separated word whose digit parts are masked.
+    bare = word.rstrip(_TRAILING)
+    if bare in _WORDS:
+        return _DATE_WORD + word[len(bare) :]
+    if bare in _UNITS:
+        return _UNIT_WORD + word[len(bare) :]
+    parts = _DELIMITERS.split(word)
+    for i in range(0, len(parts), 2):
+        part = parts[i]
+        if part and part != "*" and ((i and parts[i - 1].endswith("=")) or _is_value(part)):
+            parts[i] = "<*>"  # a value after "=" is data, whatever its shape
+    return "".join(parts)
+
+
+def _piece(word: str) -> str:
+    # Every word's piece is remembered: words repeat, and once masked so do most values.
+    piece = _word(word)
+    if len(_KEEP) >= _KEEP_LIMIT:
+        _KEEP.clear()
+    _KEEP[word] = piece
+    return piece
 
 
 def template(message: str) -> str:
     """The grouping template of `message`: every variable part one ``<*>``.
 
-    Works token by token (split at whitespace and at ``=:,;()[]{}<>"'|``), which is what
-    makes it fast enough for log streams: digit-free tokens are remembered, a token with a
-    digit is data without further thought, and only the rare ``@``, ``://`` or dotted
-    tokens meet a regular expression. Whitespace runs collapse to one space.
+    One pass of a regular expression masks every part holding a digit (parts run from
+    delimiter to delimiter: whitespace and ``=,;()[]{}<>"'|``); each remaining word's piece
+    is then remembered, so only new words meet the slower rules (e-mail addresses,
+    hostnames, paths, values after ``=``). Dates, units and user names are data by their
+    neighbours. All of it is linear in the message's length. Whitespace runs collapse to
+    one space.
     """
     known = _MEMO.get(message)
     if known is not None:
@@ -126,52 +167,58 @@ def template(message: str) -> str:
 def compute_template(message: str) -> str:
     """`template` without the cache of repeated messages."""
     text = message
-    if "  " in text or "\t" in text or "\n" in text or "\r" in text or text[:1].isspace():
-        text = " ".join(text.split())
-    elif text[-1:].isspace():
-        text = text.rstrip()
     if "='" in text or '="' in text:
         text = _QUOTED.sub("<*>", text)
     if "://" in text:
         text = _URL.sub("<*>", text)
-    parts = _DELIMITERS.split(text)
+    words = _NUMBER.sub("<*>", text).split()
     keep = _KEEP
-    has_digit = _DIGIT.search
-    originals = parts[::2]
-    # Inlined for speed: a cached word, else "<*>" for any token with a digit, else classify.
-    tokens = [keep.get(t) or ("<*>" if has_digit(t) else _token(t)) for t in originals]
-    if "<?>" in tokens or "=" in text or "user" in text or "User" in text:
-        tokens = _resolve_words(originals, tokens, parts[1::2])
-    parts[::2] = tokens
-    text = "".join(parts)
-    return _RUN.sub("<*>", text) if text.count("<*>") > 1 else text
+    pieces = [keep.get(w) or _piece(w) for w in words]
+    text = " ".join(pieces)
+    if "<?>" in text or "<u>" in text or "user" in text or "User" in text:
+        text = " ".join(_resolve_words(words, pieces))
+    if text.count("<*>") > 1:
+        text = _RUN.sub("<*>", text)
+    if "()" in text or "(<*>)" in text or "[]" in text or "[<*>]" in text:
+        text = _drop_optional(text)
+    if "<<*>" in text or "><*>" in text:
+        text = _RUN.sub("<*>", _SIGNED.sub("<*>", text))
+    return text
 
 
-def _resolve_words(originals: list[str], tokens: list[str], delimiters: list[str]) -> list[str]:
+def _drop_optional(text: str) -> str:
+    # Repeated so that "((1))" and its template give the same result (templates are
+    # idempotent); each round removes at least two characters.
+    while True:
+        shorter = _OPTIONAL.sub("", text)
+        if shorter == text:
+            return _RUN.sub("<*>", text) if "<*>" in text else text
+        text = shorter
+
+
+def _resolve_words(words: list[str], pieces: list[str]) -> list[str]:
     # Words that are data by position: a month or weekday next to a masked value is part of
-    # a date ("Sat Jun 4 12:00:01"; two sweeps let "Sat" see "4" through "Jun"), a value
-    # after "=" is a value (Sentry masks quoted ones; unquoted ones are data just as often),
-    # and the word after "user" is a user name ("Invalid user admin from ...").
-    out = list(tokens)
+    # a date ("Sat Jun 4 12:00:01"; two sweeps let "Sat" see "4" through "Jun"), a unit right
+    # after a number is part of it, and the word after "user" is a user name ("Invalid user
+    # admin from ...", but in "invalid user user from" the name is the second "user").
+    out = list(pieces)
     last = len(out) - 1
     for i in range(1, last + 1):
-        if (
-            out[i]
-            and out[i] != "<*>"
-            and (
-                delimiters[i - 1].endswith("=")
-                or (delimiters[i - 1] == " " and originals[i - 1] in _NAME_WORDS)
-            )
-        ):
+        if out[i].startswith(_UNIT_WORD):
+            if out[i - 1].endswith("<*>"):
+                out[i] = "<*>" + out[i][3:]
+        elif words[i - 1] in _NAME_WORDS and out[i - 1] == words[i - 1]:
             out[i] = "<*>"
-    if "<?>" in out:
-        for order in (range(last + 1), range(last, -1, -1)):
-            for i in order:
-                if out[i] == "<?>" and (
-                    (i > 0 and out[i - 1] == "<*>") or (i < last and out[i + 1] == "<*>")
-                ):
-                    out[i] = "<*>"
-    return [originals[i] if value == "<?>" else value for i, value in enumerate(out)]
+    dates = [i for i, piece in enumerate(out) if piece.startswith(_DATE_WORD)]
+    for order in (dates, dates[::-1]):
+        for i in order:
+            before = i > 0 and out[i - 1].endswith("<*>")
+            if before or (i < last and out[i + 1].startswith("<*>")):
+                out[i] = "<*>" + out[i][3:]
+    return [
+        words[i] if value.startswith((_DATE_WORD, _UNIT_WORD)) else value
+        for i, value in enumerate(out)
+    ]
 
 
 def parameterize(message: str) -> str:
