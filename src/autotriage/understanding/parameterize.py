@@ -80,6 +80,8 @@ _DELIMITER_CHARS = r"\s<>=,;()\[\]{}\"'|"
 # a part's first character, so the pass is linear in the message's length.
 _NUMBER = re.compile(rf"(?<![^{_DELIMITER_CHARS}])[^{_DELIMITER_CHARS}]*\d[^{_DELIMITER_CHARS}]*")
 _DELIMITERS = re.compile(rf"([{_DELIMITER_CHARS}]+)")
+# A value after "=" takes the brackets glued to it: ws=WorkSource{10113}, a=Info{x/y}.
+_GLUED = re.compile(r"(?<==)<\*>(?:\([^()]*\)|\{[^{}]*\}|\[[^\[\]]*\])")
 _EMAIL = re.compile(_SHAPES[0][1])
 _URL = re.compile(_SHAPES[1][1])
 _HOSTNAME = re.compile(_SHAPES[5][1])
@@ -88,7 +90,10 @@ _MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec January February Marc
 _MONTHS += " July August September October November December"
 _DAYS = "Mon Tue Wed Thu Fri Sat Sun Monday Tuesday Wednesday Thursday Friday Saturday Sunday"
 _ZONES = "UTC GMT EST EDT CST CDT MST MDT PST PDT CET CEST BST IST JST AEST AEDT"
-_WORDS = frozenset(f"{_MONTHS} {_DAYS} {_ZONES} true false True False null None nil".split())
+_WORDS = frozenset(f"{_MONTHS} {_DAYS} {_ZONES}".split())
+# Literals are printed values ("down true canceled false", "overlap:false").
+_LITERAL_NAMES = "true false True False TRUE FALSE null NULL None nil undefined"
+_LITERALS = frozenset(_LITERAL_NAMES.split())
 # Units: data when they follow a number ("1.16 KB", "3 seconds", "<1 sec").
 _UNIT_NAMES = "B KB MB GB TB PB kB KiB MiB GiB TiB bytes byte kb mb gb ns us µs ms s sec secs"
 _UNIT_NAMES += " second seconds min mins minute minutes h hr hrs hour hours day days % percent"
@@ -126,12 +131,19 @@ def _word(word: str) -> str:
         return _DATE_WORD + word[len(bare) :]
     if bare in _UNITS:
         return _UNIT_WORD + word[len(bare) :]
+    if bare in _LITERALS:
+        return "<*>" + word[len(bare) :]
+    if word[:1] == "[" and word[-1:] == "]" and _DELIMITERS.search(word, 1, len(word) - 1) is None:
+        return "[<*>]"  # one bracketed name: a thread, device or component ([main], [LNKD])
     parts = _DELIMITERS.split(word)
     for i in range(0, len(parts), 2):
         part = parts[i]
         if part and part != "*" and ((i and parts[i - 1].endswith("=")) or _is_value(part)):
             parts[i] = "<*>"  # a value after "=" is data, whatever its shape
-    return "".join(parts)
+        elif ":" in part and part.rpartition(":")[2] in _LITERALS:
+            parts[i] = part.rpartition(":")[0] + ":<*>"
+    piece = "".join(parts)
+    return _GLUED.sub("<*>", piece) if "=<*>" in piece else piece
 
 
 def _piece(word: str) -> str:
@@ -183,6 +195,8 @@ def compute_template(message: str) -> str:
         text = _drop_optional(text)
     if "<<*>" in text or "><*>" in text:
         text = _RUN.sub("<*>", _SIGNED.sub("<*>", text))
+    if text == "<*>" and len(words) > 1:
+        return " ".join(["<*>"] * len(words))  # all data: only the word count tells apart
     return text
 
 
