@@ -29,8 +29,8 @@ _TLD = (
 
 # One alternation, tried left to right at each position: the more specific shape first.
 _SHAPES: list[tuple[str, str]] = [
-    ("email", r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),
-    ("url", r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s\"'<>()\[\]{}]+"),
+    ("email", r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),
+    ("url", r"(?<![a-zA-Z0-9+.-])[a-zA-Z][a-zA-Z0-9+.-]*://[^\s\"'<>()\[\]{}]+"),
     (
         "date",
         r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?"
@@ -51,7 +51,7 @@ _SHAPES: list[tuple[str, str]] = [
     ),
     (
         "hostname",
-        rf"\b(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]{{0,61}}[a-zA-Z0-9])?\.)+{_TLD}\b(?![.\w-])"
+        rf"(?<![\w.-])(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]{{0,61}}[a-zA-Z0-9])?\.)+{_TLD}\b(?![.\w-])"
         r"(?::\d{1,5})?",
     ),
     ("hex", r"\b0[xX][0-9a-fA-F]+\b|\b(?=[0-9a-fA-F]*\d)[0-9a-fA-F]*[a-fA-F][0-9a-fA-F]*\b"),
@@ -63,7 +63,7 @@ _SHAPES: list[tuple[str, str]] = [
     ("quoted", r"(?<==)(?:\"[^\"]*\"|'[^']*')"),
     ("bool", r"(?<==)(?:true|false|True|False|null|None|nil)\b"),
     # Whatever token still holds a digit: numbers, counters, ids such as req_8f3a2 or blk_-69.
-    ("int", r"[^\s<>=:,;()\[\]{}\"'|]*\d[^\s<>=:,;()\[\]{}\"'|]*"),
+    ("int", r"(?<![^\s<>=:,;()\[\]{}\"'|])[^\s<>=:,;()\[\]{}\"'|]*\d[^\s<>=:,;()\[\]{}\"'|]*"),
 ]
 _SHAPE = re.compile("|".join(f"(?P<{kind}>{pattern})" for kind, pattern in _SHAPES))
 _RUN = re.compile(r"<\*>(?:[\s/.,:_=&?-]*<\*>)+")
@@ -110,6 +110,9 @@ _MEMO: dict[str, str] = {}
 _MEMO_LIMIT = 20_000
 _MEMO_MAX_LENGTH = 512
 _READABLE_LIMIT = 2000
+# A grouping key reads a message's first 16 KiB: beyond that two messages are one problem,
+# and the work per message stays bounded (the pass itself is linear: tens of ms per MB).
+_TEMPLATE_LIMIT = 16_384
 _KEEP_LIMIT = 100_000
 
 
@@ -178,7 +181,7 @@ def template(message: str) -> str:
 
 def compute_template(message: str) -> str:
     """`template` without the cache of repeated messages."""
-    text = message
+    text = message[:_TEMPLATE_LIMIT]
     if "='" in text or '="' in text:
         text = _QUOTED.sub("<*>", text)
     if "://" in text:
