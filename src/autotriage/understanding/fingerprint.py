@@ -45,6 +45,7 @@ _FUNCTION_NOISE = re.compile(r"\$\$Lambda\$?\d*(?:/0x[0-9a-f]+)?|0x[0-9a-fA-F]+|
 _PATH_NOISE = re.compile(r"[?#].*$")
 # A path part holding a digit is a build hash or version: main.8f3a2c1b.js, python3.11.
 _PATH_VARIABLE = re.compile(r"[0-9A-Za-z]*\d[0-9A-Za-z]*")
+_NO_SOURCE = frozenset({"<anonymous>", "[native code]", "native"})
 _ANONYMOUS = {"", "?", "<anonymous>", "anonymous", "<lambda>", "{closure}"}
 
 
@@ -113,13 +114,43 @@ def frame_key(frame: Frame) -> str:
     return "|".join(parts)
 
 
+def _low_quality(frame: Frame) -> bool:
+    # JavaScript frames one browser prints and another does not (Safari's "[native code]",
+    # V8's "<anonymous>" built-ins, "eval"): counted, they would split a group by browser.
+    where = frame.filename or frame.abs_path or ""
+    return frame.function == "eval" or where in _NO_SOURCE
+
+
+def _kept(frames: Sequence[Frame]) -> list[int]:
+    # Indexes of the frames that count: a recursion repeats one frame, counted once, and
+    # frames without a real source count only when no frame has one.
+    kept: list[int] = []
+    last = None
+    sourced = [i for i, f in enumerate(frames) if not _low_quality(f)]
+    for i in sourced or range(len(frames)):
+        key = frame_key(frames[i])
+        if key != last:
+            kept.append(i)
+            last = key
+    return kept
+
+
 def _stack(frames: Sequence[Frame]) -> list[str]:
-    keys: list[str] = []
-    for frame in frames:
-        key = frame_key(frame)
-        if not keys or keys[-1] != key:  # a recursion repeats one frame: count it once
-            keys.append(key)
-    return keys
+    return [frame_key(frames[i]) for i in _kept(frames)]
+
+
+def contributing_frames(
+    event: ErrorEvent, config: GroupingConfig | None = None
+) -> tuple[str, list[list[int]]]:
+    """The default variant's name and, per exception (cause first), the indexes of the
+    frames its hash is made of: the in-app ones when any frame is in-app, else all."""
+    event = apply_rules(event, (config or GroupingConfig()).in_app)
+    variant = default_parts(event)[0]
+    out: list[list[int]] = []
+    for exc in event.exceptions:
+        chosen = [i for i, f in enumerate(exc.frames) if f.in_app or variant != "app"]
+        out.append([chosen[j] for j in _kept([exc.frames[i] for i in chosen])])
+    return variant, out
 
 
 def _exception_parts(exc: ExceptionInfo, frames: Sequence[Frame], render: Render) -> list[str]:

@@ -85,6 +85,7 @@ _GLUED = re.compile(r"(?<==)<\*>(?:\([^()]*\)|\{[^{}]*\}|\[[^\[\]]*\])")
 _EMAIL = re.compile(_SHAPES[0][1])
 _URL = re.compile(_SHAPES[1][1])
 _HOSTNAME = re.compile(_SHAPES[5][1])
+_HEX_WORD = re.compile(r"[0-9a-fA-F]+")
 _QUOTED = re.compile(r"(?<==)(?:\"[^\"]*\"|'[^']*')")
 _MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec January February March April June"
 _MONTHS += " July August September October November December"
@@ -97,6 +98,7 @@ _LITERALS = frozenset(_LITERAL_NAMES.split())
 # Units: data when they follow a number ("1.16 KB", "3 seconds", "<1 sec").
 _UNIT_NAMES = "B KB MB GB TB PB kB KiB MiB GiB TiB bytes byte kb mb gb ns us µs ms s sec secs"
 _UNIT_NAMES += " second seconds min mins minute minutes h hr hrs hour hours day days % percent"
+_UNIT_NAMES += " AM PM am pm"  # 12:31 PM
 _UNITS = frozenset(_UNIT_NAMES.split())
 _NAME_WORDS = frozenset({"user", "User", "users", "username", "Username"})
 _DATE_WORD = "<?>"  # a date word or literal: data only next to other data
@@ -120,7 +122,9 @@ def _is_value(part: str) -> bool:
     if len(part) > _HOST_MAX:
         return part.count("/") >= 2
     return (
-        ("@" in part and _EMAIL.fullmatch(part) is not None)
+        # eight or more hex digits with no decimal one: an id (deadbeef), as Sentry has it
+        (len(part) >= 8 and _HEX_WORD.fullmatch(part) is not None)
+        or ("@" in part and _EMAIL.fullmatch(part) is not None)
         or ("." in part and _HOSTNAME.fullmatch(part) is not None)
         # a path with two separators names a resource: /etc/x.d/chargen, a/b/c, C:\\x\\y
         or part.count("/") + part.count("\\") >= 2
