@@ -127,9 +127,8 @@ def main(argv: Sequence[str]) -> int:
             for v in verdicts:
                 if not v.agrees:
                     reason = known[table].get(v.name, "UNDOCUMENTED")
-                    print(
-                        f"    {v.name} [{reason}]\n      ours   {v.ours!r}\n      sentry {v.sentry!r}"
-                    )
+                    print(f"    {v.name} [{reason}]")
+                    print(f"      ours   {v.ours!r}\n      sentry {v.sentry!r}")
     return 0
 
 
