@@ -45,7 +45,7 @@ _FUNCTION_NOISE = re.compile(r"\$\$Lambda\$?\d*(?:/0x[0-9a-f]+)?|0x[0-9a-fA-F]+|
 _PATH_NOISE = re.compile(r"[?#].*$")
 # A path part holding a digit is a build hash or version: main.8f3a2c1b.js, python3.11.
 _PATH_VARIABLE = re.compile(r"[0-9A-Za-z]*\d[0-9A-Za-z]*")
-_NO_SOURCE = frozenset({"<anonymous>", "[native code]", "native"})
+_NO_SOURCE = frozenset({"<anonymous>", "[native code]", "native code", "native", "eval code"})
 _ANONYMOUS = {"", "?", "<anonymous>", "anonymous", "<lambda>", "{closure}"}
 
 
@@ -118,7 +118,7 @@ def _low_quality(frame: Frame) -> bool:
     # JavaScript frames one browser prints and another does not (Safari's "[native code]",
     # V8's "<anonymous>" built-ins, "eval"): counted, they would split a group by browser.
     where = frame.filename or frame.abs_path or ""
-    return frame.function == "eval" or where in _NO_SOURCE
+    return frame.function in ("eval", "eval code") or where in _NO_SOURCE
 
 
 def _kept(frames: Sequence[Frame]) -> list[int]:
