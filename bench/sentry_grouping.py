@@ -7,7 +7,7 @@ Two tables, both from data copied out of getsentry/sentry (origins in
   (`autotriage.understanding.fingerprint.contributing_frames`, after the event went through
   the Sentry source's own mapping) beside the frames Sentry's snapshot marks as contributing
   (``frame*``) in its contributing variant. Agreement means the same frames of each
-  exception, and the in-app variant on both sides or on neither.
+  exception, and (where any frame counts) the in-app variant on both sides or on neither.
 - **parameterization**: each case of Sentry's parameterization test, alone and with text
   before and after it, as Sentry's test runs it, through `parameterize.template`, beside
   Sentry's expected output. Placeholder names are not compared (autotriage writes every
@@ -72,7 +72,10 @@ def frame_verdicts() -> list[Verdict]:
         event = event_from_sentry(case["event"])
         variant, frames = contributing_frames(event)
         sentry = case["sentry"]
-        agrees = frames == sentry["frames"] and (variant == "app") == (sentry["variant"] == "app")
+        # The variant counts only where frames do: without frames Sentry calls the
+        # type-and-value hash "app", autotriage "exception".
+        same_variant = (variant == "app") == (sentry["variant"] == "app")
+        agrees = frames == sentry["frames"] and (same_variant or not any(frames))
         verdicts.append(
             Verdict(
                 "frames",
