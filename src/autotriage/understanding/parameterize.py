@@ -2,18 +2,20 @@
 
 Only fingerprints see templates; stored titles keep the original message. The shapes follow
 Sentry's message parameterization (emails, URLs, hostnames, IPs, UUIDs, hex ids and SHAs,
-dates and times, durations, numbers, quoted values after ``=``), extended with the token
-rule log-template miners use: a token that contains a digit is data (``blk_-695229``,
-``req-8f3a``, ``user42``, ``ip-10-0-0-7``), because in log text it almost always is; and
-a few positional rules: any value after ``=``, the word after ``user``, a month or weekday
-next to other date parts.
+dates and times, durations, numbers, quoted values after ``=``), extended with the rules
+log-template miners use: a part of a token that contains a digit is data (``blk_-695229``,
+``req-8f3a``, ``user42``, ``10.0.0.7:5432``), because in log text it almost always is;
+paths, printed literals (``true``, ``null``) and bracketed single names are data; and a
+few positional rules: any value after ``=``, the word after ``user``, a month, weekday or
+time zone next to other date parts, a unit after a number. docs/grouping.md lists them
+and how they score on Loghub.
 
 `template` is pure and deterministic: two messages that differ only in their data give the
 same string on any machine, in any order — a stateless grouping key. Every placeholder is
-the same ``<*>`` there, and a run of them collapses to one, because the *kind* of a value
-(a hostname here, an IP there) varies between occurrences of one template.
-`parameterize` gives the same result with named placeholders (``<email>``, ``<ip>``...) for
-people to read.
+the same ``<*>`` there, a run of them collapses to one (the *kind* of a value varies
+between occurrences of one template), and a bracket holding nothing or only a value is
+dropped as an optional annotation. `parameterize` gives named placeholders (``<email>``,
+``<ip>``...) for people to read.
 """
 
 from __future__ import annotations
