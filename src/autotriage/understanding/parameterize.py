@@ -197,7 +197,7 @@ def compute_template(message: str) -> str:
     pieces = [keep.get(w) or _piece(w) for w in words]
     text = " ".join(pieces)
     if "<?>" in text or "<u>" in text or "user" in text or "User" in text:
-        text = " ".join(_resolve_words(words, pieces))
+        text = _resolve_words(words, pieces, text)
     if text.count("<*>") > 1:
         text = _RUN.sub("<*>", text)
     if "()" in text or "(<*>)" in text or "[]" in text or "[<*>]" in text:
@@ -219,29 +219,42 @@ def _drop_optional(text: str) -> str:
         text = shorter
 
 
-def _resolve_words(words: list[str], pieces: list[str]) -> list[str]:
-    # Words that are data by position: a month or weekday next to a masked value is part of
-    # a date ("Sat Jun 4 12:00:01"; two sweeps let "Sat" see "4" through "Jun"), a unit right
-    # after a number is part of it, and the word after "user" is a user name ("Invalid user
-    # admin from ...", but in "invalid user user from" the name is the second "user").
-    out = list(pieces)
+def _resolve_words(words: list[str], pieces: list[str], text: str) -> str:
+    # Words that are data by position: the word after "user" is a user name ("Invalid user
+    # admin from ...", but in "invalid user user from" the name is the second "user"), a
+    # unit right after a number is part of it, and a month, weekday or zone next to a
+    # masked value is part of a date ("Sat Jun 4 12:00:01"; two sweeps let "Sat" see "4"
+    # through "Jun"). Only the marked words are visited: `text` is the pieces joined by
+    # single spaces, so a mark's index is the number of spaces before it.
+    out = pieces
     last = len(out) - 1
-    for i in range(1, last + 1):
-        if out[i].startswith(_UNIT_WORD):
-            if out[i - 1].endswith("<*>"):
-                out[i] = "<*>" + out[i][3:]
-        elif words[i - 1] in _NAME_WORDS and out[i - 1] == words[i - 1]:
-            out[i] = "<*>"
-    dates = [i for i, piece in enumerate(out) if piece.startswith(_DATE_WORD)]
+    if "user" in text or "User" in text:
+        for i in range(last):
+            if words[i] in _NAME_WORDS and out[i] == words[i]:
+                out[i + 1] = "<*>"
+    units, dates = _marks(text, _UNIT_WORD), _marks(text, _DATE_WORD)
+    for i in units:
+        if i and out[i - 1].endswith("<*>"):
+            out[i] = "<*>" + out[i][3:]
     for order in (dates, dates[::-1]):
         for i in order:
             before = i > 0 and out[i - 1].endswith("<*>")
             if before or (i < last and out[i + 1].startswith("<*>")):
                 out[i] = "<*>" + out[i][3:]
-    return [
-        words[i] if value.startswith((_DATE_WORD, _UNIT_WORD)) else value
-        for i, value in enumerate(out)
-    ]
+    for i in units + dates:
+        if out[i].startswith((_DATE_WORD, _UNIT_WORD)):
+            out[i] = words[i]
+    return " ".join(out)
+
+
+def _marks(text: str, mark: str) -> list[int]:
+    found = []
+    at = text.find(mark)
+    while at >= 0:
+        if at == 0 or text[at - 1] == " ":  # a mark starts its piece
+            found.append(text.count(" ", 0, at))
+        at = text.find(mark, at + 3)
+    return found
 
 
 def parameterize(message: str) -> str:
