@@ -200,9 +200,11 @@ def compute_template(message: str) -> str:
         text = _resolve_words(words, pieces, text)
     if text.count("<*>") > 1:
         text = _RUN.sub("<*>", text)
-    if "()" in text or "(<*>)" in text or "[]" in text or "[<*>]" in text:
+    if ("(" in text or "[" in text) and (
+        "()" in text or "(<*>)" in text or "[]" in text or "[<*>]" in text
+    ):
         text = _drop_optional(text)
-    if "<<*>" in text or "><*>" in text:
+    if "<<" in text or "><" in text:
         text = _RUN.sub("<*>", _SIGNED.sub("<*>", text))
     if text == "<*>" and len(words) > 1:
         return " ".join(["<*>"] * len(words))  # all data: only the word count tells apart
