@@ -7,7 +7,8 @@ Two tables, both from data copied out of getsentry/sentry (origins in
   (`autotriage.understanding.fingerprint.contributing_frames`, after the event went through
   the Sentry source's own mapping) beside the frames Sentry's snapshot marks as contributing
   (``frame*``) in its contributing variant. Agreement means the same frames of each
-  exception, and (where any frame counts) the in-app variant on both sides or on neither.
+  exception, and (where any frame counts) the in-app variant on both sides or on neither;
+  for a message event, also the same message template.
 - **parameterization**: each case of Sentry's parameterization test, alone and with text
   before and after it, as Sentry's test runs it, through `parameterize.template`, beside
   Sentry's expected output. Placeholder names are not compared (autotriage writes every
@@ -76,6 +77,9 @@ def frame_verdicts() -> list[Verdict]:
         # type-and-value hash "app", autotriage "exception".
         same_variant = (variant == "app") == (sentry["variant"] == "app")
         agrees = frames == sentry["frames"] and (same_variant or not any(frames))
+        if "message" in sentry:  # a message event: its template is the whole hash
+            ours_message = canonical(template(event.message))
+            agrees = agrees and ours_message == canonical(sentry["message"])
         verdicts.append(
             Verdict(
                 "frames",
