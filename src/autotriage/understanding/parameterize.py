@@ -164,6 +164,12 @@ def _piece(word: str) -> str:
     return piece
 
 
+def clear_caches() -> None:
+    """Forget remembered words and messages (for benchmarks that start cold)."""
+    _KEEP.clear()
+    _MEMO.clear()
+
+
 def template(message: str) -> str:
     """The grouping template of `message`: every variable part one ``<*>``.
 
