@@ -48,6 +48,7 @@ from tests.e2e.faults.fleet import (
     start_servers,
 )
 from tests.fakes.github import FakeGitHub
+from tests.support import LiveServer
 
 TICK = os.sysconf("SC_CLK_TCK")
 TABLES = ("events", "deliveries", "groups", "group_hashes", "actions", "links", "group_hours")
@@ -92,6 +93,29 @@ def postgres_cpu(cluster: PrivatePostgres | None) -> float | None:
             if parent == master:
                 total += cpu_seconds(int(entry.name))
     return total
+
+
+def fleet_cpu(servers: list[LiveServer], workers: list[WorkerProcess]) -> dict[str, float]:
+    """CPU-seconds used so far by the servers and by the workers."""
+    return {
+        "servers": sum(cpu_seconds(s.process.pid if s.process else None) for s in servers),
+        "workers": sum(cpu_seconds(w.process.pid if w.process else None) for w in workers),
+    }
+
+
+def wait_listening(store: Store, sessions: int, timeout: float = 300.0) -> None:
+    """Wait until `sessions` LISTEN connections exist: the workers are up and waiting."""
+    deadline = time.monotonic() + timeout
+    query = text(
+        "SELECT count(*) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND query LIKE 'LISTEN %'"
+    )
+    while time.monotonic() < deadline:
+        with store.reading() as session:
+            if int(session.scalar(query) or 0) >= sessions:
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"workers not listening after {timeout:.0f} s")
 
 
 def peak_rss_mb(pid: int | None) -> float:
@@ -213,7 +237,7 @@ def run(
     servers = start_servers(env, work, servers_n)
     workers = [WorkerProcess(env, work, f"worker-{n}").start() for n in range(workers_n)]
     store = Store(url)
-    time.sleep(3)  # the workers open their pools and LISTEN
+    wait_listening(store, 2 * workers_n)  # each worker LISTENs on its two queues
     if statements:
         with store.engine.connect() as conn:
             conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_stat_statements"))
@@ -221,6 +245,7 @@ def run(
             conn.commit()
     before = db_counters(store, statements)
     pg_before = postgres_cpu(cluster)
+    cpu_before = fleet_cpu(servers, workers)
     watch = IssueWatch(fake)
     burst = Burst(lambda: [s.url for s in servers], events, kinds)
     first_ack: dict[int, float] = {}
@@ -249,10 +274,7 @@ def run(
     ]
     after = db_counters(store, statements)
     pg_after = postgres_cpu(cluster)
-    cpu = {
-        "servers": sum(cpu_seconds(s.process.pid if s.process else None) for s in servers),
-        "workers": sum(cpu_seconds(w.process.pid if w.process else None) for w in workers),
-    }
+    cpu = {key: value - cpu_before[key] for key, value in fleet_cpu(servers, workers).items()}
     if pg_before is not None and pg_after is not None:
         cpu["postgres"] = pg_after - pg_before
     rss = [f"server {peak_rss_mb(s.process.pid if s.process else None):.0f}" for s in servers]
