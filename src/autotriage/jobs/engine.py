@@ -31,7 +31,9 @@ from typing import Any, cast
 
 import psycopg
 from procrastinate import App, JobContext, PsycopgConnector, SyncPsycopgConnector
-from procrastinate.exceptions import AlreadyEnqueued, ConnectorException
+from procrastinate.exceptions import AlreadyEnqueued, ConnectorException, UniqueViolation
+from procrastinate.jobs import Status
+from procrastinate.manager import JobManager
 from psycopg_pool import PoolTimeout
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -206,6 +208,21 @@ def queued_actions(work: Work) -> set[int]:
         return {int(row[0]) for row in rows if row[0] is not None}
 
 
+async def recover_stalled(manager: JobManager) -> int:
+    """Put back in the queue the jobs whose worker is gone (no heartbeat); how many."""
+    stalled = list(await manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_SECONDS))
+    for job in stalled:
+        log.warning("job %s (%s) stalled: its worker is gone; retrying it", job.id, job.task_name)
+        try:
+            await manager.retry_job(job)
+        except UniqueViolation:
+            # A job with its queueing lock already waits (another grouping job, say) and
+            # does the same work: close the stalled one, rather than fail the sweep on it
+            # every 10 s (which would also stop the sweep's re-deferrals).
+            await manager.finish_job(job, status=Status.FAILED, delete_job=False)
+    return len(stalled)
+
+
 def build_app(work: Work, queue: JobQueue, status: WorkerStatus | None = None) -> App:
     """The worker's procrastinate app: every task, and the periodic ones for `work.settings`.
 
@@ -263,12 +280,7 @@ def build_app(work: Work, queue: JobQueue, status: WorkerStatus | None = None) -
         del timestamp
         # A job whose worker died (kill -9, a lost machine) stays "doing" and would hold
         # the grouping lock for ever: put it back in the queue (every task is idempotent).
-        manager = context.app.job_manager
-        for job in await manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_SECONDS):
-            log.warning(
-                "job %s (%s) stalled: its worker is gone; retrying it", job.id, job.task_name
-            )
-            await manager.retry_job(job)
+        await recover_stalled(context.app.job_manager)
         await asyncio.to_thread(sweep)
 
     periodic("retention", settings.retention_interval_seconds, lambda: tasks.retention(work))

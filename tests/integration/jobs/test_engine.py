@@ -3,14 +3,16 @@ second "run action N" while one waits costs nothing (it once poisoned the transa
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 
 import pytest
+from procrastinate import App, PsycopgConnector
 from sqlalchemy import select, text
 
 from autotriage.actions.base import PlannedAction
 from autotriage.actions.outbox import enqueue
-from autotriage.jobs.engine import RUN_ACTION, JobQueue
+from autotriage.jobs.engine import GROUP, RUN_ACTION, JobQueue, conninfo, recover_stalled
 from autotriage.models import utcnow
 from autotriage.store import Store
 from autotriage.store.tables import Action
@@ -76,3 +78,27 @@ def test_a_second_deferral_while_one_waits_leaves_the_transaction_whole(
     with store.reading() as session:
         assert session.scalars(select(Action.detail)).one() == "written after the refused deferral"
     assert _jobs(store) == [(action.id, "todo")]
+
+
+def test_a_stalled_grouping_job_with_a_successor_waiting_is_closed_not_retried(
+    engine_store: tuple[Store, JobQueue], postgres_url: str
+) -> None:
+    store, queue = engine_store
+    queue.group_now()
+    with store.transaction() as session:
+        # its worker was killed mid-job: "doing", and no worker row heartbeating for it
+        session.execute(text("UPDATE procrastinate_jobs SET status = 'doing'"))
+    queue.group_now()  # the next grouping job already waits (same queueing lock)
+    app = App(connector=PsycopgConnector(conninfo=conninfo(postgres_url)))
+
+    async def sweep() -> int:
+        async with app.open_async():
+            return await recover_stalled(app.job_manager)
+
+    assert asyncio.run(sweep()) == 1  # once raised UniqueViolation and failed every sweep
+    with store.reading() as session:
+        statuses = session.execute(
+            text("SELECT status FROM procrastinate_jobs WHERE task_name = :t ORDER BY id"),
+            {"t": GROUP},
+        )
+        assert [row[0] for row in statuses] == ["failed", "todo"]
