@@ -11,13 +11,13 @@ SQLite installations run one server, so the in-process gate is enough there.
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.pool import NullPool
 
 ROW = "github:gate"
 LOCK_KEY = 0x6175746F  # "auto": one advisory lock for GitHub mutations
@@ -28,8 +28,14 @@ class SharedGateState:
 
     def __init__(self, database_url: str) -> None:
         url = make_url(database_url).set(drivername="postgresql+psycopg")
-        # NullPool: no idle connections outlive a request (handlers have no close hook)
-        self.engine = create_engine(url, poolclass=NullPool)
+        # A small pool of its own, kept open: a pause another replica must see is written
+        # (and every request reads it) in one round trip. A new connection per call cost
+        # a PostgreSQL backend's start-up each time, and on a loaded host that let a
+        # replica read "no pause" and send for a second or more after the other had been
+        # refused -- into GitHub's pause.
+        self.engine = create_engine(url, pool_size=2, max_overflow=4, pool_pre_ping=True)
+        # handlers have no close hook: the pool closes its connections when the client goes
+        weakref.finalize(self, self.engine.dispose)
 
     def _read(self, conn: Connection) -> dict[str, Any]:
         row = conn.execute(text("SELECT value FROM cursors WHERE name = :n"), {"n": ROW}).first()
