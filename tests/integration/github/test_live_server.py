@@ -141,7 +141,7 @@ def test_two_servers_sharing_postgres_create_each_issue_once(
     kinds, per_kind = 5, 30
     # a secondary limit met by one replica must hold the other one back too
     fake_github.inject(Fault("secondary", "POST", r"/issues$", retry_after=2))
-    servers = [LiveServer(env(fake_github, postgres_url), tmp_path).start(90) for _ in range(2)]
+    servers = [LiveServer(env(fake_github, postgres_url), tmp_path).start() for _ in range(2)]
     try:
         for i in range(per_kind):
             for kind in range(kinds):
