@@ -108,6 +108,7 @@ _UNIT_WORD = "<u>"  # a unit: data only right after a number
 _TRAILING = ".,;:)]}"
 _HOST_MAX = 255  # longer than any hostname or e-mail address: not worth a regular expression
 _KEEP: dict[str, str] = {}
+_SEEN: dict[str, str] = {}
 # Log streams repeat identical lines; their templates are remembered (bounded in count and
 # in message length, so at most a few MB).
 _MEMO: dict[str, str] = {}
@@ -118,6 +119,7 @@ _READABLE_LIMIT = 2000
 # and the work per message stays bounded (the pass itself is linear: tens of ms per MB).
 _TEMPLATE_LIMIT = 16_384
 _KEEP_LIMIT = 100_000
+_SEEN_LIMIT = 50_000
 
 
 def _is_value(part: str) -> bool:
@@ -167,7 +169,19 @@ def _piece(word: str) -> str:
 def clear_caches() -> None:
     """Forget remembered words and messages (for benchmarks that start cold)."""
     _KEEP.clear()
+    _SEEN.clear()
     _MEMO.clear()
+
+
+def _first_sight(word: str) -> str:
+    # A word not met before: its digit parts masked, then its piece (remembered by the
+    # masked form too, which repeats where the word itself does not).
+    masked = _NUMBER.sub("<*>", word)
+    piece = _KEEP.get(masked) or _piece(masked)
+    if len(_SEEN) >= _SEEN_LIMIT:
+        _SEEN.clear()
+    _SEEN[word] = piece
+    return piece
 
 
 def template(message: str) -> str:
@@ -198,9 +212,9 @@ def compute_template(message: str) -> str:
         text = _QUOTED.sub("<*>", text)
     if "://" in text:
         text = _URL.sub("<*>", text)
-    words = _NUMBER.sub("<*>", text).split()
-    keep = _KEEP
-    pieces = [keep.get(w) or _piece(w) for w in words]
+    words = text.split()
+    seen = _SEEN
+    pieces = [seen.get(w) or _first_sight(w) for w in words]
     text = " ".join(pieces)
     if "<?>" in text or "<u>" in text or "user" in text or "User" in text:
         text = _resolve_words(words, pieces, text)
