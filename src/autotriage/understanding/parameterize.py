@@ -187,12 +187,12 @@ def _first_sight(word: str) -> str:
 def template(message: str) -> str:
     """The grouping template of `message`: every variable part one ``<*>``.
 
-    One pass of a regular expression masks every part holding a digit (parts run from
-    delimiter to delimiter: whitespace and ``=,;()[]{}<>"'|``); each remaining word's piece
-    is then remembered, so only new words meet the slower rules (e-mail addresses,
-    hostnames, paths, values after ``=``). Dates, units and user names are data by their
-    neighbours. All of it is linear in the message's length. Whitespace runs collapse to
-    one space.
+    Each whitespace-separated word's piece is remembered; a word met for the first time has
+    its digit parts masked by one pass of a regular expression (parts run from delimiter to
+    delimiter: whitespace and ``=,;()[]{}<>"'|``) and only then meets the slower rules
+    (e-mail addresses, hostnames, paths, values after ``=``). Dates, units and user names
+    are data by their neighbours. All of it is linear in the message's length. Whitespace
+    runs collapse to one space.
     """
     known = _MEMO.get(message)
     if known is not None:
