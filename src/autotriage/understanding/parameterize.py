@@ -72,7 +72,9 @@ _RUN = re.compile(r"<\*>(?:[\s/.,:_=&?-]*<\*>)+")
 # A bracket pair holding nothing or one value is an optional annotation ("bytes (1.2 KB)
 # sent" and "bytes sent" are one statement; "from 1.2.3.4 ()" and "from ... (a.example)"
 # too), so it leaves the template with the space before it.
-_OPTIONAL = re.compile(r" ?\((?:<\*>)?\)| ?\[(?:<\*>)?\]")
+# Not right after "=" (there the bracket is the value: "a=[]" keeps it), and only at the end
+# of a word (inside one, as in "a()/b", dropping it would make another word).
+_OPTIONAL = re.compile(r"(?: |(?<!=))(?:\((?:<\*>)?\)|\[(?:<\*>)?\])(?=[\s,.;:!?)\]}'\"]|$)")
 # A comparison sign written against a number is part of the value ("lifetime <1 sec").
 _SIGNED = re.compile(r"(?:(?<=\s)|^)[<>]=?<\*>")
 
@@ -149,7 +151,7 @@ def _word(word: str) -> str:
     parts = _DELIMITERS.split(word)
     for i in range(0, len(parts), 2):
         part = parts[i]
-        if part and part != "*" and ((i and parts[i - 1].endswith("=")) or _is_value(part)):
+        if part and ((i and parts[i - 1].endswith("=")) or _is_value(part)):
             parts[i] = "<*>"  # a value after "=" is data, whatever its shape
         elif ":" in part and part.rpartition(":")[2] in _LITERALS:
             parts[i] = part.rpartition(":")[0] + ":<*>"
@@ -218,17 +220,30 @@ def compute_template(message: str) -> str:
     text = " ".join(pieces)
     if "<?>" in text or "<u>" in text or "user" in text or "User" in text:
         text = _resolve_words(words, pieces, text)
-    if text.count("<*>") > 1:
-        text = _RUN.sub("<*>", text)
-    if ("(" in text or "[" in text) and (
-        "()" in text or "(<*>)" in text or "[]" in text or "[<*>]" in text
-    ):
-        text = _drop_optional(text)
-    if "<<" in text or "><" in text:
-        text = _RUN.sub("<*>", _SIGNED.sub("<*>", text))
+    text = _tidy(text)
     if text == "<*>" and len(words) > 1:
         return " ".join(["<*>"] * len(words))  # all data: only the word count tells apart
     return text
+
+
+def _tidy(text: str) -> str:
+    # The shape rules, repeated while one of them changes the text (rare: dropping a
+    # bracket or folding a value can bring two values together), so that templating a
+    # template changes nothing.
+    while True:
+        if text.count("<*>") > 1:
+            text = _RUN.sub("<*>", text)
+        before = text
+        if "=<*>" in text and ("=<*>(" in text or "=<*>{" in text or "=<*>[" in text):
+            text = _GLUED.sub("<*>", text)  # a run can end right before a bracket
+        if ("(" in text or "[" in text) and (
+            "()" in text or "(<*>)" in text or "[]" in text or "[<*>]" in text
+        ):
+            text = _drop_optional(text)
+        if "<<" in text or "><" in text:
+            text = _SIGNED.sub("<*>", text)
+        if text == before:
+            return text
 
 
 def _drop_optional(text: str) -> str:
@@ -237,8 +252,11 @@ def _drop_optional(text: str) -> str:
     while True:
         shorter = _OPTIONAL.sub("", text)
         if shorter == text:
-            return _RUN.sub("<*>", text) if "<*>" in text else text
+            break
         text = shorter
+    if text[:1] == " " or "  " in text:  # a bracket that opened the message, or stood alone
+        text = " ".join(text.split())
+    return text
 
 
 def _resolve_words(words: list[str], pieces: list[str], text: str) -> str:
