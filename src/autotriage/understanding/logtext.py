@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import re
+import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,7 +35,8 @@ _TIMESTAMP = (
 _LEVEL_WORD = r"(?:TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|SEVERE|CRITICAL|FATAL|PANIC)"
 _LEVEL = rf"(?:\[{_LEVEL_WORD}\]|{_LEVEL_WORD}:?|<{_LEVEL_WORD}>)"
 _UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-_BRACKET = r"\[(?!cause\])[^\]\n]{0,100}\]:?"  # Node's "[cause]:" belongs to the trace
+# Node's "[cause]:" and JavaScriptCore's "[native code]" frame belong to the trace.
+_BRACKET = r"\[(?!cause\]|native code\])[^\]\n]{0,100}\]:?"
 _SYSLOG_PROC = r"[\w.-]+ [\w./-]+\[\d+\]:"
 _CRI = r"(?:stdout|stderr) [FP]"
 _PID = r"\d{1,7}"
@@ -191,11 +193,15 @@ def clean_lines(text: str) -> CleanText:
     out = CleanText(lines=[])
     stripped_text = text.strip()
     whole = _json_record(stripped_text) if "\n" in stripped_text else None
+    if whole is None and text.lstrip("\r\n")[:1] in (" ", "\t"):
+        # A paste indented as a whole (a Markdown code block, a quoted mail) reads as unindented.
+        text = textwrap.dedent(text.replace("\r\n", "\n"))
     raw_lines = [stripped_text] if whole is not None else text.replace("\r\n", "\n").split("\n")
     for raw in raw_lines:
         if "\x1b" in raw:
             raw = _ANSI.sub("", raw)
-        line, level = strip_prefix(_unslack(raw.replace("\r", "")))
+        # Trailing whitespace means nothing in any runtime's trace (indentation leads).
+        line, level = strip_prefix(_unslack(raw.replace("\r", "").rstrip()))
         out.level = _worst(out.level, level)
         record = _json_record(line) if "{" in line else None
         if record is None:
@@ -207,7 +213,9 @@ def clean_lines(text: str) -> CleanText:
             out.fields.setdefault(key, value)
         for inner_line in inner:
             # Docker's json-file driver keeps each line's own prefix inside "log".
-            clean, inner_level = strip_prefix(inner_line)
+            if "\x1b" in inner_line:  # a coloured trace logged as a JSON string
+                inner_line = _ANSI.sub("", inner_line)
+            clean, inner_level = strip_prefix(inner_line.rstrip())
             out.level = _worst(out.level, inner_level)
             out.lines.append(clean)
     return out

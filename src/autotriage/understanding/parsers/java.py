@@ -102,9 +102,13 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
     # A message may run over several lines (blank ones too) before the first frame.
     throwable = header["type"].endswith(_THROWABLE_SUFFIXES)
     while i < len(lines) and i - start <= _HEADER_LOOKAHEAD and frame_of(lines[i]) is None:
-        # A later line that names a throwable is where the trace starts, not a message line.
+        # A later line that names a throwable is where the trace starts, not a message line:
+        # also in the logger-first form (``app.MakeLog: RuntimeException: m``), else a log
+        # line before such a header ("production.INFO: user 42 logged in") took it over.
         later = None if throwable else _HEADER.match(lines[i])
-        if _CAUSED.match(lines[i]) or (later and later["type"].endswith(_THROWABLE_SUFFIXES)):
+        if _CAUSED.match(lines[i]) or (
+            later and _named(later["type"], later["value"] or "")[0].endswith(_THROWABLE_SUFFIXES)
+        ):
             return None
         if lines[i].strip():
             extra.append(lines[i].strip())

@@ -22,9 +22,10 @@ PLATFORM = "ruby"
 _FILE = r"(?P<file><internal:[^>\n]{1,100}>|(?:[A-Za-z]:)?[^\s:][^:]*?)"
 _LOCATION = rf"{_FILE}(?::(?P<line>\d+))?:in [`'](?P<func>[^'`]*)'"
 _TOP = re.compile(rf"^\s*{_LOCATION}(?::\s?(?P<rest>.*))?$")
-_FROM = re.compile(
-    rf"^\s*(?:from\s+)?(?:{_LOCATION}|{_FILE.replace('?P<file>', '?P<bfile>')}:(?P<bare>\d+))\s*$"
-)
+# A bare "file:line" (a backtrace array's line) has no ":in" to vouch for it, so its file
+# may not end in a space: "stderr F listening on :8080" is a log line, not a frame.
+_BARE_FILE = r"(?P<bfile><internal:[^>\n]{1,100}>|(?:[A-Za-z]:)?[^\s:](?:[^:]*?[^\s:])?)"
+_FROM = re.compile(rf"^\s*(?:from\s+)?(?:{_LOCATION}|{_BARE_FILE}:(?P<bare>\d+))\s*$")
 _MESSAGE = re.compile(r"^(?P<value>.*) \((?P<type>[A-Z][\w:]*)\)\s*$")
 _CLASS_FIRST = re.compile(r"^\s*(?P<type>[A-Z][\w]*(?:::[A-Z]\w*)*) \((?P<value>.*)\):?\s*$")
 
@@ -116,8 +117,10 @@ def _after_highlight(lines: Sequence[str], i: int) -> int:
 
 
 def _bare_backtrace(lines: Sequence[str], i: int) -> bool:
-    """A backtrace array without its exception: two frame lines, or one with ``:in``."""
+    """A backtrace array without its exception: it starts with a frame that has ``:in``.
+
+    Whatever follows (a blank line, more frames, the next log line) does not matter: a
+    ``file:line:in 'method'`` line is a Ruby frame wherever it is logged.
+    """
     first = _FROM.match(lines[i])
-    if first is None or first["func"] is None:
-        return False
-    return i + 1 >= len(lines) or not lines[i + 1].strip() or _FROM.match(lines[i + 1]) is not None
+    return first is not None and first["func"] is not None
