@@ -61,7 +61,9 @@ PASTES: dict[str, Callable[[str], str]] = {
     "CRI stream on each line": lambda s: "\n".join(
         f"2024-03-07T10:15:03.004Z stderr F {line}" for line in s.split("\n")
     ),
-    "JSON record": lambda s: json.dumps({"level": "error", "msg": "boom", "stack": s}),
+    # (A one-word message would read as one of Safari's name-only frames before a headless
+    # Safari stack: the text cannot tell them apart.)
+    "JSON record": lambda s: json.dumps({"level": "error", "msg": "request failed", "stack": s}),
     "blank lines before": lambda s: f"\n\n{s}",
     "indented as a whole": lambda s: "\n".join(
         f"    {line}" if line else "" for line in s.split("\n")

@@ -74,8 +74,16 @@ def make_frame(
     lineno: int | None = None,
     colno: int | None = None,
     context_line: str | None = None,
+    raw_function: str | None = None,
+    instruction_addr: str | None = None,
+    instruction_offset: str | None = None,
+    is_async: bool = False,
 ) -> Frame:
-    """A `Frame` with the runtime's default ``in_app`` already decided (built once)."""
+    """A `Frame` with the runtime's default ``in_app`` already decided (built once).
+
+    `raw_function` is kept only where it differs from `function` (the name as printed,
+    before the parser normalized it).
+    """
     return Frame(
         filename=filename,
         abs_path=abs_path,
@@ -85,6 +93,10 @@ def make_frame(
         colno=colno,
         context_line=context_line,
         in_app=in_app_for(platform, abs_path or filename, module, function),
+        raw_function=raw_function if raw_function != function else None,
+        instruction_addr=instruction_addr,
+        instruction_offset=instruction_offset,
+        is_async=is_async,
     )
 
 

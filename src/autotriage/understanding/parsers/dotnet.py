@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from autotriage.models import Frame
 from autotriage.understanding.parsers.base import (
@@ -45,12 +46,25 @@ _INNER = " ---> "
 _LOOKAHEAD = 10
 
 
-def _split(line: str) -> tuple[str, str, str | None, str | None] | None:
+@dataclass(frozen=True, slots=True)
+class _Parts:
+    qualified: str
+    args: str
+    path: str | None
+    lineno: str | None
+    offset: str | None = None
+    """Mono's IL offset (``[0x0001c]``)."""
+    is_async: bool = False
+
+
+def _split(line: str) -> _Parts | None:
     """``at [async] [ReturnType] Method(args) [[0x..]] [in file:line N]`` into its parts."""
     text = line.strip()
     if not text.startswith("at "):
         return None
-    text = text[3:].removeprefix("async ")
+    text = text[3:]
+    is_async = text.startswith("async ")
+    text = text.removeprefix("async ")
     close = max(text.rfind(") in "), text.rfind(") [0x"))
     if close < 0:
         close = len(text) - 1 if text.endswith(")") else -1
@@ -60,14 +74,17 @@ def _split(line: str) -> tuple[str, str, str | None, str | None] | None:
         return None
     args = text[opening + 1 : close].strip()
     tail = text[close + 1 :].strip()
+    offset = None
     if tail.startswith("[0x"):
+        offset = tail[1 : tail.find("]")] if "]" in tail else None
         tail = tail[tail.find("]") + 1 :].strip() if "]" in tail else "?"
+    qualified = head.rsplit(None, 1)[-1]
     if not tail:
-        return head.rsplit(None, 1)[-1], args, None, None
+        return _Parts(qualified, args, None, None, offset, is_async)
     where = _LOCATION_END.search(tail) if tail.startswith("in ") else None
     if where is None:
         return None
-    return head.rsplit(None, 1)[-1], args, tail[3 : where.start()], where.group(1)
+    return _Parts(qualified, args, tail[3 : where.start()], where.group(1), offset, is_async)
 
 
 def frame_of(line: str) -> Frame | None:
@@ -77,17 +94,20 @@ def frame_of(line: str) -> Frame | None:
     parts = _split(line)
     if parts is None:
         return None
-    qualified, args, path, lineno = parts
-    if args and not path and _FOREIGN_ARGS.search(args):
+    if parts.args and not parts.path and _FOREIGN_ARGS.search(parts.args):
         return None  # a JVM frame ("Foo.java:12") or a JavaScript one ("/app/x.js:1:2")
-    module, method = split_dotted(qualified)
+    module, method = split_dotted(parts.qualified)
+    # Ben.Demystifier marks async methods "async Task<T> M()", .NET's own "<M>d__4.MoveNext".
+    is_async = parts.is_async or (method == "MoveNext" and ">d__" in (module or ""))
     return make_frame(
         PLATFORM,
-        filename=path,
-        abs_path=path,
+        filename=parts.path,
+        abs_path=parts.path,
         module=module,
         function=method,
-        lineno=to_int(lineno),
+        lineno=to_int(parts.lineno),
+        instruction_offset=parts.offset,
+        is_async=is_async,
     )
 
 

@@ -36,10 +36,11 @@ _CALL = re.compile(
 # "\t/path/file.go:12 +0x1d", with GOTRACEBACK=system's " fp=... sp=... pc=..." after it;
 # cgo frames print " ??:0 +0x6d" (space-indented, no real file).
 _LOCATION = re.compile(
-    r"^\s+(?P<file>[^\s:][^:]*?):(?P<line>\d+)(?: \+0x[0-9a-f]+)?"
-    r"(?: (?:fp|sp|pc|lr)=0x[0-9a-f]+)*\s*$"
+    r"^\s+(?P<file>[^\s:][^:]*?):(?P<line>\d+)(?: \+(?P<offset>0x[0-9a-f]+))?"
+    r"(?: (?:fp|sp|lr)=0x[0-9a-f]+| pc=(?P<pc>0x[0-9a-f]+))*\s*$"
 )
 _LOOKAHEAD = 12
+_UNAVAILABLE = "<unavailable>"
 _MAX_SKIPPED = 20
 """Unknown lines tolerated inside one goroutine ("...additional frames elided...")."""
 
@@ -73,6 +74,14 @@ def _goroutine(lines: Sequence[str], i: int) -> tuple[list[Frame], int]:
     skipped = 0
     end = len(lines)
     while i < end and lines[i].strip() and skipped <= _MAX_SKIPPED:
+        if lines[i].rstrip().endswith("stack unavailable") and not frames:
+            # "goroutine running on other thread; stack unavailable": Go knows the stack is
+            # there but cannot print it; one placeholder frame says so (as panicparse reads it).
+            frames.append(
+                make_frame(PLATFORM, filename=_UNAVAILABLE, abs_path=_UNAVAILABLE, lineno=0)
+            )
+            i += 1
+            continue
         call = _CALL.match(lines[i].strip())
         location = _LOCATION.match(lines[i + 1]) if i + 1 < end else None
         if call is None or location is None or _GOROUTINE.match(lines[i]):
@@ -91,6 +100,8 @@ def _goroutine(lines: Sequence[str], i: int) -> tuple[list[Frame], int]:
                     module=module,
                     function=function,
                     lineno=to_int(location["line"]),
+                    instruction_addr=location["pc"],
+                    instruction_offset=location["offset"],
                 )
             )
         i += 2
