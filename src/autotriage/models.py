@@ -111,6 +111,12 @@ class ExceptionInfo(_Frozen):
     value: str = ""
     module: str | None = None
     frames: list[Frame] = Field(default_factory=list)
+    link: Literal["cause", "context"] | None = None
+    """How the runtime tied this exception to the next one of the chain: ``cause`` (the next
+    was raised from this one: Python's "direct cause", Java's "Caused by:", .NET's inner
+    exception, PHP's ``Next``, Node's ``[cause]``, Ruby's cause) or ``context`` (the next
+    was raised while this one was handled: Python's "During handling"); None when the
+    runtime said neither, or for the exception raised last."""
 
     @property
     def crashing_frame(self) -> Frame | None:

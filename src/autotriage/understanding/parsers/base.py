@@ -58,6 +58,15 @@ def exception(
     )
 
 
+def linked(chain: list[ExceptionInfo]) -> list[ExceptionInfo]:
+    """`chain` (cause-first) with every exception but the last marked as the next one's cause,
+    where the parser has not said otherwise."""
+    return [
+        exc if exc.link or index == len(chain) - 1 else exc.model_copy(update={"link": "cause"})
+        for index, exc in enumerate(chain)
+    ]
+
+
 def split_dotted(name: str) -> tuple[str | None, str]:
     """``pkg.Class.method`` into (``pkg.Class``, ``method``)."""
     head, _, tail = name.rpartition(".")

@@ -18,6 +18,7 @@ from autotriage.understanding.parsers.base import (
     MAX_FRAMES,
     Trace,
     exception,
+    linked,
     make_frame,
     matching_open,
     split_dotted,
@@ -159,4 +160,4 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
     for depth, (type_, value) in enumerate(reversed(headers)):
         frames = sections[depth] if depth < len(sections) else []
         exceptions.append(exception(type_, value, list(reversed(frames))))
-    return Trace(PLATFORM, exceptions, start, i)
+    return Trace(PLATFORM, linked(exceptions), start, i)

@@ -19,6 +19,7 @@ from autotriage.understanding.parsers.base import (
     MAX_FRAMES,
     Trace,
     exception,
+    linked,
     make_frame,
     split_dotted,
     to_int,
@@ -143,7 +144,7 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
         if inner.more and outer.frames:
             inner.frames.extend(outer.frames[-inner.more :])
     exceptions = [exception(b.type, b.value, list(reversed(b.frames))) for b in reversed(chain)]
-    trace = Trace(PLATFORM, exceptions, start, i)
+    trace = Trace(PLATFORM, linked(exceptions), start, i)
     if header["thread"]:
         trace.notes.append(f"thread:{header['thread']}")
     return trace

@@ -17,6 +17,7 @@ from autotriage.understanding.parsers.base import (
     MAX_FRAMES,
     Trace,
     exception,
+    linked,
     make_frame,
     matching_open,
     to_int,
@@ -293,4 +294,4 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
     exceptions.append(exception(type_, value, list(reversed(frames))))
     # Printed outermost first, each [cause] after the error it caused: reverse to cause-first.
     exceptions.reverse()
-    return Trace(PLATFORM, exceptions, start, i)
+    return Trace(PLATFORM, linked(exceptions), start, i)

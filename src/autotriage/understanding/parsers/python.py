@@ -199,7 +199,9 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
         j = i
         while j < end and not lines[j].strip():
             j += 1
-        if j < end and lines[j].strip() in _CHAIN:
+        if j < end and lines[j].strip() in _CHAIN and chain:
+            link = "cause" if lines[j].strip() == _CHAIN[0] else "context"
+            chain[-1] = chain[-1].model_copy(update={"link": link})
             j += 1
             while j < end and not lines[j].strip():
                 j += 1
@@ -209,4 +211,6 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
         break
     if not chain:
         return None
+    if chain[-1].link:  # a chain line with nothing readable after it links to nothing
+        chain[-1] = chain[-1].model_copy(update={"link": None})
     return Trace(PLATFORM, chain, start, max(i, start + 1))

@@ -101,7 +101,9 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
     if cause is not None and cause["rest"]:
         rest = parse(lines, i)
         if rest is not None and rest.exceptions:
-            return Trace(PLATFORM, [*rest.exceptions, raised], start, rest.end)
+            *earlier, last = rest.exceptions  # the cause's own chain is linked already
+            chain = [*earlier, last.model_copy(update={"link": "cause"}), raised]
+            return Trace(PLATFORM, chain, start, rest.end)
     return Trace(PLATFORM, [raised], start, i)
 
 
