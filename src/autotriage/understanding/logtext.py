@@ -188,6 +188,12 @@ def strip_prefix(line: str) -> tuple[str, Level | None]:
     return line[match.end() :], level
 
 
+# What a prefix can start with: a CRI stream ("stderr"), a timestamp (a digit, "[", a
+# month), a level word. Lines starting otherwise (indented frames, most text) have none.
+_PREFIX_STARTS = frozenset("[0123456789sJFMASONDTIWECP")
+_BLANK_RUN = re.compile(r"\n(?:[ \t\r]*\n){3,}")
+
+
 def clean_lines(text: str) -> CleanText:
     """The text's lines with log prefixes stripped and JSON records expanded."""
     out = CleanText(lines=[])
@@ -196,13 +202,27 @@ def clean_lines(text: str) -> CleanText:
     if whole is None and text.lstrip("\r\n")[:1] in (" ", "\t"):
         # A paste indented as a whole (a Markdown code block, a quoted mail) reads as unindented.
         text = textwrap.dedent(text.replace("\r\n", "\n"))
+    if whole is None and "\n\n\n" in text:
+        # More than two blank lines in a row read as two: a flood of empty lines costs
+        # the parsers nothing then (no trace format gives a third blank line a meaning).
+        text = _BLANK_RUN.sub("\n\n\n", text)
     raw_lines = [stripped_text] if whole is not None else text.replace("\r\n", "\n").split("\n")
+    # Most lines of a long text are frames or plain lines: each step is skipped by a plain
+    # string test where it cannot apply, so a megabyte of lines stays well under 100 ms.
     for raw in raw_lines:
+        if not raw or raw.isspace():
+            out.lines.append("")
+            continue
         if "\x1b" in raw:
             raw = _ANSI.sub("", raw)
+        if "`" in raw or "&" in raw:
+            raw = _unslack(raw)
         # Trailing whitespace means nothing in any runtime's trace (indentation leads).
-        line, level = strip_prefix(_unslack(raw.replace("\r", "").rstrip()))
-        out.level = _worst(out.level, level)
+        line = raw.rstrip()
+        if line[:1] in _PREFIX_STARTS:
+            line, level = strip_prefix(line)
+            if level is not None:
+                out.level = _worst(out.level, level)
         record = _json_record(line) if "{" in line else None
         if record is None:
             out.lines.append(line)

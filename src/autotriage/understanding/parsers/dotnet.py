@@ -114,8 +114,9 @@ def frame_of(line: str) -> Frame | None:
 
 def parse(lines: Sequence[str], start: int) -> Trace | None:
     """A .NET exception whose header is ``lines[start]``, or None."""
-    if "." not in lines[start]:
-        return None
+    line = lines[start]
+    if "." not in line or ("Exception" not in line and "Error" not in line):
+        return None  # the type must be dotted and end in one of them
     head = _HEADER.match(lines[start])
     if head is None or not head["type"].endswith(("Exception", "Error")):
         return None

@@ -148,19 +148,29 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
         nested = _PANIC.match(lines[i])
         text = lines[i].strip()
         if nested is not None:
+            if (
+                kind == "panic"
+                and lines[start].lstrip().startswith("panic:")
+                and not lines[i][:1].isspace()
+                and not lines[i - 1].rstrip().endswith("[recovered]")
+            ):
+                break  # the next panic of the log, not one nested in this one
             value = nested["value"]
         elif (
             text
             and not text.startswith(("[signal", "PC=", "signal arrived"))
             and (kind not in ("SIGQUIT", "SIGABRT") or not _REGISTER.match(text))
         ):
-            return None
+            if kind.startswith("SIG"):
+                return None
+            break
         i += 1
     if i >= len(lines) or not _GOROUTINE.match(lines[i]):
         if kind.startswith("SIG"):
             return None
-        # A panic message without a dump (truncated): still an error worth reporting.
-        return Trace(PLATFORM, [exception(kind, value, [])], start, start + 1)
+        # A panic message without a dump (truncated, or the log went on): still an error
+        # worth reporting. The lines read ahead are part of it, so each is read once.
+        return Trace(PLATFORM, [exception(kind, value, [])], start, max(i, start + 1))
     frames, i = _dump(lines, i)
     return Trace(PLATFORM, [exception(kind, value, frames)], start, max(i, start + 1))
 

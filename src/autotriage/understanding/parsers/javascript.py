@@ -190,19 +190,23 @@ def _gecko_frame(line: str, *, inside: bool = False) -> Frame | None:
 # Safari prints the frames of eval'd code, which has no URL, as a bare name; the native
 # function that ran it follows ("eval@[native code]").
 _NAME_ONLY = re.compile(r"^\s*(?:[A-Za-z_$][\w$.]{0,200}|eval code|global code|module code)\s*$")
-_NAME_RUN = 20
+_NAME_RUN = 6
 
 
 def _name_only_run(lines: Sequence[str], i: int) -> int:
     """Where the run of Safari's name-only lines from ``lines[i]`` ends, if a native
     ``fn@[native code]`` frame follows it (else `i`: a bare word, such as a log message
     before a stack, is prose, not a frame)."""
+    # The native frame is looked for first (a cheap test), so a long run of bare words
+    # costs a few string tests per line, not an expression per line ahead.
+    ahead = lines[i + 1 : i + 1 + _NAME_RUN]
+    if "@[native code]" not in "\n".join(ahead):
+        return i
+    native = i + 1 + next(k for k, line in enumerate(ahead) if "@[native code]" in line)
     j = i
-    while j < len(lines) and j - i < _NAME_RUN and _NAME_ONLY.match(lines[j]):
+    while j < native and _NAME_ONLY.match(lines[j]):
         j += 1
-    if j > i and j < len(lines) and lines[j].rstrip().endswith("@[native code]"):
-        return j
-    return i
+    return j if j == native else i
 
 
 def _frame(line: str, gecko: bool) -> Frame | None:
@@ -216,6 +220,16 @@ def _looks_like_type(name: str) -> bool:
 def parse(lines: Sequence[str], start: int) -> Trace | None:
     """A JavaScript stack starting at ``lines[start]`` (header or first frame), or None."""
     first = lines[start]
+    # No header and no frame of any engine: only a run of Safari's name-only frames.
+    if (
+        ":" not in first
+        and "@" not in first
+        and "at " not in first
+        and "Error" not in first
+        and "Exception" not in first
+        and _name_only_run(lines, start) == start
+    ):
+        return None
     header = (
         _HEADER.match(first)
         if ":" in first or first.strip().endswith(("Error", "Exception"))
@@ -232,6 +246,9 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
         type_, value = header["type"], header["value"] or ""
         i = start + 1
         extra: list[str] = []
+        window = "\n".join(lines[i : start + 1 + _HEADER_LOOKAHEAD])
+        if "at " not in window and "@" not in window:
+            return None  # no frame of either engine within reach: one search decides
         while i < len(lines) and i - start <= _HEADER_LOOKAHEAD:
             if _v8_frame(lines[i]) is not None or _gecko_frame(lines[i]) is not None:
                 break
@@ -257,10 +274,12 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
     frames: list[Frame] = []
     while i < len(lines):
         line = lines[i]
+        if len(frames) >= MAX_FRAMES and ("@" in line if gecko else "at " in line):
+            i += 1  # past the frames kept, a line of a frame's shape only says the trace goes on
+            continue
         frame = _frame(line, gecko)
         if frame is not None:
-            if len(frames) < MAX_FRAMES:
-                frames.append(frame)
+            frames.append(frame)
             i += 1
             continue
         named = _name_only_run(lines, i) if gecko else i

@@ -59,7 +59,7 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
     type_, value = "RuntimeError", ""
     frames: list[Frame] = []
     i = start
-    top = _TOP.match(first)
+    top = _TOP.match(first) if ":in " in first else None
     if top is not None and top["rest"] is not None:
         message = _MESSAGE.match(top["rest"])
         if message is None:
@@ -68,7 +68,8 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
         frames.append(_frame(top))
         i = _after_highlight(lines, i + 1)
     else:
-        header = _CLASS_FIRST.match(first) or _MESSAGE.match(first.strip())
+        ends = first.rstrip().endswith((")", "):"))  # both header forms end so
+        header = (_CLASS_FIRST.match(first) or _MESSAGE.match(first.strip())) if ends else None
         after = i + 1
         # Rails logs "Type (message):" then a blank line, then the frames.
         while (
@@ -124,5 +125,5 @@ def _bare_backtrace(lines: Sequence[str], i: int) -> bool:
     Whatever follows (a blank line, more frames, the next log line) does not matter: a
     ``file:line:in 'method'`` line is a Ruby frame wherever it is logged.
     """
-    first = _FROM.match(lines[i])
+    first = _FROM.match(lines[i]) if ":in " in lines[i] else None
     return first is not None and first["func"] is not None
