@@ -127,3 +127,18 @@ def test_payloads_stored_before_the_new_frame_fields_still_load() -> None:
         None,
         False,
     )
+
+
+def test_demystified_lambda_frames_are_frames_not_message_lines() -> None:
+    (event,) = parse_text(
+        (REAL / "dotnet/ben_demystifier_methodtests_demistifiesmethodwithlambda.txt").read_text(
+            encoding="utf-8"
+        )
+    )
+    (exc,) = event.exceptions
+    assert exc.value == "Value does not fall within the expected range."
+    assert [(f.function, f.raw_function) for f in reversed(exc.frames)] == [
+        ("MethodWithLambda", "MethodWithLambda()+() => { }"),
+        ("MethodWithLambda", None),
+        ("DemistifiesMethodWithLambda", None),
+    ]

@@ -56,6 +56,8 @@ class _Parts:
     offset: str | None = None
     """Mono's IL offset (``[0x0001c]``)."""
     is_async: bool = False
+    suffix: str | None = None
+    """Ben.Demystifier's lambda or iterator part after ``+`` (``() => { }``, ``MoveNext()``)."""
 
 
 def _split(line: str) -> _Parts | None:
@@ -66,6 +68,15 @@ def _split(line: str) -> _Parts | None:
     text = text[3:]
     is_async = text.startswith("async ")
     text = text.removeprefix("async ")
+    # Ben.Demystifier names a lambda or an iterator after its method: "M()+() => { }",
+    # "Iterator()+MoveNext()"; the frame is the method's, the suffix kept in `suffix`.
+    suffix = None
+    plus = text.find(")+")
+    if plus > 0:
+        rest = text[plus + 2 :]
+        where = rest.rfind(" in ")
+        suffix = rest[:where] if where >= 0 else rest
+        text = text[: plus + 1] + (rest[where:] if where >= 0 else "")
     close = max(text.rfind(") in "), text.rfind(") [0x"))
     if close < 0:
         close = len(text) - 1 if text.endswith(")") else -1
@@ -81,11 +92,12 @@ def _split(line: str) -> _Parts | None:
         tail = tail[tail.find("]") + 1 :].strip() if "]" in tail else "?"
     qualified = head.rsplit(None, 1)[-1]
     if not tail:
-        return _Parts(qualified, args, None, None, offset, is_async)
+        return _Parts(qualified, args, None, None, offset, is_async, suffix)
     where = _LOCATION_END.search(tail) if tail.startswith("in ") else None
     if where is None:
         return None
-    return _Parts(qualified, args, tail[3 : where.start()], where.group(1), offset, is_async)
+    path = tail[3 : where.start()]
+    return _Parts(qualified, args, path, where.group(1), offset, is_async, suffix)
 
 
 def frame_of(line: str) -> Frame | None:
@@ -109,6 +121,7 @@ def frame_of(line: str) -> Frame | None:
         lineno=to_int(parts.lineno),
         instruction_offset=parts.offset,
         is_async=is_async,
+        raw_function=f"{method}()+{parts.suffix}" if parts.suffix else None,
     )
 
 
