@@ -74,9 +74,9 @@ def _split(line: str) -> _Parts | None:
     plus = text.find(")+")
     if plus > 0:
         rest = text[plus + 2 :]
-        where = rest.rfind(" in ")
-        suffix = rest[:where] if where >= 0 else rest
-        text = text[: plus + 1] + (rest[where:] if where >= 0 else "")
+        cut = rest.rfind(" in ")
+        suffix = rest[:cut] if cut >= 0 else rest
+        text = text[: plus + 1] + (rest[cut:] if cut >= 0 else "")
     close = max(text.rfind(") in "), text.rfind(") [0x"))
     if close < 0:
         close = len(text) - 1 if text.endswith(")") else -1
