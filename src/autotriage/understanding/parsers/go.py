@@ -5,7 +5,8 @@ the runtime's own), optional ``[signal ...]`` line, then ``goroutine N [running]
 pairs of lines per frame, newest first: ``pkg.Func(args)`` then ``\\t/path/file.go:12 +0x1d``;
 ``created by pkg.Func in goroutine N`` closes a goroutine as its oldest frame. Dumps that open
 with ``fatal error:``, a signal (``SIGQUIT: quit``) or net/http's ``http: panic serving``
-are read too; ``GOTRACEBACK=system`` frame lines (``fp=... sp=... pc=...``) and cgo's
+are read too, and so is the race detector's ``WARNING: DATA RACE`` report;
+``GOTRACEBACK=system`` frame lines (``fp=... sp=... pc=...``) and cgo's
 ``??:0`` frames are frames like any other, and an unknown line inside a goroutine is
 skipped. Of all goroutines, the first ``[running]`` one is kept (else the first printed).
 Format: https://pkg.go.dev/runtime (and runtime/traceback.go).
@@ -129,8 +130,35 @@ def _dump(lines: Sequence[str], i: int) -> tuple[list[Frame], int]:
     return chosen or [], i
 
 
+_RACE_ACCESS = re.compile(
+    r"^\s*(?P<access>(?:Previous )?(?:[Aa]tomic )?(?:[Rr]ead|[Ww]rite) at 0x[0-9a-f]+"
+    r" by (?:goroutine \d+|main goroutine)):\s*$"
+)
+_RACE_RULE = "=================="
+_RACE_HEADS = ("WARNING: DATA RACE", "DATA RACE")  # the log-prefix stripper takes "WARNING:"
+_RACE_LINES = 400
+
+
+def _race(lines: Sequence[str], start: int) -> Trace | None:
+    """The race detector's ``WARNING: DATA RACE`` report: the first access's stack is the
+    frames; the report runs to its closing rule of ``=`` signs (the other accesses and where
+    the goroutines were created are read past)."""
+    if start + 2 >= len(lines) or not (access := _RACE_ACCESS.match(lines[start + 1])):
+        return None
+    frames, i = _goroutine(lines, start + 2)
+    if not frames:
+        return None
+    for j in range(i, min(len(lines), i + _RACE_LINES)):
+        if lines[j].strip() == _RACE_RULE:
+            i = j + 1
+            break
+    return Trace(PLATFORM, [exception("DATA RACE", access["access"], frames)], start, i)
+
+
 def parse(lines: Sequence[str], start: int) -> Trace | None:
     """A Go panic (message, then the goroutine dump) starting at ``lines[start]``, or None."""
+    if lines[start].strip() in _RACE_HEADS:
+        return _race(lines, start)
     head = _head(lines[start])
     if head is None:
         # A dump pasted without its head still names the goroutine that was running.
