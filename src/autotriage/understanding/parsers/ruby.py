@@ -109,11 +109,13 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
 
 
 def _after_highlight(lines: Sequence[str], i: int) -> int:
-    """Past error_highlight's snippet (a blank line, the source line, carets) if one is here."""
+    """Past error_highlight's snippet (a blank line, the source line, carets) and
+    did_you_mean's suggestion, if they are here."""
     j = i
     while j < len(lines) and j - i < 4 and not _FROM.match(lines[j]):
         text = lines[j].strip()
-        if text and not lines[j].startswith((" ", "\t")):
+        # did_you_mean's "Did you mean?  items" line is the message's last line, unindented.
+        if text and not lines[j].startswith((" ", "\t")) and not text.startswith("Did you mean?"):
             return i
         j += 1
     return j if j < len(lines) and j > i and _FROM.match(lines[j]) else i
