@@ -10,7 +10,9 @@ server, and counts in its own memory (`autotriage.web.ratelimit`).
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, String, delete
+from typing import cast
+
+from sqlalchemy import BigInteger, String, Table, delete
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -37,10 +39,8 @@ def take(
     """
     if cost > limit:
         return False
-    table = RateWindow.__table__
-    insert = postgresql.insert(
-        table
-    ).values(  # type: ignore[arg-type]
+    table = cast(Table, RateWindow.__table__)
+    insert = postgresql.insert(table).values(
         scope=scope, subject=subject[:SUBJECT_LENGTH], window_start=window_start, used=cost
     )
     stmt = insert.on_conflict_do_update(
