@@ -88,6 +88,7 @@ _MEMO_LIMIT = 20_000
 _MEMO_MAX_LENGTH = 512
 _READABLE_LIMIT = 2000
 _KEEP_LIMIT = 200_000
+_KEEP_MAX_LENGTH = 64
 
 
 def _token(token: str) -> str:
@@ -99,8 +100,10 @@ def _token(token: str) -> str:
         return "<*>"
     if token in _WORDS:
         return "<?>"  # a date word or a literal: data only next to other data, decided below
-    if len(_KEEP) < _KEEP_LIMIT:
-        _KEEP[token] = token  # only digit-free tokens are cached: they repeat, ids do not
+    if len(_KEEP) < _KEEP_LIMIT and len(token) <= _KEEP_MAX_LENGTH:
+        # Only short digit-free tokens are cached: words repeat, ids and blobs do not (and
+        # a cache of 200,000 long tokens would hold gigabytes).
+        _KEEP[token] = token
     return token
 
 

@@ -20,6 +20,7 @@ from fastapi import Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from autotriage.bounded import BoundedCache
 from autotriage.errors import Overloaded, SignatureInvalid
 from autotriage.store import Store
 from autotriage.store.ingest_keys import KeyInfo, find_active, hash_key
@@ -27,16 +28,24 @@ from autotriage.web.overload import LoadShedder
 from autotriage.web.ratelimit import RateLimits
 
 Clock = Callable[[], float]
+KEYS_CACHED = 10_000
 
 
 class KeyRing:
     """Resolve ingest keys, caching answers (also "no such key") for `ttl` seconds."""
 
-    def __init__(self, store: Store, ttl: float, clock: Clock = time.monotonic) -> None:
+    def __init__(
+        self,
+        store: Store,
+        ttl: float,
+        clock: Clock = time.monotonic,
+        max_keys: int = KEYS_CACHED,
+    ) -> None:
         self.store = store
         self.ttl = ttl
         self.clock = clock
-        self._cache: dict[str, tuple[float, KeyInfo | None]] = {}
+        # A flood of made-up keys must not grow memory: at most `max_keys` answers kept.
+        self._cache: BoundedCache[str, tuple[KeyInfo | None]] = BoundedCache(max_keys, ttl, clock)
 
     def _lookup(self, key: str) -> KeyInfo | None:
         with self.store.reading() as session:
@@ -47,15 +56,12 @@ class KeyRing:
         if not key:
             raise SignatureInvalid("no ingest key: send a DSN key or an Authorization header")
         digest = hash_key(key)
-        now = self.clock()
         hit = self._cache.get(digest)
-        if hit is not None and hit[0] > now:
-            info = hit[1]
+        if hit is not None:
+            info = hit[0]
         else:
             info = await run_in_threadpool(self._lookup, key)
-            if len(self._cache) > 10_000:
-                self._cache.clear()  # a flood of made-up keys must not grow memory
-            self._cache[digest] = (now + self.ttl, info)
+            self._cache.put(digest, (info,))
         if info is None:
             raise SignatureInvalid("unknown or revoked ingest key")
         if project_id is not None and info.project_id != project_id:
