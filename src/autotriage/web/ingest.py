@@ -77,8 +77,14 @@ def verify(
 
 
 async def accept(
-    request: Request, source: str, events: Sequence[ErrorEvent], delivery_id: str | None = None
+    request: Request,
+    source: str,
+    events: Sequence[ErrorEvent],
+    delivery_id: str | None = None,
+    *,
+    size: int | None = None,
 ) -> StoredDelivery:
-    """Scrub and commit `events`; return once they are durable."""
+    """Scrub and commit `events`; return once they are durable. `size` is the decoded
+    body's length, when known: a large body is scrubbed off the event loop."""
     intake: Intake = services_of(request).intake
-    return await intake.accept_async(source, events, delivery_id=delivery_id)
+    return await intake.accept_async(source, events, delivery_id=delivery_id, size=size)

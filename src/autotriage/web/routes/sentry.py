@@ -156,7 +156,7 @@ async def envelope(request: Request) -> Response:
         extracted = sentry_envelope.extract(parsed)
         guard.charge(info, len(extracted.events))
         if extracted.events:
-            await accept(request, sentry.NAME, extracted.events)
+            await accept(request, sentry.NAME, extracted.events, size=len(data))
         event_id = parsed.headers.get("event_id")
         if not isinstance(event_id, str):
             event_id = extracted.events[0].source_event_id if extracted.events else None
@@ -185,7 +185,7 @@ async def store_event(request: Request) -> Response:
         info = await ring.resolve(key, project_id)
         event = sentry_envelope.parse_store(data)
         guard.charge(info, 1)
-        await accept(request, sentry.NAME, [event])
+        await accept(request, sentry.NAME, [event], size=len(data))
         return JSONResponse({"id": event.source_event_id or uuid.uuid4().hex})
 
     return await guarded(request, handle)
