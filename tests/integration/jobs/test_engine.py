@@ -47,9 +47,14 @@ def test_an_action_and_its_job_commit_together_or_not_at_all(
     engine_store: tuple[Store, JobQueue],
 ) -> None:
     store, _ = engine_store
-    with pytest.raises(RuntimeError), store.transaction() as session:
-        enqueue(session, PlannedAction("github.open", "open:1"), utcnow())
-        raise RuntimeError("the batch fails after planning")
+
+    def fail_after_planning() -> None:
+        with store.transaction() as session:
+            enqueue(session, PlannedAction("github.open", "open:1"), utcnow())
+            raise RuntimeError("the batch fails after planning")
+
+    with pytest.raises(RuntimeError):
+        fail_after_planning()
     assert _jobs(store) == []
     with store.transaction() as session:
         enqueue(session, PlannedAction("github.open", "open:1"), utcnow())
