@@ -122,6 +122,7 @@ _READABLE_LIMIT = 2000
 _TEMPLATE_LIMIT = 16_384
 _KEEP_LIMIT = 100_000
 _SEEN_LIMIT = 50_000
+_KEEP_MAX_LENGTH = 64
 
 
 def _is_value(part: str) -> bool:
@@ -162,6 +163,8 @@ def _word(word: str) -> str:
 def _piece(word: str) -> str:
     # Every word's piece is remembered: words repeat, and once masked so do most values.
     piece = _word(word)
+    if len(word) > _KEEP_MAX_LENGTH:
+        return piece  # long words are ids and blobs: they do not repeat, and would hold memory
     if len(_KEEP) >= _KEEP_LIMIT:
         _KEEP.clear()
     _KEEP[word] = piece
@@ -180,6 +183,8 @@ def _first_sight(word: str) -> str:
     # masked form too, which repeats where the word itself does not).
     masked = _NUMBER.sub("<*>", word)
     piece = _KEEP.get(masked) or _piece(masked)
+    if len(word) > _KEEP_MAX_LENGTH:
+        return piece  # long words are ids and blobs: they do not repeat, and would hold memory
     if len(_SEEN) >= _SEEN_LIMIT:
         _SEEN.clear()
     _SEEN[word] = piece
