@@ -126,6 +126,12 @@ class Settings(BaseSettings):
     ingest_max_inflight: int = Field(128, alias="INGEST_MAX_INFLIGHT", ge=1)
     ingest_events_per_minute: int = Field(0, alias="INGEST_EVENTS_PER_MINUTE", ge=0)
     ingest_key_cache_seconds: float = Field(5.0, alias="INGEST_KEY_CACHE_SECONDS", ge=0)
+    ingest_requests_per_minute_per_ip: int = Field(
+        0, alias="INGEST_REQUESTS_PER_MINUTE_PER_IP", ge=0
+    )
+    ingest_max_backlog: int = Field(50_000, alias="INGEST_MAX_BACKLOG", ge=0)
+    ingest_max_commit_seconds: float = Field(2.0, alias="INGEST_MAX_COMMIT_SECONDS", ge=0)
+    ingest_shed_retry_seconds: int = Field(10, alias="INGEST_SHED_RETRY_SECONDS", ge=1, le=3600)
     bench_endpoints: bool = Field(False, alias="AUTOTRIAGE_BENCH_ENDPOINTS")
 
     # --- GitHub

@@ -50,13 +50,13 @@ def test_an_action_and_its_job_commit_together_or_not_at_all(
 ) -> None:
     store, _ = engine_store
 
-    def plan_then_fail() -> None:
+    def fail_after_planning() -> None:
         with store.transaction() as session:
             enqueue(session, PlannedAction("github.open", "open:1"), utcnow())
             raise RuntimeError("the batch fails after planning")
 
     with pytest.raises(RuntimeError):
-        plan_then_fail()
+        fail_after_planning()
     assert _jobs(store) == []
     with store.transaction() as session:
         enqueue(session, PlannedAction("github.open", "open:1"), utcnow())
