@@ -4,7 +4,8 @@ second "run action N" while one waits costs nothing (it once poisoned the transa
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import timedelta
 
 import pytest
 from procrastinate import App, PsycopgConnector
@@ -12,7 +13,9 @@ from sqlalchemy import select, text
 
 from autotriage.actions.base import PlannedAction
 from autotriage.actions.outbox import enqueue
+from autotriage.config import Settings
 from autotriage.jobs.engine import GROUP, RUN_ACTION, JobQueue, conninfo, recover_stalled
+from autotriage.jobs.work import Work, next_attempt
 from autotriage.models import utcnow
 from autotriage.store import Store
 from autotriage.store.tables import Action
@@ -102,3 +105,19 @@ def test_a_stalled_grouping_job_with_a_successor_waiting_is_closed_not_retried(
             {"t": GROUP},
         )
         assert [row[0] for row in statuses] == ["failed", "todo"]
+
+
+def test_a_job_that_comes_before_its_action_is_due_knows_when_to_come_back(
+    engine_store: tuple[Store, JobQueue], postgres_url: str, make_settings: Callable[..., Settings]
+) -> None:
+    store, _ = engine_store
+    later = utcnow() + timedelta(minutes=5)
+    with store.transaction() as session:
+        enqueue(session, PlannedAction("github.sync", "sync:1"), utcnow())
+        action = session.scalars(select(Action)).one()
+        action.status, action.next_attempt_at = "retryable", later
+    work = Work(store, make_settings(DATABASE_URL=postgres_url), {})
+    assert next_attempt(work, action.id) == later  # the job re-defers itself for then
+    with store.transaction() as session:
+        session.get(Action, action.id).status = "ok"  # type: ignore[union-attr]
+    assert next_attempt(work, action.id) is None  # done: nothing to come back for
