@@ -392,6 +392,9 @@ async def _serve_until_signalled(app: App, queue: JobQueue, concurrency: int) ->
             except DATABASE_GONE as exc:  # PostgreSQL went away: wait for it, then go again
                 log.warning("job worker stopped (%s); restarting in %ss", exc, RESTART_SECONDS)
                 await asyncio.sleep(RESTART_SECONDS)
+            except Exception:  # anything else an outage throws must not end the worker either
+                log.exception("job worker failed; restarting in %ss", RESTART_SECONDS)
+                await asyncio.sleep(RESTART_SECONDS)
             else:
                 return
 
