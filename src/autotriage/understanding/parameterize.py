@@ -118,6 +118,7 @@ _READABLE_LIMIT = 2000
 # and the work per message stays bounded (the pass itself is linear: tens of ms per MB).
 _TEMPLATE_LIMIT = 16_384
 _KEEP_LIMIT = 100_000
+_KEEP_MAX_LENGTH = 64
 
 
 def _is_value(part: str) -> bool:
@@ -158,6 +159,8 @@ def _word(word: str) -> str:
 def _piece(word: str) -> str:
     # Every word's piece is remembered: words repeat, and once masked so do most values.
     piece = _word(word)
+    if len(word) > _KEEP_MAX_LENGTH:
+        return piece  # long words are ids and blobs: they do not repeat, and would hold memory
     if len(_KEEP) >= _KEEP_LIMIT:
         _KEEP.clear()
     _KEEP[word] = piece
