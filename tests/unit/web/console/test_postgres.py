@@ -4,8 +4,8 @@ group with its fix pull request, and a resolve that closes the issue."""
 from __future__ import annotations
 
 import re
-from html import unescape
 from collections.abc import Callable
+from html import unescape
 
 import pytest
 from fastapi.testclient import TestClient
