@@ -139,7 +139,8 @@ def _trace_text(exceptions: list[ExceptionInfo]) -> str:
         lines = [f"{exc.type}: {value}".rstrip(": ")]
         for frame in exc.frames:
             where = frame.abs_path or frame.filename or frame.module or "?"
-            lines.append(f'  File "{where}", line {frame.lineno}, in {frame.function}')
+            line = frame.lineno if frame.lineno is not None else "?"
+            lines.append(f'  File "{where}", line {line}, in {frame.function}')
             if frame.context_line:
                 lines.append(f"    {frame.context_line.strip()}")
         text += "\n".join(lines)

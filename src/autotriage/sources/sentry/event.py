@@ -86,6 +86,8 @@ def _texts(value: Any) -> list[str]:
 
 _FRAMES: dict[tuple[Any, ...], Frame] = {}
 _FRAMES_KEPT = 8_192
+_FRAME_KEPT_CHARS = 4_096
+"""Frames with more text are validated every time, never kept (so at most 32 MB kept)."""
 
 
 def _frame(raw: Any) -> Frame:
@@ -113,9 +115,10 @@ def _frame(raw: Any) -> Frame:
     if frame is None:
         values = dict(zip(_FRAME_KEYS, fields, strict=True))
         frame = Frame.model_validate({**values, "pre_context": pre, "post_context": post})
-        if len(_FRAMES) >= _FRAMES_KEPT:
-            _FRAMES.clear()
-        _FRAMES[key] = frame
+        if sum(len(part) for part in key if type(part) is str) <= _FRAME_KEPT_CHARS:
+            if len(_FRAMES) >= _FRAMES_KEPT:
+                _FRAMES.clear()
+            _FRAMES[key] = frame  # a big frame is not kept: the count alone bounds no memory
     return frame
 
 
