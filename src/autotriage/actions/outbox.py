@@ -4,17 +4,21 @@ Each action row has a unique idempotency key, so planning the same action twice 
 it once. A worker claims a due action (status ``running`` with a lease), runs its
 handler, and records the outcome. A crash mid-action leaves the row ``running``; once the
 lease expires another attempt is made, which handlers make safe (the local tracker's
-effects commit with the outcome; remote handlers reconcile before creating).
+effects commit with the outcome; remote handlers reconcile before creating). While a
+handler runs, its claim is renewed, so a slow action is never taken twice at once.
 """
 
 from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, true, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from autotriage.actions.base import ActionHandler, ActionResult, PlannedAction
@@ -113,7 +117,8 @@ def run_one(
     try:
         with store.reading() as session:
             prepared = handler.prepare(session, action)
-        result = handler.perform(prepared)
+        with _renewed(store, action, lease):
+            result = handler.perform(prepared)
     except Exception as exc:
         log.exception("action %s %s crashed", action.kind, action.id, extra=_log_ids(action))
         result = ActionResult.retry(f"{type(exc).__name__}: {exc}")
@@ -130,6 +135,42 @@ def run_one(
         )
         _release(store, action, f"outcome not recorded: {type(exc).__name__}")
     return action
+
+
+@contextmanager
+def _renewed(store: Store, action: Action, lease: timedelta) -> Iterator[None]:
+    # A claim is ours while the row is "running" with our attempt number. Renewing it every
+    # third of the lease keeps another worker from taking a slow action (a push, a sandboxed
+    # test run) while it is still being performed; a killed worker stops renewing.
+    stop = threading.Event()
+    attempt = action.attempts
+
+    def renew() -> None:
+        while not stop.wait(lease.total_seconds() / 3):
+            try:
+                with store.transaction() as session:
+                    renewed = session.execute(
+                        update(Action)
+                        .where(
+                            Action.id == action.id,
+                            Action.status == "running",
+                            Action.attempts == attempt,
+                        )
+                        .values(claimed_at=utcnow())
+                    )
+            except SQLAlchemyError:  # the database is away: the lease decides, as after a crash
+                log.warning("action %s %s: claim not renewed", action.kind, action.id)
+                continue
+            if getattr(renewed, "rowcount", 0) != 1:
+                return  # the claim was lost (or released); nothing to keep
+
+    keeper = threading.Thread(target=renew, name=f"lease-{action.id}", daemon=True)
+    keeper.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        keeper.join()
 
 
 def _release(store: Store, action: Action, detail: str) -> None:

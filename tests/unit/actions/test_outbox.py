@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -103,6 +105,42 @@ def test_an_abandoned_claim_is_taken_again_after_the_lease(store: Store) -> None
         session.scalars(select(Action)).one().claimed_at = utcnow() - LEASE - timedelta(seconds=1)
     assert run_one(store, {"test.act": handler}) is not None
     assert _row(store).status == "ok"
+
+
+class Slow(Recorder):
+    """A handler whose perform lasts until the test lets it finish (a push, a test run)."""
+
+    def __init__(self) -> None:
+        super().__init__([ActionResult.ok()])
+        self.started = threading.Event()
+        self.finish = threading.Event()
+
+    def perform(self, prepared: Any) -> ActionResult:
+        self.started.set()
+        assert self.finish.wait(30)
+        return super().perform(prepared)
+
+
+def test_a_claim_is_renewed_while_its_handler_runs_so_no_one_takes_it_twice(
+    store: Store,
+) -> None:
+    _enqueue(store)
+    lease = timedelta(seconds=0.3)
+    slow = Slow()
+    first = threading.Thread(target=run_one, args=(store, {"test.act": slow}, lease))
+    first.start()
+    assert slow.started.wait(30)
+    other = Recorder([ActionResult.ok()])
+    deadline = time.monotonic() + 5 * lease.total_seconds()
+    taken = []
+    while time.monotonic() < deadline:  # five leases go by while the first still runs
+        taken.append(run_one(store, {"test.act": other}, lease))
+        time.sleep(0.05)
+    slow.finish.set()
+    first.join(30)
+    assert [t for t in taken if t is not None] == []
+    assert other.performed == 0
+    assert (slow.performed, _row(store).status, _row(store).attempts) == (1, "ok", 1)
 
 
 class FailingRecord(Recorder):
