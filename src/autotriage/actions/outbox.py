@@ -15,12 +15,14 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, true, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from autotriage.actions.base import ActionHandler, ActionResult, PlannedAction
 from autotriage.config import DEFAULT_ACTION_LEASE_SECONDS
 from autotriage.models import utcnow
 from autotriage.store import Store
+from autotriage.store.db import is_conflict
 from autotriage.store.inserts import insert_ignore
 from autotriage.store.tables import Action
 
@@ -30,6 +32,8 @@ LEASE = timedelta(seconds=DEFAULT_ACTION_LEASE_SECONDS)  # AUTOTRIAGE_ACTION_LEA
 """How long a claim holds before another worker may retry the action; handlers must finish
 well within it (they return `retry` with `retry_after` rather than sleeping)."""
 MAX_ATTEMPTS = 12
+RECORD_ATTEMPTS = 3
+"""Tries to record an outcome when the transaction deadlocks with another one."""
 
 
 def enqueue(session: Session, planned: PlannedAction, now: datetime) -> bool:
@@ -68,6 +72,19 @@ def backoff(attempts: int) -> timedelta:
 
 def _claim(
     store: Store, kinds: set[str], now: datetime, lease: timedelta, action_id: int | None = None
+) -> Action | None:
+    try:
+        return _try_claim(store, kinds, now, lease, action_id)
+    except DBAPIError as exc:
+        if not is_conflict(exc):
+            raise
+        # A deadlock with the pipeline or another worker: nothing was claimed; next cycle.
+        log.info("claiming an action conflicted with another transaction; will retry")
+        return None
+
+
+def _try_claim(
+    store: Store, kinds: set[str], now: datetime, lease: timedelta, action_id: int | None
 ) -> Action | None:
     only = (Action.id == action_id) if action_id is not None else true()
     with store.transaction() as session:
@@ -122,11 +139,36 @@ def run_one(
 
 
 def _finish(store: Store, handler: ActionHandler, action: Action, result: ActionResult) -> None:
+    # The outcome must be recorded: left "running", the action would run again after its
+    # lease. A deadlock only rolled this transaction back (perform's effect is done), so
+    # the record is simply tried again.
+    for attempt in range(1, RECORD_ATTEMPTS + 1):
+        try:
+            status = _record(store, handler, action, result)
+            break
+        except DBAPIError as exc:
+            if not is_conflict(exc) or attempt == RECORD_ATTEMPTS:
+                raise
+            log.info("recording action %s conflicted; retrying", action.id)
+    if status is not None and status != "ok":
+        log.warning(
+            "action %s %s: %s (%s)",
+            action.kind,
+            action.id,
+            status,
+            result.detail,
+            extra=_log_ids(action),
+        )
+
+
+def _record(
+    store: Store, handler: ActionHandler, action: Action, result: ActionResult
+) -> str | None:
     now = utcnow()
     with store.transaction() as session:
         row = session.get(Action, action.id)
         if row is None:
-            return
+            return None
         status = result.status
         if status == "retryable" and row.attempts >= MAX_ATTEMPTS:
             status = "permanent"
@@ -146,15 +188,7 @@ def _finish(store: Store, handler: ActionHandler, action: Action, result: Action
             row.next_attempt_at = now + delay
             _defer(session, row.id, row.next_attempt_at)
         handler.record(session, row, result)
-    if status != "ok":
-        log.warning(
-            "action %s %s: %s (%s)",
-            action.kind,
-            action.id,
-            status,
-            result.detail,
-            extra=_log_ids(action),
-        )
+        return status
 
 
 def _log_ids(action: Action) -> dict[str, int | None]:

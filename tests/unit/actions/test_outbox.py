@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from autotriage.actions.base import ActionResult, PlannedAction
@@ -103,3 +104,30 @@ def test_an_abandoned_claim_is_taken_again_after_the_lease(store: Store) -> None
         session.scalars(select(Action)).one().claimed_at = utcnow() - LEASE - timedelta(seconds=1)
     assert run_one(store, {"test.act": handler}) is not None
     assert _row(store).status == "ok"
+
+
+class _Deadlock(Exception):
+    sqlstate = "40P01"
+
+
+@dataclass
+class DeadlocksOnce(Recorder):
+    """Records like `Recorder`, but its first record deadlocks (as PostgreSQL reports it)."""
+
+    deadlocks: int = 1
+
+    def record(self, session: Session, action: Action, result: ActionResult) -> None:
+        if self.deadlocks:
+            self.deadlocks -= 1
+            raise OperationalError("UPDATE actions", {}, _Deadlock("deadlock detected"))
+        super().record(session, action, result)
+
+
+def test_a_deadlock_while_recording_is_retried_not_left_running(store: Store) -> None:
+    handler = DeadlocksOnce([ActionResult.ok("ext-1")])
+    _enqueue(store)
+    assert run_one(store, {handler.kind: handler}) is not None
+    row = _row(store)
+    assert (row.status, row.external_id) == ("ok", "ext-1")
+    assert handler.performed == 1  # the effect ran once; only its record was tried again
+    assert handler.recorded == ["ok"]
