@@ -95,9 +95,9 @@ class Settings(BaseSettings):
         DEFAULT_ACTION_LEASE_SECONDS, alias="AUTOTRIAGE_ACTION_LEASE_SECONDS", ge=1
     )
     log_level: str = Field("info", alias="LOG_LEVEL")
-    # "procrastinate" runs the worker's work on the job engine (PostgreSQL only); the
-    # default keeps the worker threads until the engine's fault tests pass (docs/deploy.md).
-    job_engine: Literal["threads", "procrastinate"] = Field("threads", alias="JOB_ENGINE")
+    # On PostgreSQL the worker's work runs on the job engine (procrastinate); "threads"
+    # keeps the lease-loop worker threads instead. SQLite always runs the threads.
+    job_engine: Literal["threads", "procrastinate"] = Field("procrastinate", alias="JOB_ENGINE")
 
     # --- retention (autotriage.jobs.retention); 0 disables a rule
     events_per_group_keep: int = Field(1000, alias="EVENTS_PER_GROUP_KEEP", ge=0)

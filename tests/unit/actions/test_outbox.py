@@ -131,3 +131,22 @@ def test_a_deadlock_while_recording_is_retried_not_left_running(store: Store) ->
     assert (row.status, row.external_id) == ("ok", "ext-1")
     assert handler.performed == 1  # the effect ran once; only its record was tried again
     assert handler.recorded == ["ok"]
+
+
+class FailingRecord(Recorder):
+    """A handler whose outcome cannot be written (a deadlock, a lost connection)."""
+
+    def record(self, session: Session, action: Action, result: ActionResult) -> None:
+        super().record(session, action, result)
+        raise RuntimeError("deadlock detected")
+
+
+def test_an_outcome_that_cannot_be_written_releases_the_claim_at_once(store: Store) -> None:
+    _enqueue(store)
+    handler = FailingRecord([ActionResult.ok("7")])
+    assert run_one(store, {"test.act": handler}) is not None
+    row = _row(store)
+    # not left "running" for the whole lease: handed back for a retry within seconds
+    assert (row.status, row.external_id) == ("retryable", None)
+    assert row.next_attempt_at < utcnow() + timedelta(seconds=3)
+    assert "outcome not recorded: RuntimeError" in (row.detail or "")

@@ -152,14 +152,15 @@ async def envelope(request: Request) -> Response:
         # key in the envelope's own header (browsers' sendBeacon) needs the body first.
         key = sentry_envelope.public_key(headers, request.query_params)
         info = await ring.resolve(key, project_id) if key else None
-        parsed = sentry_envelope.parse_envelope(await read_inflated(request))
+        data = await read_inflated(request)
+        parsed = sentry_envelope.parse_envelope(data)
         if info is None:
             key = sentry_envelope.public_key(headers, request.query_params, parsed.headers)
             info = await ring.resolve(key, project_id)
         extracted = sentry_envelope.extract(parsed)
         await guard.charge(info, len(extracted.events))
         if extracted.events:
-            await accept(request, sentry.NAME, extracted.events)
+            await accept(request, sentry.NAME, extracted.events, size=len(data))
         event_id = parsed.headers.get("event_id")
         if not isinstance(event_id, str):
             event_id = extracted.events[0].source_event_id if extracted.events else None
@@ -195,7 +196,7 @@ async def store_event(request: Request) -> Response:
         data = _legacy_store_body(await read_inflated(request), limit)
         event = sentry_envelope.parse_store(data)
         await guard.charge(info, 1)
-        await accept(request, sentry.NAME, [event])
+        await accept(request, sentry.NAME, [event], size=len(data))
         return JSONResponse({"id": event.source_event_id or uuid.uuid4().hex})
 
     return await guarded(request, handle)
