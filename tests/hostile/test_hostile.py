@@ -69,6 +69,7 @@ def hostile_run(database_url: str, workdir: Path, *, heavy: bool = False) -> Ite
             results += run_pairs(runner, corpus.replay_cases(key), lines)
             after = after_run(runner)
             logged = traceback_summary(server.log())
+            start, end = runner.start_rss >> 20, server.rss() >> 20
         finally:
             runner.close()
             server.stop()
@@ -76,6 +77,7 @@ def hostile_run(database_url: str, workdir: Path, *, heavy: bool = False) -> Ite
     yield from lines
     failed = [r.case.name for r in results if not r.ok]
     yield f"total: {len(results)} cases, {len(results) - len(failed)} held, {len(failed)} failed"
+    yield f"memory: {start} MB resident at the start, {end} MB after the run (bound: +200 MB)"
     for problem in after:
         yield f"AFTER {problem}"
     for line in logged:
