@@ -188,6 +188,7 @@ def test_long_tokens_and_big_frames_are_not_remembered() -> None:
     for blob in blobs:
         parameterize.template(f"failed to parse {blob} here")
     assert not any(blob in parameterize._KEEP for blob in blobs)
+    assert not any(blob in parameterize._SEEN for blob in blobs)
     assert "parse" in parameterize._KEEP  # short words still are
     context = ["x" * 50_000]
     frame = {"filename": "app/big.py", "function": "f", "lineno": 1, "pre_context": context}
