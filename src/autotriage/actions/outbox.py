@@ -18,13 +18,14 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, true, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from autotriage.actions.base import ActionHandler, ActionResult, PlannedAction
 from autotriage.config import DEFAULT_ACTION_LEASE_SECONDS
 from autotriage.models import utcnow
 from autotriage.store import Store
+from autotriage.store.db import is_conflict
 from autotriage.store.inserts import insert_ignore
 from autotriage.store.tables import Action
 
@@ -34,6 +35,8 @@ LEASE = timedelta(seconds=DEFAULT_ACTION_LEASE_SECONDS)  # AUTOTRIAGE_ACTION_LEA
 """How long a claim holds before another worker may retry the action; handlers must finish
 well within it (they return `retry` with `retry_after` rather than sleeping)."""
 MAX_ATTEMPTS = 12
+RECORD_ATTEMPTS = 3
+"""Tries to record an outcome when the transaction deadlocks with another one."""
 
 
 def enqueue(session: Session, planned: PlannedAction, now: datetime) -> bool:
@@ -72,6 +75,19 @@ def backoff(attempts: int) -> timedelta:
 
 def _claim(
     store: Store, kinds: set[str], now: datetime, lease: timedelta, action_id: int | None = None
+) -> Action | None:
+    try:
+        return _try_claim(store, kinds, now, lease, action_id)
+    except DBAPIError as exc:
+        if not is_conflict(exc):
+            raise
+        # A deadlock with the pipeline or another worker: nothing was claimed; next cycle.
+        log.info("claiming an action conflicted with another transaction; will retry")
+        return None
+
+
+def _try_claim(
+    store: Store, kinds: set[str], now: datetime, lease: timedelta, action_id: int | None
 ) -> Action | None:
     only = (Action.id == action_id) if action_id is not None else true()
     with store.transaction() as session:
@@ -191,11 +207,36 @@ def _release(store: Store, action: Action, detail: str) -> None:
 
 
 def _finish(store: Store, handler: ActionHandler, action: Action, result: ActionResult) -> None:
+    # A deadlock only rolled this transaction back (perform's effect is done), so the
+    # record is tried again before `run_one` falls back to releasing the claim, which
+    # would run the effect a second time.
+    for attempt in range(1, RECORD_ATTEMPTS + 1):
+        try:
+            status = _record(store, handler, action, result)
+            break
+        except DBAPIError as exc:
+            if not is_conflict(exc) or attempt == RECORD_ATTEMPTS:
+                raise
+            log.info("recording action %s conflicted; retrying", action.id)
+    if status is not None and status != "ok":
+        log.warning(
+            "action %s %s: %s (%s)",
+            action.kind,
+            action.id,
+            status,
+            result.detail,
+            extra=_log_ids(action),
+        )
+
+
+def _record(
+    store: Store, handler: ActionHandler, action: Action, result: ActionResult
+) -> str | None:
     now = utcnow()
     with store.transaction() as session:
         row = session.get(Action, action.id)
         if row is None:
-            return
+            return None
         status = result.status
         if status == "retryable" and row.attempts >= MAX_ATTEMPTS:
             status = "permanent"
@@ -215,15 +256,7 @@ def _finish(store: Store, handler: ActionHandler, action: Action, result: Action
             row.next_attempt_at = now + delay
             _defer(session, row.id, row.next_attempt_at)
         handler.record(session, row, result)
-    if status != "ok":
-        log.warning(
-            "action %s %s: %s (%s)",
-            action.kind,
-            action.id,
-            status,
-            result.detail,
-            extra=_log_ids(action),
-        )
+        return status
 
 
 def _log_ids(action: Action) -> dict[str, int | None]:

@@ -11,6 +11,7 @@ import typer
 import uvicorn
 
 from autotriage.cli.common import settings
+from autotriage.memory import map_large_buffers
 from autotriage.services import build_services
 from autotriage.web.app import create_app
 from autotriage.web.security import exposure_problem
@@ -32,6 +33,7 @@ def serve(
         os.environ["HOST"] = bind_host  # the --reload factory reads the environment
     if (problem := exposure_problem(current)) is not None:
         log.warning("%s", problem)
+    map_large_buffers()  # big request bodies must not leave resident memory behind
     if reload:
         # Watch the package only: the SQLite store under ./data changes on every event.
         package = str(Path(__file__).resolve().parents[1])

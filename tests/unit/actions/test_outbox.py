@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from autotriage.actions.base import ActionResult, PlannedAction
@@ -141,6 +142,33 @@ def test_a_claim_is_renewed_while_its_handler_runs_so_no_one_takes_it_twice(
     assert [t for t in taken if t is not None] == []
     assert other.performed == 0
     assert (slow.performed, _row(store).status, _row(store).attempts) == (1, "ok", 1)
+
+
+class _Deadlock(Exception):
+    sqlstate = "40P01"
+
+
+@dataclass
+class DeadlocksOnce(Recorder):
+    """Records like `Recorder`, but its first record deadlocks (as PostgreSQL reports it)."""
+
+    deadlocks: int = 1
+
+    def record(self, session: Session, action: Action, result: ActionResult) -> None:
+        if self.deadlocks:
+            self.deadlocks -= 1
+            raise OperationalError("UPDATE actions", {}, _Deadlock("deadlock detected"))
+        super().record(session, action, result)
+
+
+def test_a_deadlock_while_recording_is_retried_not_left_running(store: Store) -> None:
+    handler = DeadlocksOnce([ActionResult.ok("ext-1")])
+    _enqueue(store)
+    assert run_one(store, {handler.kind: handler}) is not None
+    row = _row(store)
+    assert (row.status, row.external_id) == ("ok", "ext-1")
+    assert handler.performed == 1  # the effect ran once; only its record was tried again
+    assert handler.recorded == ["ok"]
 
 
 class FailingRecord(Recorder):
