@@ -151,6 +151,20 @@ def envelope(key: str, n: int) -> bytes:
     return gzip.compress(raw)
 
 
+async def exchange(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
+) -> tuple[int, bytes]:
+    """Write one HTTP/1.1 request; read its answer's status and body."""
+    writer.write(request)
+    status = int((await reader.readline()).split()[1])
+    length = 0
+    while (line := await reader.readline()) not in (b"\r\n", b""):
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    return status, await reader.readexactly(length)
+
+
 async def _post_all(
     host: str, port: int, path: str, auth: str, queue: list[bytes], latencies: list[float]
 ) -> int:
@@ -166,14 +180,7 @@ async def _post_all(
                 f"X-Sentry-Auth: {auth}\r\nContent-Length: {len(body)}\r\n\r\n"
             ).encode()
             start = time.perf_counter()
-            writer.write(head + body)
-            status = int((await reader.readline()).split()[1])
-            length = 0
-            while (line := await reader.readline()) not in (b"\r\n", b""):
-                name, _, value = line.partition(b":")
-                if name.strip().lower() == b"content-length":
-                    length = int(value)
-            answer = await reader.readexactly(length)
+            status, answer = await exchange(reader, writer, head + body)
             latencies.append(time.perf_counter() - start)
             if status < 300:
                 ok += 1
