@@ -151,6 +151,16 @@ def envelope(key: str, n: int) -> bytes:
     return gzip.compress(raw)
 
 
+def post(host: str, port: int, path: str, auth: str, body: bytes) -> bytes:
+    """An HTTP/1.1 POST of gzip'd envelope `body` with the DSN key's auth header."""
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+        "Content-Type: application/x-sentry-envelope\r\nContent-Encoding: gzip\r\n"
+        f"X-Sentry-Auth: {auth}\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    return head + body
+
+
 async def exchange(
     reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
 ) -> tuple[int, bytes]:
@@ -174,13 +184,8 @@ async def _post_all(
     try:
         while queue:
             body = queue.pop()
-            head = (
-                f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
-                "Content-Type: application/x-sentry-envelope\r\nContent-Encoding: gzip\r\n"
-                f"X-Sentry-Auth: {auth}\r\nContent-Length: {len(body)}\r\n\r\n"
-            ).encode()
             start = time.perf_counter()
-            status, answer = await exchange(reader, writer, head + body)
+            status, answer = await exchange(reader, writer, post(host, port, path, auth, body))
             latencies.append(time.perf_counter() - start)
             if status < 300:
                 ok += 1

@@ -28,7 +28,7 @@ import uvloop
 from autotriage.models import utcnow
 from autotriage.store import Store
 from autotriage.store.ingest_keys import create_key
-from bench.ingest_sentry import cpu_seconds, envelope, exchange, measure
+from bench.ingest_sentry import cpu_seconds, envelope, exchange, measure, post
 from tests.support import LiveServer
 
 CONNECTIONS = 32
@@ -73,14 +73,9 @@ async def soak(url: str, key: str, rate: float, seconds: float, minutes: list[Mi
                 if due - start >= seconds:
                     return
                 await asyncio.sleep(max(0.0, due - time.perf_counter()))
-                body = envelope(key, n)
-                head = (
-                    f"POST /api/1/envelope/ HTTP/1.1\r\nHost: {host}:{port}\r\n"
-                    "Content-Type: application/x-sentry-envelope\r\nContent-Encoding: gzip\r\n"
-                    f"X-Sentry-Auth: {auth}\r\nContent-Length: {len(body)}\r\n\r\n"
-                ).encode()
+                request = post(host, port, "/api/1/envelope/", auth, envelope(key, n))
                 sent = time.perf_counter()
-                status, _ = await exchange(reader, writer, head + body)
+                status, _ = await exchange(reader, writer, request)
                 minute = minutes[min(int((due - start) // 60), len(minutes) - 1)]
                 minute.latencies.append(time.perf_counter() - sent)
                 if status >= 300:
