@@ -53,11 +53,13 @@ class Minute:
     def __init__(self) -> None:
         self.latencies: list[float] = []
         self.errors = 0
+        self.lag = 0.0
 
 
 async def soak(url: str, key: str, rate: float, seconds: float, minutes: list[Minute]) -> None:
     """Send envelopes at `rate` per second for `seconds`, filing each answer's latency
-    under the minute it was sent in."""
+    under the minute it came in; a minute's lag is how far behind schedule a send was
+    (the server answering too slowly for `CONNECTIONS` senders to keep the rate)."""
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     auth = f"Sentry sentry_key={key}, sentry_version=7, sentry_client=sentry.python/2.0.0"
@@ -70,14 +72,16 @@ async def soak(url: str, key: str, rate: float, seconds: float, minutes: list[Mi
             while True:
                 n = next(counter)
                 due = start + n / rate
-                if due - start >= seconds:
-                    return
+                if due - start >= seconds or time.perf_counter() - start >= seconds:
+                    return  # the end, even when behind schedule: no backlog after it
                 await asyncio.sleep(max(0.0, due - time.perf_counter()))
                 request = post(host, port, "/api/1/envelope/", auth, envelope(key, n))
                 sent = time.perf_counter()
                 status, _ = await exchange(reader, writer, request)
-                minute = minutes[min(int((due - start) // 60), len(minutes) - 1)]
-                minute.latencies.append(time.perf_counter() - sent)
+                answered = time.perf_counter()
+                minute = minutes[min(int((answered - start) // 60), len(minutes) - 1)]
+                minute.latencies.append(answered - sent)
+                minute.lag = max(minute.lag, sent - due)
                 if status >= 300:
                     minute.errors += 1
         finally:
@@ -96,6 +100,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--minutes", type=float, default=10)
     parser.add_argument("--share", type=float, default=0.8, help="of measured capacity")
+    parser.add_argument("--rate", type=float, default=0, help="events/s instead of a share")
     parser.add_argument("--no-worker", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="autotriage-soak-") as tmp:
@@ -117,15 +122,15 @@ def main() -> None:
             pid = server.process.pid
             burst = [envelope(key, 10**9 + n) for n in range(1500)]
             capacity = measure(server, "/api/1/envelope/", burst, 16, key)["events_per_s"]
-            rate = capacity * args.share
+            rate = args.rate or capacity * args.share
             print(
                 f"capacity {capacity:.0f} events/s (closed loop, 16 connections); soaking at "
                 f"{rate:.0f}/s ({args.share:.0%}) for {args.minutes:g} min, worker "
                 f"{'off' if args.no_worker else 'on'}, load average {os.getloadavg()[0]:.1f}"
             )
             print(
-                f"{'min':>4}{'sent':>8}{'errors':>8}{'p50 ms':>9}{'p99 ms':>9}{'RSS MB':>9}"
-                f"{'DB MB':>9}{'CPU-s':>8}{'load':>6}"
+                f"{'min':>4}{'answered':>9}{'errors':>7}{'p50 ms':>9}{'p99 ms':>9}{'lag s':>7}"
+                f"{'RSS MB':>8}{'DB MB':>8}{'CPU-s':>7}{'load':>6}"
             )
             minutes = [Minute() for _ in range(max(1, int(args.minutes + 0.999)))]
             seconds = args.minutes * 60
@@ -141,10 +146,10 @@ def main() -> None:
                     rss = rss_mb(pid)
                     rows.append((rss, _p(minute.latencies, 0.99)))
                     print(
-                        f"{index:>4}{len(minute.latencies):>8}{minute.errors:>8}"
+                        f"{index:>4}{len(minute.latencies):>9}{minute.errors:>7}"
                         f"{_p(minute.latencies, 0.5):>9.1f}{_p(minute.latencies, 0.99):>9.1f}"
-                        f"{rss:>9.0f}{db_mb(db):>9.1f}{cpu_seconds(pid) - cpu0:>8.1f}"
-                        f"{os.getloadavg()[0]:>6.1f}",
+                        f"{minute.lag:>7.1f}{rss:>8.0f}{db_mb(db):>8.1f}"
+                        f"{cpu_seconds(pid) - cpu0:>7.1f}{os.getloadavg()[0]:>6.1f}",
                         flush=True,
                     )
                 await task
