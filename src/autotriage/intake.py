@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -174,6 +175,7 @@ class Intake:
         self.store = store
         self.wake = wake
         self.observe = observe  # (source, events stored, duplicates): the metrics
+        self.commit_took: Callable[[float], None] | None = None  # seconds: load shedding
         self._lock = threading.Lock()
         self._queue: list[_Job] = []
         self._committing = False
@@ -293,10 +295,13 @@ class Intake:
         return job.outcome
 
     def _commit(self, batch: list[_Job]) -> None:
+        started = time.perf_counter()
         try:
             with self.store.transaction() as session:
                 deliveries = [job.delivery for job in batch]
                 outcomes = store_deliveries(session, deliveries, now=utcnow())
+            if self.commit_took is not None:
+                self.commit_took(time.perf_counter() - started)
         except Exception as exc:  # noqa: BLE001 - handed to the caller, which re-raises it
             if len(batch) == 1:
                 self._finish(batch[0], None, exc)

@@ -28,6 +28,7 @@ from autotriage.analysis.owners import LOCATIONS, Rule, owners_for, parse_codeow
 from autotriage.analysis.repo import Repository, ResolvedRef
 from autotriage.analysis.result import Analysis, Culprit, SuspectCommit
 from autotriage.analysis.suspect import IGNORE_REVS_FILE, blame_suspect, ignore_revs_file
+from autotriage.bounded import BoundedCache
 from autotriage.config import Settings
 from autotriage.errors import GitError
 from autotriage.models import ErrorEvent, ExceptionInfo, Frame
@@ -68,7 +69,9 @@ def _trace_only(event: ErrorEvent, reasons: list[str], fingerprint: str) -> Anal
             reasons=["no stack frames: nothing to map", *reasons],
             fingerprint=fingerprint,
         )
-    code = [f">{frame.lineno:>5} | {frame.context_line}"] if frame.context_line else []
+    # Sentry's schema allows a context line without a line number.
+    number = f"{frame.lineno:>5}" if frame.lineno is not None else "    ?"
+    code = [f">{number} | {frame.context_line}"] if frame.context_line else []
     return Analysis(
         culprit=Culprit(path=frame.path, line=frame.lineno, function=frame.function, code=code),
         frames=frames,
@@ -130,7 +133,9 @@ class Analyzer:
     def __init__(self, login_client: httpx.Client | None = None) -> None:
         self._results: OrderedDict[str, Analysis] = OrderedDict()
         self._indexes: OrderedDict[tuple[str, str], FileIndex] = OrderedDict()
-        self._owners: dict[tuple[str, str], tuple[str | None, list[Rule]]] = {}
+        self._owners: BoundedCache[tuple[str, str], tuple[str | None, list[Rule]]] = BoundedCache(
+            _INDEX_CACHE_SIZE * 4
+        )
         self._repos: dict[str, Repository] = {}
         self._logins: dict[tuple[str, str | None, str | None], LoginResolver] = {}
         # Worker threads may share this analyzer: one analysis at a time keeps the caches
@@ -154,17 +159,16 @@ class Analyzer:
     ) -> tuple[str | None, list[Rule]]:
         """The CODEOWNERS file GitHub would use at `sha`, parsed (cached per commit)."""
         key = (str(repo.git_dir), sha)
-        if key not in self._owners:
-            found: tuple[str | None, list[Rule]] = (None, [])
+        found = self._owners.get(key)
+        if found is None:
+            found = (None, [])
             for location in LOCATIONS:
                 if location in index:
                     lines = repo.read_lines(sha, location) or []
                     found = (location, parse_codeowners("\n".join(lines)))
                     break
-            if len(self._owners) >= _INDEX_CACHE_SIZE * 4:
-                self._owners.clear()
-            self._owners[key] = found
-        return self._owners[key]
+            self._owners.put(key, found)
+        return found
 
     def _repository(self, access: RepoAccess) -> Repository:
         repo = self._repos.get(access.key)

@@ -84,7 +84,15 @@ async def accept(
     *,
     size: int | None = None,
 ) -> StoredDelivery:
-    """Scrub and commit `events`; return once they are durable. `size` is the decoded
-    body's length, when known: a large body is scrubbed off the event loop."""
-    intake: Intake = services_of(request).intake
+    """Scrub and commit `events`; return once they are durable.
+
+    A webhook delivery is shed here (429) while the server is behind; the DSN and OTLP
+    routes were admitted before reading their bodies (`autotriage.web.keyauth.guarded`).
+    `size` is the decoded body's length, when known: a large body is scrubbed off the
+    event loop.
+    """
+    services = services_of(request)
+    if not getattr(request.state, "admitted", False):
+        await services.guard.shedder.check()
+    intake: Intake = services.intake
     return await intake.accept_async(source, events, delivery_id=delivery_id, size=size)
