@@ -159,9 +159,11 @@ def main() -> None:
         if len(rows) >= 3:
             (rss2, p992), (rss_last, p99_last) = rows[1], rows[-1]
             flat = rss_last <= rss2 * 1.25 + 20 and p99_last <= max(p992 * 2, 50)
+            lag = max(m.lag for m in minutes)
+            held = "rate held" if lag < 1 else f"RATE NOT HELD (up to {lag:.0f} s behind)"
             print(
                 f"RSS {rss2:.0f} -> {rss_last:.0f} MB, p99 {p992:.1f} -> {p99_last:.1f} ms "
-                f"(minute 2 -> last), errors {errors}: {'flat' if flat else 'NOT FLAT'}"
+                f"(minute 2 -> last), errors {errors}: {'flat' if flat else 'NOT FLAT'}, {held}"
             )
         all_latencies = [x for m in minutes for x in m.latencies]
         print(
