@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 from pathlib import Path
@@ -17,6 +18,21 @@ from autotriage.web.app import create_app
 from autotriage.web.security import exposure_problem
 
 log = logging.getLogger(__name__)
+
+
+GC_YOUNG_THRESHOLD = 20_000
+"""Allocations between young collections. Each ingested event allocates a few thousand
+short-lived containers, which the default (700) collects several times per event."""
+
+
+def tune_gc() -> None:
+    """Freeze what start-up built (modules, settings, the app) out of every collection,
+    and collect the young generation less often: both cut the collector's share of
+    ingest without holding more garbage than a few events' worth."""
+    gc.collect()
+    gc.freeze()
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, middle, old)
 
 
 def serve(
@@ -47,8 +63,10 @@ def serve(
             log_config=None,
         )
         return
+    app = create_app(build_services(current))
+    tune_gc()
     uvicorn.run(
-        create_app(build_services(current)),
+        app,
         host=bind_host,
         port=bind_port,
         log_config=None,
