@@ -13,7 +13,7 @@ from typing import Any
 from autotriage.config import Settings
 from autotriage.errors import ScanBusy, ScanStopped
 from autotriage.scans.runner import Scanner
-from autotriage.sources.aws import cloudwatch
+from autotriage.sources.aws import logs_api
 from autotriage.store import Store
 from autotriage.store.scans import begin_scan, finish_scan
 
@@ -31,7 +31,7 @@ class ScanManager:
         settings: Settings,
         *,
         wake: Callable[[], None] | None = None,
-        client_factory: ClientFactory = cloudwatch.make_client,
+        client_factory: ClientFactory = logs_api.make_client,
     ) -> None:
         self.store = store
         self.settings = settings

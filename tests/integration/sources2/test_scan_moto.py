@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from autotriage.config import Settings, load_settings
 from autotriage.errors import ScanBusy
 from autotriage.scans.runner import Scanner, ScanSummary, cursor_name
-from autotriage.sources.aws.cloudwatch import make_client
+from autotriage.sources.aws.logs_api import make_client
 from autotriage.store import Store
 from autotriage.store.cursors import load_cursor
 from autotriage.store.scans import begin_scan, finish_scan, get_scan

@@ -14,8 +14,9 @@ the record's lines -> message and ``contexts.log_lines``; Python tracebacks, Lam
 JSON ``level``/``severity`` -> level and ``service`` (else the log group's last part) ->
 service.
 
-This module only reads: one API page per call, and pure functions that turn log events
-into `ErrorEvent`s. Loops, cursors and backoff live in `autotriage.scans`.
+This module is pure: functions that turn log events into `ErrorEvent`s. The API calls
+(one page each) are in `autotriage.sources.aws.logs_api`; loops, cursors and backoff live
+in `autotriage.scans`.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from autotriage.config import Settings
 from autotriage.errors import PayloadInvalid
 from autotriage.models import ErrorEvent, ExceptionInfo, Frame, Level, normalize_level
 from autotriage.sources.base import load_json, require_object
@@ -113,75 +113,6 @@ def _timestamp(value: Any) -> int:
     ):
         raise PayloadInvalid("a log event's `timestamp` must be milliseconds since the epoch")
     return int(value)
-
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    """One FilterLogEvents page: its events and the token for the next one (None: done)."""
-
-    events: list[LogEvent]
-    next_token: str | None
-
-
-# --- AWS calls: one request each -------------------------------------------------------
-
-
-def make_client(settings: Settings) -> Any:
-    """A boto3 CloudWatch Logs client; retries are ours (`autotriage.scans.throttle`)."""
-    import boto3
-    from botocore.config import Config
-
-    kwargs: dict[str, Any] = {
-        "region_name": settings.aws_region,
-        "config": Config(
-            retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=10, read_timeout=30
-        ),
-    }
-    if settings.aws_endpoint_url:
-        kwargs["endpoint_url"] = settings.aws_endpoint_url
-    if settings.aws_access_key_id and settings.aws_secret_access_key:
-        kwargs["aws_access_key_id"] = settings.aws_access_key_id.get_secret_value()
-        kwargs["aws_secret_access_key"] = settings.aws_secret_access_key.get_secret_value()
-    return boto3.client("logs", **kwargs)
-
-
-def describe_page(client: Any, prefix: str, token: str | None) -> tuple[list[str], str | None]:
-    """One DescribeLogGroups page of the groups whose names start with `prefix`."""
-    kwargs: dict[str, Any] = {"logGroupNamePrefix": prefix}
-    if token:
-        kwargs["nextToken"] = token
-    response = client.describe_log_groups(**kwargs)
-    names = [str(g["logGroupName"]) for g in response.get("logGroups", [])]
-    return names, response.get("nextToken")
-
-
-def filter_page(
-    client: Any,
-    group: str,
-    *,
-    start_ms: int,
-    end_ms: int,
-    pattern: str,
-    token: str | None,
-    limit: int,
-    streams: Sequence[str] | None = None,
-) -> Page:
-    """One FilterLogEvents page of `group` between `start_ms` and `end_ms` (inclusive)."""
-    kwargs: dict[str, Any] = {
-        "logGroupName": group,
-        "startTime": start_ms,
-        "endTime": end_ms,
-        "limit": limit,
-    }
-    if pattern:
-        kwargs["filterPattern"] = pattern
-    if token:
-        kwargs["nextToken"] = token
-    if streams:
-        kwargs["logStreamNames"] = list(streams)
-    response = client.filter_log_events(**kwargs)
-    events = [LogEvent.from_api(raw) for raw in response.get("events", [])]
-    return Page(events, response.get("nextToken") or None)
 
 
 # --- pure: log group specs, reassembly, parsing ------------------------------------------
