@@ -19,16 +19,20 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from autotriage.actions import kinds
-from autotriage.actions.base import PlannedAction
-from autotriage.actions.kinds import ActionKind, Step, Tracker
+from autotriage.actions.kinds import ActionKind, PlannedAction, Step, Tracker
 from autotriage.actions.outbox import enqueue
 from autotriage.config import Settings
 from autotriage.lifecycle import Decision, decide, regress, spike
 from autotriage.models import ErrorEvent, utcnow
 from autotriage.store import Store
 from autotriage.store.events import load_event, pending_events
-from autotriage.store.groups import attach_hashes, create_group, find_by_hashes, record_occurrence
-from autotriage.store.hours import count_hour
+from autotriage.store.groups import (
+    attach_hashes,
+    count_hour,
+    create_group,
+    find_by_hashes,
+    record_occurrence,
+)
 from autotriage.store.tables import Event, Group
 from autotriage.understanding.fingerprint import (
     GroupingConfig,

@@ -22,6 +22,7 @@ from autotriage.analysis.analyzer import Analyzer
 from autotriage.config import Settings
 from autotriage.intake import Intake
 from autotriage.jobs.engine import EngineWorker, JobQueue, uses_engine
+from autotriage.jobs.work import Work, periodic_jobs
 from autotriage.metrics import Metrics
 from autotriage.scans.manager import ScanManager
 from autotriage.selfreport import init_self_reporting
@@ -93,8 +94,13 @@ def build_services(
     handlers = build_handlers(
         settings, http=http, policy=scrub, analyzer=analyzer, transport=transport
     )
+    observed = metrics.observe_handlers(handlers)
     worker = Worker(
-        store, settings, metrics.observe_handlers(handlers), concurrency=settings.worker_concurrency
+        store,
+        settings,
+        observed,
+        concurrency=settings.worker_concurrency,
+        periodic=periodic_jobs(Work(store, settings, observed)),
     )
     wake = worker.wake if settings.worker_enabled else None
     jobs = JobQueue(settings.database_url) if uses_engine(settings) else None

@@ -11,8 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from autotriage.actions.base import ActionResult, PlannedAction
-from autotriage.actions.kinds import ActionKind, fix_key
+from autotriage.actions.kinds import ActionKind, ActionResult, PlannedAction, fix_key
 from autotriage.actions.outbox import enqueue
 from autotriage.analysis import Analysis
 from autotriage.analysis.analyzer import Analyzer

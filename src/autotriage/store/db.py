@@ -1,4 +1,4 @@
-"""Engine, sessions and migrations.
+"""Engine, sessions and migrations, and the dialect-aware ``INSERT ... ON CONFLICT DO NOTHING``.
 
 SQLite (WAL, one writer at a time, a generous busy timeout) is the embedded default;
 PostgreSQL is used when ``DATABASE_URL`` names it. Alembic migrations run on start.
@@ -17,9 +17,11 @@ from typing import Any
 import orjson
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, Table, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.dml import Insert
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -147,3 +149,18 @@ class Store:
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+
+
+def insert_ignore(session: Session, table: Table, **values: Any) -> int | None:
+    """Insert a row unless it breaks a unique constraint; return its id, or None if it existed."""
+    dialect = session.get_bind().dialect.name
+    stmt: Insert
+    if dialect == "postgresql":
+        stmt = postgresql.insert(table).values(**values).on_conflict_do_nothing()
+    else:
+        stmt = sqlite.insert(table).values(**values).on_conflict_do_nothing()
+    if "id" in table.c:
+        row = session.execute(stmt.returning(table.c.id)).first()
+        return None if row is None else int(row[0])
+    result = session.execute(stmt)
+    return 1 if getattr(result, "rowcount", 0) else None

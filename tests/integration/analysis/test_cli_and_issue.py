@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from autotriage.actions import build_handlers
 from autotriage.analysis import analyze_with
 from autotriage.intake import Intake
 from autotriage.sources.registry import REGISTRY
@@ -151,7 +152,7 @@ def test_local_tracker_issue_shows_culprit_code_permalink_suspect_and_owners(
     store.migrate()
     try:
         Intake(store).accept("text", REGISTRY["text"].parse(trace.body, {}))
-        Worker(store, settings).drain()
+        Worker(store, settings, build_handlers(settings)).drain()
         with store.reading() as session:
             body = session.scalars(select(TrackerItem)).one().body
     finally:

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from analysis_servers import CommitsApiServer, GitHttpServer
 
+from autotriage.actions import build_handlers
 from autotriage.analysis.access import sync_mirror
 from autotriage.analysis.analyzer import Analyzer
 from autotriage.config import Settings
@@ -194,7 +195,7 @@ def test_the_worker_keeps_the_mirror_fresh_on_a_schedule(
         )
         store = Store(settings.database_url)
         store.migrate()
-        worker = Worker(store, settings)
+        worker = Worker(store, settings, build_handlers(settings))
         worker.start()
         try:
             deadline = time.monotonic() + 30

@@ -15,6 +15,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from autotriage.actions import build_handlers
 from autotriage.actions.slack import SlackNotify, SlackPost
 from autotriage.config import Settings
 from autotriage.intake import Intake
@@ -90,7 +91,7 @@ def _event(n: int = 0, message: str = "division by zero") -> ErrorEvent:
 
 def _run(settings: Settings, store: Store, events: list[ErrorEvent]) -> Worker:
     Intake(store).accept("cloudwatch", events)
-    worker = Worker(store, settings)
+    worker = Worker(store, settings, build_handlers(settings))
     worker.drain(timeout=60)
     return worker
 

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from fastapi.testclient import TestClient
 
+from autotriage.actions import build_handlers
 from autotriage.config import Settings
 from autotriage.web.app import create_app
 
@@ -79,7 +80,7 @@ def test_dashboard_lists_groups_and_shows_the_rendered_issue(
             ).status_code
             == 200
         )
-        Worker(app.state.store, settings).drain()
+        Worker(app.state.store, settings, build_handlers(settings)).drain()
         assert client.get("/").headers["location"].startswith("/login")
         page = client.get("/", headers={"authorization": "Bearer dash-tok"})
         assert page.status_code == 200

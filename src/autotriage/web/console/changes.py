@@ -15,8 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from autotriage import lifecycle
-from autotriage.actions.base import PlannedAction
-from autotriage.actions.kinds import ActionKind
+from autotriage.actions.kinds import ActionKind, PlannedAction
 from autotriage.actions.outbox import enqueue
 from autotriage.store import Store
 from autotriage.store.audit import record

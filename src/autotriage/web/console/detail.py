@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from autotriage.reports import group_detail
 from autotriage.store.audit import entries
 from autotriage.store.events import load_event
-from autotriage.store.hours import hour_of, hourly_counts, series
+from autotriage.store.groups import hour_of, hourly_counts, series
 from autotriage.store.scans import Scan, scan_dict
 from autotriage.store.tables import Action, Cursor, Delivery, Event, Group
 
