@@ -107,7 +107,7 @@ def main() -> None:
         store = Store(settings.database_url)
         store.migrate()
         started = time.perf_counter()
-        summary = Scanner(store, settings, logs_api.make_client(settings)).run(
+        summary = Scanner(store, settings.aws, logs_api.make_client(settings.aws)).run(
             since=timedelta(hours=1)
         )
         elapsed = time.perf_counter() - started

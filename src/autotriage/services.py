@@ -119,7 +119,7 @@ def build_services(
         guard=IngestGuard(ingest.ingest_max_inflight, ingest.ingest_events_per_minute),
         worker=worker,
         intake=Intake(store, wake=wake, observe=metrics.delivery),
-        scans=ScanManager(store, settings, wake=wake),
+        scans=ScanManager(store, settings.aws, wake=wake),
         sns_certs=CertCache(http),
         jobs=jobs,
         metrics=metrics,

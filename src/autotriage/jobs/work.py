@@ -149,7 +149,7 @@ def poll_github(work: Work) -> int:
 def scan_cloudwatch(work: Work) -> None:
     """One CloudWatch scan of the configured log groups (the scans table excludes overlaps)."""
     if work.settings.aws_log_group_name:
-        ScanManager(work.store, work.settings).run_now("interval")
+        ScanManager(work.store, work.settings.aws).run_now("interval")
 
 
 def poll_sentry(work: Work) -> None:

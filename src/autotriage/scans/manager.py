@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from autotriage.config import Settings
+from autotriage.config_sections import AwsSettings
 from autotriage.errors import ScanBusy, ScanStopped
 from autotriage.scans.runner import Scanner
 from autotriage.sources.aws import logs_api
@@ -19,7 +19,7 @@ from autotriage.store.scans import begin_scan, finish_scan
 
 log = logging.getLogger(__name__)
 
-ClientFactory = Callable[[Settings], Any]
+ClientFactory = Callable[[AwsSettings], Any]
 
 
 class ScanManager:
@@ -28,7 +28,7 @@ class ScanManager:
     def __init__(
         self,
         store: Store,
-        settings: Settings,
+        settings: AwsSettings,
         *,
         wake: Callable[[], None] | None = None,
         client_factory: ClientFactory = logs_api.make_client,

@@ -21,7 +21,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from autotriage.config import Settings
+from autotriage.config_sections import AwsSettings
 from autotriage.errors import ScanStopped
 from autotriage.intake import inbox_row
 from autotriage.models import ErrorEvent, utcnow
@@ -102,7 +102,7 @@ class Scanner:
     def __init__(
         self,
         store: Store,
-        settings: Settings,
+        settings: AwsSettings,
         client: Any,
         *,
         clock: Callable[[], datetime] = utcnow,
@@ -124,7 +124,7 @@ class Scanner:
 
     def resolve_groups(self) -> list[str]:
         """``AWS_LOG_GROUP_NAME``'s names, with each ``prefix*`` resolved by DescribeLogGroups."""
-        names, prefixes = cloudwatch.split_group_spec(self.settings.aws_log_group_name or "")
+        names, prefixes = cloudwatch.split_group_spec(self.settings.aws_log_group_name)
         found = list(names)
         for prefix in prefixes:
             token: str | None = None

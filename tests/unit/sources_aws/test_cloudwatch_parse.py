@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from autotriage.config import split_list
 from autotriage.sources.aws.cloudwatch import (
     LogEvent,
     clusters,
@@ -157,7 +158,7 @@ def test_clusters_split_by_stream_and_time() -> None:
 
 
 def test_group_spec_names_and_prefixes() -> None:
-    assert split_group_spec(" /ecs/a, /aws/lambda/*,,/ecs/b ") == (
+    assert split_group_spec(split_list(" /ecs/a, /aws/lambda/*,,/ecs/b ")) == (
         ["/ecs/a", "/ecs/b"],
         ["/aws/lambda/"],
     )

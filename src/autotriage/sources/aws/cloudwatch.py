@@ -118,10 +118,10 @@ def _timestamp(value: Any) -> int:
 # --- pure: log group specs, reassembly, parsing ------------------------------------------
 
 
-def split_group_spec(spec: str) -> tuple[list[str], list[str]]:
-    """``AWS_LOG_GROUP_NAME`` as (exact names, prefixes); a ``*`` suffix marks a prefix."""
+def split_group_spec(spec: Iterable[str]) -> tuple[list[str], list[str]]:
+    """``AWS_LOG_GROUP_NAME``'s items as (exact names, prefixes); a ``*`` suffix marks a prefix."""
     names, prefixes = [], []
-    for item in (part.strip() for part in spec.split(",")):
+    for item in (part.strip() for part in spec):
         if not item:
             continue
         if item.endswith("*"):

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from autotriage.config import Settings
+from autotriage.config_sections import AwsSettings
 from autotriage.sources.aws.cloudwatch import LogEvent
 
 
@@ -24,7 +24,7 @@ class Page:
     next_token: str | None
 
 
-def make_client(settings: Settings) -> Any:
+def make_client(settings: AwsSettings) -> Any:
     """A boto3 CloudWatch Logs client; retries are ours (`autotriage.scans.throttle`)."""
     import boto3
     from botocore.config import Config
