@@ -18,9 +18,8 @@ from datetime import datetime, timedelta
 
 from autotriage.actions.kinds import ActionHandler
 from autotriage.actions.outbox import run_due
-from autotriage.config import Settings
+from autotriage.config_sections import ServerSettings
 from autotriage.models import utcnow
-from autotriage.pipeline import process_pending
 from autotriage.store import Store
 
 log = logging.getLogger(__name__)
@@ -46,14 +45,17 @@ class Worker:
     def __init__(
         self,
         store: Store,
-        settings: Settings,
+        settings: ServerSettings,
         handlers: Mapping[str, ActionHandler],
+        *,
+        group: Callable[[], int],
         concurrency: int = 1,
         periodic: Sequence[Periodic] = (),
     ) -> None:
         self.store = store
         self.concurrency = concurrency
         self.settings = settings
+        self._group = group
         self.handlers = dict(handlers)
         self.periodic = [job for job in periodic if job[1] > 0]
         self.status = WorkerStatus()
@@ -70,7 +72,7 @@ class Worker:
 
     def group_once(self) -> int:
         """Group pending events (one batch); returns how many."""
-        events = process_pending(self.store, self.settings)
+        events = self._group()
         self.status.events_processed += events
         self.status.last_cycle = utcnow()
         if events:

@@ -47,7 +47,9 @@ def build_handlers(
         trackers.append(github)
         publisher = GitHubFixPublisher(settings, github.ops, policy)
     handlers: list[ActionHandler] = [
-        AnalyzeGroup(settings, analyzer),
+        AnalyzeGroup(
+            analyzer or Analyzer(settings.analysis), propose_fixes=settings.fix.pr_enabled
+        ),
         ProposeFix(settings, publisher),
     ]
     for tracker in trackers:

@@ -1,9 +1,10 @@
 """The analysis stage: map the trace onto the repository and say who and what is to blame.
 
-`analyze(event, settings)` is what the worker calls (through the outbox) for each new
-group. It never raises for a bad trace or repository: every failure becomes a reason and
-the result still carries what the trace alone says. Results are cached per group
-(fingerprint) and commit; file indexes and CODEOWNERS per commit.
+`Analyzer(settings.analysis).analyze(event)` is what the worker calls (through the
+outbox) for each new group; `build_services` builds the one analyzer. It never raises
+for a bad trace or repository: every failure becomes a reason and the result still
+carries what the trace alone says. Results are cached per group (fingerprint) and
+commit; file indexes and CODEOWNERS per commit.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from autotriage.analysis.repo import Repository, ResolvedRef
 from autotriage.analysis.result import Analysis, SuspectCommit
 from autotriage.analysis.suspect import IGNORE_REVS_FILE, blame_suspect, ignore_revs_file
 from autotriage.config import Settings
+from autotriage.config_sections import AnalysisSettings
 from autotriage.errors import GitError
 from autotriage.models import ErrorEvent
 from autotriage.understanding.fingerprint import compute_fingerprint, grouping_config
@@ -49,7 +51,10 @@ _INDEX_CACHE_SIZE = 4
 class Analyzer:
     """Holds the caches; one per process is enough (see `analyze`)."""
 
-    def __init__(self, login_client: httpx.Client | None = None) -> None:
+    def __init__(
+        self, settings: AnalysisSettings, login_client: httpx.Client | None = None
+    ) -> None:
+        self.settings = settings
         self._results: OrderedDict[str, Analysis] = OrderedDict()
         self._indexes: OrderedDict[tuple[str, str], FileIndex] = OrderedDict()
         self._owners: dict[tuple[str, str], tuple[str | None, list[Rule]]] = {}
@@ -97,21 +102,16 @@ class Analyzer:
 
     # --- the analysis
     def analyze(
-        self,
-        event: ErrorEvent,
-        settings: Settings,
-        *,
-        location: str | None = None,
-        ref: str | None = None,
+        self, event: ErrorEvent, *, location: str | None = None, ref: str | None = None
     ) -> Analysis:
         """Analyse `event` against the configured repository (or `location`, at `ref`)."""
         with self._lock:
-            return self._analyze(event, settings, location=location, ref=ref)
+            return self._analyze(event, self.settings, location=location, ref=ref)
 
     def _analyze(
         self,
         event: ErrorEvent,
-        settings: Settings,
+        settings: AnalysisSettings,
         *,
         location: str | None,
         ref: str | None,
@@ -159,7 +159,7 @@ class Analyzer:
     def _cache_key(
         event: ErrorEvent,
         access: RepoAccess,
-        settings: Settings,
+        settings: AnalysisSettings,
         fingerprint: str,
         resolved: ResolvedRef,
         ref: str | None,
@@ -188,7 +188,7 @@ class Analyzer:
     def _analyze_at(
         self,
         event: ErrorEvent,
-        settings: Settings,
+        settings: AnalysisSettings,
         repo: Repository,
         resolved: ResolvedRef,
         fingerprint: str,
@@ -233,7 +233,7 @@ class Analyzer:
     def _suspect(
         self,
         event: ErrorEvent,
-        settings: Settings,
+        settings: AnalysisSettings,
         repo: Repository,
         sha: str,
         culprit_at: Located,
@@ -308,16 +308,10 @@ class Analyzer:
         score.note(f"owners from {location} line {rule.line} ({rule.pattern}): {who}")
 
 
-_DEFAULT = Analyzer()
-
-
-def analyze(event: ErrorEvent, settings: Settings) -> Analysis:
-    """Analyse `event` against the configured repository; never raises for bad input."""
-    return _DEFAULT.analyze(event, settings)
-
-
 def analyze_with(
     event: ErrorEvent, settings: Settings, *, location: str | None = None, ref: str | None = None
 ) -> Analysis:
-    """`analyze` against an explicit repository path or URL and ref (the CLI's way in)."""
-    return _DEFAULT.analyze(event, settings, location=location, ref=ref)
+    """Analyse `event` once, with an analyzer of its own (the CLI's way in, at `location`
+    and `ref` when given); never raises for bad input. Long-lived callers keep one
+    `Analyzer` instead, so its caches last."""
+    return Analyzer(settings.analysis).analyze(event, location=location, ref=ref)

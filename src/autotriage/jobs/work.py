@@ -119,7 +119,7 @@ def retention_policy(settings: Settings) -> RetentionPolicy:
 def refresh_mirror(work: Work) -> None:
     """Fetch the GitHub mirror so analysis rarely waits on git."""
     try:
-        sync_mirror(work.settings)
+        sync_mirror(work.settings.analysis)
     except GitError as exc:  # already free of credentials
         log.warning("repository mirror fetch failed: %s", exc)
 

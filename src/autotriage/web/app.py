@@ -46,7 +46,7 @@ def create_app(services: Services | Settings, store: Store | None = None) -> Fas
         else:
             # PostgreSQL: the work (scans included) runs on the job engine, here too
             if settings.worker_enabled:
-                built.engine = engine_worker(built.jobs, built.worker)
+                built.engine = engine_worker(built.jobs, built.worker, built.work)
                 await built.engine.start()
             built.jobs.nudge()  # whatever the inbox already holds
         try:

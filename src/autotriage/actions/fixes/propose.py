@@ -119,7 +119,7 @@ class ProposeFix:
         if isinstance(prepared, ActionResult):
             return prepared
         try:
-            repo = RepoAccess(self.settings).open()
+            repo = RepoAccess(self.settings.analysis).open()
         except GitError as exc:
             return ActionResult.retry(f"repository: {exc}")
         attempt = attempt_fix(

@@ -92,10 +92,10 @@ class GitHubFixPublisher:
     ) -> dict[str, Any]:
         if attempt.patch is None or attempt.commit is None:
             return {}
-        url = configured_url(self.settings)
+        url = configured_url(self.settings.analysis)
         if url is None:
             raise ActionFailed("GITHUB_OWNER/GITHUB_REPO are not set", retryable=False)
-        token = RepoAccess(self.settings, url).token
+        token = RepoAccess(self.settings.analysis, url).token
         title = pr_title(subject, self.policy)
         branch = branch_name(job.token)
         commit = commit_patch(repo, attempt.commit, attempt.patch.diff, title, self.bot)
