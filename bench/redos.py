@@ -24,8 +24,9 @@ from autotriage.errors import IntakeError
 from autotriage.sources.aws import sns
 from autotriage.sources.registry import REGISTRY
 from autotriage.understanding.logtext import clean_lines
-from autotriage.understanding.parameterize import parameterize
+from autotriage.understanding.parameterize import compute_template, parameterize
 from autotriage.understanding.scrub import ScrubPolicy, scrub_text, scrub_value
+from autotriage.understanding.template_v2 import template_v2
 
 FRAGMENTS = {
     "pem_headers": "-----BEGIN PRIVATE KEY-----",
@@ -131,6 +132,8 @@ def targets() -> dict[str, Callable[[str], object]]:
         "scrub_value_keys": lambda text: scrub_value({text: text}, ScrubPolicy(ips=True)),
         "log_lines": clean_lines,
         "parameterize": parameterize,
+        "template": compute_template,
+        "template_v2": template_v2,
         "sns": _sns,
     }
     for name, spec in REGISTRY.items():

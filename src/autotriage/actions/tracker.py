@@ -15,7 +15,7 @@ from autotriage.actions.kinds import ActionHandler, ActionKind, ActionResult, Tr
 from autotriage.actions.render import IssueDraft, RenderOptions, render_issue
 from autotriage.models import utcnow
 from autotriage.store.groups import tracker_item
-from autotriage.store.tables import Action, Link, TrackerItem
+from autotriage.store.tables import Action, Group, Link, TrackerItem
 from autotriage.understanding.scrub import DEFAULT_POLICY, ScrubPolicy, scrub_text
 
 TRACKER = "local"
@@ -109,7 +109,7 @@ class UpdateIssue(_TrackerHandler):
 
 
 class CommentIssue(_TrackerHandler):
-    """Add a comment (a milestone, a spike, a regression) and reopen when asked to."""
+    """Add a comment (a milestone, a spike, a regression); reopen or close when asked to."""
 
     kind: str = ActionKind.TRACKER_COMMENT
 
@@ -122,6 +122,11 @@ class CommentIssue(_TrackerHandler):
             return
         draft: IssueDraft = result.data
         params: dict[str, Any] = action.params or {}
+        group = session.get(Group, action.group_id)
+        if params.get("status") and (group is None or group.status != params["status"]):
+            # a later status change overtook this one: its own action speaks for it
+            action.detail = f"superseded: the group is {group.status if group else 'gone'} now"
+            return
         now = utcnow()
         item.comments = [
             *item.comments,
@@ -130,6 +135,8 @@ class CommentIssue(_TrackerHandler):
         item.body, item.updated_at = draft.body, now
         if params.get("reopen"):
             item.state, item.state_reason = "open", "reopened"
+        elif params.get("close"):
+            item.state, item.state_reason = "closed", str(params["close"])
         action.external_id = str(item.id)
         _link(session, action.group_id, item)
 

@@ -23,6 +23,7 @@ from autotriage.analysis.access import RepoAccess
 from autotriage.analysis.confidence import Confidence
 from autotriage.analysis.culprit import (
     Located,
+    add_frame_code,
     choose_culprit,
     frame_dict,
     frame_key,
@@ -205,6 +206,7 @@ class Analyzer:
                     mappings[key] = map_frame(frame, index, settings.code_mappings)
                 located.append(Located(exc, frame, mappings[key]))
                 frames_out.append(frame_dict(frame, mappings[key]))
+        add_frame_code(repo, resolved.sha, located, frames_out)
         culprit_at = choose_culprit(event, located, score)
         if culprit_at is None:
             analysis = trace_only(event, score.reasons, fingerprint)

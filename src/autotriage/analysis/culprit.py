@@ -17,6 +17,8 @@ from autotriage.analysis.result import Analysis, Culprit
 from autotriage.models import ErrorEvent, ExceptionInfo, Frame
 
 CONTEXT_LINES = 5
+FRAME_CONTEXT_LINES = 2
+FRAME_CODE_LIMIT = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,9 +73,34 @@ def frame_dict(frame: Frame, mapping: FrameMapping | None) -> dict[str, object]:
     }
 
 
-def _code_window(lines: list[str], line: int) -> list[str]:
-    start = max(1, line - CONTEXT_LINES)
-    end = min(len(lines), line + CONTEXT_LINES)
+def permalink(repo: Repository, sha: str, path: str, line: int | None) -> str | None:
+    """The repository's web page for `path` at `sha` (and `line`), when it has one."""
+    if not repo.web_url:
+        return None
+    return f"{repo.web_url}/blob/{sha}/{path}" + (f"#L{line}" if line else "")
+
+
+def add_frame_code(
+    repo: Repository, sha: str, located: list[Located], frames: list[dict[str, object]]
+) -> None:
+    """Give each mapped in-app frame (the first `FRAME_CODE_LIMIT`) its code and permalink."""
+    done = 0
+    for at, out in zip(located, frames, strict=True):
+        path, line = at.mapping.repo_path, at.frame.lineno
+        if done >= FRAME_CODE_LIMIT or not at.frame.in_app or at.mapping.status != "mapped":
+            continue
+        if not path:
+            continue
+        done += 1
+        out["permalink"] = permalink(repo, sha, path, line)
+        lines = repo.read_lines(sha, path)
+        if lines and line and 0 < line <= len(lines):
+            out["code"] = _code_window(lines, line, FRAME_CONTEXT_LINES)
+
+
+def _code_window(lines: list[str], line: int, context: int = CONTEXT_LINES) -> list[str]:
+    start = max(1, line - context)
+    end = min(len(lines), line + context)
     return [f"{'>' if n == line else ' '}{n:>5} | {lines[n - 1]}" for n in range(start, end + 1)]
 
 
@@ -164,16 +191,12 @@ def read_culprit(repo: Repository, sha: str, at: Located, score: Confidence) -> 
                 weights.CONTEXT_DIFFERS,
                 "the event's source line differs from the repository: the deployed code differs",
             )
-    permalink = None
-    if repo.web_url and line:
-        permalink = f"{repo.web_url}/blob/{sha}/{path}#L{line}"
-    elif repo.web_url:
-        permalink = f"{repo.web_url}/blob/{sha}/{path}"
+    link = permalink(repo, sha, path, line)
     return Culprit(
         path=path,
         line=line,
         function=frame.function,
-        permalink=permalink,
+        permalink=link,
         code=code,
         mapped=True,
     )

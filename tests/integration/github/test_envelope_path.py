@@ -36,9 +36,10 @@ from tests.support import free_port, report_with_sentry_sdk
 
 TARGET = 15
 """Issue 12's bound (the analysis package counted as one). Not reached yet: see CEILING."""
-CEILING = 29
-"""What the path measured when this test was written (36 before this change's merges):
-the count may only go down. docs/architecture.md says which merges would go further."""
+CEILING = 30
+"""What the path measured when this test was written (37 before its change's merges; one
+of the 30, `understanding/users.py`, arrived from main meanwhile): the count may only go
+down. docs/architecture.md says which merges would go further."""
 ENVELOPE_ROUTE = "/api/{project_id:int}/envelope/"
 ISSUES = re.compile(r"/repos/[^/]+/[^/]+/issues")
 DOC = Path(__file__).resolve().parents[3] / "docs" / "architecture.md"

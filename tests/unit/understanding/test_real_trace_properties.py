@@ -40,7 +40,9 @@ def _frames(event: ErrorEvent) -> list[list[tuple[str | None, int | None, str | 
     return [[(f.filename, f.lineno, f.function) for f in exc.frames] for exc in event.exceptions]
 
 
-@settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(
     index=st.integers(min_value=0, max_value=len(SINGLE) - 1),
     before=st.lists(st.sampled_from(NOISE), max_size=6),

@@ -122,6 +122,12 @@ def _exceptions(event: dict[str, Any]) -> list[dict[str, Any]]:
     """`ExceptionInfo` fields of the event's exceptions, cause first."""
     container = event.get("exception")
     values = container.get("values") if isinstance(container, dict) else container
+    if (
+        values is None
+        and isinstance(container, dict)
+        and ("type" in container or "value" in container)
+    ):
+        values = [container]  # the protocol's older single-exception form
     out = []
     for raw in values if isinstance(values, list) else []:
         if not isinstance(raw, dict):
