@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from autotriage.config import split_list
 from autotriage.sources.aws.cloudwatch import (
     LogEvent,
     clusters,
-    is_error_record,
     parse_log_events,
     reassemble,
     records_around,
@@ -121,23 +118,6 @@ def test_ecs_structured_json_levels() -> None:
         ("2026-05-28 ERROR worker crashed", "error"),
     ]
     assert errors[0].service == "billing"
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("2026-05-28 20:26:39,610 INFO orders.views POST /orders 500 12ms", False),
-        ("2026-05-28 20:26:39 ERROR payment failed", True),
-        ("[ERROR]\t2026-05-28T20:26:38Z\tabc\tsomething broke", True),
-        ("panic: runtime error: index out of range [3] with length 3", True),
-        ("ValueError: bad input", True),
-        ("user clicked the Error page link", False),
-        ('{"level":"warn","msg":"slow"}', False),
-        ('{"errorType":"Error","errorMessage":"x"}', True),
-    ],
-)
-def test_is_error_record(text: str, expected: bool) -> None:
-    assert is_error_record(text) is expected
 
 
 def test_records_around_keeps_a_match_missing_from_its_context() -> None:
