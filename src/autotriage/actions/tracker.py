@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from autotriage.actions.kinds import ActionHandler, ActionKind, ActionResult, Tracker, issue_context
@@ -41,24 +42,54 @@ def _link(session: Session, group_id: int, item: TrackerItem) -> None:
         link.updated_at = now
 
 
+class _NotOpenYet:
+    """`prepare`'s answer for an update or comment whose item's open has not finished."""
+
+
+NOT_OPEN_YET = _NotOpenYet()
+OPEN_RETRY_SECONDS = 2.0
+
+
+def _open_unfinished(session: Session, group_id: int | None) -> bool:
+    """Whether `group_id` has no item yet but an open action that may still make it."""
+    if group_id is None or tracker_item(session, group_id) is not None:
+        return False
+    waiting = session.scalar(
+        select(func.count())
+        .select_from(Action)
+        .where(
+            Action.group_id == group_id,
+            Action.kind == ActionKind.TRACKER_OPEN,
+            Action.status.in_(("pending", "retryable", "running")),
+        )
+    )
+    return bool(waiting)
+
+
 class _TrackerHandler:
     """Shared prepare/perform: render the issue; the local tracker needs no network."""
 
     kind: str = ""
+    needs_item = False
+    """An update or a comment: it waits (retries) while the group's open is unfinished."""
 
     def __init__(self, policy: ScrubPolicy = DEFAULT_POLICY) -> None:
         self.policy = policy
 
-    def prepare(self, session: Session, action: Action) -> IssueDraft | None:
+    def prepare(self, session: Session, action: Action) -> IssueDraft | _NotOpenYet | None:
+        if self.needs_item and _open_unfinished(session, action.group_id):
+            return NOT_OPEN_YET  # workers run actions side by side: the open may be running
         context = issue_context(session, action.group_id)
         if context is None:
             return None
         options = RenderOptions(scrub=self.policy)
         return render_issue(context.group, context.event, context.analysis, options)
 
-    def perform(self, prepared: IssueDraft | None) -> ActionResult:
+    def perform(self, prepared: IssueDraft | _NotOpenYet | None) -> ActionResult:
         if prepared is None:
             return ActionResult.fail("group or its latest event is gone")
+        if isinstance(prepared, _NotOpenYet):
+            return ActionResult.retry("the issue is not open yet", OPEN_RETRY_SECONDS)
         return ActionResult.ok(data=prepared)
 
 
@@ -95,6 +126,7 @@ class UpdateIssue(_TrackerHandler):
     """Refresh the body (counts, last seen) of an existing item."""
 
     kind: str = ActionKind.TRACKER_UPDATE
+    needs_item = True
 
     def record(self, session: Session, action: Action, result: ActionResult) -> None:
         if result.status != "ok" or action.group_id is None:
@@ -112,6 +144,7 @@ class CommentIssue(_TrackerHandler):
     """Add a comment (a milestone, a spike, a regression); reopen or close when asked to."""
 
     kind: str = ActionKind.TRACKER_COMMENT
+    needs_item = True
 
     def record(self, session: Session, action: Action, result: ActionResult) -> None:
         if result.status != "ok" or action.group_id is None:

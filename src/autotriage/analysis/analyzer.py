@@ -37,6 +37,7 @@ from autotriage.analysis.owners import LOCATIONS, Rule, owners_for, parse_codeow
 from autotriage.analysis.repo import Repository, ResolvedRef
 from autotriage.analysis.result import Analysis, SuspectCommit
 from autotriage.analysis.suspect import IGNORE_REVS_FILE, blame_suspect, ignore_revs_file
+from autotriage.bounded import BoundedCache
 from autotriage.config import Settings
 from autotriage.config_sections import AnalysisSettings
 from autotriage.errors import GitError
@@ -58,7 +59,9 @@ class Analyzer:
         self.settings = settings
         self._results: OrderedDict[str, Analysis] = OrderedDict()
         self._indexes: OrderedDict[tuple[str, str], FileIndex] = OrderedDict()
-        self._owners: dict[tuple[str, str], tuple[str | None, list[Rule]]] = {}
+        self._owners: BoundedCache[tuple[str, str], tuple[str | None, list[Rule]]] = BoundedCache(
+            _INDEX_CACHE_SIZE * 4
+        )
         self._repos: dict[str, Repository] = {}
         self._logins: dict[tuple[str, str | None, str | None], LoginResolver] = {}
         # Worker threads may share this analyzer: one analysis at a time keeps the caches
@@ -82,17 +85,16 @@ class Analyzer:
     ) -> tuple[str | None, list[Rule]]:
         """The CODEOWNERS file GitHub would use at `sha`, parsed (cached per commit)."""
         key = (str(repo.git_dir), sha)
-        if key not in self._owners:
-            found: tuple[str | None, list[Rule]] = (None, [])
+        found = self._owners.get(key)
+        if found is None:
+            found = (None, [])
             for location in LOCATIONS:
                 if location in index:
                     lines = repo.read_lines(sha, location) or []
                     found = (location, parse_codeowners("\n".join(lines)))
                     break
-            if len(self._owners) >= _INDEX_CACHE_SIZE * 4:
-                self._owners.clear()
-            self._owners[key] = found
-        return self._owners[key]
+            self._owners.put(key, found)
+        return found
 
     def _repository(self, access: RepoAccess) -> Repository:
         repo = self._repos.get(access.key)

@@ -50,7 +50,9 @@ def trace_only(event: ErrorEvent, reasons: list[str], fingerprint: str) -> Analy
             reasons=["no stack frames: nothing to map", *reasons],
             fingerprint=fingerprint,
         )
-    code = [f">{frame.lineno:>5} | {frame.context_line}"] if frame.context_line else []
+    # Sentry's schema allows a context line without a line number.
+    number = f"{frame.lineno:>5}" if frame.lineno is not None else "    ?"
+    code = [f">{number} | {frame.context_line}"] if frame.context_line else []
     return Analysis(
         culprit=Culprit(path=frame.path, line=frame.lineno, function=frame.function, code=code),
         frames=frames,

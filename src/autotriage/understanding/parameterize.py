@@ -72,7 +72,9 @@ _RUN = re.compile(r"<\*>(?:[\s/.,:_=&?-]*<\*>)+")
 # A bracket pair holding nothing or one value is an optional annotation ("bytes (1.2 KB)
 # sent" and "bytes sent" are one statement; "from 1.2.3.4 ()" and "from ... (a.example)"
 # too), so it leaves the template with the space before it.
-_OPTIONAL = re.compile(r" ?\((?:<\*>)?\)| ?\[(?:<\*>)?\]")
+# Not right after "=" (there the bracket is the value: "a=[]" keeps it), and only at the end
+# of a word (inside one, as in "a()/b", dropping it would make another word).
+_OPTIONAL = re.compile(r"(?: |(?<!=))(?:\((?:<\*>)?\)|\[(?:<\*>)?\])(?=[\s,.;:!?)\]}'\"]|$)")
 # A comparison sign written against a number is part of the value ("lifetime <1 sec").
 _SIGNED = re.compile(r"(?:(?<=\s)|^)[<>]=?<\*>")
 
@@ -108,6 +110,7 @@ _UNIT_WORD = "<u>"  # a unit: data only right after a number
 _TRAILING = ".,;:)]}"
 _HOST_MAX = 255  # longer than any hostname or e-mail address: not worth a regular expression
 _KEEP: dict[str, str] = {}
+_SEEN: dict[str, str] = {}
 # Log streams repeat identical lines; their templates are remembered (bounded in count and
 # in message length, so at most a few MB).
 _MEMO: dict[str, str] = {}
@@ -118,6 +121,8 @@ _READABLE_LIMIT = 2000
 # and the work per message stays bounded (the pass itself is linear: tens of ms per MB).
 _TEMPLATE_LIMIT = 16_384
 _KEEP_LIMIT = 100_000
+_SEEN_LIMIT = 50_000
+_KEEP_MAX_LENGTH = 64
 
 
 def _is_value(part: str) -> bool:
@@ -147,7 +152,7 @@ def _word(word: str) -> str:
     parts = _DELIMITERS.split(word)
     for i in range(0, len(parts), 2):
         part = parts[i]
-        if part and part != "*" and ((i and parts[i - 1].endswith("=")) or _is_value(part)):
+        if part and ((i and parts[i - 1].endswith("=")) or _is_value(part)):
             parts[i] = "<*>"  # a value after "=" is data, whatever its shape
         elif ":" in part and part.rpartition(":")[2] in _LITERALS:
             parts[i] = part.rpartition(":")[0] + ":<*>"
@@ -158,6 +163,8 @@ def _word(word: str) -> str:
 def _piece(word: str) -> str:
     # Every word's piece is remembered: words repeat, and once masked so do most values.
     piece = _word(word)
+    if len(word) > _KEEP_MAX_LENGTH:
+        return piece  # long words are ids and blobs: they do not repeat, and would hold memory
     if len(_KEEP) >= _KEEP_LIMIT:
         _KEEP.clear()
     _KEEP[word] = piece
@@ -167,18 +174,32 @@ def _piece(word: str) -> str:
 def clear_caches() -> None:
     """Forget remembered words and messages (for benchmarks that start cold)."""
     _KEEP.clear()
+    _SEEN.clear()
     _MEMO.clear()
+
+
+def _first_sight(word: str) -> str:
+    # A word not met before: its digit parts masked, then its piece (remembered by the
+    # masked form too, which repeats where the word itself does not).
+    masked = _NUMBER.sub("<*>", word)
+    piece = _KEEP.get(masked) or _piece(masked)
+    if len(word) > _KEEP_MAX_LENGTH:
+        return piece  # long words are ids and blobs: they do not repeat, and would hold memory
+    if len(_SEEN) >= _SEEN_LIMIT:
+        _SEEN.clear()
+    _SEEN[word] = piece
+    return piece
 
 
 def template(message: str) -> str:
     """The grouping template of `message`: every variable part one ``<*>``.
 
-    One pass of a regular expression masks every part holding a digit (parts run from
-    delimiter to delimiter: whitespace and ``=,;()[]{}<>"'|``); each remaining word's piece
-    is then remembered, so only new words meet the slower rules (e-mail addresses,
-    hostnames, paths, values after ``=``). Dates, units and user names are data by their
-    neighbours. All of it is linear in the message's length. Whitespace runs collapse to
-    one space.
+    Each whitespace-separated word's piece is remembered; a word met for the first time has
+    its digit parts masked by one pass of a regular expression (parts run from delimiter to
+    delimiter: whitespace and ``=,;()[]{}<>"'|``) and only then meets the slower rules
+    (e-mail addresses, hostnames, paths, values after ``=``). Dates, units and user names
+    are data by their neighbours. All of it is linear in the message's length. Whitespace
+    runs collapse to one space.
     """
     known = _MEMO.get(message)
     if known is not None:
@@ -198,23 +219,36 @@ def compute_template(message: str) -> str:
         text = _QUOTED.sub("<*>", text)
     if "://" in text:
         text = _URL.sub("<*>", text)
-    words = _NUMBER.sub("<*>", text).split()
-    keep = _KEEP
-    pieces = [keep.get(w) or _piece(w) for w in words]
+    words = text.split()
+    seen = _SEEN
+    pieces = [seen.get(w) or _first_sight(w) for w in words]
     text = " ".join(pieces)
     if "<?>" in text or "<u>" in text or "user" in text or "User" in text:
         text = _resolve_words(words, pieces, text)
-    if text.count("<*>") > 1:
-        text = _RUN.sub("<*>", text)
-    if ("(" in text or "[" in text) and (
-        "()" in text or "(<*>)" in text or "[]" in text or "[<*>]" in text
-    ):
-        text = _drop_optional(text)
-    if "<<" in text or "><" in text:
-        text = _RUN.sub("<*>", _SIGNED.sub("<*>", text))
+    text = _tidy(text)
     if text == "<*>" and len(words) > 1:
         return " ".join(["<*>"] * len(words))  # all data: only the word count tells apart
     return text
+
+
+def _tidy(text: str) -> str:
+    # The shape rules, repeated while one of them changes the text (rare: dropping a
+    # bracket or folding a value can bring two values together), so that templating a
+    # template changes nothing.
+    while True:
+        if text.count("<*>") > 1:
+            text = _RUN.sub("<*>", text)
+        before = text
+        if "=<*>" in text and ("=<*>(" in text or "=<*>{" in text or "=<*>[" in text):
+            text = _GLUED.sub("<*>", text)  # a run can end right before a bracket
+        if ("(" in text or "[" in text) and (
+            "()" in text or "(<*>)" in text or "[]" in text or "[<*>]" in text
+        ):
+            text = _drop_optional(text)
+        if "<<" in text or "><" in text:
+            text = _SIGNED.sub("<*>", text)
+        if text == before:
+            return text
 
 
 def _drop_optional(text: str) -> str:
@@ -223,8 +257,11 @@ def _drop_optional(text: str) -> str:
     while True:
         shorter = _OPTIONAL.sub("", text)
         if shorter == text:
-            return _RUN.sub("<*>", text) if "<*>" in text else text
+            break
         text = shorter
+    if text[:1] == " " or "  " in text:  # a bracket that opened the message, or stood alone
+        text = " ".join(text.split())
+    return text
 
 
 def _resolve_words(words: list[str], pieces: list[str], text: str) -> str:

@@ -92,3 +92,18 @@ def test_a_long_message_is_read_to_its_first_16_kib() -> None:
     head = "error " * 3000
     assert template(head + "tail") == template(head + "other tail")
     assert template("x " * 10 + "tail") != template("x " * 10 + "other tail")
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "[PhoneIntfMgr] getDataEnabled: subId=1 phoneId=1",  # a bracket opening the message
+        "j(jyU)8by,_AhO=[]uqVrTy>7-&=wRiP9zL9}",  # a bracket right after '='
+        "6V&h/Z/{FZ/A()/R]s7y2(A",  # a bracket inside a word
+        "=KaRF?%FSqr8VK(,Y(B7qM)p<WMKDk)e7\tvRR",  # a value meeting a bracket after a drop
+        "OXG3 0=IXu3kJ-jO#y =*[Xn63]?)C\n,8N:l#",  # a literal '*' after '='
+    ],
+)
+def test_templates_of_templates_do_not_change(message: str) -> None:
+    once = template(message)
+    assert template(once) == once

@@ -43,6 +43,7 @@ MAX_GROUP_PAGES = 100
 MAX_TIMESTAMP_MS = 253_402_300_799_999
 """The last millisecond of year 9999, the last a datetime holds."""
 
+
 @dataclass(frozen=True, slots=True)
 class LogEvent:
     """One CloudWatch log event."""
