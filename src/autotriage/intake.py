@@ -32,7 +32,7 @@ import orjson
 from sqlalchemy.orm import Session
 
 from autotriage import lifecycle
-from autotriage.actions.base import PlannedAction
+from autotriage.actions.kinds import PlannedAction
 from autotriage.actions.outbox import enqueue
 from autotriage.errors import Overloaded
 from autotriage.models import ErrorEvent, compose_title, utcnow

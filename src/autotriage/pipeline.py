@@ -8,7 +8,7 @@ Analysis and the actions themselves run later, from the outbox (`actions.outbox`
 What an occurrence means (`decide`, the regression and spike rules) is the group
 lifecycle's (`autotriage.lifecycle`); the pipeline plans tracker-neutral steps
 (`actions.kinds.Step`) whose kinds and keys come from `actions.kinds`. Each occurrence
-also adds to its group's hourly bucket (`store.hours`) and distinct users (`store.users`).
+also adds to its group's hourly bucket (`store.groups`) and distinct users (`store.users`).
 A person's status change (the console) is carried to the group's issues by
 `status_actions`.
 """
@@ -23,8 +23,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from autotriage.actions import kinds
-from autotriage.actions.base import PlannedAction
-from autotriage.actions.kinds import ActionKind, Step, Tracker
+from autotriage.actions.kinds import ActionKind, PlannedAction, Step, Tracker
 from autotriage.actions.outbox import enqueue
 from autotriage.config import Settings
 from autotriage.lifecycle import Decision, Status, decide, regress, spike
@@ -32,8 +31,13 @@ from autotriage.models import ErrorEvent, utcnow
 from autotriage.store import Store
 from autotriage.store.db import is_conflict
 from autotriage.store.events import load_event, pending_events
-from autotriage.store.groups import attach_hashes, create_group, find_by_hashes, record_occurrence
-from autotriage.store.hours import count_hour
+from autotriage.store.groups import (
+    attach_hashes,
+    count_hour,
+    create_group,
+    find_by_hashes,
+    record_occurrence,
+)
 from autotriage.store.tables import Action, Event, Group, Link
 from autotriage.store.users import count_user
 from autotriage.understanding.fingerprint import (

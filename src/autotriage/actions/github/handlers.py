@@ -1,6 +1,6 @@
 """The GitHub handlers: ``github.open``, ``github.update``, ``github.comment``, ``github.sync``.
 
-Each follows the outbox's prepare/perform/record protocol (`autotriage.actions.base`):
+Each follows the outbox's prepare/perform/record protocol (`autotriage.actions.kinds`):
 `prepare` renders the issue and reads the group's link in a read transaction, `perform`
 talks to GitHub with no transaction open, and `record` writes the link (group ->
 issue number) in the transaction that stores the action's outcome.
@@ -24,15 +24,16 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from autotriage.actions.base import ActionHandler, ActionResult
 from autotriage.actions.github.client import GitHubClient
 from autotriage.actions.github.issues import IssueOps, RemoteIssue
 from autotriage.actions.github.signals import issue_signal
-from autotriage.actions.issue_context import issue_context
 from autotriage.actions.kinds import (
+    ActionHandler,
     ActionKind,
+    ActionResult,
     Tracker,
     close_key_prefix,
+    issue_context,
     open_key,
     reopen_key_prefix,
 )
@@ -42,7 +43,7 @@ from autotriage.config_sections import GitHubSettings
 from autotriage.errors import ActionFailed, Ambiguous, GitHubError
 from autotriage.lifecycle import apply as apply_signal
 from autotriage.models import utcnow
-from autotriage.store.inserts import insert_ignore
+from autotriage.store.db import insert_ignore
 from autotriage.store.tables import Action, Group, Link
 from autotriage.understanding.scrub import ScrubPolicy, scrub_text
 

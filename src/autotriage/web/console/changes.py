@@ -17,8 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from autotriage import lifecycle
-from autotriage.actions.base import PlannedAction
-from autotriage.actions.kinds import ActionKind, console_analysis_key
+from autotriage.actions.kinds import ActionKind, PlannedAction, console_analysis_key
 from autotriage.actions.outbox import enqueue
 from autotriage.pipeline import status_actions
 from autotriage.store import Store

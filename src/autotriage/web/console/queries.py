@@ -18,8 +18,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
 from autotriage.models import LEVELS
-from autotriage.store.groups import group_links
-from autotriage.store.hours import hourly_counts, recent_counts, series
+from autotriage.store.groups import group_links, hourly_counts, recent_counts, series
 from autotriage.store.tables import FixAttemptRow, Group
 
 PAGE_SIZE = 25
