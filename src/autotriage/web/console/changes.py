@@ -100,6 +100,38 @@ def change_status(
     return {"changed": changed, "missing": missing, "refused": refused, "planned": planned}
 
 
+def assign(
+    store: Store, group_ids: Sequence[int], actor: str, now: datetime, *, to_me: bool = True
+) -> dict[str, Any]:
+    """Assign each group to `actor` ("assign to me"), or unassign it; audited per group.
+
+    Only a group whose assignee actually changes gets an audit entry; unassigning takes
+    the group from whoever had it.
+    """
+    changed, missing = [], []
+    assignee = actor[:255] if to_me else None
+    with store.transaction() as session:
+        for gid in dict.fromkeys(group_ids):
+            group = session.get(Group, gid, with_for_update=True)
+            if group is None:
+                missing.append(gid)
+                continue
+            if group.assignee == assignee:
+                continue
+            detail = {"from": group.assignee, "to": assignee}
+            group.assignee, group.updated_at = assignee, now
+            record(
+                session,
+                actor=actor,
+                action="assign" if to_me else "unassign",
+                now=now,
+                group_id=gid,
+                detail=detail,
+            )
+            changed.append(gid)
+    return {"changed": changed, "missing": missing}
+
+
 def retry_action(store: Store, action_id: int, actor: str, now: datetime) -> Action | None:
     """Make a failed action due again now; None if it does not exist or has not failed."""
     with store.transaction() as session:

@@ -22,6 +22,7 @@ from autotriage.web.params import INT64_MAX, RowId
 from autotriage.web.state import services_of
 
 MAX_FORM_BYTES = 64 * 1024
+ASSIGN = {"assign": "assigned to you", "unassign": "unassigned"}
 DONE = {
     "resolve": "resolved",
     "resolve_next": "resolved in the next release",
@@ -171,9 +172,10 @@ def groups_list(request: Request) -> Response:
     view = queries.View.parse(dict(params), params.getlist("col"))
     if "col" in params:
         return RedirectResponse(f"/?{view.query()}", 303)
+    visitor = console_of(request).access.session(request)
     store = services_of(request).store
     with store.reading() as session:
-        data = queries.list_page(session, view, utcnow())
+        data = queries.list_page(session, view, utcnow(), visitor.actor if visitor else "")
         counts = queries.status_counts(session)
     return _page(request, "list.html", view=view, counts=counts, queries=queries, **data)
 
@@ -280,8 +282,8 @@ async def change_many(request: Request) -> Response:
     """Resolve or ignore every ticked group of the list."""
     session, form = await _form(request)
     change = _one(form, "change")
-    if change not in ("resolve", "ignore"):
-        raise PageError(400, "bulk changes are resolve or ignore")
+    if change not in ("resolve", "ignore", *ASSIGN):
+        raise PageError(400, "bulk changes are resolve, ignore, assign or unassign")
     try:
         ids = [int(v) for v in form.get("group", [])][:500]
     except ValueError:
@@ -291,11 +293,37 @@ async def change_many(request: Request) -> Response:
     if not ids:
         return _back(form, "Tick at least one group first.")
     store = services_of(request).store
+    if change in ASSIGN:
+        result = await run_in_threadpool(
+            changes.assign, store, ids, session.actor, utcnow(), to_me=change == "assign"
+        )
+        return _back(form, f"{len(result['changed'])} of {len(ids)} groups {ASSIGN[change]}.")
     result = await run_in_threadpool(
         changes.change_status, store, ids, change, session.actor, utcnow()
     )
     _wake(request, result)
     return _back(form, f"{len(result['changed'])} of {len(ids)} groups {DONE[change]}.")
+
+
+@router.post("/console/groups/{group_id}/assign")
+async def assign_one(request: Request, group_id: RowId) -> Response:
+    """Assign one group to the operator posting the form, or unassign it."""
+    session, form = await _form(request)
+    change = _one(form, "change")
+    if change not in ASSIGN:
+        raise PageError(400, "change must be assign or unassign")
+    result = await run_in_threadpool(
+        changes.assign,
+        services_of(request).store,
+        [group_id],
+        session.actor,
+        utcnow(),
+        to_me=change == "assign",
+    )
+    if result["missing"]:
+        raise PageError(404, f"no group {group_id}")
+    notice = f"Group {group_id} {ASSIGN[change]}." if result["changed"] else "Nothing changed."
+    return _back(form, notice, f"/groups/{group_id}")
 
 
 @router.post("/console/actions/{action_id}/retry")
