@@ -21,6 +21,7 @@ class ActionKind(enum.StrEnum):
     GITHUB_UPDATE = "github.update"
     GITHUB_COMMENT = "github.comment"
     GITHUB_SYNC = "github.sync"
+    GITHUB_ASSIGN = "github.assign"
     SLACK_NOTIFY = "slack.notify"
     FIX_PROPOSE = "fix.propose"
 
@@ -107,6 +108,11 @@ def close_key(tracker: Tracker, group_id: int, audit_id: int) -> str:
 def close_key_prefix(tracker: Tracker, group_id: int) -> str:
     """What every `close_key` of the group starts with (to find those still due)."""
     return f"{tracker}.close:{group_id}:"
+
+
+def assign_key(group_id: int, audit_id: int) -> str:
+    """(Un)assign the GitHub issue because an operator did so to the group (`audit_id`)."""
+    return f"{ActionKind.GITHUB_ASSIGN}:{group_id}:{audit_id}"
 
 
 def milestone_key(tracker: Tracker, group_id: int, count: int) -> str:

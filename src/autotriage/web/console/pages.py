@@ -6,6 +6,7 @@ CSRF token, answered with a redirect back to where it came from (post/redirect/g
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
@@ -22,6 +23,7 @@ from autotriage.web.params import INT64_MAX, RowId
 from autotriage.web.state import services_of
 
 MAX_FORM_BYTES = 64 * 1024
+GITHUB_LOGIN = re.compile(r"[A-Za-z0-9](?:-?[A-Za-z0-9]){0,38}")
 ASSIGN = {"assign": "assigned to you", "unassign": "unassigned"}
 DONE = {
     "resolve": "resolved",
@@ -59,7 +61,7 @@ def _session(request: Request) -> tuple[Session, str | None]:
         cookie = access.issue(session.actor)
         found = access.read(cookie)
         assert found is not None  # noqa: S101 - just issued
-        return Session(session.actor, found[1], session.can_write, False), cookie
+        return Session(session.actor, found[1], session.can_write, False, found[2]), cookie
     return session, None
 
 
@@ -243,8 +245,12 @@ async def login(request: Request) -> Response:
     target = _safe_next(_one(form, "next"))
     if not access.check_token(_one(form, "token")):
         return RedirectResponse("/login?" + urlencode({"next": target, "error": "1"}), 303)
+    github = _one(form, "github").strip().removeprefix("@")
+    if github and not GITHUB_LOGIN.fullmatch(github):
+        raise PageError(400, "a GitHub login is letters, digits and inner hyphens, at most 39")
+    name = _one(form, "name").strip() or github or "operator"
     response = RedirectResponse(target, 303)
-    _set_cookie(request, response, access.issue(_one(form, "name").strip() or "operator"))
+    _set_cookie(request, response, access.issue(name, github))
     return response
 
 
@@ -295,8 +301,15 @@ async def change_many(request: Request) -> Response:
     store = services_of(request).store
     if change in ASSIGN:
         result = await run_in_threadpool(
-            changes.assign, store, ids, session.actor, utcnow(), to_me=change == "assign"
+            changes.assign,
+            store,
+            ids,
+            session.actor,
+            utcnow(),
+            to_me=change == "assign",
+            github=session.github,
         )
+        _wake(request, result)
         return _back(form, f"{len(result['changed'])} of {len(ids)} groups {ASSIGN[change]}.")
     result = await run_in_threadpool(
         changes.change_status, store, ids, change, session.actor, utcnow()
@@ -319,9 +332,11 @@ async def assign_one(request: Request, group_id: RowId) -> Response:
         session.actor,
         utcnow(),
         to_me=change == "assign",
+        github=session.github,
     )
     if result["missing"]:
         raise PageError(404, f"no group {group_id}")
+    _wake(request, result)
     notice = f"Group {group_id} {ASSIGN[change]}." if result["changed"] else "Nothing changed."
     return _back(form, notice, f"/groups/{group_id}")
 
