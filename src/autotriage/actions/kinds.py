@@ -46,6 +46,7 @@ class ActionKind(enum.StrEnum):
     GITHUB_UPDATE = "github.update"
     GITHUB_COMMENT = "github.comment"
     GITHUB_SYNC = "github.sync"
+    GITHUB_ASSIGN = "github.assign"
     SLACK_NOTIFY = "slack.notify"
     FIX_PROPOSE = "fix.propose"
 
@@ -129,9 +130,25 @@ def close_key(tracker: Tracker, group_id: int, audit_id: int) -> str:
     return f"{close_key_prefix(tracker, group_id)}{audit_id}"
 
 
+def signal_close_key(tracker: Tracker, group_id: int, source: str, token: str) -> str:
+    """Close the issue because `source` (Sentry, GitHub) resolved or ignored the group;
+    `token` (its delivery id) makes it happen once."""
+    return f"{close_key_prefix(tracker, group_id)}{source}:{token}"[:255]
+
+
+def signal_reopen_key(tracker: Tracker, group_id: int, source: str, token: str) -> str:
+    """Reopen the issue because `source` reopened the group (delivery `token`)."""
+    return f"{reopen_key_prefix(tracker, group_id)}{source}:{token}"[:255]
+
+
 def close_key_prefix(tracker: Tracker, group_id: int) -> str:
     """What every `close_key` of the group starts with (to find those still due)."""
     return f"{tracker}.close:{group_id}:"
+
+
+def assign_key(group_id: int, audit_id: int) -> str:
+    """(Un)assign the GitHub issue because an operator did so to the group (`audit_id`)."""
+    return f"{ActionKind.GITHUB_ASSIGN}:{group_id}:{audit_id}"
 
 
 def milestone_key(tracker: Tracker, group_id: int, count: int) -> str:
