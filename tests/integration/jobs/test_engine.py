@@ -11,7 +11,7 @@ import pytest
 from procrastinate import App, PsycopgConnector
 from sqlalchemy import select, text
 
-from autotriage.actions.base import PlannedAction
+from autotriage.actions.kinds import PlannedAction
 from autotriage.actions.outbox import enqueue
 from autotriage.config import Settings
 from autotriage.jobs.engine import GROUP, RUN_ACTION, JobQueue, conninfo, recover_stalled
