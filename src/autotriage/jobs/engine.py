@@ -347,12 +347,14 @@ class EngineWorker:
         while True:
             try:
                 await run_workers(self.app, self.concurrency)
+                log.warning("job worker ended by itself; restarting in %ss", RESTART_SECONDS)
             except DATABASE_GONE as exc:
                 self.status.last_error = f"{type(exc).__name__}: {exc}"[:300]
                 log.warning("job worker stopped (%s); restarting in %ss", exc, RESTART_SECONDS)
-                await asyncio.sleep(RESTART_SECONDS)
-            else:
-                return
+            except Exception as exc:  # stop() cancels; nothing else may end this worker
+                self.status.last_error = f"{type(exc).__name__}: {exc}"[:300]
+                log.exception("job worker failed; restarting in %ss", RESTART_SECONDS)
+            await asyncio.sleep(RESTART_SECONDS)
 
     @property
     def alive(self) -> bool:
@@ -377,7 +379,10 @@ async def _serve_until_signalled(app: App, queue: JobQueue, concurrency: int) ->
         loop.add_signal_handler(signum, stopping.set)
     async with app.open_async():
         while not stopping.is_set():
-            await asyncio.to_thread(queue.group_now)  # whatever the inbox already holds
+            # whatever the inbox already holds; if the database is still down, the sweep
+            # defers it once it is back
+            with contextlib.suppress(*DATABASE_GONE):
+                await asyncio.to_thread(queue.group_now)
             runs = asyncio.create_task(run_workers(app, concurrency))
             stop = asyncio.create_task(stopping.wait())
             await asyncio.wait([runs, stop], return_when=asyncio.FIRST_COMPLETED)
@@ -387,16 +392,17 @@ async def _serve_until_signalled(app: App, queue: JobQueue, concurrency: int) ->
                     await runs
                 return
             stop.cancel()
+            # Not asked to stop, so the job loops must run again, however they ended: after
+            # a PostgreSQL restart procrastinate's worker may also just return (seen in the
+            # restart test), and a worker process that exits then groups nothing more.
             try:
                 runs.result()
+                log.warning("job worker ended by itself; restarting in %ss", RESTART_SECONDS)
             except DATABASE_GONE as exc:  # PostgreSQL went away: wait for it, then go again
                 log.warning("job worker stopped (%s); restarting in %ss", exc, RESTART_SECONDS)
-                await asyncio.sleep(RESTART_SECONDS)
             except Exception:  # anything else an outage throws must not end the worker either
                 log.exception("job worker failed; restarting in %ss", RESTART_SECONDS)
-                await asyncio.sleep(RESTART_SECONDS)
-            else:
-                return
+            await asyncio.sleep(RESTART_SECONDS)
 
 
 def uses_engine(settings: Settings) -> bool:
