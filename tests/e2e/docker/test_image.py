@@ -12,6 +12,7 @@ and the container, started again, groups everything with exact counts.
 from __future__ import annotations
 
 import base64
+import json
 import shutil
 import subprocess
 import sys
@@ -203,7 +204,9 @@ def test_image_reports_groups_and_drains_on_sigterm(
     image: str, container: Container, postgres_url: str, tmp_path: Path
 ) -> None:
     # The image's contract: non-root, `serve` by default behind tini, a health check.
-    assert container.inspect("{{json .Config.Entrypoint}}") == '["tini","-e","143","--","autotriage"]'
+    assert (
+        container.inspect("{{json .Config.Entrypoint}}") == '["tini","-e","143","--","autotriage"]'
+    )
     assert container.inspect("{{json .Config.Cmd}}") == '["serve"]'
     assert container.inspect("{{.Config.User}}") == "autotriage"
     container.wait_healthy()
@@ -301,3 +304,24 @@ def test_compose_file_is_valid(tmp_path: Path) -> None:
     assert str(services["db"]["volumes"][0]).startswith("pgdata:")
     assert services["server"]["environment"]["AUTOTRIAGE_API_TOKEN"] == "t"
     assert services["server"]["environment"]["DATABASE_URL"].startswith("postgresql://")
+
+
+def test_ecs_task_definitions_run_the_image_as_documented() -> None:
+    roles = {}
+    for name in ("server", "worker"):
+        task = json.loads((ROOT / "deploy" / "ecs" / f"{name}.json").read_text())
+        assert task["requiresCompatibilities"] == ["FARGATE"]
+        assert task["networkMode"] == "awsvpc"
+        (definition,) = task["containerDefinitions"]
+        assert definition["user"] == "10001"  # the image's non-root user
+        assert definition["healthCheck"]["command"][0] == "CMD"
+        secrets = {s["name"] for s in definition["secrets"]}
+        assert "DATABASE_URL" in secrets
+        assert not {e["name"] for e in definition["environment"]} & secrets
+        roles[name] = definition
+    assert roles["server"]["command"] == ["serve"]
+    assert roles["server"]["portMappings"][0]["containerPort"] == 3000
+    assert "/health" in roles["server"]["healthCheck"]["command"][-1]
+    assert roles["worker"]["command"][0] == "worker"
+    assert roles["worker"]["healthCheck"]["command"][1:] == ["autotriage", "worker", "--check"]
+    assert roles["worker"]["stopTimeout"] >= roles["server"]["stopTimeout"]
