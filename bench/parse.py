@@ -12,7 +12,8 @@ The rules `judge` applies (the parser tests use the same function):
   a trace gives one event unless its entry says ``events``;
 * the innermost frame is the newest frame of the raised (last) exception;
 * a file matches when one path ends with the other (``/`` and ``\\`` alike), a function when
-  it equals ``function``, ``module.function`` or ``module::function``; an expected ``null``
+  it equals ``function``, ``module.function``, ``module::function`` or the name as the
+  runtime printed it (``raw_function``, kept where the parser normalized it); an expected ``null``
   (or ``<unknown>``) function or ``null`` file means the source gives none (any anonymous
   name, or nothing, matches); a leading ``new `` and a trailing ``()`` are not part of a name;
 * an expected ``null`` type is not asserted (the trace prints none: a bare backtrace).
@@ -80,7 +81,7 @@ def _same_function(frame: Frame, want: str | None) -> bool:
         return frame.function in ANONYMOUS
     want = _bare_name(want)
     function = _bare_name(frame.function)
-    names = {function}
+    names = {function, _bare_name(frame.raw_function)}
     if frame.module and function:
         names |= {f"{frame.module}.{function}", f"{frame.module}::{function}"}
     return want in names

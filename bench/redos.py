@@ -7,6 +7,9 @@ shape that makes a backtracking regex quadratic. Each text is put where a parser
 the table prints the slowest text per parser.
 
     python bench/redos.py [--size 1048576] [--only scrub]
+
+A second table times each trace parser alone (`scan` with that one parser over the text's
+cleaned lines) and the log-line splitter, on the general texts and on `PARSER_FRAGMENTS`.
 """
 
 from __future__ import annotations
@@ -24,8 +27,9 @@ from autotriage.errors import IntakeError
 from autotriage.sources.aws import sns
 from autotriage.sources.registry import REGISTRY
 from autotriage.understanding.logtext import clean_lines
-from autotriage.understanding.parameterize import parameterize
+from autotriage.understanding.parameterize import compute_template, parameterize
 from autotriage.understanding.scrub import ScrubPolicy, scrub_text, scrub_value
+from autotriage.understanding.template_v2 import template_v2
 
 FRAGMENTS = {
     "pem_headers": "-----BEGIN PRIVATE KEY-----",
@@ -131,6 +135,8 @@ def targets() -> dict[str, Callable[[str], object]]:
         "scrub_value_keys": lambda text: scrub_value({text: text}, ScrubPolicy(ips=True)),
         "log_lines": clean_lines,
         "parameterize": parameterize,
+        "template": compute_template,
+        "template_v2": template_v2,
         "sns": _sns,
     }
     for name, spec in REGISTRY.items():
@@ -154,6 +160,109 @@ def time_ms(call: Callable[[str], object], text: str) -> float:
     return (time.process_time() - start) * 1000
 
 
+# Fragments aimed at one trace parser each (and at the log-line splitter): the start of a
+# frame or header left unfinished, or finished and repeated, on one long line and on many.
+PARSER_FRAGMENTS = {
+    "py_during_handling": "During handling of the above exception, another exception occurred:\n",
+    "py_unclosed_file": '  File "/a.py',
+    "py_group_boxes": "  +-+---- 1 ----\n  | ",
+    "py_value_lines": "ValueError: x\n    more\n",
+    "py_caret_lines": "    ^^^^~~~~\n",
+    "go_panics": "panic: x [recovered]\n",
+    "go_frame_pairs": "main.f(0x1)\n\t/a.go:1 +0x1 fp=0x1 sp=0x1 pc=0x1\n",
+    "go_created_by": "created by main.f in goroutine 1\n",
+    "go_unfinished_location": "\t/a.go:",
+    "go_registers": "rax    0x0\n",
+    "java_more": "\t... 1 more\n",
+    "java_thread": 'Exception in thread "',
+    "java_frames": "\tat a.b.C.d(C.java:1)\n",
+    "java_nested_parens": "\tat a.b(((",
+    "dotnet_inner": " ---> System.Exception: x",
+    "dotnet_end_inner": "   --- End of inner exception stack trace ---\n",
+    "dotnet_frames": "   at A.B.C(String a) in /a.cs:line 1\n",
+    "dotnet_parens": "   at A.B(((((",
+    "dotnet_il_offset": "   at A.B () [0x",
+    "js_gecko_frames": "f@http://a/b.js:1:1\n",
+    "js_at_signs": "@@@@",
+    "js_native_code": "[native code]\n",
+    "js_name_only": "baz\n",
+    "js_cause": "[cause]: Error: x {\n",
+    "js_async_at": "    at async ",
+    "js_unclosed_parens": "    at f (((((",
+    "ruby_frames": "\tfrom a.rb:1:in `f'\n",
+    "ruby_unclosed_in": "a.rb:1:in `",
+    "ruby_class_first": "A::B (",
+    "ruby_windows_paths": "C:/a:",
+    "php_stack": "#0 /a.php(1): f()\n",
+    "php_uncaught": "PHP Fatal error:  Uncaught E: x in ",
+    "php_next": "Next E: x in /a.php:1\n",
+    "php5_quote": "exception 'E' with message '",
+    "log_prefix_run": "2024-03-07 10:15:02,123 INFO [a] ",
+    "log_prefix_lines": "2024-03-07 10:15:02,123 INFO [a] x\n",
+    "log_json_unclosed": '{"msg":"',
+    "log_json_lines": '{"level":"error","msg":"x","stack":"Error: y\\n    at f (a.js:1:1)"}\n',
+    "log_fences": "```",
+    "log_slack_escapes": "&lt;",
+    "log_cri": "stderr F ",
+    "log_ansi_unterminated": "\x1b[1;2;3;4;5;6;7;8;9;0",
+    "log_blank_space_lines": "  \n",
+    "log_brackets_unclosed": "[a ",
+}
+
+
+def parser_texts(size: int) -> dict[str, str]:
+    """Every fragment (the general ones and `PARSER_FRAGMENTS`) repeated up to `size`."""
+    texts = adversarial(size)
+    texts.update(
+        {name: (frag * (size // len(frag) + 1))[:size] for name, frag in PARSER_FRAGMENTS.items()}
+    )
+    return texts
+
+
+def parser_table(size: int, only: str) -> float:
+    """Each trace parser alone over the cleaned lines of every text, then the splitter."""
+    from autotriage.understanding.parsers import PARSERS
+
+    texts = parser_texts(size)
+    lines = {label: clean_lines(text).lines for label, text in texts.items()}
+    worst_overall = 0.0
+    calls: dict[str, Callable[[str], object]] = {"log_lines": clean_lines}
+    for platform, parse in PARSERS:
+
+        def scan_with(label: str, parse: Any = parse) -> object:
+            return _scan_one(parse, lines[label])
+
+        calls[f"parser_{platform}"] = scan_with
+    for name, call in calls.items():
+        if only and only not in name:
+            continue
+        if name == "log_lines":
+            timings = {label: time_ms(call, text) for label, text in texts.items()}
+        else:
+            timings = {label: time_ms(call, label) for label in texts}
+        label, worst = max(timings.items(), key=lambda item: item[1])
+        worst_overall = max(worst_overall, worst)
+        flag = "" if worst < 100 else "  OVER 100 ms"
+        print(f"{name:<24} {worst:>9.1f}  {label:<20}{flag}")
+    return worst_overall
+
+
+def _scan_one(parse: Any, lines: list[str]) -> int:
+    """`autotriage.understanding.parsers.scan` with one parser: the traces it finds, up to
+    the events one text gives (`MAX_EVENTS`), as `parse_text` reads them."""
+    from autotriage.understanding.text import MAX_EVENTS
+
+    found, i = 0, 0
+    while i < len(lines) and found < MAX_EVENTS:
+        trace = parse(lines, i) if lines[i] else None
+        if trace is not None and trace.end > i:
+            found += 1
+            i = trace.end
+        else:
+            i += 1
+    return found
+
+
 def main() -> None:
     """Print the slowest adversarial text per target."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -171,6 +280,8 @@ def main() -> None:
         worst_overall = max(worst_overall, worst)
         flag = "" if worst < 100 else "  OVER 100 ms"
         print(f"{name:<24} {worst:>9.1f}  {label:<20}{flag}")
+    print("each trace parser alone, and the log-line splitter, with the parser fragments too:")
+    worst_overall = max(worst_overall, parser_table(args.size, args.only))
     print(f"worst: {worst_overall:.1f} ms")
 
 

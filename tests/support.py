@@ -128,3 +128,25 @@ class LiveServer:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+class WorkerProcess(LiveServer):
+    """``autotriage worker --concurrency N`` in a subprocess: killed and stopped as a server is."""
+
+    def __init__(self, env: Mapping[str, str], cwd: Path, name: str, concurrency: int = 4) -> None:
+        super().__init__(env, cwd)
+        self.log_path = cwd / f"{name}.log"
+        self.concurrency = concurrency
+
+    def start(self, timeout: float = 0.0) -> WorkerProcess:
+        """Start the process (a worker serves nothing to wait for)."""
+        del timeout
+        self._log_file = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "autotriage", "worker", "--concurrency", str(self.concurrency)],
+            cwd=self.cwd,
+            env=self.env,
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
+        )
+        return self

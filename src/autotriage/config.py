@@ -95,9 +95,9 @@ class Settings(BaseSettings):
         DEFAULT_ACTION_LEASE_SECONDS, alias="AUTOTRIAGE_ACTION_LEASE_SECONDS", ge=1
     )
     log_level: str = Field("info", alias="LOG_LEVEL")
-    # "procrastinate" runs the worker's work on the job engine (PostgreSQL only); the
-    # default keeps the worker threads until the engine's fault tests pass (docs/deploy.md).
-    job_engine: Literal["threads", "procrastinate"] = Field("threads", alias="JOB_ENGINE")
+    # On PostgreSQL the worker's work runs on the job engine (procrastinate); "threads"
+    # keeps the lease-loop worker threads instead. SQLite always runs the threads.
+    job_engine: Literal["threads", "procrastinate"] = Field("procrastinate", alias="JOB_ENGINE")
 
     # --- retention (autotriage.jobs.retention); 0 disables a rule
     events_per_group_keep: int = Field(1000, alias="EVENTS_PER_GROUP_KEEP", ge=0)
@@ -126,6 +126,12 @@ class Settings(BaseSettings):
     ingest_max_inflight: int = Field(128, alias="INGEST_MAX_INFLIGHT", ge=1)
     ingest_events_per_minute: int = Field(0, alias="INGEST_EVENTS_PER_MINUTE", ge=0)
     ingest_key_cache_seconds: float = Field(5.0, alias="INGEST_KEY_CACHE_SECONDS", ge=0)
+    ingest_requests_per_minute_per_ip: int = Field(
+        0, alias="INGEST_REQUESTS_PER_MINUTE_PER_IP", ge=0
+    )
+    ingest_max_backlog: int = Field(50_000, alias="INGEST_MAX_BACKLOG", ge=0)
+    ingest_max_commit_seconds: float = Field(2.0, alias="INGEST_MAX_COMMIT_SECONDS", ge=0)
+    ingest_shed_retry_seconds: int = Field(10, alias="INGEST_SHED_RETRY_SECONDS", ge=1, le=3600)
     bench_endpoints: bool = Field(False, alias="AUTOTRIAGE_BENCH_ENDPOINTS")
 
     # --- GitHub

@@ -81,6 +81,10 @@ class IngestSettings:
     ingest_max_inflight: int
     ingest_events_per_minute: int
     ingest_key_cache_seconds: float
+    ingest_requests_per_minute_per_ip: int
+    ingest_max_backlog: int
+    ingest_max_commit_seconds: float
+    ingest_shed_retry_seconds: int
     webhook_secret: SecretStr | None
     webhook_max_skew_seconds: int
     bench_endpoints: bool

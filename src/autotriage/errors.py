@@ -102,8 +102,9 @@ class PayloadTooLarge(IntakeError):
 class Overloaded(IntakeError):
     """We cannot take this now; the client should retry after `retry_after` seconds.
 
-    A quota refusal is a 429 whose `scope` ("key" or "organization") Sentry SDKs read
-    from ``X-Sentry-Rate-Limits``; a full server or an interrupted intake is a 503.
+    A quota refusal or shed load is a 429 whose `scope` ("key" or "organization")
+    and `reason_code` (why: ``quota``, ``backlog``, ``commit_latency`` ...) Sentry SDKs
+    read from ``X-Sentry-Rate-Limits``; an interrupted intake is a 503.
     """
 
     status_code = 503
@@ -117,11 +118,13 @@ class Overloaded(IntakeError):
         *,
         scope: str | None = None,
         source: str | None = None,
+        reason_code: str | None = None,
     ) -> None:
         super().__init__(reason, source=source)
         self.retry_after = retry_after
         self.status_code = status_code
         self.scope = scope
+        self.reason_code = reason_code
         if status_code == 429:
             self.code = "rate_limited"
 

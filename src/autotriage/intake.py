@@ -24,9 +24,11 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+import orjson
 from sqlalchemy.orm import Session
 
 from autotriage import lifecycle
@@ -54,6 +56,30 @@ MAX_BATCH = 256
 INLINE_EVENTS = 8
 """Deliveries of up to this many events are scrubbed on the event loop; larger ones in a
 thread, so one big batch does not stall every other request."""
+INLINE_BYTES = 64 * 1024
+"""Nor more than this much text: a 1 MB message takes the scrubber tens of milliseconds,
+which every other request (``/health`` included) would otherwise wait out."""
+
+
+def _text_size(event: ErrorEvent) -> int:
+    """About how much text scrubbing `event` reads (its free-form parts as JSON)."""
+    size = len(event.message) + sum(len(e.value) + 200 * len(e.frames) for e in event.exceptions)
+    try:
+        size += len(orjson.dumps(event.contexts, option=orjson.OPT_NON_STR_KEYS))
+        size += len(orjson.dumps(event.raw, option=orjson.OPT_NON_STR_KEYS))
+    except TypeError:  # not JSON (a set, an object, an integer past 64 bits): assume big
+        return INLINE_BYTES + 1
+    return size
+
+
+def scrub_inline(events: Sequence[ErrorEvent], size: int | None = None) -> bool:
+    """Whether `events` are small enough to scrub on the event loop; `size` is the body's
+    length when the caller knows it (else it is estimated)."""
+    if len(events) > INLINE_EVENTS:
+        return False
+    if size is None:
+        size = sum(_text_size(event) for event in events)
+    return size <= INLINE_BYTES
 
 
 def inbox_row(event: ErrorEvent) -> InboxRow:
@@ -149,6 +175,7 @@ class Intake:
         self.store = store
         self.wake = wake
         self.observe = observe  # (source, events stored, duplicates): the metrics
+        self.commit_took: Callable[[float], None] | None = None  # seconds: load shedding
         self._lock = threading.Lock()
         self._queue: list[_Job] = []
         self._committing = False
@@ -182,10 +209,19 @@ class Intake:
             return outcome
 
     async def accept_async(
-        self, source: str, events: Sequence[ErrorEvent], *, delivery_id: str | None = None
+        self,
+        source: str,
+        events: Sequence[ErrorEvent],
+        *,
+        delivery_id: str | None = None,
+        size: int | None = None,
     ) -> StoredDelivery:
-        """`accept` for the event loop: returns once `events` are committed."""
-        if len(events) <= INLINE_EVENTS:
+        """`accept` for the event loop: returns once `events` are committed.
+
+        `size` (the body's length, if known) decides with the number of events whether
+        they are scrubbed here or in a thread (`scrub_inline`).
+        """
+        if scrub_inline(events, size):
             rows = [inbox_row(event) for event in events]
         else:
             rows = await asyncio.to_thread(lambda: [inbox_row(event) for event in events])
@@ -259,10 +295,13 @@ class Intake:
         return job.outcome
 
     def _commit(self, batch: list[_Job]) -> None:
+        started = time.perf_counter()
         try:
             with self.store.transaction() as session:
                 deliveries = [job.delivery for job in batch]
                 outcomes = store_deliveries(session, deliveries, now=utcnow())
+            if self.commit_took is not None:
+                self.commit_took(time.perf_counter() - started)
         except Exception as exc:  # noqa: BLE001 - handed to the caller, which re-raises it
             if len(batch) == 1:
                 self._finish(batch[0], None, exc)

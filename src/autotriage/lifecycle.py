@@ -125,7 +125,13 @@ def resolve(
     group.resolved_in_release = fixed_in[:255] if fixed_in else None
     group.fixed_commit = fixed_commit[:64] if fixed_commit else None
     group.updated_at = now
-    log.info("group %s resolved by %s in release %s", group.id, source, group.resolved_in_release)
+    log.info(
+        "group %s resolved by %s in release %s",
+        group.id,
+        source,
+        group.resolved_in_release,
+        extra={"group_id": group.id},
+    )
     return True
 
 
@@ -135,7 +141,7 @@ def ignore(group: Group, *, source: str, now: datetime) -> bool:
         return False
     group.status = Status.IGNORED
     group.updated_at = now
-    log.info("group %s ignored by %s", group.id, source)
+    log.info("group %s ignored by %s", group.id, source, extra={"group_id": group.id})
     return True
 
 
@@ -146,7 +152,7 @@ def reopen(group: Group, *, source: str, now: datetime) -> bool:
     group.status = Status.OPEN
     _forget_fix(group)
     group.updated_at = now
-    log.info("group %s reopened by %s", group.id, source)
+    log.info("group %s reopened by %s", group.id, source, extra={"group_id": group.id})
     return True
 
 

@@ -84,6 +84,19 @@ class Frame(_Frozen):
     context_line: str | None = None
     pre_context: list[str] = Field(default_factory=list)
     post_context: list[str] = Field(default_factory=list)
+    raw_function: str | None = None
+    """The name as the runtime printed it, where `function` is a normalized form of it
+    (Firefox's ``/<`` closure markers, V8's ``[as alias]``, ``new X``); else None."""
+    instruction_addr: str | None = None
+    """The frame's instruction address as hex (``0x4579c1``): Go's ``pc=``, a native frame's
+    address, or what a Sentry SDK sent, read relative to `addr_mode` when that is set."""
+    addr_mode: str | None = None
+    """Sentry's address mode (``abs``, ``rel:N``); None is absolute."""
+    instruction_offset: str | None = None
+    """Offset of the instruction in its function as hex: Go's ``+0x1d``, a .NET IL offset."""
+    is_async: bool = False
+    """The runtime marked the frame as an async continuation (V8's ``at async``, .NET's
+    ``async Task``)."""
 
     @property
     def path(self) -> str | None:
@@ -98,6 +111,12 @@ class ExceptionInfo(_Frozen):
     value: str = ""
     module: str | None = None
     frames: list[Frame] = Field(default_factory=list)
+    link: Literal["cause", "context"] | None = None
+    """How the runtime tied this exception to the next one of the chain: ``cause`` (the next
+    was raised from this one: Python's "direct cause", Java's "Caused by:", .NET's inner
+    exception, PHP's ``Next``, Node's ``[cause]``, Ruby's cause) or ``context`` (the next
+    was raised while this one was handled: Python's "During handling"); None when the
+    runtime said neither, or for the exception raised last."""
 
     @property
     def crashing_frame(self) -> Frame | None:

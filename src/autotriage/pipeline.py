@@ -7,7 +7,10 @@ Analysis and the actions themselves run later, from the outbox (`actions.outbox`
 
 What an occurrence means (`decide`, the regression and spike rules) is the group
 lifecycle's (`autotriage.lifecycle`); the pipeline plans tracker-neutral steps
-(`actions.kinds.Step`) whose kinds and keys come from `actions.kinds`.
+(`actions.kinds.Step`) whose kinds and keys come from `actions.kinds`. Each occurrence
+also adds to its group's hourly bucket (`store.hours`) and distinct users (`store.users`).
+A person's status change (the console) is carried to the group's issues by
+`status_actions`.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -23,20 +27,22 @@ from autotriage.actions.base import PlannedAction
 from autotriage.actions.kinds import ActionKind, Step, Tracker
 from autotriage.actions.outbox import enqueue
 from autotriage.config import Settings
-from autotriage.lifecycle import Decision, decide, regress, spike
+from autotriage.lifecycle import Decision, Status, decide, regress, spike
 from autotriage.models import ErrorEvent, utcnow
 from autotriage.store import Store
 from autotriage.store.events import load_event, pending_events
 from autotriage.store.groups import attach_hashes, create_group, find_by_hashes, record_occurrence
 from autotriage.store.hours import count_hour
-from autotriage.store.tables import Event, Group
+from autotriage.store.tables import Action, Event, Group, Link
+from autotriage.store.users import count_user
 from autotriage.understanding.fingerprint import (
     GroupingConfig,
     compute_fingerprint,
     grouping_config,
 )
+from autotriage.understanding.users import user_identity
 
-__all__ = ["Decision", "decide", "plan_actions", "process_pending"]
+__all__ = ["Decision", "decide", "plan_actions", "process_pending", "status_actions"]
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +128,49 @@ def plan_actions(
     return planned
 
 
+_LINKED = {"local": Tracker.LOCAL, "github": Tracker.GITHUB}  # ``links.tracker`` values
+_CLOSE_REASON = {Status.RESOLVED: "completed", Status.IGNORED: "not_planned"}
+
+
+def status_actions(session: Session, group: Group, audit_id: int, body: str) -> list[PlannedAction]:
+    """Carry a person's status change of `group` (already applied) to its issues.
+
+    One close (resolved: completed; ignored: not planned) or reopen per tracker the group
+    has an issue in, or one still being opened; `audit_id` (the change's audit entry)
+    makes each happen once. The action carries the status it stands for, so one that
+    a later change overtook does nothing.
+    """
+    gid = group.id
+    trackers = {
+        _LINKED[name]
+        for name in session.scalars(select(Link.tracker).where(Link.group_id == gid))
+        if name in _LINKED
+    }
+    openers = {kinds.open_key(t, gid): t for t in Tracker}
+    trackers.update(
+        openers[key]
+        for key in session.scalars(
+            select(Action.idempotency_key).where(Action.idempotency_key.in_(list(openers)))
+        )
+    )
+    status = Status(group.status)
+    planned = []
+    for tracker in sorted(trackers):
+        params: dict[str, object] = {"body": body, "status": str(status)}
+        if status is Status.OPEN:
+            step, key = Step.REOPEN, kinds.console_reopen_key(tracker, gid, audit_id)
+            params["reopen"] = True
+        else:
+            step, key = Step.CLOSE, kinds.close_key(tracker, gid, audit_id)
+            params["close"] = _CLOSE_REASON[status]
+        planned.append(
+            PlannedAction(
+                kinds.tracker_kind(tracker, step), key, gid, group.latest_event_id, params
+            )
+        )
+    return planned
+
+
 def notify_actions(
     decision: Decision, group: Group, event_row_id: int, settings: Settings
 ) -> list[PlannedAction]:
@@ -181,6 +230,7 @@ class _Batch:
         self.groups: dict[str, Group] = {}
         self.known_hashes: set[str] = set()
         self.planned: set[str] = set()
+        self.users: set[tuple[int, str]] = set()  # (group, user) already counted
 
 
 def _process_one(
@@ -209,6 +259,10 @@ def _process_one(
     news = _news(decision, group, event) if decision is Decision.REPEAT else []
     record_occurrence(group, event, row.id, now)
     count_hour(session, group.id, event.occurred_at or event.received_at)
+    user = user_identity(event)
+    if user is not None and (group.id, user) not in batch.users:
+        batch.users.add((group.id, user))  # a user's repeats in a batch cost no query
+        count_user(session, group, user)
     if decision is Decision.REPEAT and group.count % SPIKE_CHECK_EVERY == 0:
         news += spike(session, group, now, settings.github_spike_factor, SPIKE_CHECK_EVERY)
     row.status, row.fingerprint, row.group_id = "done", group.fingerprint, group.id
@@ -279,7 +333,7 @@ def _process_singly(store: Store, settings: Settings, limit: int) -> int:
                 return done
             _mark_failed(store, row_id, f"{type(exc).__name__}: {exc.orig}")
         except Exception as exc:
-            log.exception("event processing failed")
+            log.exception("event processing failed", extra={"event_id": row_id})
             if row_id is None:
                 return done  # the inbox itself could not be read; the next run retries
             _mark_failed(store, row_id, f"{type(exc).__name__}: {exc}")

@@ -24,6 +24,8 @@ def group_summary(session: Session, group: Group) -> dict[str, Any]:
         "status": group.status,
         "level": group.level,
         "count": group.count,
+        # distinct users the events named, exact below `store.users.EXACT_USERS` (a floor at it)
+        "users": group.users,
         "first_seen": group.first_seen.isoformat(),
         "last_seen": group.last_seen.isoformat(),
         "sources": list(group.sources or []),

@@ -20,6 +20,7 @@ import httpx
 from autotriage.actions import build_handlers
 from autotriage.analysis.analyzer import Analyzer
 from autotriage.config import Settings
+from autotriage.config_sections import IngestSettings
 from autotriage.intake import Intake
 from autotriage.jobs.engine import EngineWorker, JobQueue, uses_engine
 from autotriage.metrics import Metrics
@@ -27,8 +28,11 @@ from autotriage.scans.manager import ScanManager
 from autotriage.selfreport import init_self_reporting
 from autotriage.sources.aws.sns import CertCache
 from autotriage.store import Store
+from autotriage.store.events import count_pending
 from autotriage.understanding.scrub import ScrubPolicy
 from autotriage.web.keyauth import IngestGuard, KeyRing
+from autotriage.web.overload import LoadShedder
+from autotriage.web.ratelimit import RateLimits, windows_for
 from autotriage.worker import Worker
 
 Clock = Callable[[], float]
@@ -71,6 +75,28 @@ class Services:
         self.store.dispose()
 
 
+def ingest_guard(store: Store, ingest: IngestSettings, clock: Clock) -> IngestGuard:
+    """The ingest guard: load shedding, the address and key limits, the in-flight limit."""
+
+    def backlog() -> int:
+        with store.reading() as session:
+            return count_pending(session)
+
+    shedder = LoadShedder(
+        backlog,
+        max_backlog=ingest.ingest_max_backlog,
+        max_commit_seconds=ingest.ingest_max_commit_seconds,
+        retry_after=ingest.ingest_shed_retry_seconds,
+    )
+    limits = RateLimits(
+        windows_for(store),
+        events_per_key=ingest.ingest_events_per_minute,
+        requests_per_ip=ingest.ingest_requests_per_minute_per_ip,
+        clock=clock,
+    )
+    return IngestGuard(ingest.ingest_max_inflight, limits, shedder)
+
+
 def build_services(
     settings: Settings,
     *,
@@ -102,6 +128,9 @@ def build_services(
         # the job and its outbox row commit together; intake nudges the grouping job
         store.defer_action = jobs.defer_action
         wake = jobs.nudge
+    intake = Intake(store, wake=wake, observe=metrics.delivery)
+    guard = ingest_guard(store, ingest, clock)
+    intake.commit_took = guard.shedder.committed
     return Services(
         settings=settings,
         store=store,
@@ -110,9 +139,9 @@ def build_services(
         analyzer=analyzer,
         clock=clock,
         key_ring=KeyRing(store, ingest.ingest_key_cache_seconds),
-        guard=IngestGuard(ingest.ingest_max_inflight, ingest.ingest_events_per_minute),
+        guard=guard,
         worker=worker,
-        intake=Intake(store, wake=wake, observe=metrics.delivery),
+        intake=intake,
         scans=ScanManager(store, settings, wake=wake),
         sns_certs=CertCache(http),
         jobs=jobs,

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import httpx
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import bindparam, create_engine, inspect, text
 
 from tests.hostile import payloads
 from tests.hostile.corpus import Case
@@ -98,9 +98,55 @@ class Runner:
             return int(match.group(1)), None, answer
         return ("closed" if not answer else "http09"), None, answer
 
+    def newest_id(self) -> int:
+        """The newest event's id (0 when the inbox is empty)."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(text("SELECT coalesce(max(id), 0) FROM events")).scalar_one())
+
+    def settled(self, after_id: int, timeout: float = 30.0) -> list[str]:
+        """Problems with the events stored after `after_id`: each must be processed (not
+        failed), its group readable through the API and the console, and every action of
+        the group finished (an action failing once per lease never does)."""
+        deadline = time.monotonic() + timeout
+        state = "never processed"
+        while time.monotonic() < deadline:
+            with self.engine.connect() as conn:
+                rows = conn.execute(
+                    text("SELECT status, group_id, error FROM events WHERE id > :i"),
+                    {"i": after_id},
+                ).all()
+                failed = [f"event failed: {str(r[2])[:120]}" for r in rows if r[0] == "failed"]
+                if failed:
+                    return failed
+                groups = {int(r[1]) for r in rows if r[1] is not None}
+                if rows and all(r[0] == "done" for r in rows) and groups:
+                    actions = conn.execute(
+                        text(
+                            "SELECT kind, status, attempts FROM actions WHERE group_id IN :g"
+                        ).bindparams(bindparam("g", expanding=True)),
+                        {"g": sorted(groups)},
+                    ).all()
+                    state = f"actions {sorted((a[0], a[1], a[2]) for a in actions)}"
+                    if actions and all(a[1] in FINISHED for a in actions):
+                        return self._readable(groups)
+                else:
+                    state = f"events {sorted(str(r[0]) for r in rows)}"
+            time.sleep(0.2)
+        return [f"did not settle in {timeout:.0f}s: {state}"]
+
+    def _readable(self, groups: set[int]) -> list[str]:
+        problems = []
+        for group in sorted(groups):
+            for path in (f"/api/groups/{group}", f"/groups/{group}"):
+                answer = self.http.get(path, headers=BEARER)
+                if answer.status_code != 200:
+                    problems.append(f"GET {path} answered {answer.status_code}")
+        return problems
+
     def run(self, case: Case) -> Result:
         """Send one case and judge it."""
         before = self.stored()
+        newest = self.newest_id() if case.settle else 0
         rss = self.server.rss()
         self.server.reset_peak()
         problems: list[str] = []
@@ -112,6 +158,8 @@ class Runner:
         peak = max(self.server.peak() - rss, 0)
         stored = self.stored() - before
         problems += self._judge(case, status, response, content, stored)
+        if case.settle and stored and not problems:
+            problems += self.settled(newest)
         if peak > MEMORY_BOUND:
             problems.append(f"peak memory +{peak >> 20} MB")
         problems += self._health()

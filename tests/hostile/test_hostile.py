@@ -15,7 +15,7 @@ import pytest
 from autotriage.models import utcnow
 from autotriage.store import Store
 from autotriage.store.ingest_keys import create_key
-from tests.hostile import corpus, payloads
+from tests.hostile import corpus, edge_cases, payloads
 from tests.hostile.known import KNOWN, KNOWN_AFTER
 from tests.hostile.runner import Runner, after_run, run_cases, run_pairs, traceback_summary
 from tests.hostile.server import HostileServer, Listener
@@ -63,6 +63,8 @@ def hostile_run(database_url: str, workdir: Path, *, heavy: bool = False) -> Ite
         lines: list[str] = []
         try:
             results = run_cases(runner, corpus.all_cases(key, heavy=heavy), lines)
+            results += run_cases(runner, edge_cases.web_edge_cases(key), lines)
+            results += run_cases(runner, edge_cases.odd_valid_cases(key), lines)
             results += run_cases(runner, corpus.ssrf_cases(listener.url), lines)
             results += run_pairs(runner, corpus.replay_cases(key), lines)
             after = after_run(runner)

@@ -6,10 +6,13 @@ import io
 import json
 import logging
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 
+from autotriage import lifecycle
 from autotriage.logs import JsonFormatter, ScrubFilter, log_context
+from autotriage.store.tables import Group
 
 
 @pytest.fixture
@@ -53,3 +56,22 @@ def test_secrets_are_scrubbed_in_messages_and_tracebacks(stream: io.StringIO) ->
     (line,) = lines(stream)
     assert secret not in json.dumps(line)
     assert "RuntimeError" in str(line["exception"])
+
+
+def test_status_changes_log_their_group_id() -> None:
+    buffer = io.StringIO()
+    handler = logging.StreamHandler(buffer)
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger("autotriage.lifecycle")
+    logger.addHandler(handler)
+    level, logger.level = logger.level, logging.INFO
+    try:
+        group = Group(id=7, status="open", last_release="1.4.0")
+        assert lifecycle.resolve(group, source="console", now=datetime.now(UTC))
+        assert lifecycle.reopen(group, source="console", now=datetime.now(UTC))
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    resolved, reopened = lines(buffer)
+    assert resolved["group_id"] == reopened["group_id"] == 7
+    assert resolved["message"] == "group 7 resolved by console in release 1.4.0"

@@ -39,6 +39,7 @@ class Step(enum.Enum):
     UPDATE = "update"
     COMMENT = "comment"
     REOPEN = "reopen"  # a comment that also reopens the issue
+    CLOSE = "close"  # a comment that also closes the issue (completed or not planned)
 
 
 _KINDS = {
@@ -46,10 +47,12 @@ _KINDS = {
     (Tracker.LOCAL, Step.UPDATE): ActionKind.TRACKER_UPDATE,
     (Tracker.LOCAL, Step.COMMENT): ActionKind.TRACKER_COMMENT,
     (Tracker.LOCAL, Step.REOPEN): ActionKind.TRACKER_COMMENT,
+    (Tracker.LOCAL, Step.CLOSE): ActionKind.TRACKER_COMMENT,
     (Tracker.GITHUB, Step.OPEN): ActionKind.GITHUB_OPEN,
     (Tracker.GITHUB, Step.UPDATE): ActionKind.GITHUB_UPDATE,
     (Tracker.GITHUB, Step.COMMENT): ActionKind.GITHUB_COMMENT,
     (Tracker.GITHUB, Step.REOPEN): ActionKind.GITHUB_COMMENT,
+    (Tracker.GITHUB, Step.CLOSE): ActionKind.GITHUB_COMMENT,
 }
 
 
@@ -61,6 +64,11 @@ def tracker_kind(tracker: Tracker, step: Step) -> ActionKind:
 def analysis_key(group_id: int, regression: int) -> str:
     """The analysis of a group as new (0) or at its `regression`-th return."""
     return f"{ActionKind.ANALYSIS}:{group_id}:{regression}"
+
+
+def console_analysis_key(group_id: int, audit_id: int) -> str:
+    """An analysis an operator asked for: one per request (its audit entry)."""
+    return f"{ActionKind.ANALYSIS}:{group_id}:console:{audit_id}"
 
 
 def open_key(tracker: Tracker, group_id: int) -> str:
@@ -81,6 +89,24 @@ def reopen_key(tracker: Tracker, group_id: int, regression: int) -> str:
 def reopen_key_prefix(tracker: Tracker, group_id: int) -> str:
     """What every `reopen_key` of the group starts with (to find those still due)."""
     return f"{tracker}.reopen:{group_id}:"
+
+
+def console_reopen_key(tracker: Tracker, group_id: int, audit_id: int) -> str:
+    """Reopen the issue because an operator reopened the group (audit entry `audit_id`).
+
+    It starts like every `reopen_key`, so a closed issue seen while it waits is stale news.
+    """
+    return f"{reopen_key_prefix(tracker, group_id)}console:{audit_id}"
+
+
+def close_key(tracker: Tracker, group_id: int, audit_id: int) -> str:
+    """Close the issue because an operator resolved or ignored the group (`audit_id`)."""
+    return f"{close_key_prefix(tracker, group_id)}{audit_id}"
+
+
+def close_key_prefix(tracker: Tracker, group_id: int) -> str:
+    """What every `close_key` of the group starts with (to find those still due)."""
+    return f"{tracker}.close:{group_id}:"
 
 
 def milestone_key(tracker: Tracker, group_id: int, count: int) -> str:

@@ -117,8 +117,36 @@ def run_one(
     except Exception as exc:
         log.exception("action %s %s crashed", action.kind, action.id, extra=_log_ids(action))
         result = ActionResult.retry(f"{type(exc).__name__}: {exc}")
-    _finish(store, handler, action, result)
+    try:
+        _finish(store, handler, action, result)
+    except Exception as exc:
+        # The claim must not outlive a failed write (a deadlock, a lost connection): left
+        # "running", the action would wait out the whole lease before anyone retried it.
+        log.exception(
+            "action %s %s: outcome not recorded; releasing the claim",
+            action.kind,
+            action.id,
+            extra=_log_ids(action),
+        )
+        _release(store, action, f"outcome not recorded: {type(exc).__name__}")
     return action
+
+
+def _release(store: Store, action: Action, detail: str) -> None:
+    """Hand a claimed action back for a retry soon (its effects roll back or reconcile)."""
+    now = utcnow()
+    when = now + backoff(1)
+    try:
+        with store.transaction() as session:
+            released = session.execute(
+                update(Action)
+                .where(Action.id == action.id, Action.status == "running")
+                .values(status="retryable", next_attempt_at=when, detail=detail, updated_at=now)
+            )
+            if getattr(released, "rowcount", 0) == 1:
+                _defer(session, action.id, when)
+    except Exception:  # the database itself is gone: the lease brings the action back
+        log.exception("action %s %s: claim not released", action.kind, action.id)
 
 
 def _finish(store: Store, handler: ActionHandler, action: Action, result: ActionResult) -> None:

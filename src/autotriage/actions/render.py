@@ -124,18 +124,29 @@ def _prose(text: str) -> str:
     return inert(scrub_text(text))
 
 
+_LINKS = {
+    "cause": "The above exception was the direct cause of the following exception:",
+    "context": "During handling of the above exception, another exception occurred:",
+    None: "The above caused:",
+}
+
+
 def _trace_text(exceptions: list[ExceptionInfo]) -> str:
-    blocks = []
-    for exc in exceptions:
+    """The chain cause-first, each block joined to the next as the runtime linked them."""
+    text = ""
+    for index, exc in enumerate(exceptions):
         value = exc.value if len(exc.value) <= 2000 else exc.value[:2000] + "…"  # in Error above
         lines = [f"{exc.type}: {value}".rstrip(": ")]
         for frame in exc.frames:
             where = frame.abs_path or frame.filename or frame.module or "?"
-            lines.append(f'  File "{where}", line {frame.lineno}, in {frame.function}')
+            line = frame.lineno if frame.lineno is not None else "?"
+            lines.append(f'  File "{where}", line {line}, in {frame.function}')
             if frame.context_line:
                 lines.append(f"    {frame.context_line.strip()}")
-        blocks.append("\n".join(lines))
-    return "\n\nThe above caused:\n\n".join(blocks)
+        text += "\n".join(lines)
+        if index < len(exceptions) - 1:
+            text += f"\n\n{_LINKS[exc.link]}\n\n"
+    return text
 
 
 def _summary(group: GroupView, event: ErrorEvent) -> list[str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from autotriage.actions.base import ActionHandler, ActionResult
@@ -17,7 +18,7 @@ from autotriage.actions.kinds import ActionKind, Tracker
 from autotriage.actions.render import IssueDraft, RenderOptions, render_issue
 from autotriage.models import utcnow
 from autotriage.store.groups import tracker_item
-from autotriage.store.tables import Action, Link, TrackerItem
+from autotriage.store.tables import Action, Group, Link, TrackerItem
 from autotriage.understanding.scrub import DEFAULT_POLICY, ScrubPolicy, scrub_text
 
 TRACKER = "local"
@@ -43,24 +44,54 @@ def _link(session: Session, group_id: int, item: TrackerItem) -> None:
         link.updated_at = now
 
 
+class _NotOpenYet:
+    """`prepare`'s answer for an update or comment whose item's open has not finished."""
+
+
+NOT_OPEN_YET = _NotOpenYet()
+OPEN_RETRY_SECONDS = 2.0
+
+
+def _open_unfinished(session: Session, group_id: int | None) -> bool:
+    """Whether `group_id` has no item yet but an open action that may still make it."""
+    if group_id is None or tracker_item(session, group_id) is not None:
+        return False
+    waiting = session.scalar(
+        select(func.count())
+        .select_from(Action)
+        .where(
+            Action.group_id == group_id,
+            Action.kind == ActionKind.TRACKER_OPEN,
+            Action.status.in_(("pending", "retryable", "running")),
+        )
+    )
+    return bool(waiting)
+
+
 class _TrackerHandler:
     """Shared prepare/perform: render the issue; the local tracker needs no network."""
 
     kind: str = ""
+    needs_item = False
+    """An update or a comment: it waits (retries) while the group's open is unfinished."""
 
     def __init__(self, policy: ScrubPolicy = DEFAULT_POLICY) -> None:
         self.policy = policy
 
-    def prepare(self, session: Session, action: Action) -> IssueDraft | None:
+    def prepare(self, session: Session, action: Action) -> IssueDraft | _NotOpenYet | None:
+        if self.needs_item and _open_unfinished(session, action.group_id):
+            return NOT_OPEN_YET  # workers run actions side by side: the open may be running
         context = issue_context(session, action.group_id)
         if context is None:
             return None
         options = RenderOptions(scrub=self.policy)
         return render_issue(context.group, context.event, context.analysis, options)
 
-    def perform(self, prepared: IssueDraft | None) -> ActionResult:
+    def perform(self, prepared: IssueDraft | _NotOpenYet | None) -> ActionResult:
         if prepared is None:
             return ActionResult.fail("group or its latest event is gone")
+        if isinstance(prepared, _NotOpenYet):
+            return ActionResult.retry("the issue is not open yet", OPEN_RETRY_SECONDS)
         return ActionResult.ok(data=prepared)
 
 
@@ -97,6 +128,7 @@ class UpdateIssue(_TrackerHandler):
     """Refresh the body (counts, last seen) of an existing item."""
 
     kind: str = ActionKind.TRACKER_UPDATE
+    needs_item = True
 
     def record(self, session: Session, action: Action, result: ActionResult) -> None:
         if result.status != "ok" or action.group_id is None:
@@ -111,9 +143,10 @@ class UpdateIssue(_TrackerHandler):
 
 
 class CommentIssue(_TrackerHandler):
-    """Add a comment (a milestone, a spike, a regression) and reopen when asked to."""
+    """Add a comment (a milestone, a spike, a regression); reopen or close when asked to."""
 
     kind: str = ActionKind.TRACKER_COMMENT
+    needs_item = True
 
     def record(self, session: Session, action: Action, result: ActionResult) -> None:
         if result.status != "ok" or action.group_id is None:
@@ -124,6 +157,11 @@ class CommentIssue(_TrackerHandler):
             return
         draft: IssueDraft = result.data
         params: dict[str, Any] = action.params or {}
+        group = session.get(Group, action.group_id)
+        if params.get("status") and (group is None or group.status != params["status"]):
+            # a later status change overtook this one: its own action speaks for it
+            action.detail = f"superseded: the group is {group.status if group else 'gone'} now"
+            return
         now = utcnow()
         item.comments = [
             *item.comments,
@@ -132,6 +170,8 @@ class CommentIssue(_TrackerHandler):
         item.body, item.updated_at = draft.body, now
         if params.get("reopen"):
             item.state, item.state_reason = "open", "reopened"
+        elif params.get("close"):
+            item.state, item.state_reason = "closed", str(params["close"])
         action.external_id = str(item.id)
         _link(session, action.group_id, item)
 

@@ -28,6 +28,7 @@ from autotriage.analysis.owners import LOCATIONS, Rule, owners_for, parse_codeow
 from autotriage.analysis.repo import Repository, ResolvedRef
 from autotriage.analysis.result import Analysis, Culprit, SuspectCommit
 from autotriage.analysis.suspect import IGNORE_REVS_FILE, blame_suspect, ignore_revs_file
+from autotriage.bounded import BoundedCache
 from autotriage.config import Settings
 from autotriage.errors import GitError
 from autotriage.models import ErrorEvent, ExceptionInfo, Frame
@@ -36,6 +37,8 @@ from autotriage.understanding.fingerprint import compute_fingerprint, grouping_c
 log = logging.getLogger(__name__)
 
 CONTEXT_LINES = 5
+FRAME_CONTEXT_LINES = 2
+FRAME_CODE_LIMIT = 10
 _CACHE_SIZE = 512
 _INDEX_CACHE_SIZE = 4
 
@@ -66,7 +69,9 @@ def _trace_only(event: ErrorEvent, reasons: list[str], fingerprint: str) -> Anal
             reasons=["no stack frames: nothing to map", *reasons],
             fingerprint=fingerprint,
         )
-    code = [f">{frame.lineno:>5} | {frame.context_line}"] if frame.context_line else []
+    # Sentry's schema allows a context line without a line number.
+    number = f"{frame.lineno:>5}" if frame.lineno is not None else "    ?"
+    code = [f">{number} | {frame.context_line}"] if frame.context_line else []
     return Analysis(
         culprit=Culprit(path=frame.path, line=frame.lineno, function=frame.function, code=code),
         frames=frames,
@@ -88,9 +93,33 @@ def _frame_dict(frame: Frame, mapping: FrameMapping | None) -> dict[str, object]
     }
 
 
-def _code_window(lines: list[str], line: int) -> list[str]:
-    start = max(1, line - CONTEXT_LINES)
-    end = min(len(lines), line + CONTEXT_LINES)
+def _permalink(repo: Repository, sha: str, path: str, line: int | None) -> str | None:
+    if not repo.web_url:
+        return None
+    return f"{repo.web_url}/blob/{sha}/{path}" + (f"#L{line}" if line else "")
+
+
+def _add_frame_code(
+    repo: Repository, sha: str, located: list[_Located], frames: list[dict[str, object]]
+) -> None:
+    """Give each mapped in-app frame (the first `FRAME_CODE_LIMIT`) its code and permalink."""
+    done = 0
+    for at, out in zip(located, frames, strict=True):
+        path, line = at.mapping.repo_path, at.frame.lineno
+        if done >= FRAME_CODE_LIMIT or not at.frame.in_app or at.mapping.status != "mapped":
+            continue
+        if not path:
+            continue
+        done += 1
+        out["permalink"] = _permalink(repo, sha, path, line)
+        lines = repo.read_lines(sha, path)
+        if lines and line and 0 < line <= len(lines):
+            out["code"] = _code_window(lines, line, FRAME_CONTEXT_LINES)
+
+
+def _code_window(lines: list[str], line: int, context: int = CONTEXT_LINES) -> list[str]:
+    start = max(1, line - context)
+    end = min(len(lines), line + context)
     return [f"{'>' if n == line else ' '}{n:>5} | {lines[n - 1]}" for n in range(start, end + 1)]
 
 
@@ -104,7 +133,9 @@ class Analyzer:
     def __init__(self, login_client: httpx.Client | None = None) -> None:
         self._results: OrderedDict[str, Analysis] = OrderedDict()
         self._indexes: OrderedDict[tuple[str, str], FileIndex] = OrderedDict()
-        self._owners: dict[tuple[str, str], tuple[str | None, list[Rule]]] = {}
+        self._owners: BoundedCache[tuple[str, str], tuple[str | None, list[Rule]]] = BoundedCache(
+            _INDEX_CACHE_SIZE * 4
+        )
         self._repos: dict[str, Repository] = {}
         self._logins: dict[tuple[str, str | None, str | None], LoginResolver] = {}
         # Worker threads may share this analyzer: one analysis at a time keeps the caches
@@ -128,17 +159,16 @@ class Analyzer:
     ) -> tuple[str | None, list[Rule]]:
         """The CODEOWNERS file GitHub would use at `sha`, parsed (cached per commit)."""
         key = (str(repo.git_dir), sha)
-        if key not in self._owners:
-            found: tuple[str | None, list[Rule]] = (None, [])
+        found = self._owners.get(key)
+        if found is None:
+            found = (None, [])
             for location in LOCATIONS:
                 if location in index:
                     lines = repo.read_lines(sha, location) or []
                     found = (location, parse_codeowners("\n".join(lines)))
                     break
-            if len(self._owners) >= _INDEX_CACHE_SIZE * 4:
-                self._owners.clear()
-            self._owners[key] = found
-        return self._owners[key]
+            self._owners.put(key, found)
+        return found
 
     def _repository(self, access: RepoAccess) -> Repository:
         repo = self._repos.get(access.key)
@@ -257,6 +287,7 @@ class Analyzer:
                     mappings[key] = map_frame(frame, index, settings.code_mappings)
                 located.append(_Located(exc, frame, mappings[key]))
                 frames_out.append(_frame_dict(frame, mappings[key]))
+        _add_frame_code(repo, resolved.sha, located, frames_out)
         culprit_at = self._choose_culprit(event, located, score)
         if culprit_at is None:
             analysis = _trace_only(event, score.reasons, fingerprint)
@@ -366,11 +397,7 @@ class Analyzer:
                     "the event's source line differs from the repository: "
                     "the deployed code differs",
                 )
-        permalink = None
-        if repo.web_url and line:
-            permalink = f"{repo.web_url}/blob/{sha}/{path}#L{line}"
-        elif repo.web_url:
-            permalink = f"{repo.web_url}/blob/{sha}/{path}"
+        permalink = _permalink(repo, sha, path, line)
         return Culprit(
             path=path,
             line=line,

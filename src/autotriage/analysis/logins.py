@@ -11,9 +11,12 @@ from dataclasses import dataclass
 
 import httpx
 
+from autotriage.bounded import BoundedCache
 from autotriage.config import Settings
 
 TIMEOUT_SECONDS = 5.0
+LOGINS_KEPT = 4096
+"""Commit authors remembered: a sha comes from an event, so the memory is bounded."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,15 +33,16 @@ class LoginResolver:
     def __init__(self, settings: Settings, client: httpx.Client | None = None) -> None:
         self.settings = settings
         self._client = client
-        self._cache: dict[str, LoginLookup] = {}
+        self._cache: BoundedCache[str, LoginLookup] = BoundedCache(LOGINS_KEPT)
 
     def lookup(self, sha: str) -> LoginLookup:
         """`author.login` of commit `sha`; a problem (never an exception) if unavailable."""
-        if sha in self._cache:
-            return self._cache[sha]
+        cached = self._cache.get(sha)
+        if cached is not None:
+            return cached
         result = self._fetch(sha)
         if result.problem is None or "HTTP 404" in result.problem:
-            self._cache[sha] = result  # transient failures are retried next time
+            self._cache.put(sha, result)  # transient failures are retried next time
         return result
 
     def _fetch(self, sha: str) -> LoginLookup:

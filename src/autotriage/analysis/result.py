@@ -42,7 +42,9 @@ class Analysis(BaseModel):
     culprit: Culprit | None = None
     frames: list[dict[str, Any]] = Field(default_factory=list)
     """Every frame, cause-first and oldest-first: filename, lineno, function, in_app,
-    repo_path, and mapping (mapped/ambiguous/unmapped)."""
+    repo_path, and mapping (mapped/ambiguous/unmapped); mapped in-app frames also carry
+    ``permalink`` (when the repository has a web address) and ``code`` (a few numbered
+    lines around the frame's, ``>`` marking it)."""
     suspect_commit: SuspectCommit | None = None
     owners: list[str] = Field(default_factory=list)
     owner_details: list[dict[str, str]] = Field(default_factory=list)

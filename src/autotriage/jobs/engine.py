@@ -27,6 +27,7 @@ import signal
 import threading
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any, cast
 
 import psycopg
 from procrastinate import App, JobContext, PsycopgConnector, SyncPsycopgConnector
@@ -103,18 +104,28 @@ class JobQueue:
 
     def defer_action(self, session: Session, action_id: int, when: datetime) -> None:
         """Defer "run action N at `when`" in `session`'s transaction (hooked into the Store)."""
-        raw = session.connection().connection.driver_connection
-        # a savepoint: a job already waiting for N must not abort the caller's transaction
-        with session.begin_nested():
-            self._defer(RUN_ACTION, f"action:{action_id}", when, raw, action_id=action_id)
+        raw = cast("psycopg.Connection[Any]", session.connection().connection.driver_connection)
+        # A job already waiting for N is refused by its queueing lock, and the refusal
+        # aborts the transaction it was tried in. So it is tried in a savepoint made on
+        # the raw connection (SQLAlchemy's begin_nested() emits none until the session
+        # itself runs a statement), which the exception rolls back: otherwise the
+        # caller's transaction -- an action's outcome, a grouping batch -- fails, and a
+        # claimed action stays "running" until its lease runs out.
+        try:
+            with raw.transaction():  # psycopg: a SAVEPOINT inside the open transaction
+                self._defer(RUN_ACTION, f"action:{action_id}", when, raw, action_id=action_id)
+        except AlreadyEnqueued:
+            pass  # the waiting job runs action N; `run_action` re-defers it if it is early
 
     def defer_action_now(self, action_id: int, when: datetime) -> None:
-        """Defer "run action N at `when`" on its own (the sweep)."""
-        self._defer(RUN_ACTION, f"action:{action_id}", when, None, action_id=action_id)
+        """Defer "run action N at `when`" on its own (the sweep, an early job)."""
+        with contextlib.suppress(AlreadyEnqueued):  # one already waits: it runs N
+            self._defer(RUN_ACTION, f"action:{action_id}", when, None, action_id=action_id)
 
     def group_now(self) -> None:
         """Make sure one grouping job waits."""
-        self._defer(GROUP, "group", None, None)
+        with contextlib.suppress(AlreadyEnqueued):  # one already waits, for the same work
+            self._defer(GROUP, "group", None, None)
 
     def nudge(self) -> None:
         """Ask for grouping soon; many nudges in a burst cost one deferral (Intake's wake)."""
@@ -149,16 +160,15 @@ class JobQueue:
             if not self._opened:
                 self.app.open()
                 self._opened = True
-        # AlreadyEnqueued: one job already waits for this, and it does the same work
-        with contextlib.suppress(AlreadyEnqueued):
-            self.app.configure_task(
-                name,
-                queue=ACTIONS if name == RUN_ACTION else INBOX,
-                queueing_lock=queueing_lock,
-                lock=lock,
-                schedule_at=when,
-                connection=connection,
-            ).defer(**kwargs)
+        # AlreadyEnqueued (raised): one job already waits for this and does the same work
+        self.app.configure_task(
+            name,
+            queue=ACTIONS if name == RUN_ACTION else INBOX,
+            queueing_lock=queueing_lock,
+            lock=lock,
+            schedule_at=when,
+            connection=connection,
+        ).defer(**kwargs)
 
 
 def group_exclusively(work: Work) -> tuple[int, bool]:
@@ -183,6 +193,19 @@ def group_exclusively(work: Work) -> tuple[int, bool]:
     return done, more or tasks.inbox_waiting(work)
 
 
+def queued_actions(work: Work) -> set[int]:
+    """Actions with a job waiting or running: the sweep leaves those alone."""
+    with work.store.reading() as session:
+        rows = session.execute(
+            text(
+                "SELECT (args->>'action_id')::bigint FROM procrastinate_jobs "
+                "WHERE task_name = :task AND status IN ('todo', 'doing')"
+            ),
+            {"task": RUN_ACTION},
+        )
+        return {int(row[0]) for row in rows if row[0] is not None}
+
+
 def build_app(work: Work, queue: JobQueue, status: WorkerStatus | None = None) -> App:
     """The worker's procrastinate app: every task, and the periodic ones for `work.settings`.
 
@@ -205,6 +228,10 @@ def build_app(work: Work, queue: JobQueue, status: WorkerStatus | None = None) -
     def run_action(action_id: int) -> bool:
         ran = tasks.run_action(work, action_id) is not None
         status.actions_run += ran
+        if not ran and (later := tasks.next_attempt(work, action_id)) is not None:
+            # a job that came early (the sweep's, or one refused a later time by the
+            # queueing lock) must not be the action's last: wait for its time again
+            queue.defer_action_now(action_id, later)
         return ran
 
     def periodic(name: str, seconds: float, job: Callable[[], object]) -> None:
@@ -221,8 +248,10 @@ def build_app(work: Work, queue: JobQueue, status: WorkerStatus | None = None) -
         app.periodic(cron=cron_every(seconds), periodic_id=name)(task)
 
     def sweep() -> None:
+        queued = queued_actions(work)
         for action_id, when in tasks.due_actions(work):
-            queue.defer_action_now(action_id, when)
+            if action_id not in queued:  # its job was lost (a crash between commit and run)
+                queue.defer_action_now(action_id, when)
         if tasks.inbox_waiting(work):
             queue.group_now()
 

@@ -68,6 +68,18 @@ def run_action(work: Work, action_id: int) -> Action | None:
     return run_one(work.store, work.handlers, lease=work.lease, action_id=action_id)
 
 
+def next_attempt(work: Work, action_id: int) -> datetime | None:
+    """When action `action_id` is next due, if it waits for a later attempt; else None."""
+    with work.store.reading() as session:
+        row = session.execute(
+            select(Action.status, Action.next_attempt_at).where(Action.id == action_id)
+        ).first()
+    if row is None or row.status not in ("pending", "retryable"):
+        return None
+    when: datetime = row.next_attempt_at
+    return when if when > utcnow() else None
+
+
 def due_actions(work: Work, limit: int = 1000) -> list[tuple[int, datetime]]:
     """Actions waiting to run, with when: due ones, future retries, and expired claims."""
     now = utcnow()

@@ -67,6 +67,39 @@ def json_loads(text: str | bytes) -> Any:
         return json.loads(text)
 
 
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str) and "\x00" in value:
+        return value.replace("\x00", "\ufffd")
+    return value
+
+
+def _postgres_text(
+    conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
+) -> tuple[str, Any]:
+    """PostgreSQL text holds no NUL (a DataError that would fail the whole write): every
+    string parameter reaches it with NUL replaced by U+FFFD, as the inbox title already
+    was. JSON columns are unaffected: their text escapes NUL as ``\\u0000``."""
+    del conn, cursor, context
+    if executemany and isinstance(parameters, list):
+        return statement, [_row_without_nul(row) for row in parameters]
+    return statement, _row_without_nul(parameters)
+
+
+def _has_nul(values: Any) -> bool:
+    return any(isinstance(value, str) and "\x00" in value for value in values)
+
+
+def _row_without_nul(row: Any) -> Any:
+    # Rebuilt only when it holds a NUL: this runs on every statement.
+    if isinstance(row, dict):
+        if not _has_nul(row.values()):
+            return row
+        return {name: _without_nul(value) for name, value in row.items()}
+    if isinstance(row, tuple | list) and _has_nul(row):
+        return type(row)(_without_nul(value) for value in row)
+    return row
+
+
 def make_engine(url: str) -> Engine:
     """Create the engine for `url`, creating the SQLite file's folder when needed."""
     parsed = make_url(url)
@@ -84,7 +117,7 @@ def make_engine(url: str) -> Engine:
         return engine
     if parsed.drivername == "postgresql":
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    return create_engine(
+    engine = create_engine(
         url,
         pool_size=10,
         max_overflow=20,
@@ -92,6 +125,8 @@ def make_engine(url: str) -> Engine:
         json_serializer=json_dumps,
         json_deserializer=json_loads,
     )
+    event.listen(engine, "before_cursor_execute", _postgres_text, retval=True)
+    return engine
 
 
 def migrate(engine: Engine) -> None:

@@ -171,6 +171,12 @@ def pending_events(session: Session, limit: int) -> list[Event]:
     return list(session.scalars(stmt))
 
 
+def count_pending(session: Session) -> int:
+    """How many accepted events wait to be processed (the backlog load shedding reads)."""
+    found = session.execute(select(func.count()).where(Event.status == "pending"))
+    return int(found.scalar_one())
+
+
 def count_by_status(session: Session) -> dict[str, int]:
     """How many events are in each processing status."""
     rows = session.execute(select(Event.status, func.count()).group_by(Event.status))

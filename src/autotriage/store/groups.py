@@ -49,6 +49,7 @@ def create_group(
         environment=event.environment,
         last_release=event.release,
         regressions=0,
+        users=0,
         updated_at=now,
     )
     session.add(group)

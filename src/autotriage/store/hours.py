@@ -65,10 +65,11 @@ def hourly_counts(
 
 
 def series(buckets: dict[datetime, int], now: datetime, hours: int, step: int = 1) -> list[int]:
-    """Counts for the `hours` hours ending at `now`, summed `step` hours per point."""
+    """Counts for the `hours` hours ending at `now`, summed `step` hours per point (the
+    last point ends with the current hour)."""
     end = hour_of(now)
     points = []
-    for start in range(hours - step, -1, -step):
+    for start in range(hours - 1, -1, -step):
         first = end - timedelta(hours=start)
         points.append(sum(buckets.get(first + timedelta(hours=i), 0) for i in range(step)))
     return points

@@ -112,6 +112,8 @@ class Group(Base):
     last_release: Mapped[str | None] = mapped_column(String(255))
     latest_event_id: Mapped[int | None] = mapped_column(BigInteger)
     regressions: Mapped[int] = mapped_column(Integer, default=0)
+    users: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Distinct users seen, exactly up to `autotriage.store.users.EXACT_USERS`."""
     resolved_at: Mapped[datetime | None]
     resolved_in_release: Mapped[str | None] = mapped_column(String(255))
     fixed_commit: Mapped[str | None] = mapped_column(String(64))

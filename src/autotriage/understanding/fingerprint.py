@@ -16,13 +16,15 @@ Precedence follows Sentry:
 so a later change in in-app detection finds the group through the second one.
 `Fingerprint.legacy` holds the hashes earlier versions computed: looked up, never claimed
 by new groups (a legacy hash is coarser in places and would merge what this version splits).
+Version 3 changed only the message template (`parameterize.template`); version 2's hashes
+are the same computation under its frozen template (`template_v2`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from autotriage.config import Settings
@@ -30,8 +32,11 @@ from autotriage.models import ErrorEvent, ExceptionInfo, Frame
 from autotriage.understanding.inapp import InAppRules, apply_rules
 from autotriage.understanding.parameterize import template
 from autotriage.understanding.rules import FingerprintRule, first_match, load_rules
+from autotriage.understanding.template_v2 import template_v2
 
-FINGERPRINT_VERSION = 2
+Render = Callable[[str], str]
+
+FINGERPRINT_VERSION = 3
 DEFAULT = "{{ default }}"
 _V1_VARIABLE = re.compile(r"0x[0-9a-fA-F]+|\b[0-9a-fA-F]{8,}\b|\d+")
 _VARIABLE_NAME = re.compile(r"^\{\{\s*([\w.]+)\s*\}\}$")
@@ -40,6 +45,7 @@ _FUNCTION_NOISE = re.compile(r"\$\$Lambda\$?\d*(?:/0x[0-9a-f]+)?|0x[0-9a-fA-F]+|
 _PATH_NOISE = re.compile(r"[?#].*$")
 # A path part holding a digit is a build hash or version: main.8f3a2c1b.js, python3.11.
 _PATH_VARIABLE = re.compile(r"[0-9A-Za-z]*\d[0-9A-Za-z]*")
+_NO_SOURCE = frozenset({"<anonymous>", "[native code]", "native code", "native", "eval code"})
 _ANONYMOUS = {"", "?", "<anonymous>", "anonymous", "<lambda>", "{closure}"}
 
 
@@ -108,34 +114,67 @@ def frame_key(frame: Frame) -> str:
     return "|".join(parts)
 
 
+def _low_quality(frame: Frame) -> bool:
+    # JavaScript frames one browser prints and another does not (Safari's "[native code]",
+    # V8's "<anonymous>" built-ins, "eval"): counted, they would split a group by browser.
+    where = frame.filename or frame.abs_path or ""
+    return frame.function in ("eval", "eval code") or where in _NO_SOURCE
+
+
+def _kept(frames: Sequence[Frame]) -> list[int]:
+    # Indexes of the frames that count: a recursion repeats one frame, counted once, and
+    # frames without a real source count only when no frame has one.
+    kept: list[int] = []
+    last = None
+    sourced = [i for i, f in enumerate(frames) if not _low_quality(f)]
+    for i in sourced or range(len(frames)):
+        key = frame_key(frames[i])
+        if key != last:
+            kept.append(i)
+            last = key
+    return kept
+
+
 def _stack(frames: Sequence[Frame]) -> list[str]:
-    keys: list[str] = []
-    for frame in frames:
-        key = frame_key(frame)
-        if not keys or keys[-1] != key:  # a recursion repeats one frame: count it once
-            keys.append(key)
-    return keys
+    return [frame_key(frames[i]) for i in _kept(frames)]
 
 
-def _exception_parts(exc: ExceptionInfo, frames: Sequence[Frame]) -> list[str]:
+def contributing_frames(
+    event: ErrorEvent, config: GroupingConfig | None = None
+) -> tuple[str, list[list[int]]]:
+    """The default variant's name and, per exception (cause first), the indexes of the
+    frames its hash is made of: the in-app ones when any frame is in-app, else all."""
+    event = apply_rules(event, (config or GroupingConfig()).in_app)
+    variant = default_parts(event)[0]
+    out: list[list[int]] = []
+    for exc in event.exceptions:
+        chosen = [i for i, f in enumerate(exc.frames) if f.in_app or variant != "app"]
+        out.append([chosen[j] for j in _kept([exc.frames[i] for i in chosen])])
+    return variant, out
+
+
+def _exception_parts(exc: ExceptionInfo, frames: Sequence[Frame], render: Render) -> list[str]:
     if frames:
         return [f"type:{exc.type}", *_stack(frames)]
-    return [f"type:{exc.type}", f"value:{template(exc.value)}"]
+    return [f"type:{exc.type}", f"value:{render(exc.value)}"]
 
 
-def default_parts(event: ErrorEvent) -> tuple[str, list[str], list[str]]:
-    """The default variant's name, its components, and the all-frames components."""
+def default_parts(event: ErrorEvent, render: Render = template) -> tuple[str, list[str], list[str]]:
+    """The default variant's name, its components, and the all-frames components.
+
+    `render` turns a message into its template (version 2's for legacy hashes).
+    """
     exceptions = event.exceptions
     if not exceptions:
-        parts = [f"message:{template(event.message)}"]
+        parts = [f"message:{render(event.message)}"]
         return "message", parts, parts
-    system = [p for exc in exceptions for p in _exception_parts(exc, exc.frames)]
+    system = [p for exc in exceptions for p in _exception_parts(exc, exc.frames, render)]
     has_app = any(f.in_app for exc in exceptions for f in exc.frames)
     if has_app:
         app = [
             p
             for exc in exceptions
-            for p in _exception_parts(exc, [f for f in exc.frames if f.in_app])
+            for p in _exception_parts(exc, [f for f in exc.frames if f.in_app], render)
         ]
         return "app", app, system
     has_frames = any(exc.frames for exc in exceptions)
@@ -147,14 +186,14 @@ def message_key(message: str) -> str:
     return template(message)
 
 
-def _variable(name: str, event: ErrorEvent) -> str:
+def _variable(name: str, event: ErrorEvent, render: Render) -> str:
     exc = event.primary_exception
     if name in ("type", "error.type"):
         return exc.type if exc else ""
     if name in ("value", "error.value"):
-        return template(exc.value) if exc else ""
+        return render(exc.value) if exc else ""
     if name == "message":
-        return template(event.message)
+        return render(event.message)
     if name == "level":
         return event.level
     if name.startswith("tags."):
@@ -167,7 +206,9 @@ def _variable(name: str, event: ErrorEvent) -> str:
     return f"{{{{ {name} }}}}"  # unknown variables stay literal, as Sentry leaves them
 
 
-def _explicit(values: Sequence[str], event: ErrorEvent, default: str) -> str:
+def _explicit(
+    values: Sequence[str], event: ErrorEvent, default: str, render: Render = template
+) -> str:
     parts = []
     for value in values:
         variable = _VARIABLE_NAME.match(value.strip())
@@ -176,7 +217,7 @@ def _explicit(values: Sequence[str], event: ErrorEvent, default: str) -> str:
         elif variable.group(1) == "default":
             parts.append(f"default:{default}")
         else:
-            parts.append(f"var:{_variable(variable.group(1), event)}")
+            parts.append(f"var:{_variable(variable.group(1), event, render)}")
     return _digest(["explicit", *parts])
 
 
@@ -194,26 +235,40 @@ def legacy_hashes(event: ErrorEvent) -> tuple[str, ...]:
     return (_digest(parts),)
 
 
+def _default_hashes(event: ErrorEvent, version: int, render: Render) -> tuple[str, str, str]:
+    variant, parts, system_parts = default_parts(event, render)
+    primary = _digest([f"v{version}", variant, *parts])
+    return variant, primary, _digest([f"v{version}", "system", *system_parts])
+
+
+def _explicit_hashes(
+    explicit: Sequence[str], event: ErrorEvent, primary: str, system: str, render: Render
+) -> list[str]:
+    uses_default = any(_VARIABLE_NAME.match(v.strip()) and "default" in v for v in explicit)
+    hashed = [_explicit(explicit, event, primary, render)]
+    if uses_default and system != primary:
+        hashed.append(_explicit(explicit, event, system, render))
+    return hashed
+
+
 def compute_fingerprint(event: ErrorEvent, config: GroupingConfig | None = None) -> Fingerprint:
     """The grouping hashes of `event`, under a project's `config` (rules and in-app prefixes)."""
     config = config or GroupingConfig()
     legacy = legacy_hashes(event)
     event = apply_rules(event, config.in_app)
-    variant, parts, system_parts = default_parts(event)
-    primary = _digest([f"v{FINGERPRINT_VERSION}", variant, *parts])
-    system = _digest([f"v{FINGERPRINT_VERSION}", "system", *system_parts])
-    hashes = tuple(dict.fromkeys([primary, system]))
+    variant, primary, system = _default_hashes(event, FINGERPRINT_VERSION, template)
+    _, primary_v2, system_v2 = _default_hashes(event, 2, template_v2)
     rule = first_match(config.rules, event)
     explicit = rule.fingerprint if rule else event.fingerprint_hint
     if explicit and [v.strip() for v in explicit] != [DEFAULT]:
-        uses_default = any(_VARIABLE_NAME.match(v.strip()) and "default" in v for v in explicit)
-        hashed = [_explicit(explicit, event, primary)]
-        if uses_default and system != primary:
-            hashed.append(_explicit(explicit, event, system))
+        hashed = _explicit_hashes(explicit, event, primary, system, template)
+        v2 = _explicit_hashes(explicit, event, primary_v2, system_v2, template_v2)
         return Fingerprint(
             primary=hashed[0],
             hashes=tuple(hashed),
-            legacy=legacy,
+            legacy=tuple(dict.fromkeys(h for h in (*v2, *legacy) if h not in hashed)),
             variant="rule" if rule else "hint",
         )
+    hashes = tuple(dict.fromkeys([primary, system]))
+    legacy = tuple(dict.fromkeys(h for h in (primary_v2, system_v2, *legacy) if h not in hashes))
     return Fingerprint(primary=primary, hashes=hashes, legacy=legacy, variant=variant)

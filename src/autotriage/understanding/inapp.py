@@ -13,6 +13,7 @@ of its path, or a path component sequence inside it (``/vendored/``). Exclude wi
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -146,6 +147,7 @@ def default_in_app(platform: str, frame: Frame) -> bool:
     return in_app_for(platform, frame.abs_path or frame.filename, frame.module, frame.function)
 
 
+@functools.lru_cache(maxsize=8192)  # a trace repeats its paths; the heuristic is pure
 def in_app_for(platform: str, path: str | None, module: str | None, function: str | None) -> bool:
     """`default_in_app` from a frame's fields, before the frame is built."""
     path = path or ""

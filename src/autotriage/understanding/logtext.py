@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import re
+import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,7 +35,8 @@ _TIMESTAMP = (
 _LEVEL_WORD = r"(?:TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|SEVERE|CRITICAL|FATAL|PANIC)"
 _LEVEL = rf"(?:\[{_LEVEL_WORD}\]|{_LEVEL_WORD}:?|<{_LEVEL_WORD}>)"
 _UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-_BRACKET = r"\[(?!cause\])[^\]\n]{0,100}\]:?"  # Node's "[cause]:" belongs to the trace
+# Node's "[cause]:" and JavaScriptCore's "[native code]" frame belong to the trace.
+_BRACKET = r"\[(?!cause\]|native code\])[^\]\n]{0,100}\]:?"
 _SYSLOG_PROC = r"[\w.-]+ [\w./-]+\[\d+\]:"
 _CRI = r"(?:stdout|stderr) [FP]"
 _PID = r"\d{1,7}"
@@ -186,17 +188,41 @@ def strip_prefix(line: str) -> tuple[str, Level | None]:
     return line[match.end() :], level
 
 
+# What a prefix can start with: a CRI stream ("stderr"), a timestamp (a digit, "[", a
+# month), a level word. Lines starting otherwise (indented frames, most text) have none.
+_PREFIX_STARTS = frozenset("[0123456789sJFMASONDTIWECP")
+_BLANK_RUN = re.compile(r"\n(?:[ \t\r]*\n){3,}")
+
+
 def clean_lines(text: str) -> CleanText:
     """The text's lines with log prefixes stripped and JSON records expanded."""
     out = CleanText(lines=[])
     stripped_text = text.strip()
     whole = _json_record(stripped_text) if "\n" in stripped_text else None
+    if whole is None and text.lstrip("\r\n")[:1] in (" ", "\t"):
+        # A paste indented as a whole (a Markdown code block, a quoted mail) reads as unindented.
+        text = textwrap.dedent(text.replace("\r\n", "\n"))
+    if whole is None and "\n\n\n" in text:
+        # More than two blank lines in a row read as two: a flood of empty lines costs
+        # the parsers nothing then (no trace format gives a third blank line a meaning).
+        text = _BLANK_RUN.sub("\n\n\n", text)
     raw_lines = [stripped_text] if whole is not None else text.replace("\r\n", "\n").split("\n")
+    # Most lines of a long text are frames or plain lines: each step is skipped by a plain
+    # string test where it cannot apply, so a megabyte of lines stays well under 100 ms.
     for raw in raw_lines:
+        if not raw or raw.isspace():
+            out.lines.append("")
+            continue
         if "\x1b" in raw:
             raw = _ANSI.sub("", raw)
-        line, level = strip_prefix(_unslack(raw.replace("\r", "")))
-        out.level = _worst(out.level, level)
+        if "`" in raw or "&" in raw:
+            raw = _unslack(raw)
+        # Trailing whitespace means nothing in any runtime's trace (indentation leads).
+        line = raw.rstrip()
+        if line[:1] in _PREFIX_STARTS:
+            line, level = strip_prefix(line)
+            if level is not None:
+                out.level = _worst(out.level, level)
         record = _json_record(line) if "{" in line else None
         if record is None:
             out.lines.append(line)
@@ -207,7 +233,9 @@ def clean_lines(text: str) -> CleanText:
             out.fields.setdefault(key, value)
         for inner_line in inner:
             # Docker's json-file driver keeps each line's own prefix inside "log".
-            clean, inner_level = strip_prefix(inner_line)
+            if "\x1b" in inner_line:  # a coloured trace logged as a JSON string
+                inner_line = _ANSI.sub("", inner_line)
+            clean, inner_level = strip_prefix(inner_line.rstrip())
             out.level = _worst(out.level, inner_level)
             out.lines.append(clean)
     return out

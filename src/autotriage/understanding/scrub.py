@@ -83,10 +83,14 @@ def _redacted_key(key: str) -> str:
     return f"[REDACTED:{re.sub(r'[^a-z0-9_]', '_', key.lower())[:40]}]"
 
 
-_CACHE_SIZE = 65_536
+_CACHE_SIZE = 16_384
+"""Short strings (and mapping keys) remembered, per walker: about 10 MB at most."""
 _REMEMBERED = 2_048
 _REMEMBERED_BYTES = 64 * 1024
 """Objects whose JSON is longer than this are walked every time, not remembered."""
+REMEMBERED_BUDGET = 4 * 1024 * 1024
+"""The JSON bytes of all remembered objects together, per walker; past it the memo starts
+over. What a remembered object's walk keeps is a few times its JSON."""
 _MEMO_ITEMS = 16
 
 
@@ -101,13 +105,14 @@ class _Walker:
     and the inlined cache lookups.
     """
 
-    __slots__ = ("emails", "ips", "remembered", "secret_keys", "seen")
+    __slots__ = ("emails", "ips", "remembered", "remembered_bytes", "secret_keys", "seen")
 
     def __init__(self, emails: bool, ips: bool) -> None:
         self.emails = emails
         self.ips = ips
         self.seen: dict[str, str] = {}
         self.remembered: dict[bytes, Any] = {}
+        self.remembered_bytes = 0
         self.secret_keys: dict[Any, tuple[Any, bool]] = {}
 
     def text(self, text: str) -> str:
@@ -193,9 +198,14 @@ class _Walker:
         hit = self.remembered.get(key)
         if hit is None:
             hit = walk(value)
-            if len(self.remembered) >= _REMEMBERED:
+            if (
+                len(self.remembered) >= _REMEMBERED
+                or self.remembered_bytes + len(key) > REMEMBERED_BUDGET
+            ):
                 self.remembered.clear()
+                self.remembered_bytes = 0
             self.remembered[key] = hit
+            self.remembered_bytes += len(key)
         return hit
 
     def items(self, value: list[Any] | tuple[Any, ...]) -> list[Any]:
@@ -221,6 +231,18 @@ _WALKERS = {(e, i): _Walker(e, i) for e in (False, True) for i in (False, True)}
 
 def _walker(emails: bool, ips: bool) -> _Walker:
     return _WALKERS[bool(emails), bool(ips)]
+
+
+def memo_footprint(policy: ScrubPolicy = DEFAULT_POLICY) -> dict[str, int]:
+    """How much `policy`'s scrub memos hold now: strings and keys remembered, objects
+    remembered and their JSON bytes (each bounded; see `_Walker`)."""
+    walker = _walker(policy.emails, policy.ips)
+    return {
+        "strings": len(walker.seen),
+        "keys": len(walker.secret_keys),
+        "objects": len(walker.remembered),
+        "object_bytes": walker.remembered_bytes,
+    }
 
 
 def scrub_value(value: Any, policy: ScrubPolicy) -> Any:

@@ -103,7 +103,9 @@ RULES: list[_Rule] = [
     _simple("private_key", rf"-----BEGIN {_PEM_LABEL}{_PEM_BODY}(?:-----END {_PEM_LABEL})?"),
     _simple("slack_webhook", r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[\w/]++"),
     _simple("discord_webhook", r"https://(?:\w+\.)?discord(?:app)?\.com/api/webhooks/\d+/[\w-]++"),
-    _simple("url_credentials", r"(?<=://)[^/\s:@\"'<>]{0,256}:[^/\s@\"'<>]{1,512}(?=@)"),
+    _simple(
+        "url_credentials", r"(?<=://)(?!\[REDACTED:)[^/\s:@\"'<>]{0,256}:[^/\s@\"'<>]{1,512}(?=@)"
+    ),
     _simple("sentry_dsn_key", r"(?<=://)[0-9a-f]{32}(?=@)"),
     (
         "authorization",
@@ -148,7 +150,8 @@ RULES: list[_Rule] = [
     _simple("doppler_token", r"\bdp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{40,}+"),
     _simple("atlassian_token", r"\bATATT3[A-Za-z0-9_=-]{100,}+"),
     _simple("age_key", r"\bAGE-SECRET-KEY-1[0-9A-Z]{58}\b"),
-    _simple("telegram_bot_token", r"(?<![\w:])\d{8,10}:AA[0-9A-Za-z_-]{33}(?![\w-])"),
+    # Bot API URLs put the token right after "/bot".
+    _simple("telegram_bot_token", r"(?:(?<=/bot)|(?<![\w:]))\d{8,10}:AA[0-9A-Za-z_-]{33}(?![\w-])"),
     _simple(
         "aws_key", r"\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|AROA|APKA)[A-Z0-9]{16}\b"
     ),

@@ -100,7 +100,7 @@ def _parse(text: str, base: dict[str, Any]) -> list[ErrorEvent]:
     env = clean.fields.get("environment") or clean.fields.get("env")
     if env:
         extra["environment"] = env[:200]
-    traces = scan(clean.lines)[:MAX_EVENTS]
+    traces = scan(clean.lines, MAX_EVENTS)  # a flood of traces is not read past the limit
     if not traces:
         message = _plain_message(clean.lines) or text.strip()[:MESSAGE_LIMIT]
         return [_event(base, level=level, message=message, tags=tags, **extra)]

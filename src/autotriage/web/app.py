@@ -19,12 +19,13 @@ from autotriage.logs import RequestContext
 from autotriage.services import Services, build_services
 from autotriage.sources.registry import web_routes
 from autotriage.store import Store
-from autotriage.web import errors
+from autotriage.web import errors, openapi
 from autotriage.web.cors import DsnCors
 from autotriage.web.metrics import IngestMetrics
 from autotriage.web.metrics import router as metrics_router
 from autotriage.web.routes import api, dashboard, github, scans
 from autotriage.web.routes import sentry as sentry_routes
+from autotriage.web.security import SecurityHeaders
 from autotriage.web.state import AppState
 
 
@@ -85,4 +86,6 @@ def create_app(services: Services | Settings, store: Store | None = None) -> Fas
     dashboard.install(app)
     if settings.bench_endpoints:
         app.include_router(sentry_routes.bench)
+    app.add_middleware(SecurityHeaders)  # last: outermost, it sees every answer
+    openapi.install(app)
     return app

@@ -67,9 +67,19 @@ def _headers(exc: AutotriageError) -> dict[str, str]:
     if not isinstance(exc, Overloaded):
         return {}
     headers = {"retry-after": str(exc.retry_after)}
-    if exc.scope is not None:  # Sentry SDKs back off per the scope they read here
-        headers["x-sentry-rate-limits"] = f"{exc.retry_after}::{exc.scope}"
+    if exc.scope is not None:
+        headers["x-sentry-rate-limits"] = sentry_rate_limits(exc)
     return headers
+
+
+def sentry_rate_limits(exc: Overloaded) -> str:
+    """``X-Sentry-Rate-Limits`` for `exc`: ``retry_after:categories:scope:reason_code``.
+
+    Categories empty means every kind of data, so an SDK holds all of it back for
+    `retry_after` seconds (https://develop.sentry.dev/sdk/rate-limiting/).
+    """
+    limit = f"{exc.retry_after}::{exc.scope or 'organization'}"
+    return f"{limit}:{exc.reason_code}" if exc.reason_code else limit
 
 
 async def _autotriage_error(request: Request, exc: Exception) -> JSONResponse:

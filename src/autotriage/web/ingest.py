@@ -77,8 +77,22 @@ def verify(
 
 
 async def accept(
-    request: Request, source: str, events: Sequence[ErrorEvent], delivery_id: str | None = None
+    request: Request,
+    source: str,
+    events: Sequence[ErrorEvent],
+    delivery_id: str | None = None,
+    *,
+    size: int | None = None,
 ) -> StoredDelivery:
-    """Scrub and commit `events`; return once they are durable."""
-    intake: Intake = services_of(request).intake
-    return await intake.accept_async(source, events, delivery_id=delivery_id)
+    """Scrub and commit `events`; return once they are durable.
+
+    A webhook delivery is shed here (429) while the server is behind; the DSN and OTLP
+    routes were admitted before reading their bodies (`autotriage.web.keyauth.guarded`).
+    `size` is the decoded body's length, when known: a large body is scrubbed off the
+    event loop.
+    """
+    services = services_of(request)
+    if not getattr(request.state, "admitted", False):
+        await services.guard.shedder.check()
+    intake: Intake = services.intake
+    return await intake.accept_async(source, events, delivery_id=delivery_id, size=size)

@@ -1,6 +1,7 @@
 """The console in a real browser: Debian's chromium driven by Playwright (no download).
 
-Logs in, filters the list, opens a group and resolves it, bulk-ignores two groups,
+Logs in, chooses the list's columns, filters the list, opens a group (its fix attempt
+and users affected) and resolves it (which closes its issue), bulk-ignores two groups,
 retries a failed action, and checks that a ``<script>`` title stays text. Screenshots of
 the list and the detail page are saved under the folder the test prints
 (``$AUTOTRIAGE_TEST_ARTIFACTS/console``, default ``tests/e2e/console/screenshots``).
@@ -17,10 +18,12 @@ import pytest
 from fastapi import FastAPI
 from playwright.sync_api import Browser, expect, sync_playwright
 
+from autotriage.actions import build_handlers
+from autotriage.actions.outbox import run_due
 from autotriage.config import Settings
 from autotriage.store.tables import Action, Group
 from autotriage.web.app import create_app
-from tests.console_data import XSS_TITLE, seed
+from tests.console_data import XSS_TITLE, seed, seed_fix_attempt
 from tests.support import REPO_ROOT
 
 CHROMIUM = "/usr/bin/chromium"
@@ -67,6 +70,7 @@ def test_operator_session_in_chromium(
     base = str(serve_app(app).base_url)
     services = app.state.services
     ids = seed(services)
+    seed_fix_attempt(services, ids["keyerror"])
     store = services.store
     with store.transaction() as session:
         failed = session.query(Action).filter_by(group_id=ids["timeout"]).first()
@@ -94,10 +98,27 @@ def test_operator_session_in_chromium(
     expect(title).to_have_text(f"ValueError: {XSS_TITLE}")
     assert page.evaluate("window.__xss") is None
     assert page.locator("script:not([src])").count() == 0
+    # users affected, counted by the pipeline
+    keyerror = page.locator("tr", has=page.locator("a.title", has_text="KeyError"))
+    expect(keyerror.locator("td.users")).to_have_text("3")
     page.screenshot(path=str(artifacts / "list.png"), full_page=True)
 
+    # columns: chosen in a plain form, kept in the URL
+    page.get_by_text("Columns", exact=True).click()
+    page.get_by_label("Last seen", exact=True).uncheck()
+    page.get_by_label("Environment", exact=True).check()
+    page.get_by_role("button", name="Apply").click()
+    assert "cols=level%2Cevents%2Cenvironment%2Ccount%2Cusers%2Cfirst_seen%2Cstatus%2Cissue" in (
+        page.url
+    )
+    heads = page.locator("table.groups thead th")
+    expect(heads.filter(has_text="Environment")).to_have_count(1)
+    expect(heads.filter(has_text="Last seen")).to_have_count(0)
+    page.screenshot(path=str(artifacts / "list-columns.png"), full_page=True)
+    page.goto(base + "/")
+
     # filter: the select submits by itself (progressive enhancement), the URL holds the view
-    page.get_by_label("Service").select_option("checkout")
+    page.get_by_role("combobox", name="Service").select_option("checkout")
     expect(page).to_have_url(f"{base}/?status=open&service=checkout")
     expect(page.locator("table.groups tbody tr")).to_have_count(2)
     page.get_by_label("Search title and culprit").fill("sku")
@@ -109,11 +130,24 @@ def test_operator_session_in_chromium(
     page.locator("a.title").click()
     expect(page.locator("#group-title")).to_have_text("KeyError: 'sku'")
     expect(page.get_by_role("heading", name="Exception")).to_be_visible()
+    expect(page.locator("#users")).to_have_text("3")
+    # the fix attempt: fixer, diff, evidence and the gate that failed
+    fix = page.locator("#fix")
+    expect(fix.locator("#failed-gate")).to_contain_text("tests gate: broke")
+    expect(fix.locator("code", has_text="python-name")).to_be_visible()
+    expect(fix.locator(".d-add")).to_have_text("+    total = prices.get(sku, 0) * qty")
+    expect(fix.locator(".evidence")).to_contain_text("pytest -q")
     page.screenshot(path=str(artifacts / "detail.png"), full_page=True)
     page.get_by_role("button", name="Resolve", exact=True).click()
     expect(page.get_by_role("status")).to_have_text(f"Group {ids['keyerror']} resolved.")
-    expect(page.locator(".facts .badge")).to_have_text("resolved")
+    expect(page.locator(".facts .badge").first).to_have_text("resolved")
     expect(page.locator(".audit")).to_contain_text("Ana On-call")
+    # the resolve closed the group's issue (the local tracker's) once the outbox ran
+    handlers = build_handlers(services.settings)
+    while run_due(store, handlers, limit=100):
+        pass
+    page.reload()
+    expect(page.locator("#h-issue + p")).to_contain_text("(closed)")
 
     # bulk-ignore two from the list, selected with the keyboard
     page.get_by_role("link", name="← All groups").click()

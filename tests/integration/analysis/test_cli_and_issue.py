@@ -1,4 +1,5 @@
-"""`autotriage analyze` as a user runs it, and the issue the local tracker files."""
+"""`autotriage analyze` as a user runs it, the frames it maps, and the issue the local
+tracker files."""
 
 from __future__ import annotations
 
@@ -137,16 +138,43 @@ def test_bad_repositories_and_traces_become_reasons(
             assert out.culprit.function == "unit_price"
 
 
-def test_local_tracker_issue_shows_culprit_code_permalink_suspect_and_owners(
-    corpus: dict[str, Any], make_settings: Any, tmp_path: Path
-) -> None:
-    trace = corpus["python/zero"]
-    settings = make_settings(
+def _pyshop(trace: Any, make_settings: Any, tmp_path: Path) -> Any:
+    """Settings analysing `trace`'s repository as if it were github.com/acme/pyshop."""
+    return make_settings(
         REPO_PATH=str(trace.repo_path),
         GITHUB_OWNER="acme",
         GITHUB_REPO="pyshop",
         AUTOTRIAGE_REPO_CACHE_DIR=str(tmp_path / "cache"),
     )
+
+
+def test_mapped_in_app_frames_carry_code_and_permalink(
+    corpus: dict[str, Any], make_settings: Any, tmp_path: Path
+) -> None:
+    trace = corpus["python/zero"]
+    event = REGISTRY["text"].parse(trace.body, {})[0]
+    out = analyze_with(event, _pyshop(trace, make_settings, tmp_path))
+    mapped = [f for f in out.frames if f["in_app"] and f["mapping"] == "mapped"]
+    assert len(mapped) >= 2
+    for frame in mapped:
+        assert frame["permalink"] == (
+            f"https://github.com/acme/pyshop/blob/{out.commit}/{frame['repo_path']}"
+            f"#L{frame['lineno']}"
+        )
+        marked = [line for line in frame["code"] if line.startswith(">")]
+        assert marked == [line for line in frame["code"] if f"{frame['lineno']:>5} |" in line]
+        assert 1 <= len(frame["code"]) <= 5
+    culprit = out.culprit
+    assert culprit is not None
+    assert any(f["permalink"] == culprit.permalink for f in mapped)
+    assert not any("code" in f for f in out.frames if not f["in_app"])
+
+
+def test_local_tracker_issue_shows_culprit_code_permalink_suspect_and_owners(
+    corpus: dict[str, Any], make_settings: Any, tmp_path: Path
+) -> None:
+    trace = corpus["python/zero"]
+    settings = _pyshop(trace, make_settings, tmp_path)
     store = Store(settings.database_url)
     store.migrate()
     try:

@@ -55,9 +55,16 @@ AUTH = {"authorization": "Bearer api-tok"}
     "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 )
 def test_health_reports_store_and_worker(server: LiveServer, backend: str) -> None:
-    body = httpx.get(f"{server.url}/health").json()
+    anonymous = httpx.get(f"{server.url}/health")
+    assert anonymous.status_code == 200
+    assert anonymous.json() == {"status": "ok"}  # no counts, no worker figures, no errors
+    assert httpx.get(f"{server.url}/health", headers={"authorization": "Bearer no"}).json() == {
+        "status": "ok"
+    }
+    body = httpx.get(f"{server.url}/health", headers=AUTH).json()
     assert body["status"] == "ok"
     assert body["store"]["ok"] is True
+    assert set(body["store"]["events"]) <= {"pending", "done", "failed"}
     assert body["worker"]["alive"] is True
     assert body["store"]["dialect"] == ("sqlite" if backend == "sqlite" else "postgresql")
 

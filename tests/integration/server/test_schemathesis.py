@@ -1,7 +1,9 @@
 """Schemathesis against the app's own /openapi.json: no 5xx, every response as described.
 
-The examples are bounded (`EXAMPLES` per operation) so this runs in CI in bounded time;
-the generated requests carry the API token, so they reach the handlers behind it.
+The examples are bounded (`EXAMPLES` per operation) so this runs in CI in bounded time.
+The description covers every route (`autotriage.web.openapi`); the generated requests
+carry the API token, and the DSN and OTLP ones an ingest key, so they reach the handlers
+behind them rather than stopping at the key check.
 """
 
 from __future__ import annotations
@@ -16,10 +18,26 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from autotriage.config import load_settings
+from autotriage.models import utcnow
+from autotriage.store.ingest_keys import create_key
 from autotriage.web.app import create_app
 
 EXAMPLES = 40
 TOKEN = "schemathesis-api-token"
+
+
+OPERATIONS = 29
+"""Every operation the app serves (FastAPI's 13, DSN 2, OTLP 2, /metrics, console 11)."""
+INGEST_KEY: list[str] = []
+PROJECT = 3
+
+
+def _headers(path: str) -> dict[str, str]:
+    if path.startswith("/api/{project_id}/"):
+        return {"x-sentry-auth": f"Sentry sentry_key={INGEST_KEY[0]}"}
+    if path.startswith("/v1/"):
+        return {"authorization": f"Bearer {INGEST_KEY[0]}"}
+    return {"authorization": f"Bearer {TOKEN}"}
 
 
 @pytest.fixture
@@ -34,6 +52,9 @@ def api_schema(tmp_path: Path) -> Iterator[schemathesis.BaseSchema]:
         )
     )
     app.state.services.store.migrate()
+    with app.state.services.store.transaction() as session:
+        key, _ = create_key(session, PROJECT, "schemathesis", utcnow())
+    INGEST_KEY[:] = [key]
     yield schemathesis.openapi.from_asgi("/openapi.json", app)
     app.state.services.close()
 
@@ -44,6 +65,7 @@ def test_no_server_errors_and_responses_match_the_schema(
     # Driven by hand, not by schemathesis' pytest plugin: one test over every operation,
     # with one count of the examples run (printed for the record).
     ran: dict[str, int] = {}
+    answered: dict[str, set[int]] = {}
     for result in api_schema.get_all_operations():
         operation = result.ok()
         label = f"{operation.method.upper()} {operation.path}"
@@ -58,12 +80,20 @@ def test_no_server_errors_and_responses_match_the_schema(
         )
         @given(case=operation.as_strategy())
         def check(case: schemathesis.Case) -> None:
-            ran[f"{case.operation.method.upper()} {case.operation.path}"] += 1
-            case.call_and_validate(
-                headers={"authorization": f"Bearer {TOKEN}"},
+            label = f"{case.operation.method.upper()} {case.operation.path}"
+            ran[label] += 1
+            if case.path_parameters and "project_id" in case.path_parameters:
+                case.path_parameters["project_id"] = PROJECT  # the key's own project
+            response = case.call_and_validate(
+                headers=_headers(case.operation.path),
                 checks=[not_a_server_error, response_schema_conformance],
             )
+            answered.setdefault(label, set()).add(response.status_code)
 
         check()
     print(f"schemathesis: {sum(ran.values())} examples over {len(ran)} operations")  # noqa: T201
-    assert len(ran) >= 10
+    assert len(ran) == OPERATIONS, sorted(ran)
+    assert all(ran.values()), [label for label, n in ran.items() if not n]
+    # Generated bodies get past the keys into the parsers and are stored.
+    for label in ("POST /api/{project_id}/store/", "POST /v1/logs", "POST /v1/traces"):
+        assert 200 in answered[label], (label, answered[label])

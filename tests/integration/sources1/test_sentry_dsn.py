@@ -89,7 +89,10 @@ def test_store_endpoint_with_the_auth_header(make_app: Callable[..., Any]) -> No
         (lambda key, body, h: (b"{not json\n" + body, h), 400, "envelope header"),
         (lambda key, body, h: (body.replace(b'"length": ', b'"length": 9'), h), 400, "declares"),
         (
-            lambda key, body, h: (body + b'{"type":"event"}\n' + b"[" * 3000 + b"]" * 3000, h),
+            lambda key, body, h: (
+                body.split(b"\n", 1)[0] + b'\n{"type":"event"}\n' + b"[" * 3000 + b"]" * 3000,
+                h,
+            ),
             400,
             "nested",
         ),
@@ -142,7 +145,8 @@ def test_quota_answers_429_with_sentry_rate_limits(make_app: Callable[..., Any])
     limited = app.client.post("/api/42/envelope/", content=_envelope(app.key, event_id="d" * 32))
     assert limited.status_code == 429
     assert int(limited.headers["retry-after"]) >= 1
-    assert limited.headers["x-sentry-rate-limits"].endswith("::key")
+    retry = limited.headers["retry-after"]
+    assert limited.headers["x-sentry-rate-limits"] == f"{retry}::key:key_quota"
     assert app.counts() == (2, 0)
 
 
@@ -180,3 +184,76 @@ def test_browser_sdks_get_cors_on_answers_refusals_and_preflights(
     assert app.counts()[0] == 1
     # other paths stay without CORS
     assert "access-control-allow-origin" not in app.client.get("/health", headers=page).headers
+
+
+def test_an_envelope_holds_at_most_one_event(make_app: Callable[..., Any]) -> None:
+    app = make_app()
+    one = _envelope(app.key)
+    header, rest = one.split(b"\n", 1)
+    second = json.dumps({"event_id": "c" * 32, "message": "second"}).encode()
+    two = one + b'{"type":"event","length":%d}\n' % len(second) + second + b"\n"
+    refused = app.client.post("/api/42/envelope/", content=two)
+    assert refused.status_code == 400
+    assert "at most 1 event item" in refused.json()["error"]["message"]
+    assert "holds 2" in refused.json()["error"]["message"]
+    assert app.counts() == (0, 0)
+    # One event with other items beside it (a session, a client report) is fine.
+    session = b'{"type":"session"}\n{"sid":"s1","status":"ok"}\n'
+    accepted = app.client.post("/api/42/envelope/", content=header + b"\n" + session + rest)
+    assert accepted.status_code == 200, accepted.text
+    assert app.counts() == (1, 0)
+
+
+def _base64_zlib(size: int) -> bytes:
+    import base64
+    import zlib
+
+    packer = zlib.compressobj(9)
+    chunk = b"\0" * (1 << 20)
+    packed = b"".join(packer.compress(chunk) for _ in range(size >> 20)) + packer.flush()
+    return base64.b64encode(packed)
+
+
+def test_store_bomb_is_refused_before_inflating_and_within_the_limit(
+    make_app: Callable[..., Any],
+) -> None:
+    import tracemalloc
+
+    app = make_app(INGEST_MAX_INFLATED_BYTES=str(4 << 20))
+    bomb = _base64_zlib(256 << 20)  # ~350 KB that inflates to 256 MiB
+    assert len(bomb) < 400_000
+    tracemalloc.start()
+    try:
+        anonymous = app.client.post("/api/42/store/", content=bomb)
+        _, without_key = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        keyed = app.client.post("/api/42/store/", content=bomb, headers=_auth(app.key))
+        _, with_key = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert anonymous.status_code == 401
+    assert without_key < 8 << 20, without_key  # the key check came before any inflating
+    assert keyed.status_code == 413
+    assert "inflates past" in keyed.json()["error"]["message"]
+    assert with_key < 32 << 20, with_key  # bounded by the 4 MiB limit, not by the bomb
+    assert app.counts() == (0, 0)
+
+
+def test_legacy_store_body_inflates_base64_zlib(make_app: Callable[..., Any]) -> None:
+    import base64
+    import zlib
+
+    app = make_app()
+    event = {"event_id": "e" * 32, "message": "raven style", "level": "error"}
+    body = base64.b64encode(zlib.compress(json.dumps(event).encode()))
+    response = app.client.post("/api/42/store/", content=body, headers=_auth(app.key))
+    assert response.status_code == 200, response.text
+    assert app.events()[0]["message"] == "raven style"
+
+
+def test_commits_feed_the_load_shedders_latency_reading(make_app: Callable[..., Any]) -> None:
+    app = make_app()
+    shedder = app.client.app.state.services.guard.shedder
+    assert shedder.commit_seconds == 0.0
+    assert app.client.post("/api/42/envelope/", content=_envelope(app.key)).status_code == 200
+    assert shedder.commit_seconds > 0.0

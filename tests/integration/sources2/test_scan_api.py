@@ -1,5 +1,6 @@
 """The server's scans: ``POST /trigger-scan`` (202 + id), ``GET /api/scans/{id}`` progress,
-one scan at a time, and ``SCAN_INTERVAL`` polling, against the moto server."""
+one scan at a time, ``SCAN_INTERVAL`` polling, and the console's "Start a scan", against
+the moto server."""
 
 from __future__ import annotations
 
@@ -8,13 +9,17 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from autotriage.config import Settings
-from autotriage.store.scans import begin_scan, finish_scan
+from autotriage.store.audit import AuditEntry
+from autotriage.store.scans import Scan, begin_scan, finish_scan
 from autotriage.store.tables import Event, Group
 from autotriage.web.app import create_app
+from tests.console_data import TOKEN, csrf_of, login
 
 
 def _wait_done(http: httpx.Client, scan_id: int, headers: dict[str, str]) -> dict[str, Any]:
@@ -27,22 +32,32 @@ def _wait_done(http: httpx.Client, scan_id: int, headers: dict[str, str]) -> dic
     raise AssertionError("scan did not finish in 30 s")
 
 
-def test_trigger_scan_then_follow_its_progress(
+@pytest.fixture
+def one_traceback(
     make_settings: Callable[..., Settings],
-    serve_app: Callable[[FastAPI], httpx.Client],
     moto_url: str,
     logs_client: Any,
     log_group: Callable[..., str],
     cw: Any,
+) -> Callable[..., tuple[str, Settings]]:
+    """A log group holding one traceback, and settings scanning it (overrides welcome)."""
+
+    def build(**extra: Any) -> tuple[str, Settings]:
+        group = log_group()
+        cw.put_lines(logs_client, group, "web/1", cw.traceback, cw.now_ms() - 60_000)
+        settings = make_settings(
+            **cw.env, AWS_ENDPOINT_URL=moto_url, AWS_LOG_GROUP_NAME=group, **extra
+        )
+        return group, settings
+
+    return build
+
+
+def test_trigger_scan_then_follow_its_progress(
+    one_traceback: Callable[..., tuple[str, Settings]],
+    serve_app: Callable[[FastAPI], httpx.Client],
 ) -> None:
-    group = log_group()
-    cw.put_lines(logs_client, group, "web/1", cw.traceback, cw.now_ms() - 60_000)
-    settings = make_settings(
-        **cw.env,
-        AWS_ENDPOINT_URL=moto_url,
-        AWS_LOG_GROUP_NAME=group,
-        AUTOTRIAGE_API_TOKEN="api-token-for-tests",
-    )
+    group, settings = one_traceback(AUTOTRIAGE_API_TOKEN="api-token-for-tests")
     app = create_app(settings)
     http = serve_app(app)
     auth = {"authorization": "Bearer api-token-for-tests"}
@@ -121,3 +136,31 @@ def test_trigger_scan_without_a_log_group(
     response = http.post("/trigger-scan")
     assert response.status_code == 200
     assert response.json()["status"] == "no_pull_source"
+
+
+def test_start_a_scan_from_the_console(one_traceback: Callable[..., tuple[str, Settings]]) -> None:
+    """The sources page's button: the scan runs, the page shows it with its cursor, and
+    the audit log says who started it."""
+    group, settings = one_traceback(AUTOTRIAGE_API_TOKEN=TOKEN, AUTOTRIAGE_WORKER="false")
+    app = create_app(settings)
+    with TestClient(app, follow_redirects=False) as client:
+        login(client, "Ana")
+        page = client.get("/sources").text
+        assert "No pull source configured" not in page
+        started = client.post("/console/scan", data={"csrf": csrf_of(page), "next": "/sources"})
+        assert started.status_code == 303
+        assert started.headers["location"] == "/sources?notice=Scan+started."
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with app.state.store.reading() as session:
+                scan = session.query(Scan).one()
+                if scan.status != "running":
+                    break
+            time.sleep(0.1)
+        assert (scan.status, scan.trigger) == ("done", "console")
+        shown = client.get("/sources").text
+        assert f"<tr><td>{scan.id}</td><td>done</td><td>console</td>" in shown
+        assert group in shown  # the log group's cursor
+        with app.state.store.reading() as session:
+            audit = session.query(AuditEntry).filter_by(action="scan").one()
+        assert audit.actor == "Ana" and audit.detail["status"] == "started"

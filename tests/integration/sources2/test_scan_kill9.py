@@ -74,7 +74,9 @@ def test_scan_killed_mid_run_then_rerun_processes_every_error_once(
     assert 8 <= killed_at < ERRORS, killed_at
 
     store = Store(f"sqlite:///{db}")
-    assert load_cursor(store, cursor_name(group))["pass"]["next_token"]  # a half-done pass was recorded
+    assert load_cursor(store, cursor_name(group))["pass"][
+        "next_token"
+    ]  # a half-done pass was recorded
     with store.reading() as session:
         assert session.scalars(select(Scan.status)).all() == ["running"]  # as the kill left it
 

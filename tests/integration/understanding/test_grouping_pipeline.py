@@ -69,6 +69,23 @@ def test_a_group_made_by_version_1_keeps_its_events(store: Store) -> None:
     assert set(compute_fingerprint(event).hashes) <= hashes
 
 
+def test_a_group_made_by_version_2_keeps_its_events(store: Store) -> None:
+    settings = load_settings(env_file=None, DATABASE_URL=store.url)
+    event = _event().model_copy(
+        update={"exceptions": [], "message": "cannot read /etc/app/a.conf (1.2 KB)"}
+    )
+    fingerprint = compute_fingerprint(event)
+    old_hash = fingerprint.legacy[0]  # version 2's: its template kept the path and size
+    assert old_hash not in fingerprint.hashes
+    with store.transaction() as session:
+        create_group(session, event, old_hash, [old_hash], 2, utcnow())
+    Intake(store).accept("sentry", [event])
+    assert process_pending(store, settings) == 1
+    (group,) = _groups(store)
+    assert group.fingerprint_version == 2
+    assert group.count == 1
+
+
 def test_new_groups_do_not_claim_legacy_hashes(store: Store) -> None:
     settings = load_settings(env_file=None, DATABASE_URL=store.url)
     event = _event()

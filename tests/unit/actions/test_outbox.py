@@ -103,3 +103,22 @@ def test_an_abandoned_claim_is_taken_again_after_the_lease(store: Store) -> None
         session.scalars(select(Action)).one().claimed_at = utcnow() - LEASE - timedelta(seconds=1)
     assert run_one(store, {"test.act": handler}) is not None
     assert _row(store).status == "ok"
+
+
+class FailingRecord(Recorder):
+    """A handler whose outcome cannot be written (a deadlock, a lost connection)."""
+
+    def record(self, session: Session, action: Action, result: ActionResult) -> None:
+        super().record(session, action, result)
+        raise RuntimeError("deadlock detected")
+
+
+def test_an_outcome_that_cannot_be_written_releases_the_claim_at_once(store: Store) -> None:
+    _enqueue(store)
+    handler = FailingRecord([ActionResult.ok("7")])
+    assert run_one(store, {"test.act": handler}) is not None
+    row = _row(store)
+    # not left "running" for the whole lease: handed back for a retry within seconds
+    assert (row.status, row.external_id) == ("retryable", None)
+    assert row.next_attempt_at < utcnow() + timedelta(seconds=3)
+    assert "outcome not recorded: RuntimeError" in (row.detail or "")

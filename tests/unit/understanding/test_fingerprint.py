@@ -175,12 +175,26 @@ def _event(**fields: object) -> ErrorEvent:
 
 def test_hashes_are_primary_then_all_frames_and_versioned() -> None:
     fp = compute_fingerprint(_event())
-    assert fp.version == FINGERPRINT_VERSION == 2
+    assert fp.version == FINGERPRINT_VERSION == 3
     assert fp.variant == "app"
     assert fp.hashes[0] == fp.primary
     assert len(fp.hashes) == 2  # in-app stack and all-frames stack differ
-    assert fp.legacy == legacy_hashes(_event())
+    # Version 2's in-app and all-frames hashes, then version 1's.
+    assert len(fp.legacy) == 3
+    assert fp.legacy[2:] == legacy_hashes(_event())
+    assert not set(fp.legacy) & set(fp.hashes)
     assert fp.lookup == (*fp.hashes, *fp.legacy)
+
+
+def test_version_2_hashes_use_its_own_template() -> None:
+    # Version 3 masks the path and the unit; version 2 kept them, so its hash differs and
+    # stays findable.
+    first = _event(message="cannot read /etc/app/a.conf (1.2 KB)", exceptions=[])
+    second = _event(message="cannot read /etc/app/b.conf (9 KB)", exceptions=[])
+    fp1, fp2 = compute_fingerprint(first), compute_fingerprint(second)
+    assert fp1.primary == fp2.primary
+    assert fp1.legacy[0] != fp2.legacy[0]
+    assert fp1.legacy[0] not in fp1.hashes
 
 
 def test_a_change_of_in_app_detection_keeps_the_all_frames_hash() -> None:

@@ -55,3 +55,55 @@ def test_same_template(first: str, second: str) -> None:
 )
 def test_different_template(first: str, second: str) -> None:
     assert template(first) != template(second)
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        # a part holding a digit is data whole; ':' joins (times, MAC, host:port)
+        ("BSSID changed to 5c:50:15:36:bc:03", "BSSID changed to <*>"),
+        ("wpad:80 error : Could not connect", "<*> error : Could not connect"),
+        # paths with two separators, units after numbers, signs against numbers
+        ("Reading file: /etc/xinetd.d/chargen now", "Reading file: <*> now"),
+        ("0 bytes sent, lifetime <1 sec", "<*> sent, lifetime <*>"),
+        ("took 12:31 PM", "took <*>"),
+        # printed literals anywhere, also as key:value; values after '=' take glued brackets
+        ("down true canceled false", "down <*> canceled <*>"),
+        ("updateDimmed overlap:false", "updateDimmed overlap:<*>"),
+        ("ws=WorkSource{10113}, uid=1000", "ws=<*>, uid=<*>"),
+        # optional annotations leave; a bracketed single name is data
+        ("connection from 1.2.3.4 () at noon", "connection from <*> at noon"),
+        ("PCI Interrupt Link [LNKD] disabled", "PCI Interrupt Link disabled"),
+        # the word after "user", even when the name is "user"
+        ("Invalid user user from 1.2.3.4", "Invalid user <*> from <*>"),
+        # a message that is all data keeps its word count
+        ("sda1 sda2 sda3 sda4", "<*> <*> <*> <*>"),
+        # words that only look like data stay
+        ("disk full on /var", "disk full on /var"),
+        ("cafe deadbee ok", "cafe deadbee ok"),
+    ],
+)
+def test_template_rules(message: str, expected: str) -> None:
+    assert template(message) == expected
+    assert template(expected) == expected
+
+
+def test_a_long_message_is_read_to_its_first_16_kib() -> None:
+    head = "error " * 3000
+    assert template(head + "tail") == template(head + "other tail")
+    assert template("x " * 10 + "tail") != template("x " * 10 + "other tail")
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "[PhoneIntfMgr] getDataEnabled: subId=1 phoneId=1",  # a bracket opening the message
+        "j(jyU)8by,_AhO=[]uqVrTy>7-&=wRiP9zL9}",  # a bracket right after '='
+        "6V&h/Z/{FZ/A()/R]s7y2(A",  # a bracket inside a word
+        "=KaRF?%FSqr8VK(,Y(B7qM)p<WMKDk)e7\tvRR",  # a value meeting a bracket after a drop
+        "OXG3 0=IXu3kJ-jO#y =*[Xn63]?)C\n,8N:l#",  # a literal '*' after '='
+    ],
+)
+def test_templates_of_templates_do_not_change(message: str) -> None:
+    once = template(message)
+    assert template(once) == once

@@ -17,23 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
 import parse as bench_parse
 
 ENTRIES = {entry["trace"]: entry for entry in bench_parse.corpus()}
-KNOWN_WRONG: dict[str, str] = {
-    "go/panicparse_testscansnapshotsynthetic_unavail.txt": (
-        "panicparse puts a placeholder <unavailable>:0 frame where Go printed 'stack unavailable'; we keep no frame"
-    ),
-    "go/panicparse_testscansnapshotsynthetic_unavailcreated.txt": (
-        "the same placeholder frame, before a 'created by' frame"
-    ),
-    "javascript/error_stack_parser_safari_9_nested_eval.txt": (
-        "Safari prints name-only lines (baz, foo, eval code) above the located frames"
-    ),
-    "javascript/stacktrace_parser_firefox_44_ns_exception.txt": (
-        "Firefox's '/<' closure markers are stripped from names (as Sentry does); the source keeps them"
-    ),
-    "javascript/stacktrace_parser_chrome_48_blob.txt": (
-        "the source drops Chrome's 'at Error (native)' constructor frame; we keep it as the newest frame"
-    ),
-}
+KNOWN_WRONG: dict[str, str] = {}
 
 
 def test_corpus_covers_seven_runtimes_with_150_traces() -> None:

@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from autotriage.models import ErrorEvent, ExceptionInfo, Frame
-from autotriage.understanding.scrub import is_secret_key, scrub_event, scrub_text
+from autotriage.understanding.scrub import (
+    REMEMBERED_BUDGET,
+    ScrubPolicy,
+    is_secret_key,
+    memo_footprint,
+    scrub_event,
+    scrub_text,
+    scrub_value,
+)
 
 
 @pytest.mark.parametrize(
@@ -130,3 +138,24 @@ def test_scrub_event_covers_frames_contexts_raw_and_keys() -> None:
 def test_pathological_text_is_scrubbed(text: str) -> None:
     # Inputs that made earlier expressions backtrack; an exponential one would hit the timeout.
     assert len(scrub_text(text)) > 0
+
+
+def test_scrub_memos_stay_bounded_and_correct_under_distinct_large_events() -> None:
+    # Attacker-chosen events that are all distinct: every memo evicts instead of growing.
+    policy = ScrubPolicy()
+    peak = 0
+    for n in range(300):
+        big = {f"field_{i}": f"value {n} {i} " + "x" * 2000 for i in range(20)}
+        frames = [{"function": f"f{n}_{i}", "vars": {"token": f"t{n}"}} for i in range(8)]
+        clean = scrub_value({"extra": big, "frames": frames, f"k{n}": "password=pw"}, policy)
+        assert clean["frames"][0]["vars"]["token"] == "[REDACTED:token]"
+        assert clean[f"k{n}"] == "password=[REDACTED:password]"
+        scrub_text(f"distinct short text {n} " * 4)
+        footprint = memo_footprint(policy)
+        assert footprint["object_bytes"] <= REMEMBERED_BUDGET
+        assert footprint["strings"] <= 16_384
+        peak = max(peak, footprint["objects"])
+    assert footprint["objects"] < peak  # it started over at least once
+    # What is remembered is still right: the same event scrubs to the same result.
+    again = {f"field_{i}": f"value 299 {i} " + "x" * 2000 for i in range(20)}
+    assert scrub_value(again, policy) == scrub_value(dict(again), ScrubPolicy())

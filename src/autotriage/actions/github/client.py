@@ -32,6 +32,7 @@ from githubkit import AppInstallationAuthStrategy, GitHub, Response, TokenAuthSt
 from githubkit.exception import RequestError, RequestFailed, RequestTimeout
 
 from autotriage.actions.github.shared_gate import SharedGateState, SharedTurn
+from autotriage.bounded import BoundedCache
 from autotriage.config import Settings
 from autotriage.config_sections import GitHubSettings
 from autotriage.errors import ActionFailed, Ambiguous, ConfigError, GitHubError
@@ -40,6 +41,7 @@ log = logging.getLogger(__name__)
 
 MAX_WAIT = 20.0  # longer pauses go back to the outbox, so a claimed action never outlives its lease
 READ_ATTEMPTS = 3
+ETAGS_KEPT = 1024
 SECONDARY_DEFAULT = 60.0
 
 
@@ -177,9 +179,9 @@ class GitHubClient:
             auto_retry=False,  # retries and rate limits are the gate's job
             transport=transport,
         )
-        self._etags: dict[str, tuple[str, Any]] = {}
+        # Conditional GETs: (ETag, JSON) per read, the least recently used dropped first.
+        self._etags: BoundedCache[str, tuple[str, Any]] = BoundedCache(ETAGS_KEPT)
         self.rate_limit_remaining: int | None = None  # as last seen, for the metrics
-        self._etag_lock = threading.Lock()
 
     @classmethod
     def from_settings(
@@ -207,8 +209,7 @@ class GitHubClient:
         for attempt in range(READ_ATTEMPTS):
             cached = None
             if cache_key is not None:
-                with self._etag_lock:
-                    cached = self._etags.get(cache_key)
+                cached = self._etags.get(cache_key)
             headers = {"If-None-Match": cached[0]} if cached else None
             try:
                 response = self._send(call, args, kw, headers=headers, mutating=False)
@@ -221,8 +222,7 @@ class GitHubClient:
             data = response.json() if response.content else None
             etag = response.headers.get("etag")
             if cache_key is not None and etag:
-                with self._etag_lock:
-                    self._etags[cache_key] = (etag, data)
+                self._etags.put(cache_key, (etag, data))
             return data
         raise ActionFailed("GitHub kept failing (5xx or timeouts)", retryable=True)
 

@@ -29,7 +29,13 @@ from autotriage.actions.github.client import GitHubClient
 from autotriage.actions.github.issues import IssueOps, RemoteIssue
 from autotriage.actions.github.signals import issue_signal
 from autotriage.actions.issue_context import issue_context
-from autotriage.actions.kinds import ActionKind, Tracker, open_key, reopen_key_prefix
+from autotriage.actions.kinds import (
+    ActionKind,
+    Tracker,
+    close_key_prefix,
+    open_key,
+    reopen_key_prefix,
+)
 from autotriage.actions.render import IssueDraft, RenderOptions, footer_token, render_issue
 from autotriage.config import Settings
 from autotriage.config_sections import GitHubSettings
@@ -60,6 +66,7 @@ class Prepared:
     number: int | None
     open_pending: bool
     params: dict[str, Any] = field(default_factory=dict)
+    group_status: str = "open"
 
 
 def _marker(key: str) -> str:
@@ -110,6 +117,7 @@ class _GitHubHandler(ABC):
             number=int(link.external_id) if link is not None else None,
             open_pending=opener in ("pending", "running", "retryable"),
             params=dict(action.params or {}),
+            group_status=str(getattr(session.get(Group, action.group_id), "status", "open")),
         )
 
     def perform(self, prepared: Prepared | None) -> ActionResult:
@@ -143,30 +151,40 @@ class _GitHubHandler(ABC):
         group = session.get(Group, action.group_id)
         if group is None:
             return
+        if (action.params or {}).get("status"):
+            return  # a person's status change, already applied: the issue follows the group
         signal = None
         if issue.state == "closed" and not _reopen_due(session, group.id):
             commit = result.data.get("fix_commit")
             signal = issue_signal(
                 "closed", issue.state_reason, fixed_commit=str(commit) if commit else None
             )
-        elif result.data.get("observed_reopen"):
+        elif result.data.get("observed_reopen") and not _close_due(session, group.id):
             signal = issue_signal("open", "reopened")
         if signal is not None:
             apply_signal(group, signal, utcnow())
 
 
-def _reopen_due(session: Session, group_id: int) -> bool:
-    """Whether a regression's reopen is still to run (then a closed issue is stale news)."""
+def _due(session: Session, group_id: int, prefix: str) -> bool:
     waiting = session.scalars(
         select(Action.id).where(
             Action.group_id == group_id,
-            Action.idempotency_key.startswith(
-                reopen_key_prefix(TRACKER, group_id), autoescape=True
-            ),
+            Action.idempotency_key.startswith(prefix, autoescape=True),
             Action.status.in_(("pending", "running", "retryable")),
         )
     ).first()
     return waiting is not None
+
+
+def _reopen_due(session: Session, group_id: int) -> bool:
+    """Whether a reopen (a regression's, an operator's) is still to run: then a closed
+    issue is stale news."""
+    return _due(session, group_id, reopen_key_prefix(TRACKER, group_id))
+
+
+def _close_due(session: Session, group_id: int) -> bool:
+    """Whether an operator's close is still to run: then an open issue is stale news."""
+    return _due(session, group_id, close_key_prefix(TRACKER, group_id))
 
 
 def _write_link(session: Session, group_id: int, issue: RemoteIssue) -> Link:
@@ -247,17 +265,32 @@ class UpdateIssue(_GitHubHandler):
 
 
 class CommentIssue(_GitHubHandler):
-    """Comment (milestone, spike, new release, regression) and reopen when asked to."""
+    """Comment (milestone, spike, new release, regression); reopen or close when asked to.
+
+    The state change comes first: PATCHing a state is idempotent, so a retry after a
+    comment that landed unseen still leaves the issue in the state asked for.
+    """
 
     kind: str = ActionKind.GITHUB_COMMENT
 
     def _perform(self, prepared: Prepared) -> ActionResult:
+        wanted = prepared.params.get("status")
+        if wanted and wanted != prepared.group_status:
+            # a later status change overtook this one: its own action speaks for it
+            return ActionResult.ok(detail=f"superseded: the group is {prepared.group_status} now")
         number = self._need_issue(prepared)
         marker = _marker(prepared.key)
         issue: RemoteIssue | None = None
         if prepared.params.get("reopen"):
             issue = self.ops.edit(
                 number, state="open", state_reason="reopened", body=prepared.draft.body
+            )
+        elif prepared.params.get("close"):
+            issue = self.ops.edit(
+                number,
+                state="closed",
+                state_reason=str(prepared.params["close"]),
+                body=prepared.draft.body,
             )
         if prepared.attempts > 1 and self.ops.has_comment(number, marker):
             return _ok(issue or self.ops.get(number))

@@ -14,12 +14,14 @@ from typing import Any
 
 from autotriage.actions.github.client import GitHubClient
 from autotriage.actions.render import FOOTER_PREFIX, IssueDraft, label_color
+from autotriage.bounded import BoundedCache
 from autotriage.errors import GitHubError
 
 log = logging.getLogger(__name__)
 
 AUTOTRIAGE_LABEL = "autotriage"
 LIST_PAGES = 20
+ASSIGNABLE_KEPT = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +54,8 @@ class IssueOps:
     def __init__(self, client: GitHubClient) -> None:
         self.client = client
         self.labels_known: set[str] = set()
-        self.assignable: dict[str, bool] = {}
+        # GitHub's answer per login; people join and leave, so it is asked again hourly.
+        self.assignable: BoundedCache[str, bool] = BoundedCache(ASSIGNABLE_KEPT, 3600.0)
 
     @property
     def _repo(self) -> tuple[str, str]:
@@ -89,17 +92,19 @@ class IssueOps:
         """Only logins GitHub will accept as assignees (others would fail the create)."""
         out = []
         for login in logins:
-            if login not in self.assignable:
+            known = self.assignable.get(login)
+            if known is None:
                 try:
                     self.client.read(
                         self.client.rest.issues.check_user_can_be_assigned, *self._repo, login
                     )
-                    self.assignable[login] = True
+                    known = True
                 except GitHubError as exc:
                     if exc.status != 404:
                         raise
-                    self.assignable[login] = False
-            if self.assignable[login]:
+                    known = False
+                self.assignable.put(login, known)
+            if known:
                 out.append(login)
         return out
 

@@ -12,8 +12,9 @@ alarm) with ``NewStateReason`` as the message; metric, namespace, region, accoun
 the alarm ARN -> tags and ``contexts.alarm``. Alarms going back to OK are `Ignored`.
 
 The signing certificate is fetched only from ``https://sns.<region>.amazonaws.com/*.pem``
-(anything else is refused without a request: no SSRF), through an injected httpx client,
-and cached.
+(anything else is refused without a request: no SSRF), through an injected httpx client;
+its validity dates are checked, and its key is cached for at most an hour, never past the
+certificate's expiry, and for at most 32 URLs.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-import threading
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -33,13 +34,14 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from autotriage.bounded import BoundedCache
 from autotriage.errors import Ignored, PayloadInvalid, SignatureInvalid, TopicNotAllowed
 from autotriage.models import ErrorEvent, ExceptionInfo
 from autotriage.sources.base import PublicKeys, load_json, require_object
 from autotriage.understanding.text import parse_text
 
 NAME = "sns"
-_HOST = re.compile(r"^sns\.[a-z]{2}(?:-[a-z]+)+-\d\.amazonaws\.com(?:\.cn)?$")
+_HOST = re.compile(r"sns\.[a-z]{2}(?:-[a-z]+)+-\d\.amazonaws\.com(?:\.cn)?")
 _SIGNED_FIELDS = {
     "Notification": ("Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"),
     "SubscriptionConfirmation": (
@@ -64,6 +66,8 @@ _SIGNED_FIELDS = {
 _OPTIONAL = frozenset({"Subject"})
 _HASHES = {"1": hashes.SHA1, "2": hashes.SHA256}
 MAX_CERT_BYTES = 64 * 1024
+CERT_TTL_SECONDS = 3600.0
+"""How long a fetched signing certificate is trusted before it is fetched again."""
 
 
 def check_sns_url(url: str, what: str, *, pem: bool) -> str:
@@ -76,7 +80,7 @@ def check_sns_url(url: str, what: str, *, pem: bool) -> str:
     ok = (
         parts.scheme == "https"
         and parts.hostname is not None
-        and bool(_HOST.match(parts.hostname))
+        and bool(_HOST.fullmatch(parts.hostname))
         and port is None
         and parts.username is None
         and parts.password is None
@@ -111,20 +115,29 @@ def string_to_sign(message: Mapping[str, Any]) -> bytes:
 
 
 class CertCache:
-    """Signing certificates' public keys by URL, fetched once through `http`."""
+    """Signing certificates' public keys by URL, fetched through `http` and kept at most
+    `ttl` seconds and never past the certificate's own expiry; at most `limit` of them
+    (a flood of distinct valid-looking URLs cannot grow memory)."""
 
-    def __init__(self, http: httpx.Client, limit: int = 32) -> None:
+    def __init__(
+        self,
+        http: httpx.Client,
+        limit: int = 32,
+        ttl: float = CERT_TTL_SECONDS,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.http = http
-        self.limit = limit
-        self._keys: dict[str, rsa.RSAPublicKey] = {}
-        self._lock = threading.Lock()
+        self.clock = clock
+        self._keys: BoundedCache[str, rsa.RSAPublicKey] = BoundedCache(limit, ttl, clock)
         self.fetches = 0
+
+    def __len__(self) -> int:
+        return len(self._keys)
 
     def key(self, url: str) -> rsa.RSAPublicKey:
         """The RSA public key of the certificate at `url` (validated before any request)."""
         check_sns_url(url, "SigningCertURL", pem=True)
-        with self._lock:
-            cached = self._keys.get(url)
+        cached = self._keys.get(url)
         if cached is not None:
             return cached
         try:
@@ -138,13 +151,17 @@ class CertCache:
             cert = x509.load_pem_x509_certificate(response.content)
         except ValueError:
             raise SignatureInvalid("the signing certificate is not a PEM certificate") from None
+        now = datetime.fromtimestamp(self.clock(), UTC)
+        if now >= cert.not_valid_after_utc:
+            raise SignatureInvalid(
+                f"the signing certificate expired on {cert.not_valid_after_utc:%Y-%m-%d}"
+            )
+        if now < cert.not_valid_before_utc:
+            raise SignatureInvalid("the signing certificate is not valid yet")
         key = cert.public_key()
         if not isinstance(key, rsa.RSAPublicKey):
             raise SignatureInvalid("the signing certificate's key is not RSA")
-        with self._lock:
-            if len(self._keys) >= self.limit:
-                self._keys.pop(next(iter(self._keys)))
-            self._keys[url] = key
+        self._keys.put(url, key, expires=cert.not_valid_after_utc.timestamp())
         return key
 
 

@@ -6,7 +6,8 @@ https://develop.sentry.dev/sdk/overview/#authentication (``X-Sentry-Auth``).
 
 An envelope is a JSON header line, then items: a JSON item header line and a payload,
 either exactly ``length`` bytes or (without ``length``) up to the next newline. ``event``
-items become `ErrorEvent`s through `event.event_from_sentry`; ``transaction``,
+items become `ErrorEvent`s through `event.event_from_sentry` (at most one per envelope, as
+the spec says; more is a 400 saying so); ``transaction``,
 ``session``, ``sessions``, ``client_report``, ``attachment`` and the other known types
 are accepted and counted but not stored; unknown types are skipped, never rejected, so
 a newer SDK keeps working.
@@ -29,6 +30,8 @@ from autotriage.sources.base import load_json, require_object
 from autotriage.sources.sentry import event as sentry
 
 EVENT_TYPES = frozenset({"event"})
+MAX_EVENTS = 1
+"""Event items per envelope: "an envelope may contain at most one event" (the spec)."""
 COUNTED_TYPES = frozenset(
     {
         "transaction",
@@ -129,6 +132,12 @@ def parse_envelope(data: bytes) -> Envelope:
 def extract(envelope: Envelope) -> Extracted:
     """The error events in `envelope`; other item types counted as dropped or skipped."""
     out = Extracted()
+    events = sum(1 for item in envelope.items if item.type in EVENT_TYPES)
+    if events > MAX_EVENTS:
+        raise PayloadInvalid(
+            f"an envelope holds at most {MAX_EVENTS} event item (Sentry's envelope spec); "
+            f"this one holds {events}: send one envelope per event"
+        )
     header_id = envelope.headers.get("event_id")
     for number, item in enumerate(envelope.items, start=1):
         if item.type in EVENT_TYPES:

@@ -11,7 +11,9 @@ exceptions (already cause-first, frames already oldest-first, every frame field 
 model has), ``fingerprint`` -> fingerprint_hint, ``user``/``request``/``sdk``/
 ``contexts`` -> contexts (plus ``request.url`` as the ``url`` tag), ``web_url`` (or the
 plugin's ``url``, or an issue's ``permalink``) -> link. Everything else (breadcrumbs,
-modules, threads, an exception's ``mechanism``, frame ``vars`` and addresses) -> raw,
+modules, threads, an exception's ``mechanism``, frame ``vars``, ``package`` and the
+native image and symbol fields) -> raw (a frame's ``raw_function``, ``instruction_addr`` and
+``addr_mode`` are frame fields),
 which thus never holds the frames a second time. The Sentry issue id, short id
 and project go to ``contexts["sentry"]``, which is how status signals
 (``issue.resolved``/``ignored``/``unresolved``) find the group later.
@@ -42,10 +44,11 @@ _MODELED_EVENT = frozenset(
         "fingerprint", "web_url", "exception", "stacktrace", *_CONTEXT_FIELDS,
     }
 )  # fmt: skip
-_FRAME_KEYS = (*_FRAME_FIELDS, "in_app")
+_ADDRESS_FIELDS = ("raw_function", "instruction_addr", "addr_mode")
+_FRAME_KEYS = (*_FRAME_FIELDS, "in_app", *_ADDRESS_FIELDS)
 _MODELED_EXCEPTION = frozenset({"type", "value", "module", "stacktrace", "raw_stacktrace"})
 _MODELED_FRAME = frozenset(
-    {*_FRAME_FIELDS, "raw_function", "in_app", "pre_context", "post_context"}
+    {*_FRAME_FIELDS, *_ADDRESS_FIELDS, "in_app", "pre_context", "post_context"}
 )
 _ISSUE_URL = re.compile(r"/issues/(\d+)/?")
 
@@ -83,6 +86,8 @@ def _texts(value: Any) -> list[str]:
 
 _FRAMES: dict[tuple[Any, ...], Frame] = {}
 _FRAMES_KEPT = 8_192
+_FRAME_KEPT_CHARS = 4_096
+"""Frames with more text are validated every time, never kept (so at most 32 MB kept)."""
 
 
 def _frame(raw: Any) -> Frame:
@@ -101,15 +106,19 @@ def _frame(raw: Any) -> Frame:
         _int(get("colno")),
         _str(get("context_line")),
         get("in_app") is True,
+        _str(get("raw_function")),
+        _str(get("instruction_addr")),
+        _str(get("addr_mode")),
     )
     key = (*fields, *pre, None, *post)  # None parts the two lists, which hold only str
     frame = _FRAMES.get(key)
     if frame is None:
         values = dict(zip(_FRAME_KEYS, fields, strict=True))
         frame = Frame.model_validate({**values, "pre_context": pre, "post_context": post})
-        if len(_FRAMES) >= _FRAMES_KEPT:
-            _FRAMES.clear()
-        _FRAMES[key] = frame
+        if sum(len(part) for part in key if type(part) is str) <= _FRAME_KEPT_CHARS:
+            if len(_FRAMES) >= _FRAMES_KEPT:
+                _FRAMES.clear()
+            _FRAMES[key] = frame  # a big frame is not kept: the count alone bounds no memory
     return frame
 
 
@@ -122,6 +131,12 @@ def _exceptions(event: dict[str, Any]) -> list[dict[str, Any]]:
     """`ExceptionInfo` fields of the event's exceptions, cause first."""
     container = event.get("exception")
     values = container.get("values") if isinstance(container, dict) else container
+    if (
+        values is None
+        and isinstance(container, dict)
+        and ("type" in container or "value" in container)
+    ):
+        values = [container]  # the protocol's older single-exception form
     out = []
     for raw in values if isinstance(values, list) else []:
         if not isinstance(raw, dict):

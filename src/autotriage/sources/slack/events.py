@@ -29,8 +29,11 @@ from autotriage.understanding.text import parse_text
 
 NAME = "slack"
 MAX_SKEW_SECONDS = 300
-_LINK = re.compile(r"<(?P<url>[a-z]+://[^|>]+)(?:\|(?P<label>[^>]*))?>")
-_MENTION = re.compile(r"<[@#!][^>]*>")
+# Slack escapes "<" and ">" inside links and mentions, so neither may span one: an unclosed
+# "<http://a|<http://a|..." then fails at the next "<" instead of rescanning the rest of
+# the text for every "<" (quadratic), and the possessive repeats never give back.
+_LINK = re.compile(r"<(?P<url>[a-z]+://[^|<>]++)(?:\|(?P<label>[^<>]*+))?>")
+_MENTION = re.compile(r"<[@#!][^<>]*+>")
 _EMOJI = re.compile(r"(?<!\S):[a-z0-9_+-]+:(?!\S)")
 _ERRORISH = re.compile(
     r"Traceback \(most recent call last\)|\b\w*(?:Error|Exception)\b"

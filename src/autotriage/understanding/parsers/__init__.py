@@ -27,11 +27,12 @@ PARSERS: tuple[tuple[str, Parser], ...] = (
 __all__ = ["PARSERS", "Trace", "scan"]
 
 
-def scan(lines: Sequence[str]) -> list[Trace]:
-    """Every trace in `lines`, in order; lines between traces are left to the caller."""
+def scan(lines: Sequence[str], limit: int | None = None) -> list[Trace]:
+    """Every trace in `lines` (the first `limit` of them), in order; lines between traces
+    are left to the caller."""
     traces: list[Trace] = []
     i = 0
-    while i < len(lines):
+    while i < len(lines) and (limit is None or len(traces) < limit):
         if not lines[i].strip():
             i += 1
             continue

@@ -58,6 +58,15 @@ def exception(
     )
 
 
+def linked(chain: list[ExceptionInfo]) -> list[ExceptionInfo]:
+    """`chain` (cause-first) with every exception but the last marked as the next one's cause,
+    where the parser has not said otherwise."""
+    return [
+        exc if exc.link or index == len(chain) - 1 else exc.model_copy(update={"link": "cause"})
+        for index, exc in enumerate(chain)
+    ]
+
+
 def split_dotted(name: str) -> tuple[str | None, str]:
     """``pkg.Class.method`` into (``pkg.Class``, ``method``)."""
     head, _, tail = name.rpartition(".")
@@ -74,8 +83,16 @@ def make_frame(
     lineno: int | None = None,
     colno: int | None = None,
     context_line: str | None = None,
+    raw_function: str | None = None,
+    instruction_addr: str | None = None,
+    instruction_offset: str | None = None,
+    is_async: bool = False,
 ) -> Frame:
-    """A `Frame` with the runtime's default ``in_app`` already decided (built once)."""
+    """A `Frame` with the runtime's default ``in_app`` already decided (built once).
+
+    `raw_function` is kept only where it differs from `function` (the name as printed,
+    before the parser normalized it).
+    """
     return Frame(
         filename=filename,
         abs_path=abs_path,
@@ -85,6 +102,10 @@ def make_frame(
         colno=colno,
         context_line=context_line,
         in_app=in_app_for(platform, abs_path or filename, module, function),
+        raw_function=raw_function if raw_function != function else None,
+        instruction_addr=instruction_addr,
+        instruction_offset=instruction_offset,
+        is_async=is_async,
     )
 
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from autotriage.models import Frame
 from autotriage.understanding.parsers.base import (
     MAX_FRAMES,
     Trace,
     exception,
+    linked,
     make_frame,
     matching_open,
     split_dotted,
@@ -45,12 +47,36 @@ _INNER = " ---> "
 _LOOKAHEAD = 10
 
 
-def _split(line: str) -> tuple[str, str, str | None, str | None] | None:
+@dataclass(frozen=True, slots=True)
+class _Parts:
+    qualified: str
+    args: str
+    path: str | None
+    lineno: str | None
+    offset: str | None = None
+    """Mono's IL offset (``[0x0001c]``)."""
+    is_async: bool = False
+    suffix: str | None = None
+    """Ben.Demystifier's lambda or iterator part after ``+`` (``() => { }``, ``MoveNext()``)."""
+
+
+def _split(line: str) -> _Parts | None:
     """``at [async] [ReturnType] Method(args) [[0x..]] [in file:line N]`` into its parts."""
     text = line.strip()
     if not text.startswith("at "):
         return None
-    text = text[3:].removeprefix("async ")
+    text = text[3:]
+    is_async = text.startswith("async ")
+    text = text.removeprefix("async ")
+    # Ben.Demystifier names a lambda or an iterator after its method: "M()+() => { }",
+    # "Iterator()+MoveNext()"; the frame is the method's, the suffix kept in `suffix`.
+    suffix = None
+    plus = text.find(")+")
+    if plus > 0:
+        rest = text[plus + 2 :]
+        cut = rest.rfind(" in ")
+        suffix = rest[:cut] if cut >= 0 else rest
+        text = text[: plus + 1] + (rest[cut:] if cut >= 0 else "")
     close = max(text.rfind(") in "), text.rfind(") [0x"))
     if close < 0:
         close = len(text) - 1 if text.endswith(")") else -1
@@ -60,14 +86,18 @@ def _split(line: str) -> tuple[str, str, str | None, str | None] | None:
         return None
     args = text[opening + 1 : close].strip()
     tail = text[close + 1 :].strip()
+    offset = None
     if tail.startswith("[0x"):
+        offset = tail[1 : tail.find("]")] if "]" in tail else None
         tail = tail[tail.find("]") + 1 :].strip() if "]" in tail else "?"
+    qualified = head.rsplit(None, 1)[-1]
     if not tail:
-        return head.rsplit(None, 1)[-1], args, None, None
+        return _Parts(qualified, args, None, None, offset, is_async, suffix)
     where = _LOCATION_END.search(tail) if tail.startswith("in ") else None
     if where is None:
         return None
-    return head.rsplit(None, 1)[-1], args, tail[3 : where.start()], where.group(1)
+    path = tail[3 : where.start()]
+    return _Parts(qualified, args, path, where.group(1), offset, is_async, suffix)
 
 
 def frame_of(line: str) -> Frame | None:
@@ -77,24 +107,29 @@ def frame_of(line: str) -> Frame | None:
     parts = _split(line)
     if parts is None:
         return None
-    qualified, args, path, lineno = parts
-    if args and not path and _FOREIGN_ARGS.search(args):
+    if parts.args and not parts.path and _FOREIGN_ARGS.search(parts.args):
         return None  # a JVM frame ("Foo.java:12") or a JavaScript one ("/app/x.js:1:2")
-    module, method = split_dotted(qualified)
+    module, method = split_dotted(parts.qualified)
+    # Ben.Demystifier marks async methods "async Task<T> M()", .NET's own "<M>d__4.MoveNext".
+    is_async = parts.is_async or (method == "MoveNext" and ">d__" in (module or ""))
     return make_frame(
         PLATFORM,
-        filename=path,
-        abs_path=path,
+        filename=parts.path,
+        abs_path=parts.path,
         module=module,
         function=method,
-        lineno=to_int(lineno),
+        lineno=to_int(parts.lineno),
+        instruction_offset=parts.offset,
+        is_async=is_async,
+        raw_function=f"{method}()+{parts.suffix}" if parts.suffix else None,
     )
 
 
 def parse(lines: Sequence[str], start: int) -> Trace | None:
     """A .NET exception whose header is ``lines[start]``, or None."""
-    if "." not in lines[start]:
-        return None
+    line = lines[start]
+    if "." not in line or ("Exception" not in line and "Error" not in line):
+        return None  # the type must be dotted and end in one of them
     head = _HEADER.match(lines[start])
     if head is None or not head["type"].endswith(("Exception", "Error")):
         return None
@@ -139,4 +174,4 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
     for depth, (type_, value) in enumerate(reversed(headers)):
         frames = sections[depth] if depth < len(sections) else []
         exceptions.append(exception(type_, value, list(reversed(frames))))
-    return Trace(PLATFORM, exceptions, start, i)
+    return Trace(PLATFORM, linked(exceptions), start, i)

@@ -5,7 +5,8 @@ the runtime's own), optional ``[signal ...]`` line, then ``goroutine N [running]
 pairs of lines per frame, newest first: ``pkg.Func(args)`` then ``\\t/path/file.go:12 +0x1d``;
 ``created by pkg.Func in goroutine N`` closes a goroutine as its oldest frame. Dumps that open
 with ``fatal error:``, a signal (``SIGQUIT: quit``) or net/http's ``http: panic serving``
-are read too; ``GOTRACEBACK=system`` frame lines (``fp=... sp=... pc=...``) and cgo's
+are read too, and so is the race detector's ``WARNING: DATA RACE`` report;
+``GOTRACEBACK=system`` frame lines (``fp=... sp=... pc=...``) and cgo's
 ``??:0`` frames are frames like any other, and an unknown line inside a goroutine is
 skipped. Of all goroutines, the first ``[running]`` one is kept (else the first printed).
 Format: https://pkg.go.dev/runtime (and runtime/traceback.go).
@@ -36,10 +37,11 @@ _CALL = re.compile(
 # "\t/path/file.go:12 +0x1d", with GOTRACEBACK=system's " fp=... sp=... pc=..." after it;
 # cgo frames print " ??:0 +0x6d" (space-indented, no real file).
 _LOCATION = re.compile(
-    r"^\s+(?P<file>[^\s:][^:]*?):(?P<line>\d+)(?: \+0x[0-9a-f]+)?"
-    r"(?: (?:fp|sp|pc|lr)=0x[0-9a-f]+)*\s*$"
+    r"^\s+(?P<file>[^\s:][^:]*?):(?P<line>\d+)(?: \+(?P<offset>0x[0-9a-f]+))?"
+    r"(?: (?:fp|sp|lr)=0x[0-9a-f]+| pc=(?P<pc>0x[0-9a-f]+))*\s*$"
 )
 _LOOKAHEAD = 12
+_UNAVAILABLE = "<unavailable>"
 _MAX_SKIPPED = 20
 """Unknown lines tolerated inside one goroutine ("...additional frames elided...")."""
 
@@ -73,6 +75,14 @@ def _goroutine(lines: Sequence[str], i: int) -> tuple[list[Frame], int]:
     skipped = 0
     end = len(lines)
     while i < end and lines[i].strip() and skipped <= _MAX_SKIPPED:
+        if lines[i].rstrip().endswith("stack unavailable") and not frames:
+            # "goroutine running on other thread; stack unavailable": Go knows the stack is
+            # there but cannot print it; one placeholder frame says so (as panicparse reads it).
+            frames.append(
+                make_frame(PLATFORM, filename=_UNAVAILABLE, abs_path=_UNAVAILABLE, lineno=0)
+            )
+            i += 1
+            continue
         call = _CALL.match(lines[i].strip())
         location = _LOCATION.match(lines[i + 1]) if i + 1 < end else None
         if call is None or location is None or _GOROUTINE.match(lines[i]):
@@ -91,6 +101,8 @@ def _goroutine(lines: Sequence[str], i: int) -> tuple[list[Frame], int]:
                     module=module,
                     function=function,
                     lineno=to_int(location["line"]),
+                    instruction_addr=location["pc"],
+                    instruction_offset=location["offset"],
                 )
             )
         i += 2
@@ -118,8 +130,35 @@ def _dump(lines: Sequence[str], i: int) -> tuple[list[Frame], int]:
     return chosen or [], i
 
 
+_RACE_ACCESS = re.compile(
+    r"^\s*(?P<access>(?:Previous )?(?:[Aa]tomic )?(?:[Rr]ead|[Ww]rite) at 0x[0-9a-f]+"
+    r" by (?:goroutine \d+|main goroutine)):\s*$"
+)
+_RACE_RULE = "=================="
+_RACE_HEADS = ("WARNING: DATA RACE", "DATA RACE")  # the log-prefix stripper takes "WARNING:"
+_RACE_LINES = 400
+
+
+def _race(lines: Sequence[str], start: int) -> Trace | None:
+    """The race detector's ``WARNING: DATA RACE`` report: the first access's stack is the
+    frames; the report runs to its closing rule of ``=`` signs (the other accesses and where
+    the goroutines were created are read past)."""
+    if start + 2 >= len(lines) or not (access := _RACE_ACCESS.match(lines[start + 1])):
+        return None
+    frames, i = _goroutine(lines, start + 2)
+    if not frames:
+        return None
+    for j in range(i, min(len(lines), i + _RACE_LINES)):
+        if lines[j].strip() == _RACE_RULE:
+            i = j + 1
+            break
+    return Trace(PLATFORM, [exception("DATA RACE", access["access"], frames)], start, i)
+
+
 def parse(lines: Sequence[str], start: int) -> Trace | None:
     """A Go panic (message, then the goroutine dump) starting at ``lines[start]``, or None."""
+    if lines[start].strip() in _RACE_HEADS:
+        return _race(lines, start)
     head = _head(lines[start])
     if head is None:
         # A dump pasted without its head still names the goroutine that was running.
@@ -137,19 +176,29 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
         nested = _PANIC.match(lines[i])
         text = lines[i].strip()
         if nested is not None:
+            if (
+                kind == "panic"
+                and lines[start].lstrip().startswith("panic:")
+                and not lines[i][:1].isspace()
+                and not lines[i - 1].rstrip().endswith("[recovered]")
+            ):
+                break  # the next panic of the log, not one nested in this one
             value = nested["value"]
         elif (
             text
             and not text.startswith(("[signal", "PC=", "signal arrived"))
             and (kind not in ("SIGQUIT", "SIGABRT") or not _REGISTER.match(text))
         ):
-            return None
+            if kind.startswith("SIG"):
+                return None
+            break
         i += 1
     if i >= len(lines) or not _GOROUTINE.match(lines[i]):
         if kind.startswith("SIG"):
             return None
-        # A panic message without a dump (truncated): still an error worth reporting.
-        return Trace(PLATFORM, [exception(kind, value, [])], start, start + 1)
+        # A panic message without a dump (truncated, or the log went on): still an error
+        # worth reporting. The lines read ahead are part of it, so each is read once.
+        return Trace(PLATFORM, [exception(kind, value, [])], start, max(i, start + 1))
     frames, i = _dump(lines, i)
     return Trace(PLATFORM, [exception(kind, value, frames)], start, max(i, start + 1))
 

@@ -19,6 +19,7 @@ from autotriage.understanding.parsers.base import (
     MAX_FRAMES,
     Trace,
     exception,
+    linked,
     make_frame,
     split_dotted,
     to_int,
@@ -43,6 +44,7 @@ _JVM_SOURCE = re.compile(
     r"|[\w$.-]+\.(?:java|kt|kts|scala|groovy|clj|jsp|aj)(?::\d+)?)$"
 )
 _HEADER_LOOKAHEAD = 10
+_HEADER_HINT = re.compile(r"\.|Exception|Error|Throwable")
 
 
 @dataclass(slots=True)
@@ -94,31 +96,49 @@ def _named(type_: str, value: str) -> tuple[str, str]:
 
 def parse(lines: Sequence[str], start: int) -> Trace | None:
     """A JVM stack trace whose header is ``lines[start]``, or None."""
-    header = _HEADER.match(lines[start])
+    first = lines[start]
+    if _HEADER_HINT.search(first) is None:
+        return None  # (`_looks_like_type`: a dotted name or a throwable's; no expression run)
+    header = _HEADER.match(first)
     if header is None or not _looks_like_type(header["type"]):
         return None
     i = start + 1
     extra: list[str] = []
     # A message may run over several lines (blank ones too) before the first frame.
     throwable = header["type"].endswith(_THROWABLE_SUFFIXES)
-    while i < len(lines) and i - start <= _HEADER_LOOKAHEAD and frame_of(lines[i]) is None:
-        # A later line that names a throwable is where the trace starts, not a message line.
-        later = None if throwable else _HEADER.match(lines[i])
-        if _CAUSED.match(lines[i]) or (later and later["type"].endswith(_THROWABLE_SUFFIXES)):
+    end = min(len(lines), start + 1 + _HEADER_LOOKAHEAD)
+    if "at " not in "\n".join(lines[i:end]):
+        return None  # no frame line within reach: one search, not ten lines' tests
+    # Every header looks up to ten lines ahead: plain string tests come first, so that
+    # costs little on a log of header-like lines.
+    while i < end:
+        line = lines[i]
+        if "at " in line and frame_of(line) is not None:
+            break
+        if "Caused by:" in line and _CAUSED.match(line):
             return None
-        if lines[i].strip():
-            extra.append(lines[i].strip())
+        # A later line that names a throwable is where the trace starts, not a message line:
+        # also in the logger-first form (``app.MakeLog: RuntimeException: m``), else a log
+        # line before such a header ("production.INFO: user 42 logged in") took it over.
+        later = None if throwable or ":" not in line else _HEADER.match(line)
+        if later and _named(later["type"], later["value"] or "")[0].endswith(_THROWABLE_SUFFIXES):
+            return None
+        text = line.strip()
+        if text:
+            extra.append(text)
         i += 1
-    if i >= len(lines) or frame_of(lines[i]) is None:
+    else:
         return None
     type_, value = _named(header["type"], "\n".join([header["value"] or "", *extra]).strip())
     blocks = [_Block(type_, value, "top")]
     while i < len(lines):
         line = lines[i]
+        if len(blocks[-1].frames) >= MAX_FRAMES and line.lstrip().startswith("at "):
+            i += 1  # past the frames kept, a line of a frame's shape only says the trace goes on
+            continue
         frame = frame_of(line)
         if frame is not None:
-            if len(blocks[-1].frames) < MAX_FRAMES:
-                blocks[-1].frames.append(frame)
+            blocks[-1].frames.append(frame)
         elif more := _MORE.match(line):
             blocks[-1].more = int(more["n"][:6])
         elif caused := _CAUSED.match(line):
@@ -139,7 +159,7 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
         if inner.more and outer.frames:
             inner.frames.extend(outer.frames[-inner.more :])
     exceptions = [exception(b.type, b.value, list(reversed(b.frames))) for b in reversed(chain)]
-    trace = Trace(PLATFORM, exceptions, start, i)
+    trace = Trace(PLATFORM, linked(exceptions), start, i)
     if header["thread"]:
         trace.notes.append(f"thread:{header['thread']}")
     return trace

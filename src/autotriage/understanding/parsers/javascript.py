@@ -17,6 +17,7 @@ from autotriage.understanding.parsers.base import (
     MAX_FRAMES,
     Trace,
     exception,
+    linked,
     make_frame,
     matching_open,
     to_int,
@@ -41,20 +42,22 @@ _HEADER_LOOKAHEAD = 6
 _INLINE_HEADER = re.compile(r"(?<=\s)[A-Z][\w$]{0,80}(?:Error|Exception)(?=: )")
 
 
-def _v8_split(line: str) -> tuple[str | None, str, bool] | None:
-    """``at [async] fn (loc)`` or ``at loc`` into (function, location, bare), or None."""
+def _v8_split(line: str) -> tuple[str | None, str, bool, bool] | None:
+    """``at [async] fn (loc)`` or ``at loc`` into (function, location, bare, async), or None."""
     text = line.strip()
     if not text.startswith("at "):
         return None
-    text = text[3:].strip().removesuffix("{").rstrip().removeprefix("async ")
+    text = text[3:].strip().removesuffix("{").rstrip()
+    is_async = text.startswith("async ")
+    text = text.removeprefix("async ")
     if text.endswith(")"):
         opening = matching_open(text, len(text) - 1)
         if opening is None:
             return None
-        return text[:opening], text[opening + 1 : -1], False
+        return text[:opening], text[opening + 1 : -1], False, is_async
     if not text or any(char in text for char in "(){}"):
         return None
-    return None, text, True
+    return None, text, True, is_async
 
 
 def _v8_frame(line: str) -> Frame | None:
@@ -63,12 +66,13 @@ def _v8_frame(line: str) -> Frame | None:
     split = _v8_split(line)
     if split is None:
         return None
-    func, location, bare = split
+    func, location, bare, is_async = split
     # "eval at fn (file:1:2), <anonymous>:1:1": the outer location is the real file.
     if location.startswith("eval at "):
         inner = re.search(r"\((\S+:\d+:\d+)\)", location)
         location = inner.group(1) if inner else location
     loc = _LOCATION.match(location)
+    raw = func.strip() or None if func is not None else None
     if func is not None:
         func = re.sub(r" \[as [^\]]+\]$", "", func.strip()) or None
         # "new X" is read as "X", as before, so the fingerprints of existing groups hold.
@@ -79,8 +83,15 @@ def _v8_frame(line: str) -> Frame | None:
             # "at a_function_name": a frame with a name and no location (one paste, one trace).
             if not re.fullmatch(r"[\w$.<>\[\]]+", location):
                 return None
-            return make_frame(PLATFORM, function=location)
-        return make_frame(PLATFORM, filename=location, abs_path=location, function=func)
+            return make_frame(PLATFORM, function=location, is_async=is_async)
+        return make_frame(
+            PLATFORM,
+            filename=location,
+            abs_path=location,
+            function=func,
+            raw_function=raw,
+            is_async=is_async,
+        )
     path = loc["file"]
     return make_frame(
         PLATFORM,
@@ -89,6 +100,8 @@ def _v8_frame(line: str) -> Frame | None:
         function=func,
         lineno=to_int(loc["line"]),
         colno=to_int(loc["col"]),
+        raw_function=raw,
+        is_async=is_async,
     )
 
 
@@ -155,10 +168,12 @@ def _gecko_frame(line: str, *, inside: bool = False) -> Frame | None:
         func = None
     if not match:
         return None
-    func = match.groupdict().get("func") or None
+    func = raw = match.groupdict().get("func") or None
     if func in ("()", "global code"):
         func = None if func == "()" else func
     if func:
+        # Firefox's "/<" closure markers and "*" generator marks are dropped from the name
+        # (as Sentry does: they shift between builds); `raw_function` keeps them.
         func = func.replace("/<", "").replace("*", "") or None
     path = match.groupdict().get("path") or match["file"]
     return make_frame(
@@ -168,7 +183,30 @@ def _gecko_frame(line: str, *, inside: bool = False) -> Frame | None:
         function=func,
         lineno=to_int(match["line"]),
         colno=to_int(match["col"]),
+        raw_function=raw if func else None,
     )
+
+
+# Safari prints the frames of eval'd code, which has no URL, as a bare name; the native
+# function that ran it follows ("eval@[native code]").
+_NAME_ONLY = re.compile(r"^\s*(?:[A-Za-z_$][\w$.]{0,200}|eval code|global code|module code)\s*$")
+_NAME_RUN = 6
+
+
+def _name_only_run(lines: Sequence[str], i: int) -> int:
+    """Where the run of Safari's name-only lines from ``lines[i]`` ends, if a native
+    ``fn@[native code]`` frame follows it (else `i`: a bare word, such as a log message
+    before a stack, is prose, not a frame)."""
+    # The native frame is looked for first (a cheap test), so a long run of bare words
+    # costs a few string tests per line, not an expression per line ahead.
+    ahead = lines[i + 1 : i + 1 + _NAME_RUN]
+    if "@[native code]" not in "\n".join(ahead):
+        return i
+    native = i + 1 + next(k for k, line in enumerate(ahead) if "@[native code]" in line)
+    j = i
+    while j < native and _NAME_ONLY.match(lines[j]):
+        j += 1
+    return j if j == native else i
 
 
 def _frame(line: str, gecko: bool) -> Frame | None:
@@ -182,6 +220,16 @@ def _looks_like_type(name: str) -> bool:
 def parse(lines: Sequence[str], start: int) -> Trace | None:
     """A JavaScript stack starting at ``lines[start]`` (header or first frame), or None."""
     first = lines[start]
+    # No header and no frame of any engine: only a run of Safari's name-only frames.
+    if (
+        ":" not in first
+        and "@" not in first
+        and "at " not in first
+        and "Error" not in first
+        and "Exception" not in first
+        and _name_only_run(lines, start) == start
+    ):
+        return None
     header = (
         _HEADER.match(first)
         if ":" in first or first.strip().endswith(("Error", "Exception"))
@@ -198,6 +246,9 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
         type_, value = header["type"], header["value"] or ""
         i = start + 1
         extra: list[str] = []
+        window = "\n".join(lines[i : start + 1 + _HEADER_LOOKAHEAD])
+        if "at " not in window and "@" not in window:
+            return None  # no frame of either engine within reach: one search decides
         while i < len(lines) and i - start <= _HEADER_LOOKAHEAD:
             if _v8_frame(lines[i]) is not None or _gecko_frame(lines[i]) is not None:
                 break
@@ -208,6 +259,8 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
         if i >= len(lines):
             return None
         value = "\n".join([value, *extra]).strip()
+    elif _name_only_run(lines, start) > start:
+        pass  # Safari's name-only frames, then located ones: a headless stack
     elif (_v8_frame(first) is None or not first.lstrip().startswith("at ")) and (
         # A headless Firefox/Safari stack needs two frames in a row to be told from prose.
         _gecko_frame(first, inside="@" not in first) is None
@@ -221,11 +274,22 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
     frames: list[Frame] = []
     while i < len(lines):
         line = lines[i]
+        if len(frames) >= MAX_FRAMES and ("@" in line if gecko else "at " in line):
+            i += 1  # past the frames kept, a line of a frame's shape only says the trace goes on
+            continue
         frame = _frame(line, gecko)
         if frame is not None:
-            if len(frames) < MAX_FRAMES:
-                frames.append(frame)
+            frames.append(frame)
             i += 1
+            continue
+        named = _name_only_run(lines, i) if gecko else i
+        if named > i:
+            for name in lines[i:named]:
+                # "eval code" alone names neither a function nor a place: nothing to keep
+                # (TraceKit and stacktrace-parser drop it too).
+                if len(frames) < MAX_FRAMES and name.strip() not in _SPACED_NAMES:
+                    frames.append(make_frame(PLATFORM, function=name.strip()))
+            i = named
             continue
         if _ELIDED.match(line):
             i += 1  # "... 5 lines matching cause stack trace ...": frames the cause shows
@@ -239,7 +303,14 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
         break
     if not frames and not exceptions:
         return None
+    if (
+        len(frames) > 1
+        and frames[0].filename == "native"
+        and frames[0].function in (type_, "Error")
+    ):
+        # Old V8's "at Error (native)" is the Error constructor, not where the error was made.
+        frames = frames[1:]
     exceptions.append(exception(type_, value, list(reversed(frames))))
     # Printed outermost first, each [cause] after the error it caused: reverse to cause-first.
     exceptions.reverse()
-    return Trace(PLATFORM, exceptions, start, i)
+    return Trace(PLATFORM, linked(exceptions), start, i)

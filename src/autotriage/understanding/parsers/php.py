@@ -14,7 +14,14 @@ import re
 from collections.abc import Sequence
 
 from autotriage.models import ExceptionInfo, Frame
-from autotriage.understanding.parsers.base import MAX_FRAMES, Trace, exception, make_frame, to_int
+from autotriage.understanding.parsers.base import (
+    MAX_FRAMES,
+    Trace,
+    exception,
+    linked,
+    make_frame,
+    to_int,
+)
 
 PLATFORM = "php"
 
@@ -128,4 +135,4 @@ def _uncaught(lines: Sequence[str], start: int, uncaught: re.Match[str]) -> Trac
         file, line = nxt["file"], to_int(nxt["line"])
         i += 1
     # PHP prints the first-thrown exception first and each "Next" wraps it: already cause-first.
-    return Trace(PLATFORM, chain, start, i)
+    return Trace(PLATFORM, linked(chain), start, i)

@@ -11,10 +11,18 @@ A trace may start at a frame line when the header was lost to truncation.
 from __future__ import annotations
 
 import re
+from collections import deque
 from collections.abc import Sequence
 
 from autotriage.models import ExceptionInfo, Frame
-from autotriage.understanding.parsers.base import Trace, exception, indent, make_frame, to_int
+from autotriage.understanding.parsers.base import (
+    MAX_FRAMES,
+    Trace,
+    exception,
+    indent,
+    make_frame,
+    to_int,
+)
 
 PLATFORM = "python"
 
@@ -62,30 +70,36 @@ def _unbox(lines: Sequence[str], start: int) -> tuple[list[tuple[int, str]], int
 
 def _read_block(lines: Sequence[str], i: int, end: int) -> tuple[list[Frame], int]:
     """Frames from ``lines[i]`` on, stopping before the exception line."""
-    frames: list[Frame] = []
+    # Only the newest MAX_FRAMES are kept, and they come last: frames are built from the
+    # kept lines only, so a runaway recursion of thousands of lines builds 500.
+    found: deque[tuple[re.Match[str], str | None]] = deque(maxlen=MAX_FRAMES)
     while i < end:
         line = lines[i]
-        match = _FRAME.match(line)
+        match = _FRAME.match(line) if 'File "' in line else None
         if match:
             code, i = _source_line(lines, i + 1, end, indent(line))
-            func = match["func"]
-            path = match["file"]
-            frames.append(
-                make_frame(
-                    PLATFORM,
-                    filename=path,
-                    abs_path=path,
-                    function=func.strip() if func else None,
-                    lineno=to_int(match["line"]),
-                    context_line=code,
-                )
-            )
+            found.append((match, code))
             continue
-        repeated = _REPEATED.match(line)
-        if repeated or _CARET.match(line) or not line.strip() or _is_diagnose(line):
+        if (
+            not line.strip()
+            or ("[Previous" in line and _REPEATED.match(line))
+            or (("^" in line or "~" in line) and _CARET.match(line))
+            or _is_diagnose(line)
+        ):
             i += 1
             continue
         break
+    frames = [
+        make_frame(
+            PLATFORM,
+            filename=match["file"],
+            abs_path=match["file"],
+            function=match["func"].strip() if match["func"] else None,
+            lineno=to_int(match["line"]),
+            context_line=code,
+        )
+        for match, code in found
+    ]
     return frames, i
 
 
@@ -199,7 +213,9 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
         j = i
         while j < end and not lines[j].strip():
             j += 1
-        if j < end and lines[j].strip() in _CHAIN:
+        if j < end and lines[j].strip() in _CHAIN and chain:
+            link = "cause" if lines[j].strip() == _CHAIN[0] else "context"
+            chain[-1] = chain[-1].model_copy(update={"link": link})
             j += 1
             while j < end and not lines[j].strip():
                 j += 1
@@ -209,4 +225,6 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
         break
     if not chain:
         return None
+    if chain[-1].link:  # a chain line with nothing readable after it links to nothing
+        chain[-1] = chain[-1].model_copy(update={"link": None})
     return Trace(PLATFORM, chain, start, max(i, start + 1))

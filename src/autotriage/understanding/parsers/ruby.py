@@ -22,9 +22,10 @@ PLATFORM = "ruby"
 _FILE = r"(?P<file><internal:[^>\n]{1,100}>|(?:[A-Za-z]:)?[^\s:][^:]*?)"
 _LOCATION = rf"{_FILE}(?::(?P<line>\d+))?:in [`'](?P<func>[^'`]*)'"
 _TOP = re.compile(rf"^\s*{_LOCATION}(?::\s?(?P<rest>.*))?$")
-_FROM = re.compile(
-    rf"^\s*(?:from\s+)?(?:{_LOCATION}|{_FILE.replace('?P<file>', '?P<bfile>')}:(?P<bare>\d+))\s*$"
-)
+# A bare "file:line" (a backtrace array's line) has no ":in" to vouch for it, so its file
+# may not end in a space: "stderr F listening on :8080" is a log line, not a frame.
+_BARE_FILE = r"(?P<bfile><internal:[^>\n]{1,100}>|(?:[A-Za-z]:)?[^\s:](?:[^:]*?[^\s:])?)"
+_FROM = re.compile(rf"^\s*(?:from\s+)?(?:{_LOCATION}|{_BARE_FILE}:(?P<bare>\d+))\s*$")
 _MESSAGE = re.compile(r"^(?P<value>.*) \((?P<type>[A-Z][\w:]*)\)\s*$")
 _CLASS_FIRST = re.compile(r"^\s*(?P<type>[A-Z][\w]*(?:::[A-Z]\w*)*) \((?P<value>.*)\):?\s*$")
 
@@ -58,7 +59,7 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
     type_, value = "RuntimeError", ""
     frames: list[Frame] = []
     i = start
-    top = _TOP.match(first)
+    top = _TOP.match(first) if ":in " in first else None
     if top is not None and top["rest"] is not None:
         message = _MESSAGE.match(top["rest"])
         if message is None:
@@ -67,7 +68,8 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
         frames.append(_frame(top))
         i = _after_highlight(lines, i + 1)
     else:
-        header = _CLASS_FIRST.match(first) or _MESSAGE.match(first.strip())
+        ends = first.rstrip().endswith((")", "):"))  # both header forms end so
+        header = (_CLASS_FIRST.match(first) or _MESSAGE.match(first.strip())) if ends else None
         after = i + 1
         # Rails logs "Type (message):" then a blank line, then the frames.
         while (
@@ -100,24 +102,30 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
     if cause is not None and cause["rest"]:
         rest = parse(lines, i)
         if rest is not None and rest.exceptions:
-            return Trace(PLATFORM, [*rest.exceptions, raised], start, rest.end)
+            *earlier, last = rest.exceptions  # the cause's own chain is linked already
+            chain = [*earlier, last.model_copy(update={"link": "cause"}), raised]
+            return Trace(PLATFORM, chain, start, rest.end)
     return Trace(PLATFORM, [raised], start, i)
 
 
 def _after_highlight(lines: Sequence[str], i: int) -> int:
-    """Past error_highlight's snippet (a blank line, the source line, carets) if one is here."""
+    """Past error_highlight's snippet (a blank line, the source line, carets) and
+    did_you_mean's suggestion, if they are here."""
     j = i
     while j < len(lines) and j - i < 4 and not _FROM.match(lines[j]):
         text = lines[j].strip()
-        if text and not lines[j].startswith((" ", "\t")):
+        # did_you_mean's "Did you mean?  items" line is the message's last line, unindented.
+        if text and not lines[j].startswith((" ", "\t")) and not text.startswith("Did you mean?"):
             return i
         j += 1
     return j if j < len(lines) and j > i and _FROM.match(lines[j]) else i
 
 
 def _bare_backtrace(lines: Sequence[str], i: int) -> bool:
-    """A backtrace array without its exception: two frame lines, or one with ``:in``."""
-    first = _FROM.match(lines[i])
-    if first is None or first["func"] is None:
-        return False
-    return i + 1 >= len(lines) or not lines[i + 1].strip() or _FROM.match(lines[i + 1]) is not None
+    """A backtrace array without its exception: it starts with a frame that has ``:in``.
+
+    Whatever follows (a blank line, more frames, the next log line) does not matter: a
+    ``file:line:in 'method'`` line is a Ruby frame wherever it is logged.
+    """
+    first = _FROM.match(lines[i]) if ":in " in lines[i] else None
+    return first is not None and first["func"] is not None

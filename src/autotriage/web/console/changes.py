@@ -2,7 +2,9 @@
 
 Status changes go through the lifecycle's `resolve`, `ignore` and `reopen`, the same
 functions the GitHub and Sentry status hooks call, so a console resolve means exactly
-what a closed issue means. Every change commits together with its audit entry.
+what a closed issue means, and closes or reopens the group's issues in turn
+(`autotriage.pipeline.status_actions`). Every change commits together with its audit
+entry and those actions.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from sqlalchemy.orm import Session
 
 from autotriage import lifecycle
 from autotriage.actions.base import PlannedAction
-from autotriage.actions.kinds import ActionKind
+from autotriage.actions.kinds import ActionKind, console_analysis_key
 from autotriage.actions.outbox import enqueue
+from autotriage.pipeline import status_actions
 from autotriage.store import Store
 from autotriage.store.audit import record
 from autotriage.store.tables import Action, Group
@@ -25,11 +28,6 @@ from autotriage.store.tables import Action, Group
 SOURCE = "console"
 RETRYABLE = ("retryable", "permanent", "failed")
 STATUS_CHANGES = ("resolve", "resolve_next", "ignore", "reopen")
-
-
-def rerun_analysis_key(group_id: int, audit_id: int) -> str:
-    """The idempotency key of an analysis an operator asked for (one per request)."""
-    return f"analysis:{group_id}:console:{audit_id}"
 
 
 def _change(group: Group, change: str, now: datetime) -> bool:
@@ -49,13 +47,32 @@ def _change(group: Group, change: str, now: datetime) -> bool:
     raise ValueError(f"unknown change {change!r}")
 
 
+def _issue_note(change: str, actor: str, release: str | None) -> str:
+    """The comment an issue gets when an operator changes its group's status."""
+    who = "".join(c for c in actor if c not in "@`*_[]<>\\") or "an operator"
+    said = {
+        "resolve": "resolved",
+        "resolve_next": "resolved",
+        "ignore": "ignored",
+        "reopen": "reopened",
+    }[change]
+    note = f"{said.capitalize()} from the autotriage console by {who}."
+    if change == "resolve_next" and release:
+        note += f" The fix is expected in the release after `{release}`."
+    return note
+
+
 def change_status(
     store: Store, group_ids: Sequence[int], change: str, actor: str, now: datetime
 ) -> dict[str, Any]:
-    """Apply one status `change` to each group; say which changed and which were missing."""
+    """Apply one status `change` to each group; say which changed and which were missing.
+
+    A group that changed gets its issues closed (resolved: completed; ignored: not
+    planned) or reopened, through the outbox like every other tracker action.
+    """
     if change not in STATUS_CHANGES:
         raise ValueError(f"unknown change {change!r}")
-    changed, missing = [], []
+    changed, missing, planned = [], [], 0
     with store.transaction() as session:
         for gid in dict.fromkeys(group_ids):
             group = session.get(Group, gid, with_for_update=True)
@@ -65,11 +82,19 @@ def change_status(
             before = group.status
             if _change(group, change, now):
                 changed.append(gid)
-                detail = {"from": before, "to": group.status}
+                detail: dict[str, Any] = {"from": before, "to": group.status}
                 if group.resolved_in_release:
                     detail["release"] = group.resolved_in_release
-                record(session, actor=actor, action=change, now=now, group_id=gid, detail=detail)
-    return {"changed": changed, "missing": missing}
+                entry = record(
+                    session, actor=actor, action=change, now=now, group_id=gid, detail=detail
+                )
+                note = _issue_note(change, actor, group.resolved_in_release)
+                actions = status_actions(session, group, entry.id, note)
+                for action in actions:
+                    enqueue(session, action, now)
+                entry.detail = {**detail, "issues": [a.key for a in actions]}
+                planned += len(actions)
+    return {"changed": changed, "missing": missing, "planned": planned}
 
 
 def retry_action(store: Store, action_id: int, actor: str, now: datetime) -> Action | None:
@@ -99,7 +124,7 @@ def rerun_analysis(store: Store, group_id: int, actor: str, now: datetime) -> bo
         if group is None:
             return False
         entry = record(session, actor=actor, action="analyze", now=now, group_id=group_id)
-        key = rerun_analysis_key(group_id, entry.id)
+        key = console_analysis_key(group_id, entry.id)
         planned = PlannedAction(ActionKind.ANALYSIS, key, group_id, group.latest_event_id)
         enqueue(session, planned, now)
         entry.detail = {"key": key}

@@ -9,12 +9,15 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from autotriage.actions.kinds import ActionKind
 from autotriage.reports import group_detail
 from autotriage.store.audit import entries
 from autotriage.store.events import load_event
+from autotriage.store.fixes import latest_attempt
 from autotriage.store.hours import hour_of, hourly_counts, series
 from autotriage.store.scans import Scan, scan_dict
-from autotriage.store.tables import Action, Cursor, Delivery, Event, Group
+from autotriage.store.tables import Action, Cursor, Delivery, Event, FixAttemptRow, Group
+from autotriage.understanding.scrub import DEFAULT_POLICY, ScrubPolicy, scrub_value
 
 GRAPH_DAYS = 14
 LATEST_EVENTS = 10
@@ -40,15 +43,44 @@ def _release_markers(session: Session, group_id: int, since: datetime) -> list[d
     return [{"release": r, "at": at} for r, at in sorted(first.items(), key=lambda i: i[1])]
 
 
-def group_page(session: Session, group: Group, now: datetime) -> dict[str, Any]:
-    """Everything the group page shows."""
+def _graph(
+    title: str,
+    unit: str,
+    points: list[int],
+    releases: list[dict[str, Any]],
+    now: datetime,
+    step: int,
+) -> dict[str, Any]:
+    """One bar chart: a bar per `step` hours, a marker where each release was first seen."""
+    markers = []
+    for marker in releases:
+        hours_ago = int((hour_of(now) - hour_of(marker["at"])).total_seconds() // 3600)
+        index = len(points) - 1 - hours_ago // step
+        if 0 <= index < len(points):
+            markers.append({**marker, "index": index})
+    return {"title": title, "unit": unit, "points": points, "markers": markers}
+
+
+def group_page(
+    session: Session, group: Group, now: datetime, policy: ScrubPolicy = DEFAULT_POLICY
+) -> dict[str, Any]:
+    """Everything the group page shows; events as stored, scrubbed again by `policy` (the
+    one for text that people read: emails redacted unless ``SCRUB_EMAILS=false``)."""
     detail = group_detail(session, group)
     since = hour_of(now) - timedelta(days=GRAPH_DAYS) + timedelta(hours=1)
     buckets = hourly_counts(session, [group.id], since).get(group.id, {})
-    markers = []
-    for marker in _release_markers(session, group.id, since):
-        hours_ago = int((hour_of(now) - hour_of(marker["at"])).total_seconds() // 3600)
-        markers.append({**marker, "index": GRAPH_DAYS * 24 - 1 - hours_ago})
+    releases = _release_markers(session, group.id, since)
+    graphs = [
+        _graph("Last 24 hours", "hour", series(buckets, now, 24), releases, now, 1),
+        _graph(
+            f"Last {GRAPH_DAYS} days",
+            "day",
+            series(buckets, now, GRAPH_DAYS * 24, 24),
+            releases,
+            now,
+            24,
+        ),
+    ]
     latest = session.scalars(
         select(Event)
         .where(Event.group_id == group.id)
@@ -62,40 +94,65 @@ def group_page(session: Session, group: Group, now: datetime) -> dict[str, Any]:
     return {
         "group": group,
         "detail": detail,
-        "graph": series(buckets, now, GRAPH_DAYS * 24),
-        "markers": markers,
+        "graphs": graphs,
+        "releases": releases,
         "event": event,
         "latest": [
-            {"row": row, "json": json.dumps(row.payload, indent=2, default=str)} for row in latest
+            {
+                "row": row,
+                "json": json.dumps(scrub_value(row.payload, policy), indent=2, default=str),
+            }
+            for row in latest
         ],
         "actions": actions,
-        "fix": fix_attempt(actions),
+        "fix": fix_attempt(session, group.id, actions),
         "audit": entries(session, group.id),
         "analysis": group.analysis or None,
     }
 
 
-def fix_attempt(actions: Any) -> dict[str, Any] | None:
-    """The newest fix attempt recorded on a fix action, in ``autotriage fix --json``'s shape.
+def fix_attempt(session: Session, group_id: int, actions: Any) -> dict[str, Any] | None:
+    """The group's newest fix attempt (``fix_attempts``) with the action that made it.
 
-    Fix attempts are not yet stored by the worker (``autotriage fix`` prints them), so this
-    is None until an action of a ``fix`` kind carries an ``attempt`` in its params.
+    Before the fix action has run there is no attempt row yet: the action alone is
+    shown (pending, or failed with its error) so the operator sees why nothing is there.
     """
-    for action in actions:
-        if not action.kind.startswith(("fix", "github.fix")):
-            continue
-        attempt = (action.params or {}).get("attempt") or {}
-        failed = next((g for g in attempt.get("gates") or [] if not g.get("ok")), None)
-        evidence = attempt.get("evidence")
-        return {
-            "action": action,
-            "fixer": attempt.get("fixer"),
-            "diff": attempt.get("patch"),
-            "evidence": json.dumps(evidence, indent=2) if evidence else None,
-            "failed_gate": f"{failed['gate']}: {failed.get('reason', '')}" if failed else None,
-            "outcome": attempt.get("outcome"),
-        }
-    return None
+    fix_actions = [a for a in actions if a.kind == ActionKind.FIX_PROPOSE]
+    row = latest_attempt(session, group_id)
+    if row is None:
+        return {"action": fix_actions[0], "attempt": None} if fix_actions else None
+    attempts = session.scalar(
+        select(func.count()).select_from(FixAttemptRow).where(FixAttemptRow.group_id == group_id)
+    )
+    gates = [g for g in row.gates or [] if isinstance(g, dict)]
+    failed = next((g for g in gates if not g.get("ok")), None)
+    return {
+        "action": next((a for a in fix_actions if a.idempotency_key == row.action_key), None),
+        "attempt": row,
+        "attempts": int(attempts or 0),
+        "gates": gates,
+        "failed": failed,
+        "diff": diff_lines(row.patch or ""),
+        "evidence": row.evidence if isinstance(row.evidence, dict) else None,
+    }
+
+
+def diff_lines(patch: str) -> list[tuple[str, str]]:
+    """Each line of a unified diff with its kind (``add``, ``del``, ``hunk``, ``file``, ``ctx``)."""
+    kinds = []
+    for line in patch.splitlines():
+        if line.startswith(("+++", "---", "diff ", "index ")):
+            kind = "file"
+        elif line.startswith("@@"):
+            kind = "hunk"
+        elif line.startswith("+"):
+            kind = "add"
+        elif line.startswith("-"):
+            kind = "del"
+        else:
+            kind = "ctx"
+        kinds.append((kind, line))
+    return kinds
 
 
 def outbox_depth(session: Session) -> dict[str, int]:

@@ -129,6 +129,13 @@ async def _form(request: Request) -> tuple[Session, dict[str, list[str]]]:
     return session, form
 
 
+def _wake(request: Request, result: dict[str, Any]) -> None:
+    """Let the worker run the issue closes/reopens a status change planned, now."""
+    services = services_of(request)
+    if result.get("planned") and services.settings.worker_enabled:
+        services.worker.wake()
+
+
 def _one(form: dict[str, list[str]], name: str) -> str:
     return (form.get(name) or [""])[0]
 
@@ -153,10 +160,17 @@ async def page_error(request: Request, exc: Exception) -> Response:
     return HTMLResponse(html, status_code=exc.status_code, headers=exc.headers)
 
 
-@router.get("/", response_class=HTMLResponse)
-def groups_list(request: Request) -> HTMLResponse:
-    """The groups list: filters, sort and page all come from the query string."""
-    view = queries.View.parse(dict(request.query_params))
+@router.get("/", response_class=HTMLResponse, response_model=None)
+def groups_list(request: Request) -> Response:
+    """The groups list: filters, sort, columns and page all come from the query string.
+
+    The column form sends one ``col`` per ticked box; that view is redirected to its
+    short form (``cols=a,b``), the URL to share.
+    """
+    params = request.query_params
+    view = queries.View.parse(dict(params), params.getlist("col"))
+    if "col" in params:
+        return RedirectResponse(f"/?{view.query()}", 303)
     store = services_of(request).store
     with store.reading() as session:
         data = queries.list_page(session, view, utcnow())
@@ -167,12 +181,12 @@ def groups_list(request: Request) -> HTMLResponse:
 @router.get("/groups/{group_id}", response_class=HTMLResponse)
 def group_page(request: Request, group_id: RowId) -> HTMLResponse:
     """One group: summary, graph, trace, analysis, links, fix attempt, events and actions."""
-    store = services_of(request).store
-    with store.reading() as session:
+    services = services_of(request)
+    with services.store.reading() as session:
         group = session.get(Group, group_id)
         if group is None:
             raise PageError(404, f"no group {group_id}")
-        data = detail.group_page(session, group, utcnow())
+        data = detail.group_page(session, group, utcnow(), services.scrub)
     return _page(request, "group.html", **data)
 
 
@@ -196,8 +210,8 @@ def sources_page(request: Request) -> HTMLResponse:
             "alive": worker.alive,
             "status": worker.status,
         },
-        rate_limit=getattr(request.app.state, "metrics", None)
-        and request.app.state.metrics.rate_limit_remaining(),
+        rate_limit=services.metrics.rate_limit_remaining(),
+        github_configured=services.settings.github_configured,
         scans_configured=services.scans.configured,
         **data,
     )
@@ -254,6 +268,7 @@ async def change_one(request: Request, group_id: RowId) -> Response:
     )
     if result["missing"]:
         raise PageError(404, f"no group {group_id}")
+    _wake(request, result)
     notice = f"Group {group_id} {DONE[change]}." if result["changed"] else "Nothing changed."
     return _back(form, notice, f"/groups/{group_id}")
 
@@ -277,6 +292,7 @@ async def change_many(request: Request) -> Response:
     result = await run_in_threadpool(
         changes.change_status, store, ids, change, session.actor, utcnow()
     )
+    _wake(request, result)
     return _back(form, f"{len(result['changed'])} of {len(ids)} groups {DONE[change]}.")
 
 

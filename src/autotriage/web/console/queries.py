@@ -20,7 +20,7 @@ from sqlalchemy.sql import Select
 from autotriage.models import LEVELS
 from autotriage.store.groups import group_links
 from autotriage.store.hours import hourly_counts, recent_counts, series
-from autotriage.store.tables import Group
+from autotriage.store.tables import FixAttemptRow, Group
 
 PAGE_SIZE = 25
 STATUSES = ("open", "resolved", "ignored")
@@ -33,6 +33,35 @@ SORTS = {
 RANGES = {"1h": 1, "24h": 24, "7d": 24 * 7, "14d": 24 * 14, "30d": 24 * 30}
 RANGE_ON = {"last_seen": "Seen in", "first_seen": "First seen in"}
 SPARKS = {"24h": (24, 1), "14d": (24 * 14, 24)}
+# The list's optional columns in display order; the error (title, culprit) is always shown.
+COLUMNS = {
+    "level": "Level",
+    "events": "Events graph",
+    "source": "Source",
+    "service": "Service",
+    "environment": "Environment",
+    "count": "Count",
+    "users": "Users",
+    "first_seen": "First seen",
+    "last_seen": "Last seen",
+    "status": "Status",
+    "issue": "Issue / PR",
+}
+DEFAULT_COLUMNS = (
+    "level",
+    "events",
+    "count",
+    "users",
+    "first_seen",
+    "last_seen",
+    "status",
+    "issue",
+)
+
+
+def _columns(names: list[str]) -> tuple[str, ...]:
+    chosen = set(names)
+    return tuple(name for name in COLUMNS if name in chosen)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,10 +80,16 @@ class View:
     sort: str = "last_seen"
     spark: str = "24h"
     page: int = 1
+    columns: tuple[str, ...] = DEFAULT_COLUMNS
 
     @classmethod
-    def parse(cls, params: dict[str, str]) -> View:
-        """A view from query parameters; unknown values fall back to the defaults."""
+    def parse(cls, params: dict[str, str], ticked: list[str] | None = None) -> View:
+        """A view from query parameters; unknown values fall back to the defaults.
+
+        Columns come as ``cols=level,count`` (what `query` writes), or as the column
+        form's ticked ``col`` boxes (`ticked`) beside an empty ``cols``: so a form with
+        every box cleared still says so, while no ``cols`` at all means the default.
+        """
 
         def pick(name: str, allowed: Any, default: str) -> str:
             value = params.get(name, default)
@@ -77,15 +112,31 @@ class View:
             sort=pick("sort", SORTS, "last_seen"),
             spark=pick("spark", SPARKS, "24h"),
             page=page,
+            columns=(
+                _columns(ticked[:50])
+                if ticked
+                else _columns(params["cols"][:500].split(","))
+                if "cols" in params
+                else DEFAULT_COLUMNS
+            ),
         )
 
     def query(self, **changes: Any) -> str:
         """This view's query string, with `changes` applied (defaults left out)."""
         view = replace(self, **changes)
         defaults = asdict(View())
-        # status "" (all) differs from the default "open", so it is always written.
-        params = {k: v for k, v in asdict(view).items() if v != defaults[k] or k == "status"}
+        params: dict[str, Any] = {}
+        for name, value in asdict(view).items():
+            # status "" (all) differs from the default "open", so it is always written.
+            if value != defaults[name] or name == "status":
+                params[name] = value
+        if "columns" in params:
+            params["cols"] = ",".join(params.pop("columns"))
         return urlencode(params)
+
+    def shows(self, column: str) -> bool:
+        """Whether the list shows `column`."""
+        return column in self.columns
 
 
 def _like(text: str) -> str:
@@ -140,16 +191,30 @@ def list_page(session: Session, view: View, now: datetime) -> dict[str, Any]:
     groups = list(session.scalars(page))
     hours, step = SPARKS[view.spark]
     buckets = hourly_counts(session, [g.id for g in groups], now - timedelta(hours=hours))
+    pulls = fix_pulls(session, [g.id for g in groups])
     rows = [
         {
             "group": g,
             "links": group_links(session, g.id),
+            "pull": pulls.get(g.id),
             "spark": series(buckets.get(g.id, {}), now, hours, step),
         }
         for g in groups
     ]
     pages = max(1, -(-total // PAGE_SIZE))
     return {"rows": rows, "total": total, "pages": pages, "facets": facets(session)}
+
+
+def fix_pulls(session: Session, group_ids: list[int]) -> dict[int, FixAttemptRow]:
+    """The newest fix attempt with a pull request, per group of `group_ids`."""
+    if not group_ids:
+        return {}
+    rows = session.scalars(
+        select(FixAttemptRow)
+        .where(FixAttemptRow.group_id.in_(group_ids), FixAttemptRow.pr_number.is_not(None))
+        .order_by(FixAttemptRow.id)
+    )
+    return {row.group_id: row for row in rows}
 
 
 def facets(session: Session) -> dict[str, list[str]]:

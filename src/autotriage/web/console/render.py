@@ -13,6 +13,8 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
+from autotriage.store.users import users_text
+
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
@@ -38,24 +40,31 @@ def stamp(moment: datetime | None) -> str:
 def sparkline(points: list[int], width: int = 120, height: int = 24) -> Markup:
     """An inline SVG polyline of `points` (numbers only, so safe to mark up)."""
     top = max(points) if points and max(points) > 0 else 1
-    step = width / max(1, len(points) - 1)
+    pad = 2  # the stroke stays inside the box at the ends and at the peak
+    step = (width - 2 * pad) / max(1, len(points) - 1)
     coords = " ".join(
-        f"{i * step:.1f},{height - 2 - (p / top) * (height - 4):.1f}" for i, p in enumerate(points)
+        f"{pad + i * step:.1f},{height - pad - (p / top) * (height - 2 * pad):.1f}"
+        for i, p in enumerate(points)
     )
     total = sum(points)
     # Only numbers are interpolated: safe to mark up.
     return Markup(  # noqa: S704
         f'<svg class="spark" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
         f'role="img" aria-label="{total} occurrences">'
-        f'<polygon points="0,{height} {coords} {width},{height}"/>'
+        f'<polygon points="{pad},{height} {coords} {width - pad},{height}"/>'
         f'<polyline points="{coords}"/></svg>'
     )
 
 
 def bars(
-    points: list[int], markers: list[dict[str, Any]], width: int = 840, height: int = 120
+    points: list[int],
+    markers: list[dict[str, Any]],
+    label: str,
+    width: int = 480,
+    height: int = 120,
 ) -> Markup:
-    """An inline SVG bar chart of hourly `points` with a line at each release marker."""
+    """An inline SVG bar chart of `points` with a line at each release marker; `label`
+    (a plain phrase such as ``over 14 days``) completes its accessible name."""
     top = max(points) if points and max(points) > 0 else 1
     step = width / max(1, len(points))
     parts = []
@@ -63,11 +72,11 @@ def bars(
         if p:
             h = max(1.0, (p / top) * (height - 16))
             parts.append(
-                f'<rect x="{i * step:.2f}" y="{height - h:.2f}" width="{max(step - 0.5, 0.5):.2f}" '
-                f'height="{h:.2f}"><title>{p}</title></rect>'
+                f'<rect x="{i * step:.2f}" y="{height - h:.2f}" '
+                f'width="{max(step * 0.8, 0.5):.2f}" height="{h:.2f}"><title>{p}</title></rect>'
             )
     for marker in markers:
-        x = marker["index"] * step
+        x = marker["index"] * step + step * 0.4
         label = Markup.escape(marker["release"])
         # Labels near the right edge are drawn leftwards so they stay inside the chart.
         anchor, dx = ("end", -3) if x > width * 0.85 else ("start", 3)
@@ -78,7 +87,8 @@ def bars(
     # Numbers, and release names escaped above.
     return Markup(  # noqa: S704
         f'<svg class="graph" viewBox="0 0 {width} {height}" preserveAspectRatio="none" '
-        f'role="img" aria-label="{sum(points)} occurrences over 14 days">{"".join(parts)}</svg>'
+        f'role="img" aria-label="{sum(points)} occurrences {Markup.escape(label)}">'
+        f"{''.join(parts)}</svg>"
     )
 
 
@@ -90,6 +100,6 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(ago=ago, stamp=stamp, sparkline=sparkline)
+    env.filters.update(ago=ago, stamp=stamp, sparkline=sparkline, users=users_text)
     env.globals.update(bars=bars)
     return env

@@ -22,32 +22,56 @@ router = APIRouter()
 protected = APIRouter(dependencies=[Depends(require_api_token)])
 
 
-def _health(store: Store) -> dict[str, Any]:
+def _health(store: Store, details: bool) -> dict[str, Any]:
     with store.reading() as session:
         session.execute(text("SELECT 1"))
+        if not details:
+            return {"ok": True}
         return {"ok": True, "dialect": store.dialect, "events": count_by_status(session)}
+
+
+def first_line(text_: str | None) -> str | None:
+    """An error's first line, without what SQLAlchemy appends (the SQL and its parameters)."""
+    if text_ is None:
+        return None
+    return text_.split("[SQL:", 1)[0].strip().splitlines()[0][:200] if text_.strip() else ""
+
+
+def _may_see_details(request: Request) -> bool:
+    """Details are for whoever may read the API: the API token, or (without one) loopback."""
+    try:
+        require_api_token(request)
+    except HTTPException:
+        return False
+    return True
 
 
 @router.get("/health")
 async def health(request: Request) -> JSONResponse:
-    """Whether the store answers and the worker runs."""
+    """Whether the store answers and the worker runs: ``{"status": "ok"|"degraded"}``
+    (503 when degraded). Counts, the worker's figures and the reasons come only with the
+    API token (``Authorization: Bearer``), as the API itself."""
     services = services_of(request)
+    details = _may_see_details(request)
     try:
-        store = await run_in_threadpool(_health, services.store)
+        store = await run_in_threadpool(_health, services.store, details)
     except Exception as exc:  # noqa: BLE001 - health reports failures, it does not raise them
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:200]
-        store = {"ok": False, "error": type(exc).__name__, "reason": reason}
+        store = {"ok": False, "error": type(exc).__name__}
+        store["reason"] = first_line(str(getattr(exc, "orig", None) or exc))
     worker = services.running_worker if services.settings.worker_enabled else None
+    healthy = store["ok"] and (worker is None or worker.alive)
+    status = {"status": "ok" if healthy else "degraded"}
+    if not details:
+        return JSONResponse(status, status_code=200 if healthy else 503)
     worker_info: dict[str, Any] = {"enabled": worker is not None}
     if worker is not None:
         worker_info.update(
             alive=worker.alive,
             events_processed=worker.status.events_processed,
             actions_run=worker.status.actions_run,
-            last_error=worker.status.last_error,
+            last_error=first_line(worker.status.last_error),
         )
-    healthy = store["ok"] and (worker is None or worker.alive)
-    body = {"status": "ok" if healthy else "degraded", "store": store, "worker": worker_info}
+    body = {**status, "store": store, "worker": worker_info}
     return JSONResponse(body, status_code=200 if healthy else 503)
 
 

@@ -68,7 +68,7 @@ async def _export(
         kind = otlp.media_type(request.headers.get("content-type"))
         body = await read_inflated(request)
         export = parser(body, kind)
-        guard.charge(info, len(export.events))
+        await guard.charge(info, len(export.events))
         if export.events:
             await accept(request, otlp.NAME, export.events)
         media = otlp.PROTOBUF if kind == "protobuf" else otlp.JSON

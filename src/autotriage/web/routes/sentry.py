@@ -20,7 +20,6 @@ import base64
 import binascii
 import logging
 import uuid
-import zlib
 from typing import Any
 
 import httpx
@@ -38,6 +37,7 @@ from autotriage.sources.base import load_json, require_object, signed_delivery_i
 from autotriage.sources.sentry import api as sentry_api
 from autotriage.sources.sentry import envelope as sentry_envelope
 from autotriage.sources.sentry import webhooks as sentry
+from autotriage.web.codecs import inflate
 from autotriage.web.ingest import (
     accept,
     lower_headers,
@@ -147,16 +147,20 @@ async def envelope(request: Request) -> Response:
     project_id: int = request.path_params["project_id"]
 
     async def handle(ring: KeyRing, guard: IngestGuard) -> Response:
+        headers = lower_headers(request)
+        # A key in the headers or the query is checked before the body is read; only a
+        # key in the envelope's own header (browsers' sendBeacon) needs the body first.
+        key = sentry_envelope.public_key(headers, request.query_params)
+        info = await ring.resolve(key, project_id) if key else None
         data = await read_inflated(request)
         parsed = sentry_envelope.parse_envelope(data)
-        key = sentry_envelope.public_key(
-            lower_headers(request), request.query_params, parsed.headers
-        )
-        info = await ring.resolve(key, project_id)
+        if info is None:
+            key = sentry_envelope.public_key(headers, request.query_params, parsed.headers)
+            info = await ring.resolve(key, project_id)
         extracted = sentry_envelope.extract(parsed)
-        guard.charge(info, len(extracted.events))
+        await guard.charge(info, len(extracted.events))
         if extracted.events:
-            await accept(request, sentry.NAME, extracted.events)
+            await accept(request, sentry.NAME, extracted.events, size=len(data))
         event_id = parsed.headers.get("event_id")
         if not isinstance(event_id, str):
             event_id = extracted.events[0].source_event_id if extracted.events else None
@@ -165,13 +169,18 @@ async def envelope(request: Request) -> Response:
     return await guarded(request, handle)
 
 
-def _legacy_store_body(data: bytes) -> bytes:
-    """Old SDKs (raven) sent base64 of zlib-deflated JSON to /store/."""
+def _legacy_store_body(data: bytes, limit: int) -> bytes:
+    """Old SDKs (raven) sent base64 of zlib-deflated JSON to /store/; inflated within
+    `limit` bytes, as any ``Content-Encoding`` is (413 past it)."""
     if data.lstrip()[:1] in (b"{", b""):
         return data
     try:
-        return zlib.decompress(base64.b64decode(data, validate=False))
-    except (binascii.Error, zlib.error):
+        deflated = base64.b64decode(data, validate=False)
+    except binascii.Error:
+        raise PayloadInvalid("event is neither JSON nor base64-encoded deflated JSON") from None
+    try:
+        return inflate(deflated, "deflate", limit)
+    except PayloadInvalid:
         raise PayloadInvalid("event is neither JSON nor base64-encoded deflated JSON") from None
 
 
@@ -180,12 +189,14 @@ async def store_event(request: Request) -> Response:
     project_id: int = request.path_params["project_id"]
 
     async def handle(ring: KeyRing, guard: IngestGuard) -> Response:
-        data = _legacy_store_body(await read_inflated(request))
+        # The key first: nothing is read or inflated for a caller without one.
         key = sentry_envelope.public_key(lower_headers(request), request.query_params)
         info = await ring.resolve(key, project_id)
+        limit = services_of(request).settings.limits.inflated
+        data = _legacy_store_body(await read_inflated(request), limit)
         event = sentry_envelope.parse_store(data)
-        guard.charge(info, 1)
-        await accept(request, sentry.NAME, [event])
+        await guard.charge(info, 1)
+        await accept(request, sentry.NAME, [event], size=len(data))
         return JSONResponse({"id": event.source_event_id or uuid.uuid4().hex})
 
     return await guarded(request, handle)

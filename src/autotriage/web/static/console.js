@@ -9,8 +9,18 @@
     filters.addEventListener("submit", function () {
       Array.prototype.forEach.call(filters.elements, function (field) {
         var fallback = field.getAttribute("data-default") || "";
-        if (field.name && field.name !== "status" && field.value === fallback) { field.disabled = true; }
+        var kept = field.name === "status" || field.name === "cols" || field.type === "checkbox";
+        if (field.name && !kept && field.value === fallback) { field.disabled = true; }
       });
+      // The default columns need no parameters at all.
+      var picker = filters.querySelector("fieldset[data-default]");
+      if (picker) {
+        var boxes = Array.prototype.slice.call(picker.querySelectorAll("input[name=col]"));
+        var ticked = boxes.filter(function (box) { return box.checked; }).map(function (box) { return box.value; });
+        if (ticked.join(",") === picker.getAttribute("data-default")) {
+          picker.querySelectorAll("input").forEach(function (field) { field.disabled = true; });
+        }
+      }
     });
     filters.querySelectorAll("select").forEach(function (select) {
       select.addEventListener("change", function () { filters.requestSubmit(); });

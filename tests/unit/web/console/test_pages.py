@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
-import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -15,38 +14,7 @@ from autotriage.store.audit import AuditEntry
 from autotriage.store.tables import Action, Group
 from autotriage.web.app import create_app
 from autotriage.web.console.access import COOKIE
-from tests.console_data import XSS_TITLE, seed
-
-TOKEN = "console-test-token"
-
-
-def csrf_of(html: str) -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert found, "the page has no CSRF field"
-    return found.group(1)
-
-
-@pytest.fixture
-def app(make_settings: Callable[..., Settings]) -> FastAPI:
-    return create_app(make_settings(AUTOTRIAGE_WORKER="false", AUTOTRIAGE_API_TOKEN=TOKEN))
-
-
-@pytest.fixture
-def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app, follow_redirects=False) as test_client:
-        yield test_client
-
-
-@pytest.fixture
-def ids(app: FastAPI, client: TestClient) -> dict[str, int]:
-    del client  # started: the store is migrated
-    return seed(app.state.services)
-
-
-def login(client: TestClient, name: str = "ana") -> str:
-    response = client.post("/login", data={"name": name, "token": TOKEN, "next": "/"})
-    assert response.status_code == 303
-    return csrf_of(client.get("/").text)
+from tests.console_data import TOKEN, XSS_TITLE, csrf_of, login, seed
 
 
 def test_pages_need_a_login_and_the_cookie_is_httponly_and_samesite(client: TestClient) -> None:
@@ -140,6 +108,7 @@ def test_resolve_needs_csrf_and_is_audited_with_who(
     assert done.status_code == 303
     page = client.get(done.headers["location"]).text
     assert "resolved in the next release" in page
+    assert "occurrences in <code>1.4.0</code> or older do not reopen it" in page
     with app.state.store.reading() as session:
         group = session.get(Group, gid)
         assert group is not None and group.status == "resolved"

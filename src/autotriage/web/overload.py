@@ -1,0 +1,109 @@
+"""Load shedding at the ingest edge: new work is refused while the server is behind.
+
+Two readings say the server is behind, each with its bound (0 turns a reading off):
+
+* the **backlog**: events accepted but not processed yet (``INGEST_MAX_BACKLOG``). It is
+  read from the inbox at most once per `REFRESH_SECONDS`, one reading at a time, so a
+  flood costs one count query a second, not one per request;
+* the **commit latency**: how long the inbox's commits take (``INGEST_MAX_COMMIT_SECONDS``),
+  as a moving average that intake feeds (`Intake.commit_took`). A reading older than the
+  retry interval lapses: once everything is refused nothing is committed, so requests
+  after the pause are let through as probes.
+
+Past either bound, ingest answers 429 with ``Retry-After`` (``INGEST_SHED_RETRY_SECONDS``)
+and ``X-Sentry-Rate-Limits`` (all categories, reason ``backlog`` or ``commit_latency``),
+which Sentry SDKs honour by holding everything back for that long. Refusing happens
+before the body is read; what was acknowledged before stays committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+
+from sqlalchemy.exc import DBAPIError
+from starlette.concurrency import run_in_threadpool
+
+from autotriage.errors import Overloaded
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], float]
+REFRESH_SECONDS = 1.0
+SMOOTHING = 0.2
+"""Weight of the newest commit latency in the moving average."""
+
+
+class LoadShedder:
+    """Says whether ingest must refuse new work now (`check`), from the two readings."""
+
+    def __init__(
+        self,
+        read_backlog: Callable[[], int],
+        *,
+        max_backlog: int,
+        max_commit_seconds: float,
+        retry_after: int,
+        clock: Clock = time.monotonic,
+    ) -> None:
+        self.read_backlog = read_backlog
+        self.max_backlog = max_backlog
+        self.max_commit_seconds = max_commit_seconds
+        self.retry_after = retry_after
+        self.clock = clock
+        self.backlog = 0
+        self.commit_seconds = 0.0
+        self._backlog_at = float("-inf")
+        self._commit_at = float("-inf")
+        self._reading: asyncio.Task[None] | None = None
+
+    def committed(self, seconds: float) -> None:
+        """Record how long one accepted request waited for its commit."""
+        now = self.clock()
+        if now - self._commit_at > self.retry_after:
+            self.commit_seconds = 0.0  # an old average says nothing about now
+        # One slow commit (a big payload) moves the average a fifth of the way: only
+        # commits that stay slow push it past the bound.
+        self.commit_seconds += SMOOTHING * (seconds - self.commit_seconds)
+        self._commit_at = now
+
+    async def _refresh(self) -> None:
+        try:
+            self.backlog = await run_in_threadpool(self.read_backlog)
+        except DBAPIError as exc:  # the store is down: intake answers that; keep the last reading
+            log.warning("could not read the inbox backlog: %s", type(exc).__name__)
+        finally:
+            self._backlog_at = self.clock()
+            self._reading = None
+
+    async def check(self) -> None:
+        """Raise `Overloaded` (429) while a reading is past its bound."""
+        now = self.clock()
+        if self.max_backlog > 0:
+            if now - self._backlog_at >= REFRESH_SECONDS and self._reading is None:
+                self._reading = asyncio.get_running_loop().create_task(self._refresh())
+                if self._backlog_at == float("-inf"):
+                    await asyncio.shield(self._reading)  # the first request waits for one
+            if self.backlog >= self.max_backlog:
+                raise self._refusal(
+                    f"{self.backlog} events are waiting to be processed "
+                    f"(INGEST_MAX_BACKLOG is {self.max_backlog})",
+                    "backlog",
+                )
+        lapsed = now - self._commit_at > self.retry_after
+        if 0 < self.max_commit_seconds < self.commit_seconds and not lapsed:
+            raise self._refusal(
+                f"commits take {self.commit_seconds:.1f}s "
+                f"(INGEST_MAX_COMMIT_SECONDS is {self.max_commit_seconds:g})",
+                "commit_latency",
+            )
+
+    def _refusal(self, why: str, reason_code: str) -> Overloaded:
+        return Overloaded(
+            f"server is behind, retry in {self.retry_after}s: {why}",
+            self.retry_after,
+            429,
+            scope="organization",
+            reason_code=reason_code,
+        )
