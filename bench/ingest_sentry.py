@@ -151,6 +151,30 @@ def envelope(key: str, n: int) -> bytes:
     return gzip.compress(raw)
 
 
+def post(host: str, port: int, path: str, auth: str, body: bytes) -> bytes:
+    """An HTTP/1.1 POST of gzip'd envelope `body` with the DSN key's auth header."""
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+        "Content-Type: application/x-sentry-envelope\r\nContent-Encoding: gzip\r\n"
+        f"X-Sentry-Auth: {auth}\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    return head + body
+
+
+async def exchange(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
+) -> tuple[int, bytes]:
+    """Write one HTTP/1.1 request; read its answer's status and body."""
+    writer.write(request)
+    status = int((await reader.readline()).split()[1])
+    length = 0
+    while (line := await reader.readline()) not in (b"\r\n", b""):
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    return status, await reader.readexactly(length)
+
+
 async def _post_all(
     host: str, port: int, path: str, auth: str, queue: list[bytes], latencies: list[float]
 ) -> int:
@@ -160,20 +184,8 @@ async def _post_all(
     try:
         while queue:
             body = queue.pop()
-            head = (
-                f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
-                "Content-Type: application/x-sentry-envelope\r\nContent-Encoding: gzip\r\n"
-                f"X-Sentry-Auth: {auth}\r\nContent-Length: {len(body)}\r\n\r\n"
-            ).encode()
             start = time.perf_counter()
-            writer.write(head + body)
-            status = int((await reader.readline()).split()[1])
-            length = 0
-            while (line := await reader.readline()) not in (b"\r\n", b""):
-                name, _, value = line.partition(b":")
-                if name.strip().lower() == b"content-length":
-                    length = int(value)
-            answer = await reader.readexactly(length)
+            status, answer = await exchange(reader, writer, post(host, port, path, auth, body))
             latencies.append(time.perf_counter() - start)
             if status < 300:
                 ok += 1

@@ -19,7 +19,7 @@ import logging
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from autotriage.actions import kinds
@@ -30,6 +30,7 @@ from autotriage.config import Settings
 from autotriage.lifecycle import Decision, Status, decide, regress, spike
 from autotriage.models import ErrorEvent, utcnow
 from autotriage.store import Store
+from autotriage.store.db import is_conflict
 from autotriage.store.events import load_event, pending_events
 from autotriage.store.groups import attach_hashes, create_group, find_by_hashes, record_occurrence
 from autotriage.store.hours import count_hour
@@ -295,20 +296,6 @@ def process_pending(store: Store, settings: Settings, limit: int = 200) -> int:
     except Exception:
         log.exception("batch failed; isolating the event that fails")
     return _process_singly(store, settings, limit)
-
-
-_CONFLICT_STATES = frozenset({"23505", "40001", "40P01"})
-"""PostgreSQL's unique violation, serialization failure and deadlock: a race, worth a retry."""
-
-
-def is_conflict(exc: DBAPIError) -> bool:
-    """Whether `exc` is a race with another worker (retry) rather than a poisoned row."""
-    state = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
-    if state is not None:
-        return str(state) in _CONFLICT_STATES
-    # SQLite: a unique constraint another writer just took, or the database busy.
-    message = str(exc.orig)
-    return (isinstance(exc, IntegrityError) and "UNIQUE" in message) or "locked" in message
 
 
 def _process_singly(store: Store, settings: Settings, limit: int) -> int:

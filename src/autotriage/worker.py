@@ -15,6 +15,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy.exc import DBAPIError
+
 from autotriage.actions import ActionHandler, build_handlers
 from autotriage.actions.outbox import run_due
 from autotriage.config import Settings
@@ -22,6 +24,7 @@ from autotriage.jobs import work
 from autotriage.models import utcnow
 from autotriage.pipeline import process_pending
 from autotriage.store import Store
+from autotriage.store.db import is_conflict
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +99,14 @@ class Worker:
             try:
                 busy = step()
                 self.status.last_error = None
+            except DBAPIError as exc:
+                if not is_conflict(exc):
+                    log.exception("worker cycle failed")
+                else:  # a deadlock with another worker: rolled back, the next cycle redoes it
+                    log.info("worker cycle conflicted with another transaction; retrying")
+                self.status.last_error = f"{type(exc).__name__}: {exc.orig}"
+                busy = 0
+                self._stop.wait(0.2)
             except Exception as exc:  # the worker must outlive a bad cycle
                 log.exception("worker cycle failed")
                 self.status.last_error = f"{type(exc).__name__}: {exc}"

@@ -7,7 +7,7 @@ case that starts to hold fails this test too, so the list only shrinks.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -69,6 +69,7 @@ def hostile_run(database_url: str, workdir: Path, *, heavy: bool = False) -> Ite
             results += run_pairs(runner, corpus.replay_cases(key), lines)
             after = after_run(runner)
             logged = traceback_summary(server.log())
+            start, end = runner.start_rss >> 20, server.rss() >> 20
         finally:
             runner.close()
             server.stop()
@@ -76,6 +77,7 @@ def hostile_run(database_url: str, workdir: Path, *, heavy: bool = False) -> Ite
     yield from lines
     failed = [r.case.name for r in results if not r.ok]
     yield f"total: {len(results)} cases, {len(results) - len(failed)} held, {len(failed)} failed"
+    yield f"memory: {start} MB resident at the start, {end} MB after the run (bound: +200 MB)"
     for problem in after:
         yield f"AFTER {problem}"
     for line in logged:
@@ -94,10 +96,20 @@ def _sentry_api_path(request: str) -> bool:
 
 
 @pytest.mark.timeout(600)
-def test_hostile_corpus_holds(database_url: str, tmp_path: Path) -> None:
+def test_hostile_corpus_holds(
+    database_url: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    record_property: Callable[[str, object], None],
+) -> None:
     dialect = "postgres" if database_url.startswith("postgresql") else "sqlite"
     lines = list(hostile_run(database_url, tmp_path))
-    print("\n".join(line for line in lines if not line.startswith("FAILED ")))  # noqa: T201
+    report = "\n".join(line for line in lines if not line.startswith("FAILED "))
+    # One line per case and the total, shown even when pytest captures output.
+    with capsys.disabled():
+        print(f"\nhostile corpus on {dialect}:\n{report}")  # noqa: T201
+    total = next(line for line in lines if line.startswith("total: "))
+    record_property(f"hostile_{dialect}", total)  # in the JUnit XML CI keeps
     failed = {line.removeprefix("FAILED ") for line in lines if line.startswith("FAILED ")}
     after = {line.removeprefix("AFTER ") for line in lines if line.startswith("AFTER ")}
     known = {name for name, (where, _) in KNOWN.items() if where in ("both", dialect)}

@@ -4,23 +4,28 @@ Each action row has a unique idempotency key, so planning the same action twice 
 it once. A worker claims a due action (status ``running`` with a lease), runs its
 handler, and records the outcome. A crash mid-action leaves the row ``running``; once the
 lease expires another attempt is made, which handlers make safe (the local tracker's
-effects commit with the outcome; remote handlers reconcile before creating).
+effects commit with the outcome; remote handlers reconcile before creating). While a
+handler runs, its claim is renewed, so a slow action is never taken twice at once.
 """
 
 from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, true, update
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from autotriage.actions.base import ActionHandler, ActionResult, PlannedAction
 from autotriage.config import DEFAULT_ACTION_LEASE_SECONDS
 from autotriage.models import utcnow
 from autotriage.store import Store
+from autotriage.store.db import is_conflict
 from autotriage.store.inserts import insert_ignore
 from autotriage.store.tables import Action
 
@@ -30,6 +35,8 @@ LEASE = timedelta(seconds=DEFAULT_ACTION_LEASE_SECONDS)  # AUTOTRIAGE_ACTION_LEA
 """How long a claim holds before another worker may retry the action; handlers must finish
 well within it (they return `retry` with `retry_after` rather than sleeping)."""
 MAX_ATTEMPTS = 12
+RECORD_ATTEMPTS = 3
+"""Tries to record an outcome when the transaction deadlocks with another one."""
 
 
 def enqueue(session: Session, planned: PlannedAction, now: datetime) -> bool:
@@ -68,6 +75,19 @@ def backoff(attempts: int) -> timedelta:
 
 def _claim(
     store: Store, kinds: set[str], now: datetime, lease: timedelta, action_id: int | None = None
+) -> Action | None:
+    try:
+        return _try_claim(store, kinds, now, lease, action_id)
+    except DBAPIError as exc:
+        if not is_conflict(exc):
+            raise
+        # A deadlock with the pipeline or another worker: nothing was claimed; next cycle.
+        log.info("claiming an action conflicted with another transaction; will retry")
+        return None
+
+
+def _try_claim(
+    store: Store, kinds: set[str], now: datetime, lease: timedelta, action_id: int | None
 ) -> Action | None:
     only = (Action.id == action_id) if action_id is not None else true()
     with store.transaction() as session:
@@ -113,7 +133,8 @@ def run_one(
     try:
         with store.reading() as session:
             prepared = handler.prepare(session, action)
-        result = handler.perform(prepared)
+        with _renewed(store, action, lease):
+            result = handler.perform(prepared)
     except Exception as exc:
         log.exception("action %s %s crashed", action.kind, action.id, extra=_log_ids(action))
         result = ActionResult.retry(f"{type(exc).__name__}: {exc}")
@@ -130,6 +151,42 @@ def run_one(
         )
         _release(store, action, f"outcome not recorded: {type(exc).__name__}")
     return action
+
+
+@contextmanager
+def _renewed(store: Store, action: Action, lease: timedelta) -> Iterator[None]:
+    # A claim is ours while the row is "running" with our attempt number. Renewing it every
+    # third of the lease keeps another worker from taking a slow action (a push, a sandboxed
+    # test run) while it is still being performed; a killed worker stops renewing.
+    stop = threading.Event()
+    attempt = action.attempts
+
+    def renew() -> None:
+        while not stop.wait(lease.total_seconds() / 3):
+            try:
+                with store.transaction() as session:
+                    renewed = session.execute(
+                        update(Action)
+                        .where(
+                            Action.id == action.id,
+                            Action.status == "running",
+                            Action.attempts == attempt,
+                        )
+                        .values(claimed_at=utcnow())
+                    )
+            except SQLAlchemyError:  # the database is away: the lease decides, as after a crash
+                log.warning("action %s %s: claim not renewed", action.kind, action.id)
+                continue
+            if getattr(renewed, "rowcount", 0) != 1:
+                return  # the claim was lost (or released); nothing to keep
+
+    keeper = threading.Thread(target=renew, name=f"lease-{action.id}", daemon=True)
+    keeper.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        keeper.join()
 
 
 def _release(store: Store, action: Action, detail: str) -> None:
@@ -150,11 +207,36 @@ def _release(store: Store, action: Action, detail: str) -> None:
 
 
 def _finish(store: Store, handler: ActionHandler, action: Action, result: ActionResult) -> None:
+    # A deadlock only rolled this transaction back (perform's effect is done), so the
+    # record is tried again before `run_one` falls back to releasing the claim, which
+    # would run the effect a second time.
+    for attempt in range(1, RECORD_ATTEMPTS + 1):
+        try:
+            status = _record(store, handler, action, result)
+            break
+        except DBAPIError as exc:
+            if not is_conflict(exc) or attempt == RECORD_ATTEMPTS:
+                raise
+            log.info("recording action %s conflicted; retrying", action.id)
+    if status is not None and status != "ok":
+        log.warning(
+            "action %s %s: %s (%s)",
+            action.kind,
+            action.id,
+            status,
+            result.detail,
+            extra=_log_ids(action),
+        )
+
+
+def _record(
+    store: Store, handler: ActionHandler, action: Action, result: ActionResult
+) -> str | None:
     now = utcnow()
     with store.transaction() as session:
         row = session.get(Action, action.id)
         if row is None:
-            return
+            return None
         status = result.status
         if status == "retryable" and row.attempts >= MAX_ATTEMPTS:
             status = "permanent"
@@ -174,15 +256,7 @@ def _finish(store: Store, handler: ActionHandler, action: Action, result: Action
             row.next_attempt_at = now + delay
             _defer(session, row.id, row.next_attempt_at)
         handler.record(session, row, result)
-    if status != "ok":
-        log.warning(
-            "action %s %s: %s (%s)",
-            action.kind,
-            action.id,
-            status,
-            result.detail,
-            extra=_log_ids(action),
-        )
+        return status
 
 
 def _log_ids(action: Action) -> dict[str, int | None]:

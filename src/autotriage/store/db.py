@@ -19,6 +19,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -127,6 +128,20 @@ def make_engine(url: str) -> Engine:
     )
     event.listen(engine, "before_cursor_execute", _postgres_text, retval=True)
     return engine
+
+
+_CONFLICT_STATES = frozenset({"23505", "40001", "40P01"})
+"""PostgreSQL's unique violation, serialization failure and deadlock: a race, worth a retry."""
+
+
+def is_conflict(exc: DBAPIError) -> bool:
+    """Whether `exc` is a race with another worker (retry) rather than a poisoned row."""
+    state = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    if state is not None:
+        return str(state) in _CONFLICT_STATES
+    # SQLite: a unique constraint another writer just took, or the database busy.
+    message = str(exc.orig)
+    return (isinstance(exc, IntegrityError) and "UNIQUE" in message) or "locked" in message
 
 
 def migrate(engine: Engine) -> None:

@@ -79,8 +79,17 @@ def is_secret_key(key: str) -> bool:
     return _is_secret_short_key(key)
 
 
-def _redacted_key(key: str) -> str:
+def _redaction_of(key: str) -> str:
     return f"[REDACTED:{re.sub(r'[^a-z0-9_]', '_', key.lower())[:40]}]"
+
+
+_redacted_short_key = lru_cache(maxsize=4_096)(_redaction_of)
+
+
+def _redacted_key(key: str) -> str:
+    """The token that stands for a value under secret-named `key` (remembered when short:
+    the same few names, ``password`` or ``session_token``, come in every event)."""
+    return _redacted_short_key(key) if len(key) <= _CACHED_LENGTH else _redaction_of(key)
 
 
 _CACHE_SIZE = 16_384

@@ -45,14 +45,14 @@ _COOKIE_HEADER = re.compile(
 )
 
 
+_DOUBLED = str.maketrans("0123456789", "0246813579")  # each digit doubled, digits summed
+
+
 def _luhn(digits: str) -> bool:
-    total = 0
-    for index, char in enumerate(reversed(digits)):
-        n = int(char)
-        if index % 2:
-            n = n * 2 - 9 if n > 4 else n * 2
-        total += n
-    return total % 10 == 0
+    # Every second digit from the right doubled, by translation: no Python loop per digit
+    # (a text of card-like runs calls this once per run).
+    doubled = digits[-2::-2].translate(_DOUBLED)
+    return (sum(map(int, digits[-1::-2])) + sum(map(int, doubled))) % 10 == 0
 
 
 def _iban_ok(text: str) -> bool:
@@ -72,7 +72,7 @@ def _checked(kind: str, check: Callable[[str], bool]) -> Callable[[re.Match[str]
 
 
 def _card(text: str) -> bool:
-    digits = re.sub(r"\D", "", text)
+    digits = text.replace(" ", "").replace("-", "")
     return 13 <= len(digits) <= 19 and _luhn(digits)
 
 

@@ -2,7 +2,8 @@
 
 Logs in, chooses the list's columns, filters the list, opens a group (its fix attempt
 and users affected) and resolves it (which closes its issue), bulk-ignores two groups,
-retries a failed action, and checks that a ``<script>`` title stays text. Screenshots of
+retries a failed action, and checks that a ``<script>`` title stays text. With JavaScript
+off, the column form and the filters still work. Screenshots of
 the list and the detail page are saved under the folder the test prints
 (``$AUTOTRIAGE_TEST_ARTIFACTS/console``, default ``tests/e2e/console/screenshots``).
 """
@@ -183,4 +184,37 @@ def test_operator_session_in_chromium(
     }
     assert retried is not None and retried.status == "pending"
     assert dialogs == []  # nothing scripted ever ran
+    context.close()
+
+
+def test_columns_and_filters_without_javascript(
+    browser: Browser,
+    make_settings: Callable[..., Settings],
+    serve_app: Callable[[FastAPI], httpx.Client],
+) -> None:
+    app = create_app(make_settings(AUTOTRIAGE_WORKER="false", AUTOTRIAGE_API_TOKEN=TOKEN))
+    base = str(serve_app(app).base_url)
+    seed(app.state.services)
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(base + "/")
+    page.get_by_label("Your name").fill("Bo")
+    page.get_by_label("API token").fill(TOKEN)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.locator("table.groups tbody tr")).to_have_count(4)
+    page.get_by_text("Columns", exact=True).click()
+    page.get_by_label("Service", exact=True).check()
+    page.get_by_label("Events graph", exact=True).uncheck()
+    page.get_by_role("combobox", name="Environment").select_option("staging")
+    page.get_by_role("button", name="Apply").click()
+    # the server answers the plain form with the view's short URL
+    assert page.url == (
+        f"{base}/?status=open&environment=staging"
+        "&cols=level%2Cservice%2Ccount%2Cusers%2Cfirst_seen%2Clast_seen%2Cstatus%2Cissue"
+    )
+    expect(page.locator("table.groups tbody tr")).to_have_count(1)
+    heads = page.locator("table.groups thead th")
+    expect(heads.filter(has_text="Service")).to_have_count(1)
+    expect(heads.filter(has_text="Events")).to_have_count(0)
+    expect(page.locator("table.groups tbody td").filter(has_text="checkout")).to_have_count(1)
     context.close()

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from autotriage.actions.base import ActionResult, PlannedAction
@@ -103,6 +106,69 @@ def test_an_abandoned_claim_is_taken_again_after_the_lease(store: Store) -> None
         session.scalars(select(Action)).one().claimed_at = utcnow() - LEASE - timedelta(seconds=1)
     assert run_one(store, {"test.act": handler}) is not None
     assert _row(store).status == "ok"
+
+
+class Slow(Recorder):
+    """A handler whose perform lasts until the test lets it finish (a push, a test run)."""
+
+    def __init__(self) -> None:
+        super().__init__([ActionResult.ok()])
+        self.started = threading.Event()
+        self.finish = threading.Event()
+
+    def perform(self, prepared: Any) -> ActionResult:
+        self.started.set()
+        assert self.finish.wait(30)
+        return super().perform(prepared)
+
+
+def test_a_claim_is_renewed_while_its_handler_runs_so_no_one_takes_it_twice(
+    store: Store,
+) -> None:
+    _enqueue(store)
+    lease = timedelta(seconds=2)
+    slow = Slow()
+    first = threading.Thread(target=run_one, args=(store, {"test.act": slow}, lease))
+    first.start()
+    assert slow.started.wait(30)
+    other = Recorder([ActionResult.ok()])
+    deadline = time.monotonic() + 3 * lease.total_seconds()
+    taken = []
+    while time.monotonic() < deadline:  # three leases go by while the first still runs
+        taken.append(run_one(store, {"test.act": other}, lease))
+        time.sleep(0.2)
+    slow.finish.set()
+    first.join(30)
+    assert [t for t in taken if t is not None] == []
+    assert other.performed == 0
+    assert (slow.performed, _row(store).status, _row(store).attempts) == (1, "ok", 1)
+
+
+class _Deadlock(Exception):
+    sqlstate = "40P01"
+
+
+@dataclass
+class DeadlocksOnce(Recorder):
+    """Records like `Recorder`, but its first record deadlocks (as PostgreSQL reports it)."""
+
+    deadlocks: int = 1
+
+    def record(self, session: Session, action: Action, result: ActionResult) -> None:
+        if self.deadlocks:
+            self.deadlocks -= 1
+            raise OperationalError("UPDATE actions", {}, _Deadlock("deadlock detected"))
+        super().record(session, action, result)
+
+
+def test_a_deadlock_while_recording_is_retried_not_left_running(store: Store) -> None:
+    handler = DeadlocksOnce([ActionResult.ok("ext-1")])
+    _enqueue(store)
+    assert run_one(store, {handler.kind: handler}) is not None
+    row = _row(store)
+    assert (row.status, row.external_id) == ("ok", "ext-1")
+    assert handler.performed == 1  # the effect ran once; only its record was tried again
+    assert handler.recorded == ["ok"]
 
 
 class FailingRecord(Recorder):

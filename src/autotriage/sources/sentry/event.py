@@ -6,16 +6,16 @@ https://docs.sentry.io/api/events/ (issue payloads).
 Field mapping of one Sentry event: ``event_id`` -> source_event_id, ``timestamp`` (or
 ``datetime``) -> occurred_at, ``level``/``environment``/``release``/``platform``/
 ``culprit`` as named, ``server_name`` -> service, ``message``/``logentry``/``title`` ->
-message, ``tags`` (a list of pairs or a dict) -> tags, ``exception.values[]`` ->
-exceptions (already cause-first, frames already oldest-first, every frame field our
-model has), ``fingerprint`` -> fingerprint_hint, ``user``/``request``/``sdk``/
-``contexts`` -> contexts (plus ``request.url`` as the ``url`` tag), ``web_url`` (or the
-plugin's ``url``, or an issue's ``permalink``) -> link. Everything else (breadcrumbs,
-modules, threads, an exception's ``mechanism``, frame ``vars``, ``package`` and the
-native image and symbol fields) -> raw (a frame's ``raw_function``, ``instruction_addr`` and
-``addr_mode`` are frame fields),
-which thus never holds the frames a second time. The Sentry issue id, short id
-and project go to ``contexts["sentry"]``, which is how status signals
+message, ``tags`` (a list of pairs or a dict) -> tags, ``exception.values[]`` -> exceptions
+(already cause-first, frames already oldest-first, every frame field our model has; a
+chained exception's ``mechanism.source`` -> its ``link``), ``fingerprint`` ->
+fingerprint_hint, ``user``/``request``/``sdk``/``contexts`` -> contexts (plus
+``request.url`` as the ``url`` tag), ``web_url`` (or the plugin's ``url``, or an issue's
+``permalink``) -> link. Everything else (breadcrumbs, modules, threads, an exception's
+``mechanism``, frame ``vars``, ``package`` and the native image and symbol fields) -> raw (a
+frame's ``raw_function``, ``instruction_addr`` and ``addr_mode`` are frame fields), which
+thus never holds the frames a second time. The Sentry issue id, short id and project go to
+``contexts["sentry"]``, which is how status signals
 (``issue.resolved``/``ignored``/``unresolved``) find the group later.
 
 Issue payloads carry no stack trace: `event_from_issue` keeps the type, value, file and
@@ -127,6 +127,24 @@ def _frames(stack: Any) -> list[Frame]:
     return [_frame(f) for f in frames] if isinstance(frames, list) else []
 
 
+# A chained exception's ``mechanism.source`` says what it is to its parent (the exception
+# raised from it, next in the cause-first list): Python's __cause__/__context__, .NET's
+# InnerException. Aggregate members ("exceptions[0]", "InnerExceptions[1]") are no link.
+_LINKS = {"__cause__": "cause", "__context__": "context", "InnerException": "cause"}
+
+
+def _link(raw: dict[str, Any], parent: dict[str, Any] | None) -> str | None:
+    mechanism = raw.get("mechanism")
+    if parent is None or not isinstance(mechanism, dict):
+        return None
+    link = _LINKS.get(str(mechanism.get("source")))
+    parent_mechanism = parent.get("mechanism")
+    parent_id = parent_mechanism.get("exception_id") if isinstance(parent_mechanism, dict) else None
+    if "parent_id" in mechanism and parent_id is not None and mechanism["parent_id"] != parent_id:
+        return None  # its parent is not the next exception (a group's member)
+    return link
+
+
 def _exceptions(event: dict[str, Any]) -> list[dict[str, Any]]:
     """`ExceptionInfo` fields of the event's exceptions, cause first."""
     container = event.get("exception")
@@ -138,15 +156,15 @@ def _exceptions(event: dict[str, Any]) -> list[dict[str, Any]]:
     ):
         values = [container]  # the protocol's older single-exception form
     out = []
-    for raw in values if isinstance(values, list) else []:
-        if not isinstance(raw, dict):
-            continue
+    raws = [raw for raw in (values if isinstance(values, list) else []) if isinstance(raw, dict)]
+    for index, raw in enumerate(raws):
         out.append(
             {
                 "type": str(raw.get("type") or "Error"),
                 "value": str(raw.get("value") or ""),
                 "module": _str(raw.get("module")),
                 "frames": _frames(raw.get("stacktrace") or raw.get("raw_stacktrace")),
+                "link": _link(raw, raws[index + 1] if index + 1 < len(raws) else None),
             }
         )
     if not out and isinstance(event.get("stacktrace"), dict):

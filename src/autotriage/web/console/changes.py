@@ -72,12 +72,15 @@ def change_status(
     """
     if change not in STATUS_CHANGES:
         raise ValueError(f"unknown change {change!r}")
-    changed, missing, planned = [], [], 0
+    changed, missing, refused, planned = [], [], [], 0
     with store.transaction() as session:
         for gid in dict.fromkeys(group_ids):
             group = session.get(Group, gid, with_for_update=True)
             if group is None:
                 missing.append(gid)
+                continue
+            if change == "resolve_next" and not group.last_release:
+                refused.append(gid)  # no release to say the fix comes after
                 continue
             before = group.status
             if _change(group, change, now):
@@ -94,7 +97,7 @@ def change_status(
                     enqueue(session, action, now)
                 entry.detail = {**detail, "issues": [a.key for a in actions]}
                 planned += len(actions)
-    return {"changed": changed, "missing": missing, "planned": planned}
+    return {"changed": changed, "missing": missing, "refused": refused, "planned": planned}
 
 
 def retry_action(store: Store, action_id: int, actor: str, now: datetime) -> Action | None:

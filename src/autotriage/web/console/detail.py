@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from autotriage.actions.kinds import ActionKind
+from autotriage.models import ErrorEvent, Frame
 from autotriage.reports import group_detail
 from autotriage.store.audit import entries
 from autotriage.store.events import load_event
@@ -61,6 +62,24 @@ def _graph(
     return {"title": title, "unit": unit, "points": points, "markers": markers}
 
 
+def frame_runs(frames: list[Frame]) -> list[dict[str, Any]]:
+    """`frames` newest first, numbered as the trace counts them (oldest is 1), in runs of
+    in-app and library frames, so a long run of library frames can be folded away."""
+    runs: list[dict[str, Any]] = []
+    for number, frame in reversed(list(enumerate(frames, start=1))):
+        if not runs or runs[-1]["in_app"] != frame.in_app:
+            runs.append({"in_app": frame.in_app, "frames": []})
+        runs[-1]["frames"].append((number, frame))
+    return runs
+
+
+def exception_chain(event: ErrorEvent | None) -> list[dict[str, Any]]:
+    """The event's exceptions, the one raised first and what it was chained from after."""
+    if event is None:
+        return []
+    return [{"exc": exc, "runs": frame_runs(exc.frames)} for exc in reversed(event.exceptions)]
+
+
 def group_page(
     session: Session, group: Group, now: datetime, policy: ScrubPolicy = DEFAULT_POLICY
 ) -> dict[str, Any]:
@@ -97,6 +116,7 @@ def group_page(
         "graphs": graphs,
         "releases": releases,
         "event": event,
+        "chain": exception_chain(event),
         "latest": [
             {
                 "row": row,

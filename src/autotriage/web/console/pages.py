@@ -268,6 +268,8 @@ async def change_one(request: Request, group_id: RowId) -> Response:
     )
     if result["missing"]:
         raise PageError(404, f"no group {group_id}")
+    if result["refused"]:
+        raise PageError(400, f"group {group_id}'s events name no release: resolve it now instead")
     _wake(request, result)
     notice = f"Group {group_id} {DONE[change]}." if result["changed"] else "Nothing changed."
     return _back(form, notice, f"/groups/{group_id}")

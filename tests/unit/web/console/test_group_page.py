@@ -1,5 +1,5 @@
-"""The group page's fix attempt (from ``fix_attempts``), its pull request, and users
-affected, in-process."""
+"""The group page in-process: its exception chain, its fix attempt (from ``fix_attempts``)
+and pull request, and the users affected."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from fastapi.testclient import TestClient
 from autotriage.actions.base import PlannedAction
 from autotriage.actions.kinds import ActionKind, fix_key
 from autotriage.actions.outbox import enqueue
-from autotriage.models import utcnow
+from autotriage.models import ErrorEvent, ExceptionInfo, Frame, utcnow
+from autotriage.pipeline import process_pending
 from autotriage.store.fixes import save_attempt
 from autotriage.store.tables import Group
 from tests.console_data import TOKEN, failed_fix_attempt, login, seed_fix_attempt
@@ -95,3 +96,29 @@ def test_a_fix_pull_request_is_linked_from_the_list_and_the_group(
     issue = section(client.get(f"/groups/{gid}").text, "h-issue")
     assert f'Fix pull request: <a href="{url}" rel="noreferrer">#7</a>' in issue
     assert "<code>autotriage/fix-2</code>" in issue
+
+
+def test_the_chain_shows_the_raised_exception_first_and_folds_library_frames(
+    app: FastAPI, client: TestClient
+) -> None:
+    services = app.state.services
+    library = [Frame(filename=f"site-packages/lib/m{n}.py", lineno=n) for n in range(1, 5)]
+    app_frame = Frame(filename="app/views.py", function="show", lineno=9, in_app=True)
+    event = ErrorEvent(
+        source="generic",
+        exceptions=[
+            ExceptionInfo(type="KeyError", value="'id'", frames=[app_frame]),
+            ExceptionInfo(type="LookupFailed", value="no such row", frames=[*library, app_frame]),
+        ],
+    )
+    services.intake.accept("generic", [event])
+    process_pending(services.store, services.settings)
+    login(client)
+    with services.store.reading() as session:
+        gid = session.query(Group).one().id
+    trace = section(client.get(f"/groups/{gid}").text, "h-trace")
+    raised, cause = trace.index("LookupFailed"), trace.index("KeyError")
+    assert raised < cause and "Chained from</span> <code>KeyError" in trace
+    assert "<summary>4 library frames</summary>" in trace
+    # newest first, numbered as the trace counts: the in-app frame is #5 of the raised one
+    assert re.findall(r'<li value="(\d+)"', trace) == ["5", "4", "3", "2", "1", "1"]

@@ -167,6 +167,12 @@ def test_bad_input_is_a_clear_4xx(client: TestClient, ids: dict[str, int]) -> No
     assert missing.status_code == 404 and "no group 99999" in missing.text
     ids_bad = client.post("/console/bulk", data={"change": "ignore", "group": "x", "csrf": csrf})
     assert ids_bad.status_code == 400
+    with client.app.state.store.transaction() as session:  # type: ignore[attr-defined]
+        session.get(Group, ids["xss"]).last_release = None  # type: ignore[union-attr]
+    no_release = client.post(
+        f"/console/groups/{ids['xss']}/status", data={"change": "resolve_next", "csrf": csrf}
+    )
+    assert no_release.status_code == 400 and "name no release" in no_release.text
 
 
 def make_local(make_settings: Callable[..., Settings], host: str) -> Any:

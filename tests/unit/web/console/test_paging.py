@@ -1,4 +1,5 @@
-"""The list pages through its groups; page links keep the rest of the view."""
+"""The list pages through its groups (page links keep the rest of the view) and says why
+it is empty."""
 
 from __future__ import annotations
 
@@ -41,3 +42,14 @@ def test_pages_hold_every_group_once_and_links_keep_the_view(
     rest = re.findall(r'class="title" href="/groups/\d+">([^<]+)<', second)
     assert len(rest) == 2 and not set(rest) & set(titles)
     assert 'rel="prev"' in second and 'rel="next"' not in second
+
+
+def test_empty_lists_say_why(client: TestClient, app: FastAPI) -> None:
+    login(client)
+    assert "No errors yet." in client.get("/").text
+    services = app.state.services
+    services.intake.accept("generic", [ErrorEvent(source="generic", message="boom")])
+    process_pending(services.store, services.settings)
+    page = client.get("/?status=resolved").text
+    assert "No groups match this view." in page
+    assert '1 group in all: <a href="/?status=">show every group</a>' in page
