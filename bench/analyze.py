@@ -157,9 +157,9 @@ def main() -> None:
         settings = load_settings(
             env_file=None, REPO_PATH=str(root), AUTOTRIAGE_REPO_CACHE_DIR=str(Path(tmp) / "cache")
         )
-        analyzer = Analyzer()
+        analyzer = Analyzer(settings.analysis)
         started = time.perf_counter()
-        analyzer.analyze(events[0], settings)  # builds and caches the index
+        analyzer.analyze(events[0])  # builds and caches the index
         print(
             f"first analysis (index build included): "
             f"{(time.perf_counter() - started) * 1000:.0f} ms"
@@ -168,13 +168,13 @@ def main() -> None:
         mapped = 0
         for event in events[1:]:
             started = time.perf_counter()
-            result = analyzer.analyze(event, settings)
+            result = analyzer.analyze(event)
             full.append((time.perf_counter() - started) * 1000)
             mapped += result.culprit is not None and result.culprit.mapped
         cached: list[float] = []
         for event in events[1:]:
             started = time.perf_counter()
-            analyzer.analyze(event, settings)
+            analyzer.analyze(event)
             cached.append((time.perf_counter() - started) * 1000)
         for label, values in (("full analysis", full), ("cached repeat", cached)):
             q = statistics.quantiles(values, n=100)

@@ -23,7 +23,7 @@ from moto.server import ThreadedMotoServer
 
 from autotriage.config import load_settings
 from autotriage.scans.runner import Scanner
-from autotriage.sources.aws import cloudwatch
+from autotriage.sources.aws import cloudwatch, logs_api
 from autotriage.store import Store
 from tests.support import free_port
 
@@ -107,14 +107,14 @@ def main() -> None:
         store = Store(settings.database_url)
         store.migrate()
         started = time.perf_counter()
-        summary = Scanner(store, settings, cloudwatch.make_client(settings)).run(
+        summary = Scanner(store, settings.aws, logs_api.make_client(settings.aws)).run(
             since=timedelta(hours=1)
         )
         elapsed = time.perf_counter() - started
         data = summary.as_dict()
         store.dispose()
 
-    page = cloudwatch.filter_page(
+    page = logs_api.filter_page(
         client, group, start_ms=0, end_ms=now + 10**9, pattern="", token=None, limit=10000
     )
     events = page.events

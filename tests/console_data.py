@@ -9,9 +9,8 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from autotriage.actions.base import PlannedAction
 from autotriage.actions.fixes.model import Evidence, FixAttempt, GateResult, Patch, RunCounts
-from autotriage.actions.kinds import ActionKind, fix_key
+from autotriage.actions.kinds import ActionKind, PlannedAction, fix_key
 from autotriage.actions.outbox import enqueue
 from autotriage.models import ErrorEvent, ExceptionInfo, Frame, utcnow
 from autotriage.pipeline import process_pending

@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import textwrap
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -150,3 +151,29 @@ class WorkerProcess(LiveServer):
             stderr=subprocess.STDOUT,
         )
         return self
+
+
+SENTRY_SDK_APP = textwrap.dedent(
+    """
+    import sys
+    import sentry_sdk
+
+    sentry_sdk.init(dsn=sys.argv[1], release="shop@1.2.3", environment="staging")
+
+    def checkout(cart):
+        return cart["sku"]
+
+    try:
+        checkout({})
+    except KeyError:
+        sentry_sdk.capture_exception()
+    sentry_sdk.flush(10)
+    """
+)
+
+
+def report_with_sentry_sdk(tmp_path: Path, dsn: str) -> None:
+    """Run a small app that reports one ``KeyError`` to `dsn` with the official sentry-sdk."""
+    script = tmp_path / "shop_app.py"
+    script.write_text(SENTRY_SDK_APP)
+    subprocess.run([sys.executable, str(script), dsn], check=True, timeout=60, cwd=tmp_path)

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
@@ -261,6 +262,13 @@ class Settings(BaseSettings):
         return split_list(value)
 
     # --- sections: what each component is given (built once per Settings object)
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy; its sections are built afresh from its own values, never the original's."""
+        copied = super().model_copy(update=update, deep=deep)
+        for name in _SECTIONS:
+            copied.__dict__.pop(name, None)
+        return copied
+
     @cached_property
     def server(self) -> ServerSettings:
         """HOST, PORT, PUBLIC_URL, DATABASE_URL, the worker and log settings."""
@@ -320,6 +328,11 @@ class Settings(BaseSettings):
     def github_app_key(self) -> str | None:
         """The GitHub App's private key (PEM), from the variable or the key file."""
         return self.github.app_key()
+
+
+_SECTIONS = tuple(
+    name for name, value in vars(Settings).items() if isinstance(value, cached_property)
+)
 
 
 def load_settings(env_file: str | Path | None = ".env", **overrides: Any) -> Settings:

@@ -170,12 +170,20 @@ class SentrySettings:
 
 @dataclass(frozen=True, slots=True)
 class AnalysisSettings:
-    """Code analysis and grouping: repository, mappings, suspects, rules, in-app prefixes."""
+    """Code analysis and grouping: repository, mappings, suspects, rules, in-app prefixes.
+
+    The GitHub repository's coordinates and token are here too: analysis mirrors the
+    repository from GitHub and asks its commits API for the suspect's login.
+    """
 
     repo_path: str | None
     repo_cache_dir: str
     repo_fetch_interval_seconds: float
     github_git_url: str | None
+    github_api_url: str
+    github_owner: str | None
+    github_repo: str | None
+    github_token: SecretStr | None
     code_mappings: dict[str, str]
     release_ref_pattern: str | None
     suspect_max_age_days: int

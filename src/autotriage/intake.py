@@ -32,10 +32,11 @@ import orjson
 from sqlalchemy.orm import Session
 
 from autotriage import lifecycle
-from autotriage.actions.base import PlannedAction
+from autotriage.actions.kinds import PlannedAction
 from autotriage.actions.outbox import enqueue
 from autotriage.errors import Overloaded
 from autotriage.models import ErrorEvent, compose_title, utcnow
+from autotriage.pipeline import status_actions
 from autotriage.store import Store
 from autotriage.store.db import SerializedJSON, json_dumps
 from autotriage.store.events import (
@@ -137,6 +138,9 @@ class StatusOutcome:
     changed: list[int] = field(default_factory=list)
 
 
+_SAID = {"resolved": "Resolved", "ignored": "Ignored", "open": "Reopened"}
+_WHERE = {SENTRY_ISSUE: "in Sentry", "github": "on GitHub"}
+
 FollowUp = Callable[[Group], PlannedAction]
 """An action to plan for each group a status signal changed."""
 
@@ -200,11 +204,19 @@ class Intake:
             if delivery_id and not claim_delivery(session, source, delivery_id, now):
                 return StatusOutcome(duplicate=True)
             outcome = StatusOutcome()
+            token = delivery_id or f"{now.timestamp():.6f}"
             for group in _groups_for(session, ref):
                 if signal is not None and lifecycle.apply(group, signal, now):
                     outcome.changed.append(group.id)
                     if follow_up is not None:
                         enqueue(session, follow_up(group), now)
+                    # the group's issues in the other trackers follow, as after a console change
+                    where = _WHERE.get(ref.tracker, f"by {source}")
+                    note = f"{_SAID[group.status]} {where}."
+                    for action in status_actions(
+                        session, group, None, note, signal=(source, token), skip=ref.tracker
+                    ):
+                        enqueue(session, action, now)
                 outcome.groups[group.id] = group.status
             return outcome
 

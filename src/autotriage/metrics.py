@@ -34,7 +34,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
-from autotriage.actions.base import ActionHandler, ActionResult
+from autotriage.actions.kinds import ActionHandler, ActionResult
 from autotriage.store import Store
 from autotriage.store.tables import Action, Cursor, Delivery, Group
 

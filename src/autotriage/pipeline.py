@@ -8,7 +8,7 @@ Analysis and the actions themselves run later, from the outbox (`actions.outbox`
 What an occurrence means (`decide`, the regression and spike rules) is the group
 lifecycle's (`autotriage.lifecycle`); the pipeline plans tracker-neutral steps
 (`actions.kinds.Step`) whose kinds and keys come from `actions.kinds`. Each occurrence
-also adds to its group's hourly bucket (`store.hours`) and distinct users (`store.users`).
+also adds to its group's hourly bucket (`store.groups`) and distinct users (`store.users`).
 A person's status change (the console) is carried to the group's issues by
 `status_actions`.
 """
@@ -23,8 +23,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from autotriage.actions import kinds
-from autotriage.actions.base import PlannedAction
-from autotriage.actions.kinds import ActionKind, Step, Tracker
+from autotriage.actions.kinds import ActionKind, PlannedAction, Step, Tracker
 from autotriage.actions.outbox import enqueue
 from autotriage.config import Settings
 from autotriage.lifecycle import Decision, Status, decide, regress, spike
@@ -32,8 +31,13 @@ from autotriage.models import ErrorEvent, utcnow
 from autotriage.store import Store
 from autotriage.store.db import is_conflict
 from autotriage.store.events import load_event, pending_events
-from autotriage.store.groups import attach_hashes, create_group, find_by_hashes, record_occurrence
-from autotriage.store.hours import count_hour
+from autotriage.store.groups import (
+    attach_hashes,
+    count_hour,
+    create_group,
+    find_by_hashes,
+    record_occurrence,
+)
 from autotriage.store.tables import Action, Event, Group, Link
 from autotriage.store.users import count_user
 from autotriage.understanding.fingerprint import (
@@ -133,13 +137,29 @@ _LINKED = {"local": Tracker.LOCAL, "github": Tracker.GITHUB}  # ``links.tracker`
 _CLOSE_REASON = {Status.RESOLVED: "completed", Status.IGNORED: "not_planned"}
 
 
-def status_actions(session: Session, group: Group, audit_id: int, body: str) -> list[PlannedAction]:
-    """Carry a person's status change of `group` (already applied) to its issues.
+def _need(audit_id: int | None) -> int:
+    if audit_id is None:
+        raise ValueError("a status change needs its audit entry or its signal")
+    return audit_id
+
+
+def status_actions(
+    session: Session,
+    group: Group,
+    audit_id: int | None,
+    body: str,
+    *,
+    signal: tuple[str, str] | None = None,
+    skip: str | None = None,
+) -> list[PlannedAction]:
+    """Carry a status change of `group` (already applied) to its issues.
 
     One close (resolved: completed; ignored: not planned) or reopen per tracker the group
     has an issue in, or one still being opened; `audit_id` (the change's audit entry)
-    makes each happen once. The action carries the status it stands for, so one that
-    a later change overtook does nothing.
+    makes each happen once, or for a status hook's change `signal` (its source and
+    delivery). The tracker the signal came from (`skip`) is left alone: its issue
+    already says so. The action carries the status it stands for, so one that a later
+    change overtook does nothing.
     """
     gid = group.id
     trackers = {
@@ -154,16 +174,26 @@ def status_actions(session: Session, group: Group, audit_id: int, body: str) -> 
             select(Action.idempotency_key).where(Action.idempotency_key.in_(list(openers)))
         )
     )
+    if skip in _LINKED:
+        trackers.discard(_LINKED[skip])
     status = Status(group.status)
     planned = []
     for tracker in sorted(trackers):
         params: dict[str, object] = {"body": body, "status": str(status)}
         if status is Status.OPEN:
-            step, key = Step.REOPEN, kinds.console_reopen_key(tracker, gid, audit_id)
-            params["reopen"] = True
+            step, params["reopen"] = Step.REOPEN, True
+            key = (
+                kinds.signal_reopen_key(tracker, gid, *signal)
+                if signal is not None
+                else kinds.console_reopen_key(tracker, gid, _need(audit_id))
+            )
         else:
-            step, key = Step.CLOSE, kinds.close_key(tracker, gid, audit_id)
-            params["close"] = _CLOSE_REASON[status]
+            step, params["close"] = Step.CLOSE, _CLOSE_REASON[status]
+            key = (
+                kinds.signal_close_key(tracker, gid, *signal)
+                if signal is not None
+                else kinds.close_key(tracker, gid, _need(audit_id))
+            )
         planned.append(
             PlannedAction(
                 kinds.tracker_kind(tracker, step), key, gid, group.latest_event_id, params

@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import httpx
 
@@ -23,7 +24,9 @@ from autotriage.config import Settings
 from autotriage.config_sections import IngestSettings
 from autotriage.intake import Intake
 from autotriage.jobs.engine import EngineWorker, JobQueue, uses_engine
+from autotriage.jobs.work import Work, periodic_jobs
 from autotriage.metrics import Metrics
+from autotriage.pipeline import process_pending
 from autotriage.scans.manager import ScanManager
 from autotriage.selfreport import init_self_reporting
 from autotriage.sources.aws.sns import CertCache
@@ -52,6 +55,8 @@ class Services:
     key_ring: KeyRing
     guard: IngestGuard
     worker: Worker
+    work: Work
+    """What the job engine's task functions are handed (the worker's, bound)."""
     intake: Intake
     scans: ScanManager
     sns_certs: CertCache
@@ -114,13 +119,20 @@ def build_services(
     store = store or Store(settings.database_url)
     scrub = ScrubPolicy.from_settings(settings.scrub)
     http = httpx.Client(timeout=OUTBOUND_TIMEOUT, follow_redirects=False, transport=transport)
-    analyzer = Analyzer()
+    analyzer = Analyzer(settings.analysis, login_client=http)
     metrics = Metrics(store, clock)
     handlers = build_handlers(
         settings, http=http, policy=scrub, analyzer=analyzer, transport=transport
     )
+    observed = metrics.observe_handlers(handlers)
+    work = Work(store, settings, observed)
     worker = Worker(
-        store, settings, metrics.observe_handlers(handlers), concurrency=settings.worker_concurrency
+        store,
+        settings.server,
+        observed,
+        group=partial(process_pending, store, settings),
+        concurrency=settings.worker_concurrency,
+        periodic=periodic_jobs(work),
     )
     wake = worker.wake if settings.worker_enabled else None
     jobs = JobQueue(settings.database_url) if uses_engine(settings) else None
@@ -141,8 +153,9 @@ def build_services(
         key_ring=KeyRing(store, ingest.ingest_key_cache_seconds),
         guard=guard,
         worker=worker,
+        work=work,
         intake=intake,
-        scans=ScanManager(store, settings, wake=wake),
+        scans=ScanManager(store, settings.aws, wake=wake),
         sns_certs=CertCache(http),
         jobs=jobs,
         metrics=metrics,

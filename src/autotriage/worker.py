@@ -2,8 +2,9 @@
 
 It wakes when intake stores something, and otherwise polls, so actions waiting for a
 retry are picked up on time. Periodic work (mirror refresh, retention, GitHub state and
-Sentry polls) runs on timers in one more thread. These are the task functions of
-`autotriage.jobs.work`, which the job engine runs on PostgreSQL instead.
+Sentry polls) runs on timers in one more thread: `build_services` hands it over, already
+bound (`autotriage.jobs.work.periodic_jobs`), so the worker never imports the adapters
+those polls use. The job engine runs the same task functions on PostgreSQL instead.
 """
 
 from __future__ import annotations
@@ -11,22 +12,23 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import DBAPIError
 
-from autotriage.actions import ActionHandler, build_handlers
+from autotriage.actions.kinds import ActionHandler
 from autotriage.actions.outbox import run_due
-from autotriage.config import Settings
-from autotriage.jobs import work
+from autotriage.config_sections import ServerSettings
 from autotriage.models import utcnow
-from autotriage.pipeline import process_pending
 from autotriage.store import Store
 from autotriage.store.db import is_conflict
 
 log = logging.getLogger(__name__)
+
+Periodic = tuple[str, float, Callable[[], object]]
+"""A timed job: its name, every how many seconds, and what to call."""
 
 
 @dataclass
@@ -46,14 +48,19 @@ class Worker:
     def __init__(
         self,
         store: Store,
-        settings: Settings,
-        handlers: Mapping[str, ActionHandler] | None = None,
+        settings: ServerSettings,
+        handlers: Mapping[str, ActionHandler],
+        *,
+        group: Callable[[], int],
         concurrency: int = 1,
+        periodic: Sequence[Periodic] = (),
     ) -> None:
         self.store = store
         self.concurrency = concurrency
         self.settings = settings
-        self.handlers = dict(handlers) if handlers is not None else build_handlers(settings)
+        self._group = group
+        self.handlers = dict(handlers)
+        self.periodic = [job for job in periodic if job[1] > 0]
         self.status = WorkerStatus()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -68,7 +75,7 @@ class Worker:
 
     def group_once(self) -> int:
         """Group pending events (one batch); returns how many."""
-        events = process_pending(self.store, self.settings)
+        events = self._group()
         self.status.events_processed += events
         self.status.last_cycle = utcnow()
         if events:
@@ -116,30 +123,15 @@ class Worker:
                 wake.wait(self.settings.worker_poll_seconds)
                 wake.clear()
 
-    def periodic_jobs(self) -> list[tuple[str, float, Callable[[work.Work], object]]]:
-        """The timed work this configuration calls for: (name, seconds, function)."""
-        settings = self.settings
-        jobs: list[tuple[str, float, Callable[[work.Work], object]]] = [
-            ("retention", settings.retention_interval_seconds, work.retention),
-        ]
-        if settings.github_configured and not settings.repo_path:
-            jobs.append(("mirror", settings.repo_fetch_interval_seconds, work.refresh_mirror))
-        if settings.github_configured and not settings.github_webhook_secret:
-            jobs.append(("github_poll", settings.github_poll_seconds, work.poll_github))
-        if settings.sentry_auth_token is not None and settings.sentry_project:
-            jobs.append(("sentry_poll", settings.scan_interval, work.poll_sentry))
-        return [job for job in jobs if job[1] > 0]
-
     def _periodic_loop(self) -> None:
-        context = work.Work(self.store, self.settings, self.handlers)
-        due = {name: 0.0 for name, _, _ in self.periodic_jobs()}
+        due = {name: 0.0 for name, _, _ in self.periodic}
         while not self._stop.is_set():
-            for name, seconds, job in self.periodic_jobs():
+            for name, seconds, job in self.periodic:
                 if time.monotonic() < due[name]:
                     continue
                 due[name] = time.monotonic() + seconds
                 try:
-                    job(context)
+                    job()
                 except Exception:  # the timer must outlive a failed run
                     log.exception("periodic %s failed", name)
             self._stop.wait(1.0)
@@ -168,7 +160,7 @@ class Worker:
         ]
         for thread in self._act_threads:
             thread.start()
-        if self.periodic_jobs():
+        if self.periodic:
             self._periodic_thread = threading.Thread(
                 target=self._periodic_loop, name="autotriage-periodic", daemon=True
             )

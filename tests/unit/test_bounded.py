@@ -174,7 +174,9 @@ def test_commit_logins_are_bounded(make_settings: Callable[..., Settings]) -> No
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, content=json.dumps({"author": {"login": "dev"}}).encode())
 
-    resolver = LoginResolver(settings, httpx.Client(transport=httpx.MockTransport(handler)))
+    resolver = LoginResolver(
+        settings.analysis, httpx.Client(transport=httpx.MockTransport(handler))
+    )
     for n in range(LOGINS_KEPT + 20):
         assert resolver.lookup(f"{n:040x}").login == "dev"
     assert len(resolver._cache) == LOGINS_KEPT

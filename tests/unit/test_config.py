@@ -81,3 +81,23 @@ def test_env_example_documents_every_variable() -> None:
     )
     aliases = {field.alias for field in Settings.model_fields.values() if field.alias}
     assert aliases - documented == set()
+
+
+def test_a_copy_with_changed_values_gets_sections_of_its_own() -> None:
+    original = load_settings(env_file=None, SUSPECT_MAX_AGE_DAYS="30", AWS_LOG_GROUP_NAME="/a")
+    assert original.analysis.suspect_max_age_days == 30  # the section is built (and cached)
+    assert original.aws.aws_log_group_name == ("/a",)
+    copied = original.model_copy(update={"suspect_max_age_days": 1000})
+    assert copied.analysis.suspect_max_age_days == 1000
+    assert original.analysis.suspect_max_age_days == 30
+
+
+def test_the_analysis_section_carries_what_analysis_needs_of_github() -> None:
+    settings = load_settings(
+        env_file=None, GITHUB_OWNER="acme", GITHUB_REPO="shop", GITHUB_TOKEN="ghp_x"
+    )
+    section = settings.analysis
+    assert (section.github_owner, section.github_repo) == ("acme", "shop")
+    assert section.github_token is not None
+    assert section.github_token.get_secret_value() == "ghp_x"
+    assert "ghp_x" not in repr(section)

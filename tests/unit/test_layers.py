@@ -1,19 +1,32 @@
-"""The layers hold: the core (intake, pipeline, lifecycle, store) never imports an adapter.
+"""The layers hold: the core (intake, pipeline, lifecycle, worker, store) never imports an
+adapter.
 
 Read with `ast` from the source files, so an import inside a function or under
-``TYPE_CHECKING`` counts as much as one at the top.
+``TYPE_CHECKING`` counts as much as one at the top; and checked once more by importing each
+core module in a fresh interpreter, so an adapter loaded on the way (by a package's
+``__init__`` or a helper module) counts too.
 """
 
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 import autotriage
 
 PACKAGE = Path(autotriage.__file__).parent
 
-CORE = ("autotriage.intake", "autotriage.pipeline", "autotriage.lifecycle", "autotriage.store")
+CORE = (
+    "autotriage.intake",
+    "autotriage.pipeline",
+    "autotriage.lifecycle",
+    "autotriage.worker",
+    "autotriage.store",
+)
 ADAPTERS = (
     "autotriage.actions.github",
     "autotriage.actions.slack",
@@ -89,3 +102,26 @@ def test_an_adapter_import_in_the_core_is_caught(tmp_path: Path) -> None:
     names = imported_names(bad, root)
     assert "autotriage.web.app" in names
     assert "autotriage.sources.registry" in names
+
+
+def loaded_adapters(module: str) -> list[str]:
+    """The adapter modules a fresh interpreter has loaded once it imported `module`."""
+    script = (
+        f"import sys, {module}\n"
+        f"print('\\n'.join(m for m in sys.modules if m.startswith({ADAPTERS!r})))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
+    )
+    return sorted(line for line in done.stdout.splitlines() if line)
+
+
+@pytest.mark.parametrize(
+    "module", [*CORE[:-1], "autotriage.store.events", "autotriage.store.groups"]
+)
+def test_importing_the_core_loads_no_adapter(module: str) -> None:
+    assert loaded_adapters(module) == []
+
+
+def test_the_import_check_sees_an_adapter_loaded() -> None:
+    assert "autotriage.sources.sentry.poll" in loaded_adapters("autotriage.jobs.work")

@@ -1,6 +1,8 @@
 """Outbound actions: the analysis stage, the local tracker, GitHub, Slack and fix attempts.
 
-`build_handlers(settings)` is the explicit registry of handlers by action kind.
+`build_handlers(settings)` is the explicit registry of handlers by action kind. The
+adapters (GitHub, Slack) are imported only when configured, inside it: the core imports
+this package (for `kinds`) and must not load an adapter by doing so.
 """
 
 from __future__ import annotations
@@ -8,11 +10,9 @@ from __future__ import annotations
 import httpx
 
 from autotriage.actions.analyze import AnalyzeGroup
-from autotriage.actions.base import ActionHandler, ActionResult, PlannedAction
 from autotriage.actions.fixes.propose import FixPublisher, ProposeFix
 from autotriage.actions.fixes.publish_local import LocalFixPublisher
-from autotriage.actions.issue_context import IssueTracker
-from autotriage.actions.slack import SlackNotify
+from autotriage.actions.kinds import ActionHandler, ActionResult, IssueTracker, PlannedAction
 from autotriage.actions.tracker import LocalTracker
 from autotriage.analysis.analyzer import Analyzer
 from autotriage.config import Settings
@@ -47,11 +47,15 @@ def build_handlers(
         trackers.append(github)
         publisher = GitHubFixPublisher(settings, github.ops, policy)
     handlers: list[ActionHandler] = [
-        AnalyzeGroup(settings, analyzer),
+        AnalyzeGroup(
+            analyzer or Analyzer(settings.analysis), propose_fixes=settings.fix.pr_enabled
+        ),
         ProposeFix(settings, publisher),
     ]
     for tracker in trackers:
         handlers += tracker.handlers()
     if settings.slack_configured:
+        from autotriage.actions.slack import SlackNotify
+
         handlers.append(SlackNotify(settings, http, policy=policy))
     return {handler.kind: handler for handler in handlers}

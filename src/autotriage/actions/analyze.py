@@ -11,12 +11,10 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from autotriage.actions.base import ActionResult, PlannedAction
-from autotriage.actions.kinds import ActionKind, fix_key
+from autotriage.actions.kinds import ActionKind, ActionResult, PlannedAction, fix_key
 from autotriage.actions.outbox import enqueue
 from autotriage.analysis import Analysis
 from autotriage.analysis.analyzer import Analyzer
-from autotriage.config import Settings
 from autotriage.models import ErrorEvent, utcnow
 from autotriage.store.events import load_event
 from autotriage.store.groups import latest_event
@@ -33,9 +31,9 @@ class AnalyzeGroup:
 
     kind: str = ActionKind.ANALYSIS
 
-    def __init__(self, settings: Settings, analyzer: Analyzer | None = None) -> None:
-        self.settings = settings
-        self.analyzer = analyzer or Analyzer()
+    def __init__(self, analyzer: Analyzer, *, propose_fixes: bool = False) -> None:
+        self.analyzer = analyzer
+        self.propose_fixes = propose_fixes  # PR_ENABLED: a fix attempt follows the analysis
 
     def prepare(self, session: Session, action: Action) -> _Job | None:
         group = session.get(Group, action.group_id) if action.group_id is not None else None
@@ -45,7 +43,7 @@ class AnalyzeGroup:
     def perform(self, prepared: _Job | None) -> ActionResult:
         if prepared is None:
             return ActionResult.fail("group or its latest event is gone")
-        result: Analysis = self.analyzer.analyze(prepared.event, self.settings)
+        result: Analysis = self.analyzer.analyze(prepared.event)
         return ActionResult.ok(data=result.model_dump(mode="json"))
 
     def record(self, session: Session, action: Action, result: ActionResult) -> None:
@@ -57,7 +55,7 @@ class AnalyzeGroup:
             culprit = result.data.get("culprit")
             if culprit and not group.culprit:
                 group.culprit = f"{culprit['path']} in {culprit.get('function') or '?'}"[:500]
-            if self.settings.pr_enabled and result.data.get("commit"):
+            if self.propose_fixes and result.data.get("commit"):
                 planned = PlannedAction(
                     ActionKind.FIX_PROPOSE,
                     fix_key(group.id, group.regressions),

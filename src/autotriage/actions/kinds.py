@@ -1,13 +1,38 @@
-"""Action kinds and their idempotency keys: one enum, one key constructor per kind.
+"""What an action is: its kind and idempotency key, the handler that performs it and
+what that returns, and the `IssueTracker` protocol with the context trackers render from.
 
-A key is what makes an action happen at most once (the outbox's unique constraint), so
-every key is built here and nowhere else. The strings are those stored in existing
-databases; changing one would let an action already done run again.
+Kinds and keys: one enum, one key constructor per kind. A key is what makes an action
+happen at most once (the outbox's unique constraint), so every key is built here and
+nowhere else. The strings are those stored in existing databases; changing one would let
+an action already done run again.
+
+Handlers: an action runs in three steps so no network call ever happens inside a database
+transaction, and the local effects of an action commit together with its outcome:
+
+1. `prepare(session, action)` reads what the action needs (inside a read transaction);
+2. `perform(prepared)` talks to the outside world, with no transaction open;
+3. `record(session, action, result)` writes local effects in the transaction that
+   also stores the outcome, so they happen exactly once.
+
+Trackers: the local tracker (`actions.tracker`) and GitHub (`actions.github.handlers`)
+perform the pipeline's tracker-neutral steps (`Step`) with their own handlers, and both
+render from the same `IssueContext`.
 """
 
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from sqlalchemy.orm import Session
+
+from autotriage.actions.render import GroupView
+from autotriage.analysis import Analysis
+from autotriage.models import ErrorEvent
+from autotriage.store.events import load_event
+from autotriage.store.groups import latest_event
+from autotriage.store.tables import Action, Group
 
 
 class ActionKind(enum.StrEnum):
@@ -21,6 +46,7 @@ class ActionKind(enum.StrEnum):
     GITHUB_UPDATE = "github.update"
     GITHUB_COMMENT = "github.comment"
     GITHUB_SYNC = "github.sync"
+    GITHUB_ASSIGN = "github.assign"
     SLACK_NOTIFY = "slack.notify"
     FIX_PROPOSE = "fix.propose"
 
@@ -104,9 +130,25 @@ def close_key(tracker: Tracker, group_id: int, audit_id: int) -> str:
     return f"{close_key_prefix(tracker, group_id)}{audit_id}"
 
 
+def signal_close_key(tracker: Tracker, group_id: int, source: str, token: str) -> str:
+    """Close the issue because `source` (Sentry, GitHub) resolved or ignored the group;
+    `token` (its delivery id) makes it happen once."""
+    return f"{close_key_prefix(tracker, group_id)}{source}:{token}"[:255]
+
+
+def signal_reopen_key(tracker: Tracker, group_id: int, source: str, token: str) -> str:
+    """Reopen the issue because `source` reopened the group (delivery `token`)."""
+    return f"{reopen_key_prefix(tracker, group_id)}{source}:{token}"[:255]
+
+
 def close_key_prefix(tracker: Tracker, group_id: int) -> str:
     """What every `close_key` of the group starts with (to find those still due)."""
     return f"{tracker}.close:{group_id}:"
+
+
+def assign_key(group_id: int, audit_id: int) -> str:
+    """(Un)assign the GitHub issue because an operator did so to the group (`audit_id`)."""
+    return f"{ActionKind.GITHUB_ASSIGN}:{group_id}:{audit_id}"
 
 
 def milestone_key(tracker: Tracker, group_id: int, count: int) -> str:
@@ -138,3 +180,108 @@ def slack_key(reason: str, group_id: int, number: int | None = None) -> str:
 def fix_key(group_id: int, attempt: int) -> str:
     """Propose a fix for the group after its analysis: new (0) or its `attempt`-th return."""
     return f"{ActionKind.FIX_PROPOSE}:{group_id}:{attempt}"
+
+
+# --- handlers and their results
+
+Outcome = Literal["ok", "retryable", "permanent"]
+
+
+@dataclass(frozen=True, slots=True)
+class ActionResult:
+    """The outcome of one attempt: ok, or a failure the outbox may or may not retry."""
+
+    status: Outcome
+    external_id: str | None = None
+    external_url: str | None = None
+    detail: str | None = None
+    retry_after: float | None = None
+    data: Any = None
+
+    @classmethod
+    def ok(cls, external_id: str | None = None, url: str | None = None, **kw: Any) -> ActionResult:
+        """A successful attempt."""
+        return cls("ok", external_id, url, **kw)
+
+    @classmethod
+    def retry(cls, detail: str, retry_after: float | None = None) -> ActionResult:
+        """A failure worth trying again later."""
+        return cls("retryable", detail=detail, retry_after=retry_after)
+
+    @classmethod
+    def fail(cls, detail: str) -> ActionResult:
+        """A failure that retrying will not fix."""
+        return cls("permanent", detail=detail)
+
+
+class ActionHandler(Protocol):
+    """One kind of outbound action."""
+
+    kind: str
+
+    def prepare(self, session: Session, action: Action) -> Any:
+        """Read and render what `perform` needs."""
+
+    def perform(self, prepared: Any) -> ActionResult:
+        """Do the action; never raises for a vendor's 4xx/5xx."""
+
+    def record(self, session: Session, action: Action, result: ActionResult) -> None:
+        """Write the action's local effects; runs in the transaction storing the outcome."""
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedAction:
+    """An action the pipeline decided on; its key makes it happen at most once."""
+
+    kind: ActionKind
+    key: str
+    group_id: int | None = None
+    event_id: int | None = None
+    params: dict[str, Any] | None = None
+
+
+# --- trackers
+
+
+@dataclass(frozen=True, slots=True)
+class IssueContext:
+    """Everything an issue is rendered from."""
+
+    group: GroupView
+    event: ErrorEvent
+    analysis: Analysis | None
+
+
+class IssueTracker(Protocol):
+    """Where a group's issue lives: the handlers performing each `Step` there."""
+
+    name: Tracker
+
+    def handlers(self) -> list[ActionHandler]:
+        """One handler per action kind of this tracker (`tracker_kind`)."""
+        ...
+
+
+def issue_context(session: Session, group_id: int | None) -> IssueContext | None:
+    """Load a group, its latest event and its analysis for rendering."""
+    group = session.get(Group, group_id) if group_id is not None else None
+    if group is None:
+        return None
+    row = latest_event(session, group)
+    if row is None:
+        return None
+    view = GroupView(
+        id=group.id,
+        fingerprint=group.fingerprint,
+        title=group.title,
+        level=group.level,
+        count=group.count,
+        first_seen=group.first_seen,
+        last_seen=group.last_seen,
+        sources=list(group.sources or []),
+        service=group.service,
+        environment=group.environment,
+        release=group.last_release,
+    )
+    analysis = Analysis.model_validate(group.analysis) if group.analysis else None
+    return IssueContext(view, load_event(row), analysis)

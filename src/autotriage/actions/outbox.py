@@ -21,12 +21,11 @@ from sqlalchemy import or_, select, true, update
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from autotriage.actions.base import ActionHandler, ActionResult, PlannedAction
+from autotriage.actions.kinds import ActionHandler, ActionResult, PlannedAction
 from autotriage.config import DEFAULT_ACTION_LEASE_SECONDS
 from autotriage.models import utcnow
 from autotriage.store import Store
-from autotriage.store.db import is_conflict
-from autotriage.store.inserts import insert_ignore
+from autotriage.store.db import insert_ignore, is_conflict
 from autotriage.store.tables import Action
 
 log = logging.getLogger(__name__)

@@ -25,9 +25,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from autotriage.actions.base import ActionResult
-from autotriage.actions.issue_context import IssueContext, issue_context
-from autotriage.actions.kinds import ActionKind
+from autotriage.actions.kinds import ActionKind, ActionResult, IssueContext, issue_context
 from autotriage.config import Settings
 from autotriage.store.tables import Action, Link
 from autotriage.understanding.scrub import DEFAULT_POLICY, ScrubPolicy, scrub_text

@@ -12,9 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from autotriage.actions.base import ActionHandler, ActionResult
-from autotriage.actions.issue_context import issue_context
-from autotriage.actions.kinds import ActionKind, Tracker
+from autotriage.actions.kinds import ActionHandler, ActionKind, ActionResult, Tracker, issue_context
 from autotriage.actions.render import IssueDraft, RenderOptions, render_issue
 from autotriage.models import utcnow
 from autotriage.store.groups import tracker_item

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from autotriage.analysis.git import run_git
 from autotriage.analysis.repo import Repository, github_web_url
-from autotriage.config import Settings
+from autotriage.config_sections import AnalysisSettings
 from autotriage.errors import GitError
 
 _STAMP = "autotriage-fetched"
@@ -36,7 +36,7 @@ def is_url(location: str) -> bool:
     return bool(_URL.match(location))
 
 
-def git_base_url(settings: Settings) -> str:
+def git_base_url(settings: AnalysisSettings) -> str:
     """Where the configured GitHub serves git: ``GITHUB_GIT_URL`` or derived from the API URL."""
     if settings.github_git_url:
         return settings.github_git_url.rstrip("/")
@@ -46,14 +46,14 @@ def git_base_url(settings: Settings) -> str:
     return api.removesuffix("/api/v3")
 
 
-def configured_url(settings: Settings) -> str | None:
+def configured_url(settings: AnalysisSettings) -> str | None:
     """The clone URL of ``GITHUB_OWNER/GITHUB_REPO``, when both are set."""
     if not (settings.github_owner and settings.github_repo):
         return None
     return f"{git_base_url(settings)}/{settings.github_owner}/{settings.github_repo}.git"
 
 
-def _token_for(url: str, settings: Settings) -> str | None:
+def _token_for(url: str, settings: AnalysisSettings) -> str | None:
     """The token, but only for the configured git host: never hand it to another server."""
     if settings.github_token is None:
         return None
@@ -63,7 +63,7 @@ def _token_for(url: str, settings: Settings) -> str | None:
     return settings.github_token.get_secret_value() if same else None
 
 
-def _web_url(url: str, settings: Settings) -> str | None:
+def _web_url(url: str, settings: AnalysisSettings) -> str | None:
     if settings.github_owner and settings.github_repo and url == configured_url(settings):
         return f"{git_base_url(settings)}/{settings.github_owner}/{settings.github_repo}"
     found = github_web_url(url)
@@ -138,7 +138,7 @@ def refresh(repo: Repository, url: str, token: str | None, min_interval: float =
 class RepoAccess:
     """How to reach the repository: a local path, or a URL mirrored into the cache."""
 
-    def __init__(self, settings: Settings, location: str | None = None) -> None:
+    def __init__(self, settings: AnalysisSettings, location: str | None = None) -> None:
         self.settings = settings
         self.url: str | None = None
         self.path: Path | None = None
@@ -193,7 +193,7 @@ class RepoAccess:
         return refresh(repo, self.url, self.token, min_interval=interval)
 
 
-def sync_mirror(settings: Settings) -> str | None:
+def sync_mirror(settings: AnalysisSettings) -> str | None:
     """Clone or fetch the configured GitHub mirror now (for a scheduler); returns HEAD.
 
     None when no mirror is configured (``REPO_PATH`` set, or no GitHub repository).

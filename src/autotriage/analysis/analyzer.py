@@ -1,9 +1,10 @@
 """The analysis stage: map the trace onto the repository and say who and what is to blame.
 
-`analyze(event, settings)` is what the worker calls (through the outbox) for each new
-group. It never raises for a bad trace or repository: every failure becomes a reason and
-the result still carries what the trace alone says. Results are cached per group
-(fingerprint) and commit; file indexes and CODEOWNERS per commit.
+`Analyzer(settings.analysis).analyze(event)` is what the worker calls (through the
+outbox) for each new group; `build_services` builds the one analyzer. It never raises
+for a bad trace or repository: every failure becomes a reason and the result still
+carries what the trace alone says. Results are cached per group (fingerprint) and
+commit; file indexes and CODEOWNERS per commit.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import json
 import logging
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -21,116 +21,42 @@ import httpx
 from autotriage.analysis import confidence as weights
 from autotriage.analysis.access import RepoAccess
 from autotriage.analysis.confidence import Confidence
+from autotriage.analysis.culprit import (
+    Located,
+    add_frame_code,
+    choose_culprit,
+    frame_dict,
+    frame_key,
+    read_culprit,
+    trace_only,
+)
 from autotriage.analysis.index import FileIndex
 from autotriage.analysis.logins import LoginResolver
 from autotriage.analysis.mapping import FrameMapping, map_frame
 from autotriage.analysis.owners import LOCATIONS, Rule, owners_for, parse_codeowners
 from autotriage.analysis.repo import Repository, ResolvedRef
-from autotriage.analysis.result import Analysis, Culprit, SuspectCommit
+from autotriage.analysis.result import Analysis, SuspectCommit
 from autotriage.analysis.suspect import IGNORE_REVS_FILE, blame_suspect, ignore_revs_file
 from autotriage.bounded import BoundedCache
 from autotriage.config import Settings
+from autotriage.config_sections import AnalysisSettings
 from autotriage.errors import GitError
-from autotriage.models import ErrorEvent, ExceptionInfo, Frame
+from autotriage.models import ErrorEvent
 from autotriage.understanding.fingerprint import compute_fingerprint, grouping_config
 
 log = logging.getLogger(__name__)
 
-CONTEXT_LINES = 5
-FRAME_CONTEXT_LINES = 2
-FRAME_CODE_LIMIT = 10
 _CACHE_SIZE = 512
 _INDEX_CACHE_SIZE = 4
-
-
-@dataclass(frozen=True, slots=True)
-class _Located:
-    exception: ExceptionInfo
-    frame: Frame
-    mapping: FrameMapping
-
-
-def _frame_key(frame: Frame) -> tuple[str | None, str | None, str | None]:
-    return (frame.abs_path, frame.filename, frame.module)
-
-
-def _trace_only(event: ErrorEvent, reasons: list[str], fingerprint: str) -> Analysis:
-    """What the trace says without a repository: the crashing frame, low confidence."""
-    exc = event.exceptions[0] if event.exceptions else None
-    for candidate in event.exceptions:
-        if any(f.in_app for f in candidate.frames):
-            exc = candidate
-            break
-    frame = exc.crashing_frame if exc else None
-    frames = [_frame_dict(f, None) for e in event.exceptions for f in e.frames]
-    if frame is None or frame.path is None:
-        return Analysis(
-            frames=frames,
-            reasons=["no stack frames: nothing to map", *reasons],
-            fingerprint=fingerprint,
-        )
-    # Sentry's schema allows a context line without a line number.
-    number = f"{frame.lineno:>5}" if frame.lineno is not None else "    ?"
-    code = [f">{number} | {frame.context_line}"] if frame.context_line else []
-    return Analysis(
-        culprit=Culprit(path=frame.path, line=frame.lineno, function=frame.function, code=code),
-        frames=frames,
-        confidence=weights.TRACE_ONLY_IN_APP if frame.in_app else weights.TRACE_ONLY_LIBRARY,
-        reasons=["culprit taken from the trace alone", *reasons],
-        fingerprint=fingerprint,
-    )
-
-
-def _frame_dict(frame: Frame, mapping: FrameMapping | None) -> dict[str, object]:
-    return {
-        "filename": frame.filename or frame.abs_path,
-        "lineno": frame.lineno,
-        "function": frame.function,
-        "in_app": frame.in_app,
-        "repo_path": mapping.repo_path if mapping else None,
-        "mapping": mapping.status if mapping else "unmapped",
-        "detail": mapping.detail if mapping else "no repository",
-    }
-
-
-def _permalink(repo: Repository, sha: str, path: str, line: int | None) -> str | None:
-    if not repo.web_url:
-        return None
-    return f"{repo.web_url}/blob/{sha}/{path}" + (f"#L{line}" if line else "")
-
-
-def _add_frame_code(
-    repo: Repository, sha: str, located: list[_Located], frames: list[dict[str, object]]
-) -> None:
-    """Give each mapped in-app frame (the first `FRAME_CODE_LIMIT`) its code and permalink."""
-    done = 0
-    for at, out in zip(located, frames, strict=True):
-        path, line = at.mapping.repo_path, at.frame.lineno
-        if done >= FRAME_CODE_LIMIT or not at.frame.in_app or at.mapping.status != "mapped":
-            continue
-        if not path:
-            continue
-        done += 1
-        out["permalink"] = _permalink(repo, sha, path, line)
-        lines = repo.read_lines(sha, path)
-        if lines and line and 0 < line <= len(lines):
-            out["code"] = _code_window(lines, line, FRAME_CONTEXT_LINES)
-
-
-def _code_window(lines: list[str], line: int, context: int = CONTEXT_LINES) -> list[str]:
-    start = max(1, line - context)
-    end = min(len(lines), line + context)
-    return [f"{'>' if n == line else ' '}{n:>5} | {lines[n - 1]}" for n in range(start, end + 1)]
-
-
-def _same_code(a: str, b: str) -> bool:
-    return " ".join(a.split()) == " ".join(b.split())
 
 
 class Analyzer:
     """Holds the caches; one per process is enough (see `analyze`)."""
 
-    def __init__(self, login_client: httpx.Client | None = None) -> None:
+    def __init__(
+        self, settings: AnalysisSettings, login_client: httpx.Client | None = None
+    ) -> None:
+        self.settings = settings
         self._results: OrderedDict[str, Analysis] = OrderedDict()
         self._indexes: OrderedDict[tuple[str, str], FileIndex] = OrderedDict()
         self._owners: BoundedCache[tuple[str, str], tuple[str | None, list[Rule]]] = BoundedCache(
@@ -179,21 +105,16 @@ class Analyzer:
 
     # --- the analysis
     def analyze(
-        self,
-        event: ErrorEvent,
-        settings: Settings,
-        *,
-        location: str | None = None,
-        ref: str | None = None,
+        self, event: ErrorEvent, *, location: str | None = None, ref: str | None = None
     ) -> Analysis:
         """Analyse `event` against the configured repository (or `location`, at `ref`)."""
         with self._lock:
-            return self._analyze(event, settings, location=location, ref=ref)
+            return self._analyze(event, self.settings, location=location, ref=ref)
 
     def _analyze(
         self,
         event: ErrorEvent,
-        settings: Settings,
+        settings: AnalysisSettings,
         *,
         location: str | None,
         ref: str | None,
@@ -201,10 +122,10 @@ class Analyzer:
         # The group's own hash, as the pipeline and `replay` compute it.
         fingerprint = compute_fingerprint(event, grouping_config(settings)).primary
         if not any(exc.frames for exc in event.exceptions):
-            return _trace_only(event, [], fingerprint)
+            return trace_only(event, [], fingerprint)
         access = RepoAccess(settings, location)
         if not access.configured:
-            return _trace_only(
+            return trace_only(
                 event,
                 ["no repository configured (REPO_PATH or GITHUB_OWNER/GITHUB_REPO)"],
                 fingerprint,
@@ -218,10 +139,10 @@ class Analyzer:
                 resolved = repo.resolve(event.release, pattern=settings.release_ref_pattern)
         except (GitError, OSError) as exc:
             log.warning("analysis: repository unavailable: %s", exc)  # already credential-free
-            return _trace_only(event, [f"repository unavailable: {exc}"], fingerprint)
+            return trace_only(event, [f"repository unavailable: {exc}"], fingerprint)
         if resolved is None:
             why = f"ref {ref} not found in the repository" if ref else "the repository is empty"
-            return _trace_only(event, [why], fingerprint)
+            return trace_only(event, [why], fingerprint)
         key = self._cache_key(event, access, settings, fingerprint, resolved, ref)
         cached = self._results.get(key)
         if cached is not None:
@@ -231,7 +152,7 @@ class Analyzer:
             result = self._analyze_at(event, settings, repo, resolved, fingerprint)
         except (GitError, OSError, UnicodeError) as exc:
             log.warning("analysis: repository read failed: %s", exc)
-            return _trace_only(event, [f"repository read failed: {exc}"], fingerprint)
+            return trace_only(event, [f"repository read failed: {exc}"], fingerprint)
         self._results[key] = result
         if len(self._results) > _CACHE_SIZE:
             self._results.popitem(last=False)
@@ -241,7 +162,7 @@ class Analyzer:
     def _cache_key(
         event: ErrorEvent,
         access: RepoAccess,
-        settings: Settings,
+        settings: AnalysisSettings,
         fingerprint: str,
         resolved: ResolvedRef,
         ref: str | None,
@@ -270,7 +191,7 @@ class Analyzer:
     def _analyze_at(
         self,
         event: ErrorEvent,
-        settings: Settings,
+        settings: AnalysisSettings,
         repo: Repository,
         resolved: ResolvedRef,
         fingerprint: str,
@@ -278,19 +199,19 @@ class Analyzer:
         score = Confidence()
         index = self.index(repo, resolved.sha)
         mappings: dict[tuple[str | None, str | None, str | None], FrameMapping] = {}
-        located: list[_Located] = []
+        located: list[Located] = []
         frames_out: list[dict[str, object]] = []
         for exc in event.exceptions:
             for frame in exc.frames:
-                key = _frame_key(frame)
+                key = frame_key(frame)
                 if key not in mappings:
                     mappings[key] = map_frame(frame, index, settings.code_mappings)
-                located.append(_Located(exc, frame, mappings[key]))
-                frames_out.append(_frame_dict(frame, mappings[key]))
-        _add_frame_code(repo, resolved.sha, located, frames_out)
-        culprit_at = self._choose_culprit(event, located, score)
+                located.append(Located(exc, frame, mappings[key]))
+                frames_out.append(frame_dict(frame, mappings[key]))
+        add_frame_code(repo, resolved.sha, located, frames_out)
+        culprit_at = choose_culprit(event, located, score)
         if culprit_at is None:
-            analysis = _trace_only(event, score.reasons, fingerprint)
+            analysis = trace_only(event, score.reasons, fingerprint)
             analysis.frames = frames_out
             analysis.commit = resolved.sha
             analysis.reasons.append(resolved.how)
@@ -299,7 +220,7 @@ class Analyzer:
             score.add(weights.RELEASE_RESOLVED, resolved.how)
         else:
             score.note(resolved.how)
-        culprit = self._culprit(repo, resolved.sha, culprit_at, score)
+        culprit = read_culprit(repo, resolved.sha, culprit_at, score)
         suspect = self._suspect(event, settings, repo, resolved.sha, culprit_at, located, score)
         analysis = Analysis(
             culprit=culprit,
@@ -313,108 +234,14 @@ class Analyzer:
         analysis.reasons = score.reasons
         return analysis
 
-    def _choose_culprit(
-        self, event: ErrorEvent, located: list[_Located], score: Confidence
-    ) -> _Located | None:
-        """The root cause's crashing in-app frame, else the nearest mapped in-app caller."""
-        problems = [
-            f"{(x.frame.path or '?')}: {x.mapping.detail}"
-            for x in located
-            if x.frame.in_app
-            and x.mapping.status != "mapped"
-            and not x.mapping.detail.endswith("cannot be a repository file")
-        ]
-        unique_problems = list(dict.fromkeys(problems))
-        if unique_problems:
-            shown = "; ".join(unique_problems[:3])
-            more = f" (+{len(unique_problems) - 3} more)" if len(unique_problems) > 3 else ""
-            score.note(f"in-app frames not mapped: {shown}{more}")
-        for position, exc in enumerate(event.exceptions):
-            ours = [x for x in located if x.exception is exc]
-            in_app = [x for x in ours if x.frame.in_app]
-            mapped = [x for x in in_app if x.mapping.status == "mapped"]
-            if not mapped:
-                continue
-            chosen = mapped[-1]
-            if position < len(event.exceptions) - 1:
-                score.note(f"culprit taken from the root cause {exc.type} of a chained exception")
-            self._score_mapping(chosen, score)
-            if chosen is in_app[-1]:
-                score.add(weights.CRASHING_IN_APP, "culprit is the crashing in-app frame")
-            else:
-                score.note(
-                    "the crashing in-app frame is not in the repository; "
-                    "culprit is its nearest mapped caller"
-                )
-            return chosen
-        mapped_any = [x for x in located if x.mapping.status == "mapped"]
-        if mapped_any:
-            chosen = mapped_any[-1]
-            score.note(
-                "no in-app frame maps to the repository; culprit is a frame marked "
-                "as library code that does"
-            )
-            self._score_mapping(chosen, score)
-            return chosen
-        score.note("no frame maps to a file of the repository")
-        return None
-
-    @staticmethod
-    def _score_mapping(chosen: _Located, score: Confidence) -> None:
-        m = chosen.mapping
-        if m.unique and m.how != "twin":
-            how = {"explicit": "by an explicit code mapping", "module": "with the module's help"}
-            way = how.get(m.how, "by path suffix")
-            score.add(weights.MAPPED_UNIQUELY, f"frame mapped uniquely to {m.repo_path} {way}")
-        else:
-            score.add(weights.MAPPED_WEAKLY, f"frame mapped to {m.repo_path}, but {m.detail}")
-
-    def _culprit(self, repo: Repository, sha: str, at: _Located, score: Confidence) -> Culprit:
-        path = at.mapping.repo_path or ""
-        frame = at.frame
-        lines = repo.read_lines(sha, path)
-        code: list[str] = []
-        line = frame.lineno
-        if lines is None:
-            score.note(f"{path} could not be read at {sha[:12]}")
-        elif line is None or line < 1:
-            score.note("the frame has no line number")
-        elif line > len(lines):
-            score.add(
-                weights.CONTEXT_DIFFERS,
-                f"line {line} is past the end of {path} ({len(lines)} lines): "
-                "the deployed code differs",
-            )
-        else:
-            code = _code_window(lines, line)
-            if frame.context_line is None:
-                score.note("the event carries no source line to compare")
-            elif _same_code(frame.context_line, lines[line - 1]):
-                score.add(weights.CONTEXT_MATCHES, "the event's source line matches the repository")
-            else:
-                score.add(
-                    weights.CONTEXT_DIFFERS,
-                    "the event's source line differs from the repository: "
-                    "the deployed code differs",
-                )
-        permalink = _permalink(repo, sha, path, line)
-        return Culprit(
-            path=path,
-            line=line,
-            function=frame.function,
-            permalink=permalink,
-            code=code,
-            mapped=True,
-        )
-
     def _suspect(
         self,
         event: ErrorEvent,
-        settings: Settings,
+        settings: AnalysisSettings,
         repo: Repository,
         sha: str,
-        culprit_at: _Located,
-        located: list[_Located],
+        culprit_at: Located,
+        located: list[Located],
         score: Confidence,
     ) -> SuspectCommit | None:
         """Blame the culprit line and its stack's other in-app lines; the newest recent wins."""
@@ -485,16 +312,10 @@ class Analyzer:
         score.note(f"owners from {location} line {rule.line} ({rule.pattern}): {who}")
 
 
-_DEFAULT = Analyzer()
-
-
-def analyze(event: ErrorEvent, settings: Settings) -> Analysis:
-    """Analyse `event` against the configured repository; never raises for bad input."""
-    return _DEFAULT.analyze(event, settings)
-
-
 def analyze_with(
     event: ErrorEvent, settings: Settings, *, location: str | None = None, ref: str | None = None
 ) -> Analysis:
-    """`analyze` against an explicit repository path or URL and ref (the CLI's way in)."""
-    return _DEFAULT.analyze(event, settings, location=location, ref=ref)
+    """Analyse `event` once, with an analyzer of its own (the CLI's way in, at `location`
+    and `ref` when given); never raises for bad input. Long-lived callers keep one
+    `Analyzer` instead, so its caches last."""
+    return Analyzer(settings.analysis).analyze(event, location=location, ref=ref)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import httpx
 
 from autotriage.bounded import BoundedCache
-from autotriage.config import Settings
+from autotriage.config_sections import AnalysisSettings
 
 TIMEOUT_SECONDS = 5.0
 LOGINS_KEPT = 4096
@@ -30,7 +30,7 @@ class LoginLookup:
 class LoginResolver:
     """Looks logins up once per commit; needs GITHUB_TOKEN/OWNER/REPO."""
 
-    def __init__(self, settings: Settings, client: httpx.Client | None = None) -> None:
+    def __init__(self, settings: AnalysisSettings, client: httpx.Client | None = None) -> None:
         self.settings = settings
         self._client = client
         self._cache: BoundedCache[str, LoginLookup] = BoundedCache(LOGINS_KEPT)

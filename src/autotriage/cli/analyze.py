@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from autotriage.analysis import Analysis, analyze_with
+from autotriage.analysis import Analysis, Analyzer
 from autotriage.analysis.access import is_url
 from autotriage.cli.common import check_source, fail, read_events, settings
 from autotriage.models import ErrorEvent
@@ -95,10 +95,10 @@ def analyze(
     check_source(source)
     if repo is not None and not is_url(repo) and not Path(repo).expanduser().exists():
         raise fail(f"--repo: {repo} does not exist", 2)
-    current = settings()
+    analyzer = Analyzer(settings().analysis)  # one analyzer: its caches serve every file
     events, failed = read_events(files, source)
     for _, clean in events:
-        analysis = analyze_with(clean, current, location=repo, ref=ref)
+        analysis = analyzer.analyze(clean, location=repo, ref=ref)
         if as_json_flag:
             typer.echo(json.dumps(as_json(analysis), ensure_ascii=False))
         else:

@@ -22,7 +22,7 @@ from autotriage.cli.common import fail, open_services, settings
 from autotriage.cli.scan_sentry import scan_sentry_once
 from autotriage.errors import ScanBusy
 from autotriage.scans.runner import Scanner, ScanSummary
-from autotriage.sources.aws import cloudwatch
+from autotriage.sources.aws import logs_api
 from autotriage.store import Store
 from autotriage.store.scans import begin_scan, finish_scan
 from autotriage.store.tables import Action, Group
@@ -140,8 +140,8 @@ def scan(
     summary = ScanSummary(scan_id, dry_run)
     try:
         with progress:
-            client = cloudwatch.make_client(current)
-            summary = Scanner(store, current, client, on_progress=on_progress).run(
+            client = logs_api.make_client(current.aws)
+            summary = Scanner(store, current.aws, client, on_progress=on_progress).run(
                 since=window, dry_run=dry_run, scan_id=scan_id
             )
     except (ClientError, BotoCoreError) as exc:

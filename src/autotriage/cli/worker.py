@@ -41,7 +41,7 @@ def worker(
         runner.concurrency = concurrency
     if built.jobs is not None and not once:
         # procrastinate installs its own SIGTERM/SIGINT handlers: running jobs finish first
-        run_forever(runner, built.jobs, runner.concurrency)
+        run_forever(runner, built.work, built.jobs, runner.concurrency)
         built.close()
         return
     if once:

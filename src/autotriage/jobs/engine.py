@@ -390,16 +390,14 @@ def uses_engine(settings: Settings) -> bool:
     return postgres and settings.job_engine == "procrastinate"
 
 
-def engine_worker(queue: JobQueue, worker: Worker) -> EngineWorker:
-    """The engine worker `serve` runs in its event loop, with `worker`'s handlers and status."""
-    work = Work(worker.store, worker.settings, worker.handlers)
+def engine_worker(queue: JobQueue, worker: Worker, work: Work) -> EngineWorker:
+    """The engine worker `serve` runs in its event loop: `work`'s tasks, `worker`'s status."""
     app = build_app(work, queue, worker.status)
-    return EngineWorker(app, worker.settings.worker_concurrency, worker.status)
+    return EngineWorker(app, worker.concurrency, worker.status)
 
 
-def run_forever(worker: Worker, queue: JobQueue, concurrency: int) -> None:
+def run_forever(worker: Worker, work: Work, queue: JobQueue, concurrency: int) -> None:
     """`autotriage worker` on PostgreSQL: work jobs until SIGTERM/SIGINT, then drain."""
-    work = Work(worker.store, worker.settings, worker.handlers)
     app = build_app(work, queue, worker.status)
     try:
         asyncio.run(_serve_until_signalled(app, queue, concurrency))

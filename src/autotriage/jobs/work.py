@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 import httpx
 from sqlalchemy import func, or_, select
 
-from autotriage.actions.base import ActionHandler, PlannedAction
-from autotriage.actions.kinds import ActionKind, sync_poll_key
+from autotriage.actions.kinds import ActionHandler, ActionKind, PlannedAction, sync_poll_key
 from autotriage.actions.outbox import enqueue, run_one
 from autotriage.analysis.access import sync_mirror
 from autotriage.config import Settings
@@ -131,7 +131,7 @@ def retention_policy(settings: Settings) -> RetentionPolicy:
 def refresh_mirror(work: Work) -> None:
     """Fetch the GitHub mirror so analysis rarely waits on git."""
     try:
-        sync_mirror(work.settings)
+        sync_mirror(work.settings.analysis)
     except GitError as exc:  # already free of credentials
         log.warning("repository mirror fetch failed: %s", exc)
 
@@ -161,7 +161,7 @@ def poll_github(work: Work) -> int:
 def scan_cloudwatch(work: Work) -> None:
     """One CloudWatch scan of the configured log groups (the scans table excludes overlaps)."""
     if work.settings.aws_log_group_name:
-        ScanManager(work.store, work.settings).run_now("interval")
+        ScanManager(work.store, work.settings.aws).run_now("interval")
 
 
 def poll_sentry(work: Work) -> None:
@@ -174,6 +174,21 @@ def poll_sentry(work: Work) -> None:
         return
     if result.stored:
         log.info("Sentry poll: %s new event(s)", result.stored)
+
+
+def periodic_jobs(work: Work) -> list[tuple[str, float, Callable[[], object]]]:
+    """The timed work the SQLite worker runs for this configuration: (name, seconds, call)."""
+    settings = work.settings
+    jobs: list[tuple[str, float, Callable[[Work], object]]] = [
+        ("retention", settings.retention_interval_seconds, retention),
+    ]
+    if settings.github_configured and not settings.repo_path:
+        jobs.append(("mirror", settings.repo_fetch_interval_seconds, refresh_mirror))
+    if settings.github_configured and not settings.github_webhook_secret:
+        jobs.append(("github_poll", settings.github_poll_seconds, poll_github))
+    if settings.sentry_auth_token is not None and settings.sentry_project:
+        jobs.append(("sentry_poll", settings.scan_interval, poll_sentry))
+    return [(name, seconds, partial(job, work)) for name, seconds, job in jobs if seconds > 0]
 
 
 def event_count(store: Store) -> int:

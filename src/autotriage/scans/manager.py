@@ -10,16 +10,16 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from autotriage.config import Settings
+from autotriage.config_sections import AwsSettings
 from autotriage.errors import ScanBusy, ScanStopped
 from autotriage.scans.runner import Scanner
-from autotriage.sources.aws import cloudwatch
+from autotriage.sources.aws import logs_api
 from autotriage.store import Store
 from autotriage.store.scans import begin_scan, finish_scan
 
 log = logging.getLogger(__name__)
 
-ClientFactory = Callable[[Settings], Any]
+ClientFactory = Callable[[AwsSettings], Any]
 
 
 class ScanManager:
@@ -28,10 +28,10 @@ class ScanManager:
     def __init__(
         self,
         store: Store,
-        settings: Settings,
+        settings: AwsSettings,
         *,
         wake: Callable[[], None] | None = None,
-        client_factory: ClientFactory = cloudwatch.make_client,
+        client_factory: ClientFactory = logs_api.make_client,
     ) -> None:
         self.store = store
         self.settings = settings

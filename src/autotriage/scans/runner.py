@@ -21,13 +21,14 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from autotriage.config import Settings
+from autotriage.config_sections import AwsSettings
 from autotriage.errors import ScanStopped
 from autotriage.intake import inbox_row
 from autotriage.models import ErrorEvent, utcnow
 from autotriage.scans.throttle import Backoff, Pacer, Sleep, error_code
-from autotriage.sources.aws import cloudwatch
-from autotriage.sources.aws.cloudwatch import LogEvent, Page
+from autotriage.sources.aws import cloudwatch, logs_api
+from autotriage.sources.aws.cloudwatch import LogEvent
+from autotriage.sources.aws.logs_api import Page
 from autotriage.store import Store, cursors
 from autotriage.store.events import store_delivery
 from autotriage.store.groups import find_by_hashes
@@ -101,7 +102,7 @@ class Scanner:
     def __init__(
         self,
         store: Store,
-        settings: Settings,
+        settings: AwsSettings,
         client: Any,
         *,
         clock: Callable[[], datetime] = utcnow,
@@ -123,13 +124,13 @@ class Scanner:
 
     def resolve_groups(self) -> list[str]:
         """``AWS_LOG_GROUP_NAME``'s names, with each ``prefix*`` resolved by DescribeLogGroups."""
-        names, prefixes = cloudwatch.split_group_spec(self.settings.aws_log_group_name or "")
+        names, prefixes = cloudwatch.split_group_spec(self.settings.aws_log_group_name)
         found = list(names)
         for prefix in prefixes:
             token: str | None = None
             for _ in range(cloudwatch.MAX_GROUP_PAGES):
                 page, token = self.backoff.call(
-                    partial(cloudwatch.describe_page, self.client, prefix, token)
+                    partial(logs_api.describe_page, self.client, prefix, token)
                 )
                 found += page
                 if not token:
@@ -145,7 +146,7 @@ class Scanner:
         for _ in range(MAX_CONTEXT_PAGES):
             page = self.backoff.call(
                 partial(
-                    cloudwatch.filter_page,
+                    logs_api.filter_page,
                     self.client,
                     group,
                     start_ms=cluster[0].timestamp - cloudwatch.CONTEXT_BEFORE_MS,
@@ -191,7 +192,7 @@ class Scanner:
 
     def _fetch(self, group: str, start: int, end: int, token: str | None) -> Page:
         return self.backoff.call(
-            lambda: cloudwatch.filter_page(
+            lambda: logs_api.filter_page(
                 self.client,
                 group,
                 start_ms=start,

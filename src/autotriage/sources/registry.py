@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from autotriage.errors import SignatureInvalid
 from autotriage.sources import text
-from autotriage.sources.aws import cloudwatch, firehose, sns
+from autotriage.sources.aws import cloudwatch, firehose, logs_api, sns
 from autotriage.sources.base import SourceSpec, Verifying
 from autotriage.sources.generic import webhook as generic
 from autotriage.sources.otlp import export as otlp
@@ -144,7 +144,7 @@ REGISTRY: dict[str, SourceSpec] = {
         "slack", slack.parse, slack.sniff, verify=verify_slack, routes=_slack_routes
     ),
     "cloudwatch": SourceSpec(
-        "cloudwatch", cloudwatch.parse, cloudwatch.sniff, poll=cloudwatch.filter_page
+        "cloudwatch", cloudwatch.parse, cloudwatch.sniff, poll=logs_api.filter_page
     ),
     "otlp": SourceSpec("otlp", otlp.parse, otlp.sniff, routes=_otlp_routes),
     "generic": SourceSpec(

@@ -1,4 +1,4 @@
-"""Engine, sessions and migrations.
+"""Engine, sessions and migrations, and the dialect-aware ``INSERT ... ON CONFLICT DO NOTHING``.
 
 SQLite (WAL, one writer at a time, a generous busy timeout) is the embedded default;
 PostgreSQL is used when ``DATABASE_URL`` names it. Alembic migrations run on start.
@@ -17,10 +17,12 @@ from typing import Any
 import orjson
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, Table, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.dml import Insert
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -197,3 +199,21 @@ class Store:
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+
+
+def insert_ignore(session: Session, table: Table, **values: Any) -> int | None:
+    """Insert a row unless it breaks a unique constraint; return its id (1 for a table
+    without an ``id``), or None if it existed."""
+    dialect = session.get_bind().dialect.name
+    stmt: Insert
+    if dialect == "postgresql":
+        stmt = postgresql.insert(table).values(**values).on_conflict_do_nothing()
+    else:
+        stmt = sqlite.insert(table).values(**values).on_conflict_do_nothing()
+    # RETURNING says whether a row went in: through the ORM session, psycopg's rowcount
+    # for ``ON CONFLICT DO NOTHING`` is -1 either way.
+    key = table.c.id if "id" in table.c else next(iter(table.primary_key.columns))
+    row = session.execute(stmt.returning(key)).first()
+    if row is None:
+        return None
+    return int(row[0]) if key.name == "id" else 1

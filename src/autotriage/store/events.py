@@ -15,8 +15,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
 
 from autotriage.models import ErrorEvent
-from autotriage.store.db import SerializedJSON
-from autotriage.store.inserts import insert_ignore
+from autotriage.store.db import SerializedJSON, insert_ignore
 from autotriage.store.tables import Delivery, Event
 
 

@@ -114,6 +114,8 @@ class Group(Base):
     regressions: Mapped[int] = mapped_column(Integer, default=0)
     users: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     """Distinct users seen, exactly up to `autotriage.store.users.EXACT_USERS`."""
+    assignee: Mapped[str | None] = mapped_column(String(255))
+    """The operator the group is assigned to (their console name), if anyone."""
     resolved_at: Mapped[datetime | None]
     resolved_in_release: Mapped[str | None] = mapped_column(String(255))
     fixed_commit: Mapped[str | None] = mapped_column(String(64))

@@ -14,7 +14,7 @@ import hashlib
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from autotriage.store.inserts import insert_ignore
+from autotriage.store.db import insert_ignore
 from autotriage.store.tables import Base, BigId, Group
 
 EXACT_USERS = 1000

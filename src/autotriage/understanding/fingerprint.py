@@ -28,6 +28,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from autotriage.config import Settings
+from autotriage.config_sections import AnalysisSettings
 from autotriage.models import ErrorEvent, ExceptionInfo, Frame
 from autotriage.understanding.inapp import InAppRules, apply_rules
 from autotriage.understanding.parameterize import template
@@ -75,7 +76,7 @@ class Fingerprint:
         return (*self.hashes, *(h for h in self.legacy if h not in self.hashes))
 
 
-def grouping_config(settings: Settings) -> GroupingConfig:
+def grouping_config(settings: Settings | AnalysisSettings) -> GroupingConfig:
     """The grouping configuration `settings` describe (rules are parsed once and cached)."""
     return GroupingConfig(
         rules=load_rules(settings.fingerprint_rules),

@@ -11,6 +11,13 @@ Two things happen to a trace on its way through a logging pipeline:
 `clean_lines` returns the text's lines with prefixes removed and JSON lines expanded into
 the message and stack they carry, plus the most severe level the prefixes and JSON
 fields named. Indentation after a prefix is kept, since Python tracebacks rely on it.
+
+Two more questions about log lines are answered here, for sources that read logs line by
+line (CloudWatch): whether a line starts a new log record (`starts_record`: a timestamp,
+a level, a Lambda runtime line, a JSON object; a traceback's continuation lines do not),
+and whether a record reports an error at all (`reports_error`). AWS Lambda's own shapes
+are read here too: Node's ``Invoke Error`` line ending in its JSON error document, and
+Python's ``[ERROR] Type: value`` line printed before the traceback it ends.
 """
 
 from __future__ import annotations
@@ -64,7 +71,40 @@ _STACK_KEYS = (
     "error.stack_trace",
     "exception.stacktrace",
 )
-_LEVEL_KEYS = ("level", "levelname", "severity", "log.level", "lvl", "@level")
+_LEVEL_KEYS = ("level", "levelname", "severity", "log.level", "lvl", "@level", "loglevel")
+_TYPE_KEYS = ("errorType", "error.type", "error.kind", "exception.type", "exc_type")
+# Fields of a structured record kept as tags: which request, trace and logger it was.
+FIELD_KEYS = (
+    "service",
+    "logger",
+    "logger_name",
+    "env",
+    "environment",
+    "release",
+    "version",
+    "requestId",
+    "request_id",
+    "trace_id",
+)
+# A line that starts a new log record: a timestamp, a level word, a Lambda runtime line, JSON.
+_RECORD_START = re.compile(
+    r"^(?:\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}"
+    r"|\d{2}:\d{2}:\d{2}"
+    r"|[A-Z][a-z]{2} +\d{1,2} \d{2}:\d{2}"
+    r"|\[?(?:TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|CRITICAL|FATAL)\]?(?:[\s:]|$)"
+    r"|(?:START|END|REPORT|INIT_START|INIT_REPORT) RequestId"
+    r"|\{"
+    r"|(?:level|time|ts)="
+    r")"
+)
+_ERROR_WORD = re.compile(
+    r"\b(?:ERROR|CRITICAL|FATAL|SEVERE|EMERG|ALERT)\b|^\[ERROR\]|^panic: |Traceback \(most recent"
+    r"|^Exception in thread |^Unhandled(?:Promise)?Rejection|^Uncaught "
+)
+_HEAD_LEVEL = re.compile(r"\b(TRACE|DEBUG|INFO|NOTICE|WARN(?:ING)?|ERROR|CRITICAL|FATAL)\b")
+_EXC_LINE = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt)(?::\s?.*)?$")
+_LAMBDA_PY_ERROR = re.compile(r"^\[ERROR\]\s+(?P<line>[A-Za-z_][\w.]*(?::\s*.*)?)$")
+_TRACEBACK = "Traceback (most recent call last):"
 _MAX_JSON_LINE = 1_000_000
 
 
@@ -123,11 +163,7 @@ def _texts_from_json(data: dict[str, Any]) -> tuple[list[str], Level | None, dic
         if not stack and error.get("message"):
             kind = error.get("type") or error.get("name") or error.get("kind")
             stack = f"{kind}: {error['message']}" if kind else str(error["message"])
-    fields = {
-        k: str(data[k])
-        for k in ("service", "logger", "logger_name", "env", "environment", "release", "version")
-        if isinstance(data.get(k), str | int | float)
-    }
+    fields = {k: str(data[k]) for k in FIELD_KEYS if isinstance(data.get(k), str | int | float)}
     text = message
     if stack and stack.strip() not in message:
         # Most stacks repeat their first line ("Error: msg") in the message; don't double it.
@@ -143,7 +179,7 @@ def _lambda_error(data: dict[str, Any]) -> str:
     """
     kind = str(data.get("errorType") or "Error")
     message = str(data.get("errorMessage") or "")
-    frames = data.get("stackTrace")
+    frames = data.get("stackTrace") or data.get("stack")
     lines = [str(x) for x in frames] if isinstance(frames, list) else []
     if any(line.lstrip().startswith('File "') for line in lines):
         body = "".join(x if x.endswith("\n") else x + "\n" for x in lines)
@@ -159,9 +195,17 @@ def _json_record(line: str) -> dict[str, Any] | None:
         return None
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     return data if isinstance(data, dict) else None
+
+
+def _trailing_record(line: str) -> dict[str, Any] | None:
+    """The JSON error document ending a line (Node's Lambda ``Invoke Error`` lines)."""
+    start = line.find("{")
+    if start <= 0 or "errorType" not in line:
+        return None
+    return _json_record(line[start:])
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]{0,32}[A-Za-z]")
@@ -223,7 +267,7 @@ def clean_lines(text: str) -> CleanText:
             line, level = strip_prefix(line)
             if level is not None:
                 out.level = _worst(out.level, level)
-        record = _json_record(line) if "{" in line else None
+        record = (_json_record(line) or _trailing_record(line)) if "{" in line else None
         if record is None:
             out.lines.append(line)
             continue
@@ -238,4 +282,49 @@ def clean_lines(text: str) -> CleanText:
             clean, inner_level = strip_prefix(inner_line.rstrip())
             out.level = _worst(out.level, inner_level)
             out.lines.append(clean)
+    _lambda_python_order(raw_lines[0] if raw_lines else "", out.lines)
     return out
+
+
+def _lambda_python_order(first: str, lines: list[str]) -> None:
+    """Lambda's Python runtime prints ``[ERROR] Type: value`` first, then the traceback
+    without it: put the exception line back at the traceback's end, where Python has it."""
+    match = _LAMBDA_PY_ERROR.match(first.strip())
+    if match is None or _TRACEBACK not in lines:
+        return
+    last = next((line for line in reversed(lines) if line.strip()), "")
+    if not _EXC_LINE.match(last.strip()):
+        lines.append(match["line"])
+
+
+def starts_record(line: str) -> bool:
+    """Whether a log line starts a new record (else it continues the one before it)."""
+    return bool(_RECORD_START.match(line))
+
+
+def _first(data: dict[str, Any], keys: tuple[str, ...]) -> Any:
+    for key in keys:
+        value = _get(data, key)
+        if value not in (None, "", [], {}):
+            return value
+    return None
+
+
+def reports_error(text: str) -> bool:
+    """Whether a log record reports an error (not every line a log filter matched does)."""
+    head = text.split("\n", 1)[0]
+    data = _json_record(head) if head.lstrip().startswith("{") else None
+    if data is not None:
+        inner = data.get("log")
+        if isinstance(inner, str) and not _first(data, _LEVEL_KEYS):
+            return reports_error(inner)
+        level = _first(data, _LEVEL_KEYS)
+        if level is not None:
+            return normalize_level(str(level), "info") in ("error", "fatal")
+        return _first(data, _TYPE_KEYS) is not None
+    if _TRACEBACK in text or "errorType" in head:
+        return True
+    level_match = _HEAD_LEVEL.search(head)
+    if level_match:
+        return normalize_level(level_match.group(1), "info") in ("error", "fatal")
+    return bool(_ERROR_WORD.search(head) or _EXC_LINE.match(head.strip()))

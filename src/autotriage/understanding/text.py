@@ -22,6 +22,8 @@ MAX_TEXT = 2_000_000
 """Characters read from one text; a log stream past this is cut, not refused."""
 MESSAGE_LIMIT = 8192
 MAX_EVENTS = 100
+TAG_FIELDS = ("logger", "logger_name", "requestId", "request_id", "trace_id")
+"""Fields of a structured log record kept as the event's tags."""
 """Traces read from one text; a dump of thousands is a flood, not thousands of reports."""
 
 
@@ -93,7 +95,7 @@ def _base(text: str, source: str, received_at: datetime | None) -> dict[str, Any
 def _parse(text: str, base: dict[str, Any]) -> list[ErrorEvent]:
     clean = clean_lines(text)
     level = clean.level or "error"
-    tags = {k: v[:200] for k, v in clean.fields.items() if k in ("logger", "logger_name")}
+    tags = {k: v[:200] for k, v in clean.fields.items() if k in TAG_FIELDS}
     extra: dict[str, Any] = {}
     if "service" in clean.fields:
         extra["service"] = clean.fields["service"][:200]

@@ -20,11 +20,11 @@ from autotriage.services import Services, build_services
 from autotriage.sources.registry import web_routes
 from autotriage.store import Store
 from autotriage.web import errors, openapi
-from autotriage.web.cors import DsnCors
 from autotriage.web.metrics import IngestMetrics
 from autotriage.web.metrics import router as metrics_router
 from autotriage.web.routes import api, dashboard, github, scans
 from autotriage.web.routes import sentry as sentry_routes
+from autotriage.web.routes.sentry import DsnCors
 from autotriage.web.security import SecurityHeaders
 from autotriage.web.state import AppState
 
@@ -47,7 +47,7 @@ def create_app(services: Services | Settings, store: Store | None = None) -> Fas
         else:
             # PostgreSQL: the work (scans included) runs on the job engine, here too
             if settings.worker_enabled:
-                built.engine = engine_worker(built.jobs, built.worker)
+                built.engine = engine_worker(built.jobs, built.worker, built.work)
                 await built.engine.start()
             built.jobs.nudge()  # whatever the inbox already holds
         try:

@@ -11,6 +11,7 @@ the list and the detail page are saved under the folder the test prints
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -109,8 +110,9 @@ def test_operator_session_in_chromium(
     page.get_by_label("Last seen", exact=True).uncheck()
     page.get_by_label("Environment", exact=True).check()
     page.get_by_role("button", name="Apply").click()
-    assert "cols=level%2Cevents%2Cenvironment%2Ccount%2Cusers%2Cfirst_seen%2Cstatus%2Cissue" in (
-        page.url
+    assert (
+        "cols=level%2Cevents%2Cenvironment%2Ccount%2Cusers%2Cfirst_seen%2Cstatus%2Cassignee%2Cissue"
+        in (page.url)
     )
     heads = page.locator("table.groups thead th")
     expect(heads.filter(has_text="Environment")).to_have_count(1)
@@ -149,6 +151,10 @@ def test_operator_session_in_chromium(
         pass
     page.reload()
     expect(page.locator("#h-issue + p")).to_contain_text("(closed)")
+    page.get_by_role("button", name="Assign to me").click()
+    expect(page.get_by_role("status")).to_have_text(f"Group {ids['keyerror']} assigned to you.")
+    expect(page.locator("#assignee")).to_have_text("Ana On-call")
+    expect(page.get_by_role("button", name="Unassign")).to_be_visible()
 
     # bulk-ignore two from the list, selected with the keyboard
     page.get_by_role("link", name="← All groups").click()
@@ -159,6 +165,16 @@ def test_operator_session_in_chromium(
     page.get_by_role("button", name="Ignore selected").click()
     expect(page.get_by_role("status")).to_have_text("2 of 2 groups ignored.")
     expect(page.locator("table.groups tbody tr")).to_have_count(1)
+    # bulk "assign to me", then the "assigned to me" filter over every status
+    page.get_by_label(f"Select group {ids['timeout']}").check()
+    page.get_by_role("button", name="Assign selected to me").click()
+    expect(page.get_by_role("status")).to_have_text("1 of 1 groups assigned to you.")
+    page.locator("select[name=assigned]").select_option("me")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.locator("table.groups tbody td.assignee")).to_have_text(["Ana On-call"])
+    page.locator("nav.tabs a", has_text="All").click()
+    expect(page).to_have_url(re.compile(r"assigned=me"))
+    expect(page.locator("table.groups tbody td.assignee")).to_have_text(["Ana On-call"] * 2)
 
     # retry the failed action from its group's action log
     page.goto(f"{base}/groups/{ids['timeout']}")
@@ -210,7 +226,7 @@ def test_columns_and_filters_without_javascript(
     # the server answers the plain form with the view's short URL
     assert page.url == (
         f"{base}/?status=open&environment=staging"
-        "&cols=level%2Cservice%2Ccount%2Cusers%2Cfirst_seen%2Clast_seen%2Cstatus%2Cissue"
+        "&cols=level%2Cservice%2Ccount%2Cusers%2Cfirst_seen%2Clast_seen%2Cstatus%2Cassignee%2Cissue"
     )
     expect(page.locator("table.groups tbody tr")).to_have_count(1)
     heads = page.locator("table.groups thead th")

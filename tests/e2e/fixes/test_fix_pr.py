@@ -179,8 +179,7 @@ def test_a_fixable_error_gets_an_issue_and_one_draft_pr(
     merged = fake.pulls.merge(number)
     assert fake.issues.items[issue_number].state == "closed"
     with store.transaction() as session:
-        from autotriage.actions.base import PlannedAction
-        from autotriage.actions.kinds import ActionKind, sync_poll_key
+        from autotriage.actions.kinds import ActionKind, PlannedAction, sync_poll_key
         from autotriage.actions.outbox import enqueue
         from autotriage.models import utcnow
 

@@ -240,6 +240,17 @@ class IssueRoutes:
             issue.comments.append(comment)
             issue.updated = now
             return 201, {}, self._comment_json(issue, comment)
+        if template == f"{base}/issues/{{issue_number}}/assignees":
+            # as GitHub: logins without push access are silently left out
+            issue = self._issue(params)
+            logins = [str(a) for a in body.get("assignees") or []]
+            if method == "POST":
+                added = [a for a in logins if a in self.fake.collaborators]
+                issue.assignees += [a for a in added if a not in issue.assignees]
+            else:
+                issue.assignees = [a for a in issue.assignees if a not in logins]
+            issue.updated = now
+            return (201 if method == "POST" else 200), {}, self.render(issue)
         if template == f"{base}/issues/{{issue_number}}/events":
             issue = self._issue(params)
             return 200, {}, issue.events

@@ -14,10 +14,10 @@ from sqlalchemy import select
 
 from autotriage.analysis import analyze_with
 from autotriage.intake import Intake
+from autotriage.services import build_services
 from autotriage.sources.registry import REGISTRY
 from autotriage.store import Store
 from autotriage.store.tables import TrackerItem
-from autotriage.worker import Worker
 
 KEYS = {"fingerprint", "culprit", "frames", "suspect_commit", "owners", "confidence", "reasons"}
 
@@ -179,7 +179,9 @@ def test_local_tracker_issue_shows_culprit_code_permalink_suspect_and_owners(
     store.migrate()
     try:
         Intake(store).accept("text", REGISTRY["text"].parse(trace.body, {}))
-        Worker(store, settings).drain()
+        services = build_services(settings, store=store)
+        services.worker.drain()
+        services.http.close()
         with store.reading() as session:
             body = session.scalars(select(TrackerItem)).one().body
     finally:

@@ -65,9 +65,9 @@ def test_blobless_mirror_with_token_in_header_only(
         CommitsApiServer({trace.expected_sha: "bob-gh"}) as api,
     ):
         settings = _settings(make_settings, tmp_path, git.url, api.url, TOKEN)
-        analyzer = Analyzer()
-        result = analyzer.analyze(event, settings)
-        again = analyzer.analyze(event, settings)
+        analyzer = Analyzer(settings.analysis)
+        result = analyzer.analyze(event)
+        again = analyzer.analyze(event)
     assert result.culprit is not None
     assert result.culprit.path == "shop/pricing.py"
     assert result.culprit.line == trace.expected_line
@@ -101,7 +101,7 @@ def test_wrong_token_fails_cleanly_without_leaking(
     event = REGISTRY["text"].parse(corpus["python/zero"].body, {})[0]
     with GitHttpServer(served.parent.parent, "the-right-token") as git:
         settings = _settings(make_settings, tmp_path, git.url, "http://127.0.0.1:9", TOKEN)
-        result = Analyzer().analyze(event, settings)
+        result = Analyzer(settings.analysis).analyze(event)
     assert any(r.startswith("repository unavailable: git clone failed") for r in result.reasons)
     text = result.model_dump_json()
     assert TOKEN not in text
@@ -115,12 +115,12 @@ def test_release_newer_than_the_mirror_triggers_a_fetch(
     event = REGISTRY["text"].parse(corpus["python/zero"].body, {})[0]
     with GitHttpServer(served.parent.parent, TOKEN) as git:
         settings = _settings(make_settings, tmp_path, git.url, "http://127.0.0.1:9", TOKEN)
-        analyzer = Analyzer()
-        first = analyzer.analyze(event.model_copy(update={"release": "v9.0.0"}), settings)
+        analyzer = Analyzer(settings.analysis)
+        first = analyzer.analyze(event.model_copy(update={"release": "v9.0.0"}))
         assert any("release v9.0.0 not found" in r for r in first.reasons)
         head = _git(served, "rev-parse", "HEAD")
         _git(served, "tag", "v9.0.0", head)
-        second = analyzer.analyze(event.model_copy(update={"release": "v9.0.0"}), settings)
+        second = analyzer.analyze(event.model_copy(update={"release": "v9.0.0"}))
     assert any("release v9.0.0 resolved via v9.0.0" in r for r in second.reasons)
     assert second.commit == head
 
@@ -135,7 +135,7 @@ def test_unlinked_author_gets_no_login_and_a_reason(
         CommitsApiServer({trace.expected_sha: None}) as api,
     ):
         settings = _settings(make_settings, tmp_path, git.url, api.url, TOKEN)
-        result = Analyzer().analyze(event, settings)
+        result = Analyzer(settings.analysis).analyze(event)
     assert result.suspect_commit is not None
     assert result.suspect_commit.author_name == "Carol Chen"
     assert result.suspect_commit.login is None
@@ -147,7 +147,7 @@ def test_scheduled_sync_fetches_new_commits(
 ) -> None:
     with GitHttpServer(served.parent.parent, TOKEN) as git:
         settings = _settings(make_settings, tmp_path, git.url, "http://127.0.0.1:9", TOKEN)
-        before = sync_mirror(settings)
+        before = sync_mirror(settings.analysis)
         assert before == _git(served, "rev-parse", "HEAD")
         tree = _git(served, "rev-parse", "HEAD^{tree}")
         newer = subprocess.run(
@@ -170,8 +170,8 @@ def test_scheduled_sync_fetches_new_commits(
             check=True,
         ).stdout.strip()
         _git(served, "update-ref", "refs/heads/main", newer)
-        assert sync_mirror(settings) == newer
-    assert sync_mirror(make_settings(REPO_PATH=str(tmp_path))) is None
+        assert sync_mirror(settings.analysis) == newer
+    assert sync_mirror(make_settings(REPO_PATH=str(tmp_path)).analysis) is None
 
 
 def test_the_worker_keeps_the_mirror_fresh_on_a_schedule(
@@ -179,8 +179,7 @@ def test_the_worker_keeps_the_mirror_fresh_on_a_schedule(
 ) -> None:
     import time
 
-    from autotriage.store import Store
-    from autotriage.worker import Worker
+    from autotriage.services import build_services
 
     with GitHttpServer(served.parent.parent, TOKEN) as git:
         settings = make_settings(
@@ -192,17 +191,15 @@ def test_the_worker_keeps_the_mirror_fresh_on_a_schedule(
             AUTOTRIAGE_REPO_CACHE_DIR=str(tmp_path / "cache"),
             REPO_FETCH_INTERVAL_SECONDS=0.5,
         )
-        store = Store(settings.database_url)
-        store.migrate()
-        worker = Worker(store, settings)
-        worker.start()
+        services = build_services(settings)  # the worker is handed its periodic jobs here
+        services.store.migrate()
+        services.worker.start()
         try:
             deadline = time.monotonic() + 30
             while len(git.requests) < 4 and time.monotonic() < deadline:
                 time.sleep(0.1)
         finally:
-            worker.stop()
-            store.dispose()
+            services.close()
     # A clone, then fetches every half second, with nothing analysed meanwhile.
     assert len(git.requests) >= 4
     assert next((tmp_path / "cache").glob("pyshop.git-*")).is_dir()

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select, text
 
-from autotriage.actions.base import PlannedAction
+from autotriage.actions.kinds import PlannedAction
 from autotriage.actions.outbox import enqueue
 from autotriage.jobs.engine import RUN_ACTION, JobQueue
 from autotriage.models import utcnow

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import textwrap
 import time
 from pathlib import Path
 
@@ -14,31 +11,7 @@ from autotriage.models import utcnow
 from autotriage.store import Store
 from autotriage.store.ingest_keys import create_key
 from autotriage.store.tables import Event, Group
-from tests.support import LiveServer
-
-APP = textwrap.dedent(
-    """
-    import sys
-    import sentry_sdk
-
-    sentry_sdk.init(dsn=sys.argv[1], release="shop@1.2.3", environment="staging")
-
-    def checkout(cart):
-        return cart["sku"]
-
-    try:
-        checkout({})
-    except KeyError:
-        sentry_sdk.capture_exception()
-    sentry_sdk.flush(10)
-    """
-)
-
-
-def _run_app(tmp_path: Path, dsn: str) -> None:
-    script = tmp_path / "shop_app.py"
-    script.write_text(APP)
-    subprocess.run([sys.executable, str(script), dsn], check=True, timeout=60, cwd=tmp_path)
+from tests.support import LiveServer, report_with_sentry_sdk
 
 
 def test_sentry_sdk_exception_lands_in_the_inbox_and_is_grouped(tmp_path: Path) -> None:
@@ -48,7 +21,7 @@ def test_sentry_sdk_exception_lands_in_the_inbox_and_is_grouped(tmp_path: Path) 
     with store.transaction() as session:
         key, _ = create_key(session, 42, "python app", utcnow())
     with LiveServer({"DATABASE_URL": url}, cwd=tmp_path) as server:
-        _run_app(tmp_path, f"http://{key}@127.0.0.1:{server.port}/42")
+        report_with_sentry_sdk(tmp_path, f"http://{key}@127.0.0.1:{server.port}/42")
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             with store.reading() as session:

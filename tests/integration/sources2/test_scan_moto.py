@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from autotriage.config import Settings, load_settings
 from autotriage.errors import ScanBusy
 from autotriage.scans.runner import Scanner, ScanSummary, cursor_name
-from autotriage.sources.aws.cloudwatch import make_client
+from autotriage.sources.aws.logs_api import make_client
 from autotriage.store import Store
 from autotriage.store.cursors import load_cursor
 from autotriage.store.scans import begin_scan, finish_scan, get_scan
@@ -67,8 +67,8 @@ def test_scan_reads_every_page_of_prefixed_groups_once(
     )
     cw.put_lines(logs_client, unrelated, "x", ["2026-05-28 ERROR not ours"], start)
     settings = _settings(store.url, moto_url, f"{prefix}*", CLOUDWATCH_PAGE_SIZE=2)
-    client = make_client(settings)
-    summary = Scanner(store, settings, client).run(since=timedelta(hours=1))
+    client = make_client(settings.aws)
+    summary = Scanner(store, settings.aws, client).run(since=timedelta(hours=1))
     assert sorted(g.name for g in summary.groups) == sorted([first, second])
     by_name = {g.name: g for g in summary.groups}
     assert by_name[first].pages == 4
@@ -76,7 +76,7 @@ def test_scan_reads_every_page_of_prefixed_groups_once(
     assert (by_name[first].errors_found, by_name[second].errors_found) == (1, 1)
     assert _titles(store) == ["ZeroDivisionError: division by zero", "queue unreachable"]
 
-    again = Scanner(store, settings, client).run(since=timedelta(hours=1))
+    again = Scanner(store, settings.aws, client).run(since=timedelta(hours=1))
     assert again.as_dict()["stored"] == 0
     assert again.as_dict()["duplicates"] == 2
     assert len(_titles(store)) == 2
@@ -89,12 +89,12 @@ def test_late_events_inside_the_overlap_are_not_missed(
     group = log_group()
     cw.put_lines(logs_client, group, "a", ["2026-05-28 ERROR first failure"], cw.now_ms() - 30_000)
     settings = _settings(store.url, moto_url, group, CLOUDWATCH_OVERLAP_SECONDS=120)
-    client = make_client(settings)
-    Scanner(store, settings, client).run(since=timedelta(minutes=10))
+    client = make_client(settings.aws)
+    Scanner(store, settings.aws, client).run(since=timedelta(minutes=10))
     through = load_cursor(store, cursor_name(group))["through_ms"]
     # Ingested after the scan, stamped before the cursor: CloudWatch's eventual consistency.
     cw.put_lines(logs_client, group, "b", ["2026-05-28 ERROR late arrival"], through - 60_000)
-    Scanner(store, settings, client).run(since=timedelta(minutes=10))
+    Scanner(store, settings.aws, client).run(since=timedelta(minutes=10))
     assert _titles(store) == ["2026-05-28 ERROR first failure", "2026-05-28 ERROR late arrival"]
 
 
@@ -108,7 +108,7 @@ def test_a_crash_between_pages_resumes_from_the_stored_token(
             logs_client, group, f"s{i}", [f"2026-05-28 ERROR failure number {i}"], base + i
         )
     settings = _settings(store.url, moto_url, group, CLOUDWATCH_PAGE_SIZE=2)
-    client = make_client(settings)
+    client = make_client(settings.aws)
 
     class Crash(Exception):
         pass
@@ -118,12 +118,12 @@ def test_a_crash_between_pages_resumes_from_the_stored_token(
             raise Crash
 
     with pytest.raises(Crash):
-        Scanner(store, settings, client, on_progress=crash_after_second_page).run(
+        Scanner(store, settings.aws, client, on_progress=crash_after_second_page).run(
             since=timedelta(hours=1)
         )
     assert len(_titles(store)) == 4
     assert load_cursor(store, cursor_name(group))["pass"]["next_token"]
-    resumed = Scanner(store, settings, client).run(since=timedelta(hours=1))
+    resumed = Scanner(store, settings.aws, client).run(since=timedelta(hours=1))
     assert resumed.groups[0].events_read == 2  # only the page not yet committed
     assert resumed.as_dict()["duplicates"] == 0
     assert _titles(store) == [f"2026-05-28 ERROR failure number {i}" for i in range(6)]
@@ -219,9 +219,11 @@ def test_a_stop_request_ends_the_scan_between_pages_and_the_next_resumes(
     stop = threading.Event()
     stop.set()
     with pytest.raises(ScanStopped):
-        Scanner(store, settings, make_client(settings), stop=stop).run(since=timedelta(hours=1))
+        Scanner(store, settings.aws, make_client(settings.aws), stop=stop).run(
+            since=timedelta(hours=1)
+        )
     assert len(_titles(store)) == 2
-    Scanner(store, settings, make_client(settings)).run(since=timedelta(hours=1))
+    Scanner(store, settings.aws, make_client(settings.aws)).run(since=timedelta(hours=1))
     assert len(_titles(store)) == 4
 
 

@@ -19,6 +19,7 @@ from autotriage.actions.slack import SlackNotify, SlackPost
 from autotriage.config import Settings
 from autotriage.intake import Intake
 from autotriage.models import ErrorEvent, ExceptionInfo, Frame, utcnow
+from autotriage.services import build_services
 from autotriage.store import Store
 from autotriage.store.tables import Action
 from autotriage.worker import Worker
@@ -90,9 +91,10 @@ def _event(n: int = 0, message: str = "division by zero") -> ErrorEvent:
 
 def _run(settings: Settings, store: Store, events: list[ErrorEvent]) -> Worker:
     Intake(store).accept("cloudwatch", events)
-    worker = Worker(store, settings)
-    worker.drain(timeout=60)
-    return worker
+    services = build_services(settings, store=store)
+    services.worker.drain(timeout=60)
+    services.http.close()
+    return services.worker
 
 
 def _actions(store: Store) -> list[Action]:

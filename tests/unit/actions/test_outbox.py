@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from autotriage.actions.base import ActionResult, PlannedAction
+from autotriage.actions.kinds import ActionResult, PlannedAction
 from autotriage.actions.outbox import LEASE, MAX_ATTEMPTS, enqueue, run_due, run_one
 from autotriage.models import utcnow
 from autotriage.store import Store

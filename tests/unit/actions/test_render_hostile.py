@@ -7,8 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from autotriage.actions.markdown import code_span, fenced, inert
-from autotriage.actions.render import GroupView, render_issue
+from autotriage.actions.render import GroupView, code_span, fenced, inert, render_issue
 from autotriage.models import ErrorEvent, ExceptionInfo, Frame
 
 NOW = datetime(2024, 3, 7, 10, 15, tzinfo=UTC)

@@ -7,8 +7,7 @@ from collections.abc import Callable
 
 from sqlalchemy import select
 
-from autotriage.actions.base import ActionResult
-from autotriage.actions.kinds import ActionKind
+from autotriage.actions.kinds import ActionKind, ActionResult
 from autotriage.actions.outbox import run_one
 from autotriage.actions.tracker import LocalTracker
 from autotriage.config import Settings

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
+from autotriage.config import split_list
 from autotriage.sources.aws.cloudwatch import (
     LogEvent,
     clusters,
-    is_error_record,
     parse_log_events,
     reassemble,
     records_around,
@@ -122,23 +120,6 @@ def test_ecs_structured_json_levels() -> None:
     assert errors[0].service == "billing"
 
 
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("2026-05-28 20:26:39,610 INFO orders.views POST /orders 500 12ms", False),
-        ("2026-05-28 20:26:39 ERROR payment failed", True),
-        ("[ERROR]\t2026-05-28T20:26:38Z\tabc\tsomething broke", True),
-        ("panic: runtime error: index out of range [3] with length 3", True),
-        ("ValueError: bad input", True),
-        ("user clicked the Error page link", False),
-        ('{"level":"warn","msg":"slow"}', False),
-        ('{"errorType":"Error","errorMessage":"x"}', True),
-    ],
-)
-def test_is_error_record(text: str, expected: bool) -> None:
-    assert is_error_record(text) is expected
-
-
 def test_records_around_keeps_a_match_missing_from_its_context() -> None:
     match = LogEvent("m", "s", 10, "2026-05-28 ERROR late")
     other = LogEvent("o", "s", 10, "2026-05-28 ERROR other")
@@ -157,7 +138,7 @@ def test_clusters_split_by_stream_and_time() -> None:
 
 
 def test_group_spec_names_and_prefixes() -> None:
-    assert split_group_spec(" /ecs/a, /aws/lambda/*,,/ecs/b ") == (
+    assert split_group_spec(split_list(" /ecs/a, /aws/lambda/*,,/ecs/b ")) == (
         ["/ecs/a", "/ecs/b"],
         ["/aws/lambda/"],
     )

@@ -74,7 +74,9 @@ def test_empty_page_with_token_is_not_the_end(client: Any, settings: Settings) -
     stub.add_response("filter_log_events", {"events": page3["events"]})  # context read
     store = _store(settings)
     with stub:
-        summary = Scanner(store, settings, client, clock=lambda: NOW).run(since=timedelta(hours=1))
+        summary = Scanner(store, settings.aws, client, clock=lambda: NOW).run(
+            since=timedelta(hours=1)
+        )
     stub.assert_no_pending_responses()
     [group] = summary.groups
     assert (group.pages, group.events_read, group.errors_found, group.stored) == (3, 8, 1, 1)
@@ -96,7 +98,7 @@ def test_throttling_backs_off_with_jitter_and_keeps_going(client: Any, settings:
     slept: list[float] = []
     store = _store(settings)
     with stub:
-        summary = Scanner(store, settings, client, clock=lambda: NOW, sleep=slept.append).run(
+        summary = Scanner(store, settings.aws, client, clock=lambda: NOW, sleep=slept.append).run(
             since=timedelta(hours=1)
         )
     stub.assert_no_pending_responses()
@@ -136,7 +138,7 @@ def test_resumes_from_a_stored_token_and_recovers_from_an_invalid_one(
     )
     stub.add_response("filter_log_events", {"events": page3["events"]})
     with stub:
-        Scanner(store, settings, client, clock=lambda: NOW).run(since=timedelta(hours=1))
+        Scanner(store, settings.aws, client, clock=lambda: NOW).run(since=timedelta(hours=1))
     stub.assert_no_pending_responses()
     assert load_cursor(store, cursor_name(GROUP)) == {"through_ms": 9, "pass": None}
 
@@ -158,7 +160,7 @@ def test_resumes_from_a_stored_token_and_recovers_from_an_invalid_one(
         {"logGroupName": GROUP, "startTime": 5, "endTime": 9, "limit": 1000, "filterPattern": ANY},
     )
     with stub:
-        Scanner(store, settings, client, clock=lambda: NOW).run(since=timedelta(hours=1))
+        Scanner(store, settings.aws, client, clock=lambda: NOW).run(since=timedelta(hours=1))
     stub.assert_no_pending_responses()
     with store.reading() as session:
         assert session.scalar(select(func.count()).select_from(Event)) == 0  # page3 holds no error
@@ -178,7 +180,7 @@ def test_a_failing_log_group_is_reported_and_the_others_scanned(
     stub.add_response("filter_log_events", {"events": page1["events"]})
     stub.add_response("filter_log_events", {"events": page1["events"]})
     with stub:
-        summary = Scanner(_store(settings), settings, client, clock=lambda: NOW).run(
+        summary = Scanner(_store(settings), settings.aws, client, clock=lambda: NOW).run(
             since=timedelta(hours=1)
         )
     gone, orders = summary.groups

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from autotriage.store.hours import hour_of, series
+from autotriage.store.groups import hour_of, series
 
 NOW = datetime(2026, 1, 2, 10, 30, tzinfo=UTC)
 

@@ -8,7 +8,7 @@ import pytest
 
 from autotriage.config import load_settings
 from autotriage.understanding import scrub
-from autotriage.understanding.logtext import clean_lines, strip_prefix
+from autotriage.understanding.logtext import clean_lines, reports_error, starts_record, strip_prefix
 
 
 @pytest.mark.parametrize(
@@ -74,3 +74,57 @@ def test_outbound_policy_follows_settings() -> None:
     assert scrub.scrub_text(text, chosen) == "ann@example.com at [REDACTED:ip]"
     default = scrub.ScrubPolicy.from_settings(load_settings(env_file=None).scrub)
     assert scrub.scrub_text(text, default) == "[REDACTED:email] at 10.0.0.1"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-05-28 20:26:39,610 INFO orders.views POST /orders 500 12ms", False),
+        ("2026-05-28 20:26:39 ERROR payment failed", True),
+        ("[ERROR]\t2026-05-28T20:26:38Z\tabc\tsomething broke", True),
+        ("panic: runtime error: index out of range [3] with length 3", True),
+        ("ValueError: bad input", True),
+        ("user clicked the Error page link", False),
+        ('{"level":"warn","msg":"slow"}', False),
+        ('{"errorType":"Error","errorMessage":"x"}', True),
+    ],
+)
+def test_reports_error(text: str, expected: bool) -> None:
+    # Lines a CloudWatch filter pattern matched: only some of them report an error.
+    assert reports_error(text) is expected
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("2026-05-28 20:26:38 ERROR boom", True),
+        ("[ERROR]\t2026-05-28T20:26:38Z\tabc\tbroke", True),
+        ("START RequestId: 5d1c Version: $LATEST", True),
+        ('{"level":"error"}', True),
+        ("Traceback (most recent call last):", False),
+        ('  File "/srv/x.py", line 1, in f', False),
+        ("ZeroDivisionError: division by zero", False),
+        ("    at total (/var/task/pricing.js:41:9)", False),
+    ],
+)
+def test_starts_record(line: str, expected: bool) -> None:
+    assert starts_record(line) is expected
+
+
+def test_lambda_python_error_line_goes_after_its_traceback() -> None:
+    text = (
+        "[ERROR] KeyError: 'order_id'\nTraceback (most recent call last):\n"
+        '  File "/var/task/handler.py", line 12, in lambda_handler\n'
+        "    order = event['order_id']"
+    )
+    assert clean_lines(text).lines[-1] == "KeyError: 'order_id'"
+
+
+def test_node_invoke_error_line_expands_its_json_document() -> None:
+    line = (
+        "2026-05-28T20:26:38.114Z\t5d1c\tERROR\tInvoke Error \t"
+        '{"errorType":"TypeError","errorMessage":"cart is undefined",'
+        '"stack":["TypeError: cart is undefined","    at total (/var/task/pricing.js:41:9)"]}'
+    )
+    lines = clean_lines(line).lines
+    assert lines == ["TypeError: cart is undefined", "    at total (/var/task/pricing.js:41:9)"]

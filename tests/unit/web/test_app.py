@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from autotriage.config import Settings
+from autotriage.services import build_services
 from autotriage.web.app import create_app
 
 
@@ -63,12 +64,11 @@ def test_trigger_scan_says_no_pull_source(client: TestClient) -> None:
 def test_dashboard_lists_groups_and_shows_the_rendered_issue(
     make_settings: Callable[..., Settings],
 ) -> None:
-    from autotriage.worker import Worker
-
     settings = make_settings(
         WEBHOOK_SECRET="hook", AUTOTRIAGE_WORKER="false", AUTOTRIAGE_API_TOKEN="dash-tok"
     )
-    app = create_app(settings)
+    services = build_services(settings)
+    app = create_app(services)
     with TestClient(app, follow_redirects=False) as client:
         text = (
             "Traceback (most recent call last):\n  File \"app/x.py\", line 3, in f\nKeyError: 'sku'"
@@ -79,7 +79,7 @@ def test_dashboard_lists_groups_and_shows_the_rendered_issue(
             ).status_code
             == 200
         )
-        Worker(app.state.store, settings).drain()
+        services.worker.drain()
         assert client.get("/").headers["location"].startswith("/login")
         page = client.get("/", headers={"authorization": "Bearer dash-tok"})
         assert page.status_code == 200

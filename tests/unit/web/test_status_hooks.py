@@ -190,3 +190,78 @@ def test_a_redelivered_github_close_is_applied_once(
     with store.reading() as session:
         syncs = session.scalars(select(Action.idempotency_key).where(Action.kind == "github.sync"))
         assert list(syncs) == ["github.sync:1:g1"]
+
+
+def _closes_and_reopens(store: Store) -> list[tuple[str, dict[str, Any]]]:
+    with store.reading() as session:
+        rows = session.scalars(
+            select(Action)
+            .where(
+                Action.idempotency_key.contains(".close:")
+                | Action.idempotency_key.contains(":sentry:")
+            )
+            .order_by(Action.id)
+        )
+        return [(a.idempotency_key, dict(a.params or {})) for a in rows]
+
+
+def test_a_sentry_resolve_closes_the_issues_and_an_unresolve_reopens_them(
+    app: tuple[TestClient, Store, Settings],
+) -> None:
+    client, store, settings = app
+    _occur(store, settings, "1.4.0", minutes_ago=10)
+    _link_issue_7(store)  # a GitHub issue, beside the local tracker's being opened
+    _sentry(client, "resolved", "r1")
+    planned = _closes_and_reopens(store)
+    assert [key.rsplit(":", 1)[0] for key, _ in planned] == [
+        "github.close:1:sentry",
+        "tracker.close:1:sentry",
+    ]
+    assert all(
+        p == {"body": "Resolved in Sentry.", "status": "resolved", "close": "completed"}
+        for _, p in planned
+    )
+    _sentry(client, "ignored", "r2")
+    _sentry(client, "unresolved", "r3")
+    with store.reading() as session:
+        keys = list(
+            session.scalars(
+                select(Action.idempotency_key)
+                .where(Action.idempotency_key.contains(":sentry:"))
+                .order_by(Action.id)
+            )
+        )
+        reopen = session.scalars(
+            select(Action).where(Action.idempotency_key.startswith("github.reopen:1:sentry:"))
+        ).one()
+    assert len(keys) == 6  # two trackers, three changes, each once
+    assert reopen.params == {"body": "Reopened in Sentry.", "status": "open", "reopen": True}
+
+
+def test_a_github_close_closes_the_other_trackers_issue_but_not_its_own(
+    app: tuple[TestClient, Store, Settings],
+) -> None:
+    client, store, settings = app
+    _occur(store, settings, "1.4.0", minutes_ago=10)
+    _link_issue_7(store)
+    _github(client, "closed", "g1")
+    _github(client, "closed", "g1")  # redelivered: nothing more
+    assert _closes_and_reopens(store) == [
+        (
+            "tracker.close:1:github-webhook:g1",
+            {"body": "Resolved on GitHub.", "status": "resolved", "close": "completed"},
+        )
+    ]
+    _github(client, "reopened", "g2")
+    with store.reading() as session:
+        reopens = list(
+            session.scalars(
+                select(Action.idempotency_key).where(
+                    Action.idempotency_key.contains(":github-webhook:")
+                )
+            )
+        )
+    assert sorted(reopens) == [
+        "tracker.close:1:github-webhook:g1",
+        "tracker.reopen:1:github-webhook:g2",
+    ]

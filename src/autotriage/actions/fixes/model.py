@@ -13,6 +13,12 @@ from typing import Any, Literal
 Outcome = Literal["pr", "suggest", "none"]
 Verdict = Literal["proven", "safe", "refused"]
 VERDICT_RANK: dict[str, int] = {"refused": 0, "safe": 1, "proven": 2}
+BRANCH_PREFIX = "autotriage/fix-"
+
+
+def branch_name(token: str) -> str:
+    """``autotriage/fix-<token>``: one branch per group (its footer token), on any tracker."""
+    return f"{BRANCH_PREFIX}{token}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from autotriage.actions.fixes.model import FixAttempt
-from autotriage.actions.markdown import code_span, fence_for, inert, printable
+from autotriage.actions.render import code_span, fence_for, inert, printable
 from autotriage.analysis.result import Analysis
 from autotriage.understanding.scrub import ScrubPolicy, scrub_text
 

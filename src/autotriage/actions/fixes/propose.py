@@ -2,7 +2,7 @@
 
 Planned by the analysis action's `record` when ``PR_ENABLED=true`` (one per group and
 analysis: `kinds.fix_key`), so it runs after the issue's open action. It follows the
-outbox protocol (`actions.base`): `prepare` reads the group, its latest event, its
+outbox protocol (`actions.kinds`): `prepare` reads the group, its latest event, its
 analysis and its issue; `perform` runs the attempt (`attempt.attempt_fix`, tests in the
 sandbox) and hands it to the tracker's `FixPublisher` (a GitHub pull request, or the
 local tracker's record of one); `record` stores the attempt in ``fix_attempts`` with
@@ -18,13 +18,11 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from autotriage.actions.base import ActionResult
 from autotriage.actions.fixes.attempt import attempt_fix, exception_text, locate
 from autotriage.actions.fixes.model import FixAttempt
 from autotriage.actions.fixes.pr_text import FixSubject
 from autotriage.actions.fixes.settings import FixConfig
-from autotriage.actions.issue_context import issue_context
-from autotriage.actions.kinds import ActionKind, Tracker, open_key
+from autotriage.actions.kinds import ActionKind, ActionResult, Tracker, issue_context, open_key
 from autotriage.actions.render import footer_token
 from autotriage.analysis.access import RepoAccess
 from autotriage.analysis.result import Analysis
@@ -121,7 +119,7 @@ class ProposeFix:
         if isinstance(prepared, ActionResult):
             return prepared
         try:
-            repo = RepoAccess(self.settings).open()
+            repo = RepoAccess(self.settings.analysis).open()
         except GitError as exc:
             return ActionResult.retry(f"repository: {exc}")
         attempt = attempt_fix(

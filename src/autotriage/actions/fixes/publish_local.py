@@ -13,10 +13,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from autotriage.actions.fixes.model import FixAttempt
+from autotriage.actions.fixes.model import FixAttempt, branch_name
 from autotriage.actions.fixes.pr_text import pr_body, pr_title, suggestion
 from autotriage.actions.fixes.propose import FixJob
-from autotriage.actions.github.branch import branch_name
 from autotriage.actions.kinds import Tracker
 from autotriage.models import utcnow
 from autotriage.store.groups import tracker_item

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
-from autotriage.actions.fixes import pyscope
+from autotriage.actions.fixes import pyresolve, pyscope
 from autotriage.actions.fixes.rewrite import NoFix, Rewrite, byte_col
 from autotriage.actions.fixes.suggest import check_hint
 from autotriage.actions.fixes.tree import CodeView
@@ -30,7 +30,6 @@ IMPORT_NAME = re.compile(
 UNEXPECTED_KW = re.compile(
     rf"^(?P<func>[\w.<>]+)\(\) got an unexpected keyword argument '(?P<name>\w+)'{_HINT}"
 )
-_OBJECT_MEMBERS = frozenset(dir(object))
 N = TypeVar("N", bound=ast.AST)
 
 Fixer = Callable[[CodeView, str, ast.Module, int, int | None, re.Match[str]], Rewrite | NoFix]
@@ -112,51 +111,6 @@ def fix_name_error(
     )
 
 
-def module_path(view: CodeView, module: str) -> str | None:
-    """The repository file of a dotted module name, when exactly one file can be it."""
-    stem = module.replace(".", "/")
-    wanted = (f"{stem}.py", f"{stem}/__init__.py")
-    found = [p for p in view.paths() if any(p == w or p.endswith("/" + w) for w in wanted)]
-    return found[0] if len(found) == 1 else None
-
-
-def _module_members(view: CodeView, module: str) -> set[str] | NoFix:
-    target = module_path(view, module)
-    if target is None:
-        return NoFix(f"module {module!r} is not one file of the repository")
-    text = view.read(target)
-    if text is None:
-        return NoFix(f"{target} cannot be read")
-    try:
-        names = pyscope.module_names(ast.parse(text))
-    except SyntaxError:
-        return NoFix(f"{target} does not parse")
-    if target.endswith("__init__.py"):
-        prefix = target[: -len("__init__.py")]
-        for other in view.paths():
-            rest = other[len(prefix) :] if other.startswith(prefix) else ""
-            if rest.count("/") == 0 and rest.endswith(".py") and rest != "__init__.py":
-                names.add(rest[:-3])
-            elif rest.count("/") == 1 and rest.endswith("/__init__.py"):
-                names.add(rest.split("/")[0])
-    return names
-
-
-def _imported_module(tree: ast.Module, local: str) -> str | None:
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.asname == local or (
-                    alias.asname is None and alias.name.split(".")[0] == local
-                ):
-                    return alias.name if alias.asname else local
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            for alias in node.names:
-                if (alias.asname or alias.name) == local:
-                    return f"{node.module}.{alias.name}"
-    return None
-
-
 def _attribute_rewrite(
     path: str, line: int, node: ast.Attribute, name: str, chosen: str, why: str, cause: str
 ) -> Rewrite:
@@ -184,12 +138,12 @@ def fix_module_attribute(
         return node
     if not isinstance(node, ast.Attribute):
         return NoFix("unexpected syntax at the reported line")
-    if isinstance(node.value, ast.Name) and _imported_module(tree, node.value.id) not in (
+    if isinstance(node.value, ast.Name) and pyresolve.imported_module(tree, node.value.id) not in (
         module,
         None,
     ):
         return NoFix(f"`{node.value.id}` is not module {module!r} here")
-    members = _module_members(view, module)
+    members = pyresolve.module_members(view, module)
     if isinstance(members, NoFix):
         return members
     chosen = _choose(name, hint, members)
@@ -206,56 +160,6 @@ def fix_module_attribute(
     )
 
 
-def find_class(view: CodeView, path: str, tree: ast.Module, name: str) -> ast.ClassDef | None:
-    """The class `name` as this module sees it: defined here, imported from a repository
-    module, or else the only class of that name in the repository."""
-    local = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == name]
-    if len(local) == 1:
-        return local[0]
-    source = _imported_module(tree, name)
-    targets = (
-        [module_path(view, source.rsplit(".", 1)[0])]
-        if source and "." in source
-        else [p for p in view.paths() if p.endswith(".py") and p != path]
-    )
-    found: list[ast.ClassDef] = []
-    for target in targets:
-        text = view.read(target) if target else None
-        if text is None or f"class {name}" not in text:
-            continue
-        try:
-            module = ast.parse(text)
-        except SyntaxError:
-            continue
-        found += [n for n in module.body if isinstance(n, ast.ClassDef) and n.name == name]
-    return found[0] if len(found) == 1 else None
-
-
-def instance_members(
-    view: CodeView, path: str, tree: ast.Module, cls: ast.ClassDef, depth: int = 0
-) -> set[str] | NoFix:
-    """Every attribute an instance of `cls` has, bases included; NoFix when a base is unknown."""
-    names = pyscope.class_members(cls) | _OBJECT_MEMBERS
-    for base in cls.bases:
-        if isinstance(base, ast.Name) and base.id == "object":
-            continue
-        if not isinstance(base, ast.Name) or depth > 5:
-            return NoFix(f"base class of `{cls.name}` cannot be resolved statically")
-        parent = find_class(view, path, tree, base.id)
-        if parent is None:
-            return NoFix(f"base class `{base.id}` of `{cls.name}` is not in the repository")
-        inherited = instance_members(view, path, tree, parent, depth + 1)
-        if isinstance(inherited, NoFix):
-            return inherited
-        names |= inherited
-    if any(
-        isinstance(n, ast.FunctionDef) and n.name in {"__getattr__", "__getattribute__"}
-        for n in cls.body
-    ):
-        return NoFix(f"`{cls.name}` defines __getattr__: its attributes are dynamic")
-    return names
-
-
 def fix_object_attribute(
     view: CodeView, path: str, tree: ast.Module, line: int, col: int | None, m: re.Match[str]
 ) -> Rewrite | NoFix:
@@ -269,10 +173,10 @@ def fix_object_attribute(
         return node
     if not isinstance(node, ast.Attribute):
         return NoFix("unexpected syntax at the reported line")
-    cls = find_class(view, path, tree, class_name)
+    cls = pyresolve.find_class(view, path, tree, class_name)
     if cls is None:
         return NoFix(f"class `{class_name}` is not defined once in the repository")
-    members = instance_members(view, path, tree, cls)
+    members = pyresolve.instance_members(view, path, tree, cls)
     if isinstance(members, NoFix):
         return members
     chosen = _choose(name, hint, members)
@@ -303,7 +207,7 @@ def fix_import_name(
         return node
     if not isinstance(node, ast.ImportFrom):
         return NoFix("unexpected syntax at the reported line")
-    members = _module_members(view, module)
+    members = pyresolve.module_members(view, module)
     if isinstance(members, NoFix):
         return members
     chosen = _choose(name, hint, members)
@@ -328,51 +232,6 @@ def fix_import_name(
     )
 
 
-def _callee(
-    view: CodeView, path: str, tree: ast.Module, call: ast.Call, line: int
-) -> ast.FunctionDef | ast.AsyncFunctionDef | NoFix:
-    func = call.func
-    if isinstance(func, ast.Name):
-        defs = [
-            n
-            for n in tree.body
-            if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name == func.id
-        ]
-        if len(defs) == 1:
-            return defs[0]
-        cls = find_class(view, path, tree, func.id)
-        if cls is not None:
-            init = [n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"]
-            if len(init) == 1:
-                return init[0]
-        source = _imported_module(tree, func.id)
-        target = module_path(view, source.rsplit(".", 1)[0]) if source and "." in source else None
-        text = view.read(target) if target else None
-        if text is not None:
-            defs = [
-                n
-                for n in ast.parse(text).body
-                if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name == func.id
-            ]
-            if len(defs) == 1:
-                return defs[0]
-        return NoFix(f"`{func.id}` is not one function of the repository")
-    if (
-        isinstance(func, ast.Attribute)
-        and isinstance(func.value, ast.Name)
-        and func.value.id == "self"
-    ):
-        cls = pyscope.enclosing_class(tree, line, call.col_offset)
-        methods = [
-            n
-            for n in (cls.body if cls else [])
-            if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name == func.attr
-        ]
-        if len(methods) == 1:
-            return methods[0]
-    return NoFix("the callee cannot be resolved statically")
-
-
 def fix_unexpected_keyword(
     view: CodeView, path: str, tree: ast.Module, line: int, col: int | None, m: re.Match[str]
 ) -> Rewrite | NoFix:
@@ -390,7 +249,7 @@ def fix_unexpected_keyword(
         return call
     if not isinstance(call, ast.Call):
         return NoFix("unexpected syntax at the reported line")
-    callee = _callee(view, path, tree, call, line)
+    callee = pyresolve.callee(view, path, tree, call, line)
     if isinstance(callee, NoFix):
         return callee
     if callee.name != func_name:

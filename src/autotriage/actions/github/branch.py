@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autotriage.actions.fixes import sandbox
+from autotriage.actions.fixes.model import BRANCH_PREFIX
 from autotriage.analysis.git import git_text, run_git
 from autotriage.errors import ForeignCommits, GitError
-
-BRANCH_PREFIX = "autotriage/fix-"
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,11 +25,6 @@ class Bot:
 
     name: str
     email: str
-
-
-def branch_name(token: str) -> str:
-    """``autotriage/fix-<token>``: one branch per group (its footer token)."""
-    return f"{BRANCH_PREFIX}{token}"
 
 
 def commit_patch(repo: Path, base: str, diff: str, message: str, bot: Bot) -> str:

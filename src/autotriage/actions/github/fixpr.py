@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from autotriage.actions.fixes.model import FixAttempt
+from autotriage.actions.fixes.model import FixAttempt, branch_name
 from autotriage.actions.fixes.pr_text import (
     FixSubject,
     pr_body,
@@ -30,12 +30,7 @@ from autotriage.actions.fixes.pr_text import (
     suggestion,
 )
 from autotriage.actions.fixes.propose import FixJob
-from autotriage.actions.github.branch import (
-    Bot,
-    branch_name,
-    commit_patch,
-    push_branch,
-)
+from autotriage.actions.github.branch import Bot, commit_patch, push_branch
 from autotriage.actions.github.client import GitHubClient
 from autotriage.actions.github.issues import IssueOps
 from autotriage.actions.github.pulls import FIX_LABELS, PullOps
@@ -97,10 +92,10 @@ class GitHubFixPublisher:
     ) -> dict[str, Any]:
         if attempt.patch is None or attempt.commit is None:
             return {}
-        url = configured_url(self.settings)
+        url = configured_url(self.settings.analysis)
         if url is None:
             raise ActionFailed("GITHUB_OWNER/GITHUB_REPO are not set", retryable=False)
-        token = RepoAccess(self.settings, url).token
+        token = RepoAccess(self.settings.analysis, url).token
         title = pr_title(subject, self.policy)
         branch = branch_name(job.token)
         commit = commit_patch(repo, attempt.commit, attempt.patch.diff, title, self.bot)

@@ -1,6 +1,6 @@
-"""The GitHub handlers: ``github.open``, ``github.update``, ``github.comment``, ``github.sync``.
+"""The GitHub handlers: ``github.open``/``update``/``comment``/``assign``/``sync``.
 
-Each follows the outbox's prepare/perform/record protocol (`autotriage.actions.base`):
+Each follows the outbox's prepare/perform/record protocol (`autotriage.actions.kinds`):
 `prepare` renders the issue and reads the group's link in a read transaction, `perform`
 talks to GitHub with no transaction open, and `record` writes the link (group ->
 issue number) in the transaction that stores the action's outcome.
@@ -24,15 +24,16 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from autotriage.actions.base import ActionHandler, ActionResult
 from autotriage.actions.github.client import GitHubClient
 from autotriage.actions.github.issues import IssueOps, RemoteIssue
 from autotriage.actions.github.signals import issue_signal
-from autotriage.actions.issue_context import issue_context
 from autotriage.actions.kinds import (
+    ActionHandler,
     ActionKind,
+    ActionResult,
     Tracker,
     close_key_prefix,
+    issue_context,
     open_key,
     reopen_key_prefix,
 )
@@ -42,7 +43,7 @@ from autotriage.config_sections import GitHubSettings
 from autotriage.errors import ActionFailed, Ambiguous, GitHubError
 from autotriage.lifecycle import apply as apply_signal
 from autotriage.models import utcnow
-from autotriage.store.inserts import insert_ignore
+from autotriage.store.db import insert_ignore
 from autotriage.store.tables import Action, Group, Link
 from autotriage.understanding.scrub import ScrubPolicy, scrub_text
 
@@ -304,6 +305,25 @@ class CommentIssue(_GitHubHandler):
         return ActionResult.ok(str(number), data={"issue": issue} if issue else None)
 
 
+class AssignIssue(_GitHubHandler):
+    """Assign the issue to the operator who took the group from the console, or unassign it.
+
+    The result carries no issue, so `record` neither relinks nor reads a state change.
+    """
+
+    kind: str = ActionKind.GITHUB_ASSIGN
+
+    def _perform(self, prepared: Prepared) -> ActionResult:
+        number = self._need_issue(prepared)
+        login = str(prepared.params.get("login", ""))
+        assign = bool(prepared.params.get("assign"))
+        assignees = self.ops.set_assignee(number, login, assign=assign)
+        if assign and login not in assignees:
+            # GitHub silently drops a login without push access; say so, don't retry
+            return ActionResult.fail(f"GitHub did not assign {login}: no push access?")
+        return ActionResult.ok(str(number))
+
+
 class SyncIssue(_GitHubHandler):
     """Read the linked issue's state (after a webhook, or to poll): resolve, ignore, open."""
 
@@ -334,11 +354,12 @@ class GitHubTracker:
         self.ops = IssueOps(client or GitHubClient.from_settings(settings, transport=transport))
 
     def handlers(self) -> list[ActionHandler]:
-        """Open, update, comment (and reopen), sync."""
+        """Open, update, comment (and reopen), assign, sync."""
         return [
             OpenIssue(self.ops, self.settings.github, self.policy),
             UpdateIssue(self.ops, self.settings.github, self.policy),
             CommentIssue(self.ops, self.settings.github, self.policy),
+            AssignIssue(self.ops, self.settings.github, self.policy),
             SyncIssue(self.ops, self.settings.github, self.policy),
         ]
 

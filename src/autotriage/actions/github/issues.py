@@ -177,6 +177,16 @@ class IssueOps:
         )
         return RemoteIssue.from_json(data)
 
+    def set_assignee(self, number: int, login: str, *, assign: bool) -> list[str]:
+        """Add `login` to the issue's assignees, or remove it (both idempotent on GitHub);
+        the assignees' logins after."""
+        issues = self.client.rest.issues
+        call = issues.add_assignees if assign else issues.remove_assignees
+        data = self.client.write(
+            call, *self._repo, number, data={"assignees": [login]}, idempotent=True
+        )
+        return [str(a.get("login")) for a in (data or {}).get("assignees") or []]
+
     def has_comment(self, number: int, marker: str) -> bool:
         """Whether a comment carrying `marker` exists (after an unconfirmed post)."""
         rows = self.client.read(

@@ -14,23 +14,22 @@ the record's lines -> message and ``contexts.log_lines``; Python tracebacks, Lam
 JSON ``level``/``severity`` -> level and ``service`` (else the log group's last part) ->
 service.
 
-This module only reads: one API page per call, and pure functions that turn log events
-into `ErrorEvent`s. Loops, cursors and backoff live in `autotriage.scans`.
+This module is pure: functions that turn log events into `ErrorEvent`s. The API calls
+(one page each) are in `autotriage.sources.aws.logs_api`; loops, cursors and backoff live
+in `autotriage.scans`.
 """
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from autotriage.config import Settings
 from autotriage.errors import PayloadInvalid
-from autotriage.models import ErrorEvent, ExceptionInfo, Frame, Level, normalize_level
+from autotriage.models import ErrorEvent, Level
 from autotriage.sources.base import load_json, require_object
+from autotriage.understanding.logtext import reports_error, starts_record
 from autotriage.understanding.text import parse_text
 
 NAME = "cloudwatch"
@@ -43,42 +42,6 @@ CONTEXT_AFTER_MS = 3000
 MAX_GROUP_PAGES = 100
 MAX_TIMESTAMP_MS = 253_402_300_799_999
 """The last millisecond of year 9999, the last a datetime holds."""
-
-# A line that starts a new log record: a timestamp, a level word, a Lambda runtime line, JSON.
-_HEADER = re.compile(
-    r"^(?:\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}"
-    r"|\d{2}:\d{2}:\d{2}"
-    r"|[A-Z][a-z]{2} +\d{1,2} \d{2}:\d{2}"
-    r"|\[?(?:TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|CRITICAL|FATAL)\]?(?:[\s:]|$)"
-    r"|(?:START|END|REPORT|INIT_START|INIT_REPORT) RequestId"
-    r"|\{"
-    r"|(?:level|time|ts)="
-    r")"
-)
-_ERROR_WORD = re.compile(
-    r"\b(?:ERROR|CRITICAL|FATAL|SEVERE|EMERG|ALERT)\b|^\[ERROR\]|^panic: |Traceback \(most recent"
-    r"|^Exception in thread |^Unhandled(?:Promise)?Rejection|^Uncaught "
-)
-_LEVEL_WORD = re.compile(r"\b(TRACE|DEBUG|INFO|NOTICE|WARN(?:ING)?|ERROR|CRITICAL|FATAL)\b")
-_EXC_LINE = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt)(?::\s?.*)?$")
-_LAMBDA_ERROR = re.compile(r"^\[ERROR\]\s+(?P<type>[A-Za-z_][\w.]*)(?::\s*(?P<value>.*))?$")
-_JS_FRAME = re.compile(
-    r"^\s*at (?:(?P<func>[^(]+?) \()?(?P<file>[^()]+?):(?P<line>\d+):(?P<col>\d+)\)?$"
-)
-_LEVEL_KEYS = ("level", "severity", "levelname", "lvl", "log.level", "@level", "loglevel")
-_MESSAGE_KEYS = ("message", "msg", "@message", "errorMessage", "error", "err", "log")
-_TRACE_KEYS = (
-    "stackTrace",
-    "stack_trace",
-    "stacktrace",
-    "stack",
-    "exc_info",
-    "exception",
-    "traceback",
-    "error.stack",
-)
-_TYPE_KEYS = ("errorType", "error.type", "error.kind", "exception.type", "exc_type")
-_SERVICE_KEYS = ("service", "service.name", "service_name", "app", "application")
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,82 +78,13 @@ def _timestamp(value: Any) -> int:
     return int(value)
 
 
-@dataclass(frozen=True, slots=True)
-class Page:
-    """One FilterLogEvents page: its events and the token for the next one (None: done)."""
-
-    events: list[LogEvent]
-    next_token: str | None
-
-
-# --- AWS calls: one request each -------------------------------------------------------
-
-
-def make_client(settings: Settings) -> Any:
-    """A boto3 CloudWatch Logs client; retries are ours (`autotriage.scans.throttle`)."""
-    import boto3
-    from botocore.config import Config
-
-    kwargs: dict[str, Any] = {
-        "region_name": settings.aws_region,
-        "config": Config(
-            retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=10, read_timeout=30
-        ),
-    }
-    if settings.aws_endpoint_url:
-        kwargs["endpoint_url"] = settings.aws_endpoint_url
-    if settings.aws_access_key_id and settings.aws_secret_access_key:
-        kwargs["aws_access_key_id"] = settings.aws_access_key_id.get_secret_value()
-        kwargs["aws_secret_access_key"] = settings.aws_secret_access_key.get_secret_value()
-    return boto3.client("logs", **kwargs)
-
-
-def describe_page(client: Any, prefix: str, token: str | None) -> tuple[list[str], str | None]:
-    """One DescribeLogGroups page of the groups whose names start with `prefix`."""
-    kwargs: dict[str, Any] = {"logGroupNamePrefix": prefix}
-    if token:
-        kwargs["nextToken"] = token
-    response = client.describe_log_groups(**kwargs)
-    names = [str(g["logGroupName"]) for g in response.get("logGroups", [])]
-    return names, response.get("nextToken")
-
-
-def filter_page(
-    client: Any,
-    group: str,
-    *,
-    start_ms: int,
-    end_ms: int,
-    pattern: str,
-    token: str | None,
-    limit: int,
-    streams: Sequence[str] | None = None,
-) -> Page:
-    """One FilterLogEvents page of `group` between `start_ms` and `end_ms` (inclusive)."""
-    kwargs: dict[str, Any] = {
-        "logGroupName": group,
-        "startTime": start_ms,
-        "endTime": end_ms,
-        "limit": limit,
-    }
-    if pattern:
-        kwargs["filterPattern"] = pattern
-    if token:
-        kwargs["nextToken"] = token
-    if streams:
-        kwargs["logStreamNames"] = list(streams)
-    response = client.filter_log_events(**kwargs)
-    events = [LogEvent.from_api(raw) for raw in response.get("events", [])]
-    return Page(events, response.get("nextToken") or None)
-
-
 # --- pure: log group specs, reassembly, parsing ------------------------------------------
 
 
-def split_group_spec(spec: str) -> tuple[list[str], list[str]]:
-    """``AWS_LOG_GROUP_NAME`` as (exact names, prefixes); a ``*`` suffix marks a prefix."""
+def split_group_spec(spec: Iterable[str]) -> tuple[list[str], list[str]]:
+    """``AWS_LOG_GROUP_NAME``'s items as (exact names, prefixes); a ``*`` suffix marks a prefix."""
     names, prefixes = [], []
-    for item in (part.strip() for part in spec.split(",")):
+    for item in (part.strip() for part in spec):
         if not item:
             continue
         if item.endswith("*"):
@@ -198,10 +92,6 @@ def split_group_spec(spec: str) -> tuple[list[str], list[str]]:
         else:
             names.append(item)
     return names, prefixes
-
-
-def _starts_record(message: str) -> bool:
-    return bool(_HEADER.match(message))
 
 
 def _in_stream_order(events: Iterable[LogEvent]) -> list[LogEvent]:
@@ -230,7 +120,7 @@ def reassemble(events: Iterable[LogEvent]) -> list[list[LogEvent]]:
             and current[-1].stream == event.stream
             and event.timestamp - current[-1].timestamp <= CONTINUATION_GAP_MS
             and len(current) < MAX_RECORD_LINES
-            and not _starts_record(event.message)
+            and not starts_record(event.message)
         ):
             current.append(event)
         else:
@@ -238,181 +128,47 @@ def reassemble(events: Iterable[LogEvent]) -> list[list[LogEvent]]:
     return records
 
 
-def _lookup(data: dict[str, Any], dotted: str) -> Any:
-    if dotted in data:
-        return data[dotted]
-    value: Any = data
-    for part in dotted.split("."):
-        if not isinstance(value, dict) or part not in value:
-            return None
-        value = value[part]
-    return value
-
-
-def _first(data: dict[str, Any], keys: Sequence[str]) -> Any:
-    for key in keys:
-        value = _lookup(data, key)
-        if value not in (None, "", [], {}):
-            return value
-    return None
-
-
-def _json_object(text: str) -> dict[str, Any] | None:
-    """The JSON object `text` is, or that ends it (Node's Lambda lines end with one)."""
-    start = text.find("{")
-    if start < 0:
-        return None
-    try:
-        value = json.loads(text[start:])
-    except (ValueError, RecursionError):
-        return None
-    return value if isinstance(value, dict) else None
-
-
-def _js_frames(lines: Sequence[str]) -> list[Frame]:
-    frames = []
-    for line in lines:
-        match = _JS_FRAME.match(line)
-        if match:
-            path = match["file"]
-            frames.append(
-                Frame(
-                    filename=path,
-                    abs_path=path,
-                    function=(match["func"] or "").strip() or None,
-                    lineno=int(match["line"]),
-                    colno=int(match["col"]),
-                    in_app=not any(m in path for m in ("node_modules", "node:", "/var/runtime")),
-                )
-            )
-    frames.reverse()  # V8 prints the crashing frame first; ours go oldest-first
-    return frames
-
-
-def _exceptions_from_json(data: dict[str, Any]) -> list[ExceptionInfo]:
-    err_type = _first(data, _TYPE_KEYS)
-    trace = _first(data, _TRACE_KEYS)
-    value = _first(data, ("errorMessage", "error.message", "exception.message", "message", "msg"))
-    lines: list[str] = []
-    if isinstance(trace, list):
-        for item in trace:
-            lines.extend(str(item).splitlines())
-    elif isinstance(trace, str):
-        lines = trace.splitlines()
-    if any("Traceback (most recent call last)" in line or 'File "' in line for line in lines):
-        body = [line for line in lines if line.strip()]
-        if not body or not body[0].startswith("Traceback"):
-            body.insert(0, "Traceback (most recent call last):")
-        if err_type and not _EXC_LINE.match(body[-1].strip()):
-            body.append(f"{err_type}: {value or ''}".rstrip(": "))
-        chain = parse_text("\n".join(body)).pop().exceptions
-        if chain:
-            return chain
-    if err_type or lines:
-        name = str(err_type or (lines[0].split(":")[0] if lines else "Error"))
-        return [ExceptionInfo(type=name, value=str(value or ""), frames=_js_frames(lines))]
-    return []
-
-
 def _service_from_group(group: str) -> str:
     return group.rstrip("/").rsplit("/", 1)[-1] or group
 
 
-def _text_event(text: str) -> tuple[Level, str, list[ExceptionInfo], str | None]:
-    lines = text.split("\n")
-    head = lines[0]
-    lambda_error = _LAMBDA_ERROR.match(head)
-    if lambda_error and "Traceback (most recent call last):" in text:
-        # Lambda prints the exception first, then the traceback without it; put it last.
-        last = next((ln for ln in reversed(lines) if ln.strip()), "")
-        if not _EXC_LINE.match(last.strip()):
-            text = f"{text}\n{lambda_error['type']}: {lambda_error['value'] or ''}"
-    parsed = parse_text(text).pop()
-    level_match = _LEVEL_WORD.search(head)
-    level: Level = normalize_level(level_match.group(1)) if level_match else "error"
-    if parsed.exceptions and level in ("debug", "info", "warning"):
-        level = "error"  # an INFO line followed by a traceback is an error all the same
-    if not parsed.exceptions and lambda_error:
-        exc = ExceptionInfo(type=lambda_error["type"], value=lambda_error["value"] or "")
-        return level, head, [exc], "python"
-    embedded = _json_object(head) if "errorType" in head else None
-    if embedded is not None:
-        return level, head, _exceptions_from_json(embedded), "node"
-    if not parsed.exceptions and "\n" in text and any(_JS_FRAME.match(ln) for ln in lines):
-        name = head.split(":")[0].strip() or "Error"
-        value = head.split(":", 1)[1].strip() if ":" in head else ""
-        return level, head, [ExceptionInfo(type=name, value=value, frames=_js_frames(lines))], None
-    return level, parsed.message or head, parsed.exceptions, parsed.platform
-
-
-def is_error_record(text: str) -> bool:
-    """Whether a reassembled record reports an error (not every line a filter matched does)."""
-    head = text.split("\n", 1)[0]
-    data = _json_object(head) if head.lstrip().startswith("{") else None
-    if data is not None:
-        inner = data.get("log")
-        if isinstance(inner, str) and not _first(data, _LEVEL_KEYS):
-            return is_error_record(inner)
-        level = _first(data, _LEVEL_KEYS)
-        if level is not None:
-            return normalize_level(str(level), "info") in ("error", "fatal")
-        return _first(data, _TYPE_KEYS) is not None
-    if "Traceback (most recent call last):" in text or "errorType" in head:
-        return True
-    level_match = _LEVEL_WORD.search(head)
-    if level_match:
-        return normalize_level(level_match.group(1), "info") in ("error", "fatal")
-    return bool(_ERROR_WORD.search(head) or _EXC_LINE.match(head.strip()))
-
-
 def event_from_record(group: str, record: Sequence[LogEvent]) -> ErrorEvent | None:
-    """The error a reassembled record reports, or None when it reports none."""
+    """The error a reassembled record reports, or None when it reports none.
+
+    What the lines say (level, message, exceptions, service, request ids) is read by
+    `autotriage.understanding` (`reports_error`, then `parse_text`); this adds where the
+    record came from.
+    """
     if not record:
         return None
     lines = [line for event in record for line in event.message.split("\n")]
     text = "\n".join(lines).strip("\n")
-    if not text.strip() or not is_error_record(text):
+    if not text.strip() or not reports_error(text):
         return None
+    parsed = parse_text(text, source=NAME)[-1]
     head = record[0]
-    service = _service_from_group(group)
-    level: Level = "error"
-    platform: str | None = None
-    extra_tags: dict[str, str] = {}
-    data = _json_object(lines[0]) if lines[0].lstrip().startswith("{") else None
-    if data is not None and isinstance(data.get("log"), str) and not _first(data, _LEVEL_KEYS):
-        data = _json_object(data["log"]) if data["log"].lstrip().startswith("{") else None
-        if data is None:
-            text = str(_json_object(lines[0]).get("log"))  # type: ignore[union-attr]
-    if data is not None:
-        level = normalize_level(_first(data, _LEVEL_KEYS) or "error")
-        message = str(_first(data, _MESSAGE_KEYS) or lines[0])
-        exceptions = _exceptions_from_json(data)
-        service = str(_first(data, _SERVICE_KEYS) or service)
-        for key in ("requestId", "request_id", "trace_id", "logger"):
-            if isinstance(data.get(key), str):
-                extra_tags[key] = data[key]
-    else:
-        level, message, exceptions, platform = _text_event(text)
-    tags = {"log_group": group, "log_stream": head.stream, **extra_tags}
-    return ErrorEvent(
-        source=NAME,
-        source_event_id=head.event_id or None,
-        occurred_at=datetime.fromtimestamp(head.timestamp / 1000, UTC),
-        level=level,
-        platform=platform,
-        service=service[:255],
-        message=message[:8192],
-        tags={k: v[:200] for k, v in tags.items()},
-        exceptions=exceptions,
-        contexts={
-            "cloudwatch": {
-                "log_group": group,
-                "log_stream": head.stream,
-                "event_ids": [e.event_id for e in record[:50]],
+    level: Level = parsed.level
+    if parsed.exceptions and level in ("debug", "info", "warning"):
+        level = "error"  # an INFO line followed by a traceback is an error all the same
+    tags = {**parsed.tags, "log_group": group, "log_stream": head.stream}
+    return parsed.model_copy(
+        update={
+            "source_event_id": head.event_id or None,
+            "occurred_at": datetime.fromtimestamp(head.timestamp / 1000, UTC),
+            "level": level,
+            "service": (parsed.service or _service_from_group(group))[:255],
+            "tags": {k: v[:200] for k, v in tags.items()},
+            "contexts": {
+                **parsed.contexts,
+                "cloudwatch": {
+                    "log_group": group,
+                    "log_stream": head.stream,
+                    "event_ids": [e.event_id for e in record[:50]],
+                },
+                "log_lines": lines[:50],
             },
-            "log_lines": lines[:50],
-        },
-        raw=text[:20000],
+            "raw": text[:20000],
+        }
     )
 
 

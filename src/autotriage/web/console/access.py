@@ -36,6 +36,8 @@ class Session:
     nonce: str
     can_write: bool
     logged_in: bool
+    github: str = ""
+    """The operator's GitHub login, if they gave one: "assign to me" assigns the issue too."""
 
 
 def _b64(data: bytes) -> str:
@@ -82,18 +84,19 @@ class Access:
             return False
         return hmac.compare_digest(given.encode(), self.token.get_secret_value().encode())
 
-    def issue(self, actor: str) -> str:
-        """A new session cookie value for `actor`."""
+    def issue(self, actor: str, github: str = "") -> str:
+        """A new session cookie value for `actor` (GitHub login `github`, if known)."""
         body = {
             "a": actor[:80],
+            "g": github[:39],
             "n": secrets.token_urlsafe(16),
             "e": int(self._now()) + SESSION_SECONDS,
         }
         payload = _b64(json.dumps(body, separators=(",", ":")).encode())
         return f"{payload}.{self._sign(payload)}"
 
-    def read(self, cookie: str | None) -> tuple[str, str] | None:
-        """The (actor, nonce) a valid, unexpired cookie holds, else None."""
+    def read(self, cookie: str | None) -> tuple[str, str, str] | None:
+        """The (actor, nonce, GitHub login) a valid, unexpired cookie holds, else None."""
         if not cookie or "." not in cookie:
             return None
         payload, _, signature = cookie.rpartition(".")
@@ -102,16 +105,17 @@ class Access:
         try:
             body = json.loads(_unb64(payload))
             actor, nonce, expires = str(body["a"]), str(body["n"]), int(body["e"])
-        except (ValueError, KeyError, TypeError):
+            github = str(body.get("g", ""))
+        except (ValueError, KeyError, TypeError, AttributeError):
             return None
-        return None if expires < self._now() else (actor, nonce)
+        return None if expires < self._now() else (actor, nonce, github)
 
     def session(self, request: Request) -> Session | None:
         """The visitor's session; None when a login is required and missing."""
         found = self.read(request.cookies.get(COOKIE))
         if self.required:
             if found is not None:
-                return Session(found[0], found[1], can_write=True, logged_in=True)
+                return Session(found[0], found[1], True, True, found[2])
             bearer = request.headers.get("authorization", "")
             scheme, _, value = bearer.partition(" ")
             if scheme.lower() == "bearer" and self.check_token(value.strip()):
@@ -119,8 +123,8 @@ class Access:
             return None
         # Without a token, a server bound beyond loopback serves no console at all.
         refuse_when_exposed(request)
-        actor, nonce = found if found else (LOCAL_ACTOR, "")
-        return Session(actor, nonce, can_write=is_loopback(request), logged_in=False)
+        actor, nonce, github = found if found else (LOCAL_ACTOR, "", "")
+        return Session(actor, nonce, is_loopback(request), False, github)
 
     def csrf_token(self, session: Session) -> str:
         """The CSRF token bound to `session` (its cookie nonce)."""

@@ -17,13 +17,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from autotriage import lifecycle
-from autotriage.actions.base import PlannedAction
-from autotriage.actions.kinds import ActionKind, console_analysis_key
+from autotriage.actions.kinds import (
+    ActionKind,
+    PlannedAction,
+    Tracker,
+    assign_key,
+    console_analysis_key,
+    open_key,
+)
 from autotriage.actions.outbox import enqueue
 from autotriage.pipeline import status_actions
 from autotriage.store import Store
-from autotriage.store.audit import record
-from autotriage.store.tables import Action, Group
+from autotriage.store.audit import AuditEntry, record
+from autotriage.store.tables import Action, Group, Link
 
 SOURCE = "console"
 RETRYABLE = ("retryable", "permanent", "failed")
@@ -98,6 +104,83 @@ def change_status(
                 entry.detail = {**detail, "issues": [a.key for a in actions]}
                 planned += len(actions)
     return {"changed": changed, "missing": missing, "refused": refused, "planned": planned}
+
+
+def _has_github_issue(session: Session, gid: int) -> bool:
+    """Whether the group has a GitHub issue, or one still being opened."""
+    linked = session.scalars(
+        select(Link.id).where(Link.group_id == gid, Link.tracker == str(Tracker.GITHUB))
+    ).first()
+    opener = open_key(Tracker.GITHUB, gid)
+    return (
+        linked is not None
+        or session.scalars(select(Action.id).where(Action.idempotency_key == opener)).first()
+        is not None
+    )
+
+
+def _assigned_login(session: Session, gid: int) -> str:
+    """The GitHub login the group's latest "assign to me" assigned its issue to, if any."""
+    latest = session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.group_id == gid, AuditEntry.action == "assign")
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
+    ).first()
+    return str((latest.detail or {}).get("github") or "") if latest else ""
+
+
+def assign(
+    store: Store,
+    group_ids: Sequence[int],
+    actor: str,
+    now: datetime,
+    *,
+    to_me: bool = True,
+    github: str = "",
+) -> dict[str, Any]:
+    """Assign each group to `actor` ("assign to me"), or unassign it; audited per group.
+
+    Only a group whose assignee actually changes gets an audit entry. When the group has
+    a GitHub issue, the issue is assigned to the operator's GitHub login `github` (when
+    they gave one), and unassigning removes whoever the last assign added, both through
+    the outbox in the same transaction.
+    """
+    changed, missing, planned = [], [], 0
+    assignee = actor[:255] if to_me else None
+    with store.transaction() as session:
+        for gid in dict.fromkeys(group_ids):
+            group = session.get(Group, gid, with_for_update=True)
+            if group is None:
+                missing.append(gid)
+                continue
+            if group.assignee == assignee:
+                continue
+            login = github if to_me else _assigned_login(session, gid)
+            detail: dict[str, Any] = {"from": group.assignee, "to": assignee}
+            group.assignee, group.updated_at = assignee, now
+            entry = record(
+                session,
+                actor=actor,
+                action="assign" if to_me else "unassign",
+                now=now,
+                group_id=gid,
+                detail=detail,
+            )
+            if login and _has_github_issue(session, gid):
+                params = {"login": login, "assign": to_me}
+                key = assign_key(gid, entry.id)
+                enqueue(
+                    session,
+                    PlannedAction(
+                        ActionKind.GITHUB_ASSIGN, key, gid, group.latest_event_id, params
+                    ),
+                    now,
+                )
+                entry.detail = {**detail, "github": login, "key": key}
+                planned += 1
+            changed.append(gid)
+    return {"changed": changed, "missing": missing, "planned": planned}
 
 
 def retry_action(store: Store, action_id: int, actor: str, now: datetime) -> Action | None:

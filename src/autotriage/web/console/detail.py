@@ -15,7 +15,7 @@ from autotriage.reports import group_detail
 from autotriage.store.audit import entries
 from autotriage.store.events import load_event
 from autotriage.store.fixes import latest_attempt
-from autotriage.store.hours import hour_of, hourly_counts, series
+from autotriage.store.groups import hour_of, hourly_counts, series
 from autotriage.store.scans import Scan, scan_dict
 from autotriage.store.tables import Action, Cursor, Delivery, Event, FixAttemptRow, Group
 from autotriage.understanding.scrub import DEFAULT_POLICY, ScrubPolicy, scrub_value

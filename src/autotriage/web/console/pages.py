@@ -6,6 +6,7 @@ CSRF token, answered with a redirect back to where it came from (post/redirect/g
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
@@ -22,6 +23,8 @@ from autotriage.web.params import INT64_MAX, RowId
 from autotriage.web.state import services_of
 
 MAX_FORM_BYTES = 64 * 1024
+GITHUB_LOGIN = re.compile(r"[A-Za-z0-9](?:-?[A-Za-z0-9]){0,38}")
+ASSIGN = {"assign": "assigned to you", "unassign": "unassigned"}
 DONE = {
     "resolve": "resolved",
     "resolve_next": "resolved in the next release",
@@ -58,7 +61,7 @@ def _session(request: Request) -> tuple[Session, str | None]:
         cookie = access.issue(session.actor)
         found = access.read(cookie)
         assert found is not None  # noqa: S101 - just issued
-        return Session(session.actor, found[1], session.can_write, False), cookie
+        return Session(session.actor, found[1], session.can_write, False, found[2]), cookie
     return session, None
 
 
@@ -171,9 +174,10 @@ def groups_list(request: Request) -> Response:
     view = queries.View.parse(dict(params), params.getlist("col"))
     if "col" in params:
         return RedirectResponse(f"/?{view.query()}", 303)
+    visitor = console_of(request).access.session(request)
     store = services_of(request).store
     with store.reading() as session:
-        data = queries.list_page(session, view, utcnow())
+        data = queries.list_page(session, view, utcnow(), visitor.actor if visitor else "")
         counts = queries.status_counts(session)
     return _page(request, "list.html", view=view, counts=counts, queries=queries, **data)
 
@@ -241,8 +245,12 @@ async def login(request: Request) -> Response:
     target = _safe_next(_one(form, "next"))
     if not access.check_token(_one(form, "token")):
         return RedirectResponse("/login?" + urlencode({"next": target, "error": "1"}), 303)
+    github = _one(form, "github").strip().removeprefix("@")
+    if github and not GITHUB_LOGIN.fullmatch(github):
+        raise PageError(400, "a GitHub login is letters, digits and inner hyphens, at most 39")
+    name = _one(form, "name").strip() or github or "operator"
     response = RedirectResponse(target, 303)
-    _set_cookie(request, response, access.issue(_one(form, "name").strip() or "operator"))
+    _set_cookie(request, response, access.issue(name, github))
     return response
 
 
@@ -280,8 +288,8 @@ async def change_many(request: Request) -> Response:
     """Resolve or ignore every ticked group of the list."""
     session, form = await _form(request)
     change = _one(form, "change")
-    if change not in ("resolve", "ignore"):
-        raise PageError(400, "bulk changes are resolve or ignore")
+    if change not in ("resolve", "ignore", *ASSIGN):
+        raise PageError(400, "bulk changes are resolve, ignore, assign or unassign")
     try:
         ids = [int(v) for v in form.get("group", [])][:500]
     except ValueError:
@@ -291,11 +299,46 @@ async def change_many(request: Request) -> Response:
     if not ids:
         return _back(form, "Tick at least one group first.")
     store = services_of(request).store
+    if change in ASSIGN:
+        result = await run_in_threadpool(
+            changes.assign,
+            store,
+            ids,
+            session.actor,
+            utcnow(),
+            to_me=change == "assign",
+            github=session.github,
+        )
+        _wake(request, result)
+        return _back(form, f"{len(result['changed'])} of {len(ids)} groups {ASSIGN[change]}.")
     result = await run_in_threadpool(
         changes.change_status, store, ids, change, session.actor, utcnow()
     )
     _wake(request, result)
     return _back(form, f"{len(result['changed'])} of {len(ids)} groups {DONE[change]}.")
+
+
+@router.post("/console/groups/{group_id}/assign")
+async def assign_one(request: Request, group_id: RowId) -> Response:
+    """Assign one group to the operator posting the form, or unassign it."""
+    session, form = await _form(request)
+    change = _one(form, "change")
+    if change not in ASSIGN:
+        raise PageError(400, "change must be assign or unassign")
+    result = await run_in_threadpool(
+        changes.assign,
+        services_of(request).store,
+        [group_id],
+        session.actor,
+        utcnow(),
+        to_me=change == "assign",
+        github=session.github,
+    )
+    if result["missing"]:
+        raise PageError(404, f"no group {group_id}")
+    _wake(request, result)
+    notice = f"Group {group_id} {ASSIGN[change]}." if result["changed"] else "Nothing changed."
+    return _back(form, notice, f"/groups/{group_id}")
 
 
 @router.post("/console/actions/{action_id}/retry")

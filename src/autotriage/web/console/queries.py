@@ -18,8 +18,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
 from autotriage.models import LEVELS
-from autotriage.store.groups import group_links
-from autotriage.store.hours import hourly_counts, recent_counts, series
+from autotriage.store.groups import group_links, hourly_counts, recent_counts, series
 from autotriage.store.tables import FixAttemptRow, Group
 
 PAGE_SIZE = 25
@@ -32,6 +31,7 @@ SORTS = {
 }
 RANGES = {"1h": 1, "24h": 24, "7d": 24 * 7, "14d": 24 * 14, "30d": 24 * 30}
 RANGE_ON = {"last_seen": "Seen in", "first_seen": "First seen in"}
+ASSIGNED = {"": "Anyone", "me": "Assigned to me", "none": "Unassigned"}
 SPARKS = {"24h": (24, 1), "14d": (24 * 14, 24)}
 # The list's optional columns in display order; the error (title, culprit) is always shown.
 COLUMNS = {
@@ -45,6 +45,7 @@ COLUMNS = {
     "first_seen": "First seen",
     "last_seen": "Last seen",
     "status": "Status",
+    "assignee": "Assignee",
     "issue": "Issue / PR",
 }
 DEFAULT_COLUMNS = (
@@ -55,6 +56,7 @@ DEFAULT_COLUMNS = (
     "first_seen",
     "last_seen",
     "status",
+    "assignee",
     "issue",
 )
 
@@ -74,6 +76,8 @@ class View:
     service: str = ""
     environment: str = ""
     release: str = ""
+    assigned: str = ""
+    """"me": only the groups assigned to the viewer; "none": only unassigned ones."""
     q: str = ""
     range: str = ""
     range_on: str = "last_seen"
@@ -106,6 +110,7 @@ class View:
             service=params.get("service", "")[:255],
             environment=params.get("environment", "")[:255],
             release=params.get("release", "")[:255],
+            assigned=pick("assigned", ASSIGNED, ""),
             q=params.get("q", "")[:200],
             range=pick("range", ("", *RANGES), ""),
             range_on=pick("range_on", RANGE_ON, "last_seen"),
@@ -144,8 +149,12 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-def _filtered(view: View, now: datetime) -> Select[Group]:
+def _filtered(view: View, now: datetime, viewer: str) -> Select[Group]:
     stmt = select(Group)
+    if view.assigned == "me":
+        stmt = stmt.where(Group.assignee == viewer[:255])
+    elif view.assigned == "none":
+        stmt = stmt.where(Group.assignee.is_(None))
     if view.status:
         stmt = stmt.where(Group.status == view.status)
     if view.source:
@@ -183,9 +192,12 @@ def _sorted(stmt: Select[Group], view: View, now: datetime) -> Select[Group]:
     return stmt.order_by(column.desc(), Group.id.desc())
 
 
-def list_page(session: Session, view: View, now: datetime) -> dict[str, Any]:
-    """The page of groups `view` asks for, with sparklines, the total and the facets."""
-    stmt = _filtered(view, now)
+def list_page(session: Session, view: View, now: datetime, viewer: str = "") -> dict[str, Any]:
+    """The page of groups `view` asks for, with sparklines, the total and the facets.
+
+    `viewer` is the operator looking (their audit name): "assigned to me" means them.
+    """
+    stmt = _filtered(view, now, viewer)
     total = int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
     page = _sorted(stmt, view, now).limit(PAGE_SIZE).offset((view.page - 1) * PAGE_SIZE)
     groups = list(session.scalars(page))

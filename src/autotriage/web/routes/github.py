@@ -26,8 +26,8 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from autotriage.actions import kinds
-from autotriage.actions.base import PlannedAction
 from autotriage.actions.github.signals import issue_signal
+from autotriage.actions.kinds import PlannedAction
 from autotriage.config import Settings
 from autotriage.errors import Ignored, PayloadInvalid, SignatureInvalid
 from autotriage.intake import Intake, IssueRef

@@ -10,6 +10,12 @@
   ``sentry_key`` parameter or the envelope's ``dsn``; the answer is ``{"id": ...}`` once
   the events are committed, 429 with ``Retry-After``/``X-Sentry-Rate-Limits`` under
   overload or quota.
+  CORS (`DsnCors`), so browser SDKs (``@sentry/browser``) can post from a page: they post
+  from the page's origin with the key in the query string, and read
+  ``X-Sentry-Rate-Limits``/``Retry-After`` from the answer to back off. Like Sentry's own
+  ingest, the DSN endpoints answer any origin: the public key, not the origin, is the
+  credential, and no cookie is ever read. Preflight ``OPTIONS`` requests are answered
+  there; every answer of those paths, refusals included, carries the CORS headers.
 * ``POST /bench/drop`` (only with ``AUTOTRIAGE_BENCH_ENDPOINTS``): reads the body and
   drops it, the baseline `bench/ingest_sentry.py` compares against.
 """
@@ -19,6 +25,7 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+import re
 import uuid
 from typing import Any
 
@@ -27,6 +34,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from autotriage.config import Settings
 from autotriage.errors import PayloadInvalid, SentryApiError
@@ -200,6 +208,46 @@ async def store_event(request: Request) -> Response:
         return JSONResponse({"id": event.source_event_id or uuid.uuid4().hex})
 
     return await guarded(request, handle)
+
+
+_DSN_PATH = re.compile(r"^/api/\d+/(?:envelope|store)/$")
+_ALLOWED_HEADERS = (
+    "content-type, content-encoding, x-sentry-auth, authorization, sentry-trace, baggage"
+)
+_ANSWER_HEADERS = [
+    (b"access-control-allow-origin", b"*"),
+    (b"access-control-expose-headers", b"x-sentry-rate-limits, retry-after, x-sentry-error"),
+]
+_PREFLIGHT_HEADERS = [
+    (b"access-control-allow-origin", b"*"),
+    (b"access-control-allow-methods", b"POST, OPTIONS"),
+    (b"access-control-allow-headers", _ALLOWED_HEADERS.encode()),
+    (b"access-control-max-age", b"3600"),
+]
+
+
+class DsnCors:
+    """ASGI middleware adding CORS to the DSN endpoints only."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not _DSN_PATH.match(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] == "OPTIONS":
+            start = {"type": "http.response.start", "status": 204, "headers": _PREFLIGHT_HEADERS}
+            await send(start)
+            await send({"type": "http.response.body", "body": b""})
+            return
+
+        async def send_with_cors(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *_ANSWER_HEADERS]
+            await send(message)
+
+        await self.app(scope, receive, send_with_cors)
 
 
 # The DSN endpoints are plain Starlette routes: SDKs post often, and FastAPI's

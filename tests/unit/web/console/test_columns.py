@@ -29,6 +29,7 @@ def test_the_default_columns(client: TestClient, ids: dict[str, int]) -> None:
         "First seen",
         "Last seen",
         "Status",
+        "Assignee",
         "Issue / PR",
     ]
 

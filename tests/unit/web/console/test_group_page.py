@@ -8,8 +8,7 @@ import re
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from autotriage.actions.base import PlannedAction
-from autotriage.actions.kinds import ActionKind, fix_key
+from autotriage.actions.kinds import ActionKind, PlannedAction, fix_key
 from autotriage.actions.outbox import enqueue
 from autotriage.models import ErrorEvent, ExceptionInfo, Frame, utcnow
 from autotriage.pipeline import process_pending

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import autotriage.store.audit
-import autotriage.store.hours
+import autotriage.store.groups
 import autotriage.store.tables
 
 revision = "0003_console"
