@@ -47,6 +47,7 @@ from tests.e2e.faults.fleet import (
     fleet_env,
     settled,
     start_servers,
+    wait_listening,
 )
 from tests.fakes.github import FakeGitHub
 from tests.support import LiveServer
@@ -102,21 +103,6 @@ def fleet_cpu(servers: list[LiveServer], workers: list[WorkerProcess]) -> dict[s
         "servers": sum(cpu_seconds(s.process.pid if s.process else None) for s in servers),
         "workers": sum(cpu_seconds(w.process.pid if w.process else None) for w in workers),
     }
-
-
-def wait_listening(store: Store, sessions: int, timeout: float = 300.0) -> None:
-    """Wait until `sessions` LISTEN connections exist: the workers are up and waiting."""
-    deadline = time.monotonic() + timeout
-    query = text(
-        "SELECT count(*) FROM pg_stat_activity "
-        "WHERE datname = current_database() AND query LIKE 'LISTEN %'"
-    )
-    while time.monotonic() < deadline:
-        with store.reading() as session:
-            if int(session.scalar(query) or 0) >= sessions:
-                return
-        time.sleep(0.2)
-    raise RuntimeError(f"workers not listening after {timeout:.0f} s")
 
 
 def peak_rss_mb(pid: int | None) -> float:

@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from autotriage.store import Store
 from autotriage.store.tables import Action, Event, Group
@@ -146,6 +146,21 @@ def state(store: Store) -> str:
     return f"events {events}, actions {actions}, groups {groups}"
 
 
+def wait_listening(store: Store, sessions: int, timeout: float = 300.0) -> None:
+    """Wait until `sessions` LISTEN connections exist: the workers are up and waiting."""
+    deadline = time.monotonic() + timeout
+    query = text(
+        "SELECT count(*) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND query LIKE 'LISTEN %'"
+    )
+    while time.monotonic() < deadline:
+        with store.reading() as session:
+            if int(session.scalar(query) or 0) >= sessions:
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"workers not listening after {timeout:.0f} s")
+
+
 __all__ = [
     "Burst",
     "PrivatePostgres",
@@ -154,6 +169,7 @@ __all__ = [
     "settled",
     "start_servers",
     "state",
+    "wait_listening",
 ]
 
 

@@ -19,7 +19,14 @@ from sqlalchemy import func, select
 
 from autotriage.store import Store
 from autotriage.store.tables import Event, Group, TrackerItem
-from tests.e2e.faults.fleet import Burst, PrivatePostgres, WorkerProcess, settled, state
+from tests.e2e.faults.fleet import (
+    Burst,
+    PrivatePostgres,
+    WorkerProcess,
+    settled,
+    state,
+    wait_listening,
+)
 from tests.support import LiveServer
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -51,6 +58,7 @@ def test_postgres_restart_mid_burst(private_postgres: PrivatePostgres, tmp_path:
     worker = WorkerProcess(env, tmp_path, "worker").start()
     store = Store(url)
     try:
+        wait_listening(store, 2)  # the worker is up (migrated, LISTENing) before the outage
         burst = Burst(lambda: [server.url], TOTAL, KINDS)
         sender = threading.Thread(target=burst.run, kwargs={"threads": 4})
         sender.start()
