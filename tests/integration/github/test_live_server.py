@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from autotriage.store import Store
 from autotriage.store.tables import Action, Event, Group
+from tests.e2e.faults.fleet import settled
 from tests.fakes.github import FakeGitHub, Fault
 from tests.support import LiveServer, make_git_repo
 
@@ -148,20 +149,8 @@ def test_two_servers_sharing_postgres_create_each_issue_once(
                 post(servers[(i + kind) % 2].url, kind=kind)
         store = Store(postgres_url)
 
-        def settled() -> bool:
-            with store.reading() as session:
-                pending = session.scalar(
-                    select(func.count()).select_from(Event).where(Event.status == "pending")
-                )
-                busy = session.scalar(
-                    select(func.count())
-                    .select_from(Action)
-                    .where(Action.status.in_(("pending", "running", "retryable")))
-                )
-                return pending == 0 and busy == 0
-
         try:
-            wait_for(settled, 90)
+            wait_for(lambda: settled(store), 90)
         except AssertionError:
             with store.reading() as session:
                 events = session.execute(select(Event.status, func.count()).group_by(Event.status))
