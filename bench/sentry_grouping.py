@@ -72,7 +72,7 @@ def _load(name: str) -> Any:
 def differences() -> dict[str, dict[str, str]]:
     """Per table, case name -> the documented difference that explains its disagreement."""
     data: dict[str, dict[str, str]] = _load("differences.json")
-    return {table: data.get(table, {}) for table in ("frames", "parameterization")}
+    return {table: data.get(table, {}) for table in ("frames", "values", "parameterization")}
 
 
 def runtime(platform: str) -> str:
@@ -138,6 +138,27 @@ def _value(event: ErrorEvent) -> str:
     return exc.value if exc else ""
 
 
+def value_verdicts() -> list[Verdict]:
+    """One verdict per grouping input whose snapshot prints its exception values.
+
+    Sentry strips the values (``<int>``, ``<url>``...) even where the stack trace is the
+    hash, so every printed value is a parameterization case taken from a real event.
+    """
+    verdicts = []
+    for case in _load("frames.json")["cases"]:
+        if "values" not in case["sentry"]:
+            continue
+        event = event_from_sentry(case["event"])
+        pairs = [
+            (canonical(template(exc.value)), canonical(printed))
+            for exc, printed in zip(event.exceptions, case["sentry"]["values"], strict=True)
+        ]
+        platform = runtime(case["event"].get("platform", ""))
+        ours, theirs = " | ".join(p[0] for p in pairs), " | ".join(p[1] for p in pairs)
+        verdicts.append(Verdict("values", case["name"], ours == theirs, ours, theirs, platform))
+    return verdicts
+
+
 def canonical(text: str) -> str:
     """`text` in autotriage's canonical template form, every placeholder ``<*>``."""
     text = " ".join(_PLACEHOLDER.sub("<*>", text).split())
@@ -163,6 +184,7 @@ def main(argv: Sequence[str]) -> int:
     known = differences()
     for table, verdicts in (
         ("frames", frame_verdicts()),
+        ("values", value_verdicts()),
         ("parameterization", parameterization_verdicts()),
     ):
         agreed = sum(v.agrees for v in verdicts)

@@ -18,6 +18,7 @@ import sentry_grouping as judge
 
 DOCS = (Path(__file__).resolve().parents[3] / "docs" / "grouping.md").read_text()
 FRAMES = judge.frame_verdicts()
+VALUES = judge.value_verdicts()
 PARAMETERIZATION = judge.parameterization_verdicts()
 KNOWN = judge.differences()
 
@@ -31,15 +32,16 @@ def test_there_are_enough_cases() -> None:
 
 @pytest.mark.parametrize(
     ("verdicts", "floor"),
-    [(FRAMES, 47 / 60), (PARAMETERIZATION, 632 / 688)],
-    ids=["frames", "params"],
+    [(FRAMES, 47 / 60), (VALUES, 17 / 20), (PARAMETERIZATION, 632 / 688)],
+    ids=["frames", "values", "params"],
 )
 def test_agreement_stays_at_its_floor(verdicts: list[judge.Verdict], floor: float) -> None:
     assert sum(v.agrees for v in verdicts) / len(verdicts) >= floor
 
 
 @pytest.mark.parametrize(
-    ("table", "verdicts"), [("frames", FRAMES), ("parameterization", PARAMETERIZATION)]
+    ("table", "verdicts"),
+    [("frames", FRAMES), ("values", VALUES), ("parameterization", PARAMETERIZATION)],
 )
 def test_the_documented_differences_are_the_only_disagreements(
     table: str, verdicts: list[judge.Verdict]
