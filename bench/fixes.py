@@ -49,7 +49,11 @@ def main() -> int:
             events = [e.model_copy(update={"release": case.sha}) for e in parse_text(case.trace)]
             started = time.monotonic()
             attempt = fix_locally(
-                events[0], settings, case.repo, test_command=corpus_test_command(case.lang)
+                events[0],
+                settings.analysis,
+                settings.fix,
+                case.repo,
+                test_command=corpus_test_command(case.lang),
             )
             seconds = time.monotonic() - started
             # Checked apart from the gates: a PR's files must be named by the real trace

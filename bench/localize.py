@@ -47,7 +47,7 @@ def run(root: Path) -> int:
     runs += [(t, "text", t.stderr) for t in traces if t.case.output == "sentry"]
     for trace, kind, body in runs:
         event = REGISTRY["sentry" if kind == "sentry" else "text"].parse(body, {})[0]
-        result = analyze_with(event, settings, location=str(trace.repo_path))
+        result = analyze_with(event, settings.analysis, location=str(trace.repo_path))
         culprit = result.culprit
         path_ok = culprit is not None and culprit.path == trace.case.path
         line_ok = culprit is not None and culprit.line == trace.expected_line

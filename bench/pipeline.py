@@ -68,7 +68,7 @@ def main() -> None:
         grouping = time.perf_counter() - start
         start = time.perf_counter()
         actions = 0
-        handlers = build_handlers(settings)
+        handlers = build_handlers(settings.actions)
         while ran := run_due(store, handlers, limit=1000):
             actions += ran
         acting = time.perf_counter() - start

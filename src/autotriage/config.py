@@ -26,6 +26,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from autotriage.config_sections import (
+    ActionSettings,
     AnalysisSettings,
     AwsSettings,
     BodyLimits,
@@ -330,6 +331,19 @@ class Settings(BaseSettings):
     def fix(self) -> FixSettings:
         """PR_*, FIX_* and LLM_*: fix attempts, their gates and sandbox, the LLM fixer."""
         return section(FixSettings, self)
+
+    @cached_property
+    def actions(self) -> ActionSettings:
+        """The sections the action handlers read (GitHub, Slack, analysis, fix, scrub)."""
+        return ActionSettings(
+            self.github,
+            self.slack,
+            self.analysis,
+            self.fix,
+            self.scrub,
+            self.database_url,
+            self.public_url,
+        )
 
     @property
     def github_configured(self) -> bool:

@@ -256,3 +256,18 @@ class PipelineSettings:
     github: GitHubSettings
     slack: SlackSettings
     analysis: AnalysisSettings
+
+
+@dataclass(frozen=True, slots=True)
+class ActionSettings:
+    """The sections the action handlers read, and two server values they need: the
+    database URL (on PostgreSQL GitHub's mutation gate is shared through it) and the
+    public URL (the console links in Slack posts)."""
+
+    github: GitHubSettings
+    slack: SlackSettings
+    analysis: AnalysisSettings
+    fix: FixSettings
+    scrub: ScrubSettings
+    database_url: str
+    public_url: str | None

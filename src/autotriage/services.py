@@ -2,9 +2,11 @@
 
 The web app (through Starlette's lifespan state) and every CLI command start from the
 same `Services`, so a setting such as ``SCRUB_IPS`` reaches the worker exactly as it
-reaches the server. Nothing is configured globally: each component is handed what it
-needs here. The one outbound HTTP client is also the seam tests replace, by passing an
-httpx ``transport``. GitHub calls go through githubkit, which builds its own httpx client
+reaches the server. Nothing is configured globally: each component is handed its own
+sections of the settings here (`autotriage.config_sections`), and `Services` carries the
+sections, never the flat `Settings`: the routes and commands read their section from it.
+The one outbound HTTP client is also the seam tests replace, by passing an httpx
+``transport``. GitHub calls go through githubkit, which builds its own httpx client
 (it keeps per-client auth and headers); it is handed the same `transport`, so the seam
 still covers them.
 """
@@ -21,6 +23,17 @@ import httpx
 from autotriage.actions import build_handlers
 from autotriage.analysis.analyzer import Analyzer
 from autotriage.config import Settings
+from autotriage.config_sections import (
+    ActionSettings,
+    AwsSettings,
+    BodyLimits,
+    GitHubSettings,
+    IngestSettings,
+    PipelineSettings,
+    SentrySettings,
+    ServerSettings,
+    SlackSettings,
+)
 from autotriage.intake import Intake
 from autotriage.jobs.engine import EngineWorker
 from autotriage.jobs.queue import JobQueue, uses_engine
@@ -30,6 +43,7 @@ from autotriage.pipeline import process_pending
 from autotriage.scans.manager import ScanManager
 from autotriage.selfreport import init_self_reporting
 from autotriage.sources.aws.sns import CertCache
+from autotriage.sources.base import Verifying
 from autotriage.store import Store
 from autotriage.understanding.scrub import ScrubPolicy
 from autotriage.web.ingest import IngestGuard, KeyRing, ingest_guard
@@ -41,9 +55,18 @@ OUTBOUND_TIMEOUT = httpx.Timeout(10.0)
 
 @dataclass
 class Services:
-    """The store, the outbound client and the components built on them."""
+    """The store, the outbound client, the components built on them, and the settings'
+    sections the routes and commands read."""
 
-    settings: Settings
+    server: ServerSettings
+    ingest: IngestSettings
+    limits: BodyLimits
+    github: GitHubSettings
+    slack: SlackSettings
+    sentry: SentrySettings
+    aws: AwsSettings
+    pipeline: PipelineSettings
+    actions: ActionSettings
     store: Store
     http: httpx.Client
     scrub: ScrubPolicy
@@ -60,6 +83,13 @@ class Services:
     metrics: Metrics
     jobs: JobQueue | None = None  # PostgreSQL: the job engine's queue
     engine: EngineWorker | None = None  # `serve` on PostgreSQL: its job-engine worker
+
+    def verifying(self) -> Verifying:
+        """What the sources' verifiers are handed: their sections, the clock's now and
+        the SNS certificate cache."""
+        return Verifying(
+            self.ingest, self.sentry, self.slack, self.aws, self.clock(), self.sns_certs
+        )
 
     @property
     def running_worker(self) -> Worker | EngineWorker:
@@ -97,7 +127,7 @@ def build_services(
     analyzer = Analyzer(settings.analysis, login_client=http)
     metrics = Metrics(store, clock)
     handlers = build_handlers(
-        settings, http=http, policy=scrub, analyzer=analyzer, transport=transport
+        settings.actions, http=http, policy=scrub, analyzer=analyzer, transport=transport
     )
     observed = metrics.observe_handlers(handlers)
     work = Work(
@@ -127,7 +157,15 @@ def build_services(
     guard = ingest_guard(store, ingest, clock)
     intake.commit_took = guard.shedder.committed
     return Services(
-        settings=settings,
+        server=settings.server,
+        ingest=ingest,
+        limits=settings.limits,
+        github=settings.github,
+        slack=settings.slack,
+        sentry=settings.sentry,
+        aws=settings.aws,
+        pipeline=settings.pipeline,
+        actions=settings.actions,
         store=store,
         http=http,
         scrub=scrub,

@@ -56,7 +56,7 @@ def test_repeats_group_together_and_open_one_tracker_item(store: Store) -> None:
         ],
     )
     assert process_pending(store, settings.pipeline) == 13
-    while run_due(store, build_handlers(settings)):
+    while run_due(store, build_handlers(settings.actions)):
         pass
     with store.reading() as session:
         groups = session.scalars(select(Group).order_by(Group.id)).all()
@@ -86,7 +86,7 @@ def test_processing_twice_counts_nothing_twice(store: Store) -> None:
 
 def test_resolved_group_regresses_and_reopens(store: Store) -> None:
     settings = _settings(store)
-    handlers = build_handlers(settings)
+    handlers = build_handlers(settings.actions)
     intake = Intake(store)
     intake.accept("text", [_event()])
     process_pending(store, settings.pipeline)

@@ -1,6 +1,6 @@
 """Outbound actions: the analysis stage, the local tracker, GitHub, Slack and fix attempts.
 
-`build_handlers(settings)` is the explicit registry of handlers by action kind. The
+`build_handlers(settings.actions)` is the explicit registry of handlers by action kind. The
 adapters (GitHub, Slack) are imported only when configured, inside it: the core imports
 this package (for `kinds`) and must not load an adapter by doing so.
 """
@@ -15,21 +15,21 @@ from autotriage.actions.fixes.publish_local import LocalFixPublisher
 from autotriage.actions.kinds import ActionHandler, ActionResult, IssueTracker, PlannedAction
 from autotriage.actions.tracker import LocalTracker
 from autotriage.analysis.analyzer import Analyzer
-from autotriage.config import Settings
+from autotriage.config_sections import ActionSettings
 from autotriage.understanding.scrub import ScrubPolicy
 
 __all__ = ["ActionHandler", "ActionResult", "PlannedAction", "build_handlers"]
 
 
 def build_handlers(
-    settings: Settings,
+    settings: ActionSettings,
     *,
     http: httpx.Client | None = None,
     policy: ScrubPolicy | None = None,
     analyzer: Analyzer | None = None,
     transport: httpx.BaseTransport | None = None,
 ) -> dict[str, ActionHandler]:
-    """Every handler this configuration can run, by kind.
+    """Every handler this configuration can run, by kind, each given its own sections.
 
     What they send is scrubbed by `policy` (by default the settings' ``SCRUB_*``); Slack
     posts go through `http`, the process's one outbound client, when given, and GitHub
@@ -39,23 +39,30 @@ def build_handlers(
     policy = policy or ScrubPolicy.from_settings(settings.scrub)
     trackers: list[IssueTracker] = [LocalTracker(policy)]
     publisher: FixPublisher = LocalFixPublisher(policy)
-    if settings.github_configured:
+    if settings.github.configured:
         from autotriage.actions.github.fixpr import GitHubFixPublisher
         from autotriage.actions.github.handlers import GitHubTracker  # loads githubkit
 
-        github = GitHubTracker(settings, policy=policy, transport=transport)
+        github = GitHubTracker(
+            settings.github,
+            database_url=settings.database_url,
+            policy=policy,
+            transport=transport,
+        )
         trackers.append(github)
-        publisher = GitHubFixPublisher(settings, github.ops, policy)
+        publisher = GitHubFixPublisher(settings.analysis, settings.fix, github.ops, policy)
     handlers: list[ActionHandler] = [
         AnalyzeGroup(
             analyzer or Analyzer(settings.analysis), propose_fixes=settings.fix.pr_enabled
         ),
-        ProposeFix(settings, publisher),
+        ProposeFix(settings.analysis, settings.fix, publisher),
     ]
     for tracker in trackers:
         handlers += tracker.handlers()
-    if settings.slack_configured:
+    if settings.slack.configured:
         from autotriage.actions.slack import SlackNotify
 
-        handlers.append(SlackNotify(settings, http, policy=policy))
+        handlers.append(
+            SlackNotify(settings.slack, http, public_url=settings.public_url, policy=policy)
+        )
     return {handler.kind: handler for handler in handlers}

@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from autotriage.actions.kinds import ActionKind, ActionResult, IssueContext, issue_context
-from autotriage.config import Settings
+from autotriage.config_sections import SlackSettings
 from autotriage.store.tables import Action, Link
 from autotriage.understanding.scrub import DEFAULT_POLICY, ScrubPolicy, scrub_text
 
@@ -132,16 +132,17 @@ class SlackNotify:
 
     def __init__(
         self,
-        settings: Settings,
+        settings: SlackSettings,
         http: httpx.Client | None = None,
         *,
-        policy: ScrubPolicy | None = None,
+        policy: ScrubPolicy,
+        public_url: str | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.settings = settings.slack  # only its own section, and the link base below
-        self.public_url = settings.public_url
-        self.policy = policy or ScrubPolicy.from_settings(settings.scrub)
+        self.settings = settings
+        self.public_url = public_url  # the console links' base
+        self.policy = policy
         self.http = http or httpx.Client(timeout=10.0, follow_redirects=False)
         self.clock = clock
         self.sleep = sleep

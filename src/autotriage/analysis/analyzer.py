@@ -38,7 +38,6 @@ from autotriage.analysis.repo import Repository, ResolvedRef
 from autotriage.analysis.result import Analysis, SuspectCommit
 from autotriage.analysis.suspect import IGNORE_REVS_FILE, blame_suspect, ignore_revs_file
 from autotriage.bounded import BoundedCache
-from autotriage.config import Settings
 from autotriage.config_sections import AnalysisSettings
 from autotriage.errors import GitError
 from autotriage.models import ErrorEvent
@@ -313,9 +312,13 @@ class Analyzer:
 
 
 def analyze_with(
-    event: ErrorEvent, settings: Settings, *, location: str | None = None, ref: str | None = None
+    event: ErrorEvent,
+    settings: AnalysisSettings,
+    *,
+    location: str | None = None,
+    ref: str | None = None,
 ) -> Analysis:
     """Analyse `event` once, with an analyzer of its own (the CLI's way in, at `location`
     and `ref` when given); never raises for bad input. Long-lived callers keep one
     `Analyzer` instead, so its caches last."""
-    return Analyzer(settings.analysis).analyze(event, location=location, ref=ref)
+    return Analyzer(settings).analyze(event, location=location, ref=ref)

@@ -17,14 +17,13 @@ Check = tuple[str, bool | None, str]  # name, ok (None: not configured), detail
 
 
 def _database(services: Services) -> Check:
-    current = services.settings
     try:
         services.store.migrate()
         with services.store.reading() as session:
             session.execute(text("SELECT 1"))
     except Exception as exc:  # noqa: BLE001 - doctor reports every failure as a row
         return ("database", False, f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}")
-    return ("database", True, f"{current.database_url.split('://')[0]} reachable, migrated")
+    return ("database", True, f"{services.server.database_url.split('://')[0]} reachable, migrated")
 
 
 def _http(http: httpx.Client, name: str, url: str, headers: dict[str, str]) -> Check:
@@ -38,8 +37,8 @@ def _http(http: httpx.Client, name: str, url: str, headers: dict[str, str]) -> C
 
 
 def _github(services: Services) -> Check:
-    current = services.settings
-    if not current.github_configured or current.github_token is None:
+    current = services.github
+    if not current.configured or current.github_token is None:
         return ("github", None, "not configured: issues go to the local tracker")
     url = f"{current.github_api_url.rstrip('/')}/repos/{current.github_owner}/{current.github_repo}"
     token = current.github_token.get_secret_value()
@@ -52,7 +51,7 @@ def _github(services: Services) -> Check:
 
 
 def _sentry(services: Services) -> Check:
-    current = services.settings
+    current = services.sentry
     if current.sentry_auth_token is None:
         return ("sentry api", None, "not configured")
     token = current.sentry_auth_token.get_secret_value()
@@ -65,7 +64,7 @@ def _sentry(services: Services) -> Check:
 
 
 def _aws(services: Services) -> Check:
-    current = services.settings
+    current = services.aws
     if not current.aws_log_group_name:
         return ("cloudwatch", None, "not configured (AWS_LOG_GROUP_NAME unset)")
     if not current.aws_region:
@@ -88,11 +87,15 @@ def _aws(services: Services) -> Check:
         client.describe_log_groups(limit=1)
     except (BotoCoreError, ClientError) as exc:
         return ("cloudwatch", False, f"DescribeLogGroups failed: {type(exc).__name__}")
-    return ("cloudwatch", True, f"region {current.aws_region}, groups {current.aws_log_group_name}")
+    return (
+        "cloudwatch",
+        True,
+        f"region {current.aws_region}, groups {','.join(current.aws_log_group_name)}",
+    )
 
 
 def _slack(services: Services) -> Check:
-    current = services.settings
+    current = services.slack
     if current.slack_webhook_url is None and current.slack_bot_token is None:
         return ("slack", None, "not configured")
     if current.slack_webhook_url is not None:

@@ -65,7 +65,12 @@ def fix(
     events, failed = read_events(files, source)
     for _, event in events:
         attempt = fix_locally(
-            event, current, repo.expanduser().resolve(), ref=ref, test_command=test_command
+            event,
+            current.analysis,
+            current.fix,
+            repo.expanduser().resolve(),
+            ref=ref,
+            test_command=test_command,
         )
         if as_json_flag:
             typer.echo(json.dumps(attempt.as_json(), ensure_ascii=False))

@@ -32,7 +32,7 @@ def create(
     label: Annotated[str | None, typer.Option(help="What the key is for.")] = None,
 ) -> None:
     """Create a key and print it with its DSN (shown once: only a hash is stored)."""
-    current = settings()
+    current = settings().server
     public_url = current.public_url or f"http://{current.host}:{current.port}"
     services = open_services()
     store = services.store

@@ -29,7 +29,7 @@ def _read(path: str) -> bytes:
 
 
 def _print_event(event: ErrorEvent, as_json: bool) -> None:
-    fingerprint = compute_fingerprint(event, grouping_config(settings())).primary
+    fingerprint = compute_fingerprint(event, grouping_config(settings().analysis)).primary
     if as_json:
         typer.echo(json.dumps(event.as_replay_dict(fingerprint), ensure_ascii=False))
         return

@@ -90,7 +90,7 @@ def scan(
     source: Annotated[str, typer.Option(help="cloudwatch (default) or sentry.")] = "cloudwatch",
 ) -> None:
     """Scan CloudWatch Logs once: read, store, group and act; print a summary."""
-    current = settings()
+    current = settings().aws
     if source == "sentry":
         scan_sentry_once()
         return
@@ -140,8 +140,8 @@ def scan(
     summary = ScanSummary(scan_id, dry_run)
     try:
         with progress:
-            client = logs_api.make_client(current.aws)
-            summary = Scanner(store, current.aws, client, on_progress=on_progress).run(
+            client = logs_api.make_client(current)
+            summary = Scanner(store, current, client, on_progress=on_progress).run(
                 since=window, dry_run=dry_run, scan_id=scan_id
             )
     except (ClientError, BotoCoreError) as exc:

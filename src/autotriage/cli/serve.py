@@ -47,7 +47,7 @@ def serve(
     if bind_host != current.host:
         current = current.model_copy(update={"host": bind_host})
         os.environ["HOST"] = bind_host  # the --reload factory reads the environment
-    if (problem := exposure_problem(current)) is not None:
+    if (problem := exposure_problem(current.server)) is not None:
         log.warning("%s", problem)
     map_large_buffers()  # big request bodies must not leave resident memory behind
     if reload:

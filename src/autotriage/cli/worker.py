@@ -33,7 +33,7 @@ def worker(
     workers may run on any number of machines; on SQLite, one process does it all.
     """
     if check:
-        _check(settings().database_url)
+        _check(settings().server.database_url)
         return
     built = open_services()
     runner = built.worker

@@ -25,7 +25,12 @@ from autotriage.models import ErrorEvent
 if TYPE_CHECKING:
     from starlette.routing import BaseRoute
 
-    from autotriage.config import Settings
+    from autotriage.config_sections import (
+        AwsSettings,
+        IngestSettings,
+        SentrySettings,
+        SlackSettings,
+    )
 
 Parser = Callable[[bytes, Mapping[str, str]], list[ErrorEvent]]
 Sniffer = Callable[[bytes], bool]
@@ -40,10 +45,14 @@ class PublicKeys(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Verifying:
-    """What a verifier may use besides the request: settings, the injected clock
-    (epoch seconds) and, for SNS, the signing-certificate cache."""
+    """What a verifier may use besides the request: the sections holding the secrets
+    (the shared webhook secret and skew in ``ingest``; Sentry's, Slack's and AWS's own),
+    the injected clock (epoch seconds) and, for SNS, the signing-certificate cache."""
 
-    settings: Settings
+    ingest: IngestSettings
+    sentry: SentrySettings
+    slack: SlackSettings
+    aws: AwsSettings
     now: float
     certificates: PublicKeys | None = None
 

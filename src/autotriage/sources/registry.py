@@ -33,7 +33,7 @@ def _secret(value: SecretStr | None) -> str | None:
 def _shared_secret(headers: Mapping[str, str], verifying: Verifying) -> None:
     """``WEBHOOK_SECRET`` in ``X-Autotriage-Token`` (the routes also take a ``token``
     query parameter, which the body and headers don't carry)."""
-    secret = _secret(verifying.settings.webhook_secret)
+    secret = _secret(verifying.ingest.webhook_secret)
     if secret is None:
         raise SignatureInvalid("WEBHOOK_SECRET is not configured, so unsigned posts are refused")
     given = headers.get("x-autotriage-token", "")
@@ -47,9 +47,9 @@ def verify_sentry(body: bytes, headers: Mapping[str, str], verifying: Verifying)
     if "sentry-hook-signature" not in headers and "sentry-hook-resource" not in headers:
         _shared_secret(headers, verifying)
         return
-    settings = verifying.settings
-    sentry_webhooks.verify(body, headers, _secret(settings.sentry_client_secret))
-    sentry_webhooks.check_fresh(headers, verifying.now, settings.webhook_max_skew_seconds)
+    sentry_webhooks.verify(body, headers, _secret(verifying.sentry.sentry_client_secret))
+    skew = verifying.ingest.webhook_max_skew_seconds
+    sentry_webhooks.check_fresh(headers, verifying.now, skew)
 
 
 def verify_slack(body: bytes, headers: Mapping[str, str], verifying: Verifying) -> None:
@@ -57,7 +57,7 @@ def verify_slack(body: bytes, headers: Mapping[str, str], verifying: Verifying) 
     if "x-slack-signature" not in headers:
         _shared_secret(headers, verifying)
         return
-    secret = _secret(verifying.settings.slack_signing_secret)
+    secret = _secret(verifying.slack.slack_signing_secret)
     if secret is None:
         raise SignatureInvalid("SLACK_SIGNING_SECRET is not configured, so Slack posts are refused")
     slack.verify(body, headers, secret, verifying.now)
@@ -66,13 +66,13 @@ def verify_slack(body: bytes, headers: Mapping[str, str], verifying: Verifying) 
 def verify_firehose(body: bytes, headers: Mapping[str, str], verifying: Verifying) -> None:
     """``X-Amz-Firehose-Access-Key`` against ``FIREHOSE_ACCESS_KEY``."""
     del body
-    firehose.verify(headers, _secret(verifying.settings.firehose_access_key))
+    firehose.verify(headers, _secret(verifying.aws.firehose_access_key))
 
 
 def verify_sns(body: bytes, headers: Mapping[str, str], verifying: Verifying) -> None:
     """The topic allow-list, then the message's signature by its signing certificate."""
     message = sns.load_message(body)
-    allowed = verifying.settings.split_list(verifying.settings.sns_topic_arns)
+    allowed = list(verifying.aws.sns_topic_arns)
     sns.check_topic(message, allowed, headers.get("x-amz-sns-topic-arn"))
     if verifying.certificates is None:
         raise SignatureInvalid("no certificate source to check the SNS signature with")
@@ -81,9 +81,8 @@ def verify_sns(body: bytes, headers: Mapping[str, str], verifying: Verifying) ->
 
 def verify_generic(body: bytes, headers: Mapping[str, str], verifying: Verifying) -> None:
     """The HMAC signature with ``WEBHOOK_SECRET``, and a timestamp near the clock."""
-    settings = verifying.settings
-    generic.verify(body, headers, _secret(settings.webhook_secret))
-    generic.check_fresh(headers, verifying.now, settings.webhook_max_skew_seconds)
+    generic.verify(body, headers, _secret(verifying.ingest.webhook_secret))
+    generic.check_fresh(headers, verifying.now, verifying.ingest.webhook_max_skew_seconds)
 
 
 # The route factories import the web layer only when an app is built.

@@ -27,7 +27,6 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from autotriage.config import Settings
 from autotriage.config_sections import AnalysisSettings
 from autotriage.models import ErrorEvent, ExceptionInfo, Frame
 from autotriage.understanding.parameterize import template
@@ -81,8 +80,9 @@ class Fingerprint:
         return (*self.hashes, *(h for h in self.legacy if h not in self.hashes))
 
 
-def grouping_config(settings: Settings | AnalysisSettings) -> GroupingConfig:
-    """The grouping configuration `settings` describe (rules are parsed once and cached)."""
+def grouping_config(settings: AnalysisSettings) -> GroupingConfig:
+    """The grouping configuration the ``analysis`` section describes (rules parsed once,
+    cached)."""
     return GroupingConfig(
         rules=load_rules(settings.fingerprint_rules),
         in_app=InAppRules.parse(settings.in_app_include, settings.in_app_exclude),

@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from autotriage.config import Settings
+from autotriage.config import Settings  # create_app(settings): tests and `serve`'s factory
 from autotriage.jobs.engine import engine_worker
 from autotriage.logs import RequestContext
 from autotriage.services import Services, build_services
@@ -34,19 +34,19 @@ def create_app(services: Services | Settings, store: Store | None = None) -> Fas
     if isinstance(services, Settings):
         services = build_services(services, store=store)
     built = services
-    settings = built.settings
+    server = built.server
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[AppState]:
         del app
         built.store.migrate()
         if built.jobs is None:
-            if settings.worker_enabled:
+            if server.worker_enabled:
                 built.worker.start()
             built.scans.start_schedule()
         else:
             # PostgreSQL: the work (scans included) runs on the job engine, here too
-            if settings.worker_enabled:
+            if server.worker_enabled:
                 built.engine = engine_worker(built.jobs, built.worker, built.work)
                 await built.engine.start()
             built.jobs.nudge()  # whatever the inbox already holds
@@ -69,7 +69,6 @@ def create_app(services: Services | Settings, store: Store | None = None) -> Fas
     # client chooses (an open redirect to any host).
     app.router.redirect_slashes = False
     app.state.services = built
-    app.state.settings = settings
     app.state.store = built.store
     errors.install(app)
     app.add_middleware(DsnCors)
@@ -84,7 +83,7 @@ def create_app(services: Services | Settings, store: Store | None = None) -> Fas
     app.include_router(github.router)
     app.include_router(metrics_router)
     dashboard.install(app)
-    if settings.bench_endpoints:
+    if built.ingest.bench_endpoints:
         app.include_router(sentry_routes.bench)
     app.add_middleware(SecurityHeaders)  # last: outermost, it sees every answer
     openapi.install(app)

@@ -12,7 +12,7 @@ from autotriage.web.security import refuse_when_exposed
 def require_api_token(request: Request) -> None:
     """Require ``Authorization: Bearer $AUTOTRIAGE_API_TOKEN`` when a token is configured;
     without one, refuse on a non-loopback bind (`refuse_when_exposed`)."""
-    token = request.app.state.settings.api_token
+    token = request.app.state.services.server.api_token
     if token is None:
         refuse_when_exposed(request)
         return

@@ -37,7 +37,6 @@ from autotriage.config_sections import IngestSettings
 from autotriage.errors import Overloaded, PayloadInvalid, PayloadTooLarge, SignatureInvalid
 from autotriage.intake import Intake
 from autotriage.models import ErrorEvent
-from autotriage.sources.base import Verifying
 from autotriage.sources.registry import REGISTRY
 from autotriage.store import Store
 from autotriage.store.events import StoredDelivery, count_pending
@@ -146,7 +145,7 @@ def inflate(body: bytes, content_encoding: str | None, limit: int) -> bytes:
 async def read_body(request: Request, limit: int | None = None) -> bytes:
     """The raw body, refusing (413) anything past `limit` bytes (by default the webhook
     limit, ``MAX_BODY_BYTES``) before reading it all."""
-    cap = limit if limit is not None else services_of(request).settings.limits.webhook
+    cap = limit if limit is not None else services_of(request).limits.webhook
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > cap:
         raise PayloadTooLarge(f"body is {declared} bytes; the limit is {cap}")
@@ -163,7 +162,7 @@ async def read_body(request: Request, limit: int | None = None) -> bytes:
 async def read_inflated(request: Request) -> bytes:
     """The body of an SDK or exporter post, decoded per ``Content-Encoding`` within the
     ingest limits (413 for a body or an inflated body past them)."""
-    limits = services_of(request).settings.limits
+    limits = services_of(request).limits
     raw = await read_body(request, limits.ingest)
     return inflate(raw, request.headers.get("content-encoding"), limits.inflated)
 
@@ -325,8 +324,7 @@ def verify(
         )
     if token:
         headers = {**headers, "x-autotriage-token": token}
-    services = services_of(request)
-    check(body, headers, Verifying(services.settings, services.clock(), services.sns_certs))
+    check(body, headers, services_of(request).verifying())
 
 
 async def accept(

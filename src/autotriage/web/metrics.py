@@ -27,7 +27,7 @@ router = APIRouter(include_in_schema=False)
 @router.get("/metrics")
 async def metrics(request: Request) -> Response:
     """The Prometheus text exposition of this process's registry."""
-    settings = services_of(request).settings
+    settings = services_of(request).server
     token = settings.metrics_token or settings.api_token
     if token is not None:
         scheme, _, given = request.headers.get("authorization", "").partition(" ")

@@ -48,7 +48,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from autotriage.config import Settings
+from autotriage.config_sections import ServerSettings
 from autotriage.errors import Overloaded
 from autotriage.store import Store, rate_windows
 
@@ -63,7 +63,7 @@ def is_loopback(host: str) -> bool:
         return False  # a hostname: it may resolve to anything
 
 
-def exposure_problem(settings: Settings) -> str | None:
+def exposure_problem(settings: ServerSettings) -> str | None:
     """Why operator pages are refused on this configuration, or None when they are not."""
     if settings.api_token is not None or is_loopback(settings.host):
         return None
@@ -75,7 +75,7 @@ def exposure_problem(settings: Settings) -> str | None:
 
 def refuse_when_exposed(request: Request) -> None:
     """403 with the reason when a tokenless server listens beyond loopback."""
-    problem = exposure_problem(request.app.state.settings)
+    problem = exposure_problem(request.app.state.services.server)
     if problem is not None:
         raise HTTPException(403, problem)
 

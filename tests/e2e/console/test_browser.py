@@ -146,7 +146,7 @@ def test_operator_session_in_chromium(
     expect(page.locator(".facts .badge").first).to_have_text("resolved")
     expect(page.locator(".audit")).to_contain_text("Ana On-call")
     # the resolve closed the group's issue (the local tracker's) once the outbox ran
-    handlers = build_handlers(services.settings)
+    handlers = build_handlers(services.actions)
     while run_due(store, handlers, limit=100):
         pass
     page.reload()

@@ -105,7 +105,7 @@ def _event(case: Case) -> ErrorEvent:
 
 
 def _drain(store: Store, settings: Settings) -> None:
-    handlers = build_handlers(settings)
+    handlers = build_handlers(settings.actions)
     for _ in range(40):
         if not (process_pending(store, settings.pipeline) + run_due(store, handlers)):
             return

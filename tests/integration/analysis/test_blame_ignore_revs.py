@@ -52,12 +52,12 @@ def test_listed_reformat_commit_is_skipped(tmp_path: Path, make_settings: Any) -
         ],
     )
     settings = make_settings(AUTOTRIAGE_REPO_CACHE_DIR=str(tmp_path / "cache"))
-    before = analyze_with(event, settings, location=str(repo))
+    before = analyze_with(event, settings.analysis, location=str(repo))
     assert before.suspect_commit is not None
     assert before.suspect_commit.sha == reformat
     (repo / ".git-blame-ignore-revs").write_text(f"# black\n{reformat}\n")
     _commit(repo, "ann", "Ignore the formatting commit in blame")
-    after = analyze_with(event, settings, location=str(repo))
+    after = analyze_with(event, settings.analysis, location=str(repo))
     assert after.suspect_commit is not None
     assert after.suspect_commit.sha == first
     assert any(".git-blame-ignore-revs" in r for r in after.reasons)

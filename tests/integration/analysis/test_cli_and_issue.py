@@ -130,7 +130,7 @@ def test_bad_repositories_and_traces_become_reasons(
         (event, {}, "no repository configured"),
     ]
     for item, kwargs, reason in cases:
-        out = analyze_with(item, settings, **kwargs)
+        out = analyze_with(item, settings.analysis, **kwargs)
         assert any(reason in r for r in out.reasons), (kwargs, out.reasons)
         assert out.confidence <= 0.2
         if item is event:  # the trace's own culprit survives every failure
@@ -153,7 +153,7 @@ def test_mapped_in_app_frames_carry_code_and_permalink(
 ) -> None:
     trace = corpus["python/zero"]
     event = REGISTRY["text"].parse(trace.body, {})[0]
-    out = analyze_with(event, _pyshop(trace, make_settings, tmp_path))
+    out = analyze_with(event, _pyshop(trace, make_settings, tmp_path).analysis)
     mapped = [f for f in out.frames if f["in_app"] and f["mapping"] == "mapped"]
     assert len(mapped) >= 2
     for frame in mapped:

@@ -33,7 +33,7 @@ CASES = [
 def _analyse(trace: Any, settings: Settings, **kwargs: Any) -> Analysis:
     source = REGISTRY["sentry" if trace.case.output == "sentry" else "text"]
     event = source.parse(trace.body, {})[0]
-    return analyze_with(event, settings, location=str(trace.repo_path), **kwargs)
+    return analyze_with(event, settings.analysis, location=str(trace.repo_path), **kwargs)
 
 
 @pytest.fixture
@@ -126,7 +126,7 @@ def test_unknown_release_falls_back_to_the_default_branch(
 ) -> None:
     trace = corpus["javascript/format"]
     event = REGISTRY["sentry"].parse(trace.body, {})[0].model_copy(update={"release": "9.9.9"})
-    result = analyze_with(event, settings, location=str(trace.repo_path))
+    result = analyze_with(event, settings.analysis, location=str(trace.repo_path))
     assert any("release 9.9.9 not found" in r and "default branch" in r for r in result.reasons)
     assert result.culprit is not None
     assert result.culprit.path == "src/lib/format.js"
@@ -192,7 +192,7 @@ def test_raw_text_traces_localize_too(
 ) -> None:
     trace = corpus[name]
     event = REGISTRY["text"].parse(trace.stderr, {})[0]
-    result = analyze_with(event, settings, location=str(trace.repo_path))
+    result = analyze_with(event, settings.analysis, location=str(trace.repo_path))
     assert result.culprit is not None
     assert (result.culprit.path, result.culprit.line) == (trace.case.path, trace.expected_line)
     assert result.suspect_commit is not None

@@ -38,7 +38,7 @@ def test_odd_frames_become_reasons(
         release="--version",
         exceptions=[ExceptionInfo(type="Odd", frames=frames)],
     )
-    result = analyze_with(event, settings, location=str(corpus["python/zero"].repo_path))
+    result = analyze_with(event, settings.analysis, location=str(corpus["python/zero"].repo_path))
     assert any(reason in r for r in result.reasons), result.reasons
     assert 0.0 <= result.confidence <= 1.0
     assert not (tmp_path / "pwned").exists()
@@ -67,7 +67,7 @@ def test_frame_mapping_to_a_repo_file_with_context_and_release_sha(
             )
         ],
     )
-    result = analyze_with(event, settings, location=str(trace.repo_path))
+    result = analyze_with(event, settings.analysis, location=str(trace.repo_path))
     assert result.commit == trace.expected_sha
     assert any(f"resolved via {trace.expected_sha[:10]}" in r for r in result.reasons)
     assert result.confidence == 1.0

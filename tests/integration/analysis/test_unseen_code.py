@@ -47,7 +47,7 @@ def test_culprits_in_programs_never_seen_before(make_settings: Any, tmp_path: Pa
         if not name.startswith(("python/", "node/", "java/")) or want.get("file") not in names:
             continue  # the culprit's file is not part of the programs (or not a program trace)
         event = REGISTRY["text"].parse((traces / name).read_bytes(), {})[0]
-        result = analyze_with(event, settings, location=str(repo))
+        result = analyze_with(event, settings.analysis, location=str(repo))
         culprit = result.culprit
         assert culprit is not None, name
         assert culprit.mapped, (name, result.reasons)

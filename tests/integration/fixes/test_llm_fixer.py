@@ -66,7 +66,9 @@ def _attempt(tmp_path: Path, fake: FakeLlm, trace_suffix: str = "") -> dict[str,
     event = parse_text(trace.rstrip() + trace_suffix)[0].model_copy(update={"release": sha})
     with serve(fake) as url, httpx.Client() as client:
         llm = LlmFixer(client, url, SecretStr("sk-test"), "fake-model")
-        return fix_locally(event, settings, repo, test_command=COMMAND, llm=llm).as_json()
+        return fix_locally(
+            event, settings.analysis, settings.fix, repo, test_command=COMMAND, llm=llm
+        ).as_json()
 
 
 def test_the_right_diff_becomes_a_proven_pr(tmp_path: Path) -> None:

@@ -48,7 +48,7 @@ def test_app_installation_token_is_fetched_used_and_refreshed(
         GITHUB_MUTATION_INTERVAL=0.05,
     )
     assert settings.github_configured and settings.github_token is None
-    ops = IssueOps(GitHubClient.from_settings(settings))
+    ops = IssueOps(GitHubClient.from_settings(settings.actions))
     assert ops.find_by_token("x") is None
     assert ops.find_by_token("y") is None
     assert fake_github.tokens_issued == 1  # cached while valid
@@ -72,7 +72,7 @@ def test_wrong_app_key_is_refused(
         GITHUB_REPO="shop",
         GITHUB_API_URL=fake_github.url,
     )
-    ops = IssueOps(GitHubClient.from_settings(settings))
+    ops = IssueOps(GitHubClient.from_settings(settings.actions))
     with pytest.raises(GitHubError) as caught:
         ops.find_by_token("x")
     assert caught.value.status == 401

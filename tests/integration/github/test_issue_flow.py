@@ -39,7 +39,7 @@ def event(
 
 
 def drain(store: Store, settings: Settings, handlers: dict | None = None) -> None:
-    handlers = handlers or build_handlers(settings)
+    handlers = handlers or build_handlers(settings.actions)
     for _ in range(50):
         if not (process_pending(store, settings.pipeline) + run_due(store, handlers)):
             return
@@ -128,7 +128,7 @@ def test_owners_are_assigned_teams_mentioned_and_milestone_and_type_sent(
     store.migrate()
     Intake(store).accept("sentry", [event()])
     process_pending(store, settings.pipeline)
-    handlers = build_handlers(settings)
+    handlers = build_handlers(settings.actions)
     assert run_one(store, handlers) is not None  # the analysis runs first
     with store.transaction() as session:
         group = session.get(Group, 1)

@@ -34,7 +34,7 @@ def test_create_whose_answer_is_lost_is_not_repeated(
     # GitHub creates the issue but the answer never arrives
     fake_github.inject(Fault("timeout-after-effect", "POST", r"/issues$", delay=1.5))
     process_pending(store, settings.pipeline)
-    handlers = build_handlers(settings)
+    handlers = build_handlers(settings.actions)
     run_due(store, handlers)
     with store.reading() as session:
         opener = session.scalars(select(Action).where(Action.kind == "github.open")).one()
@@ -76,7 +76,9 @@ def test_concurrent_workers_on_postgres_create_once(
     barrier = threading.Barrier(4)
 
     def worker() -> None:
-        handlers = build_handlers(settings)  # each its own client, as separate replicas have
+        handlers = build_handlers(
+            settings.actions
+        )  # each its own client, as separate replicas have
         try:
             barrier.wait()
             for _ in range(40):

@@ -26,7 +26,7 @@ def test_mutations_are_at_least_a_second_apart_by_default(
     github_settings: Callable[..., Settings], fake_github: FakeGitHub
 ) -> None:
     fake_github.min_spacing = 1.0
-    client = GitHubClient.from_settings(github_settings(GITHUB_MUTATION_INTERVAL=1.0))
+    client = GitHubClient.from_settings(github_settings(GITHUB_MUTATION_INTERVAL=1.0).actions)
     started = time.monotonic()
     for i in range(3):
         client.write(
@@ -41,7 +41,7 @@ def test_mutations_are_at_least_a_second_apart_by_default(
 def test_rate_limit_pauses_everything_then_retries_once_allowed(
     github_settings: Callable[..., Settings], fake_github: FakeGitHub, kind: str
 ) -> None:
-    client = GitHubClient.from_settings(github_settings())
+    client = GitHubClient.from_settings(github_settings().actions)
     fake_github.inject(Fault(kind, "POST", r"/issues$", retry_after=2))
     started = time.monotonic()
     client.write(client.rest.issues.create, "acme", "shop", data={"title": "x"}, idempotent=False)
@@ -60,7 +60,7 @@ def test_long_pause_goes_back_to_the_outbox_without_sending_anything(
     Intake(store).accept("sentry", [event()])
     process_pending(store, settings.pipeline)
     fake_github.inject(Fault("secondary", "GET", r"/labels/", retry_after=120))
-    handlers = build_handlers(settings)
+    handlers = build_handlers(settings.actions)
     run_due(store, handlers)
     sent = fake_github.stats.requests
     run_due(store, handlers)  # the action waits in the outbox; nothing is sent meanwhile
@@ -78,7 +78,7 @@ def test_long_pause_goes_back_to_the_outbox_without_sending_anything(
 def test_server_errors_and_timeouts_on_reads_and_edits_are_retried(
     github_settings: Callable[..., Settings], fake_github: FakeGitHub
 ) -> None:
-    ops = IssueOps(GitHubClient.from_settings(github_settings(GITHUB_TIMEOUT=0.5)))
+    ops = IssueOps(GitHubClient.from_settings(github_settings(GITHUB_TIMEOUT=0.5).actions))
     client = ops.client
     created = client.write(
         client.rest.issues.create, "acme", "shop", data={"title": "x"}, idempotent=False
@@ -93,7 +93,7 @@ def test_server_errors_and_timeouts_on_reads_and_edits_are_retried(
 def test_conditional_reads_reuse_the_answer_and_spare_the_limit(
     github_settings: Callable[..., Settings], fake_github: FakeGitHub
 ) -> None:
-    ops = IssueOps(GitHubClient.from_settings(github_settings()))
+    ops = IssueOps(GitHubClient.from_settings(github_settings().actions))
     assert ops.find_by_token("nothing") is None
     used = fake_github.used["token"]
     assert ops.find_by_token("nothing") is None
@@ -104,7 +104,7 @@ def test_conditional_reads_reuse_the_answer_and_spare_the_limit(
 def test_oversized_body_is_refused_as_github_does(
     github_settings: Callable[..., Settings], fake_github: FakeGitHub
 ) -> None:
-    client = GitHubClient.from_settings(github_settings())
+    client = GitHubClient.from_settings(github_settings().actions)
     with pytest.raises(GitHubError) as caught:
         client.write(
             client.rest.issues.create,
@@ -122,7 +122,7 @@ def test_exhausted_primary_limit_seen_in_headers_pauses_before_the_next_request(
 ) -> None:
     fake_github.rate_limit = 1
     fake_github.reset_at = int(time.time()) + 120
-    client = GitHubClient.from_settings(github_settings())
+    client = GitHubClient.from_settings(github_settings().actions)
     ops = IssueOps(client)
     ops.find_by_token("a")  # the answer to the list says 0 remaining
     with pytest.raises(ActionFailed) as caught:
@@ -141,7 +141,10 @@ def test_replicas_sharing_postgres_space_mutations_even_after_a_refused_one(
     store.migrate()
     store.dispose()
     # two replicas' clients
-    one, two = GitHubClient.from_settings(settings), GitHubClient.from_settings(settings)
+    one, two = (
+        GitHubClient.from_settings(settings.actions),
+        GitHubClient.from_settings(settings.actions),
+    )
     label = {"name": "autotriage", "color": "5319e7"}
     one.write(one.rest.issues.create_label, "acme", "shop", data=label, idempotent=False)
     with pytest.raises(GitHubError):  # 422: the other replica made it already

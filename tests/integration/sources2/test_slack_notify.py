@@ -22,6 +22,7 @@ from autotriage.models import ErrorEvent, ExceptionInfo, Frame, utcnow
 from autotriage.services import build_services
 from autotriage.store import Store
 from autotriage.store.tables import Action
+from autotriage.understanding.scrub import ScrubPolicy
 from autotriage.worker import Worker
 
 TOKEN = "xoxb-0000000000-test-token-not-real"
@@ -214,8 +215,9 @@ def test_at_most_one_message_per_second_per_channel(bot_settings: Settings) -> N
         now[0] += seconds
 
     handler = SlackNotify(
-        bot_settings,
+        bot_settings.slack,
         httpx.Client(transport=httpx.MockTransport(reply)),
+        policy=ScrubPolicy(),
         clock=lambda: now[0],
         sleep=sleep,
     )

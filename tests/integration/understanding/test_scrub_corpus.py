@@ -205,7 +205,7 @@ def test_nothing_planted_reaches_the_store_the_issue_or_the_logs(
         intake.accept("sentry", dirty)
         intake.accept("text", text_events)
         assert process_pending(store, settings.pipeline) == len(dirty) + len(text_events)
-        while run_due(store, build_handlers(settings)):
+        while run_due(store, build_handlers(settings.actions)):
             pass
         logging.getLogger("autotriage.test").error("request failed: %s", BLOB)
         logging.getLogger("autotriage.test").warning(BLOB)

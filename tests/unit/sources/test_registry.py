@@ -94,7 +94,7 @@ def _verifying(now: float = 1_700_000_000.0) -> Verifying:
         FIREHOSE_ACCESS_KEY="fh-key",
         SNS_TOPIC_ARNS="arn:aws:sns:us-east-1:123456789012:other",
     )
-    return Verifying(settings, now)
+    return Verifying(settings.ingest, settings.sentry, settings.slack, settings.aws, now)
 
 
 def _hex(secret: str, message: bytes) -> str:

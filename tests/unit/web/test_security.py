@@ -46,7 +46,7 @@ def test_a_token_or_a_loopback_bind_serves_them(make_settings: Callable[..., Set
         assert ok.status_code == 200
     with _client(make_settings, HOST="127.0.0.1") as client:
         assert client.get("/api/groups").status_code == 200
-    assert exposure_problem(make_settings(HOST="127.0.0.1")) is None
+    assert exposure_problem(make_settings(HOST="127.0.0.1").server) is None
 
 
 def test_anonymous_health_is_status_only_and_details_need_the_token(

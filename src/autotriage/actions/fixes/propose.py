@@ -26,7 +26,7 @@ from autotriage.actions.kinds import ActionKind, ActionResult, Tracker, issue_co
 from autotriage.actions.render import footer_token
 from autotriage.analysis.access import RepoAccess
 from autotriage.analysis.result import Analysis
-from autotriage.config import Settings
+from autotriage.config_sections import AnalysisSettings, FixSettings
 from autotriage.errors import ActionFailed, GitError
 from autotriage.models import ErrorEvent, utcnow
 from autotriage.store.fixes import save_attempt
@@ -79,8 +79,11 @@ class ProposeFix:
 
     kind: str = ActionKind.FIX_PROPOSE
 
-    def __init__(self, settings: Settings, publisher: FixPublisher) -> None:
-        self.settings = settings
+    def __init__(
+        self, analysis: AnalysisSettings, fix: FixSettings, publisher: FixPublisher
+    ) -> None:
+        self.analysis = analysis  # the repository to fix in
+        self.config = FixConfig.from_settings(fix)
         self.publisher = publisher
 
     def prepare(self, session: Session, action: Action) -> FixJob | ActionResult:
@@ -119,14 +122,14 @@ class ProposeFix:
         if isinstance(prepared, ActionResult):
             return prepared
         try:
-            repo = RepoAccess(self.settings.analysis).open()
+            repo = RepoAccess(self.analysis).open()
         except GitError as exc:
             return ActionResult.retry(f"repository: {exc}")
         attempt = attempt_fix(
             prepared.event,
             prepared.analysis,
             repo.git_dir,
-            FixConfig.from_settings(self.settings.fix),
+            self.config,
         )
         try:
             published = self.publisher.publish(prepared, attempt, repo.git_dir)

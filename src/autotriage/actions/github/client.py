@@ -33,8 +33,7 @@ from githubkit.exception import RequestError, RequestFailed, RequestTimeout
 
 from autotriage.actions.github.shared_gate import SharedGateState, SharedTurn
 from autotriage.bounded import BoundedCache
-from autotriage.config import Settings
-from autotriage.config_sections import GitHubSettings
+from autotriage.config_sections import ActionSettings, GitHubSettings
 from autotriage.errors import ActionFailed, Ambiguous, ConfigError, GitHubError
 
 log = logging.getLogger(__name__)
@@ -185,9 +184,10 @@ class GitHubClient:
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, *, transport: httpx.BaseTransport | None = None
+        cls, settings: ActionSettings, *, transport: httpx.BaseTransport | None = None
     ) -> GitHubClient:
-        """The client for `settings`: its ``github`` section and the database URL."""
+        """The client the action handlers' sections describe: the ``github`` section
+        and the database URL."""
         return cls(settings.github, database_url=settings.database_url, transport=transport)
 
     def __repr__(self) -> str:

@@ -37,7 +37,7 @@ from autotriage.actions.github.pulls import FIX_LABELS, PullOps
 from autotriage.actions.kinds import Tracker
 from autotriage.analysis.access import RepoAccess, configured_url
 from autotriage.analysis.result import Analysis
-from autotriage.config import Settings
+from autotriage.config_sections import AnalysisSettings, FixSettings
 from autotriage.errors import ActionFailed, Ambiguous, ForeignCommits
 from autotriage.understanding.scrub import ScrubPolicy
 
@@ -64,19 +64,26 @@ class GitHubFixPublisher:
 
     tracker = Tracker.GITHUB
 
-    def __init__(self, settings: Settings, ops: IssueOps, policy: ScrubPolicy) -> None:
-        self.settings = settings
+    def __init__(
+        self, analysis: AnalysisSettings, fix: FixSettings, ops: IssueOps, policy: ScrubPolicy
+    ) -> None:
+        self.analysis = analysis  # the repository the branch is pushed to
+        self.fix = fix
         self.issues = ops
         self.pulls = PullOps(ops.client, ops)
         self.policy = policy
-        self.bot = Bot(settings.fix_bot_name, settings.fix_bot_email)
+        self.bot = Bot(fix.fix_bot_name, fix.fix_bot_email)
 
     @classmethod
     def build(
-        cls, settings: Settings, client: GitHubClient, policy: ScrubPolicy
+        cls,
+        analysis: AnalysisSettings,
+        fix: FixSettings,
+        client: GitHubClient,
+        policy: ScrubPolicy,
     ) -> GitHubFixPublisher:
         """A publisher on its own `IssueOps` over `client`."""
-        return cls(settings, IssueOps(client), policy)
+        return cls(analysis, fix, IssueOps(client), policy)
 
     def publish(self, job: FixJob, attempt: FixAttempt, repo: Path) -> dict[str, Any]:
         if attempt.outcome == "pr" and attempt.patch and attempt.commit and job.subject:
@@ -92,10 +99,10 @@ class GitHubFixPublisher:
     ) -> dict[str, Any]:
         if attempt.patch is None or attempt.commit is None:
             return {}
-        url = configured_url(self.settings.analysis)
+        url = configured_url(self.analysis)
         if url is None:
             raise ActionFailed("GITHUB_OWNER/GITHUB_REPO are not set", retryable=False)
-        token = RepoAccess(self.settings.analysis, url).token
+        token = RepoAccess(self.analysis, url).token
         title = pr_title(subject, self.policy)
         branch = branch_name(job.token)
         commit = commit_patch(repo, attempt.commit, attempt.patch.diff, title, self.bot)
@@ -105,7 +112,7 @@ class GitHubFixPublisher:
             raise ActionFailed(str(exc), retryable=False) from None
         body = pr_body(subject, attempt, job.analysis, job.issue_number, job.issue_url, self.policy)
         try:
-            pull = self.pulls.open(branch, base, title, body, draft=self.settings.fix_pr_draft)
+            pull = self.pulls.open(branch, base, title, body, draft=self.fix.fix_pr_draft)
         except Ambiguous as exc:
             raise ActionFailed(exc.reason, retryable=True) from None
         self.pulls.label(pull.number, FIX_LABELS)

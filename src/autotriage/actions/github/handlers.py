@@ -38,7 +38,6 @@ from autotriage.actions.kinds import (
     reopen_key_prefix,
 )
 from autotriage.actions.render import IssueDraft, RenderOptions, footer_token, render_issue
-from autotriage.config import Settings
 from autotriage.config_sections import GitHubSettings
 from autotriage.errors import ActionFailed, Ambiguous, GitHubError
 from autotriage.lifecycle import apply as apply_signal
@@ -343,27 +342,27 @@ class GitHubTracker:
 
     def __init__(
         self,
-        settings: Settings,
+        settings: GitHubSettings,
         client: GitHubClient | None = None,
         *,
-        policy: ScrubPolicy | None = None,
+        policy: ScrubPolicy,
+        database_url: str | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
+        """The tracker for the ``github`` section; on PostgreSQL at `database_url` its
+        client's mutation gate is shared by every replica."""
         self.settings = settings
-        self.policy = policy or ScrubPolicy.from_settings(settings.scrub)
-        self.ops = IssueOps(client or GitHubClient.from_settings(settings, transport=transport))
+        self.policy = policy
+        if client is None:
+            client = GitHubClient(settings, database_url=database_url, transport=transport)
+        self.ops = IssueOps(client)
 
     def handlers(self) -> list[ActionHandler]:
         """Open, update, comment (and reopen), assign, sync."""
         return [
-            OpenIssue(self.ops, self.settings.github, self.policy),
-            UpdateIssue(self.ops, self.settings.github, self.policy),
-            CommentIssue(self.ops, self.settings.github, self.policy),
-            AssignIssue(self.ops, self.settings.github, self.policy),
-            SyncIssue(self.ops, self.settings.github, self.policy),
+            OpenIssue(self.ops, self.settings, self.policy),
+            UpdateIssue(self.ops, self.settings, self.policy),
+            CommentIssue(self.ops, self.settings, self.policy),
+            AssignIssue(self.ops, self.settings, self.policy),
+            SyncIssue(self.ops, self.settings, self.policy),
         ]
-
-
-def github_handlers(settings: Settings, client: GitHubClient | None = None) -> list[ActionHandler]:
-    """The GitHub handlers, sharing one client (one mutation queue) per process."""
-    return GitHubTracker(settings, client).handlers()

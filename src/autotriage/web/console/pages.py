@@ -135,7 +135,7 @@ async def _form(request: Request) -> tuple[Session, dict[str, list[str]]]:
 def _wake(request: Request, result: dict[str, Any]) -> None:
     """Let the worker run the issue closes/reopens a status change planned, now."""
     services = services_of(request)
-    if result.get("planned") and services.settings.worker_enabled:
+    if result.get("planned") and services.server.worker_enabled:
         services.worker.wake()
 
 
@@ -210,12 +210,12 @@ def sources_page(request: Request) -> HTMLResponse:
         request,
         "sources.html",
         worker={
-            "enabled": services.settings.worker_enabled,
+            "enabled": services.server.worker_enabled,
             "alive": worker.alive,
             "status": worker.status,
         },
         rate_limit=services.metrics.rate_limit_remaining(),
-        github_configured=services.settings.github_configured,
+        github_configured=services.github.configured,
         scans_configured=services.scans.configured,
         **data,
     )
@@ -351,7 +351,7 @@ async def retry(request: Request, action_id: RowId) -> Response:
     )
     if action is None:
         return _back(form, f"Action {action_id} is not a failed action.")
-    if services.settings.worker_enabled:
+    if services.server.worker_enabled:
         services.worker.wake()
     return _back(form, f"Action {action_id} ({action.kind}) will run again.")
 
@@ -366,7 +366,7 @@ async def analyze(request: Request, group_id: RowId) -> Response:
     )
     if not found:
         raise PageError(404, f"no group {group_id}")
-    if services.settings.worker_enabled:
+    if services.server.worker_enabled:
         services.worker.wake()
     return _back(form, "Analysis queued.", f"/groups/{group_id}")
 

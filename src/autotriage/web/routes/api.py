@@ -58,7 +58,7 @@ async def health(request: Request) -> JSONResponse:
     except Exception as exc:  # noqa: BLE001 - health reports failures, it does not raise them
         store = {"ok": False, "error": type(exc).__name__}
         store["reason"] = first_line(str(getattr(exc, "orig", None) or exc))
-    worker = services.running_worker if services.settings.worker_enabled else None
+    worker = services.running_worker if services.server.worker_enabled else None
     healthy = store["ok"] and (worker is None or worker.alive)
     status = {"status": "ok" if healthy else "degraded"}
     if not details:

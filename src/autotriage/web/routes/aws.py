@@ -13,7 +13,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from autotriage.config import Settings
 from autotriage.errors import Ignored, IntakeError, Overloaded, PayloadInvalid
 from autotriage.sources.aws import firehose, sns
 from autotriage.sources.base import load_json, require_object
@@ -29,12 +28,11 @@ def _now_ms(request: Request) -> int:
 @router.post("/webhook/firehose")
 async def firehose_delivery(request: Request) -> JSONResponse:
     """A Firehose delivery: access key, decode, skip control messages, store once."""
-    settings: Settings = request.app.state.settings
     headers = lower_headers(request)
     rid = headers.get("x-amz-firehose-request-id", "")
     try:
         verify(request, "firehose", b"", headers)
-        body = await read_body(request, settings.limits.firehose)
+        body = await read_body(request, services_of(request).limits.firehose)
         rid = firehose.request_id(require_object(load_json(body)), headers)
         events = await run_in_threadpool(firehose.parse, body, headers)
         await accept(request, firehose.NAME, events, delivery_id=f"firehose:{rid}")

@@ -19,7 +19,7 @@ __all__ = ["install", "router"]
 
 def install(app: FastAPI) -> None:
     """Mount the console's pages, static files and headers on `app`."""
-    app.state.console = Console(Access(app.state.settings.api_token))
+    app.state.console = Console(Access(app.state.services.server.api_token))
     app.add_exception_handler(PageError, page_error)
     app.add_middleware(ConsoleHeaders)
     app.mount("/static/console", StaticFiles(directory=STATIC), name="console-static")

@@ -28,7 +28,7 @@ from starlette.concurrency import run_in_threadpool
 from autotriage.actions import kinds
 from autotriage.actions.github.signals import issue_signal
 from autotriage.actions.kinds import PlannedAction
-from autotriage.config import Settings
+from autotriage.config_sections import GitHubSettings
 from autotriage.errors import Ignored, PayloadInvalid, SignatureInvalid
 from autotriage.intake import Intake, IssueRef
 from autotriage.sources.base import load_json, require_object
@@ -39,7 +39,7 @@ router = APIRouter()
 SOURCE = "github-webhook"
 
 
-def verify(raw: bytes, headers: dict[str, str], settings: Settings) -> None:
+def verify(raw: bytes, headers: dict[str, str], settings: GitHubSettings) -> None:
     """Check ``X-Hub-Signature-256`` against ``GITHUB_WEBHOOK_SECRET`` in constant time."""
     secret = settings.github_webhook_secret
     if secret is None:
@@ -66,7 +66,7 @@ def _when(text: Any) -> datetime | None:
 
 
 def handle_issue_event(
-    intake: Intake, settings: Settings, delivery: str, payload: dict[str, Any]
+    intake: Intake, settings: GitHubSettings, delivery: str, payload: dict[str, Any]
 ) -> dict[str, Any]:
     """Apply one ``issues`` delivery through intake; return what was done."""
     action = payload.get("action")
@@ -119,10 +119,10 @@ def handle_issue_event(
 @router.post("/webhook/github")
 async def github_webhook(request: Request) -> JSONResponse:
     """GitHub's ``issues`` (and ``ping``) deliveries."""
-    settings: Settings = request.app.state.settings
-    raw = await read_body(request, limit=settings.limits.github)
+    services = services_of(request)
+    raw = await read_body(request, limit=services.limits.github)
     headers = {k.lower(): v for k, v in request.headers.items()}
-    verify(raw, headers, settings)
+    verify(raw, headers, services.github)
     event = headers.get("x-github-event", "")
     delivery = headers.get("x-github-delivery", "")
     if not delivery:
@@ -133,6 +133,6 @@ async def github_webhook(request: Request) -> JSONResponse:
         raise Ignored(f"{event or 'unnamed'} events need nothing")
     payload = require_object(load_json(raw))
     result = await run_in_threadpool(
-        handle_issue_event, services_of(request).intake, settings, delivery, payload
+        handle_issue_event, services.intake, services.github, delivery, payload
     )
     return JSONResponse(result)

@@ -38,7 +38,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from autotriage.config import Settings
+from autotriage.config_sections import SentrySettings
 from autotriage.errors import PayloadInvalid, SentryApiError
 from autotriage.intake import SENTRY_ISSUE, Intake, IssueRef
 from autotriage.lifecycle import Signal, Status
@@ -71,7 +71,7 @@ FETCH_BUDGET_SECONDS = 0.6
 # --- webhooks ------------------------------------------------------------------------
 
 
-def _fetch_latest(settings: Settings, issue_id: str) -> ErrorEvent | None:
+def _fetch_latest(settings: SentrySettings, issue_id: str) -> ErrorEvent | None:
     token = settings.sentry_auth_token
     if token is None:
         return None
@@ -124,7 +124,7 @@ def _accepted(outcome: Any) -> JSONResponse:
 @router.post("/webhook/sentry")
 async def sentry_webhook(request: Request) -> JSONResponse:
     """An Integration Platform delivery (signed) or a legacy plugin post (token)."""
-    settings: Settings = request.app.state.settings
+    settings = services_of(request).sentry
     body = await read_body(request)
     headers = lower_headers(request)
     # The legacy plugin is configured with a URL alone: only here may the secret be in it.
@@ -204,7 +204,7 @@ async def store_event(request: Request) -> Response:
         # The key first: nothing is read or inflated for a caller without one.
         key = public_key(lower_headers(request), request.query_params)
         info = await ring.resolve(key, project_id)
-        limit = services_of(request).settings.limits.inflated
+        limit = services_of(request).limits.inflated
         data = _legacy_store_body(await read_inflated(request), limit)
         event = sentry_event.parse_store(data)
         await guard.charge(info, 1)
@@ -265,7 +265,7 @@ dsn_routes = [
 @bench.post("/bench/drop")
 async def bench_drop(request: Request) -> JSONResponse:
     """Read the body and drop it: the same stack with no parsing and no store."""
-    body = await read_body(request, request.app.state.settings.limits.ingest)
+    body = await read_body(request, services_of(request).limits.ingest)
     return JSONResponse({"id": None, "bytes": len(body)})
 
 

@@ -15,7 +15,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from autotriage.config import Settings
 from autotriage.errors import Ignored, PayloadInvalid, SignatureInvalid
 from autotriage.sources.base import load_json, require_object
 from autotriage.sources.slack import events as slack
@@ -68,8 +67,7 @@ async def slack_webhook(request: Request) -> Response:
     event_id = payload.get("event_id")
     if not isinstance(event_id, str) or not event_id:
         raise PayloadInvalid("`event_id` must be a non-empty string")
-    settings: Settings = request.app.state.settings
-    allowed = settings.slack.slack_channels
+    allowed = services_of(request).slack.slack_channels
     channel = slack.channel_of(payload)
     if allowed and channel not in allowed:
         raise Ignored(f"channel {channel} is not in SLACK_CHANNELS")

@@ -57,7 +57,7 @@ def test_the_console_on_postgresql(
         client.post(
             f"/console/groups/{ids['keyerror']}/status", data={"change": "resolve", "csrf": csrf}
         )
-        handlers = build_handlers(services.settings)
+        handlers = build_handlers(services.actions)
         while run_due(services.store, handlers, limit=100):
             pass
         with services.store.reading() as session:

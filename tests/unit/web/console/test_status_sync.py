@@ -15,7 +15,7 @@ from tests.console_data import login
 
 def run_outbox(app: FastAPI) -> None:
     services = app.state.services
-    handlers = build_handlers(services.settings)
+    handlers = build_handlers(services.actions)
     while run_due(services.store, handlers, limit=100):
         pass
 
