@@ -29,6 +29,7 @@ from autotriage.metrics import Metrics
 from autotriage.pipeline import process_pending
 from autotriage.scans.manager import ScanManager
 from autotriage.selfreport import init_self_reporting
+from autotriage.sources.aws import tails
 from autotriage.sources.aws.sns import CertCache
 from autotriage.store import Store
 from autotriage.store.events import count_pending
@@ -143,6 +144,7 @@ def build_services(
     intake = Intake(store, wake=wake, observe=metrics.delivery)
     guard = ingest_guard(store, ingest, clock)
     intake.commit_took = guard.shedder.committed
+    intake.settle = tails.intake_hook(settings.aws.cloudwatch_tail_grace_seconds)
     return Services(
         settings=settings,
         store=store,

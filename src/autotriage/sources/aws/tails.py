@@ -1,0 +1,398 @@
+"""Tracebacks cut in two by CloudWatch delivery: the head is held, the tail completes it.
+
+A traceback's lines are separate CloudWatch log events, and a Firehose record or a
+scan pass can end between them: the head (``Traceback ...`` and some frames, or a Java
+exception and some ``at`` lines) arrives first, the rest later. Acting on the head would
+open an issue for a trace without its exception line, in a group of its own.
+
+So the choice here is to *delay, never re-point*: a record that ends at the edge of
+what was read and looks cut off (`cloudwatch.looks_open`) is stored -- it is durable
+before the delivery is acknowledged or the cursor moves -- but with status ``held``, which
+the worker does not take, and a `held_traces` row for its stream. Then, in the same
+transaction that stores the next lines of that stream:
+
+* the same record read again, longer (a scan re-reading its overlap), replaces it;
+* a record that continues it (same group and stream, its first line no record start,
+  within `cloudwatch.CONTINUATION_GAP_MS` of its last line) is joined to it: the lines
+  are put together and read again, so the stored event keeps its id and is grouped
+  once, by the complete trace (its real exception type). The tail's own row stays, as
+  ``merged``, so a redelivered tail is recognised and stored nothing again;
+* a later record of the stream means the held one is complete as it is.
+
+A complete record is released (``pending``) at once; one whose tail never comes is
+released as it is when its grace period (``CLOUDWATCH_TAIL_GRACE_SECONDS``) ends, by the
+next delivery or by the worker's timer (`release_expired`). Nothing is grouped before it
+is released, so no partial-trace group or issue is ever made. The state is in the
+database, so it holds across polls, deliveries, replicas and restarts, and it is bounded:
+one held record per stream, `held_traces.MAX_HELD` in all, each under
+`cloudwatch.MAX_JOIN_CHARS`.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from autotriage.intake import inbox_row
+from autotriage.models import utcnow
+from autotriage.sources.aws import cloudwatch
+from autotriage.sources.aws.cloudwatch import LogEvent
+from autotriage.store import Store
+from autotriage.store.db import json_loads
+from autotriage.store.events import InboxRow, NewDelivery, StoredDelivery
+from autotriage.store.held_traces import (
+    HeldTrace,
+    due,
+    held_for,
+    held_in_group,
+    oldest_past_cap,
+    stream_key,
+)
+from autotriage.store.tables import Event
+
+HELD, MERGED, PENDING = "held", "merged", "pending"
+RELEASE_BATCH = 500
+"""Held records released per transaction by the timer."""
+
+Settle = Callable[[Session, Sequence[NewDelivery], Sequence[StoredDelivery], datetime], object]
+"""What `autotriage.intake.Intake` runs in the transaction that stores deliveries."""
+
+
+@dataclass
+class Settled:
+    """What one settling did, by ``events`` row id."""
+
+    held: list[int] = field(default_factory=list)
+    completed: list[int] = field(default_factory=list)
+    """Held records a tail (or a longer read) completed: released to the worker."""
+    released: list[int] = field(default_factory=list)
+    """Held records released as they were: grace over, a new record began, the cap."""
+    extended: list[int] = field(default_factory=list)
+    """Held records that took more lines and still look cut off."""
+    merged: list[int] = field(default_factory=list)
+    dropped: list[int] = field(default_factory=list)
+    """Fragments (tails reporting no error) that joined nothing."""
+
+    @property
+    def ready(self) -> bool:
+        """Whether the worker has new work: a held record was released."""
+        return bool(self.completed or self.released)
+
+    def add(self, other: Settled) -> None:
+        """Count `other` in."""
+        for name in ("held", "completed", "released", "extended", "merged", "dropped"):
+            getattr(self, name).extend(getattr(other, name))
+
+
+@dataclass(frozen=True, slots=True)
+class _Incoming:
+    """A just-stored (or already known) record of a delivery, with its join metadata."""
+
+    row_id: int
+    new: bool
+    group: str
+    stream: str
+    first_event_id: str
+    row: InboxRow
+    payload: dict[str, Any]
+    meta: dict[str, Any]
+    fragment: bool
+
+
+def _meta_of(payload: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """(``contexts.cloudwatch``, its ``join``) of a payload, when well formed."""
+    contexts = payload.get("contexts") if isinstance(payload, dict) else None
+    found = contexts.get("cloudwatch") if isinstance(contexts, dict) else None
+    meta = found.get("join") if isinstance(found, dict) else None
+    if not isinstance(meta, dict) or not all(
+        isinstance(meta.get(k), int) and not isinstance(meta.get(k), bool)
+        for k in ("first_ms", "last_ms")
+    ):
+        return None
+    assert isinstance(found, dict)  # noqa: S101 - for mypy: meta came from it
+    return found, meta
+
+
+def _without_lines(payload: dict[str, Any]) -> dict[str, Any]:
+    """`payload` without the held lines (a released record needs them no more)."""
+    out = copy.deepcopy(payload)
+    found = _meta_of(out)
+    if found is not None:
+        found[1].pop("lines", None)
+        found[1]["open"] = False
+    return out
+
+
+def _incoming(row: InboxRow, stored: tuple[int, str] | None, new_ids: set[int]) -> _Incoming | None:
+    if stored is None or not row.source_event_id:
+        return None
+    payload = json_loads(row.payload)
+    found = _meta_of(payload)
+    if found is None:
+        return None
+    cw, meta = found
+    group, stream = cw.get("log_group"), cw.get("log_stream")
+    if not isinstance(group, str) or not isinstance(stream, str):
+        return None
+    row_id, _status = stored
+    return _Incoming(
+        row_id=row_id,
+        new=row_id in new_ids,
+        group=group,
+        stream=stream,
+        first_event_id=row.source_event_id,
+        row=row,
+        payload=payload,
+        meta=meta,
+        fragment=cw.get("fragment") is True,
+    )
+
+
+# --- the store's side ----------------------------------------------------------------
+
+
+def _release(session: Session, head: HeldTrace, into: list[int]) -> None:
+    """Hand a held record to the worker as it now is, and free its stream."""
+    row = session.get(Event, head.event_id, with_for_update=True)
+    if row is not None and row.status == HELD:
+        row.payload, row.status = _without_lines(row.payload), PENDING
+        into.append(row.id)
+    session.delete(head)
+    session.flush()
+
+
+def _rewrite(row: Event, new: InboxRow) -> dict[str, Any]:
+    """Put a longer reading of a held record into its row (its id and arrival stay)."""
+    payload: dict[str, Any] = json_loads(new.payload)
+    old = row.payload if isinstance(row.payload, dict) else {}
+    if isinstance(old.get("received_at"), str):
+        payload["received_at"] = old["received_at"]
+    old_tags = old.get("tags")
+    if isinstance(old_tags, dict) and isinstance(payload.get("tags"), dict):
+        payload["tags"] = {**old_tags, **payload["tags"]}  # Firehose's common attributes
+    row.payload, row.title, row.level = payload, new.title[:500], new.level
+    return payload
+
+
+def _hold(session: Session, item: _Incoming, now: datetime, grace: int, done: Settled) -> None:
+    for oldest in oldest_past_cap(session):
+        _release(session, oldest, done.released)
+    session.add(
+        HeldTrace(
+            stream_key=stream_key(item.group, item.stream),
+            event_id=item.row_id,
+            log_group=item.group[:512],
+            log_stream=item.stream[:512],
+            first_event_id=item.first_event_id[:255],
+            first_ms=item.meta["first_ms"],
+            last_ms=item.meta["last_ms"],
+            held_until=now + timedelta(seconds=grace),
+            created_at=now,
+        )
+    )
+    session.execute(update(Event).where(Event.id == item.row_id).values(status=HELD))
+    session.flush()
+    done.held.append(item.row_id)
+
+
+def _finish(session: Session, head: HeldTrace, payload: dict[str, Any], done: Settled) -> None:
+    """After a held record took lines: release it if it now looks complete."""
+    meta = _meta_of(payload)
+    if meta is not None and meta[1].get("open") is True:
+        done.extended.append(head.event_id)
+    else:
+        _release(session, head, done.completed)
+
+
+def _reread(session: Session, head: HeldTrace, item: _Incoming, done: Settled) -> None:
+    """The held record read again (a scan's overlap, a redelivery under another id)."""
+    row = session.get(Event, head.event_id, with_for_update=True)
+    held = _meta_of(row.payload) if row is not None else None
+    if row is None or held is None:
+        _release(session, head, done.released)
+        return
+    if int(item.meta.get("events") or 0) > int(held[1].get("events") or 0):
+        payload = _rewrite(row, item.row)
+        head.last_ms = max(head.last_ms, item.meta["last_ms"])
+        _finish(session, head, payload, done)
+    elif item.meta.get("at_end") is False:
+        _release(session, head, done.released)  # the stream went on: it is complete
+
+
+def _log_events(lines: Any, stream: str) -> list[LogEvent]:
+    if not isinstance(lines, list):
+        return []
+    out = []
+    for item in lines:
+        if isinstance(item, list) and len(item) == 3 and isinstance(item[1], int):
+            out.append(LogEvent(str(item[0]), stream, item[1], str(item[2])))
+    return out
+
+
+def bounded(events: list[LogEvent]) -> list[LogEvent]:
+    """`events`, their middle left out past `MAX_RECORD_LINES` or `MAX_JOIN_CHARS` (the
+    first frames and the exception line at the end are what a trace is known by)."""
+    limit = cloudwatch.MAX_RECORD_LINES
+    if len(events) > limit:
+        events = events[: limit // 2] + events[-(limit - limit // 2) :]
+    size = sum(len(e.message) for e in events)
+    while size > cloudwatch.MAX_JOIN_CHARS and len(events) > 2:
+        size -= len(events.pop(len(events) // 2).message)
+    return events
+
+
+def _join(session: Session, head: HeldTrace, item: _Incoming, done: Settled) -> None:
+    """Join a continuing record to the held one: read the lines again as one record."""
+    row = session.get(Event, head.event_id, with_for_update=True)
+    held = _meta_of(row.payload) if row is not None else None
+    if row is None or held is None:
+        _release(session, head, done.released)
+        return
+    seen: set[str] = set()
+    lines = []
+    for line in [
+        *_log_events(held[1].get("lines"), item.stream),
+        *_log_events(item.meta.get("lines"), item.stream),
+    ]:
+        if line.event_id not in seen:
+            seen.add(line.event_id)
+            lines.append(line)
+    where = (held[1].get("continues") is True, item.meta.get("at_end") is True)
+    event = cloudwatch.event_from_record(item.group, bounded(lines), where)
+    if event is None or event.contexts.get("cloudwatch", {}).get("fragment"):
+        _release(session, head, done.released)
+        return
+    payload = _rewrite(row, inbox_row(event))
+    session.execute(
+        update(Event)
+        .where(Event.id == item.row_id)
+        .values(status=MERGED, payload=_without_lines(item.payload))
+    )
+    done.merged.append(item.row_id)
+    head.last_ms = max(head.last_ms, item.meta["last_ms"])
+    _finish(session, head, payload, done)
+
+
+def _settle_one(
+    session: Session, item: _Incoming, now: datetime, grace: int, done: Settled
+) -> None:
+    head = held_for(session, item.group, item.stream)
+    if head is not None:
+        if head.first_event_id == item.first_event_id[:255]:
+            _reread(session, head, item, done)
+            return
+        gap = item.meta["first_ms"] - head.last_ms
+        if item.new and item.meta.get("continues") is True and 0 <= gap <= _GAP_MS:
+            _join(session, head, item, done)
+            return
+        if item.meta["first_ms"] >= head.last_ms:
+            _release(session, head, done.released)  # a later record: the held one is whole
+            head = None
+    if not item.new:
+        return
+    if item.fragment:
+        session.execute(delete(Event).where(Event.id == item.row_id))
+        done.dropped.append(item.row_id)
+    elif head is None and item.meta.get("open") is True and grace > 0:
+        _hold(session, item, now, grace, done)
+    elif "lines" in item.meta:
+        row = session.get(Event, item.row_id)
+        if row is not None:  # acted on as it is: the lines are not needed
+            row.payload = _without_lines(row.payload)
+
+
+_GAP_MS = cloudwatch.CONTINUATION_GAP_MS
+
+
+def _settle_delivery(
+    session: Session,
+    delivery: NewDelivery,
+    outcome: StoredDelivery,
+    now: datetime,
+    grace: int,
+) -> Settled:
+    done = Settled()
+    rows = [r for r in delivery.rows if r.source_event_id and '"join":' in r.payload]
+    if not rows:
+        return done
+    keys = [str(r.values()["dedupe_key"]) for r in rows]
+    stored = {
+        str(key): (int(row_id), str(status))
+        for row_id, key, status in session.execute(
+            select(Event.id, Event.dedupe_key, Event.status).where(Event.dedupe_key.in_(keys))
+        )
+    }
+    new_ids = set(outcome.event_ids)
+    for row, key in zip(rows, keys, strict=True):
+        item = _incoming(row, stored.get(key), new_ids)
+        if item is not None:
+            _settle_one(session, item, now, grace, done)
+    # The delivery's lines are now in the records they completed, not in rows of their own.
+    gone = set(done.merged) | set(done.dropped)
+    ids = [i for i in outcome.event_ids if i not in gone]
+    ids += [i for i in (*done.extended, *done.completed) if i not in ids]
+    outcome.event_ids[:] = ids
+    return done
+
+
+def settle(
+    session: Session,
+    deliveries: Sequence[NewDelivery],
+    outcomes: Sequence[StoredDelivery],
+    now: datetime,
+    *,
+    grace_seconds: int,
+) -> Settled:
+    """Hold, join or release CloudWatch records just stored, in their transaction.
+
+    Only CloudWatch deliveries are looked at (a batch with none costs nothing); a
+    redelivery stored nothing and changes nothing. Held records whose grace is over
+    are released first. `grace_seconds` 0 holds nothing.
+    """
+    done = Settled()
+    if not any(d.source == cloudwatch.NAME for d in deliveries):
+        return done
+    for head in due(session, now, RELEASE_BATCH):
+        _release(session, head, done.released)
+    for delivery, outcome in zip(deliveries, outcomes, strict=True):
+        if delivery.source == cloudwatch.NAME and not outcome.redelivery:
+            done.add(_settle_delivery(session, delivery, outcome, now, grace_seconds))
+    return done
+
+
+def intake_hook(grace_seconds: int) -> Settle:
+    """`settle` as `autotriage.intake.Intake.settle` runs it (the Firehose path)."""
+
+    def run(
+        session: Session,
+        deliveries: Sequence[NewDelivery],
+        outcomes: Sequence[StoredDelivery],
+        now: datetime,
+    ) -> Settled:
+        return settle(session, deliveries, outcomes, now, grace_seconds=grace_seconds)
+
+    return run
+
+
+def release_expired(store: Store, now: datetime | None = None) -> int:
+    """Release the held records whose grace period is over (the worker's timer)."""
+    done = Settled()
+    with store.transaction() as session:
+        for head in due(session, now or utcnow(), RELEASE_BATCH):
+            _release(session, head, done.released)
+    return len(done.released)
+
+
+def held_heads(store: Store, group: str, limit: int) -> list[tuple[str, str, int, int]]:
+    """(stream, first event id, first ms, last ms) of what `group`'s streams hold."""
+    with store.reading() as session:
+        return [
+            (h.log_stream, h.first_event_id, h.first_ms, h.last_ms)
+            for h in held_in_group(session, group, limit)
+        ]
