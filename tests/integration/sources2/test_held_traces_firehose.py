@@ -96,8 +96,7 @@ def message(stream: str, events: list[dict[str, Any]]) -> dict[str, Any]:
 
 def delivery(request_id: str, *messages: dict[str, Any]) -> bytes:
     records = [
-        {"data": base64.b64encode(gzip.compress(json.dumps(m).encode())).decode()}
-        for m in messages
+        {"data": base64.b64encode(gzip.compress(json.dumps(m).encode())).decode()} for m in messages
     ]
     return json.dumps({"requestId": request_id, "timestamp": T0, "records": records}).encode()
 
