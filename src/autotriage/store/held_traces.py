@@ -43,11 +43,6 @@ def stream_key(group: str, stream: str) -> str:
     return hashlib.sha256(f"{group}\x00{stream}".encode("utf-8", "replace")).hexdigest()
 
 
-def held_for(session: Session, group: str, stream: str) -> HeldTrace | None:
-    """The record `stream` holds, locked for this transaction (PostgreSQL)."""
-    return session.get(HeldTrace, stream_key(group, stream), with_for_update=True)
-
-
 def due(session: Session, now: datetime, limit: int) -> list[HeldTrace]:
     """Held records whose grace period is over, oldest first (others' locks skipped)."""
     stmt = (

@@ -31,6 +31,7 @@ one held record per stream, `held_traces.MAX_HELD` in all, each under
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -49,7 +50,6 @@ from autotriage.store.events import InboxRow, NewDelivery, StoredDelivery
 from autotriage.store.held_traces import (
     HeldTrace,
     due,
-    held_for,
     held_in_group,
     oldest_past_cap,
     stream_key,
@@ -180,25 +180,25 @@ def _rewrite(row: Event, new: InboxRow) -> dict[str, Any]:
     return payload
 
 
-def _hold(session: Session, item: _Incoming, now: datetime, grace: int, done: Settled) -> None:
+def _hold(session: Session, item: _Incoming, now: datetime, grace: int, done: Settled) -> HeldTrace:
     for oldest in oldest_past_cap(session):
         _release(session, oldest, done.released)
-    session.add(
-        HeldTrace(
-            stream_key=stream_key(item.group, item.stream),
-            event_id=item.row_id,
-            log_group=item.group[:512],
-            log_stream=item.stream[:512],
-            first_event_id=item.first_event_id[:255],
-            first_ms=item.meta["first_ms"],
-            last_ms=item.meta["last_ms"],
-            held_until=now + timedelta(seconds=grace),
-            created_at=now,
-        )
+    head = HeldTrace(
+        stream_key=stream_key(item.group, item.stream),
+        event_id=item.row_id,
+        log_group=item.group[:512],
+        log_stream=item.stream[:512],
+        first_event_id=item.first_event_id[:255],
+        first_ms=item.meta["first_ms"],
+        last_ms=item.meta["last_ms"],
+        held_until=now + timedelta(seconds=grace),
+        created_at=now,
     )
+    session.add(head)
     session.execute(update(Event).where(Event.id == item.row_id).values(status=HELD))
     session.flush()
     done.held.append(item.row_id)
+    return head
 
 
 def _finish(session: Session, head: HeldTrace, payload: dict[str, Any], done: Settled) -> None:
@@ -280,9 +280,15 @@ def _join(session: Session, head: HeldTrace, item: _Incoming, done: Settled) -> 
 
 
 def _settle_one(
-    session: Session, item: _Incoming, now: datetime, grace: int, done: Settled
+    session: Session,
+    item: _Incoming,
+    heads: dict[str, HeldTrace],
+    now: datetime,
+    grace: int,
+    done: Settled,
 ) -> None:
-    head = held_for(session, item.group, item.stream)
+    key = stream_key(item.group, item.stream)
+    head = heads.get(key)
     if head is not None:
         if head.first_event_id == item.first_event_id[:255]:
             _reread(session, head, item, done)
@@ -294,13 +300,14 @@ def _settle_one(
         if item.meta["first_ms"] >= head.last_ms:
             _release(session, head, done.released)  # a later record: the held one is whole
             head = None
+            del heads[key]
     if not item.new:
         return
     if item.fragment:
         session.execute(delete(Event).where(Event.id == item.row_id))
         done.dropped.append(item.row_id)
     elif head is None and item.meta.get("open") is True and grace > 0:
-        _hold(session, item, now, grace, done)
+        heads[key] = _hold(session, item, now, grace, done)
     elif "lines" in item.meta:
         row = session.get(Event, item.row_id)
         if row is not None:  # acted on as it is: the lines are not needed
@@ -308,6 +315,7 @@ def _settle_one(
 
 
 _GAP_MS = cloudwatch.CONTINUATION_GAP_MS
+_MAY_JOIN = re.compile(r'"(?:open|continues)":\s?true')
 
 
 def _settle_delivery(
@@ -319,6 +327,9 @@ def _settle_delivery(
 ) -> Settled:
     done = Settled()
     rows = [r for r in delivery.rows if r.source_event_id and '"join":' in r.payload]
+    if rows and session.scalar(select(HeldTrace.stream_key).limit(1)) is None:
+        # nothing is held: only a record that may be cut off, or be a tail, needs a look
+        rows = [r for r in rows if _MAY_JOIN.search(r.payload)]
     if not rows:
         return done
     keys = [str(r.values()["dedupe_key"]) for r in rows]
@@ -329,10 +340,20 @@ def _settle_delivery(
         )
     }
     new_ids = set(outcome.event_ids)
-    for row, key in zip(rows, keys, strict=True):
-        item = _incoming(row, stored.get(key), new_ids)
-        if item is not None:
-            _settle_one(session, item, now, grace, done)
+    items = [
+        item
+        for row, key in zip(rows, keys, strict=True)
+        if (item := _incoming(row, stored.get(key), new_ids)) is not None
+    ]
+    streams = {stream_key(item.group, item.stream) for item in items}
+    heads = {
+        head.stream_key: head
+        for head in session.scalars(
+            select(HeldTrace).where(HeldTrace.stream_key.in_(streams)).with_for_update()
+        )
+    }
+    for item in items:
+        _settle_one(session, item, heads, now, grace, done)
     # The delivery's lines are now in the records they completed, not in rows of their own.
     gone = set(done.merged) | set(done.dropped)
     ids = [i for i in outcome.event_ids if i not in gone]
