@@ -55,8 +55,9 @@ def due(session: Session, now: datetime, limit: int) -> list[HeldTrace]:
     return list(session.scalars(stmt))
 
 
-def oldest_past_cap(session: Session, cap: int = MAX_HELD) -> list[HeldTrace]:
-    """The oldest held records that leave room for one more under `cap`."""
+def oldest_past_cap(session: Session, cap: int | None = None) -> list[HeldTrace]:
+    """The oldest held records that leave room for one more under `cap` (`MAX_HELD`)."""
+    cap = MAX_HELD if cap is None else cap
     count = int(session.scalar(select(func.count()).select_from(HeldTrace)) or 0)
     if count < cap:
         return []

@@ -69,9 +69,7 @@ def _rows(store: Store) -> list[tuple[str, str, str]]:
 
 def _groups(store: Store) -> list[tuple[str, str, int]]:
     with store.reading() as session:
-        return sorted(
-            (g.title, g.fingerprint, g.count) for g in session.scalars(select(Group))
-        )
+        return sorted((g.title, g.fingerprint, g.count) for g in session.scalars(select(Group)))
 
 
 def _held(store: Store) -> int:
