@@ -372,17 +372,19 @@ def settle(
 ) -> Settled:
     """Hold, join or release CloudWatch records just stored, in their transaction.
 
-    Only CloudWatch deliveries are looked at (a batch with none costs nothing); a
+    Only deliveries of CloudWatch records are looked at (a batch with none costs nothing); a
     redelivery stored nothing and changes nothing. Held records whose grace is over
     are released first. `grace_seconds` 0 holds nothing.
     """
     done = Settled()
-    if not any(d.source == cloudwatch.NAME for d in deliveries):
+    # by the rows' source: ``replay`` hands Firehose files over as source "firehose"
+    ours = [any(r.source == cloudwatch.NAME for r in d.rows) for d in deliveries]
+    if not any(ours):
         return done
     for head in due(session, now, RELEASE_BATCH):
         _release(session, head, done.released)
-    for delivery, outcome in zip(deliveries, outcomes, strict=True):
-        if delivery.source == cloudwatch.NAME and not outcome.redelivery:
+    for delivery, outcome, mine in zip(deliveries, outcomes, ours, strict=True):
+        if mine and not outcome.redelivery:
             done.add(_settle_delivery(session, delivery, outcome, now, grace_seconds))
     return done
 
@@ -406,6 +408,17 @@ def release_expired(store: Store, now: datetime | None = None) -> int:
     done = Settled()
     with store.transaction() as session:
         for head in due(session, now or utcnow(), RELEASE_BATCH):
+            _release(session, head, done.released)
+    return len(done.released)
+
+
+def release_now(store: Store, event_ids: Sequence[int]) -> int:
+    """Release those of `event_ids` that are held, as they are (``replay``: a file read
+    to its end has no tail still to come)."""
+    done = Settled()
+    with store.transaction() as session:
+        stmt = select(HeldTrace).where(HeldTrace.event_id.in_(list(event_ids)))
+        for head in session.scalars(stmt.with_for_update()):
             _release(session, head, done.released)
     return len(done.released)
 
