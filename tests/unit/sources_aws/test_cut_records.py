@@ -7,7 +7,7 @@ import pytest
 
 from autotriage.sources.aws import cloudwatch
 from autotriage.sources.aws.cloudwatch import LogEvent, edges, looks_open, parse_log_events
-from autotriage.sources.aws.tails import bounded
+from autotriage.sources.aws.joining import bounded
 
 PY_HEAD = [
     "2026-05-28 20:26:38,114 ERROR orders.views Unhandled exception",

@@ -30,7 +30,6 @@ one held record per stream, `held_traces.MAX_HELD` in all, each under
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -43,7 +42,7 @@ from sqlalchemy.orm import Session
 from autotriage.intake import inbox_row
 from autotriage.models import utcnow
 from autotriage.sources.aws import cloudwatch
-from autotriage.sources.aws.cloudwatch import LogEvent
+from autotriage.sources.aws.joining import join_lines, meta_of, without_lines
 from autotriage.store import Store
 from autotriage.store.db import json_loads
 from autotriage.store.events import InboxRow, NewDelivery, StoredDelivery
@@ -105,35 +104,11 @@ class _Incoming:
     fragment: bool
 
 
-def _meta_of(payload: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
-    """(``contexts.cloudwatch``, its ``join``) of a payload, when well formed."""
-    contexts = payload.get("contexts") if isinstance(payload, dict) else None
-    found = contexts.get("cloudwatch") if isinstance(contexts, dict) else None
-    meta = found.get("join") if isinstance(found, dict) else None
-    if not isinstance(meta, dict) or not all(
-        isinstance(meta.get(k), int) and not isinstance(meta.get(k), bool)
-        for k in ("first_ms", "last_ms")
-    ):
-        return None
-    assert isinstance(found, dict)  # noqa: S101 - for mypy: meta came from it
-    return found, meta
-
-
-def _without_lines(payload: dict[str, Any]) -> dict[str, Any]:
-    """`payload` without the held lines (a released record needs them no more)."""
-    out = copy.deepcopy(payload)
-    found = _meta_of(out)
-    if found is not None:
-        found[1].pop("lines", None)
-        found[1]["open"] = False
-    return out
-
-
 def _incoming(row: InboxRow, stored: tuple[int, str] | None, new_ids: set[int]) -> _Incoming | None:
     if stored is None or not row.source_event_id:
         return None
     payload = json_loads(row.payload)
-    found = _meta_of(payload)
+    found = meta_of(payload)
     if found is None:
         return None
     cw, meta = found
@@ -161,7 +136,7 @@ def _release(session: Session, head: HeldTrace, into: list[int]) -> None:
     """Hand a held record to the worker as it now is, and free its stream."""
     row = session.get(Event, head.event_id, with_for_update=True)
     if row is not None and row.status == HELD:
-        row.payload, row.status = _without_lines(row.payload), PENDING
+        row.payload, row.status = without_lines(row.payload), PENDING
         into.append(row.id)
     session.delete(head)
     session.flush()
@@ -203,21 +178,31 @@ def _hold(session: Session, item: _Incoming, now: datetime, grace: int, done: Se
 
 def _finish(session: Session, head: HeldTrace, payload: dict[str, Any], done: Settled) -> None:
     """After a held record took lines: release it if it now looks complete."""
-    meta = _meta_of(payload)
+    meta = meta_of(payload)
     if meta is not None and meta[1].get("open") is True:
         done.extended.append(head.event_id)
     else:
         _release(session, head, done.completed)
 
 
-def _reread(session: Session, head: HeldTrace, item: _Incoming, done: Settled) -> None:
-    """The held record read again (a scan's overlap, a redelivery under another id)."""
+def _held_row(
+    session: Session, head: HeldTrace, done: Settled
+) -> tuple[Event, dict[str, Any]] | None:
+    """The held record's row and its join metadata (else it is released as it is)."""
     row = session.get(Event, head.event_id, with_for_update=True)
-    held = _meta_of(row.payload) if row is not None else None
+    held = meta_of(row.payload) if row is not None else None
     if row is None or held is None:
         _release(session, head, done.released)
+        return None
+    return row, held[1]
+
+
+def _reread(session: Session, head: HeldTrace, item: _Incoming, done: Settled) -> None:
+    """The held record read again (a scan's overlap, a redelivery under another id)."""
+    if (found := _held_row(session, head, done)) is None:
         return
-    if int(item.meta.get("events") or 0) > int(held[1].get("events") or 0):
+    row, held = found
+    if int(item.meta.get("events") or 0) > int(held.get("events") or 0):
         payload = _rewrite(row, item.row)
         head.last_ms = max(head.last_ms, item.meta["last_ms"])
         _finish(session, head, payload, done)
@@ -225,46 +210,14 @@ def _reread(session: Session, head: HeldTrace, item: _Incoming, done: Settled) -
         _release(session, head, done.released)  # the stream went on: it is complete
 
 
-def _log_events(lines: Any, stream: str) -> list[LogEvent]:
-    if not isinstance(lines, list):
-        return []
-    out = []
-    for item in lines:
-        if isinstance(item, list) and len(item) == 3 and isinstance(item[1], int):
-            out.append(LogEvent(str(item[0]), stream, item[1], str(item[2])))
-    return out
-
-
-def bounded(events: list[LogEvent]) -> list[LogEvent]:
-    """`events`, their middle left out past `MAX_RECORD_LINES` or `MAX_JOIN_CHARS` (the
-    first frames and the exception line at the end are what a trace is known by)."""
-    limit = cloudwatch.MAX_RECORD_LINES
-    if len(events) > limit:
-        events = events[: limit // 2] + events[-(limit - limit // 2) :]
-    size = sum(len(e.message) for e in events)
-    while size > cloudwatch.MAX_JOIN_CHARS and len(events) > 2:
-        size -= len(events.pop(len(events) // 2).message)
-    return events
-
-
 def _join(session: Session, head: HeldTrace, item: _Incoming, done: Settled) -> None:
     """Join a continuing record to the held one: read the lines again as one record."""
-    row = session.get(Event, head.event_id, with_for_update=True)
-    held = _meta_of(row.payload) if row is not None else None
-    if row is None or held is None:
-        _release(session, head, done.released)
+    if (found := _held_row(session, head, done)) is None:
         return
-    seen: set[str] = set()
-    lines = []
-    for line in [
-        *_log_events(held[1].get("lines"), item.stream),
-        *_log_events(item.meta.get("lines"), item.stream),
-    ]:
-        if line.event_id not in seen:
-            seen.add(line.event_id)
-            lines.append(line)
-    where = (held[1].get("continues") is True, item.meta.get("at_end") is True)
-    event = cloudwatch.event_from_record(item.group, bounded(lines), where)
+    row, held = found
+    lines = join_lines(held.get("lines"), item.meta.get("lines"), item.stream)
+    where = (held.get("continues") is True, item.meta.get("at_end") is True)
+    event = cloudwatch.event_from_record(item.group, lines, where)
     if event is None or event.contexts.get("cloudwatch", {}).get("fragment"):
         _release(session, head, done.released)
         return
@@ -272,7 +225,7 @@ def _join(session: Session, head: HeldTrace, item: _Incoming, done: Settled) -> 
     session.execute(
         update(Event)
         .where(Event.id == item.row_id)
-        .values(status=MERGED, payload=_without_lines(item.payload))
+        .values(status=MERGED, payload=without_lines(item.payload))
     )
     done.merged.append(item.row_id)
     head.last_ms = max(head.last_ms, item.meta["last_ms"])
@@ -311,7 +264,7 @@ def _settle_one(
     elif "lines" in item.meta:
         row = session.get(Event, item.row_id)
         if row is not None:  # acted on as it is: the lines are not needed
-            row.payload = _without_lines(row.payload)
+            row.payload = without_lines(row.payload)
 
 
 _GAP_MS = cloudwatch.CONTINUATION_GAP_MS
