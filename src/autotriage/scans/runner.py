@@ -276,8 +276,10 @@ class Scanner:
             errors = self.errors_in(group, page) if page.events else []
             errors = [e for e in errors if e.source_event_id not in seen]
             seen.update(e.source_event_id for e in errors)
-            result.errors_found += len(errors)
-            found += errors
+            # a fragment (a tail reporting no error itself) is stored only if it joins one
+            reported = [e for e in errors if not cloudwatch.is_fragment(e)]
+            result.errors_found += len(reported)
+            found += reported
             if page.next_token:
                 new_cursor = {
                     "through_ms": cursor.get("through_ms"),

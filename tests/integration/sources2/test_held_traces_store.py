@@ -109,3 +109,21 @@ def test_a_tail_past_the_gap_is_not_joined(store: Store) -> None:
     with store.reading() as session:
         title = session.scalar(select(Event.title).where(Event.source_event_id == head[0]["id"]))
     assert title != "ZeroDivisionError: division by zero"
+
+
+def test_the_workers_timer_releases_a_head_whose_grace_is_over(store: Store) -> None:
+    import time
+
+    from autotriage.config import load_settings
+    from autotriage.jobs.work import Work, periodic_jobs
+
+    head = log_events(PY_HEAD, T0)
+    _send(_intake(store, grace=1), "t-1", message("s", head))
+    work = Work(store, load_settings(env_file=None, DATABASE_URL=store.url), {})
+    timer = {name: job for name, _, job in periodic_jobs(work)}["held_traces"]
+    assert timer() == 0
+    assert _status(store, head) == "held"
+    time.sleep(1.1)
+    assert timer() == 1
+    assert _status(store, head) == "pending"
+    assert _held_streams(store) == []

@@ -219,6 +219,12 @@ def _fragment(
     )
 
 
+def is_fragment(event: ErrorEvent) -> bool:
+    """Whether `event` is a fragment (see `event_from_record`), not an error of its own."""
+    found = event.contexts.get("cloudwatch")
+    return isinstance(found, dict) and found.get("fragment") is True
+
+
 def _service_from_group(group: str) -> str:
     return group.rstrip("/").rsplit("/", 1)[-1] or group
 

@@ -218,7 +218,7 @@ def _join(session: Session, head: HeldTrace, item: _Incoming, done: Settled) -> 
     lines = join_lines(held.get("lines"), item.meta.get("lines"), item.stream)
     where = (held.get("continues") is True, item.meta.get("at_end") is True)
     event = cloudwatch.event_from_record(item.group, lines, where)
-    if event is None or event.contexts.get("cloudwatch", {}).get("fragment"):
+    if event is None or cloudwatch.is_fragment(event):
         _release(session, head, done.released)
         return
     payload = _rewrite(row, inbox_row(event))
