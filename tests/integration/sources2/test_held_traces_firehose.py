@@ -288,3 +288,13 @@ def test_a_complete_trace_is_never_held(deployment: Deployment) -> None:
     deployment.post(http, delivery("c-1", message("web/4", events[:-1])))
     assert deployment.statuses() == {events[0]["id"]: "pending"}
     assert deployment.held() == 0
+
+
+def test_head_and_tail_in_two_records_of_one_delivery(deployment: Deployment) -> None:
+    http = deployment.server()
+    head = log_events(PY_HEAD, T0)
+    tail = log_events(PY_TAIL, T0 + len(PY_HEAD))
+    deployment.post(http, delivery("s-1", message("web/5", head), message("web/5", tail)))
+    assert deployment.statuses() == {head[0]["id"]: "pending", tail[0]["id"]: "merged"}
+    assert deployment.group() == 1
+    assert deployment.groups() == [(*whole("web/5", PY_HEAD + PY_TAIL), 1)]
