@@ -119,7 +119,16 @@ def test_the_workers_timer_releases_a_head_whose_grace_is_over(store: Store) -> 
 
     head = log_events(PY_HEAD, T0)
     _send(_intake(store, grace=1), "t-1", message("s", head))
-    work = Work(store, load_settings(env_file=None, DATABASE_URL=store.url), {})
+    settings = load_settings(env_file=None, DATABASE_URL=store.url)
+    work = Work(
+        store,
+        {},
+        server=settings.server,
+        pipeline=settings.pipeline,
+        retention=settings.retention,
+        aws=settings.aws,
+        sentry=settings.sentry,
+    )
     timer = {name: job for name, _, job in periodic_jobs(work)}["held_traces"]
     assert timer() == 0
     assert _status(store, head) == "held"
