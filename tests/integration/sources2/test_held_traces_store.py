@@ -136,3 +136,22 @@ def test_the_workers_timer_releases_a_head_whose_grace_is_over(store: Store) -> 
     assert timer() == 1
     assert _status(store, head) == "pending"
     assert _held_streams(store) == []
+
+
+def test_retention_drops_old_merged_tails_and_never_a_held_head(store: Store) -> None:
+    from datetime import timedelta
+
+    from autotriage.jobs.retention import RetentionPolicy, apply_retention
+    from autotriage.models import utcnow
+
+    intake = _intake(store)
+    head = log_events(PY_HEAD, T0)
+    _send(intake, "r-1", message("s", head))
+    _send(intake, "r-2", message("s", log_events(PY_TAIL, T0 + len(PY_HEAD))))
+    held = log_events(PY_HEAD, T0 + 60_000)
+    _send(intake, "r-3", message("other", held))
+    report = apply_retention(store, RetentionPolicy(), utcnow() + timedelta(days=31))
+    assert report.too_old == 1  # the merged tail (the completed head is not grouped yet)
+    with store.reading() as session:
+        statuses = sorted(session.scalars(select(Event.status)))
+    assert statuses == ["held", "pending"]
