@@ -56,6 +56,9 @@ class GroupResult:
     errors_found: int = 0
     stored: int = 0
     duplicates: int = 0
+    held: int = 0
+    """Records the group's streams hold when its scan ends, waiting for their tail
+    (`autotriage.sources.aws.tails`; counted up to `MAX_HELD_READS`)."""
     pages: int = 0
     error: str | None = None
 
@@ -83,6 +86,7 @@ class ScanSummary:
             "errors_found": sum(g.errors_found for g in self.groups),
             "stored": sum(g.stored for g in self.groups),
             "duplicates": sum(g.duplicates for g in self.groups),
+            "held": sum(g.held for g in self.groups),
             "new_groups": self.new_groups,
             "actions": self.actions,
             "requests": self.requests,
@@ -295,6 +299,8 @@ class Scanner:
             if self.stop is not None and self.stop.is_set():
                 raise ScanStopped(group)
             token = page.next_token
+        if not dry_run:
+            result.held = len(tails.held_heads(self.store, group, MAX_HELD_READS))
         return found
 
     def _report(self, summary: ScanSummary) -> None:

@@ -92,7 +92,7 @@ def test_python_tail_in_the_next_scan_completes_the_head(
     base = cw.now_ms() - 60_000
     cw.put_lines(logs_client, group, "web/1", PY_HEAD, base, step_ms=1)
     first = _scan(store, settings)
-    assert first["stored"] == 1
+    assert (first["stored"], first["held"]) == (1, 1)
     assert _rows(store) == [("web/1", "held", _rows(store)[0][2])]
     assert process_pending(store, settings) == 0  # nothing is grouped while it waits
 
@@ -105,7 +105,7 @@ def test_python_tail_in_the_next_scan_completes_the_head(
     assert _groups(store) == [_whole(group, "web/1", PY_HEAD + PY_TAIL)]
 
     again = _scan(store, settings)  # the overlap reads it all again: nothing changes
-    assert again["stored"] == 0
+    assert (again["stored"], again["held"]) == (0, 0)
     assert _rows(store) == [("web/1", "done", "ZeroDivisionError: division by zero")]
     assert process_pending(store, settings) == 0
 
@@ -169,3 +169,34 @@ def test_interleaved_streams_complete_their_own_heads(
         [_whole(group, "web/a", PY_HEAD + PY_TAIL), _whole(group, "web/b", PY2_HEAD + PY2_TAIL)]
     )
     assert len(_rows(store)) == 2
+
+
+def test_cli_scan_says_what_it_holds(
+    tmp_path: Any, moto_url: str, logs_client: Any, log_group: Callable[..., str], cw: Any
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    group = log_group()
+    cw.put_lines(logs_client, group, "web/1", PY_HEAD, cw.now_ms() - 60_000, step_ms=1)
+    env = {
+        **os.environ,
+        **cw.env,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+        "AWS_ENDPOINT_URL": moto_url,
+        "AWS_LOG_GROUP_NAME": group,
+        "COLUMNS": "200",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "autotriage", "scan", "--since", "30m"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "held for their tail: 1 cut-off trace(s)" in result.stdout
+    assert "groups new: 0" in result.stdout  # nothing acted on while it waits
