@@ -155,3 +155,16 @@ def test_retention_drops_old_merged_tails_and_never_a_held_head(store: Store) ->
     with store.reading() as session:
         statuses = sorted(session.scalars(select(Event.status)))
     assert statuses == ["held", "pending"]
+
+
+def test_a_stream_the_cap_released_takes_no_tail_in_the_same_delivery(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(held_traces, "MAX_HELD", 2)
+    heads = [log_events(PY_HEAD, T0 + i * 100) for i in range(3)]
+    tail = log_events(PY_TAIL, T0 + len(PY_HEAD))  # s0's tail, after the cap released s0
+    messages = [message(f"s{i}", head) for i, head in enumerate(heads)]
+    _send(_intake(store), "cap-1", *messages, message("s0", tail))
+    assert _held_streams(store) == ["s1", "s2"]
+    assert _status(store, heads[0]) == "pending"
+    assert _status(store, tail) is None

@@ -155,8 +155,16 @@ def _rewrite(row: Event, new: InboxRow) -> dict[str, Any]:
     return payload
 
 
-def _hold(session: Session, item: _Incoming, now: datetime, grace: int, done: Settled) -> HeldTrace:
+def _hold(
+    session: Session,
+    item: _Incoming,
+    heads: dict[str, HeldTrace],
+    now: datetime,
+    grace: int,
+    done: Settled,
+) -> HeldTrace:
     for oldest in oldest_past_cap(session):
+        heads.pop(oldest.stream_key, None)  # the cap: the oldest goes as it is
         _release(session, oldest, done.released)
     head = HeldTrace(
         stream_key=stream_key(item.group, item.stream),
@@ -260,7 +268,7 @@ def _settle_one(
         session.execute(delete(Event).where(Event.id == item.row_id))
         done.dropped.append(item.row_id)
     elif head is None and item.meta.get("open") is True and grace > 0:
-        heads[key] = _hold(session, item, now, grace, done)
+        heads[key] = _hold(session, item, heads, now, grace, done)
     elif "lines" in item.meta:
         row = session.get(Event, item.row_id)
         if row is not None:  # acted on as it is: the lines are not needed
