@@ -328,6 +328,8 @@ class Scanner:
     ) -> ScanSummary:
         """Scan every configured log group once; a failing group is reported, not fatal."""
         summary = ScanSummary(scan_id=scan_id, dry_run=dry_run)
+        if not dry_run and tails.release_expired(self.store) and self.wake is not None:
+            self.wake()  # held records whose grace is over (a CLI scan may run alone)
         groups = self.resolve_groups()
         summary.groups_total = len(groups)
         self._report(summary)

@@ -150,6 +150,21 @@ def test_a_tail_that_never_comes_is_grouped_as_it_is_after_the_grace(
     assert _groups(store) == [_whole(group, "web/9", PY_HEAD)]
 
 
+def test_a_scan_releases_what_waited_past_its_grace(
+    store: Store, moto_url: str, logs_client: Any, log_group: Callable[..., str], cw: Any
+) -> None:
+    group = log_group()
+    settings = _settings(store, moto_url, group, cw)
+    cw.put_lines(logs_client, group, "web/8", PY_HEAD, cw.now_ms() - 60_000, step_ms=1)
+    _scan(store, settings)
+    with store.transaction() as session:  # as if the grace had passed with no timer running
+        for head in session.scalars(select(HeldTrace)):
+            head.held_until = utcnow() - timedelta(seconds=1)
+    _scan(store, settings)  # a CLI scan, no worker: it releases the head itself
+    assert [status for _, status, _ in _rows(store)] == ["pending"]
+    assert _held(store) == 0
+
+
 def test_interleaved_streams_complete_their_own_heads(
     store: Store, moto_url: str, logs_client: Any, log_group: Callable[..., str], cw: Any
 ) -> None:
