@@ -211,6 +211,8 @@ def test_java_tail_of_frames_only_joins_and_a_later_record_closes_it(
     frames = log_events(JAVA_TAIL[:1], T0 + 10)  # one more frame: no error word in it
     deployment.post(http, delivery("j-2", message("api/7", frames)))
     assert deployment.statuses() == {head[0]["id"]: "held", frames[0]["id"]: "merged"}
+    deployment.post(http, delivery("j-2b", message("api/7", frames)))  # again, another id
+    assert deployment.statuses() == {head[0]["id"]: "held", frames[0]["id"]: "merged"}
 
     rest = log_events([*JAVA_TAIL[1:], NEXT_RECORD], T0 + 20)
     deployment.post(http, delivery("j-3", message("api/7", rest)))

@@ -258,7 +258,8 @@ def _settle_one(
         if item.new and item.meta.get("continues") is True and 0 <= gap <= _GAP_MS:
             _join(session, head, item, done)
             return
-        if item.meta["first_ms"] >= head.last_ms:
+        first_ms = item.meta["first_ms"]
+        if first_ms > head.last_ms or (item.new and first_ms == head.last_ms):
             _release(session, head, done.released)  # a later record: the held one is whole
             head = None
             del heads[key]
