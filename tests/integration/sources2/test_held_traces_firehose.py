@@ -300,3 +300,34 @@ def test_head_and_tail_in_two_records_of_one_delivery(deployment: Deployment) ->
     assert deployment.statuses() == {head[0]["id"]: "pending", tail[0]["id"]: "merged"}
     assert deployment.group() == 1
     assert deployment.groups() == [(*whole("web/5", PY_HEAD + PY_TAIL), 1)]
+
+
+def test_a_running_worker_releases_a_head_when_its_grace_ends(
+    database_url: str, serve_app: Callable[[FastAPI], httpx.Client]
+) -> None:
+    """The worker's own timer (SQLite: its periodic thread; PostgreSQL: the job engine's
+    sweep) releases and groups a head whose tail never came, with no delivery after it."""
+    import time
+
+    from autotriage.web.app import create_app
+
+    deployment = Deployment(database_url, serve_app)
+    deployment.settings = load_settings(
+        env_file=None,
+        DATABASE_URL=database_url,
+        FIREHOSE_ACCESS_KEY=KEY,
+        CLOUDWATCH_TAIL_GRACE_SECONDS=1,
+    )
+    try:
+        http = serve_app(create_app(build_services(deployment.settings)))
+        head = log_events(PY_HEAD, T0)
+        deployment.post(http, delivery("w-1", message("web/6", head)))
+        assert deployment.statuses()[head[0]["id"]] == "held"
+        deadline = time.monotonic() + 60
+        while deployment.statuses()[head[0]["id"]] != "done" and time.monotonic() < deadline:
+            time.sleep(0.25)
+        assert deployment.statuses() == {head[0]["id"]: "done"}
+        [(title, _, count)] = deployment.groups()
+        assert (title, count) == (whole("web/6", PY_HEAD)[0], 1)
+    finally:
+        deployment.store.dispose()
