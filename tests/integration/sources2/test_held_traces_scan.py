@@ -215,3 +215,32 @@ def test_cli_scan_says_what_it_holds(
     assert result.returncode == 0, result.stderr
     assert "held for their tail: 1 cut-off trace(s)" in result.stdout
     assert "groups new: 0" in result.stdout  # nothing acted on while it waits
+
+
+def test_a_head_pushed_by_firehose_is_completed_by_a_scan(
+    store: Store, moto_url: str, logs_client: Any, log_group: Callable[..., str], cw: Any
+) -> None:
+    from autotriage.intake import Intake
+    from autotriage.sources.aws import firehose, tails
+    from tests.integration.sources2.test_held_traces_firehose import delivery, message
+
+    group = log_group()
+    settings = _settings(store, moto_url, group, cw)
+    base = cw.now_ms() - 60_000
+    cw.put_lines(logs_client, group, "web/x", PY_HEAD, base, step_ms=1)
+    read = logs_client.filter_log_events(logGroupName=group, logStreamNames=["web/x"])
+    pushed = [
+        {"id": e["eventId"], "timestamp": e["timestamp"], "message": e["message"]}
+        for e in read["events"]
+    ]
+    body = delivery("x-1", {**message("web/x", pushed), "logGroup": group})
+    intake = Intake(store)
+    intake.settle = tails.intake_hook(120)
+    intake.accept("cloudwatch", firehose.parse(body, {}), delivery_id="firehose:x-1")
+    assert [status for _, status, _ in _rows(store)] == ["held"]
+
+    cw.put_lines(logs_client, group, "web/x", PY_TAIL, base + len(PY_HEAD), step_ms=1)
+    _scan(store, settings)  # the same record, whole, by its first eventId
+    assert _rows(store) == [("web/x", "pending", "ZeroDivisionError: division by zero")]
+    assert process_pending(store, settings) == 1
+    assert _groups(store) == [_whole(group, "web/x", PY_HEAD + PY_TAIL)]
