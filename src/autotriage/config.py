@@ -172,6 +172,9 @@ class Settings(BaseSettings):
     cloudwatch_overlap_seconds: int = Field(300, alias="CLOUDWATCH_OVERLAP_SECONDS", ge=0)
     cloudwatch_page_size: int = Field(1000, alias="CLOUDWATCH_PAGE_SIZE", ge=1, le=10000)
     cloudwatch_max_rps: float = Field(5.0, alias="CLOUDWATCH_MAX_RPS", gt=0)
+    cloudwatch_tail_grace_seconds: int = Field(
+        120, alias="CLOUDWATCH_TAIL_GRACE_SECONDS", ge=0, le=3600
+    )
     firehose_access_key: SecretStr | None = Field(None, alias="FIREHOSE_ACCESS_KEY")
     sns_topic_arns: str | None = Field(None, alias="SNS_TOPIC_ARNS")
 

@@ -148,6 +148,7 @@ class AwsSettings:
     cloudwatch_overlap_seconds: int
     cloudwatch_page_size: int
     cloudwatch_max_rps: float
+    cloudwatch_tail_grace_seconds: int
     firehose_access_key: SecretStr | None
     sns_topic_arns: tuple[str, ...]
 

@@ -27,6 +27,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import orjson
 from sqlalchemy.orm import Session
@@ -141,6 +142,9 @@ class StatusOutcome:
 _SAID = {"resolved": "Resolved", "ignored": "Ignored", "open": "Reopened"}
 _WHERE = {SENTRY_ISSUE: "in Sentry", "github": "on GitHub"}
 
+AfterStore = Callable[[Session, list[NewDelivery], list[StoredDelivery], datetime], object]
+"""Work done in the transaction that stores a batch of deliveries, after its rows."""
+
 FollowUp = Callable[[Group], PlannedAction]
 """An action to plan for each group a status signal changed."""
 
@@ -180,6 +184,9 @@ class Intake:
         self.wake = wake
         self.observe = observe  # (source, events stored, duplicates): the metrics
         self.commit_took: Callable[[float], None] | None = None  # seconds: load shedding
+        # Run in each commit's transaction after the rows are stored: CloudWatch's held
+        # traces (`autotriage.sources.aws.tails.intake_hook`).
+        self.settle: AfterStore | None = None
         self._lock = threading.Lock()
         self._queue: list[_Job] = []
         self._committing = False
@@ -311,7 +318,10 @@ class Intake:
         try:
             with self.store.transaction() as session:
                 deliveries = [job.delivery for job in batch]
-                outcomes = store_deliveries(session, deliveries, now=utcnow())
+                now = utcnow()
+                outcomes = store_deliveries(session, deliveries, now=now)
+                if self.settle is not None:
+                    self.settle(session, deliveries, outcomes, now)
             if self.commit_took is not None:
                 self.commit_took(time.perf_counter() - started)
         except Exception as exc:  # noqa: BLE001 - handed to the caller, which re-raises it

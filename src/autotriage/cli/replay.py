@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from autotriage.cli.common import check_source, open_services, read_events, settings
 from autotriage.models import ErrorEvent
+from autotriage.sources.aws.tails import release_now
 from autotriage.sources.registry import REGISTRY
 from autotriage.store.tables import Action, Event
 from autotriage.understanding.fingerprint import compute_fingerprint, grouping_config
@@ -47,6 +48,7 @@ def _act(events: list[tuple[str, ErrorEvent]], as_json: bool) -> None:
     stored: list[int] = []
     for source, event in events:
         stored += built.intake.accept(source, [event]).event_ids
+    release_now(store, stored)  # a CloudWatch trace cut off at the file's end: as it is
     built.worker.drain()
     with store.reading() as session:
         rows = session.scalars(select(Event).where(Event.id.in_(stored))).all()

@@ -77,6 +77,12 @@ def _print_summary(console: Console, summary: ScanSummary) -> None:
         "",
     )
     console.print(table)
+    held = summary.as_dict()["held"]
+    if held > 0:
+        console.print(
+            f"held for their tail: {held} cut-off trace(s), acted on when the tail comes "
+            "(the next scan) or after CLOUDWATCH_TAIL_GRACE_SECONDS"
+        )
     label = "would be new" if summary.dry_run else "new"
     console.print(
         f"groups {label}: {summary.new_groups}  ·  actions: {summary.actions}  ·  "

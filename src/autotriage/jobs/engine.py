@@ -16,7 +16,8 @@ holds" and ``autotriage.run_action`` with ``action_id=N`` means "run outbox acti
   state polling and the mirror refresh -- is deferred once per period across all workers
   (procrastinate's periodic defers are unique per task and timestamp).
 * **The sweep** (every 10 s) re-defers what a crash may have orphaned: actions whose
-  claim expired, and an inbox with no grouping job.
+  claim expired, and an inbox with no grouping job; it also releases held CloudWatch
+  traces whose grace period is over.
 """
 
 from __future__ import annotations
@@ -159,6 +160,7 @@ def build_app(work: Work, queue: JobQueue, status: WorkerStatus | None = None) -
         for action_id, when in tasks.due_actions(work):
             if action_id not in queued:  # its job was lost (a crash between commit and run)
                 queue.defer_action_now(action_id, when)
+        tasks.release_held_traces(work)  # CloudWatch traces whose tail never came
         if tasks.inbox_waiting(work):
             queue.group_now()
 

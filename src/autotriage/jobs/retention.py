@@ -67,7 +67,9 @@ def apply_retention(store: Store, policy: RetentionPolicy, now: datetime) -> Ret
                     break
     if policy.max_age > timedelta(0):
         cutoff = now - policy.max_age
-        old = select(Event.id).where(Event.received_at < cutoff, Event.status == "done")
+        # "merged": a CloudWatch tail kept only so its redelivery is known (sources.aws.tails)
+        done = Event.status.in_(("done", "merged"))
+        old = select(Event.id).where(Event.received_at < cutoff, done)
         report.too_old = _batched(store, Event, old.limit(BATCH))
     if policy.dedupe_window > timedelta(0):
         cutoff = now - policy.dedupe_window

@@ -32,6 +32,7 @@ from autotriage.jobs.retention import RetentionPolicy, RetentionReport, apply_re
 from autotriage.models import utcnow
 from autotriage.pipeline import process_pending
 from autotriage.scans.manager import ScanManager
+from autotriage.sources.aws.tails import release_expired
 from autotriage.sources.sentry.poll import scan_sentry
 from autotriage.store import Store
 from autotriage.store.tables import Action, Event, Group, Link
@@ -184,6 +185,15 @@ def poll_github(work: Work) -> int:
     return planned
 
 
+HELD_TRACE_SECONDS = 5.0
+"""How often held CloudWatch traces whose grace is over are released."""
+
+
+def release_held_traces(work: Work) -> int:
+    """Release held CloudWatch traces whose tail never came (`sources.aws.tails`)."""
+    return release_expired(work.store)
+
+
 def scan_cloudwatch(work: Work) -> None:
     """One CloudWatch scan of the configured log groups (the scans table excludes overlaps)."""
     if work.aws.aws_log_group_name:
@@ -206,6 +216,7 @@ def periodic_jobs(work: Work) -> list[tuple[str, float, Callable[[], object]]]:
     """The timed work the SQLite worker runs for this configuration: (name, seconds, call)."""
     jobs: list[tuple[str, float, Callable[[Work], object]]] = [
         ("retention", work.retention.retention_interval_seconds, retention),
+        ("held_traces", HELD_TRACE_SECONDS, release_held_traces),
     ]
     if work.mirrors:
         jobs.append(("mirror", work.pipeline.analysis.repo_fetch_interval_seconds, refresh_mirror))

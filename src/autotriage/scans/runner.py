@@ -26,11 +26,11 @@ from autotriage.errors import ScanStopped
 from autotriage.intake import inbox_row
 from autotriage.models import ErrorEvent, utcnow
 from autotriage.scans.throttle import Backoff, Pacer, Sleep, error_code
-from autotriage.sources.aws import cloudwatch, logs_api
+from autotriage.sources.aws import cloudwatch, logs_api, tails
 from autotriage.sources.aws.cloudwatch import LogEvent
 from autotriage.sources.aws.logs_api import Page
 from autotriage.store import Store, cursors
-from autotriage.store.events import store_delivery
+from autotriage.store.events import NewDelivery, store_deliveries
 from autotriage.store.groups import find_by_hashes
 from autotriage.store.scans import heartbeat
 from autotriage.understanding.fingerprint import compute_fingerprint
@@ -41,6 +41,10 @@ log = logging.getLogger(__name__)
 MAX_PAGES_PER_PASS = 100_000
 CONTEXT_LIMIT = 10_000
 MAX_CONTEXT_PAGES = 20
+MAX_HELD_READS = 100
+"""Held records of one log group read again per scan (the oldest first)."""
+SCAN_GRACE_SLACK = 60
+"""Seconds a held record waits past the scan interval, so the next scan can complete it."""
 
 
 @dataclass
@@ -52,6 +56,9 @@ class GroupResult:
     errors_found: int = 0
     stored: int = 0
     duplicates: int = 0
+    held: int = 0
+    """Records the group's streams hold when its scan ends, waiting for their tail
+    (`autotriage.sources.aws.tails`; counted up to `MAX_HELD_READS`)."""
     pages: int = 0
     error: str | None = None
 
@@ -79,6 +86,7 @@ class ScanSummary:
             "errors_found": sum(g.errors_found for g in self.groups),
             "stored": sum(g.stored for g in self.groups),
             "duplicates": sum(g.duplicates for g in self.groups),
+            "held": sum(g.held for g in self.groups),
             "new_groups": self.new_groups,
             "actions": self.actions,
             "requests": self.requests,
@@ -119,6 +127,9 @@ class Scanner:
         self.backoff = Backoff(Pacer(settings.cloudwatch_max_rps, sleep), sleep=sleep)
         self.on_progress = on_progress
         self.wake = wake
+        grace = settings.cloudwatch_tail_grace_seconds
+        # a tail a scan missed is read by the next scan: a held record waits for it
+        self.grace = max(grace, settings.scan_interval + SCAN_GRACE_SLACK) if grace else 0
 
     # --- log groups
 
@@ -164,16 +175,36 @@ class Scanner:
         return events
 
     def errors_in(self, group: str, page: Page) -> list[ErrorEvent]:
-        """The errors the page's matches report, each reassembled from its neighbours."""
+        """The errors the page's matches report, each reassembled from its neighbours
+        (with its place in the context read, so a record cut off by the read's end is
+        held for its tail: `autotriage.sources.aws.tails`)."""
         out: list[ErrorEvent] = []
         seen: set[str | None] = set()
         for cluster in cloudwatch.clusters(page.events):
             context = self._context(group, cluster)
-            for record in cloudwatch.records_around(cluster, context):
-                event = cloudwatch.event_from_record(group, record)
+            for record, where in cloudwatch.records_with_edges(cluster, context):
+                event = cloudwatch.event_from_record(group, record, where)
                 if event is not None and event.source_event_id not in seen:
                     seen.add(event.source_event_id)
                     out.append(event)
+        return out
+
+    def held_tails(self, group: str) -> list[ErrorEvent]:
+        """The records `group`'s streams hold, each read again with what followed it:
+        a tail the filter pattern does not match (Java frames) is found this way."""
+        out: list[ErrorEvent] = []
+        for stream, first_id, first_ms, last_ms in tails.held_heads(
+            self.store, group, MAX_HELD_READS
+        ):
+            cluster = [LogEvent(first_id, stream, first_ms, ""), LogEvent("", stream, last_ms, "")]
+            context = [e for e in self._context(group, cluster) if e.timestamp >= first_ms]
+            records = cloudwatch.reassemble(context)
+            for record, where in zip(records, cloudwatch.edges(records), strict=True):
+                ids = [e.event_id for e in record]
+                if first_id in ids:
+                    tail = record[ids.index(first_id) :]
+                    event = cloudwatch.event_from_record(group, tail, where)
+                    out += [event] if event is not None else []
         return out
 
     # --- the loop
@@ -204,21 +235,23 @@ class Scanner:
         )
 
     def _commit(
-        self, group: str, events: list[ErrorEvent], cursor: dict[str, Any], result: GroupResult
+        self,
+        group: str,
+        events: list[ErrorEvent],
+        cursor: dict[str, Any] | None,
+        result: GroupResult,
     ) -> None:
         now = utcnow()
+        delivery = NewDelivery(cloudwatch.NAME, [inbox_row(e) for e in events])
         with self.store.transaction() as session:
-            outcome = store_delivery(
-                session,
-                cloudwatch.NAME,
-                [inbox_row(e) for e in events],
-                delivery_id=None,
-                now=now,
-            )
-            cursors.save_cursor(session, cursor_name(group), cursor, now)
+            outcome = store_deliveries(session, [delivery], now=now)[0]
+            # in the same transaction: a cut-off record is held, a tail completes one
+            settled = tails.settle(session, [delivery], [outcome], now, grace_seconds=self.grace)
+            if cursor is not None:
+                cursors.save_cursor(session, cursor_name(group), cursor, now)
         result.stored += len(outcome.event_ids)
         result.duplicates += outcome.duplicates
-        if outcome.event_ids and self.wake is not None:
+        if (outcome.event_ids or settled.ready) and self.wake is not None:
             self.wake()
 
     def scan_group(
@@ -227,6 +260,10 @@ class Scanner:
         """Read one log group from its cursor to now; return the errors found."""
         cursor = cursors.load_cursor(self.store, cursor_name(group))
         start, end, token = self._window(cursor, since)
+        if not dry_run and token is None:
+            held = self.held_tails(group)
+            if held:
+                self._commit(group, held, None, result)
         found: list[ErrorEvent] = []
         seen: set[str | None] = set()  # a record split across two pages is found twice
         for _ in range(MAX_PAGES_PER_PASS):
@@ -243,8 +280,10 @@ class Scanner:
             errors = self.errors_in(group, page) if page.events else []
             errors = [e for e in errors if e.source_event_id not in seen]
             seen.update(e.source_event_id for e in errors)
-            result.errors_found += len(errors)
-            found += errors
+            # a fragment (a tail reporting no error itself) is stored only if it joins one
+            reported = [e for e in errors if not cloudwatch.is_fragment(e)]
+            result.errors_found += len(reported)
+            found += reported
             if page.next_token:
                 new_cursor = {
                     "through_ms": cursor.get("through_ms"),
@@ -260,6 +299,8 @@ class Scanner:
             if self.stop is not None and self.stop.is_set():
                 raise ScanStopped(group)
             token = page.next_token
+        if not dry_run:
+            result.held = len(tails.held_heads(self.store, group, MAX_HELD_READS))
         return found
 
     def _report(self, summary: ScanSummary) -> None:
@@ -287,6 +328,8 @@ class Scanner:
     ) -> ScanSummary:
         """Scan every configured log group once; a failing group is reported, not fatal."""
         summary = ScanSummary(scan_id=scan_id, dry_run=dry_run)
+        if not dry_run and tails.release_expired(self.store) and self.wake is not None:
+            self.wake()  # held records whose grace is over (a CLI scan may run alone)
         groups = self.resolve_groups()
         summary.groups_total = len(groups)
         self._report(summary)

@@ -103,3 +103,30 @@ def test_bad_files_and_options_are_named(tmp_path: Path) -> None:
     unknown = _run(tmp_path, "replay", "--source", "carrier-pigeon", "bad.json")
     assert unknown.returncode == 2 and "--source" in unknown.stderr
     assert "Traceback" not in missing.stderr + bad.stderr + unknown.stderr
+
+
+def test_act_on_a_firehose_file_joins_a_cut_trace_and_keeps_no_head_held(
+    tmp_path: Path,
+) -> None:
+    from tests.integration.sources2.test_held_traces_firehose import (
+        PY_HEAD,
+        PY_TAIL,
+        T0,
+        delivery,
+        log_events,
+        message,
+    )
+
+    head = log_events(PY_HEAD, T0)
+    tail = log_events(PY_TAIL, T0 + len(PY_HEAD))
+    both = delivery("r-1", message("web/1", head), message("web/1", tail))
+    (tmp_path / "cut.json").write_bytes(both)
+    other = log_events(PY_HEAD, T0 + 60_000)  # a head whose tail the file does not hold
+    (tmp_path / "head.json").write_bytes(delivery("r-2", message("web/2", other)))
+    for name in ("cut.json", "head.json"):
+        result = _run(tmp_path, "replay", "--source", "firehose", "--act", name)
+        assert result.returncode == 0, result.stderr
+    groups = json.loads(_run(tmp_path, "groups", "list", "--json").stdout)
+    titles = sorted((g["title"], g["count"]) for g in groups)
+    assert len(titles) == 2
+    assert ("ZeroDivisionError: division by zero", 1) in titles

@@ -14,6 +14,12 @@ the record's lines -> message and ``contexts.log_lines``; Python tracebacks, Lam
 JSON ``level``/``severity`` -> level and ``service`` (else the log group's last part) ->
 service.
 
+A traceback split across deliveries (Firehose records, scan passes) is completed later:
+where the reader knows a record's place in its stream (`edges`), the record carries
+``contexts.cloudwatch.join`` -- where it starts and ends, whether it looks cut off
+(`looks_open`) or continues an earlier record, and then its lines -- which
+`autotriage.sources.aws.tails` uses when it is stored.
+
 This module is pure: functions that turn log events into `ErrorEvent`s. The API calls
 (one page each) are in `autotriage.sources.aws.logs_api`; loops, cursors and backoff live
 in `autotriage.scans`.
@@ -21,6 +27,7 @@ in `autotriage.scans`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -42,6 +49,8 @@ CONTEXT_AFTER_MS = 3000
 MAX_GROUP_PAGES = 100
 MAX_TIMESTAMP_MS = 253_402_300_799_999
 """The last millisecond of year 9999, the last a datetime holds."""
+MAX_JOIN_CHARS = 256 * 1024
+"""A record longer than this is never held for its tail: it is acted on as it is."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,22 +137,117 @@ def reassemble(events: Iterable[LogEvent]) -> list[list[LogEvent]]:
     return records
 
 
+Edges = tuple[bool, bool]
+"""Whether a record is the first, and the last, of its stream in what was read."""
+
+_TRACEBACK = "Traceback (most recent call last):"
+_CHAIN = (
+    "During handling of the above exception, another exception occurred:",
+    "The above exception was the direct cause of the following exception:",
+)
+_FRAME = re.compile(
+    r'^\s+(?:at |File "|from )|^\s*\.\.\. \d+ (?:more|common frames omitted)|^goroutine \d+ \['
+)
+_LAMBDA_PY_ERROR = re.compile(r"^\[ERROR\]\s+[A-Za-z_][\w.]*(?::|$)")
+
+
+def looks_open(lines: Sequence[str]) -> bool:
+    """Whether a record's lines stop mid-trace: a Python traceback before its exception
+    line, or a stack whose last line is still a frame (Java, Node, Ruby, Go)."""
+    last = next((line.rstrip() for line in reversed(lines) if line.strip()), "")
+    if not last:
+        return False
+    python = any(_TRACEBACK in line for line in lines)
+    first = next((line.strip() for line in lines if line.strip()), "")
+    if python and _LAMBDA_PY_ERROR.match(first):
+        return False  # Lambda prints the exception line first, then the frames
+    if last.endswith(_TRACEBACK) or last.strip() in _CHAIN:
+        return True
+    if not last[:1].isspace():
+        return last.startswith("Caused by:")  # a cause whose frames are still to come
+    return python or any(_FRAME.match(line) for line in lines)
+
+
+def edges(records: Sequence[Sequence[LogEvent]]) -> list[Edges]:
+    """For each record: whether it is the first and the last of its stream in `records`."""
+    firsts: dict[str, int] = {}
+    lasts: dict[str, int] = {}
+    for index, record in enumerate(records):
+        firsts.setdefault(record[0].stream, index)
+        lasts[record[0].stream] = index
+    return [
+        (firsts[r[0].stream] == index, lasts[r[0].stream] == index)
+        for index, r in enumerate(records)
+    ]
+
+
+def join_meta(record: Sequence[LogEvent], lines: Sequence[str], where: Edges) -> dict[str, Any]:
+    """``contexts.cloudwatch.join``: where the record lies in its stream and, when it may
+    take a tail or be one (and is small enough to hold), its log events."""
+    at_start, at_end = where
+    meta: dict[str, Any] = {
+        "first_ms": record[0].timestamp,
+        "last_ms": record[-1].timestamp,
+        "events": len(record),
+        "at_end": at_end,
+        "open": at_end and looks_open(lines),
+        "continues": at_start and not starts_record(record[0].message),
+    }
+    if meta["open"] or meta["continues"]:
+        if sum(len(e.message) for e in record) <= MAX_JOIN_CHARS:
+            meta["lines"] = [[e.event_id, e.timestamp, e.message] for e in record]
+        else:
+            meta["open"] = meta["continues"] = False
+    return meta
+
+
+def _fragment(
+    group: str, record: Sequence[LogEvent], text: str, meta: dict[str, Any]
+) -> ErrorEvent:
+    """A record that reports no error by itself but may be a stored record's tail (Java
+    frames, the rest of a traceback): stored only if it completes one."""
+    head = record[0]
+    cloudwatch = {"log_group": group, "log_stream": head.stream, "join": meta}
+    return ErrorEvent(
+        source=NAME,
+        source_event_id=head.event_id or None,
+        occurred_at=datetime.fromtimestamp(head.timestamp / 1000, UTC),
+        level="info",
+        message=text[:2000],
+        tags={"log_group": group[:200], "log_stream": head.stream[:200]},
+        contexts={"cloudwatch": {**cloudwatch, "fragment": True}},
+    )
+
+
+def is_fragment(event: ErrorEvent) -> bool:
+    """Whether `event` is a fragment (see `event_from_record`), not an error of its own."""
+    found = event.contexts.get("cloudwatch")
+    return isinstance(found, dict) and found.get("fragment") is True
+
+
 def _service_from_group(group: str) -> str:
     return group.rstrip("/").rsplit("/", 1)[-1] or group
 
 
-def event_from_record(group: str, record: Sequence[LogEvent]) -> ErrorEvent | None:
+def event_from_record(
+    group: str, record: Sequence[LogEvent], where: Edges | None = None
+) -> ErrorEvent | None:
     """The error a reassembled record reports, or None when it reports none.
 
     What the lines say (level, message, exceptions, service, request ids) is read by
     `autotriage.understanding` (`reports_error`, then `parse_text`); this adds where the
-    record came from.
+    record came from. With `where` (its `edges`), the record carries its `join_meta`, and
+    one that reports no error but continues its stream's earlier lines is returned as a
+    fragment, for `autotriage.sources.aws.tails` to join or drop.
     """
     if not record:
         return None
     lines = [line for event in record for line in event.message.split("\n")]
     text = "\n".join(lines).strip("\n")
+    meta = join_meta(record, lines, where) if where is not None else None
     if not text.strip() or not reports_error(text):
+        if meta is not None and meta["continues"] and text.strip():
+            return _fragment(group, record, text, meta)
         return None
     parsed = parse_text(text, source=NAME)[-1]
     head = record[0]
@@ -164,6 +268,7 @@ def event_from_record(group: str, record: Sequence[LogEvent]) -> ErrorEvent | No
                     "log_group": group,
                     "log_stream": head.stream,
                     "event_ids": [e.event_id for e in record[:50]],
+                    **({"join": meta} if meta is not None else {}),
                 },
                 "log_lines": lines[:50],
             },
@@ -172,26 +277,44 @@ def event_from_record(group: str, record: Sequence[LogEvent]) -> ErrorEvent | No
     )
 
 
-def parse_log_events(group: str, events: Iterable[LogEvent]) -> list[ErrorEvent]:
-    """Reassemble `events` (any streams, any order) and return the errors they report."""
+def parse_log_events(
+    group: str, events: Iterable[LogEvent], *, joinable: bool = False
+) -> list[ErrorEvent]:
+    """Reassemble `events` (any streams, any order) and return the errors they report;
+    `joinable`: `events` are all that was delivered of their streams at once, so each
+    record's `edges` are known (see `event_from_record`)."""
+    records = reassemble(events)
+    places: list[Edges | None] = list(edges(records)) if joinable else [None] * len(records)
     out = []
-    for record in reassemble(events):
-        event = event_from_record(group, record)
+    for record, where in zip(records, places, strict=True):
+        event = event_from_record(group, record, where)
         if event is not None:
             out.append(event)
     return out
 
 
+def records_with_edges(
+    matches: Sequence[LogEvent], context: Sequence[LogEvent]
+) -> list[tuple[list[LogEvent], Edges | None]]:
+    """The records of `context` that hold one of `matches`, with their `edges` in it; a
+    match missing from the context (eventual consistency) stands as its own record."""
+    match_ids = {m.event_id for m in matches}
+    known = {e.event_id for e in context}
+    records = reassemble(context)
+    chosen: list[tuple[list[LogEvent], Edges | None]] = [
+        (r, where)
+        for r, where in zip(records, edges(records), strict=True)
+        if any(e.event_id in match_ids for e in r)
+    ]
+    chosen += [([m], None) for m in matches if m.event_id not in known]
+    return chosen
+
+
 def records_around(
     matches: Sequence[LogEvent], context: Sequence[LogEvent]
 ) -> list[list[LogEvent]]:
-    """The records of `context` that hold one of `matches`; a match missing from the context
-    (eventual consistency) stands as its own record."""
-    match_ids = {m.event_id for m in matches}
-    known = {e.event_id for e in context}
-    chosen = [r for r in reassemble(context) if any(e.event_id in match_ids for e in r)]
-    chosen += [[m] for m in matches if m.event_id not in known]
-    return chosen
+    """The records of `context` that hold one of `matches` (see `records_with_edges`)."""
+    return [record for record, _ in records_with_edges(matches, context)]
 
 
 def clusters(

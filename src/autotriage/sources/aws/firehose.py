@@ -8,7 +8,9 @@ and https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/SubscriptionFilters
 Field mapping: records are decoded (base64, then gzip unless already decompressed by a
 Firehose processor), ``CONTROL_MESSAGE`` records are skipped, and each ``DATA_MESSAGE``'s
 ``logEvents`` go through `autotriage.sources.aws.cloudwatch.parse_log_events`, so an error
-read both by a scan and by Firehose is stored once (same source, same first ``eventId``).
+read both by a scan and by Firehose is stored once (same source, same first ``eventId``),
+and a traceback cut between two messages is completed when its tail comes
+(`autotriage.sources.aws.tails`).
 Common attributes (``X-Amz-Firehose-Common-Attributes``) become tags.
 """
 
@@ -102,7 +104,9 @@ def _events_of(payload: bytes, index: int, request_id: str) -> list[ErrorEvent]:
     events = [
         cloudwatch.LogEvent.from_api(e, stream=stream) for e in raw_events if isinstance(e, dict)
     ]
-    return cloudwatch.parse_log_events(group, events)
+    # One subscription message holds a batch of one stream's events: a record cut off at
+    # its end may be completed by the next message (`autotriage.sources.aws.tails`).
+    return cloudwatch.parse_log_events(group, events, joinable=True)
 
 
 def request_id(payload: Mapping[str, Any], headers: Mapping[str, str]) -> str:
