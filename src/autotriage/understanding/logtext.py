@@ -37,13 +37,19 @@ _TIMESTAMP = (
     # java.util.logging's SimpleFormatter: "Jul 09, 2015 3:23:29 PM".
     r"|(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{2}, \d{4} \d{1,2}:\d{2}:\d{2} [AP]M"
     r"|\d{2}-(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)-\d{4} \d{2}:\d{2}:\d{2}(?: \w+)?"
-    r"|\d{2}:\d{2}:\d{2}[.,]\d{3})\]?"
+    r"|\d{2}:\d{2}:\d{2}[.,]\d{3}"
+    # rich's RichHandler: "[04:41:57]" (a bare time only in brackets).
+    r"|(?<=\[)\d{2}:\d{2}:\d{2}(?=\]))\]?"
 )
 _LEVEL_WORD = r"(?:TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|SEVERE|CRITICAL|FATAL|PANIC)"
 _LEVEL = rf"(?:\[{_LEVEL_WORD}\]|{_LEVEL_WORD}:?|<{_LEVEL_WORD}>)"
 _UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-# Node's "[cause]:" and JavaScriptCore's "[native code]" frame belong to the trace.
-_BRACKET = r"\[(?!cause\]|native code\])[^\]\n]{0,100}\]:?"
+# Node's "[cause]:", "[errors]: [" and "[AggregateError: ...]" (an error printed without a
+# stack), and JavaScriptCore's "[native code]" frame belong to the trace.
+_BRACKET = (
+    r"\[(?!cause\]|errors\]|native code\]|[\w$.]{0,100}(?:Error|Rejection)[:\]])"
+    r"[^\]\n]{0,100}\]:?"
+)
 _SYSLOG_PROC = r"[\w.-]+ [\w./-]+\[\d+\]:"
 _CRI = r"(?:stdout|stderr) [FP]"
 _PID = r"\d{1,7}"
@@ -208,8 +214,9 @@ def _trailing_record(line: str) -> dict[str, Any] | None:
     return _json_record(line[start:])
 
 
-_ANSI = re.compile(r"\x1b\[[0-9;?]{0,32}[A-Za-z]")
-"""Terminal colour and style codes (loguru, rich, Ruby's highlighted messages, Python 3.13)."""
+_ANSI = re.compile(r"\x1b(?:\[[0-9;?]{0,32}[A-Za-z]|\][^\x07\x1b\n]{0,2048}(?:\x07|\x1b\\)?)")
+"""Terminal colour and style codes (loguru, rich, Ruby's highlighted messages, Python 3.13),
+and OSC 8 hyperlinks (rich links file paths with them)."""
 
 
 def _unslack(line: str) -> str:
@@ -275,15 +282,29 @@ def clean_lines(text: str) -> CleanText:
         out.level = _worst(out.level, json_level)
         for key, value in fields.items():
             out.fields.setdefault(key, value)
-        for inner_line in inner:
-            # Docker's json-file driver keeps each line's own prefix inside "log".
-            if "\x1b" in inner_line:  # a coloured trace logged as a JSON string
-                inner_line = _ANSI.sub("", inner_line)
-            clean, inner_level = strip_prefix(inner_line.rstrip())
-            out.level = _worst(out.level, inner_level)
-            out.lines.append(clean)
+        _expand(inner, out, depth=1)
     _lambda_python_order(raw_lines[0] if raw_lines else "", out.lines)
     return out
+
+
+def _expand(inner: list[str], out: CleanText, depth: int) -> None:
+    """Append a JSON record's lines to `out`: each with its own prefix stripped (Docker's
+    json-file driver keeps it inside "log"), and a line that is itself a JSON record (a
+    JSON logger's line inside Docker's record) expanded once more."""
+    for inner_line in inner:
+        if "\x1b" in inner_line:  # a coloured trace logged as a JSON string
+            inner_line = _ANSI.sub("", inner_line)
+        clean, inner_level = strip_prefix(inner_line.rstrip())
+        out.level = _worst(out.level, inner_level)
+        record = _json_record(clean) if depth < 2 and clean.lstrip().startswith("{") else None
+        if record is None:
+            out.lines.append(clean)
+            continue
+        lines, json_level, fields = _texts_from_json(record)
+        out.level = _worst(out.level, json_level)
+        for key, value in fields.items():
+            out.fields.setdefault(key, value)
+        _expand(lines, out, depth + 1)
 
 
 def _lambda_python_order(first: str, lines: list[str]) -> None:
