@@ -277,34 +277,30 @@ def clean_lines(text: str) -> CleanText:
         record = (_json_record(line) or _trailing_record(line)) if "{" in line else None
         if record is None:
             out.lines.append(line)
-            continue
-        inner, json_level, fields = _texts_from_json(record)
-        out.level = _worst(out.level, json_level)
-        for key, value in fields.items():
-            out.fields.setdefault(key, value)
-        _expand(inner, out, depth=1)
+        else:
+            _add_record(record, out, depth=1)
     _lambda_python_order(raw_lines[0] if raw_lines else "", out.lines)
     return out
 
 
-def _expand(inner: list[str], out: CleanText, depth: int) -> None:
-    """Append a JSON record's lines to `out`: each with its own prefix stripped (Docker's
+def _add_record(record: dict[str, Any], out: CleanText, depth: int) -> None:
+    """Append a JSON record's lines to `out`, each with its own prefix stripped (Docker's
     json-file driver keeps it inside "log"), and a line that is itself a JSON record (a
-    JSON logger's line inside Docker's record) expanded once more."""
+    JSON logger's line inside Docker's record) expanded once more; keep its level and fields."""
+    inner, json_level, fields = _texts_from_json(record)
+    out.level = _worst(out.level, json_level)
+    for key, value in fields.items():
+        out.fields.setdefault(key, value)
     for inner_line in inner:
         if "\x1b" in inner_line:  # a coloured trace logged as a JSON string
             inner_line = _ANSI.sub("", inner_line)
         clean, inner_level = strip_prefix(inner_line.rstrip())
         out.level = _worst(out.level, inner_level)
-        record = _json_record(clean) if depth < 2 and clean.lstrip().startswith("{") else None
-        if record is None:
+        nested = _json_record(clean) if depth < 2 and clean.lstrip().startswith("{") else None
+        if nested is None:
             out.lines.append(clean)
-            continue
-        lines, json_level, fields = _texts_from_json(record)
-        out.level = _worst(out.level, json_level)
-        for key, value in fields.items():
-            out.fields.setdefault(key, value)
-        _expand(lines, out, depth + 1)
+        else:
+            _add_record(nested, out, depth + 1)
 
 
 def _lambda_python_order(first: str, lines: list[str]) -> None:
