@@ -56,11 +56,14 @@ _PID = r"\d{1,7}"
 # Spring Boot's default layout: "<pid> --- [<thread>] <logger> : ".
 _SPRING = r"(?:\d{1,7} )?--- \[[^\]\n]{0,100}\]\s+[\w.$\[\]/-]{1,120}\s*:"
 _FIELD = rf"(?:{_TIMESTAMP}|{_LEVEL}|{_UUID}|{_BRACKET}|{_SYSLOG_PROC}|{_CRI}|{_SPRING})"
+_MAX_FIELDS = 12
+"""Fields of one prefix after the first (real ones have up to about eight): a line of
+timestamps repeated is not read as one huge prefix."""
 # A prefix starts with a timestamp or a level (or a CRI stream tag) and may go on with
 # more fields; it ends at one separator, so indentation after it survives.
 _PREFIX = re.compile(
     rf"^(?:{_CRI} )?(?:{_TIMESTAMP}|\[{_LEVEL_WORD}\]|{_LEVEL_WORD}:?(?=[ \t]))"
-    rf"(?:[ \t]+(?:{_FIELD}|{_PID}(?=[ \t]+{_FIELD})|-(?=[ \t])))*(?:[ \t]|$)"
+    rf"(?:[ \t]+(?:{_FIELD}|{_PID}(?=[ \t]+{_FIELD})|-(?=[ \t]))){{0,{_MAX_FIELDS}}}(?:[ \t]|$)"
 )
 _LEVEL_IN = re.compile(rf"\b{_LEVEL_WORD}\b")
 # Field names structured loggers use, most telling first.
@@ -134,6 +137,9 @@ def _worst(a: Level | None, b: Level | None) -> Level | None:
 def _get(data: dict[str, Any], dotted: str) -> Any:
     if dotted in data:
         return data[dotted]
+    head, dot, _ = dotted.partition(".")
+    if not dot or head not in data:  # the common case: one dict lookup, no split
+        return None
     node: Any = data
     for part in dotted.split("."):
         if not isinstance(node, dict) or part not in node:
@@ -155,6 +161,8 @@ def _texts_from_json(data: dict[str, Any]) -> tuple[list[str], Level | None, dic
     )
     stack = ""
     for key in _STACK_KEYS:
+        if key not in data and key.partition(".")[0] not in data:
+            continue  # (most records have none of them: a dict lookup each, no walk)
         value = _get(data, key)
         if isinstance(value, list) and all(isinstance(x, str) for x in value):
             value = "".join(x if x.endswith("\n") else x + "\n" for x in value)
@@ -169,7 +177,9 @@ def _texts_from_json(data: dict[str, Any]) -> tuple[list[str], Level | None, dic
         if not stack and error.get("message"):
             kind = error.get("type") or error.get("name") or error.get("kind")
             stack = f"{kind}: {error['message']}" if kind else str(error["message"])
-    fields = {k: str(data[k]) for k in FIELD_KEYS if isinstance(data.get(k), str | int | float)}
+    fields = {
+        k: str(data[k]) for k in FIELD_KEYS if k in data and isinstance(data[k], str | int | float)
+    }
     text = message
     if stack and stack.strip() not in message:
         # Most stacks repeat their first line ("Error: msg") in the message; don't double it.
@@ -242,7 +252,16 @@ def strip_prefix(line: str) -> tuple[str, Level | None]:
 # What a prefix can start with: a CRI stream ("stderr"), a timestamp (a digit, "[", a
 # month), a level word. Lines starting otherwise (indented frames, most text) have none.
 _PREFIX_STARTS = frozenset("[0123456789sJFMASONDTIWECP")
-_BLANK_RUN = re.compile(r"\n(?:[ \t\r]*\n){3,}")
+MAX_LINES = 10_000
+"""Lines read from one text: a longer text is cut there, as `text.MAX_TEXT` cuts characters
+(a 1 MB flood of short lines is not read to its end; a trace runs to thousands at most)."""
+MAX_LINE = 16_384
+"""Characters of one line the parsers see (after a JSON record is expanded): no frame or
+header line is longer, and a longer one (a huge message) keeps its start."""
+# Trailing blanks before each newline (possessive and at a run's start only: linear), then
+# runs of four or more newlines: two single-character loops, fast on a megabyte of them.
+_TRAILING_BLANKS = re.compile(r"(?<![ \t\r])[ \t\r]++(?=\n)")
+_NEWLINE_RUN = re.compile(r"\n{4,}")
 
 
 def clean_lines(text: str) -> CleanText:
@@ -250,14 +269,19 @@ def clean_lines(text: str) -> CleanText:
     out = CleanText(lines=[])
     stripped_text = text.strip()
     whole = _json_record(stripped_text) if "\n" in stripped_text else None
-    if whole is None and text.lstrip("\r\n")[:1] in (" ", "\t"):
-        # A paste indented as a whole (a Markdown code block, a quoted mail) reads as unindented.
-        text = textwrap.dedent(text.replace("\r\n", "\n"))
-    if whole is None and "\n\n\n" in text:
-        # More than two blank lines in a row read as two: a flood of empty lines costs
-        # the parsers nothing then (no trace format gives a third blank line a meaning).
-        text = _BLANK_RUN.sub("\n\n\n", text)
-    raw_lines = [stripped_text] if whole is not None else text.replace("\r\n", "\n").split("\n")
+    if whole is not None:
+        raw_lines = [stripped_text]
+    else:
+        text = text.replace("\r\n", "\n")
+        if "\n\n\n" in text:
+            # More than two blank lines in a row read as two: a flood of empty lines costs
+            # the parsers nothing then (no trace format gives a third blank line a meaning).
+            text = _NEWLINE_RUN.sub("\n\n\n", _TRAILING_BLANKS.sub("", text))
+        raw_lines = text.split("\n", MAX_LINES)[:MAX_LINES]
+        if text.lstrip("\n")[:1] in (" ", "\t"):
+            # A paste indented as a whole (a Markdown code block, a quoted mail) reads as
+            # unindented (the lines kept are dedented, not the whole text).
+            raw_lines = textwrap.dedent("\n".join(raw_lines)).split("\n")
     # Most lines of a long text are frames or plain lines: each step is skipped by a plain
     # string test where it cannot apply, so a megabyte of lines stays well under 100 ms.
     for raw in raw_lines:
@@ -280,6 +304,8 @@ def clean_lines(text: str) -> CleanText:
         else:
             _add_record(record, out, depth=1)
     _lambda_python_order(raw_lines[0] if raw_lines else "", out.lines)
+    if len(out.lines) > MAX_LINES or any(len(line) > MAX_LINE for line in out.lines):
+        out.lines = [line[:MAX_LINE] for line in out.lines[:MAX_LINES]]
     return out
 
 
@@ -294,8 +320,10 @@ def _add_record(record: dict[str, Any], out: CleanText, depth: int) -> None:
     for inner_line in inner:
         if "\x1b" in inner_line:  # a coloured trace logged as a JSON string
             inner_line = _ANSI.sub("", inner_line)
-        clean, inner_level = strip_prefix(inner_line.rstrip())
-        out.level = _worst(out.level, inner_level)
+        clean = inner_line.rstrip()
+        if clean[:1] in _PREFIX_STARTS:
+            clean, inner_level = strip_prefix(clean)
+            out.level = _worst(out.level, inner_level)
         nested = _json_record(clean) if depth < 2 and clean.lstrip().startswith("{") else None
         if nested is None:
             out.lines.append(clean)
