@@ -164,6 +164,8 @@ def _texts_from_json(data: dict[str, Any]) -> tuple[list[str], Level | None, dic
         if key not in data and key.partition(".")[0] not in data:
             continue  # (most records have none of them: a dict lookup each, no walk)
         value = _get(data, key)
+        if isinstance(value, list) and value and all(isinstance(x, dict) for x in value):
+            value = _dict_traceback(value)
         if isinstance(value, list) and all(isinstance(x, str) for x in value):
             value = "".join(x if x.endswith("\n") else x + "\n" for x in value)
         if isinstance(value, str) and value.strip():
@@ -185,6 +187,36 @@ def _texts_from_json(data: dict[str, Any]) -> tuple[list[str], Level | None, dic
         # Most stacks repeat their first line ("Error: msg") in the message; don't double it.
         text = f"{message}\n{stack}" if message and message.strip() not in stack else stack
     return text.splitlines(), level, fields
+
+
+_CHAINED = {
+    True: "The above exception was the direct cause of the following exception:",
+    False: "During handling of the above exception, another exception occurred:",
+}
+
+
+def _dict_traceback(chain: list[dict[str, Any]]) -> str:
+    """structlog's ``dict_tracebacks`` (the raised exception first, each cause after it, with
+    ``exc_type``, ``exc_value``, ``is_cause`` and ``frames`` of ``filename``/``lineno``/``name``)
+    as the traceback Python prints, cause first; "" when the list is something else."""
+    blocks: list[str] = []
+    previous: dict[str, Any] = {}
+    for item in reversed(chain[:20]):
+        frames = item.get("frames")
+        if not isinstance(item.get("exc_type"), str) or not isinstance(frames, list):
+            return ""
+        lines = ["Traceback (most recent call last):"]
+        for frame in frames[-500:]:
+            if isinstance(frame, dict):
+                where = f'  File "{frame.get("filename")}", line {frame.get("lineno")}'
+                lines.append(f"{where}, in {frame.get('name')}")
+        value = item.get("exc_value")
+        lines.append(f"{item['exc_type']}: {value}" if value else item["exc_type"])
+        if blocks:
+            blocks.append(_CHAINED[bool(previous.get("is_cause"))])
+        blocks.append("\n".join(lines))
+        previous = item
+    return "\n\n".join(blocks)
 
 
 def _lambda_error(data: dict[str, Any]) -> str:
