@@ -256,9 +256,15 @@ def _trailing_record(line: str) -> dict[str, Any] | None:
     return _json_record(line[start:])
 
 
-_ANSI = re.compile(r"\x1b(?:\[[0-9;?]{0,32}[A-Za-z]|\][^\x07\x1b\n]{0,2048}(?:\x07|\x1b\\)?)")
-"""Terminal colour and style codes (loguru, rich, Ruby's highlighted messages, Python 3.13),
-and OSC 8 hyperlinks (rich links file paths with them)."""
+_CSI = re.compile(r"\x1b\[[0-9;?]{0,32}[A-Za-z]")
+_OSC = re.compile(r"\x1b\][^\x07\x1b\n]{0,2048}(?:\x07|\x1b\\)?")
+
+
+def _strip_ansi(text: str) -> str:
+    """`text` without terminal colour and style codes (loguru, rich, Ruby's highlighted
+    messages, Python 3.13) and OSC 8 hyperlinks (rich links file paths with them)."""
+    text = _CSI.sub("", text)
+    return _OSC.sub("", text) if "\x1b]" in text else text
 
 
 def _unslack(line: str) -> str:
@@ -321,7 +327,7 @@ def clean_lines(text: str) -> CleanText:
             out.lines.append("")
             continue
         if "\x1b" in raw:
-            raw = _ANSI.sub("", raw)
+            raw = _strip_ansi(raw)
         if "`" in raw or "&" in raw:
             raw = _unslack(raw)
         # Trailing whitespace means nothing in any runtime's trace (indentation leads).
@@ -351,7 +357,7 @@ def _add_record(record: dict[str, Any], out: CleanText, depth: int) -> None:
         out.fields.setdefault(key, value)
     for inner_line in inner:
         if "\x1b" in inner_line:  # a coloured trace logged as a JSON string
-            inner_line = _ANSI.sub("", inner_line)
+            inner_line = _strip_ansi(inner_line)
         clean = inner_line.rstrip()
         if clean[:1] in _PREFIX_STARTS:
             clean, inner_level = strip_prefix(clean)
@@ -401,7 +407,13 @@ def reports_error(text: str) -> bool:
         return _first(data, _TYPE_KEYS) is not None
     if _TRACEBACK in text or "errorType" in head:
         return True
+    # A record says its level near its start: the words are looked for in the first
+    # `_HEAD_SCAN` characters (a 1 MB first line is not searched to its end).
+    head = head[:_HEAD_SCAN]
     level_match = _HEAD_LEVEL.search(head)
     if level_match:
         return normalize_level(level_match.group(1), "info") in ("error", "fatal")
     return bool(_ERROR_WORD.search(head) or _EXC_LINE.match(head.strip()))
+
+
+_HEAD_SCAN = 2048
