@@ -9,7 +9,11 @@ the table prints the slowest text per parser.
     python bench/redos.py [--size 1048576] [--only scrub]
 
 A second table times each trace parser alone (`scan` with that one parser over the text's
-cleaned lines) and the log-line splitter, on the general texts and on `PARSER_FRAGMENTS`.
+cleaned lines), the log-line splitter and `parse_text` (``parse_text_all``), on the general
+texts and on `PARSER_FRAGMENTS`: each runtime's frame prefix repeated on one huge line,
+near-misses, many short lines, floods of headers without frames, one 1 MB JSON line. The
+parsers read a text's first `logtext.MAX_LINES` lines (`MAX_LINE` characters each): a flood
+of short lines is cut there, not read to its end.
 """
 
 from __future__ import annotations
@@ -162,7 +166,7 @@ def time_ms(call: Callable[[str], object], text: str) -> float:
 
 # Fragments aimed at one trace parser each (and at the log-line splitter): the start of a
 # frame or header left unfinished, or finished and repeated, on one long line and on many.
-PARSER_FRAGMENTS = {
+PARSER_FRAGMENTS: dict[str, str | None] = {
     "py_during_handling": "During handling of the above exception, another exception occurred:\n",
     "py_unclosed_file": '  File "/a.py',
     "py_group_boxes": "  +-+---- 1 ----\n  | ",
@@ -207,14 +211,74 @@ PARSER_FRAGMENTS = {
     "log_ansi_unterminated": "\x1b[1;2;3;4;5;6;7;8;9;0",
     "log_blank_space_lines": "  \n",
     "log_brackets_unclosed": "[a ",
+    # Each runtime's frame prefix repeated on one huge line, near-misses of frame lines
+    # (one character short), and many short lines.
+    "py_file_prefix_one_line": 'File "',
+    "py_frames_one_line": '  File "/a.py", line 1, in f',
+    "py_header_one_line": "Traceback (most recent call last): ",
+    "py_frame_near_miss": '  File "/a.py", line 1, in\n',
+    "py_exc_lines": "a.b.C: x\n",
+    "py_chain_then_header": "The above exception was the direct cause of the following exception:\n"
+    "Traceback (most recent call last):\n",
+    "rich_box_tops": "╭─ Traceback (most recent call last) ─╮\n",
+    "rich_box_lines": "│ /a.py:1 in f │\n",
+    "rich_box_one_line": "│ a:1 in ",
+    "rich_code_lines": "│ ❱ 1 │ x │\n",
+    "rich_locals_boxes": "│ ╭─ locals ─╮ │\n",
+    "java_at_one_line": "at a.b.C.d(C.java:1) ",
+    "java_thread_headers": 'Exception in thread "main" java.lang.E: x\n',
+    "java_headers_no_frames": "java.lang.IllegalStateException: x\n",
+    "java_caused_lines": "Caused by: a.B: x\n",
+    "java_frame_near_miss": "\tat a.b.C.d(C.java:1\n",
+    "java_suffix_brackets": "\tat a.b.C.d(C.java:1) ~[",
+    "js_at_one_line": "    at ",
+    "js_frames_one_line": "at f (a.js:1:1) ",
+    "js_headers_no_frames": "TypeError: x\n",
+    "js_errors_blocks": "[errors]: [\n",
+    "js_bracketed_headers": "[AggregateError: x] {\n",
+    "js_member_frames": "Error: x\n    at f (a.js:1:1),\n",
+    "js_emitted": "Emitted 'error' event on Worker instance at:\n",
+    "js_throw_sites": "a.js:1\n  x\n  ^\n\n",
+    "js_frame_near_miss": "    at f (a.js:1:1\n",
+    "js_gecko_one_line": "f@a.js:1:1 ",
+    "go_goroutine_lines": "goroutine 1 [running]:\n",
+    "go_call_one_line": "main.f(",
+    "go_panic_one_line": "panic: ",
+    "go_location_near_miss": "main.f()\n\t/a.go:x +0x1\n",
+    "ruby_in_one_line": ":in `",
+    "ruby_top_lines": "a.rb:1:in `f': m (E)\n",
+    "ruby_from_one_line": "from a.rb:1:in `f' ",
+    "ruby_colons": "a:1:",
+    "php_stack_one_line": "#0 /a.php(1): f() ",
+    "php_fatal_lines": "PHP Fatal error:  Uncaught E: x in /a.php:1\n",
+    "php_plain_in": " in /a.php on line ",
+    "dotnet_at_one_line": "   at A.B() in /a.cs:line 1 ",
+    "dotnet_arrows_one_line": " ---> ",
+    "log_bracket_fields_one_line": "[a] ",
+    "log_braces": "{",
+    "log_json_huge_value": None,  # one valid JSON line with a 1 MB message (built below)
+    "log_level_words": "ERROR ",
+    "log_short_lines": "a\n",
+    "log_colon_lines": ":\n",
+    "log_osc_unterminated": "\x1b]8;;",
+    # Short lines that each hold a word a trace may start at: every line is tried.
+    "short_at_lines": "at x\n",
+    "short_at_sign_lines": "@\n",
+    "short_paren_lines": "a (B)\n",
+    "short_error_lines": "Error\n",
+    "short_panic_lines": "panic: \n",
+    "short_mixed_lines": "@\na (B)\nError\npanic\n:in \n",
 }
 
 
 def parser_texts(size: int) -> dict[str, str]:
     """Every fragment (the general ones and `PARSER_FRAGMENTS`) repeated up to `size`."""
     texts = adversarial(size)
-    texts.update(
-        {name: (frag * (size // len(frag) + 1))[:size] for name, frag in PARSER_FRAGMENTS.items()}
+    for name, frag in PARSER_FRAGMENTS.items():
+        if frag is not None:
+            texts[name] = (frag * (size // len(frag) + 1))[:size]
+    texts["log_json_huge_value"] = json.dumps(
+        {"level": "error", "msg": "x" * (size - 40), "stack": "Error: x\n    at f (a.js:1:1)"}
     )
     return texts
 
@@ -226,7 +290,11 @@ def parser_table(size: int, only: str) -> float:
     texts = parser_texts(size)
     lines = {label: clean_lines(text).lines for label, text in texts.items()}
     worst_overall = 0.0
-    calls: dict[str, Callable[[str], object]] = {"log_lines": clean_lines}
+    from autotriage.understanding.text import parse_text
+
+    # Whole texts: the splitter, and parse_text (splitter and every parser) on every text.
+    whole = {"log_lines": clean_lines, "parse_text_all": parse_text}
+    calls: dict[str, Callable[[str], object]] = dict(whole)
     for platform, parse in PARSERS:
 
         def scan_with(label: str, parse: Any = parse) -> object:
@@ -236,7 +304,7 @@ def parser_table(size: int, only: str) -> float:
     for name, call in calls.items():
         if only and only not in name:
             continue
-        if name == "log_lines":
+        if name in whole:
             timings = {label: time_ms(call, text) for label, text in texts.items()}
         else:
             timings = {label: time_ms(call, label) for label in texts}

@@ -28,6 +28,8 @@ import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from autotriage.models import LEVELS, Level, normalize_level
 
 _TIMESTAMP = (
@@ -37,24 +39,33 @@ _TIMESTAMP = (
     # java.util.logging's SimpleFormatter: "Jul 09, 2015 3:23:29 PM".
     r"|(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{2}, \d{4} \d{1,2}:\d{2}:\d{2} [AP]M"
     r"|\d{2}-(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)-\d{4} \d{2}:\d{2}:\d{2}(?: \w+)?"
-    r"|\d{2}:\d{2}:\d{2}[.,]\d{3})\]?"
+    r"|\d{2}:\d{2}:\d{2}[.,]\d{3}"
+    # rich's RichHandler: "[04:41:57]" (a bare time only in brackets).
+    r"|(?<=\[)\d{2}:\d{2}:\d{2}(?=\]))\]?"
 )
 _LEVEL_WORD = r"(?:TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|SEVERE|CRITICAL|FATAL|PANIC)"
 _LEVEL = rf"(?:\[{_LEVEL_WORD}\]|{_LEVEL_WORD}:?|<{_LEVEL_WORD}>)"
 _UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-# Node's "[cause]:" and JavaScriptCore's "[native code]" frame belong to the trace.
-_BRACKET = r"\[(?!cause\]|native code\])[^\]\n]{0,100}\]:?"
+# Node's "[cause]:", "[errors]: [" and "[AggregateError: ...]" (an error printed without a
+# stack), and JavaScriptCore's "[native code]" frame belong to the trace.
+_BRACKET = (
+    r"\[(?!cause\]|errors\]|native code\]|[\w$.]{0,100}(?:Error|Rejection)[:\]])"
+    r"[^\]\n]{0,100}\]:?"
+)
 _SYSLOG_PROC = r"[\w.-]+ [\w./-]+\[\d+\]:"
 _CRI = r"(?:stdout|stderr) [FP]"
 _PID = r"\d{1,7}"
 # Spring Boot's default layout: "<pid> --- [<thread>] <logger> : ".
 _SPRING = r"(?:\d{1,7} )?--- \[[^\]\n]{0,100}\]\s+[\w.$\[\]/-]{1,120}\s*:"
 _FIELD = rf"(?:{_TIMESTAMP}|{_LEVEL}|{_UUID}|{_BRACKET}|{_SYSLOG_PROC}|{_CRI}|{_SPRING})"
+_MAX_FIELDS = 12
+"""Fields of one prefix after the first (real ones have up to about eight): a line of
+timestamps repeated is not read as one huge prefix."""
 # A prefix starts with a timestamp or a level (or a CRI stream tag) and may go on with
 # more fields; it ends at one separator, so indentation after it survives.
 _PREFIX = re.compile(
     rf"^(?:{_CRI} )?(?:{_TIMESTAMP}|\[{_LEVEL_WORD}\]|{_LEVEL_WORD}:?(?=[ \t]))"
-    rf"(?:[ \t]+(?:{_FIELD}|{_PID}(?=[ \t]+{_FIELD})|-(?=[ \t])))*(?:[ \t]|$)"
+    rf"(?:[ \t]+(?:{_FIELD}|{_PID}(?=[ \t]+{_FIELD})|-(?=[ \t]))){{0,{_MAX_FIELDS}}}(?:[ \t]|$)"
 )
 _LEVEL_IN = re.compile(rf"\b{_LEVEL_WORD}\b")
 # Field names structured loggers use, most telling first.
@@ -128,6 +139,9 @@ def _worst(a: Level | None, b: Level | None) -> Level | None:
 def _get(data: dict[str, Any], dotted: str) -> Any:
     if dotted in data:
         return data[dotted]
+    head, dot, _ = dotted.partition(".")
+    if not dot or head not in data:  # the common case: one dict lookup, no split
+        return None
     node: Any = data
     for part in dotted.split("."):
         if not isinstance(node, dict) or part not in node:
@@ -144,12 +158,19 @@ def _texts_from_json(data: dict[str, Any]) -> tuple[list[str], Level | None, dic
         if isinstance(value, str) and value.strip():
             level = normalize_level(value, "info")
             break
-    message = next(
-        (v for k in _MESSAGE_KEYS if isinstance(v := _get(data, k), str) and v.strip()), ""
-    )
+    message = ""
+    for key in _MESSAGE_KEYS:  # (none of them dotted: a plain lookup each)
+        value = data.get(key)
+        if isinstance(value, str) and value.strip():
+            message = value
+            break
     stack = ""
     for key in _STACK_KEYS:
+        if key not in data and key.partition(".")[0] not in data:
+            continue  # (most records have none of them: a dict lookup each, no walk)
         value = _get(data, key)
+        if isinstance(value, list) and value and all(isinstance(x, dict) for x in value):
+            value = _dict_traceback(value)
         if isinstance(value, list) and all(isinstance(x, str) for x in value):
             value = "".join(x if x.endswith("\n") else x + "\n" for x in value)
         if isinstance(value, str) and value.strip():
@@ -163,12 +184,44 @@ def _texts_from_json(data: dict[str, Any]) -> tuple[list[str], Level | None, dic
         if not stack and error.get("message"):
             kind = error.get("type") or error.get("name") or error.get("kind")
             stack = f"{kind}: {error['message']}" if kind else str(error["message"])
-    fields = {k: str(data[k]) for k in FIELD_KEYS if isinstance(data.get(k), str | int | float)}
+    fields = {
+        k: str(data[k]) for k in FIELD_KEYS if k in data and isinstance(data[k], str | int | float)
+    }
     text = message
     if stack and stack.strip() not in message:
         # Most stacks repeat their first line ("Error: msg") in the message; don't double it.
         text = f"{message}\n{stack}" if message and message.strip() not in stack else stack
     return text.splitlines(), level, fields
+
+
+_CHAINED = {
+    True: "The above exception was the direct cause of the following exception:",
+    False: "During handling of the above exception, another exception occurred:",
+}
+
+
+def _dict_traceback(chain: list[dict[str, Any]]) -> str:
+    """structlog's ``dict_tracebacks`` (the raised exception first, each cause after it, with
+    ``exc_type``, ``exc_value``, ``is_cause`` and ``frames`` of ``filename``/``lineno``/``name``)
+    as the traceback Python prints, cause first; "" when the list is something else."""
+    blocks: list[str] = []
+    previous: dict[str, Any] = {}
+    for item in reversed(chain[:20]):
+        frames = item.get("frames")
+        if not isinstance(item.get("exc_type"), str) or not isinstance(frames, list):
+            return ""
+        lines = ["Traceback (most recent call last):"]
+        for frame in frames[-500:]:
+            if isinstance(frame, dict):
+                where = f'  File "{frame.get("filename")}", line {frame.get("lineno")}'
+                lines.append(f"{where}, in {frame.get('name')}")
+        value = item.get("exc_value")
+        lines.append(f"{item['exc_type']}: {value}" if value else item["exc_type"])
+        if blocks:
+            blocks.append(_CHAINED[bool(previous.get("is_cause"))])
+        blocks.append("\n".join(lines))
+        previous = item
+    return "\n\n".join(blocks)
 
 
 def _lambda_error(data: dict[str, Any]) -> str:
@@ -194,9 +247,12 @@ def _json_record(line: str) -> dict[str, Any] | None:
     if not (text.startswith("{") and text.endswith("}")) or len(text) > _MAX_JSON_LINE:
         return None
     try:
-        data = json.loads(text)
-    except (ValueError, RecursionError):
-        return None
+        data = orjson.loads(text)  # a C parser: a log of JSON lines costs a call each
+    except orjson.JSONDecodeError:
+        try:  # what orjson refuses and json reads: NaN, Infinity, integers past 64 bits
+            data = json.loads(text)
+        except (ValueError, RecursionError):
+            return None
     return data if isinstance(data, dict) else None
 
 
@@ -208,8 +264,15 @@ def _trailing_record(line: str) -> dict[str, Any] | None:
     return _json_record(line[start:])
 
 
-_ANSI = re.compile(r"\x1b\[[0-9;?]{0,32}[A-Za-z]")
-"""Terminal colour and style codes (loguru, rich, Ruby's highlighted messages, Python 3.13)."""
+_CSI = re.compile(r"\x1b\[[0-9;?]{0,32}[A-Za-z]")
+_OSC = re.compile(r"\x1b\][^\x07\x1b\n]{0,2048}(?:\x07|\x1b\\)?")
+
+
+def _strip_ansi(text: str) -> str:
+    """`text` without terminal colour and style codes (loguru, rich, Ruby's highlighted
+    messages, Python 3.13) and OSC 8 hyperlinks (rich links file paths with them)."""
+    text = _CSI.sub("", text)
+    return _OSC.sub("", text) if "\x1b]" in text else text
 
 
 def _unslack(line: str) -> str:
@@ -235,7 +298,16 @@ def strip_prefix(line: str) -> tuple[str, Level | None]:
 # What a prefix can start with: a CRI stream ("stderr"), a timestamp (a digit, "[", a
 # month), a level word. Lines starting otherwise (indented frames, most text) have none.
 _PREFIX_STARTS = frozenset("[0123456789sJFMASONDTIWECP")
-_BLANK_RUN = re.compile(r"\n(?:[ \t\r]*\n){3,}")
+MAX_LINES = 10_000
+"""Lines read from one text: a longer text is cut there, as `text.MAX_TEXT` cuts characters
+(a 1 MB flood of short lines is not read to its end; a trace runs to thousands at most)."""
+MAX_LINE = 16_384
+"""Characters of one line the parsers see (after a JSON record is expanded): no frame or
+header line is longer, and a longer one (a huge message) keeps its start."""
+# Trailing blanks before each newline (possessive and at a run's start only: linear), then
+# runs of four or more newlines: two single-character loops, fast on a megabyte of them.
+_TRAILING_BLANKS = re.compile(r"(?<![ \t\r])[ \t\r]++(?=\n)")
+_NEWLINE_RUN = re.compile(r"\n{4,}")
 
 
 def clean_lines(text: str) -> CleanText:
@@ -243,14 +315,19 @@ def clean_lines(text: str) -> CleanText:
     out = CleanText(lines=[])
     stripped_text = text.strip()
     whole = _json_record(stripped_text) if "\n" in stripped_text else None
-    if whole is None and text.lstrip("\r\n")[:1] in (" ", "\t"):
-        # A paste indented as a whole (a Markdown code block, a quoted mail) reads as unindented.
-        text = textwrap.dedent(text.replace("\r\n", "\n"))
-    if whole is None and "\n\n\n" in text:
-        # More than two blank lines in a row read as two: a flood of empty lines costs
-        # the parsers nothing then (no trace format gives a third blank line a meaning).
-        text = _BLANK_RUN.sub("\n\n\n", text)
-    raw_lines = [stripped_text] if whole is not None else text.replace("\r\n", "\n").split("\n")
+    if whole is not None:
+        raw_lines = [stripped_text]
+    else:
+        text = text.replace("\r\n", "\n")
+        if "\n\n\n" in text:
+            # More than two blank lines in a row read as two: a flood of empty lines costs
+            # the parsers nothing then (no trace format gives a third blank line a meaning).
+            text = _NEWLINE_RUN.sub("\n\n\n", _TRAILING_BLANKS.sub("", text))
+        raw_lines = text.split("\n", MAX_LINES)[:MAX_LINES]
+        if text.lstrip("\n")[:1] in (" ", "\t"):
+            # A paste indented as a whole (a Markdown code block, a quoted mail) reads as
+            # unindented (the lines kept are dedented, not the whole text).
+            raw_lines = textwrap.dedent("\n".join(raw_lines)).split("\n")
     # Most lines of a long text are frames or plain lines: each step is skipped by a plain
     # string test where it cannot apply, so a megabyte of lines stays well under 100 ms.
     for raw in raw_lines:
@@ -258,7 +335,7 @@ def clean_lines(text: str) -> CleanText:
             out.lines.append("")
             continue
         if "\x1b" in raw:
-            raw = _ANSI.sub("", raw)
+            raw = _strip_ansi(raw)
         if "`" in raw or "&" in raw:
             raw = _unslack(raw)
         # Trailing whitespace means nothing in any runtime's trace (indentation leads).
@@ -270,20 +347,34 @@ def clean_lines(text: str) -> CleanText:
         record = (_json_record(line) or _trailing_record(line)) if "{" in line else None
         if record is None:
             out.lines.append(line)
-            continue
-        inner, json_level, fields = _texts_from_json(record)
-        out.level = _worst(out.level, json_level)
-        for key, value in fields.items():
-            out.fields.setdefault(key, value)
-        for inner_line in inner:
-            # Docker's json-file driver keeps each line's own prefix inside "log".
-            if "\x1b" in inner_line:  # a coloured trace logged as a JSON string
-                inner_line = _ANSI.sub("", inner_line)
-            clean, inner_level = strip_prefix(inner_line.rstrip())
-            out.level = _worst(out.level, inner_level)
-            out.lines.append(clean)
+        else:
+            _add_record(record, out, depth=1)
     _lambda_python_order(raw_lines[0] if raw_lines else "", out.lines)
+    if len(out.lines) > MAX_LINES or any(len(line) > MAX_LINE for line in out.lines):
+        out.lines = [line[:MAX_LINE] for line in out.lines[:MAX_LINES]]
     return out
+
+
+def _add_record(record: dict[str, Any], out: CleanText, depth: int) -> None:
+    """Append a JSON record's lines to `out`, each with its own prefix stripped (Docker's
+    json-file driver keeps it inside "log"), and a line that is itself a JSON record (a
+    JSON logger's line inside Docker's record) expanded once more; keep its level and fields."""
+    inner, json_level, fields = _texts_from_json(record)
+    out.level = _worst(out.level, json_level)
+    for key, value in fields.items():
+        out.fields.setdefault(key, value)
+    for inner_line in inner:
+        if "\x1b" in inner_line:  # a coloured trace logged as a JSON string
+            inner_line = _strip_ansi(inner_line)
+        clean = inner_line.rstrip()
+        if clean[:1] in _PREFIX_STARTS:
+            clean, inner_level = strip_prefix(clean)
+            out.level = _worst(out.level, inner_level)
+        nested = _json_record(clean) if depth < 2 and clean.lstrip().startswith("{") else None
+        if nested is None:
+            out.lines.append(clean)
+        else:
+            _add_record(nested, out, depth + 1)
 
 
 def _lambda_python_order(first: str, lines: list[str]) -> None:
@@ -324,7 +415,13 @@ def reports_error(text: str) -> bool:
         return _first(data, _TYPE_KEYS) is not None
     if _TRACEBACK in text or "errorType" in head:
         return True
+    # A record says its level near its start: the words are looked for in the first
+    # `_HEAD_SCAN` characters (a 1 MB first line is not searched to its end).
+    head = head[:_HEAD_SCAN]
     level_match = _HEAD_LEVEL.search(head)
     if level_match:
         return normalize_level(level_match.group(1), "info") in ("error", "fatal")
     return bool(_ERROR_WORD.search(head) or _EXC_LINE.match(head.strip()))
+
+
+_HEAD_SCAN = 2048

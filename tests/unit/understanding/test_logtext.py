@@ -9,6 +9,7 @@ import pytest
 from autotriage.config import load_settings
 from autotriage.understanding import scrub
 from autotriage.understanding.logtext import clean_lines, reports_error, starts_record, strip_prefix
+from autotriage.understanding.text import parse_text
 
 
 @pytest.mark.parametrize(
@@ -128,3 +129,33 @@ def test_node_invoke_error_line_expands_its_json_document() -> None:
     )
     lines = clean_lines(line).lines
     assert lines == ["TypeError: cart is undefined", "    at total (/var/task/pricing.js:41:9)"]
+
+
+def test_structlog_dict_tracebacks_read_as_the_traceback_python_prints() -> None:
+    record = {
+        "event": "job failed",
+        "level": "error",
+        "exception": [
+            {
+                "exc_type": "KeyError",
+                "exc_value": "'id'",
+                "is_cause": False,
+                "frames": [{"filename": "/app/job.py", "lineno": 9, "name": "run"}],
+            },
+            {
+                "exc_type": "OSError",
+                "exc_value": "disk full",
+                "is_cause": False,
+                "frames": [{"filename": "/app/io.py", "lineno": 3, "name": "save"}],
+            },
+        ],
+    }
+    (event,) = parse_text(json.dumps(record))
+    assert [(e.type, e.link) for e in event.exceptions] == [
+        ("OSError", "context"),
+        ("KeyError", None),
+    ]
+    assert (event.exceptions[-1].frames[-1].filename, event.exceptions[-1].frames[-1].lineno) == (
+        "/app/job.py",
+        9,
+    )

@@ -27,14 +27,78 @@ PARSERS: tuple[tuple[str, Parser], ...] = (
 __all__ = ["PARSERS", "Trace", "scan"]
 
 
+# A trace starts only at a line that holds one of these words (each parser's own first test
+# asks for one of them), or within `_WINDOW` lines before a frame-like line ("at ", "@"):
+# the headers that need a frame after them look no further ahead than that.
+_START_WORDS = (
+    "Traceback",
+    'File "',
+    "panic",
+    "fatal",
+    "SIG",
+    "goroutine",
+    "DATA RACE",
+    "rror",
+    "ncaught",
+    "exception '",
+    ":in ",
+    " (",
+    "Rejection",
+    "Exception",
+    "Throwable",
+)
+_FRAME_WORDS = ("at ", "@")
+_WINDOW = 16
+"""Lines before a frame-like line that may hold its header (the parsers look ahead 6 to 13)."""
+
+
+def _candidates(lines: Sequence[str]) -> bytearray:
+    """One byte per line: 1 where a trace may start. Found with `str.find` over the joined
+    text, one hit per word and line, so a megabyte with few such lines costs a few scans."""
+    joined = "\n".join(lines)
+    hits: list[tuple[int, bool]] = []
+    for word in (*_START_WORDS, *_FRAME_WORDS):
+        framey = word in _FRAME_WORDS
+        pos = joined.find(word)
+        while pos >= 0:
+            hits.append((pos, framey))
+            newline = joined.find("\n", pos + len(word))
+            if newline < 0:
+                break
+            pos = joined.find(word, newline + 1)
+    hits.sort()
+    marks = bytearray(len(lines))
+    line, last = 0, 0
+    for pos, framey in hits:
+        line += joined.count("\n", last, pos)
+        last = pos
+        if framey:
+            first = max(0, line - _WINDOW)
+            marks[first : line + 1] = b"\x01" * (line + 1 - first)
+        else:
+            marks[line] = 1
+    return marks
+
+
+def _past_repeats(lines: Sequence[str], i: int) -> int:
+    """Where to go on after no trace started at ``lines[i]``: past a run of lines equal to it,
+    but for the run's last `_WINDOW` lines (where a header may see what follows the run).
+    Each start in a run sees the same lines ahead until the window reaches the run's end."""
+    end = i + 1
+    while end < len(lines) and lines[end] == lines[i]:
+        end += 1
+    return max(i + 1, end - _WINDOW - 1)
+
+
 def scan(lines: Sequence[str], limit: int | None = None) -> list[Trace]:
     """Every trace in `lines` (the first `limit` of them), in order; lines between traces
     are left to the caller."""
     traces: list[Trace] = []
-    i = 0
-    while i < len(lines) and (limit is None or len(traces) < limit):
+    marks = _candidates(lines)
+    i = marks.find(1)
+    while 0 <= i < len(lines) and (limit is None or len(traces) < limit):
         if not lines[i].strip():
-            i += 1
+            i = marks.find(1, i + 1)
             continue
         for _, parse in PARSERS:
             trace = parse(lines, i)
@@ -43,5 +107,11 @@ def scan(lines: Sequence[str], limit: int | None = None) -> list[Trace]:
                 i = trace.end
                 break
         else:
-            i += 1
+            i = (
+                _past_repeats(lines, i)
+                if i + 1 < len(lines) and lines[i + 1] == lines[i]
+                else i + 1
+            )
+        if i < len(lines):
+            i = marks.find(1, i)
     return traces

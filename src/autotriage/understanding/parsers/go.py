@@ -164,6 +164,10 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
         # A dump pasted without its head still names the goroutine that was running.
         if "goroutine" not in lines[start] or not _GOROUTINE.match(lines[start]):
             return None
+        if start > 0 and "goroutine" in lines[start - 1] and _GOROUTINE.match(lines[start - 1]):
+            # The dump from the line before holds this one: it was read (and gave no frames)
+            # when the scan was there, so a run of empty goroutine headers is read once.
+            return None
         frames, end = _dump(lines, start)
         if not frames:
             return None

@@ -39,6 +39,16 @@ _HEADER = re.compile(
 _CAUSE = re.compile(r"^\s*\[cause\]:\s*(?P<type>[A-Za-z_$][\w$.]*)(?::\s?(?P<value>.*?))?\s*\{?$")
 _ELIDED = re.compile(r"^\s*\.\.\. \d+ (?:more )?lines? matching cause stack trace \.\.\.\s*$")
 _HEADER_LOOKAHEAD = 6
+# Node prints an error without a stack in brackets: "[AggregateError: All promises were
+# rejected] {" (Promise.any), then its properties.
+_BRACKETED = re.compile(
+    r"^\s*\[(?P<type>[A-Za-z_$][\w$.]*)(?::\s?(?P<value>.*))?\](?P<open>\s*\{)?\s*$"
+)
+_ERRORS = re.compile(r"^\s*\[errors\]: \[\s*$")
+# After a stack, where an 'error' event was emitted (worker_threads): not the error's frames.
+_EMITTED = re.compile(r"^Emitted '[\w-]{1,40}' event on .{1,200} at:$")
+_THROW_LOCATION = re.compile(r"^(?P<file>\S[^\s:]*(?::[^\s:]+)*?):(?P<line>\d+)$")
+_MAX_MEMBERS = 50
 _INLINE_HEADER = re.compile(r"(?<=\s)[A-Z][\w$]{0,80}(?:Error|Exception)(?=: )")
 
 
@@ -47,7 +57,8 @@ def _v8_split(line: str) -> tuple[str | None, str, bool, bool] | None:
     text = line.strip()
     if not text.startswith("at "):
         return None
-    text = text[3:].strip().removesuffix("{").rstrip()
+    # "{" opens the error's own properties; "," ends a member of an AggregateError's [errors].
+    text = text[3:].strip().removesuffix("{").removesuffix(",").rstrip()
     is_async = text.startswith("async ")
     text = text.removeprefix("async ")
     if text.endswith(")"):
@@ -209,6 +220,42 @@ def _name_only_run(lines: Sequence[str], i: int) -> int:
     return j if j == native else i
 
 
+def _throw_site(lines: Sequence[str], start: int) -> Frame | None:
+    """The location Node prints above an uncaught error (``file:line``, the source line, a
+    caret, a blank line), for an error that has no stack of its own."""
+    i = start - 1
+    while i >= 0 and start - i <= 2 and not lines[i].strip():
+        i -= 1
+    if i < 2 or "^" not in lines[i] or lines[i].strip().strip("^"):
+        return None
+    location = _THROW_LOCATION.match(lines[i - 2].strip())
+    if location is None:
+        return None
+    return make_frame(
+        PLATFORM,
+        filename=location["file"],
+        abs_path=location["file"],
+        lineno=to_int(location["line"]),
+        context_line=lines[i - 1].strip() or None,
+    )
+
+
+def _members(lines: Sequence[str], i: int) -> tuple[list[ExceptionInfo], int]:
+    """The errors of an AggregateError's ``[errors]: [`` array from ``lines[i]`` (the line
+    after it), and the index past its closing ``]``."""
+    found: list[ExceptionInfo] = []
+    while i < len(lines) and len(found) < _MAX_MEMBERS:
+        text = lines[i].strip()
+        if text in ("]", "],"):
+            return found, i + 1
+        member = parse(lines, i) if text else None
+        if member is None or member.end <= i:
+            break
+        found.extend(exc.model_copy(update={"link": None}) for exc in member.exceptions)
+        i = member.end
+    return found, i
+
+
 def _frame(line: str, gecko: bool) -> Frame | None:
     return _gecko_frame(line, inside=True) if gecko else _v8_frame(line)
 
@@ -230,6 +277,10 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
         and _name_only_run(lines, start) == start
     ):
         return None
+    if first.lstrip().startswith("[") and "]" in first:
+        bracketed = _BRACKETED.match(first)
+        if bracketed is not None and _looks_like_type(bracketed["type"].rpartition(".")[2]):
+            return _bracketed(lines, start, bracketed)
     header = (
         _HEADER.match(first)
         if ":" in first or first.strip().endswith(("Error", "Exception"))
@@ -271,6 +322,7 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
         return None
     gecko = _v8_frame(lines[i]) is None
     exceptions: list[ExceptionInfo] = []
+    members: list[ExceptionInfo] = []
     frames: list[Frame] = []
     while i < len(lines):
         line = lines[i]
@@ -294,6 +346,15 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
         if _ELIDED.match(line):
             i += 1  # "... 5 lines matching cause stack trace ...": frames the cause shows
             continue
+        if not gecko and "[errors]" in line and _ERRORS.match(line):
+            found, i = _members(lines, i + 1)
+            members.extend(found)
+            continue
+        if not gecko and line.startswith("Emitted '") and _EMITTED.match(line):
+            i += 1  # where the 'error' event was emitted: skip those frames, not the error's
+            while i < len(lines) and _v8_frame(lines[i]) is not None:
+                i += 1
+            continue
         cause = _CAUSE.match(line)
         if cause is not None and not gecko:
             exceptions.append(exception(type_, value, list(reversed(frames))))
@@ -313,4 +374,27 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
     exceptions.append(exception(type_, value, list(reversed(frames))))
     # Printed outermost first, each [cause] after the error it caused: reverse to cause-first.
     exceptions.reverse()
-    return Trace(PLATFORM, linked(exceptions), start, i)
+    # An AggregateError's members come first, unlinked (as a Python ExceptionGroup's do).
+    return Trace(PLATFORM, members + linked(exceptions), start, i)
+
+
+def _bracketed(lines: Sequence[str], start: int, header: re.Match[str]) -> Trace | None:
+    """``[Type: message] {`` (an error printed without a stack), its ``[errors]`` members,
+    up to the closing ``}``; the frame is where Node says it was thrown, if it does."""
+    members: list[ExceptionInfo] = []
+    i = start + 1
+    if header["open"]:
+        end = min(len(lines), start + 1 + _HEADER_LOOKAHEAD)
+        while i < end and lines[i].strip() != "}":
+            if _ERRORS.match(lines[i]):
+                members, i = _members(lines, i + 1)
+                end = min(len(lines), i + _HEADER_LOOKAHEAD)
+                continue
+            i += 1
+        i = i + 1 if i < len(lines) and lines[i].strip() == "}" else start + 1
+    site = _throw_site(lines, start)
+    if site is None and not members:
+        return None
+    frames = [site] if site is not None else []
+    raised = exception(header["type"], header["value"] or "", frames)
+    return Trace(PLATFORM, [*members, raised], start, i)

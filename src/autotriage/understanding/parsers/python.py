@@ -5,7 +5,8 @@ handling of the above exception..."), ``SyntaxError`` blocks (a frame without a 
 the offending source line and a caret), the 3.11+ caret/tilde lines under source lines,
 ``ExceptionGroup`` trees (the ``|``-drawn boxes, flattened leaves-first so the group that
 was raised comes last), ``<frozen ...>`` frames and "[Previous line repeated N more times]".
-A trace may start at a frame line when the header was lost to truncation.
+A trace may start at a frame line when the header was lost to truncation. Tracebacks
+drawn by rich are read by `autotriage.understanding.parsers.python_rich`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections import deque
 from collections.abc import Sequence
 
 from autotriage.models import ExceptionInfo, Frame
+from autotriage.understanding.parsers import python_rich
 from autotriage.understanding.parsers.base import (
     MAX_FRAMES,
     Trace,
@@ -196,6 +198,8 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
     first = lines[start]
     if "Traceback" not in first and 'File "' not in first:
         return None
+    if "╭" in first:
+        return python_rich.parse(lines, start)
     if not (_HEADER.match(first) or _FRAME.match(first)):
         return None
     chain: list[ExceptionInfo] = []

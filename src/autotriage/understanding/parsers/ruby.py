@@ -76,7 +76,7 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
             header is not None and after < len(lines) and after - i < 3 and not lines[after].strip()
         ):
             after += 1
-        if header is not None and after < len(lines) and _FROM.match(lines[after]):
+        if header is not None and after < len(lines) and _may_be_frame(lines[after]):
             type_, value = header["type"], header["value"]
             i = after
         elif not _bare_backtrace(lines, i):
@@ -106,6 +106,15 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
             chain = [*earlier, last.model_copy(update={"link": "cause"}), raised]
             return Trace(PLATFORM, chain, start, rest.end)
     return Trace(PLATFORM, [raised], start, i)
+
+
+_COLON_DIGIT = re.compile(r":\d")
+
+
+def _may_be_frame(line: str) -> bool:
+    """Whether `line` is a frame (``file:line`` with or without ``:in 'm'``); the plain
+    tests first, as a header-like log line is often followed by one that is none."""
+    return (":in " in line or _COLON_DIGIT.search(line) is not None) and bool(_FROM.match(line))
 
 
 def _after_highlight(lines: Sequence[str], i: int) -> int:
