@@ -27,13 +27,14 @@ from autotriage.understanding.secrets import SECRET_KEY
 _NO_DIGITS = str.maketrans("", "", "0123456789")
 
 
-def _key_spans(text: str) -> list[tuple[int, int]]:
+def _key_spans(text: str, lower: str) -> list[tuple[int, int]]:
     """Where a secret word (and suffix) ends a key that a separator follows, in order."""
-    folded = (text if text.isascii() else text.translate(secrets.FOLD)).lower()
+    folded = lower if text.isascii() else text.translate(secrets.FOLD).lower()
+    anchors = set(secrets.WORD_ANCHORS.findall(folded))
     found = [
         pattern.finditer(folded)
         for anchor, pattern in secrets.WORD_ENDS.items()
-        if anchor in folded
+        if anchor in anchors
     ]
     if len(found) == 1:
         return [match.span() for match in found[0]]
@@ -49,13 +50,13 @@ def _kind_of(key: str) -> str:
     return re.sub(r"[^a-z0-9_]", "_", key.lower()).strip("_")[:40] or "secret"
 
 
-def _redact_key_values(text: str) -> str:
+def _redact_key_values(text: str, lower: str) -> str:
     # A key is the whole run of [\w.-] before its separator, at most 60 long: its end is
     # where a secret word ends, and it extends left from the word (already a secret key by
     # then: `SECRET_KEY` accepts any such run).
     out: list[str] = []
     done = 0
-    for start, end in _key_spans(text):
+    for start, end in _key_spans(text, lower):
         if start < done:
             continue  # inside a value already redacted
         floor = max(done, end - 61)
@@ -93,28 +94,23 @@ def _cookie(match: re.Match[str]) -> str:
     return f"{match['key']}[REDACTED:cookie]"
 
 
-def _holds(text: str) -> Callable[[str], bool]:
-    """Whether long `text` holds a kind's `secrets.SHAPES_OF` (each searched when asked)."""
-    data = text.encode("utf-8", "surrogatepass")
-    found: dict[str, bool] = {}
-
-    def holds(kind: str) -> bool:
-        search = secrets.SHAPES.get(kind)
-        if search is not None and kind not in found:
-            found[kind] = search(data) is not None
-        return search is None or found[kind]
-
-    return holds
-
-
 def scrub_string(text: str, emails: bool, ips: bool) -> str:
     """`text` with every rule applied (emails and IPs only when asked)."""
-    lower = text.lower()
+    original, lower = text, text.lower()
     # ASCII digits by one C call; other text may hold other digits `\d` matches: count
     # them all then (the gates only need a lower bound, so too many is safe).
     digits = len(text) - len(text.translate(_NO_DIGITS)) if text.isascii() else len(text)
-    holds = _holds(text) if len(text) >= secrets.LONG_TEXT and secrets.SHAPES else None
-    for kind, gate, pattern, replace in secrets.RULES:
+    holds = secrets.shapes_in(text) if len(text) >= secrets.LONG_TEXT and secrets.SHAPES else None
+    if len(text) < secrets.LONG_TEXT:  # one pass finds the gate literals: run only those
+        picked = set(secrets.CALLED)
+        for literal in secrets.LITERALS.findall(text):
+            picked.update(secrets.OPENED_BY[literal])
+        for literal in secrets.LOWER_LITERALS.findall(lower):
+            picked.update(secrets.OPENED_BY_LOWER[literal])
+        rules = [secrets.RULES[index] for index in sorted(picked)]
+    else:
+        rules = secrets.RULES
+    for kind, gate, pattern, replace in rules:
         if gate.__class__ is str:
             if gate not in text:
                 continue
@@ -131,7 +127,7 @@ def scrub_string(text: str, emails: bool, ips: bool) -> str:
     if "cookie" in lower:
         text = secrets.COOKIE_HEADER.sub(_cookie, text)
     if "=" in text or ":" in text:
-        text = _redact_key_values(text)
+        text = _redact_key_values(text, text.lower() if text is not original else lower)
     if emails and "@" in text and (holds is None or holds("email")):
         text = secrets.EMAIL.sub("[REDACTED:email]", text)
     if ips:

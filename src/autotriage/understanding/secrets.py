@@ -57,6 +57,7 @@ WORD_ENDS = {  # a literal each word starts with: the words
         "account": "account[_-]?key",
     }.items()
 }
+WORD_ANCHORS = re.compile(f"(?=({'|'.join(WORD_ENDS)}))")  # no anchor starts another
 # What `(?i)` folds onto an ASCII letter besides its own two cases (sre's own table).
 _EXOTIC = "\u0130\u0131\u017f\u212a"  # dotted I, dotless i, long s, Kelvin sign
 _FOLDS = {"i": "iI\u0130\u0131", "k": "kK\u212a", "s": "sS\u017f"}
@@ -301,6 +302,28 @@ RULES: list[_Rule] = [
 ]
 KINDS = tuple(dict.fromkeys(kind for kind, _, _, _ in RULES))
 
+
+def _opened_by(lowered: bool) -> dict[str, tuple[int, ...]]:
+    """Each gate literal of the text (`lowered`: of its lower case) -> the rules it opens."""
+    out: dict[str, tuple[int, ...]] = {}
+    for index, (_, gate, _, _) in enumerate(RULES):
+        if callable(gate) or isinstance(gate, Lower) != lowered:
+            continue
+        for literal in (gate,) if isinstance(gate, str) else gate:
+            out[str(literal)] = (*out.get(str(literal), ()), index)
+    return out
+
+
+OPENED_BY, OPENED_BY_LOWER = _opened_by(False), _opened_by(True)
+CALLED = tuple(index for index, (_, gate, _, _) in enumerate(RULES) if callable(gate))
+# Every gate literal a short text holds, in one pass (lookahead: overlapping ones too; no
+# literal starts another). The literals are read before any rule runs, so no redaction
+# token may hold a later rule's literal (tests/unit/understanding/test_scrub.py checks).
+LITERALS, LOWER_LITERALS = (
+    re.compile(f"(?=({'|'.join(sorted(map(re.escape, literals), key=len, reverse=True))}))")
+    for literals in (OPENED_BY, OPENED_BY_LOWER)
+)
+
 EMAIL = re.compile(
     r"[\w.+-](?<![\w.+-][\w.+-])[\w.+-]{0,63}+@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}"
     r"\.[A-Za-z]{2,24}\b"
@@ -355,3 +378,17 @@ SHAPES: dict[str, Callable[[bytes], object]] = (
     if re2 is not None
     else {}
 )
+
+
+def shapes_in(text: str) -> Callable[[str], bool]:
+    """Whether long `text` holds a kind's `SHAPES_OF` (each searched when asked)."""
+    data = text.encode("utf-8", "surrogatepass")
+    found: dict[str, bool] = {}
+
+    def holds(kind: str) -> bool:
+        search = SHAPES.get(kind)
+        if search is not None and kind not in found:
+            found[kind] = search(data) is not None
+        return search is None or found[kind]
+
+    return holds
