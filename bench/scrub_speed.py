@@ -25,7 +25,7 @@ import json
 import time
 from collections.abc import Callable
 
-from autotriage.sources.sentry import envelope
+from autotriage.sources.registry import REGISTRY
 from autotriage.understanding import scrub
 from bench.ingest_sentry import sdk_envelopes
 from bench.redos import adversarial
@@ -91,7 +91,8 @@ def _clear_memos() -> None:
 def per_event(count: int) -> None:
     """Print µs per sentry-sdk default event through `scrub_payload`, memo warm and cold."""
     bodies = sdk_envelopes("a" * 32, count + 100)
-    events = [envelope.parse(gzip.decompress(body), {})[0] for body in bodies]
+    parse = REGISTRY["sentry_envelope"].parse
+    events = [parse(gzip.decompress(body), {})[0] for body in bodies]
     size = len(json.dumps(events[0].raw)) + len(events[0].model_dump_json())
     gc.collect()
     gc.freeze()  # the parsed events stay: don't let the collector walk them each time
