@@ -202,8 +202,9 @@ _REMEMBERED = 2_048
 _REMEMBERED_BYTES = 64 * 1024
 """Objects whose JSON is longer than this are walked every time, not remembered."""
 REMEMBERED_BUDGET = 4 * 1024 * 1024
-"""The JSON bytes of all remembered objects together, per walker; past it the memo starts
-over. What a remembered object's walk keeps is a few times its JSON."""
+"""The JSON bytes of all remembered objects together, per walker; past it the least
+recently used go first (so objects of every event, a module list, stay while frame
+variables that never repeat pass through). What a walk keeps is a few times its JSON."""
 _MEMO_ITEMS = 16
 
 
@@ -308,17 +309,15 @@ class _Walker:
             return walk(value)
         if len(key) > _REMEMBERED_BYTES:
             return walk(value)
-        hit = self.remembered.get(key)
+        memo = self.remembered
+        hit = memo.pop(key, None)  # put back last: least recently used first out
         if hit is None:
             hit = walk(value)
-            if (
-                len(self.remembered) >= _REMEMBERED
-                or self.remembered_bytes + len(key) > REMEMBERED_BUDGET
-            ):
-                self.remembered.clear()
-                self.remembered_bytes = 0
-            self.remembered[key] = hit
             self.remembered_bytes += len(key)
+            while memo and (len(memo) >= _REMEMBERED or self.remembered_bytes > REMEMBERED_BUDGET):
+                self.remembered_bytes -= len(oldest := next(iter(memo)))
+                del memo[oldest]
+        memo[key] = hit
         return hit
 
     def items(self, value: list[Any] | tuple[Any, ...]) -> list[Any]:
