@@ -155,7 +155,7 @@ def test_scrub_memos_stay_bounded_and_correct_under_distinct_large_events() -> N
         assert footprint["object_bytes"] <= REMEMBERED_BUDGET
         assert footprint["strings"] <= 16_384
         peak = max(peak, footprint["objects"])
-    assert footprint["objects"] < peak  # it started over at least once
+    assert peak < 300  # old objects went out: fewer kept than the 600 distinct ones walked
     # What is remembered is still right: the same event scrubs to the same result.
     again = {f"field_{i}": f"value 299 {i} " + "x" * 2000 for i in range(20)}
     assert scrub_value(again, policy) == scrub_value(dict(again), ScrubPolicy())
