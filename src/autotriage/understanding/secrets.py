@@ -362,6 +362,7 @@ SHAPES_OF = {
     "azure_client_secret": rf"{_NOT_ASCII_WORD}{{3}}8Q~{_NOT_ASCII_WORD}{{31}}",
     "terraform_token": r"[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_-]{60}",
     "telegram_bot_token": rf"{_D}{{8}}:AA[0-9A-Za-z_-]{{33}}",
+    "azure_account_key": rf"(?i)accountkey=[A-Za-z0-9+/{_EXOTIC}]{{20}}",
     "aws_secret": r"[A-Za-z0-9/+]{40}",
     "card": rf"[2-6]{_D}{{3}}(?:[ -]?{_D}){{9}}",
     "iban": rf"[A-Z]{{2}}{_D}{{2}}(?: ?[A-Z0-9]{{4}}){{2}}",
