@@ -64,9 +64,54 @@ FRAGMENTS = {
 }
 
 
+# Fragments aimed at one scrub rule each: its prefix or shape left unfinished (near
+# misses), its whole shape (a flood of real-format secrets), or its character class run long.
+SCRUB_FRAGMENTS = {
+    "pem_encrypted_headers": "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: ",
+    "slack_hook_unfinished": "https://hooks.slack.com/services/",
+    "discord_hook_unfinished": "https://discord.com/api/webhooks/1/",
+    "url_user_no_at": "://" + "a" * 30 + ":",
+    "dsn_key_no_at": "://" + "a" * 32 + "/",
+    "authorization_eq": "authorization=",
+    "bearer_real": "Bearer abcdefgh12 ",
+    "jwt_real": "eyJhbGciOi.eyJzdWIiOi.c2ln ",
+    "github_short": "ghp_" + "A" * 19 + " ",
+    "gitlab_prefix": "glpat-",
+    "slack_token_prefix": "xoxb-",
+    "stripe_prefix": "sk_live_",
+    "whsec_prefix": "whsec_",
+    "google_prefixes": "AIza ya29. GOCSPX-",
+    "azure_account_key": "AccountKey=",
+    "azure_sig": "?sig=",
+    "azure_client_near": "abc8Q~",
+    "token_prefixes": "hf_ npm_ pypi-AgE SG. key- shpat_ doo_v1_ hvs. sntrys_ lin_api_ ATATT3",
+    "twilio_near": "SK" + "0" * 31 + " ",
+    "terraform_near": "a" * 14 + ".atlasv1.",
+    "age_prefix": "AGE-SECRET-KEY-1",
+    "telegram_near": "12345678:AA",
+    "aws_key_near": "AKIA" + "A" * 15 + " ",
+    "aws_secret_near": "aB3/" * 9 + "aB3 ",
+    "cards_real": "4111 1111 1111 1111 ",
+    "iban_near": "GB82 WEST ",
+    "ssn_real": "123-45-6789 ",
+    "ssn_near": "123-45-",
+    "emails_real": "a@b.co ",
+    "ipv4_near": "1.2.3.",
+    "ipv4_real": "1.2.3.4 ",
+    "ipv6_near": "a:b:",
+    "ipv6_real": "::1 ",
+    "cookie_header": "Cookie: a",
+    "key_values_real": "password=x ",
+    "key_words_no_sep": "api_key ",
+    "key_values_non_ascii": "\u0131 password=x ",
+    "dotted_i_mix": "\u0130a=",
+}
+
+
 def adversarial(size: int) -> dict[str, str]:
-    """Each fragment repeated up to `size` characters."""
-    return {name: (frag * (size // len(frag) + 1))[:size] for name, frag in FRAGMENTS.items()}
+    """Each fragment (the general ones and `SCRUB_FRAGMENTS`) repeated up to `size`."""
+    fragments = FRAGMENTS | SCRUB_FRAGMENTS
+    return {name: (frag * (size // len(frag) + 1))[:size] for name, frag in fragments.items()}
 
 
 def _event(text: str) -> dict[str, Any]:

@@ -1,16 +1,12 @@
 """Redact secrets from events before they are stored, and from text before it leaves.
 
 Redaction keeps the shape (``[REDACTED:aws_key]``) so a reader still understands the error,
-and runs at intake, before fingerprinting, so a secret never splits a group.
-
-The kinds and their patterns live in `autotriage.understanding.secrets`. Mapping keys are
-scrubbed like values (a tag *key* can hold a token), and the value under a secret-named
-key is replaced whole. Scrubbing is idempotent: scrubbing scrubbed data changes nothing.
-`scrub_text` redacts emails by default (text that leaves goes to people); `scrub_event`
-keeps them by default (the stored event is ours), unless told otherwise.
-
-Every memo here is bounded in entries and in the size of what it keeps, since its keys
-are attacker-controlled text.
+and runs at intake, before fingerprinting, so a secret never splits a group. The rules live
+in `autotriage.understanding.secrets`; `scrub_string` applies them to one string. Mapping
+keys are scrubbed like values (a tag *key* can hold a token), and the value under a
+secret-named key is replaced whole. Scrubbing is idempotent. `scrub_text` redacts emails
+by default (text that leaves goes to people); `scrub_event` keeps them (the stored event
+is ours), unless told otherwise. Every memo is bounded: its keys are attacker text.
 """
 
 from __future__ import annotations
@@ -25,7 +21,115 @@ import orjson
 
 from autotriage.config_sections import ScrubSettings
 from autotriage.models import ErrorEvent
-from autotriage.understanding.secrets import SECRET_KEY, scrub_string
+from autotriage.understanding import secrets
+from autotriage.understanding.secrets import SECRET_KEY
+
+_NO_DIGITS = str.maketrans("", "", "0123456789")
+
+
+def _key_spans(text: str, lower: str) -> list[tuple[int, int]]:
+    """Where a secret word (and suffix) ends a key that a separator follows, in order."""
+    folded = lower if text.isascii() else text.translate(secrets.FOLD).lower()
+    # A short text's anchors in one pass; a long one's by a fast literal search each.
+    if len(text) < secrets.LONG_TEXT:
+        anchors = set(secrets.WORD_ANCHORS.findall(folded))
+    else:
+        anchors = {anchor for anchor in secrets.WORD_ENDS if anchor in folded}
+    found = [secrets.WORD_ENDS[anchor].finditer(folded) for anchor in anchors]
+    if len(found) == 1:
+        return [match.span() for match in found[0]]
+    spans: dict[int, int] = {}
+    for matches in found:
+        for match in matches:
+            spans.setdefault(match.end(), match.start())
+    return sorted((start, end) for end, start in spans.items())
+
+
+@lru_cache(maxsize=4096)
+def _kind_of(key: str) -> str:
+    return re.sub(r"[^a-z0-9_]", "_", key.lower()).strip("_")[:40] or "secret"
+
+
+def _redact_key_values(text: str, lower: str) -> str:
+    # A key is the whole run of [\w.-] before its separator, at most 60 long: its end is
+    # where a secret word ends, and it extends left from the word (already a secret key by
+    # then: `SECRET_KEY` accepts any such run).
+    out: list[str] = []
+    done = 0
+    for start, end in _key_spans(text, lower):
+        if start < done:
+            continue  # inside a value already redacted
+        floor = max(done, end - 61)
+        while start > floor and (text[start - 1].isalnum() or text[start - 1] in "_.-"):
+            start -= 1
+        if start == end - 61 or (start and (text[start - 1].isalnum() or text[start - 1] in "_.-")):
+            continue  # too long a key, or one running on into a value already redacted
+        found = secrets.SEP_VALUE.match(text, end)
+        if found is None:
+            continue
+        value = found["value"]
+        if "[REDACTED" in value or (
+            value.lower() in secrets.SCHEMES and text.startswith(" [REDACTED", found.end())
+        ):
+            continue  # already redacted, or an auth scheme before its redacted value
+        quote = value[0] if value[:1] in "\"'" and len(value) > 1 else ""
+        out += [
+            text[done : found.start("value")],
+            f"{quote}[REDACTED:{_kind_of(text[start:end])}]{quote}",
+        ]
+        done = found.end()
+    if not out:
+        return text
+    out.append(text[done:])
+    return "".join(out)
+
+
+def _cookie(match: re.Match[str]) -> str:
+    return f"{match['key']}[REDACTED:cookie]"
+
+
+def scrub_string(text: str, emails: bool, ips: bool) -> str:
+    """`text` with every rule applied (emails and IPs only when asked)."""
+    original, lower = text, text.lower()
+    # ASCII digits by one C call; other text may hold other digits `\d` matches: count
+    # them all then (the gates only need a lower bound, so too many is safe).
+    digits = len(text) - len(text.translate(_NO_DIGITS)) if text.isascii() else len(text)
+    holds = secrets.shapes_in(text) if len(text) >= secrets.LONG_TEXT and secrets.SHAPES else None
+    if len(text) < secrets.LONG_TEXT:  # one pass finds the gate literals: run only those
+        picked = set(secrets.CALLED)
+        for literal in secrets.LITERALS.findall(text):
+            picked.update(secrets.OPENED_BY[literal])
+        for literal in secrets.LOWER_LITERALS.findall(lower):
+            picked.update(secrets.OPENED_BY_LOWER[literal])
+        rules = [secrets.RULES[index] for index in sorted(picked)]
+    else:
+        rules = secrets.RULES
+    for kind, gate, pattern, replace in rules:
+        if gate.__class__ is str:
+            if gate not in text:
+                continue
+        elif gate.__class__ is secrets.Lower:
+            if gate not in lower:
+                continue
+        elif gate.__class__ is tuple:
+            if not any(part in text for part in gate):
+                continue
+        elif not gate(text, lower, digits):  # type: ignore[operator]
+            continue
+        if holds is None or holds(kind):
+            text = pattern.sub(replace, text)
+    if "cookie" in lower:
+        text = secrets.COOKIE_HEADER.sub(_cookie, text)
+    if "=" in text or ":" in text:
+        text = _redact_key_values(text, text.lower() if text is not original else lower)
+    if emails and "@" in text and (holds is None or holds("email")):
+        text = secrets.EMAIL.sub("[REDACTED:email]", text)
+    if ips:
+        v4 = digits > 3 and "." in text and (holds is None or holds("ipv4"))
+        v6 = ("::" in text or text.count(":") >= 7) and (holds is None or holds("ipv6"))
+        if v4 or v6:
+            text = secrets.IPS[v4, v6].sub("[REDACTED:ip]", text)
+    return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,8 +202,9 @@ _REMEMBERED = 2_048
 _REMEMBERED_BYTES = 64 * 1024
 """Objects whose JSON is longer than this are walked every time, not remembered."""
 REMEMBERED_BUDGET = 4 * 1024 * 1024
-"""The JSON bytes of all remembered objects together, per walker; past it the memo starts
-over. What a remembered object's walk keeps is a few times its JSON."""
+"""The JSON bytes of all remembered objects together, per walker; past it the least
+recently used go first (so objects of every event, a module list, stay while frame
+variables that never repeat pass through). What a walk keeps is a few times its JSON."""
 _MEMO_ITEMS = 16
 
 
@@ -204,17 +309,15 @@ class _Walker:
             return walk(value)
         if len(key) > _REMEMBERED_BYTES:
             return walk(value)
-        hit = self.remembered.get(key)
+        memo = self.remembered
+        hit = memo.pop(key, None)  # put back last: least recently used first out
         if hit is None:
             hit = walk(value)
-            if (
-                len(self.remembered) >= _REMEMBERED
-                or self.remembered_bytes + len(key) > REMEMBERED_BUDGET
-            ):
-                self.remembered.clear()
-                self.remembered_bytes = 0
-            self.remembered[key] = hit
             self.remembered_bytes += len(key)
+            while memo and (len(memo) >= _REMEMBERED or self.remembered_bytes > REMEMBERED_BUDGET):
+                self.remembered_bytes -= len(oldest := next(iter(memo)))
+                del memo[oldest]
+        memo[key] = hit
         return hit
 
     def items(self, value: list[Any] | tuple[Any, ...]) -> list[Any]:

@@ -1,26 +1,31 @@
 """The secret rules `autotriage.understanding.scrub` applies to one string.
 
 Each rule is a pattern with a cheap gate (a substring it needs), so most strings skip most
-rules. Every pattern runs in time linear in its input: no lazy span that rescans the rest
-of the text for each start (the PEM rule takes the key body's own alphabet, possessively),
-and bounded repeats elsewhere; `bench/redos.py` measures each on 1 MB of adversarial text.
+rules. Every pattern runs in linear time with a small constant: it starts with a literal or
+a narrow class (the engine skips in C to where it could start, not trying each position),
+lookbehinds come after that first character, repeats are bounded or possessive, and no
+lazy span rescans the text. ``key=value`` pairs are found from the secret words. In long
+texts, RE2 first checks that a rule's shape occurs at all. `bench/redos.py` times it all.
 
-Kinds (`KINDS`): PEM/PGP/OpenSSH private keys, credentials in URLs (``user:pass@``),
-Sentry DSN keys, ``Authorization`` values and ``Bearer`` tokens, JWTs; GitHub, GitLab,
-Slack (tokens and webhooks), Discord webhooks, Telegram bots, Stripe, Google (API keys,
-OAuth secrets and tokens), Azure (storage account keys, SAS signatures, client secrets),
-OpenAI/Anthropic-style ``sk-`` keys, Hugging Face, npm, PyPI, SendGrid, Twilio, Mailgun,
-Shopify, DigitalOcean, Vault, Terraform Cloud, Sentry auth tokens, Linear, Doppler,
-Atlassian, age keys; AWS access key ids and secret keys; values of secret-named keys
-(password, secret, api_key, token, session, cookie, signature... in ``key=value``,
-``key: value``, JSON and dict-repr forms, query strings included: that covers AWS and GCS
-signed URLs); payment cards (Luhn), IBANs (mod 97), US SSNs; optionally emails and IPs.
+Kinds (`KINDS`): private keys (PEM, PGP, OpenSSH), credentials in URLs, Sentry DSN keys,
+``Authorization`` and ``Bearer`` values, JWTs; GitHub, GitLab, Slack, Discord, Telegram,
+Stripe, Google, Azure, OpenAI/Anthropic-style, Hugging Face, npm, PyPI, SendGrid, Twilio,
+Mailgun, Shopify, DigitalOcean, Vault, Terraform Cloud, Sentry, Linear, Doppler, Atlassian
+and age tokens; AWS key ids and secret keys; values of secret-named keys (``password``,
+``api_key``, ``token``, ``session``, ``signature``... as ``key=value``, JSON or dict repr,
+query strings and signed URLs included); cards (Luhn), IBANs (mod 97), US SSNs; optionally
+emails and IPs.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+
+try:
+    import re2
+except ImportError:  # the wheel is a dependency; without it only long texts slow down
+    re2 = None
 
 _KEY_WORDS = (
     r"password|passwd|pwd|passphrase|secret|api[_-]?key|apikey|access[_-]?key|auth|authorization"
@@ -30,21 +35,55 @@ _KEY_WORDS = (
 # A key is secret when one of the words ends it (optionally with an _id/_key suffix), so
 # "db_password", "X-Auth-Token" and "sessionid" match while "author" and "tokenizer" don't.
 SECRET_KEY = re.compile(rf"(?i)^[\w.-]{{0,200}}?(?:{_KEY_WORDS})(?:[_-]?(?:id|key|value|hash))?$")
+_SEP = r"(?:[_-]?(?:id|key|value|hash))?(?=[\"']?\s{0,8}(?:=>|[=:]))"
+# Where a secret word can end a key: one pattern per leading literal, run on the folded
+# text only when that literal occurs in it (each scan is a fast literal search).
+WORD_ENDS = {  # a literal each word starts with: the words
+    anchor: re.compile(f"(?:{words}){_SEP}")
+    for anchor, words in {
+        "pass": "pass(?:word|wd|phrase)",
+        "pwd": "pwd",
+        "secret": "secret",
+        "api": "api[_-]?key|apikey",
+        "access": "access[_-]?key",
+        "auth": "auth(?:orization)?",
+        "credential": "credentials?",
+        "token": "token",
+        "private": "private[_-]?key",
+        "sess": "session(?:[_-]?id)?|sessid",
+        "cookie": "cookie",
+        "signature": "signature",
+        "dsn": "dsn",
+        "account": "account[_-]?key",
+    }.items()
+}
+WORD_ANCHORS = re.compile(f"(?=({'|'.join(WORD_ENDS)}))")  # no anchor starts another
+# What `(?i)` folds onto an ASCII letter besides its own two cases (sre's own table).
+_EXOTIC = "\u0130\u0131\u017f\u212a"  # dotted I, dotless i, long s, Kelvin sign
+_FOLDS = {"i": "iI\u0130\u0131", "k": "kK\u212a", "s": "sS\u017f"}
+FOLD = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s"})  # then lower(): lengths kept
 _QUOTE = r"[\"']"
-# A key candidate is any token before "=", ":" or "=>"; whether it names a secret is decided
-# by `SECRET_KEY` afterwards. (One expression doing both is quadratic on "a.a.a..." text.)
-_KEY = re.compile(r"(?<![\w.-])(?P<key>[\w.-]{1,60})(?=[\"']?\s{0,8}(?:=>|[=:]))")
 # Quoted values are bounded: an unclosed quote after every key would otherwise rescan the
 # rest of the text once per key.
-_SEP_VALUE = re.compile(
+SEP_VALUE = re.compile(
     rf"(?P<sep>{_QUOTE}?\s{{0,8}}(?:=>|[=:])\s{{0,8}})"
     r"(?P<value>\"(?:[^\"\\\n]|\\.){0,2048}+\"|'(?:[^'\\\n]|\\.){0,2048}+'|[^\s,;&)}\]\"']++)"
 )
-_COOKIE_HEADER = re.compile(
-    r"(?im)(?P<key>\b(?:set-)?cookie\b[\"']?[ \t]{0,8}[:=][ \t]{0,8})(?P<value>[^\n\"]++)"
+
+
+def _ci(word: str) -> str:
+    """`word` as classes that match exactly what ``(?i)word`` matches, but let the regex
+    engine skip ahead to the first letter (an ignore-case pattern tries every position)."""
+    return "".join(
+        f"[{_FOLDS.get(c.lower(), c.lower() + c.upper())}]" if c.isalpha() else re.escape(c)
+        for c in word
+    )
+
+
+COOKIE_HEADER = re.compile(
+    rf"(?m)(?P<key>{_ci('cookie')}(?<!\w{_ci('cookie')})\b[\"']?[ \t]{{0,8}}[:=][ \t]{{0,8}})"
+    r"(?P<value>[^\n\"]++)"
 )
-
-
 _DOUBLED = str.maketrans("0123456789", "0246813579")  # each digit doubled, digits summed
 
 
@@ -52,7 +91,12 @@ def _luhn(digits: str) -> bool:
     # Every second digit from the right doubled, by translation: no Python loop per digit
     # (a text of card-like runs calls this once per run).
     doubled = digits[-2::-2].translate(_DOUBLED)
+    if digits.isascii():  # digit sums from byte sums: one C call each
+        return (sum(digits[-1::-2].encode()) + sum(doubled.encode()) - 48 * len(digits)) % 10 == 0
     return (sum(map(int, digits[-1::-2])) + sum(map(int, doubled))) % 10 == 0
+
+
+_IBAN_DIGITS = str.maketrans({chr(65 + n): str(10 + n) for n in range(26)})  # A=10 ... Z=35
 
 
 def _iban_ok(text: str) -> bool:
@@ -60,8 +104,7 @@ def _iban_ok(text: str) -> bool:
     if not 15 <= len(compact) <= 34:
         return False
     moved = compact[4:] + compact[:4]
-    number = "".join(str(int(c, 36)) for c in moved)
-    return int(number) % 97 == 1
+    return int(moved.translate(_IBAN_DIGITS)) % 97 == 1
 
 
 def _checked(kind: str, check: Callable[[str], bool]) -> Callable[[re.Match[str]], str]:
@@ -86,195 +129,267 @@ def _aws_secret(text: str) -> bool:
     )
 
 
+class Lower(str):
+    """A gate met when the text's lower case holds this."""
+
+    __slots__ = ()
+
+
 _Replace = Callable[[re.Match[str]], str]
-_Rule = tuple[str, re.Pattern[str], "_Replace | None"]
+_Gate = str | tuple[str, ...] | Callable[[str, str, int], bool]
+_Rule = tuple[str, _Gate, re.Pattern[str], "_Replace | str"]
 
 
-def _simple(kind: str, pattern: str) -> _Rule:
-    return (kind, re.compile(pattern), None)
+def _rule(kind: str, gate: _Gate, pattern: str, replace: _Replace | str | None = None) -> _Rule:
+    """A rule; its gate is a substring the text (or, `Lower`, its lower case) needs, a
+    tuple of them (one is enough), or a function of the text, its lower case and digits."""
+    return (kind, gate, re.compile(pattern), f"[REDACTED:{kind}]" if replace is None else replace)
+
+
+def _word(literal: str, rest: str) -> str:
+    """``\\b`` + `literal` + `rest`, with the boundary checked after the literal (so the
+    engine searches for the literal instead of trying a boundary at every position)."""
+    lit = re.escape(literal)
+    return rf"{lit}(?<!\w{lit}){rest}"
 
 
 # The PEM body: base64, whitespace, escaped newlines (keys pasted into JSON or env files)
 # and the RFC 1421 headers of encrypted keys, taken possessively up to an optional END line.
-_PEM_BODY = r"(?:(?:Proc-Type|DEK-Info|Version|Comment):[^\n\\]{0,200}|[A-Za-z0-9+/=\s]|\\[nr])*+"
+# A header is tried before each character that could start one (P, D, V, C); runs of the
+# others are taken whole.
+_PEM_BODY = (
+    r"(?:(?:Proc-Type|DEK-Info|Version|Comment):[^\n\\]{0,200}"
+    r"|[A-BE-OQ-UW-Za-z0-9+/=\s]++|[A-Za-z0-9+/=\s]|\\[nr])*+"
+)
 _PEM_LABEL = r"[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----"
+_B64 = "[A-Za-z0-9/+]"
+_CI_B64 = rf"[A-Za-z0-9+/{_EXOTIC}]"  # what (?i)[A-Za-z0-9+/] matches
+_TOKEN68 = rf"[A-Za-z0-9._~+/\-{_EXOTIC}]"  # what (?i)[A-Za-z0-9._~+/-] matches
+# The first character of a separator after "authorization", then the rest of
+# ["']?[ \t]{0,8}[:=][ \t]{0,8}["']? given which it was.
+_AUTH_SEP = (
+    r"(?P<sep>[\"' \t:=](?<=" + _ci("authorization") + r"[\"' \t:=])"
+    r"(?:(?<=[\"'])[ \t]{0,8}[:=]|(?<=[ \t])[ \t]{0,7}[:=]|(?<=[:=]))[ \t]{0,8}[\"']?)"
+)
+_SCHEME = (
+    r"(?P<scheme>(?i:Bearer|Basic|Token|Digest|Negotiate|AWS4-HMAC-SHA256|Bot|Sentry)[ \t]{1,8})"
+)
 
 RULES: list[_Rule] = [
-    _simple("private_key", rf"-----BEGIN {_PEM_LABEL}{_PEM_BODY}(?:-----END {_PEM_LABEL})?"),
-    _simple("slack_webhook", r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[\w/]++"),
-    _simple("discord_webhook", r"https://(?:\w+\.)?discord(?:app)?\.com/api/webhooks/\d+/[\w-]++"),
-    _simple(
-        "url_credentials", r"(?<=://)(?!\[REDACTED:)[^/\s:@\"'<>]{0,256}:[^/\s@\"'<>]{1,512}(?=@)"
+    _rule(
+        "private_key", "-----BEGIN", f"-----BEGIN {_PEM_LABEL}{_PEM_BODY}(?:-----END {_PEM_LABEL})?"
     ),
-    _simple("sentry_dsn_key", r"(?<=://)[0-9a-f]{32}(?=@)"),
-    (
+    _rule(
+        "slack_webhook",
+        "hooks.slack.com",
+        r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[\w/]++",
+    ),
+    _rule(
+        "discord_webhook",
+        "/api/webhooks/",
+        r"https://(?:\w+\.)?discord(?:app)?\.com/api/webhooks/\d+/[\w-]++",
+    ),
+    _rule(
+        "url_credentials",
+        "://",
+        r"://(?!\[REDACTED:)[^/\s:@\"'<>]{0,256}:[^/\s@\"'<>]{1,512}(?=@)",
+        "://[REDACTED:url_credentials]",
+    ),
+    _rule("sentry_dsn_key", "://", r"://[0-9a-f]{32}(?=@)", "://[REDACTED:sentry_dsn_key]"),
+    _rule(
         "authorization",
-        re.compile(
-            r"(?i)(?<=authorization)(?P<sep>[\"']?[ \t]{0,8}[:=][ \t]{0,8}[\"']?)"
-            r"(?P<scheme>(?:Bearer|Basic|Token|Digest|Negotiate|AWS4-HMAC-SHA256|Bot|Sentry)"
-            r"[ \t]{1,8})?[^\s\"',;]++"
-        ),
-        lambda m: f"{m['sep']}{m['scheme'] or ''}[REDACTED:authorization]",
+        Lower("authorization"),
+        rf"{_AUTH_SEP}{_SCHEME}?(?i:[^\s\"',;]++)",
+        r"\g<sep>\g<scheme>[REDACTED:authorization]",
     ),
     # RFC 6750's b64token: "=" only as padding at the end ("bearer expires_in=3600" stays).
-    _simple("bearer", r"(?i)(?<=bearer )(?!\[REDACTED)[A-Za-z0-9._~+/-]{8,}+=*+(?![\w=[])"),
-    _simple("jwt", r"\beyJ[A-Za-z0-9_-]{5,}+\.eyJ[A-Za-z0-9_-]{5,}+\.[A-Za-z0-9_-]*+"),
-    _simple(
-        "github_token", r"\b(?:gh[pousr]_[A-Za-z0-9]{20,255}|github_pat_[A-Za-z0-9_]{20,255})\b"
+    _rule(
+        "bearer",
+        Lower("bearer "),
+        rf" (?<={_ci('bearer')} )(?!\[REDACTED){_TOKEN68}{{8,}}+=*+(?![\w=[])",
+        " [REDACTED:bearer]",
     ),
-    _simple("gitlab_token", r"\bgl(?:pat|dt|rt|ptt|cbt|oas)-[A-Za-z0-9_-]{20,64}\b"),
-    _simple("slack_token", r"\b(?:xox[abposre]|xapp)-[A-Za-z0-9-]{10,}+"),
-    _simple(
-        "stripe_key", r"\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,247}\b|\bwhsec_[A-Za-z0-9]{24,}+"
+    _rule(
+        "jwt", "eyJ", _word("eyJ", r"[A-Za-z0-9_-]{5,}+\.eyJ[A-Za-z0-9_-]{5,}+\.[A-Za-z0-9_-]*+")
     ),
-    _simple("google_api_key", r"\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])"),
-    _simple("google_oauth", r"\bGOCSPX-[A-Za-z0-9_-]{28}\b|\bya29\.[0-9A-Za-z_-]{20,}+"),
-    _simple("azure_account_key", r"(?i)(?<=AccountKey=)[A-Za-z0-9+/]{20,}+={0,2}"),
-    _simple("azure_sas", r"(?<=[?&]sig=)[A-Za-z0-9%+/]{16,}+={0,2}"),
-    _simple("azure_client_secret", r"(?<![\w~.-])[\w~.-]{3}8Q~[\w~.-]{31,34}(?![\w~.-])"),
-    _simple(
-        "openai_key", r"\bsk-(?:proj-|svcacct-|admin-|ant-(?:api|admin)\d\d-)?[A-Za-z0-9_-]{32,}+"
+    _rule("github_token", "gh", _word("gh", r"[pousr]_[A-Za-z0-9]{20,255}\b")),
+    _rule("github_token", "github_pat_", _word("github_pat_", r"[A-Za-z0-9_]{20,255}\b")),
+    _rule("gitlab_token", "gl", _word("gl", r"(?:pat|dt|rt|ptt|cbt|oas)-[A-Za-z0-9_-]{20,64}\b")),
+    _rule("slack_token", ("xox", "xapp-"), _word("x", r"(?:ox[abposre]|app)-[A-Za-z0-9-]{10,}+")),
+    _rule(
+        "stripe_key",
+        ("k_live_", "k_test_"),
+        r"[sr](?<!\w[sr])k_(?:live|test)_[A-Za-z0-9]{16,247}\b",
     ),
-    _simple("huggingface_token", r"\bhf_[A-Za-z0-9]{34,}+"),
-    _simple("npm_token", r"\bnpm_[A-Za-z0-9]{36}\b"),
-    _simple("pypi_token", r"\bpypi-AgE[A-Za-z0-9_-]{50,}+"),
-    _simple("sendgrid_key", r"\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b"),
-    _simple("twilio_key", r"\bSK[0-9a-f]{32}\b"),
-    _simple("mailgun_key", r"\bkey-[0-9a-f]{32}\b"),
-    _simple("shopify_token", r"\bshp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}\b"),
-    _simple("digitalocean_token", r"\bdo[opr]_v1_[a-f0-9]{64}\b"),
-    _simple("vault_token", r"\bhv[sbr]\.[A-Za-z0-9_-]{24,}+"),
-    _simple("terraform_token", r"\b[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_-]{60,}+"),
-    _simple("sentry_token", r"\bsntry[su]_[A-Za-z0-9_=+/]{40,}+"),
-    _simple("linear_key", r"\blin_(?:api|oauth)_[A-Za-z0-9]{40}\b"),
-    _simple("doppler_token", r"\bdp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{40,}+"),
-    _simple("atlassian_token", r"\bATATT3[A-Za-z0-9_=-]{100,}+"),
-    _simple("age_key", r"\bAGE-SECRET-KEY-1[0-9A-Z]{58}\b"),
+    _rule("stripe_key", "whsec_", _word("whsec_", r"[A-Za-z0-9]{24,}+")),
+    _rule("google_api_key", "AIza", _word("AIza", r"[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])")),
+    _rule("google_oauth", "ya29.", _word("ya29.", r"[0-9A-Za-z_-]{20,}+")),
+    _rule("google_oauth", "GOCSPX-", _word("GOCSPX-", r"[A-Za-z0-9_-]{28}\b")),
+    _rule(
+        "azure_account_key",
+        Lower("accountkey="),
+        rf"{_CI_B64}(?<={_ci('accountkey=')}{_CI_B64})(?i:[A-Za-z0-9+/]{{19,}}+)={{0,2}}",
+    ),
+    _rule(
+        "azure_sas",
+        "sig=",
+        r"sig=(?<=[?&]sig=)[A-Za-z0-9%+/]{16,}+={0,2}",
+        "sig=[REDACTED:azure_sas]",
+    ),
+    _rule(
+        "azure_client_secret",
+        "8Q~",
+        r"[\w~.-](?<![\w~.-][\w~.-])[\w~.-]{2}8Q~[\w~.-]{31,34}(?![\w~.-])",
+    ),
+    _rule(
+        "openai_key",
+        "sk-",
+        _word("sk-", r"(?:proj-|svcacct-|admin-|ant-(?:api|admin)\d\d-)?[A-Za-z0-9_-]{32,}+"),
+    ),
+    _rule("huggingface_token", "hf_", _word("hf_", r"[A-Za-z0-9]{34,}+")),
+    _rule("npm_token", "npm_", _word("npm_", r"[A-Za-z0-9]{36}\b")),
+    _rule("pypi_token", "pypi-AgE", _word("pypi-AgE", r"[A-Za-z0-9_-]{50,}+")),
+    _rule("sendgrid_key", "SG.", _word("SG.", r"[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b")),
+    _rule("twilio_key", "SK", _word("SK", r"[0-9a-f]{32}\b")),
+    _rule("mailgun_key", "key-", _word("key-", r"[0-9a-f]{32}\b")),
+    _rule("shopify_token", "shp", _word("shp", r"(?:at|ss|ca|pa)_[a-fA-F0-9]{32}\b")),
+    _rule("digitalocean_token", "_v1_", _word("do", r"[opr]_v1_[a-f0-9]{64}\b")),
+    _rule("vault_token", ("hvs.", "hvb.", "hvr."), _word("hv", r"[sbr]\.[A-Za-z0-9_-]{24,}+")),
+    _rule(
+        "terraform_token",
+        ".atlasv1.",
+        r"[A-Za-z0-9](?<!\w[A-Za-z0-9])[A-Za-z0-9]{13}\.atlasv1\.[A-Za-z0-9_-]{60,}+",
+    ),
+    _rule("sentry_token", "sntry", _word("sntry", r"[su]_[A-Za-z0-9_=+/]{40,}+")),
+    _rule("linear_key", "lin_", _word("lin_", r"(?:api|oauth)_[A-Za-z0-9]{40}\b")),
+    _rule("doppler_token", "dp.", _word("dp.", r"(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{40,}+")),
+    _rule("atlassian_token", "ATATT3", _word("ATATT3", r"[A-Za-z0-9_=-]{100,}+")),
+    _rule("age_key", "AGE-SECRET-KEY-1", _word("AGE-SECRET-KEY-1", r"[0-9A-Z]{58}\b")),
     # Bot API URLs put the token right after "/bot".
-    _simple("telegram_bot_token", r"(?:(?<=/bot)|(?<![\w:]))\d{8,10}:AA[0-9A-Za-z_-]{33}(?![\w-])"),
-    _simple(
-        "aws_key", r"\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|AROA|APKA)[A-Z0-9]{16}\b"
+    _rule(
+        "telegram_bot_token",
+        ":AA",
+        r"\d(?:(?<=/bot\d)|(?<![\w:]\d))\d{7,9}:AA[0-9A-Za-z_-]{33}(?![\w-])",
     ),
-    (
+    _rule(
+        "aws_key",
+        lambda t, lo, d: len(t) >= 20 and "A" in t,
+        _word("A", r"(?:KIA|SIA|BIA|CCA|GPA|IDA|IPA|NPA|NVA|ROA|PKA)[A-Z0-9]{16}\b"),
+    ),
+    _rule(
         "aws_secret",
-        re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])"),
+        lambda t, lo, d: len(t) >= 40 and d > 0,
+        rf"{_B64}(?<![A-Za-z0-9/+=]{_B64}){_B64}{{39}}(?![A-Za-z0-9/+=])",
         _checked("aws_secret", _aws_secret),
     ),
-    (
+    _rule(
         "card",
-        re.compile(r"(?<![\w-])[2-6]\d{3}(?:[ -]?\d){9,15}(?![\w-])"),
+        lambda t, lo, d: d >= 13,
+        r"[2-6](?<![\w-][2-6])\d{3}(?:[ -]?\d){9,15}(?![\w-])",
         _checked("card", _card),
     ),
-    (
+    _rule(
         "iban",
-        re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b"),
+        lambda t, lo, d: d >= 2 and len(t) >= 12,
+        r"[A-Z](?<!\w[A-Z])[A-Z]\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b",
         _checked("iban", _iban_ok),
     ),
-    _simple("ssn", r"(?<![\d-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\d-])"),
-]
-# A condition each rule's pattern needs before it can match, checked with substring scans
-# (most strings in an event are names and paths): skipping a rule whose condition fails
-# changes nothing, and saves most of the regex work. Keep in step with RULES.
-_Gate = Callable[[str, str, int], bool]
-GATES: dict[str, _Gate] = {
-    "private_key": lambda text, lower, digits: "-----BEGIN" in text,
-    "slack_webhook": lambda text, lower, digits: "hooks.slack.com" in text,
-    "discord_webhook": lambda text, lower, digits: "/api/webhooks/" in text,
-    "url_credentials": lambda text, lower, digits: "://" in text,
-    "sentry_dsn_key": lambda text, lower, digits: "://" in text and "@" in text,
-    "authorization": lambda text, lower, digits: "authorization" in lower,
-    "bearer": lambda text, lower, digits: "bearer " in lower,
-    "jwt": lambda text, lower, digits: "eyJ" in text,
-    "github_token": lambda text, lower, digits: "gh" in text or "github_pat_" in text,
-    "gitlab_token": lambda text, lower, digits: "gl" in text,
-    "slack_token": lambda text, lower, digits: "xox" in text or "xapp-" in text,
-    "stripe_key": lambda text, lower, digits: (
-        "k_live_" in text or "k_test_" in text or "whsec_" in text
+    _rule(
+        "ssn",
+        lambda t, lo, d: d >= 9 and "-" in t,
+        r"\d(?<![\d-]\d)\d\d-(?<!000-)(?<!666-)(?<!9\d\d-)(?!00)\d{2}-(?!0000)\d{4}(?![\d-])",
     ),
-    "google_api_key": lambda text, lower, digits: "AIza" in text,
-    "google_oauth": lambda text, lower, digits: "GOCSPX-" in text or "ya29." in text,
-    "azure_account_key": lambda text, lower, digits: "accountkey=" in lower,
-    "azure_sas": lambda text, lower, digits: "sig=" in text,
-    "azure_client_secret": lambda text, lower, digits: "8Q~" in text,
-    "openai_key": lambda text, lower, digits: "sk-" in text,
-    "huggingface_token": lambda text, lower, digits: "hf_" in text,
-    "npm_token": lambda text, lower, digits: "npm_" in text,
-    "pypi_token": lambda text, lower, digits: "pypi-AgE" in text,
-    "sendgrid_key": lambda text, lower, digits: "SG." in text,
-    "twilio_key": lambda text, lower, digits: "SK" in text and digits > 0,
-    "mailgun_key": lambda text, lower, digits: "key-" in text,
-    "shopify_token": lambda text, lower, digits: "shp" in text,
-    "digitalocean_token": lambda text, lower, digits: "_v1_" in text,
-    "vault_token": lambda text, lower, digits: "hvs." in text or "hvb." in text or "hvr." in text,
-    "terraform_token": lambda text, lower, digits: ".atlasv1." in text,
-    "sentry_token": lambda text, lower, digits: "sntry" in text,
-    "linear_key": lambda text, lower, digits: "lin_" in text,
-    "doppler_token": lambda text, lower, digits: "dp." in text,
-    "atlassian_token": lambda text, lower, digits: "ATATT3" in text,
-    "age_key": lambda text, lower, digits: "AGE-SECRET-KEY-1" in text,
-    "telegram_bot_token": lambda text, lower, digits: ":AA" in text,
-    "aws_key": lambda text, lower, digits: len(text) >= 20 and "A" in text,
-    "aws_secret": lambda text, lower, digits: len(text) >= 40 and digits > 0,
-    "card": lambda text, lower, digits: digits >= 13,
-    "iban": lambda text, lower, digits: digits >= 2 and len(text) >= 12,
-    "ssn": lambda text, lower, digits: digits >= 9 and "-" in text,
-}
-KINDS = tuple(kind for kind, _, _ in RULES)
+]
+KINDS = tuple(dict.fromkeys(kind for kind, _, _, _ in RULES))
+
+
+def _opened_by(lowered: bool) -> dict[str, tuple[int, ...]]:
+    """Each gate literal of the text (`lowered`: of its lower case) -> the rules it opens."""
+    out: dict[str, tuple[int, ...]] = {}
+    for index, (_, gate, _, _) in enumerate(RULES):
+        if callable(gate) or isinstance(gate, Lower) != lowered:
+            continue
+        for literal in (gate,) if isinstance(gate, str) else gate:
+            out[str(literal)] = (*out.get(str(literal), ()), index)
+    return out
+
+
+OPENED_BY, OPENED_BY_LOWER = _opened_by(False), _opened_by(True)
+CALLED = tuple(index for index, (_, gate, _, _) in enumerate(RULES) if callable(gate))
+# Every gate literal a short text holds, in one pass (lookahead: overlapping ones too; no
+# literal starts another). The literals are read before any rule runs, so no redaction
+# token may hold a later rule's literal (tests/unit/understanding/test_scrub.py checks).
+LITERALS, LOWER_LITERALS = (
+    re.compile(f"(?=({'|'.join(sorted(map(re.escape, literals), key=len, reverse=True))}))")
+    for literals in (OPENED_BY, OPENED_BY_LOWER)
+)
 
 EMAIL = re.compile(
-    r"(?<![\w.+-])[\w.+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24}\b"
+    r"[\w.+-](?<![\w.+-][\w.+-])[\w.+-]{0,63}+@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}"
+    r"\.[A-Za-z]{2,24}\b"
 )
-IP = re.compile(
-    r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?![\w.])"
-    r"|(?<![\w:])(?:[0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}(?![\w:])"
-    r"|(?<![\w:])(?:[0-9a-fA-F]{1,4}:){1,6}:(?:[0-9a-fA-F]{1,4}:?){0,6}(?![\w:])"
+_OCTET = r"(?:25[0-5]|2[0-4]\d|1?\d?\d)"
+_HEX = "[0-9a-fA-F]"
+# IPv4's first digit is taken before its lookbehind, then the rest of 25[0-5] | 2[0-4]\d |
+# 1?\d?\d given that digit; IPv6 (full | compressed) likewise from its first hex digit.
+_IPV4 = (
+    r"(?<![\w.]\d)(?:(?<=2)(?:5[0-5]|[0-4]\d)|(?<=1)\d\d|\d)?\."
+    rf"(?:{_OCTET}\.){{2}}{_OCTET}(?![\w.])"
 )
-_SCHEMES = frozenset(
+_IPV6 = (
+    rf"(?<![\w:]{_HEX}){_HEX}{{0,3}}:(?:(?:{_HEX}{{1,4}}:){{6}}{_HEX}{{1,4}}(?![\w:])"
+    rf"|(?:{_HEX}{{1,4}}:){{0,5}}:(?:{_HEX}{{1,4}}:?){{0,6}}(?![\w:]))"
+)
+# Either alone when the text cannot hold the other; both, in one pattern, when it can.
+IPS = {
+    (True, False): re.compile(rf"\d{_IPV4}"),
+    (False, True): re.compile(rf"{_HEX}{_IPV6}"),
+    (True, True): re.compile(rf"[\da-fA-F](?:(?<=\d){_IPV4}|(?<={_HEX}){_IPV6})"),
+}
+SCHEMES = frozenset(
     {"bearer", "basic", "token", "digest", "negotiate", "bot", "aws4-hmac-sha256", "sentry"}
 )
 
 
-def _redact_key_values(text: str) -> str:
-    out: list[str] = []
-    done = 0
-    for match in _KEY.finditer(text):
-        if match.start() < done or not SECRET_KEY.match(match["key"]):
-            continue
-        found = _SEP_VALUE.match(text, match.end())
-        if found is None:
-            continue
-        value = found["value"]
-        following = text[found.end() : found.end() + 11]
-        scheme = value.lower() in _SCHEMES and following.startswith(" [REDACTED")
-        if "[REDACTED" in value or scheme:
-            continue  # already redacted, or an auth scheme before its redacted value
-        kind = re.sub(r"[^a-z0-9_]", "_", match["key"].lower()).strip("_")[:40] or "secret"
-        quote = value[0] if value[:1] in "\"'" and len(value) > 1 else ""
-        out += [text[done : found.start("value")], f"{quote}[REDACTED:{kind}]{quote}"]
-        done = found.end()
-    if not out:
-        return text
-    out.append(text[done:])
-    return "".join(out)
+# Shapes every match of a rule contains (its lookarounds dropped, classes widened: \w to
+# all but the ASCII non-word characters, \d to Unicode decimals), searched by RE2 (linear,
+# in C) in long texts before the rule runs: a long text with nothing of that shape skips
+# it. Rules that start with a literal need none; these try many positions.
+_NOT_ASCII_WORD = r"[^\x00-\x2c/:-@\[-\^`{-\x7f]"
+_D = r"\p{Nd}"
+_H = "[0-9A-Fa-f]"
+SHAPES_OF = {
+    "azure_client_secret": rf"{_NOT_ASCII_WORD}{{3}}8Q~{_NOT_ASCII_WORD}{{31}}",
+    "terraform_token": r"[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_-]{60}",
+    "telegram_bot_token": rf"{_D}{{8}}:AA[0-9A-Za-z_-]{{33}}",
+    "azure_account_key": rf"(?i)accountkey=[A-Za-z0-9+/{_EXOTIC}]{{20}}",
+    "aws_secret": r"[A-Za-z0-9/+]{40}",
+    "card": rf"[2-6]{_D}{{3}}(?:[ -]?{_D}){{9}}",
+    "iban": rf"[A-Z]{{2}}{_D}{{2}}(?: ?[A-Z0-9]{{4}}){{2}}",
+    "ssn": rf"{_D}{{3}}-{_D}{{2}}-{_D}{{4}}",
+    "email": r"@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2}",
+    "ipv4": rf"{_D}{{1,3}}\.{_D}{{1,3}}\.{_D}{{1,3}}\.{_D}{{1,3}}",
+    "ipv6": rf"(?:{_H}{{1,4}}:){{7}}{_H}|{_H}::",
+}
+LONG_TEXT = 4096
+"""Texts at least this long are searched for `SHAPES_OF` first (shorter ones cost less
+to scan than to encode for RE2)."""
+SHAPES: dict[str, Callable[[bytes], object]] = (
+    {kind: re2.compile(shape.encode()).search for kind, shape in SHAPES_OF.items()}
+    if re2 is not None
+    else {}
+)
 
 
-def _cookie(match: re.Match[str]) -> str:
-    return f"{match['key']}[REDACTED:cookie]"
+def shapes_in(text: str) -> Callable[[str], bool]:
+    """Whether long `text` holds a kind's `SHAPES_OF` (each searched when asked)."""
+    data = text.encode("utf-8", "surrogatepass")
+    found: dict[str, bool] = {}
 
+    def holds(kind: str) -> bool:
+        search = SHAPES.get(kind)
+        if search is not None and kind not in found:
+            found[kind] = search(data) is not None
+        return search is None or found[kind]
 
-def scrub_string(text: str, emails: bool, ips: bool) -> str:
-    """`text` with every rule applied (emails and IPs only when asked)."""
-    lower = text.lower()
-    digits = sum(map(str.isdigit, text))
-    for kind, pattern, replace in RULES:
-        if GATES[kind](text, lower, digits):
-            text = pattern.sub(replace or f"[REDACTED:{kind}]", text)
-    if "cookie" in lower:
-        text = _COOKIE_HEADER.sub(_cookie, text)
-    if "=" in text or ":" in text:
-        text = _redact_key_values(text)
-    if emails and "@" in text:
-        text = EMAIL.sub("[REDACTED:email]", text)
-    if ips and (digits or ":" in text):
-        text = IP.sub("[REDACTED:ip]", text)
-    return text
+    return holds
