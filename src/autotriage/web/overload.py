@@ -14,6 +14,11 @@ Past either bound, ingest answers 429 with ``Retry-After`` (``INGEST_SHED_RETRY_
 and ``X-Sentry-Rate-Limits`` (all categories, reason ``backlog`` or ``commit_latency``),
 which Sentry SDKs honour by holding everything back for that long. Refusing happens
 before the body is read; what was acknowledged before stays committed.
+
+The DSN and OTLP routes ask `LoadShedder.check` themselves (`autotriage.web.keyauth`);
+the webhook routes (``POST /webhook/...``: GitHub, Slack, generic, SNS, Firehose, Sentry's
+hooks) are guarded by `ShedWebhooks`, an ASGI middleware that asks it before the route
+runs, so a refused delivery's body is never read.
 """
 
 from __future__ import annotations
@@ -25,8 +30,11 @@ from collections.abc import Callable
 
 from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from autotriage.errors import Overloaded
+from autotriage.web.errors import overloaded_response
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], float]
@@ -107,3 +115,30 @@ class LoadShedder:
             scope="organization",
             reason_code=reason_code,
         )
+
+
+WEBHOOK_PREFIX = "/webhook/"
+
+
+class ShedWebhooks:
+    """ASGI middleware: a webhook delivery (``POST /webhook/...``) is refused (429 with
+    ``Retry-After``) while `shedder` says the server is behind, before its body is read.
+    A delivery let in is marked admitted, so intake does not ask again."""
+
+    def __init__(self, app: ASGIApp, shedder: LoadShedder) -> None:
+        self.app = app
+        self.shedder = shedder
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["method"] == "POST"
+            and scope["path"].startswith(WEBHOOK_PREFIX)
+        ):
+            try:
+                await self.shedder.check()
+            except Overloaded as exc:
+                await overloaded_response(Request(scope), exc)(scope, receive, send)
+                return
+            scope.setdefault("state", {})["admitted"] = True
+        await self.app(scope, receive, send)
