@@ -21,7 +21,6 @@ import httpx
 from autotriage.actions import build_handlers
 from autotriage.analysis.analyzer import Analyzer
 from autotriage.config import Settings
-from autotriage.config_sections import IngestSettings
 from autotriage.intake import Intake
 from autotriage.jobs.engine import EngineWorker, JobQueue, uses_engine
 from autotriage.jobs.work import Work, periodic_jobs
@@ -31,11 +30,8 @@ from autotriage.scans.manager import ScanManager
 from autotriage.selfreport import init_self_reporting
 from autotriage.sources.aws.sns import CertCache
 from autotriage.store import Store
-from autotriage.store.events import count_pending
 from autotriage.understanding.scrub import ScrubPolicy
-from autotriage.web.keyauth import IngestGuard, KeyRing
-from autotriage.web.overload import LoadShedder
-from autotriage.web.ratelimit import RateLimits, windows_for
+from autotriage.web.ingest import IngestGuard, KeyRing, ingest_guard
 from autotriage.worker import Worker
 
 Clock = Callable[[], float]
@@ -78,28 +74,6 @@ class Services:
             self.jobs.close()
         self.http.close()
         self.store.dispose()
-
-
-def ingest_guard(store: Store, ingest: IngestSettings, clock: Clock) -> IngestGuard:
-    """The ingest guard: load shedding, the address and key limits, the in-flight limit."""
-
-    def backlog() -> int:
-        with store.reading() as session:
-            return count_pending(session)
-
-    shedder = LoadShedder(
-        backlog,
-        max_backlog=ingest.ingest_max_backlog,
-        max_commit_seconds=ingest.ingest_max_commit_seconds,
-        retry_after=ingest.ingest_shed_retry_seconds,
-    )
-    limits = RateLimits(
-        windows_for(store),
-        events_per_key=ingest.ingest_events_per_minute,
-        requests_per_ip=ingest.ingest_requests_per_minute_per_ip,
-        clock=clock,
-    )
-    return IngestGuard(ingest.ingest_max_inflight, limits, shedder)
 
 
 def build_services(

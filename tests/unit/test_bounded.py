@@ -24,7 +24,7 @@ from autotriage.config import Settings
 from autotriage.errors import SignatureInvalid
 from autotriage.sources.aws.sns import CertCache, check_sns_url
 from autotriage.store import Store
-from autotriage.web.keyauth import KeyRing
+from autotriage.web.ingest import KeyRing
 
 CERT_HOST = "https://sns.us-east-1.amazonaws.com"
 

@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from autotriage.logs import log_context
 from autotriage.metrics import Metrics
 from autotriage.sources.registry import REGISTRY
-from autotriage.web.state import services_of
+from autotriage.web.ingest import services_of
 
 router = APIRouter(include_in_schema=False)
 

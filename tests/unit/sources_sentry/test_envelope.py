@@ -7,7 +7,8 @@ import json
 import pytest
 
 from autotriage.errors import PayloadInvalid
-from autotriage.sources.sentry import envelope as env
+from autotriage.sources.sentry import event as env
+from autotriage.web.routes.sentry import public_key
 from tests.support import fixture_bytes
 
 LIMIT = 64 * 1024
@@ -96,8 +97,8 @@ KEY = "0123456789abcdef0123456789abcdef"
 def test_public_key_from_every_place_sdks_put_it(
     headers: dict[str, str], query: dict[str, str], header: dict[str, str] | None
 ) -> None:
-    assert env.public_key(headers, query, header) == KEY
+    assert public_key(headers, query, header) == KEY
 
 
 def test_no_key_anywhere() -> None:
-    assert env.public_key({"authorization": "Bearer x"}, {}, {"event_id": "1"}) is None
+    assert public_key({"authorization": "Bearer x"}, {}, {"event_id": "1"}) is None

@@ -9,9 +9,8 @@ import pytest
 
 from autotriage.errors import Overloaded
 from autotriage.store.ingest_keys import KeyInfo
-from autotriage.web.keyauth import IngestGuard
-from autotriage.web.overload import LoadShedder
-from autotriage.web.ratelimit import MAX_SUBJECTS, LocalWindows, RateLimits
+from autotriage.web.ingest import IngestGuard
+from autotriage.web.limits import MAX_SUBJECTS, LoadShedder, LocalWindows, RateLimits
 
 KEY = KeyInfo(1, "abcd1234", 42, None, datetime(2026, 1, 1, tzinfo=UTC), None)
 

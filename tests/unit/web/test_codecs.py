@@ -10,7 +10,7 @@ import pytest
 import zstandard
 
 from autotriage.errors import PayloadInvalid, PayloadTooLarge
-from autotriage.web.codecs import inflate
+from autotriage.web.ingest import inflate
 from tests.support import fixture_bytes
 
 LIMIT = 64 * 1024

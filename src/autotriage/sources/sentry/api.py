@@ -27,6 +27,7 @@ import httpx
 from autotriage.errors import SentryApiError
 from autotriage.models import ErrorEvent
 from autotriage.sources.sentry import event as sentry
+from autotriage.sources.sentry.webhooks import event_from_issue
 
 _LINK = re.compile(
     r'<(?P<url>[^>]*)>;\s*rel="(?P<rel>\w+)";\s*results="(?P<results>\w+)"'
@@ -232,7 +233,7 @@ def poll_page(
             if exc.retry_after is not None:
                 page.retry_after = exc.retry_after
                 break  # stop here; this page is fetched again next time
-            page.events.append(sentry.event_from_issue(issue))
+            page.events.append(event_from_issue(issue))
     following = next_cursor(response.headers.get("link"))
     if page.retry_after is not None and len(page.events) < len(issues):
         page.cursor = state

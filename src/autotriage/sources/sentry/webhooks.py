@@ -22,12 +22,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from autotriage.errors import Ignored, PayloadInvalid, SignatureInvalid
-from autotriage.models import ErrorEvent
+from autotriage.models import ErrorEvent, ExceptionInfo, Frame, normalize_level
 from autotriage.sources.base import load_json, require_object
 from autotriage.sources.sentry.event import (
     NAME,
     _str,
-    event_from_issue,
+    _timestamp,
     event_from_sentry,
     issue_id_of,
 )
@@ -181,4 +181,54 @@ def sniff(body: bytes) -> bool:
     head = body[:4096]
     return head.lstrip().startswith(b"{") and (
         b'"exception"' in body or b'"event_id"' in head or b'"culprit"' in head
+    )
+
+
+def event_from_issue(issue: dict[str, Any]) -> ErrorEvent:
+    """An `ErrorEvent` from an issue resource (no frames: Sentry sends none)."""
+    meta: dict[str, Any] = issue["metadata"] if isinstance(issue.get("metadata"), dict) else {}
+    issue_id = _str(issue.get("id"))
+    if issue_id is None:
+        raise PayloadInvalid("data.issue.id is missing")
+    exceptions = []
+    if meta.get("type"):
+        frames = []
+        if meta.get("filename") or meta.get("function"):
+            frames.append(
+                Frame(
+                    filename=_str(meta.get("filename")),
+                    function=_str(meta.get("function")),
+                    in_app=True,
+                )
+            )
+        exceptions.append(
+            ExceptionInfo(type=str(meta["type"]), value=str(meta.get("value") or ""), frames=frames)
+        )
+    project: dict[str, Any] = issue["project"] if isinstance(issue.get("project"), dict) else {}
+    return ErrorEvent(
+        source=NAME,
+        source_event_id=f"issue-{issue_id}",
+        occurred_at=_timestamp(issue.get("lastSeen")) or _timestamp(issue.get("firstSeen")),
+        level=normalize_level(issue.get("level")),
+        platform=_str(issue.get("platform")),
+        message=_str(meta.get("value")) or _str(issue.get("title")) or "",
+        culprit=_str(issue.get("culprit")),
+        tags={"sentry.project": str(project["slug"])} if project.get("slug") else {},
+        link=_str(issue.get("permalink")),
+        exceptions=exceptions,
+        contexts={
+            "sentry": {
+                k: v
+                for k, v in {
+                    "issue_id": issue_id,
+                    "short_id": _str(issue.get("shortId")),
+                    "project": _str(project.get("slug")),
+                    "status": _str(issue.get("status")),
+                    "count": _str(issue.get("count")),
+                    "title": _str(issue.get("title")),
+                }.items()
+                if v is not None
+            }
+        },
+        raw=issue,
     )

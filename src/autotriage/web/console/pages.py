@@ -19,8 +19,8 @@ from autotriage.store.tables import Group
 from autotriage.web.console import changes, detail, queries
 from autotriage.web.console.access import COOKIE, SESSION_SECONDS, Access, Session
 from autotriage.web.console.render import environment
+from autotriage.web.ingest import services_of
 from autotriage.web.params import INT64_MAX, RowId
-from autotriage.web.state import services_of
 
 MAX_FORM_BYTES = 64 * 1024
 GITHUB_LOGIN = re.compile(r"[A-Za-z0-9](?:-?[A-Za-z0-9]){0,38}")

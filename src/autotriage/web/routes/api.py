@@ -15,8 +15,8 @@ from autotriage.store.events import count_by_status
 from autotriage.store.groups import list_groups
 from autotriage.store.tables import Group
 from autotriage.web.auth import require_api_token
+from autotriage.web.ingest import services_of
 from autotriage.web.params import Offset, RowId
-from autotriage.web.state import services_of
 
 router = APIRouter()
 protected = APIRouter(dependencies=[Depends(require_api_token)])

@@ -17,8 +17,7 @@ from autotriage.config import Settings
 from autotriage.errors import Ignored, IntakeError, Overloaded, PayloadInvalid
 from autotriage.sources.aws import firehose, sns
 from autotriage.sources.base import load_json, require_object
-from autotriage.web.ingest import accept, lower_headers, read_body, verify
-from autotriage.web.state import services_of
+from autotriage.web.ingest import accept, lower_headers, read_body, services_of, verify
 
 router = APIRouter()
 

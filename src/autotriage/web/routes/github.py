@@ -33,8 +33,7 @@ from autotriage.errors import Ignored, PayloadInvalid, SignatureInvalid
 from autotriage.intake import Intake, IssueRef
 from autotriage.sources.base import load_json, require_object
 from autotriage.store.tables import Group
-from autotriage.web.ingest import read_body
-from autotriage.web.state import services_of
+from autotriage.web.ingest import read_body, services_of
 
 router = APIRouter()
 SOURCE = "github-webhook"

@@ -21,8 +21,7 @@ from starlette.routing import Route
 
 from autotriage.errors import IntakeError, Overloaded
 from autotriage.sources.otlp import export as otlp
-from autotriage.web.ingest import accept, read_inflated
-from autotriage.web.keyauth import IngestGuard, KeyRing, guarded
+from autotriage.web.ingest import IngestGuard, KeyRing, accept, guarded, read_inflated
 
 
 def bearer_key(request: Request) -> str | None:

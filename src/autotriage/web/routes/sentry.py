@@ -27,7 +27,9 @@ import binascii
 import logging
 import re
 import uuid
+from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from fastapi import APIRouter, Request
@@ -43,18 +45,20 @@ from autotriage.lifecycle import Signal, Status
 from autotriage.models import ErrorEvent
 from autotriage.sources.base import load_json, require_object, signed_delivery_id
 from autotriage.sources.sentry import api as sentry_api
-from autotriage.sources.sentry import envelope as sentry_envelope
+from autotriage.sources.sentry import event as sentry_event
 from autotriage.sources.sentry import webhooks as sentry
-from autotriage.web.codecs import inflate
 from autotriage.web.ingest import (
+    IngestGuard,
+    KeyRing,
     accept,
+    guarded,
+    inflate,
     lower_headers,
     read_body,
     read_inflated,
+    services_of,
     verify,
 )
-from autotriage.web.keyauth import IngestGuard, KeyRing, guarded
-from autotriage.web.state import services_of
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -158,14 +162,14 @@ async def envelope(request: Request) -> Response:
         headers = lower_headers(request)
         # A key in the headers or the query is checked before the body is read; only a
         # key in the envelope's own header (browsers' sendBeacon) needs the body first.
-        key = sentry_envelope.public_key(headers, request.query_params)
+        key = public_key(headers, request.query_params)
         info = await ring.resolve(key, project_id) if key else None
         data = await read_inflated(request)
-        parsed = sentry_envelope.parse_envelope(data)
+        parsed = sentry_event.parse_envelope(data)
         if info is None:
-            key = sentry_envelope.public_key(headers, request.query_params, parsed.headers)
+            key = public_key(headers, request.query_params, parsed.headers)
             info = await ring.resolve(key, project_id)
-        extracted = sentry_envelope.extract(parsed)
+        extracted = sentry_event.extract(parsed)
         await guard.charge(info, len(extracted.events))
         if extracted.events:
             await accept(request, sentry.NAME, extracted.events, size=len(data))
@@ -198,11 +202,11 @@ async def store_event(request: Request) -> Response:
 
     async def handle(ring: KeyRing, guard: IngestGuard) -> Response:
         # The key first: nothing is read or inflated for a caller without one.
-        key = sentry_envelope.public_key(lower_headers(request), request.query_params)
+        key = public_key(lower_headers(request), request.query_params)
         info = await ring.resolve(key, project_id)
         limit = services_of(request).settings.limits.inflated
         data = _legacy_store_body(await read_inflated(request), limit)
-        event = sentry_envelope.parse_store(data)
+        event = sentry_event.parse_store(data)
         await guard.charge(info, 1)
         await accept(request, sentry.NAME, [event], size=len(data))
         return JSONResponse({"id": event.source_event_id or uuid.uuid4().hex})
@@ -263,3 +267,44 @@ async def bench_drop(request: Request) -> JSONResponse:
     """Read the body and drop it: the same stack with no parsing and no store."""
     body = await read_body(request, request.app.state.settings.limits.ingest)
     return JSONResponse({"id": None, "bytes": len(body)})
+
+
+# --- DSN auth ------------------------------------------------------------------------
+
+
+def _auth_fields(value: str) -> dict[str, str]:
+    value = value.strip()
+    if value.lower().startswith("sentry "):
+        value = value[7:]
+    fields = {}
+    for part in value.split(","):
+        name, _, given = part.strip().partition("=")
+        if name:
+            fields[name.strip().lower()] = given.strip()
+    return fields
+
+
+def public_key(
+    headers: Mapping[str, str],
+    query: Mapping[str, str],
+    envelope_header: Mapping[str, Any] | None = None,
+) -> str | None:
+    """The DSN public key a request presents, from any of the places SDKs put it.
+
+    In order: ``X-Sentry-Auth``, ``Authorization: Sentry ...``, the ``sentry_key`` query
+    parameter, and the envelope header's ``dsn``. `headers` has lower-cased names.
+    """
+    for name in ("x-sentry-auth", "authorization"):
+        raw = headers.get(name)
+        if raw and (name == "x-sentry-auth" or raw.strip().lower().startswith("sentry ")):
+            key = _auth_fields(raw).get("sentry_key")
+            if key:
+                return key
+    if query.get("sentry_key"):
+        return query["sentry_key"]
+    dsn = (envelope_header or {}).get("dsn")
+    if isinstance(dsn, str):
+        user = urlsplit(dsn).username
+        if user:
+            return user
+    return None

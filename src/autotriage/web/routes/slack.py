@@ -22,8 +22,7 @@ from autotriage.sources.slack import events as slack
 from autotriage.store import Store
 from autotriage.store.groups import count_groups
 from autotriage.store.scans import recent_scans
-from autotriage.web.ingest import accept, lower_headers, read_body, verify
-from autotriage.web.state import services_of
+from autotriage.web.ingest import accept, lower_headers, read_body, services_of, verify
 
 router = APIRouter()
 
