@@ -309,9 +309,9 @@ class Intake:
     def _commit(self, batch: list[_Job]) -> None:
         started = time.perf_counter()
         try:
-            with self.store.transaction() as session:
+            with self.store.writing() as connection:
                 deliveries = [job.delivery for job in batch]
-                outcomes = store_deliveries(session, deliveries, now=utcnow())
+                outcomes = store_deliveries(connection, deliveries, now=utcnow())
             if self.commit_took is not None:
                 self.commit_took(time.perf_counter() - started)
         except Exception as exc:  # noqa: BLE001 - handed to the caller, which re-raises it
