@@ -61,7 +61,7 @@ def main() -> None:
         start = time.perf_counter()
         grouped = 0
         while True:
-            n = process_pending(store, settings, limit=500)
+            n = process_pending(store, settings.pipeline, limit=500)
             if not n:
                 break
             grouped += n

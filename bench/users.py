@@ -1,6 +1,6 @@
 """What counting users costs the worker: grouping CPU seconds per 1,000 events, for events
 naming nobody, the same few users again and again, and a storm of distinct users (past
-the per-group cap of `autotriage.store.users.EXACT_USERS`).
+the per-group cap of `autotriage.store.groups.EXACT_USERS`).
 
 Usage: python -m bench.users [--events 5000] [--database-url URL]
 Prints, per case, the worker's CPU seconds (utime+stime of this process) per 1,000 events,
@@ -21,8 +21,8 @@ from autotriage.intake import Intake
 from autotriage.models import ErrorEvent, ExceptionInfo, Frame
 from autotriage.pipeline import process_pending
 from autotriage.store import Store
+from autotriage.store.groups import GroupUser
 from autotriage.store.tables import Group
-from autotriage.store.users import GroupUser
 
 CASES = {
     "no user": lambda _n: {},
@@ -51,7 +51,7 @@ def run(case: str, events: int, url: str) -> tuple[float, int, int]:
     for start in range(0, events, 500):
         intake.accept("bench", batch[start : start + 500])
     before = time.process_time()
-    while process_pending(store, settings):
+    while process_pending(store, settings.pipeline):
         pass
     cpu = time.process_time() - before
     with store.reading() as session:

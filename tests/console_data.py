@@ -116,7 +116,7 @@ def seed(services: Services) -> dict[str, int]:
     }
     for events in batches.values():
         services.intake.accept(events[0].source, events)
-    process_pending(services.store, services.settings)
+    process_pending(services.store, services.settings.pipeline)
     ids: dict[str, int] = {}
     with services.store.reading() as session:
         for group in session.query(Group).all():

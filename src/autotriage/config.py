@@ -32,6 +32,8 @@ from autotriage.config_sections import (
     FixSettings,
     GitHubSettings,
     IngestSettings,
+    PipelineSettings,
+    RetentionSettings,
     ScrubSettings,
     SentrySettings,
     ServerSettings,
@@ -254,7 +256,7 @@ class Settings(BaseSettings):
     @property
     def slack_configured(self) -> bool:
         """True when autotriage can post to Slack (incoming webhook or bot token + channel)."""
-        return bool(self.slack_webhook_url or (self.slack_bot_token and self.slack_channel))
+        return self.slack.configured
 
     @staticmethod
     def split_list(value: str | None) -> list[str]:
@@ -315,6 +317,16 @@ class Settings(BaseSettings):
         return section(ScrubSettings, self)
 
     @cached_property
+    def retention(self) -> RetentionSettings:
+        """EVENTS_PER_GROUP_KEEP, EVENT_RETENTION_DAYS, DELIVERY_DEDUPE_HOURS and how often."""
+        return section(RetentionSettings, self)
+
+    @cached_property
+    def pipeline(self) -> PipelineSettings:
+        """The sections the pipeline reads: GitHub, Slack and analysis."""
+        return PipelineSettings(self.github, self.slack, self.analysis)
+
+    @cached_property
     def fix(self) -> FixSettings:
         """PR_*, FIX_* and LLM_*: fix attempts, their gates and sandbox, the LLM fixer."""
         return section(FixSettings, self)
@@ -322,8 +334,7 @@ class Settings(BaseSettings):
     @property
     def github_configured(self) -> bool:
         """True when issues should go to GitHub rather than the local tracker."""
-        app = bool(self.github_app_id and self.github_app_installation_id and self.github_app_key())
-        return bool((self.github_token or app) and self.github_owner and self.github_repo)
+        return self.github.configured
 
     def github_app_key(self) -> str | None:
         """The GitHub App's private key (PEM), from the variable or the key file."""

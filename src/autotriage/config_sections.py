@@ -47,6 +47,8 @@ class ServerSettings:
     metrics_token: SecretStr | None
     worker_enabled: bool
     worker_poll_seconds: float
+    worker_concurrency: int
+    job_engine: Literal["threads", "procrastinate"]
     action_lease_seconds: float
     log_level: str
     log_format: str
@@ -113,6 +115,12 @@ class GitHubSettings:
     github_poll_seconds: float
     github_spike_factor: float
 
+    @property
+    def configured(self) -> bool:
+        """True when issues should go to GitHub rather than the local tracker."""
+        app = bool(self.github_app_id and self.github_app_installation_id and self.app_key())
+        return bool((self.github_token or app) and self.github_owner and self.github_repo)
+
     def app_key(self) -> str | None:
         """The GitHub App's private key (PEM), from the variable or the key file."""
         if self.github_app_private_key is not None:
@@ -154,6 +162,11 @@ class SlackSettings:
     slack_channels: tuple[str, ...]
     slack_channel: str | None
     slack_api_url: str
+
+    @property
+    def configured(self) -> bool:
+        """True when autotriage can post to Slack (incoming webhook or bot token + channel)."""
+        return bool(self.slack_webhook_url or (self.slack_bot_token and self.slack_channel))
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,3 +236,23 @@ class FixSettings:
     llm_api_key: SecretStr | None
     llm_model: str | None
     llm_timeout: float
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionSettings:
+    """How much the store keeps: events per group, their age, the delivery dedupe window."""
+
+    events_per_group_keep: int
+    event_retention_days: float
+    delivery_dedupe_hours: float
+    retention_interval_seconds: int
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineSettings:
+    """The sections grouping and planning read: GitHub (is it the tracker, its polling and
+    spike factor), Slack (is it told) and analysis (the grouping rules)."""
+
+    github: GitHubSettings
+    slack: SlackSettings
+    analysis: AnalysisSettings

@@ -8,7 +8,7 @@ Analysis and the actions themselves run later, from the outbox (`actions.outbox`
 What an occurrence means (`decide`, the regression and spike rules) is the group
 lifecycle's (`autotriage.lifecycle`); the pipeline plans tracker-neutral steps
 (`actions.kinds.Step`) whose kinds and keys come from `actions.kinds`. Each occurrence
-also adds to its group's hourly bucket (`store.groups`) and distinct users (`store.users`).
+also adds to its group's hourly bucket (`store.groups`) and its distinct users.
 A person's status change (the console) is carried to the group's issues by
 `status_actions`.
 """
@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from autotriage.actions import kinds
 from autotriage.actions.kinds import ActionKind, PlannedAction, Step, Tracker
 from autotriage.actions.outbox import enqueue
-from autotriage.config import Settings
+from autotriage.config_sections import PipelineSettings
 from autotriage.lifecycle import Decision, Status, decide, regress, spike
 from autotriage.models import ErrorEvent, utcnow
 from autotriage.store import Store
@@ -34,18 +34,18 @@ from autotriage.store.events import load_event, pending_events
 from autotriage.store.groups import (
     attach_hashes,
     count_hour,
+    count_user,
     create_group,
     find_by_hashes,
     record_occurrence,
+    user_identity,
 )
 from autotriage.store.tables import Action, Event, Group, Link
-from autotriage.store.users import count_user
 from autotriage.understanding.fingerprint import (
     GroupingConfig,
     compute_fingerprint,
     grouping_config,
 )
-from autotriage.understanding.users import user_identity
 
 __all__ = ["Decision", "decide", "plan_actions", "process_pending", "status_actions"]
 
@@ -56,8 +56,8 @@ SPIKE_CHECK_EVERY = 100
 MILESTONES = tuple(10**n for n in range(1, 10))
 
 
-def _tracker(settings: Settings) -> Tracker:
-    return Tracker.GITHUB if settings.github_configured else Tracker.LOCAL
+def _tracker(settings: PipelineSettings) -> Tracker:
+    return Tracker.GITHUB if settings.github.configured else Tracker.LOCAL
 
 
 def _step(
@@ -77,7 +77,7 @@ def plan_actions(
     group: Group,
     event: ErrorEvent,
     event_row_id: int,
-    settings: Settings,
+    settings: PipelineSettings,
     now: datetime,
 ) -> list[PlannedAction]:
     """The actions an occurrence calls for; their keys make each happen at most once."""
@@ -107,11 +107,11 @@ def plan_actions(
     planned = []
     if (
         tracker is Tracker.GITHUB
-        and not settings.github_webhook_secret
-        and settings.github_poll_seconds
+        and not settings.github.github_webhook_secret
+        and settings.github.github_poll_seconds
     ):
         # without webhooks, re-read the issue's state now and then while the group is active
-        poll = int(now.timestamp() // settings.github_poll_seconds)
+        poll = int(now.timestamp() // settings.github.github_poll_seconds)
         planned.append(
             PlannedAction(ActionKind.GITHUB_SYNC, kinds.sync_poll_key(gid, poll), gid, event_row_id)
         )
@@ -203,10 +203,10 @@ def status_actions(
 
 
 def notify_actions(
-    decision: Decision, group: Group, event_row_id: int, settings: Settings
+    decision: Decision, group: Group, event_row_id: int, settings: PipelineSettings
 ) -> list[PlannedAction]:
     """Slack posts: a new group, a regression, a spike (a count milestone), when configured."""
-    if not settings.slack_configured:
+    if not settings.slack.configured:
         return []
     gid = group.id
     if decision is Decision.NEW:
@@ -232,7 +232,7 @@ def _news(decision: Decision, group: Group, event: ErrorEvent) -> list[tuple[str
 
 
 def _news_comments(
-    news: list[tuple[str, str]], group: Group, event_row_id: int, settings: Settings
+    news: list[tuple[str, str]], group: Group, event_row_id: int, settings: PipelineSettings
 ) -> list[PlannedAction]:
     """One comment per group and new release/environment value (the key makes it once)."""
     tracker = _tracker(settings)
@@ -265,7 +265,7 @@ class _Batch:
 
 
 def _process_one(
-    session: Session, row: Event, settings: Settings, now: datetime, batch: _Batch
+    session: Session, row: Event, settings: PipelineSettings, now: datetime, batch: _Batch
 ) -> Decision:
     event = load_event(row)
     fingerprint = compute_fingerprint(event, batch.config)
@@ -295,7 +295,7 @@ def _process_one(
         batch.users.add((group.id, user))  # a user's repeats in a batch cost no query
         count_user(session, group, user)
     if decision is Decision.REPEAT and group.count % SPIKE_CHECK_EVERY == 0:
-        news += spike(session, group, now, settings.github_spike_factor, SPIKE_CHECK_EVERY)
+        news += spike(session, group, now, settings.github.github_spike_factor, SPIKE_CHECK_EVERY)
     row.status, row.fingerprint, row.group_id = "done", group.fingerprint, group.id
     for planned in [
         *plan_actions(decision, group, event, row.id, settings, now),
@@ -308,12 +308,12 @@ def _process_one(
     return decision
 
 
-def process_pending(store: Store, settings: Settings, limit: int = 200) -> int:
+def process_pending(store: Store, settings: PipelineSettings, limit: int = 200) -> int:
     """Group up to `limit` pending events; return how many were taken off the inbox."""
     try:
         with store.transaction() as session:
             rows = pending_events(session, limit)
-            now, batch = utcnow(), _Batch(grouping_config(settings))
+            now, batch = utcnow(), _Batch(grouping_config(settings.analysis))
             for row in rows:
                 _process_one(session, row, settings, now, batch)
             return len(rows)
@@ -328,7 +328,7 @@ def process_pending(store: Store, settings: Settings, limit: int = 200) -> int:
     return _process_singly(store, settings, limit)
 
 
-def _process_singly(store: Store, settings: Settings, limit: int) -> int:
+def _process_singly(store: Store, settings: PipelineSettings, limit: int) -> int:
     done = 0
     for _ in range(limit):
         row_id: int | None = None
@@ -339,7 +339,7 @@ def _process_singly(store: Store, settings: Settings, limit: int) -> int:
                     return done
                 row_id = rows[0].id
                 _process_one(
-                    session, rows[0], settings, utcnow(), _Batch(grouping_config(settings))
+                    session, rows[0], settings, utcnow(), _Batch(grouping_config(settings.analysis))
                 )
         except DBAPIError as exc:
             if is_conflict(exc):

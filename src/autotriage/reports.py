@@ -24,7 +24,7 @@ def group_summary(session: Session, group: Group) -> dict[str, Any]:
         "status": group.status,
         "level": group.level,
         "count": group.count,
-        # distinct users the events named, exact below `store.users.EXACT_USERS` (a floor at it)
+        # distinct users the events named, exact below `store.groups.EXACT_USERS` (a floor at it)
         "users": group.users,
         "first_seen": group.first_seen.isoformat(),
         "last_seen": group.last_seen.isoformat(),

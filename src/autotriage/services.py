@@ -22,7 +22,8 @@ from autotriage.actions import build_handlers
 from autotriage.analysis.analyzer import Analyzer
 from autotriage.config import Settings
 from autotriage.intake import Intake
-from autotriage.jobs.engine import EngineWorker, JobQueue, uses_engine
+from autotriage.jobs.engine import EngineWorker
+from autotriage.jobs.queue import JobQueue, uses_engine
 from autotriage.jobs.work import Work, periodic_jobs
 from autotriage.metrics import Metrics
 from autotriage.pipeline import process_pending
@@ -99,17 +100,25 @@ def build_services(
         settings, http=http, policy=scrub, analyzer=analyzer, transport=transport
     )
     observed = metrics.observe_handlers(handlers)
-    work = Work(store, settings, observed)
+    work = Work(
+        store,
+        observed,
+        server=settings.server,
+        pipeline=settings.pipeline,
+        retention=settings.retention,
+        aws=settings.aws,
+        sentry=settings.sentry,
+    )
     worker = Worker(
         store,
         settings.server,
         observed,
-        group=partial(process_pending, store, settings),
-        concurrency=settings.worker_concurrency,
+        group=partial(process_pending, store, settings.pipeline),
+        concurrency=settings.server.worker_concurrency,
         periodic=periodic_jobs(work),
     )
     wake = worker.wake if settings.worker_enabled else None
-    jobs = JobQueue(settings.database_url) if uses_engine(settings) else None
+    jobs = JobQueue(settings.database_url) if uses_engine(settings.server) else None
     if jobs is not None:
         # the job and its outbox row commit together; intake nudges the grouping job
         store.defer_action = jobs.defer_action

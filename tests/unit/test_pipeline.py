@@ -55,7 +55,7 @@ def test_repeats_group_together_and_open_one_tracker_item(store: Store) -> None:
             )
         ],
     )
-    assert process_pending(store, settings) == 13
+    assert process_pending(store, settings.pipeline) == 13
     while run_due(store, build_handlers(settings)):
         pass
     with store.reading() as session:
@@ -74,8 +74,8 @@ def test_repeats_group_together_and_open_one_tracker_item(store: Store) -> None:
 def test_processing_twice_counts_nothing_twice(store: Store) -> None:
     settings = _settings(store)
     Intake(store).accept("text", [_event()])
-    assert process_pending(store, settings) == 1
-    assert process_pending(store, settings) == 0
+    assert process_pending(store, settings.pipeline) == 1
+    assert process_pending(store, settings.pipeline) == 0
     with store.reading() as session:
         assert session.scalar(select(Group.count)) == 1
         opens = session.scalar(
@@ -89,7 +89,7 @@ def test_resolved_group_regresses_and_reopens(store: Store) -> None:
     handlers = build_handlers(settings)
     intake = Intake(store)
     intake.accept("text", [_event()])
-    process_pending(store, settings)
+    process_pending(store, settings.pipeline)
     while run_due(store, handlers):
         pass
     with store.transaction() as session:
@@ -98,7 +98,7 @@ def test_resolved_group_regresses_and_reopens(store: Store) -> None:
         item = session.scalars(select(TrackerItem)).one()
         item.state = "closed"
     intake.accept("text", [_event().model_copy(update={"release": "2.0.1"})])
-    process_pending(store, settings)
+    process_pending(store, settings.pipeline)
     while run_due(store, handlers):
         pass
     with store.reading() as session:
@@ -122,7 +122,7 @@ def test_groups_filter_by_status_and_source_with_pages(store: Store) -> None:
             }
         )
         intake.accept(event.source, [event])
-    process_pending(store, settings)
+    process_pending(store, settings.pipeline)
     with store.reading() as session:
         rows, total = list_groups(session, source="sentry", limit=1)
         assert total == 2
@@ -169,7 +169,7 @@ def test_a_failing_event_marks_itself_failed_not_the_oldest_pending(
     real_load_event = pipeline.load_event
     monkeypatch.setattr(pipeline, "load_event", load_event)
     try:
-        process_pending(store, settings)
+        process_pending(store, settings.pipeline)
     finally:
         other.close()
         engine.dispose()

@@ -13,7 +13,7 @@ def scan_sentry_once() -> None:
     """Read new unresolved issues into the inbox and print what happened."""
     services = open_services()
     try:
-        result = scan_sentry(services.settings, services.store, services.http)
+        result = scan_sentry(services.settings.sentry, services.store, services.http)
     except ConfigError as exc:
         raise fail(f"configuration error: {exc}", 2) from None
     except SentryApiError as exc:

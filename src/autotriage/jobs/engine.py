@@ -1,7 +1,8 @@
 """The job engine on PostgreSQL: procrastinate runs the worker's work (`autotriage.jobs.work`).
 
 Jobs name work, they never carry it: ``autotriage.group`` means "group what the inbox
-holds" and ``autotriage.run_action`` with ``action_id=N`` means "run outbox action N".
+holds" and ``autotriage.run_action`` with ``action_id=N`` means "run outbox action N"
+(`autotriage.jobs.queue` defers them; this module runs them).
 
 * **Atomic with the outbox.** "Run action N at T" is deferred on the very connection and
   transaction that insert action N (or record its retry), through `Store.defer_action`:
@@ -24,47 +25,31 @@ import asyncio
 import contextlib
 import logging
 import signal
-import threading
 from collections.abc import Callable
-from datetime import datetime
-from typing import Any, cast
 
 import psycopg
-from procrastinate import App, JobContext, PsycopgConnector, SyncPsycopgConnector
-from procrastinate.exceptions import AlreadyEnqueued, ConnectorException, UniqueViolation
+from procrastinate import App, JobContext, PsycopgConnector
+from procrastinate.exceptions import ConnectorException, UniqueViolation
 from procrastinate.jobs import Status
 from procrastinate.manager import JobManager
 from psycopg_pool import PoolTimeout
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session
 
-from autotriage.config import Settings
 from autotriage.jobs import work as tasks
+from autotriage.jobs.queue import ACTIONS, GROUP, INBOX, RUN_ACTION, JobQueue, conninfo
 from autotriage.jobs.work import Work
 from autotriage.models import utcnow
 from autotriage.worker import Worker, WorkerStatus
 
 log = logging.getLogger(__name__)
 
-GROUP = "autotriage.group"
-# Two queues, each with its own worker slots: actions wait on GitHub's pace (one mutation
-# a second per credential), and must never take every slot from grouping and the sweep.
-INBOX, ACTIONS = "inbox", "actions"
 INBOX_CONCURRENCY = 2
-RUN_ACTION = "autotriage.run_action"
-NUDGE_SPACING = 0.05  # seconds between grouping nudges from one process
 SWEEP_SECONDS = 10
 RESTART_SECONDS = 2.0
 GROUPING_LOCK = 0x67726F75  # "grou": one grouping job at a time across the fleet
 # What a worker meets when PostgreSQL restarts or fails over (procrastinate wraps most).
 DATABASE_GONE = (ConnectorException, psycopg.OperationalError, PoolTimeout)
 STALLED_SECONDS = 30.0  # no heartbeat for this long: the job's worker is gone (3 missed beats)
-
-
-def conninfo(database_url: str) -> str:
-    """A libpq URL for `database_url` (which may name SQLAlchemy's driver)."""
-    return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def cron_every(seconds: float) -> str:
@@ -77,100 +62,6 @@ def cron_every(seconds: float) -> str:
     if whole < 86400:
         return f"0 */{max(1, round(whole / 3600))} * * *"
     return "0 0 * * *"
-
-
-class JobQueue:
-    """Defers jobs from synchronous code: inside a caller's transaction, or as a nudge."""
-
-    def __init__(self, database_url: str) -> None:
-        self.app = App(
-            connector=SyncPsycopgConnector(conninfo=conninfo(database_url), min_size=1, max_size=4)
-        )
-        self._opened = False
-        self._open_lock = threading.Lock()
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._nudger: threading.Thread | None = None
-
-    def close(self) -> None:
-        """Stop the nudger and close the pool."""
-        self._stop.set()
-        self._wake.set()
-        if self._nudger is not None:
-            self._nudger.join(5)
-            self._nudger = None
-        with self._open_lock:
-            if self._opened:
-                self.app.close()
-                self._opened = False
-
-    def defer_action(self, session: Session, action_id: int, when: datetime) -> None:
-        """Defer "run action N at `when`" in `session`'s transaction (hooked into the Store)."""
-        raw = cast("psycopg.Connection[Any]", session.connection().connection.driver_connection)
-        # A job already waiting for N is refused by its queueing lock, and the refusal
-        # aborts the transaction it was tried in. So it is tried in a savepoint made on
-        # the raw connection (SQLAlchemy's begin_nested() emits none until the session
-        # itself runs a statement), which the exception rolls back: otherwise the
-        # caller's transaction -- an action's outcome, a grouping batch -- fails, and a
-        # claimed action stays "running" until its lease runs out.
-        try:
-            with raw.transaction():  # psycopg: a SAVEPOINT inside the open transaction
-                self._defer(RUN_ACTION, f"action:{action_id}", when, raw, action_id=action_id)
-        except AlreadyEnqueued:
-            pass  # the waiting job runs action N; `run_action` re-defers it if it is early
-
-    def defer_action_now(self, action_id: int, when: datetime) -> None:
-        """Defer "run action N at `when`" on its own (the sweep, an early job)."""
-        with contextlib.suppress(AlreadyEnqueued):  # one already waits: it runs N
-            self._defer(RUN_ACTION, f"action:{action_id}", when, None, action_id=action_id)
-
-    def group_now(self) -> None:
-        """Make sure one grouping job waits."""
-        with contextlib.suppress(AlreadyEnqueued):  # one already waits, for the same work
-            self._defer(GROUP, "group", None, None)
-
-    def nudge(self) -> None:
-        """Ask for grouping soon; many nudges in a burst cost one deferral (Intake's wake)."""
-        if self._nudger is None:
-            self._nudger = threading.Thread(target=self._nudge_loop, name="autotriage-nudge")
-            self._nudger.daemon = True
-            self._nudger.start()
-        self._wake.set()
-
-    def _nudge_loop(self) -> None:
-        while not self._stop.is_set():
-            self._wake.wait()
-            self._wake.clear()
-            if self._stop.is_set():
-                return
-            try:
-                self.group_now()
-            except Exception:  # the sweep catches up; a nudge must not kill the thread
-                log.exception("could not defer a grouping job")
-            self._stop.wait(NUDGE_SPACING)
-
-    def _defer(
-        self,
-        name: str,
-        queueing_lock: str,
-        when: datetime | None,
-        connection: object | None,
-        lock: str | None = None,
-        **kwargs: int,
-    ) -> None:
-        with self._open_lock:  # opened on first use: most CLI commands never defer
-            if not self._opened:
-                self.app.open()
-                self._opened = True
-        # AlreadyEnqueued (raised): one job already waits for this and does the same work
-        self.app.configure_task(
-            name,
-            queue=ACTIONS if name == RUN_ACTION else INBOX,
-            queueing_lock=queueing_lock,
-            lock=lock,
-            schedule_at=when,
-            connection=connection,
-        ).defer(**kwargs)
 
 
 def group_exclusively(work: Work) -> tuple[int, bool]:
@@ -224,13 +115,12 @@ async def recover_stalled(manager: JobManager) -> int:
 
 
 def build_app(work: Work, queue: JobQueue, status: WorkerStatus | None = None) -> App:
-    """The worker's procrastinate app: every task, and the periodic ones for `work.settings`.
+    """The worker's procrastinate app: every task, and the periodic ones `work` calls for.
 
     `status` (what /health reports) counts the events grouped and the actions run.
     """
-    settings = work.settings
     status = status or WorkerStatus()
-    app = App(connector=PsycopgConnector(conninfo=conninfo(settings.database_url)))
+    app = App(connector=PsycopgConnector(conninfo=conninfo(work.server.database_url)))
 
     @app.task(name=GROUP, queue=INBOX)
     def group() -> int:
@@ -283,15 +173,18 @@ def build_app(work: Work, queue: JobQueue, status: WorkerStatus | None = None) -
         await recover_stalled(context.app.job_manager)
         await asyncio.to_thread(sweep)
 
-    periodic("retention", settings.retention_interval_seconds, lambda: tasks.retention(work))
-    if settings.aws_log_group_name:
-        periodic("scan", settings.scan_interval, lambda: tasks.scan_cloudwatch(work))
-    if settings.sentry_auth_token is not None and settings.sentry_project:
-        periodic("sentry_poll", settings.scan_interval, lambda: tasks.poll_sentry(work))
-    if settings.github_configured and not settings.github_webhook_secret:
-        periodic("github_poll", settings.github_poll_seconds, lambda: tasks.poll_github(work))
-    if settings.github_configured and not settings.repo_path:
-        periodic("mirror", settings.repo_fetch_interval_seconds, lambda: tasks.refresh_mirror(work))
+    every: float = work.retention.retention_interval_seconds
+    periodic("retention", every, lambda: tasks.retention(work))
+    if work.aws.aws_log_group_name:
+        periodic("scan", work.aws.scan_interval, lambda: tasks.scan_cloudwatch(work))
+    if work.polls_sentry:
+        periodic("sentry_poll", work.aws.scan_interval, lambda: tasks.poll_sentry(work))
+    if work.polls_github:
+        every = work.pipeline.github.github_poll_seconds
+        periodic("github_poll", every, lambda: tasks.poll_github(work))
+    if work.mirrors:
+        every = work.pipeline.analysis.repo_fetch_interval_seconds
+        periodic("mirror", every, lambda: tasks.refresh_mirror(work))
     return app
 
 
@@ -403,12 +296,6 @@ async def _serve_until_signalled(app: App, queue: JobQueue, concurrency: int) ->
             except Exception:  # anything else an outage throws must not end the worker either
                 log.exception("job worker failed; restarting in %ss", RESTART_SECONDS)
             await asyncio.sleep(RESTART_SECONDS)
-
-
-def uses_engine(settings: Settings) -> bool:
-    """Whether the work runs on the job engine: ``JOB_ENGINE=procrastinate`` on PostgreSQL."""
-    postgres = make_url(settings.database_url).get_backend_name() == "postgresql"
-    return postgres and settings.job_engine == "procrastinate"
 
 
 def engine_worker(queue: JobQueue, worker: Worker, work: Work) -> EngineWorker:

@@ -20,7 +20,13 @@ from sqlalchemy import func, or_, select
 from autotriage.actions.kinds import ActionHandler, ActionKind, PlannedAction, sync_poll_key
 from autotriage.actions.outbox import enqueue, run_one
 from autotriage.analysis.access import sync_mirror
-from autotriage.config import Settings
+from autotriage.config_sections import (
+    AwsSettings,
+    PipelineSettings,
+    RetentionSettings,
+    SentrySettings,
+    ServerSettings,
+)
 from autotriage.errors import GitError, SentryApiError
 from autotriage.jobs.retention import RetentionPolicy, RetentionReport, apply_retention
 from autotriage.models import utcnow
@@ -38,16 +44,37 @@ GROUP_BUDGET_SECONDS = 5.0
 
 @dataclass
 class Work:
-    """What every task function needs: the store, the settings and the action handlers."""
+    """What every task function needs: the store, the action handlers, and the settings
+    sections the work reads (`Settings` itself is never handed over)."""
 
     store: Store
-    settings: Settings
     handlers: Mapping[str, ActionHandler]
+    server: ServerSettings
+    pipeline: PipelineSettings
+    retention: RetentionSettings
+    aws: AwsSettings
+    sentry: SentrySettings
 
     @property
     def lease(self) -> timedelta:
         """How long a claimed action holds before another worker may retry it."""
-        return timedelta(seconds=self.settings.action_lease_seconds)
+        return timedelta(seconds=self.server.action_lease_seconds)
+
+    @property
+    def polls_github(self) -> bool:
+        """Whether GitHub issues' states are polled (GitHub configured, no webhook)."""
+        github = self.pipeline.github
+        return github.configured and not github.github_webhook_secret
+
+    @property
+    def polls_sentry(self) -> bool:
+        """Whether Sentry's unresolved issues are polled (a token and a project)."""
+        return self.sentry.sentry_auth_token is not None and bool(self.sentry.sentry_project)
+
+    @property
+    def mirrors(self) -> bool:
+        """Whether a mirror of the GitHub repository is kept fresh (no local REPO_PATH)."""
+        return self.pipeline.github.configured and not self.pipeline.analysis.repo_path
 
 
 def group_inbox(work: Work, budget: float = GROUP_BUDGET_SECONDS) -> tuple[int, bool]:
@@ -55,7 +82,7 @@ def group_inbox(work: Work, budget: float = GROUP_BUDGET_SECONDS) -> tuple[int, 
     deadline = time.monotonic() + budget
     total = 0
     while True:
-        done = process_pending(work.store, work.settings)
+        done = process_pending(work.store, work.pipeline)
         total += done
         if not done:
             return total, False
@@ -108,7 +135,7 @@ def inbox_waiting(work: Work) -> bool:
 
 def retention(work: Work) -> RetentionReport:
     """Apply EVENTS_PER_GROUP_KEEP, EVENT_RETENTION_DAYS and the delivery dedupe window."""
-    report = apply_retention(work.store, retention_policy(work.settings), utcnow())
+    report = apply_retention(work.store, retention_policy(work.retention), utcnow())
     if report.total:
         log.info(
             "retention: %s events over the per-group limit, %s too old, %s deliveries",
@@ -119,7 +146,7 @@ def retention(work: Work) -> RetentionReport:
     return report
 
 
-def retention_policy(settings: Settings) -> RetentionPolicy:
+def retention_policy(settings: RetentionSettings) -> RetentionPolicy:
     """The policy the settings ask for."""
     return RetentionPolicy(
         keep_per_group=settings.events_per_group_keep,
@@ -131,16 +158,15 @@ def retention_policy(settings: Settings) -> RetentionPolicy:
 def refresh_mirror(work: Work) -> None:
     """Fetch the GitHub mirror so analysis rarely waits on git."""
     try:
-        sync_mirror(work.settings.analysis)
+        sync_mirror(work.pipeline.analysis)
     except GitError as exc:  # already free of credentials
         log.warning("repository mirror fetch failed: %s", exc)
 
 
 def poll_github(work: Work) -> int:
     """Plan a state read of every open group's GitHub issue (without webhooks); how many."""
-    settings = work.settings
-    period = settings.github_poll_seconds
-    if not settings.github_configured or settings.github_webhook_secret or period <= 0:
+    period = work.pipeline.github.github_poll_seconds
+    if not work.polls_github or period <= 0:
         return 0
     now = utcnow()
     window = int(now.timestamp() // period)
@@ -160,15 +186,15 @@ def poll_github(work: Work) -> int:
 
 def scan_cloudwatch(work: Work) -> None:
     """One CloudWatch scan of the configured log groups (the scans table excludes overlaps)."""
-    if work.settings.aws_log_group_name:
-        ScanManager(work.store, work.settings.aws).run_now("interval")
+    if work.aws.aws_log_group_name:
+        ScanManager(work.store, work.aws).run_now("interval")
 
 
 def poll_sentry(work: Work) -> None:
     """Read Sentry's new unresolved issues into the inbox."""
     try:
         with httpx.Client(timeout=30) as client:
-            result = scan_sentry(work.settings, work.store, client)
+            result = scan_sentry(work.sentry, work.store, client)
     except SentryApiError as exc:
         log.warning("Sentry poll failed: %s", exc.reason)
         return
@@ -178,16 +204,15 @@ def poll_sentry(work: Work) -> None:
 
 def periodic_jobs(work: Work) -> list[tuple[str, float, Callable[[], object]]]:
     """The timed work the SQLite worker runs for this configuration: (name, seconds, call)."""
-    settings = work.settings
     jobs: list[tuple[str, float, Callable[[Work], object]]] = [
-        ("retention", settings.retention_interval_seconds, retention),
+        ("retention", work.retention.retention_interval_seconds, retention),
     ]
-    if settings.github_configured and not settings.repo_path:
-        jobs.append(("mirror", settings.repo_fetch_interval_seconds, refresh_mirror))
-    if settings.github_configured and not settings.github_webhook_secret:
-        jobs.append(("github_poll", settings.github_poll_seconds, poll_github))
-    if settings.sentry_auth_token is not None and settings.sentry_project:
-        jobs.append(("sentry_poll", settings.scan_interval, poll_sentry))
+    if work.mirrors:
+        jobs.append(("mirror", work.pipeline.analysis.repo_fetch_interval_seconds, refresh_mirror))
+    if work.polls_github:
+        jobs.append(("github_poll", work.pipeline.github.github_poll_seconds, poll_github))
+    if work.polls_sentry:
+        jobs.append(("sentry_poll", work.aws.scan_interval, poll_sentry))
     return [(name, seconds, partial(job, work)) for name, seconds, job in jobs if seconds > 0]
 
 

@@ -5,7 +5,7 @@ and fixed window (its start, in epoch seconds), how much of the limit was used. 
 is one statement: an insert that, on conflict, adds to the count only while the sum
 stays within the limit, so two replicas racing for the last unit cannot both get it,
 and a refused request uses nothing up. PostgreSQL only: a SQLite installation runs one
-server, and counts in its own memory (`autotriage.web.limits`).
+server, and counts in its own memory (`autotriage.web.security`).
 """
 
 from __future__ import annotations

@@ -113,7 +113,7 @@ class Group(Base):
     latest_event_id: Mapped[int | None] = mapped_column(BigInteger)
     regressions: Mapped[int] = mapped_column(Integer, default=0)
     users: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    """Distinct users seen, exactly up to `autotriage.store.users.EXACT_USERS`."""
+    """Distinct users seen, exactly up to `autotriage.store.groups.EXACT_USERS`."""
     assignee: Mapped[str | None] = mapped_column(String(255))
     """The operator the group is assigned to (their console name), if anyone."""
     resolved_at: Mapped[datetime | None]

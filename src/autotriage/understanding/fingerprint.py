@@ -30,9 +30,14 @@ from dataclasses import dataclass, field
 from autotriage.config import Settings
 from autotriage.config_sections import AnalysisSettings
 from autotriage.models import ErrorEvent, ExceptionInfo, Frame
-from autotriage.understanding.inapp import InAppRules, apply_rules
 from autotriage.understanding.parameterize import template
-from autotriage.understanding.rules import FingerprintRule, first_match, load_rules
+from autotriage.understanding.rules import (
+    FingerprintRule,
+    InAppRules,
+    apply_in_app,
+    first_match,
+    load_rules,
+)
 from autotriage.understanding.template_v2 import template_v2
 
 Render = Callable[[str], str]
@@ -145,7 +150,7 @@ def contributing_frames(
 ) -> tuple[str, list[list[int]]]:
     """The default variant's name and, per exception (cause first), the indexes of the
     frames its hash is made of: the in-app ones when any frame is in-app, else all."""
-    event = apply_rules(event, (config or GroupingConfig()).in_app)
+    event = apply_in_app(event, (config or GroupingConfig()).in_app)
     variant = default_parts(event)[0]
     out: list[list[int]] = []
     for exc in event.exceptions:
@@ -256,7 +261,7 @@ def compute_fingerprint(event: ErrorEvent, config: GroupingConfig | None = None)
     """The grouping hashes of `event`, under a project's `config` (rules and in-app prefixes)."""
     config = config or GroupingConfig()
     legacy = legacy_hashes(event)
-    event = apply_rules(event, config.in_app)
+    event = apply_in_app(event, config.in_app)
     variant, primary, system = _default_hashes(event, FINGERPRINT_VERSION, template)
     _, primary_v2, system_v2 = _default_hashes(event, 2, template_v2)
     rule = first_match(config.rules, event)

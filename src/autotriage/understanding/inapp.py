@@ -6,19 +6,16 @@ Defaults mark as *not* in-app what every runtime installs outside the project: P
 ``jdk.*``, ``sun.*``...) and common frameworks; Go's GOROOT, module cache and
 ``runtime.``; Ruby gems and bundles; ``System.*``/``Microsoft.*``; PHP's ``vendor/``.
 
-`InAppRules` adds a project's own include/exclude prefixes (configured with
-``IN_APP_INCLUDE`` / ``IN_APP_EXCLUDE``); a prefix matches a frame's module, or the start
-of its path, or a path component sequence inside it (``/vendored/``). Exclude wins.
+A project's own include/exclude prefixes (``IN_APP_INCLUDE`` / ``IN_APP_EXCLUDE``) override
+these when grouping (`autotriage.understanding.rules.InAppRules`).
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
 
-from autotriage.models import ErrorEvent, Frame
+from autotriage.models import Frame
 
 _PATH_MARKERS: dict[str, tuple[str, ...]] = {
     "python": (
@@ -103,45 +100,6 @@ _MODULE_PREFIXES: dict[str, tuple[str, ...]] = {
 _GO_STDLIB = re.compile(r"^[a-z]+(?:/[a-z0-9]+)*$")
 
 
-@dataclass(frozen=True, slots=True)
-class InAppRules:
-    """A project's own in-app prefixes; exclude wins over include, both over defaults."""
-
-    include: tuple[str, ...] = ()
-    exclude: tuple[str, ...] = ()
-
-    @classmethod
-    def parse(
-        cls, include: Sequence[str] | str | None, exclude: Sequence[str] | str | None
-    ) -> InAppRules:
-        """Rules from lists or comma-separated strings; blanks ignored."""
-
-        def split(value: Sequence[str] | str | None) -> tuple[str, ...]:
-            items = value.split(",") if isinstance(value, str) else list(value or [])
-            return tuple(item.strip() for item in items if item.strip())
-
-        return cls(split(include), split(exclude))
-
-    def decide(self, frame: Frame) -> bool | None:
-        """True/False when a configured prefix matches the frame, else None."""
-        if _matches(frame, self.exclude):
-            return False
-        if _matches(frame, self.include):
-            return True
-        return None
-
-
-def _matches(frame: Frame, prefixes: tuple[str, ...]) -> bool:
-    if not prefixes:
-        return False
-    texts = [t for t in (frame.module, frame.abs_path, frame.filename) if t]
-    for prefix in prefixes:
-        for text in texts:
-            if text.startswith(prefix) or (prefix.startswith("/") and prefix in text):
-                return True
-    return False
-
-
 def default_in_app(platform: str, frame: Frame) -> bool:
     """The runtime's own heuristic for a frame parsed from text."""
     return in_app_for(platform, frame.abs_path or frame.filename, frame.module, frame.function)
@@ -167,19 +125,3 @@ def in_app_for(platform: str, path: str | None, module: str | None, function: st
     if platform == "javascript" and not path:
         return False
     return not (platform == "php" and not path)
-
-
-def apply_rules(event: ErrorEvent, rules: InAppRules) -> ErrorEvent:
-    """`event` with configured prefixes overriding ``in_app`` where they match."""
-    if not (rules.include or rules.exclude) or not event.exceptions:
-        return event
-    exceptions = []
-    for exc in event.exceptions:
-        frames = []
-        for frame in exc.frames:
-            decided = rules.decide(frame)
-            frames.append(
-                frame if decided is None else frame.model_copy(update={"in_app": decided})
-            )
-        exceptions.append(exc.model_copy(update={"frames": frames}))
-    return event.model_copy(update={"exceptions": exceptions})

@@ -1,4 +1,5 @@
-"""Per-project fingerprint rules, as Sentry's fingerprint rules let users write them.
+"""A project's grouping rules: fingerprint rules, as Sentry's let users write them, and
+in-app prefixes.
 
 Configured with ``FINGERPRINT_RULES``: a JSON list, or the path of a file holding one.
 Each rule has a ``match`` object and a ``fingerprint`` list::
@@ -12,13 +13,19 @@ Matchers take shell globs (``*``, ``?``, ``[...]``; ``**`` spans ``/``) and all 
 ``type`` (any exception's type), ``value`` (any exception's value), ``message``,
 ``module``, ``path``, ``function`` (any frame's), ``level``, ``tags.<name>``. The first
 matching rule wins. ``{{ default }}`` in a fingerprint stands for the default grouping.
+
+In-app prefixes (`InAppRules`, a short form of Sentry's ``+app``/``-app`` stack trace
+rules): ``IN_APP_INCLUDE`` / ``IN_APP_EXCLUDE`` list a project's own include/exclude
+prefixes, overriding the runtime's default (`autotriage.understanding.inapp`) before the
+event is fingerprinted; a prefix matches a frame's module, or the start of its path, or a
+path component sequence inside it (``/vendored/``). Exclude wins.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fnmatch import translate
 from functools import lru_cache
@@ -26,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from autotriage.errors import RulesInvalid
-from autotriage.models import ErrorEvent
+from autotriage.models import ErrorEvent, Frame
 
 _KEYS = {"type", "value", "message", "module", "path", "function", "level"}
 _ALIASES = {"error.type": "type", "error.value": "value", "logger": "tags.logger"}
@@ -124,3 +131,61 @@ def load_rules(config: str | None) -> tuple[FingerprintRule, ...]:
 def first_match(rules: Iterable[FingerprintRule], event: ErrorEvent) -> FingerprintRule | None:
     """The first rule `event` matches, if any."""
     return next((rule for rule in rules if rule.matches(event)), None)
+
+
+# --- in-app prefixes ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class InAppRules:
+    """A project's own in-app prefixes; exclude wins over include, both over defaults."""
+
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+
+    @classmethod
+    def parse(
+        cls, include: Sequence[str] | str | None, exclude: Sequence[str] | str | None
+    ) -> InAppRules:
+        """Rules from lists or comma-separated strings; blanks ignored."""
+
+        def split(value: Sequence[str] | str | None) -> tuple[str, ...]:
+            items = value.split(",") if isinstance(value, str) else list(value or [])
+            return tuple(item.strip() for item in items if item.strip())
+
+        return cls(split(include), split(exclude))
+
+    def decide(self, frame: Frame) -> bool | None:
+        """True/False when a configured prefix matches the frame, else None."""
+        if _matches(frame, self.exclude):
+            return False
+        if _matches(frame, self.include):
+            return True
+        return None
+
+
+def _matches(frame: Frame, prefixes: tuple[str, ...]) -> bool:
+    if not prefixes:
+        return False
+    texts = [t for t in (frame.module, frame.abs_path, frame.filename) if t]
+    for prefix in prefixes:
+        for text in texts:
+            if text.startswith(prefix) or (prefix.startswith("/") and prefix in text):
+                return True
+    return False
+
+
+def apply_in_app(event: ErrorEvent, rules: InAppRules) -> ErrorEvent:
+    """`event` with configured prefixes overriding ``in_app`` where they match."""
+    if not (rules.include or rules.exclude) or not event.exceptions:
+        return event
+    exceptions = []
+    for exc in event.exceptions:
+        frames = []
+        for frame in exc.frames:
+            decided = rules.decide(frame)
+            frames.append(
+                frame if decided is None else frame.model_copy(update={"in_app": decided})
+            )
+        exceptions.append(exc.model_copy(update={"frames": frames}))
+    return event.model_copy(update={"exceptions": exceptions})

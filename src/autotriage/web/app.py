@@ -21,13 +21,12 @@ from autotriage.sources.registry import web_routes
 from autotriage.store import Store
 from autotriage.web import errors, openapi
 from autotriage.web.ingest import AppState
-from autotriage.web.limits import ShedWebhooks
 from autotriage.web.metrics import IngestMetrics
 from autotriage.web.metrics import router as metrics_router
 from autotriage.web.routes import api, dashboard, github, scans
 from autotriage.web.routes import sentry as sentry_routes
 from autotriage.web.routes.sentry import DsnCors
-from autotriage.web.security import SecurityHeaders
+from autotriage.web.security import SecurityHeaders, ShedWebhooks
 
 
 def create_app(services: Services | Settings, store: Store | None = None) -> FastAPI:

@@ -9,7 +9,7 @@
   table on every request; a revoked key stops working within that many seconds.
 * **The guard**: `IngestGuard` refuses work before it is done: a server that is behind,
   an address past its request limit or a key past its event quota
-  (`autotriage.web.limits`), or more than ``INGEST_MAX_INFLIGHT`` ingest requests in
+  (`autotriage.web.security`), or more than ``INGEST_MAX_INFLIGHT`` ingest requests in
   flight, is answered 429 with ``Retry-After`` and ``X-Sentry-Rate-Limits`` (which Sentry
   SDKs honour).
 * **Accept**: `verify` runs the source's verifier on the raw body; `accept` hands the
@@ -42,7 +42,7 @@ from autotriage.sources.registry import REGISTRY
 from autotriage.store import Store
 from autotriage.store.events import StoredDelivery, count_pending
 from autotriage.store.ingest_keys import KeyInfo, find_active, hash_key
-from autotriage.web.limits import LoadShedder, RateLimits, windows_for
+from autotriage.web.security import LoadShedder, RateLimits, windows_for
 
 if TYPE_CHECKING:
     from autotriage.services import Services  # services.py builds this module's classes

@@ -107,7 +107,7 @@ def _event(case: Case) -> ErrorEvent:
 def _drain(store: Store, settings: Settings) -> None:
     handlers = build_handlers(settings)
     for _ in range(40):
-        if not (process_pending(store, settings) + run_due(store, handlers)):
+        if not (process_pending(store, settings.pipeline) + run_due(store, handlers)):
             return
         time.sleep(0.05)  # a fix waiting for its issue retries after a short pause
 

@@ -24,7 +24,7 @@ from bench.fixes_corpus.build import build, corpus_test_command
 def _drain(store: Store, settings: Settings) -> None:
     handlers = build_handlers(settings)
     for _ in range(40):
-        if not (process_pending(store, settings) + run_due(store, handlers)):
+        if not (process_pending(store, settings.pipeline) + run_due(store, handlers)):
             return
         time.sleep(0.05)
 

@@ -35,7 +35,7 @@ def drain(app: FastAPI) -> None:
     services = app.state.services
     for _ in range(50):
         if not (
-            process_pending(services.store, services.settings)
+            process_pending(services.store, services.settings.pipeline)
             + run_due(services.store, services.worker.handlers)
         ):
             return

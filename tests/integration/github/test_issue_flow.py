@@ -41,7 +41,7 @@ def event(
 def drain(store: Store, settings: Settings, handlers: dict | None = None) -> None:
     handlers = handlers or build_handlers(settings)
     for _ in range(50):
-        if not (process_pending(store, settings) + run_due(store, handlers)):
+        if not (process_pending(store, settings.pipeline) + run_due(store, handlers)):
             return
 
 
@@ -127,7 +127,7 @@ def test_owners_are_assigned_teams_mentioned_and_milestone_and_type_sent(
     store = Store(settings.database_url)
     store.migrate()
     Intake(store).accept("sentry", [event()])
-    process_pending(store, settings)
+    process_pending(store, settings.pipeline)
     handlers = build_handlers(settings)
     assert run_one(store, handlers) is not None  # the analysis runs first
     with store.transaction() as session:

@@ -33,7 +33,7 @@ def test_create_whose_answer_is_lost_is_not_repeated(
     Intake(store).accept("sentry", [event()])
     # GitHub creates the issue but the answer never arrives
     fake_github.inject(Fault("timeout-after-effect", "POST", r"/issues$", delay=1.5))
-    process_pending(store, settings)
+    process_pending(store, settings.pipeline)
     handlers = build_handlers(settings)
     run_due(store, handlers)
     with store.reading() as session:
@@ -80,7 +80,7 @@ def test_concurrent_workers_on_postgres_create_once(
         try:
             barrier.wait()
             for _ in range(40):
-                process_pending(store, settings, limit=5)
+                process_pending(store, settings.pipeline, limit=5)
                 run_due(store, handlers)
         except BaseException as exc:
             errors.append(exc)

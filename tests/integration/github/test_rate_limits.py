@@ -58,7 +58,7 @@ def test_long_pause_goes_back_to_the_outbox_without_sending_anything(
     store = Store(settings.database_url)
     store.migrate()
     Intake(store).accept("sentry", [event()])
-    process_pending(store, settings)
+    process_pending(store, settings.pipeline)
     fake_github.inject(Fault("secondary", "GET", r"/labels/", retry_after=120))
     handlers = build_handlers(settings)
     run_due(store, handlers)

@@ -14,7 +14,8 @@ from sqlalchemy import select, text
 from autotriage.actions.kinds import PlannedAction
 from autotriage.actions.outbox import enqueue
 from autotriage.config import Settings
-from autotriage.jobs.engine import GROUP, RUN_ACTION, JobQueue, conninfo, recover_stalled
+from autotriage.jobs.engine import recover_stalled
+from autotriage.jobs.queue import GROUP, RUN_ACTION, JobQueue, conninfo
 from autotriage.jobs.work import Work, next_attempt
 from autotriage.models import utcnow
 from autotriage.store import Store
@@ -116,7 +117,16 @@ def test_a_job_that_comes_before_its_action_is_due_knows_when_to_come_back(
         enqueue(session, PlannedAction("github.sync", "sync:1"), utcnow())
         action = session.scalars(select(Action)).one()
         action.status, action.next_attempt_at = "retryable", later
-    work = Work(store, make_settings(DATABASE_URL=postgres_url), {})
+    settings = make_settings(DATABASE_URL=postgres_url)
+    work = Work(
+        store,
+        {},
+        server=settings.server,
+        pipeline=settings.pipeline,
+        retention=settings.retention,
+        aws=settings.aws,
+        sentry=settings.sentry,
+    )
     assert next_attempt(work, action.id) == later  # the job re-defers itself for then
     with store.transaction() as session:
         session.get(Action, action.id).status = "ok"  # type: ignore[union-attr]

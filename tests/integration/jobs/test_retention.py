@@ -48,7 +48,7 @@ def test_retention_keeps_the_newest_per_group_and_exact_counts(
     for batch in range(3):
         intake.accept("sentry", _events(0, 40, batch * 40), delivery_id=f"d0-{batch}")
         intake.accept("sentry", _events(1, 5, batch * 5), delivery_id=f"d1-{batch}")
-    while process_pending(store, settings):
+    while process_pending(store, settings.pipeline):
         pass
     intake.accept("sentry", _events(0, 3, 1000))  # still pending: retention never touches it
     now = utcnow()

@@ -141,8 +141,8 @@ def test_scan_follows_cursors_and_remembers_where_it_stopped(
 ) -> None:
     settings = _settings(fake_sentry, store)
     with httpx.Client() as client:
-        first = scan_sentry(settings, store, client)
-        second = scan_sentry(settings, store, client)
+        first = scan_sentry(settings.sentry, store, client)
+        second = scan_sentry(settings.sentry, store, client)
     assert (first.pages, first.stored) == (2, 3)
     assert fake_sentry.queries[1]["cursor"] == ["0:25:0"]
     assert (second.pages, second.stored, second.duplicates) == (1, 0, 1)
@@ -163,9 +163,9 @@ def test_rate_limit_keeps_the_page_for_next_time(store: Store, fake_sentry: Fake
     fake_sentry.limit_latest_of = "102"
     settings = _settings(fake_sentry, store)
     with httpx.Client() as client:
-        limited = scan_sentry(settings, store, client)
+        limited = scan_sentry(settings.sentry, store, client)
         fake_sentry.limit_latest_of = None
-        resumed = scan_sentry(settings, store, client)
+        resumed = scan_sentry(settings.sentry, store, client)
     assert limited.retry_after == 30.0
     assert limited.stored == 1
     assert "cursor" not in fake_sentry.queries[1]  # the same first page again

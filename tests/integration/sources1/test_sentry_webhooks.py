@@ -97,7 +97,7 @@ def test_status_signals_update_the_group(make_app: Callable[..., Any], database_
         ).json()["events"]
         == 1
     )
-    process_pending(app.store, load_settings(env_file=None, DATABASE_URL=database_url))
+    process_pending(app.store, load_settings(env_file=None, DATABASE_URL=database_url).pipeline)
 
     def signal(action: str, request_id: str) -> dict[str, Any]:
         payload = json.loads(fixture_bytes("sentry", "a_issue_created_webhook.json"))

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from autotriage.models import ErrorEvent
-from autotriage.web.limits import WEBHOOK_PREFIX
+from autotriage.web.security import WEBHOOK_PREFIX
 
 WEBHOOKS = [
     "/webhook/github",

@@ -45,7 +45,7 @@ def test_text_traces_group_by_bug_not_by_data(store: Store) -> None:
     intake = Intake(store)
     for text in [*variants, other]:
         intake.accept("text", parse_text(text))
-    assert process_pending(store, settings) == 6
+    assert process_pending(store, settings.pipeline) == 6
     groups = _groups(store)
     assert [g.count for g in groups] == [5, 1]
     assert all(g.fingerprint_version == FINGERPRINT_VERSION for g in groups)
@@ -59,7 +59,7 @@ def test_a_group_made_by_version_1_keeps_its_events(store: Store) -> None:
     with store.transaction() as session:
         create_group(session, event, old_hash, [old_hash], 1, utcnow())
     Intake(store).accept("sentry", [event])
-    assert process_pending(store, settings) == 1
+    assert process_pending(store, settings.pipeline) == 1
     (group,) = _groups(store)
     assert group.fingerprint_version == 1
     assert group.count == 1
@@ -80,7 +80,7 @@ def test_a_group_made_by_version_2_keeps_its_events(store: Store) -> None:
     with store.transaction() as session:
         create_group(session, event, old_hash, [old_hash], 2, utcnow())
     Intake(store).accept("sentry", [event])
-    assert process_pending(store, settings) == 1
+    assert process_pending(store, settings.pipeline) == 1
     (group,) = _groups(store)
     assert group.fingerprint_version == 2
     assert group.count == 1
@@ -90,7 +90,7 @@ def test_new_groups_do_not_claim_legacy_hashes(store: Store) -> None:
     settings = load_settings(env_file=None, DATABASE_URL=store.url)
     event = _event()
     Intake(store).accept("sentry", [event])
-    process_pending(store, settings)
+    process_pending(store, settings.pipeline)
     with store.reading() as session:
         hashes = set(session.scalars(select(GroupHash.hash)))
     assert hashes == set(compute_fingerprint(event).hashes)
@@ -112,7 +112,7 @@ def test_fingerprint_rules_from_settings(store: Store) -> None:
             )
         ],
     )
-    assert process_pending(store, settings) == 3
+    assert process_pending(store, settings.pipeline) == 3
     assert [g.count for g in _groups(store)] == [2, 1]
 
 
@@ -121,9 +121,9 @@ def test_changing_in_app_settings_does_not_split_a_group(store: Store) -> None:
     after = load_settings(env_file=None, DATABASE_URL=store.url, IN_APP_INCLUDE="lib/")
     intake = Intake(store)
     intake.accept("sentry", [_event()])
-    process_pending(store, before)
+    process_pending(store, before.pipeline)
     intake.accept("sentry", [_event()])
-    process_pending(store, after)
+    process_pending(store, after.pipeline)
     (group,) = _groups(store)
     assert group.count == 2
     with store.reading() as session:

@@ -204,7 +204,7 @@ def test_nothing_planted_reaches_the_store_the_issue_or_the_logs(
         dirty.append(_dirty_event(f"mail {EMAIL}", len(SECRETS)))
         intake.accept("sentry", dirty)
         intake.accept("text", text_events)
-        assert process_pending(store, settings) == len(dirty) + len(text_events)
+        assert process_pending(store, settings.pipeline) == len(dirty) + len(text_events)
         while run_due(store, build_handlers(settings)):
             pass
         logging.getLogger("autotriage.test").error("request failed: %s", BLOB)

@@ -30,7 +30,7 @@ def test_an_update_planned_before_the_open_ran_is_retried_not_dropped(
             exceptions=[ExceptionInfo(type="KeyError", value="'sku'")],
         )
         services.intake.accept("generic", [event])
-        process_pending(services.store, settings)
+        process_pending(services.store, settings.pipeline)
         handlers = {h.kind: h for h in LocalTracker().handlers()}
         with services.store.transaction() as session:
             group_id = session.scalars(select(Action.group_id)).first()

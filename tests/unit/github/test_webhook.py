@@ -48,7 +48,7 @@ def setup(make_settings: Callable[..., Settings]) -> Iterator[tuple[TestClient, 
             )
         ],
     )
-    process_pending(store, settings)
+    process_pending(store, settings.pipeline)
     with store.transaction() as session:
         now = utcnow()
         session.add(

@@ -10,7 +10,7 @@ import pytest
 from autotriage.errors import Overloaded
 from autotriage.store.ingest_keys import KeyInfo
 from autotriage.web.ingest import IngestGuard
-from autotriage.web.limits import MAX_SUBJECTS, LoadShedder, LocalWindows, RateLimits
+from autotriage.web.security import MAX_SUBJECTS, LoadShedder, LocalWindows, RateLimits
 
 KEY = KeyInfo(1, "abcd1234", 42, None, datetime(2026, 1, 1, tzinfo=UTC), None)
 

@@ -14,8 +14,8 @@ from autotriage.models import ErrorEvent
 from autotriage.pipeline import process_pending
 from autotriage.store import Store
 from autotriage.store.db import MIGRATIONS
+from autotriage.store.groups import EXACT_USERS, GroupUser, count_user, user_hash, users_text
 from autotriage.store.tables import Group
-from autotriage.store.users import EXACT_USERS, GroupUser, count_user, user_hash, users_text
 
 
 def sentry_event(user: dict[str, str]) -> ErrorEvent:
@@ -28,8 +28,8 @@ def test_the_pipeline_counts_each_user_once(store: Store, database_url: str) -> 
     Intake(store).accept("sentry", [sentry_event(u) for u in users])
     # a second batch: the same users again, and one new
     Intake(store).accept("sentry", [sentry_event(u) for u in [{"id": "1"}, {"id": "2"}]])
-    assert process_pending(store, settings, limit=4) == 4
-    assert process_pending(store, settings) == 2
+    assert process_pending(store, settings.pipeline, limit=4) == 4
+    assert process_pending(store, settings.pipeline) == 2
     with store.reading() as session:
         group = session.scalars(select(Group)).one()
         assert group.count == 6
@@ -44,7 +44,7 @@ def test_the_pipeline_counts_each_user_once(store: Store, database_url: str) -> 
 def test_past_the_cap_a_storm_of_users_adds_nothing(store: Store, database_url: str) -> None:
     settings = load_settings(env_file=None, DATABASE_URL=database_url)
     Intake(store).accept("sentry", [sentry_event({"id": "first"})])
-    process_pending(store, settings)
+    process_pending(store, settings.pipeline)
     with store.transaction() as session:
         group = session.scalars(select(Group)).one()
         for n in range(EXACT_USERS + 50):

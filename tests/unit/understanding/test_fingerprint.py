@@ -14,8 +14,7 @@ from autotriage.understanding.fingerprint import (
     compute_fingerprint,
     legacy_hashes,
 )
-from autotriage.understanding.inapp import InAppRules
-from autotriage.understanding.rules import load_rules
+from autotriage.understanding.rules import InAppRules, load_rules
 from autotriage.understanding.scrub import scrub_event
 from autotriage.understanding.text import parse_text
 from tests.support import fixture_path

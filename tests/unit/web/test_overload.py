@@ -8,7 +8,7 @@ import pytest
 
 from autotriage.errors import Overloaded
 from autotriage.web.errors import sentry_rate_limits
-from autotriage.web.limits import REFRESH_SECONDS, LoadShedder
+from autotriage.web.security import REFRESH_SECONDS, LoadShedder
 
 
 def shedder(backlog: list[int], now: list[float], **bounds: float) -> LoadShedder:

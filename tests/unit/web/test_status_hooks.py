@@ -58,7 +58,7 @@ def _occur(store: Store, settings: Settings, release: str, minutes_ago: float = 
         contexts={"sentry": {"issue_id": ISSUE}},
     )
     Intake(store).accept("sentry", [event])
-    process_pending(store, settings)
+    process_pending(store, settings.pipeline)
 
 
 def _sentry(client: TestClient, action: str, request_id: str, **details: Any) -> Any:

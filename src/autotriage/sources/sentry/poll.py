@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from autotriage.config import Settings
+from autotriage.config_sections import SentrySettings
 from autotriage.errors import ConfigError
 from autotriage.intake import Intake
 from autotriage.models import utcnow
@@ -36,7 +36,7 @@ class ScanResult:
 
 
 def scan_sentry(
-    settings: Settings, store: Store, client: httpx.Client, max_pages: int = 20
+    settings: SentrySettings, store: Store, client: httpx.Client, max_pages: int = 20
 ) -> ScanResult:
     """Read new unresolved issues page by page; raises `SentryApiError` if Sentry fails."""
     token = settings.sentry_auth_token

@@ -111,7 +111,7 @@ def test_the_chain_shows_the_raised_exception_first_and_folds_library_frames(
         ],
     )
     services.intake.accept("generic", [event])
-    process_pending(services.store, services.settings)
+    process_pending(services.store, services.settings.pipeline)
     login(client)
     with services.store.reading() as session:
         gid = session.query(Group).one().id

@@ -29,7 +29,7 @@ def test_pages_hold_every_group_once_and_links_keep_the_view(
         for name in names
     ]
     services.intake.accept("generic", events)
-    process_pending(services.store, services.settings)
+    process_pending(services.store, services.settings.pipeline)
     login(client)
     view = "/?status=open&service=shop&sort=count&cols=count"
     first = client.get(view).text
@@ -49,7 +49,7 @@ def test_empty_lists_say_why(client: TestClient, app: FastAPI) -> None:
     assert "No errors yet." in client.get("/").text
     services = app.state.services
     services.intake.accept("generic", [ErrorEvent(source="generic", message="boom")])
-    process_pending(services.store, services.settings)
+    process_pending(services.store, services.settings.pipeline)
     page = client.get("/?status=resolved").text
     assert "No groups match this view." in page
     assert '1 group in all: <a href="/?status=">show every group</a>' in page

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from autotriage.models import ErrorEvent
-from autotriage.understanding.users import user_identity
+from autotriage.store.groups import user_identity
 
 
 @pytest.mark.parametrize(
