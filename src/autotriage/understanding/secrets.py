@@ -64,9 +64,9 @@ _FOLDS = {"i": "iI\u0130\u0131", "k": "kK\u212a", "s": "sS\u017f"}
 FOLD = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s"})  # then lower(): lengths kept
 _QUOTE = r"[\"']"
 # Quoted values are bounded: an unclosed quote after every key would otherwise rescan the
-# rest of the text once per key.
+# rest of the text once per key. A string prefix (f"...", rb'...') belongs to the value.
 SEP_VALUE = re.compile(
-    rf"(?P<sep>{_QUOTE}?\s{{0,8}}(?:=>|[=:])\s{{0,8}})"
+    rf"(?P<sep>{_QUOTE}?\s{{0,8}}(?:=>|[=:])\s{{0,8}}(?:(?:[rR][bBfF]?|[bBfF][rR]?|[uU])(?=[\"']))?)"
     r"(?P<value>\"(?:[^\"\\\n]|\\.){0,2048}+\"|'(?:[^'\\\n]|\\.){0,2048}+'|[^\s,;&)}\]\"']++)"
 )
 
