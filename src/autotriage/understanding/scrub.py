@@ -22,10 +22,66 @@ import orjson
 from autotriage.config_sections import ScrubSettings
 from autotriage.models import ErrorEvent
 from autotriage.understanding import secrets
-from autotriage.understanding.key_values import redact_key_values
 from autotriage.understanding.secrets import SECRET_KEY
 
 _NO_DIGITS = str.maketrans("", "", "0123456789")
+
+
+def _key_spans(text: str, lower: str) -> list[tuple[int, int]]:
+    """Where a secret word (and suffix) ends a key that a separator follows, in order."""
+    folded = lower if text.isascii() else text.translate(secrets.FOLD).lower()
+    # A short text's anchors in one pass; a long one's by a fast literal search each.
+    if len(text) < secrets.LONG_TEXT:
+        anchors = set(secrets.WORD_ANCHORS.findall(folded))
+    else:
+        anchors = {anchor for anchor in secrets.WORD_ENDS if anchor in folded}
+    found = [secrets.WORD_ENDS[anchor].finditer(folded) for anchor in anchors]
+    if len(found) == 1:
+        return [match.span() for match in found[0]]
+    spans: dict[int, int] = {}
+    for matches in found:
+        for match in matches:
+            spans.setdefault(match.end(), match.start())
+    return sorted((start, end) for end, start in spans.items())
+
+
+@lru_cache(maxsize=4096)
+def _kind_of(key: str) -> str:
+    return re.sub(r"[^a-z0-9_]", "_", key.lower()).strip("_")[:40] or "secret"
+
+
+def _redact_key_values(text: str, lower: str) -> str:
+    # A key is the whole run of [\w.-] before its separator, at most 60 long: its end is
+    # where a secret word ends, and it extends left from the word (already a secret key by
+    # then: `SECRET_KEY` accepts any such run).
+    out: list[str] = []
+    done = 0
+    for start, end in _key_spans(text, lower):
+        if start < done:
+            continue  # inside a value already redacted
+        floor = max(done, end - 61)
+        while start > floor and (text[start - 1].isalnum() or text[start - 1] in "_.-"):
+            start -= 1
+        if start == end - 61 or (start and (text[start - 1].isalnum() or text[start - 1] in "_.-")):
+            continue  # too long a key, or one running on into a value already redacted
+        found = secrets.SEP_VALUE.match(text, end)
+        if found is None:
+            continue
+        value = found["value"]
+        if "[REDACTED" in value or (
+            value.lower() in secrets.SCHEMES and text.startswith(" [REDACTED", found.end())
+        ):
+            continue  # already redacted, or an auth scheme before its redacted value
+        quote = value[0] if value[:1] in "\"'" and len(value) > 1 else ""
+        out += [
+            text[done : found.start("value")],
+            f"{quote}[REDACTED:{_kind_of(text[start:end])}]{quote}",
+        ]
+        done = found.end()
+    if not out:
+        return text
+    out.append(text[done:])
+    return "".join(out)
 
 
 def _cookie(match: re.Match[str]) -> str:
@@ -65,7 +121,7 @@ def scrub_string(text: str, emails: bool, ips: bool) -> str:
     if "cookie" in lower:
         text = secrets.COOKIE_HEADER.sub(_cookie, text)
     if "=" in text or ":" in text:
-        text = redact_key_values(text, text.lower() if text is not original else lower)
+        text = _redact_key_values(text, text.lower() if text is not original else lower)
     if emails and "@" in text and (holds is None or holds("email")):
         text = secrets.EMAIL.sub("[REDACTED:email]", text)
     if ips:

@@ -4,7 +4,7 @@ Each rule is a pattern with a cheap gate (a substring it needs), so most strings
 rules. Every pattern runs in linear time with a small constant: it starts with a literal or
 a narrow class (the engine skips in C to where it could start, not trying each position),
 lookbehinds come after that first character, repeats are bounded or possessive, and no
-lazy span rescans the text. ``key=value`` pairs: `understanding.key_values`. In long
+lazy span rescans the text. ``key=value`` pairs are found from the secret words. In long
 texts, RE2 first checks that a rule's shape occurs at all. `bench/redos.py` times it all.
 
 Kinds (`KINDS`): private keys (PEM, PGP, OpenSSH), credentials in URLs, Sentry DSN keys,
@@ -27,17 +27,48 @@ try:
 except ImportError:  # the wheel is a dependency; without it only long texts slow down
     re2 = None
 
-KEY_WORDS = (
+_KEY_WORDS = (
     r"password|passwd|pwd|passphrase|secret|api[_-]?key|apikey|access[_-]?key|auth|authorization"
     r"|credentials?|token|private[_-]?key|session(?:[_-]?id)?|sessid|cookie|signature|dsn"
     r"|account[_-]?key"
 )
 # A key is secret when one of the words ends it (optionally with an _id/_key suffix), so
 # "db_password", "X-Auth-Token" and "sessionid" match while "author" and "tokenizer" don't.
-SECRET_KEY = re.compile(rf"(?i)^[\w.-]{{0,200}}?(?:{KEY_WORDS})(?:[_-]?(?:id|key|value|hash))?$")
+SECRET_KEY = re.compile(rf"(?i)^[\w.-]{{0,200}}?(?:{_KEY_WORDS})(?:[_-]?(?:id|key|value|hash))?$")
+_SEP = r"(?:[_-]?(?:id|key|value|hash))?(?=[\"']?\s{0,8}(?:=>|[=:]))"
+# Where a secret word can end a key: one pattern per leading literal, run on the folded
+# text only when that literal occurs in it (each scan is a fast literal search).
+WORD_ENDS = {  # a literal each word starts with: the words
+    anchor: re.compile(f"(?:{words}){_SEP}")
+    for anchor, words in {
+        "pass": "pass(?:word|wd|phrase)",
+        "pwd": "pwd",
+        "secret": "secret",
+        "api": "api[_-]?key|apikey",
+        "access": "access[_-]?key",
+        "auth": "auth(?:orization)?",
+        "credential": "credentials?",
+        "token": "token",
+        "private": "private[_-]?key",
+        "sess": "session(?:[_-]?id)?|sessid",
+        "cookie": "cookie",
+        "signature": "signature",
+        "dsn": "dsn",
+        "account": "account[_-]?key",
+    }.items()
+}
+WORD_ANCHORS = re.compile(f"(?=({'|'.join(WORD_ENDS)}))")  # no anchor starts another
 # What `(?i)` folds onto an ASCII letter besides its own two cases (sre's own table).
 _EXOTIC = "\u0130\u0131\u017f\u212a"  # dotted I, dotless i, long s, Kelvin sign
 _FOLDS = {"i": "iI\u0130\u0131", "k": "kK\u212a", "s": "sS\u017f"}
+FOLD = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s"})  # then lower(): lengths kept
+_QUOTE = r"[\"']"
+# Quoted values are bounded: an unclosed quote after every key would otherwise rescan the
+# rest of the text once per key. A string prefix (f"...", rb'...') belongs to the value.
+SEP_VALUE = re.compile(
+    rf"(?P<sep>{_QUOTE}?\s{{0,8}}(?:=>|[=:])\s{{0,8}}(?:(?:[rR][bBfF]?|[bBfF][rR]?|[uU])(?=[\"']))?)"
+    r"(?P<value>\"(?:[^\"\\\n]|\\.){0,2048}+\"|'(?:[^'\\\n]|\\.){0,2048}+'|[^\s,;&)}\]\"']++)"
+)
 
 
 def _ci(word: str) -> str:
@@ -315,6 +346,9 @@ IPS = {
     (False, True): re.compile(rf"{_HEX}{_IPV6}"),
     (True, True): re.compile(rf"[\da-fA-F](?:(?<=\d){_IPV4}|(?<={_HEX}){_IPV6})"),
 }
+SCHEMES = frozenset(
+    {"bearer", "basic", "token", "digest", "negotiate", "bot", "aws4-hmac-sha256", "sentry"}
+)
 
 
 # Shapes every match of a rule contains (its lookarounds dropped, classes widened: \w to
