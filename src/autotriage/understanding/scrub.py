@@ -46,41 +46,43 @@ def _key_spans(text: str, lower: str) -> list[tuple[int, int]]:
 
 
 @lru_cache(maxsize=4096)
-def _kind_of(key: str) -> str:
-    return re.sub(r"[^a-z0-9_]", "_", key.lower()).strip("_")[:40] or "secret"
+def _token(key: str, quote: str) -> str:
+    kind = re.sub(r"[^a-z0-9_]", "_", key.lower()).strip("_")[:40] or "secret"
+    return f"{quote}[REDACTED:{kind}]{quote}"
 
 
 def _redact_key_values(text: str, lower: str) -> str:
     # A key is the whole run of [\w.-] before its separator, at most 60 long: its end is
     # where a secret word ends, and it extends left from the word (already a secret key by
-    # then: `SECRET_KEY` accepts any such run).
+    # then: `SECRET_KEY` accepts any such run). The hot loop of a key=value flood.
     out: list[str] = []
-    done = 0
+    append, match, done = out.append, secrets.SEP_VALUE.match, 0
     for start, end in _key_spans(text, lower):
         if start < done:
             continue  # inside a value already redacted
-        floor = max(done, end - 61)
-        while start > floor and (text[start - 1].isalnum() or text[start - 1] in "_.-"):
+        floor = end - 61 if end - 61 > done else done
+        while start > floor:
+            if not ((char := text[start - 1]).isalnum() or char in "_.-"):
+                break
             start -= 1
-        if start == end - 61 or (start and (text[start - 1].isalnum() or text[start - 1] in "_.-")):
-            continue  # too long a key, or one running on into a value already redacted
-        found = secrets.SEP_VALUE.match(text, end)
+        else:  # too long a key, or one running on into a value already redacted
+            if start == end - 61 or (start and ((c := text[start - 1]).isalnum() or c in "_.-")):
+                continue
+        found = match(text, end)
         if found is None:
             continue
-        value = found["value"]
+        begin, done_at = found.span("value")
+        value = text[begin:done_at]
         if "[REDACTED" in value or (
-            value.lower() in secrets.SCHEMES and text.startswith(" [REDACTED", found.end())
+            text.startswith(" [REDACTED", done_at) and value.lower() in secrets.SCHEMES
         ):
             continue  # already redacted, or an auth scheme before its redacted value
-        quote = value[0] if value[:1] in "\"'" and len(value) > 1 else ""
-        out += [
-            text[done : found.start("value")],
-            f"{quote}[REDACTED:{_kind_of(text[start:end])}]{quote}",
-        ]
-        done = found.end()
+        append(text[done:begin])
+        append(_token(text[start:end], value[0] if value[0] in "\"'" and len(value) > 1 else ""))
+        done = done_at
     if not out:
         return text
-    out.append(text[done:])
+    append(text[done:])
     return "".join(out)
 
 
