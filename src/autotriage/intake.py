@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import orjson
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from autotriage import lifecycle
@@ -142,7 +143,7 @@ class StatusOutcome:
 _SAID = {"resolved": "Resolved", "ignored": "Ignored", "open": "Reopened"}
 _WHERE = {SENTRY_ISSUE: "in Sentry", "github": "on GitHub"}
 
-AfterStore = Callable[[Session, list[NewDelivery], list[StoredDelivery], datetime], object]
+AfterStore = Callable[[Connection, list[NewDelivery], list[StoredDelivery], datetime], object]
 """Work done in the transaction that stores a batch of deliveries, after its rows."""
 
 FollowUp = Callable[[Group], PlannedAction]
@@ -316,12 +317,12 @@ class Intake:
     def _commit(self, batch: list[_Job]) -> None:
         started = time.perf_counter()
         try:
-            with self.store.transaction() as session:
+            with self.store.writing() as connection:
                 deliveries = [job.delivery for job in batch]
                 now = utcnow()
-                outcomes = store_deliveries(session, deliveries, now=now)
+                outcomes = store_deliveries(connection, deliveries, now=now)
                 if self.settle is not None:
-                    self.settle(session, deliveries, outcomes, now)
+                    self.settle(connection, deliveries, outcomes, now)
             if self.commit_took is not None:
                 self.commit_took(time.perf_counter() - started)
         except Exception as exc:  # noqa: BLE001 - handed to the caller, which re-raises it

@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, Table, create_engine, event
+from sqlalchemy import Connection, Engine, Table, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -191,6 +191,14 @@ class Store:
             yield session
 
     @contextmanager
+    def writing(self) -> Iterator[Connection]:
+        """A connection inside one write transaction, committed on success, else rolled
+        back: for Core statements alone (the inbox's group commit), without a session's
+        per-transaction cost."""
+        with self.engine.begin() as connection:
+            yield connection
+
+    @contextmanager
     def reading(self) -> Iterator[Session]:
         """A session for reads only; on SQLite it never blocks or is blocked by a writer."""
         with self.read_sessions() as session, session.begin():
@@ -201,10 +209,21 @@ class Store:
         self.engine.dispose()
 
 
-def insert_ignore(session: Session, table: Table, **values: Any) -> int | None:
+Executor = Session | Connection
+"""Where statements run: an ORM session, or a Core connection (`Store.writing`)."""
+
+
+def dialect_of(executor: Executor) -> str:
+    """``sqlite`` or ``postgresql``: the database `executor` talks to."""
+    if isinstance(executor, Connection):
+        return executor.dialect.name
+    return executor.get_bind().dialect.name
+
+
+def insert_ignore(session: Executor, table: Table, **values: Any) -> int | None:
     """Insert a row unless it breaks a unique constraint; return its id (1 for a table
     without an ``id``), or None if it existed."""
-    dialect = session.get_bind().dialect.name
+    dialect = dialect_of(session)
     stmt: Insert
     if dialect == "postgresql":
         stmt = postgresql.insert(table).values(**values).on_conflict_do_nothing()

@@ -9,13 +9,13 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
 
 from autotriage.models import ErrorEvent
-from autotriage.store.db import SerializedJSON, insert_ignore
+from autotriage.store.db import Executor, SerializedJSON, dialect_of, insert_ignore
 from autotriage.store.tables import Delivery, Event
 
 
@@ -74,6 +74,9 @@ class NewDelivery:
     delivery_id: str | None = None
 
 
+_DELIVERIES: Table = Delivery.__table__  # type: ignore[assignment]
+
+
 @lru_cache(maxsize=4)
 def _insert_events(dialect: str) -> Insert:
     # Built once per dialect and run as one multi-row insert per batch; a statement
@@ -84,10 +87,12 @@ def _insert_events(dialect: str) -> Insert:
 
 
 def store_deliveries(
-    session: Session, deliveries: Sequence[NewDelivery], *, now: datetime
+    session: Executor, deliveries: Sequence[NewDelivery], *, now: datetime
 ) -> list[StoredDelivery]:
     """Persist each delivery once, all in one insert: a known delivery id or source event
-    id stores nothing again. Returns what became of each delivery, in order."""
+    id stores nothing again. Returns what became of each delivery, in order.
+
+    Core statements only, so intake runs it on a bare connection (`Store.writing`)."""
     outcomes = [StoredDelivery() for _ in deliveries]
     values: list[dict[str, Any]] = []
     owners: list[int] = []
@@ -101,7 +106,7 @@ def store_deliveries(
             owners.append(index)
     ids: dict[str, int] = {}
     if values:
-        insert = _insert_events(session.get_bind().dialect.name)
+        insert = _insert_events(dialect_of(session))
         ids = {key: int(row_id) for row_id, key in session.execute(insert, values)}
     for value, index in zip(values, owners, strict=True):
         # Two rows with one key in a batch: the first one stored it.
@@ -112,27 +117,28 @@ def store_deliveries(
             outcomes[index].event_ids.append(event_id)
     for delivery, outcome in zip(deliveries, outcomes, strict=True):
         if delivery.delivery_id and not outcome.redelivery:
-            stored = session.scalars(
-                select(Delivery).where(
-                    Delivery.source == delivery.source,
-                    Delivery.delivery_id == delivery.delivery_id[:255],
+            session.execute(
+                update(_DELIVERIES)
+                .where(
+                    _DELIVERIES.c.source == delivery.source,
+                    _DELIVERIES.c.delivery_id == delivery.delivery_id[:255],
                 )
-            ).one()
-            stored.event_ids = outcome.event_ids
+                .values(event_ids=outcome.event_ids)
+            )
     return outcomes
 
 
-def _claim_delivery(session: Session, delivery: NewDelivery, now: datetime) -> bool:
+def _claim_delivery(session: Executor, delivery: NewDelivery, now: datetime) -> bool:
     """Record a delivery id; False if it was recorded before (a redelivery)."""
     assert delivery.delivery_id is not None  # noqa: S101 - callers check
     return claim_delivery(session, delivery.source, delivery.delivery_id, now)
 
 
-def claim_delivery(session: Session, source: str, delivery_id: str, now: datetime) -> bool:
+def claim_delivery(session: Executor, source: str, delivery_id: str, now: datetime) -> bool:
     """Record `source`'s delivery `delivery_id`; False if it was recorded before."""
     row_id = insert_ignore(
         session,
-        Delivery.__table__,  # type: ignore[arg-type]
+        _DELIVERIES,
         source=source,
         delivery_id=delivery_id[:255],
         received_at=now,

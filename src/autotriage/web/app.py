@@ -26,7 +26,7 @@ from autotriage.web.metrics import router as metrics_router
 from autotriage.web.routes import api, dashboard, github, scans
 from autotriage.web.routes import sentry as sentry_routes
 from autotriage.web.routes.sentry import DsnCors
-from autotriage.web.security import SecurityHeaders
+from autotriage.web.security import SecurityHeaders, ShedWebhooks
 
 
 def create_app(services: Services | Settings, store: Store | None = None) -> FastAPI:
@@ -71,6 +71,8 @@ def create_app(services: Services | Settings, store: Store | None = None) -> Fas
     app.state.services = built
     app.state.store = built.store
     errors.install(app)
+    # Innermost: a shed webhook is still timed, counted and given the security headers.
+    app.add_middleware(ShedWebhooks, shedder=built.guard.shedder)
     app.add_middleware(DsnCors)
     app.add_middleware(IngestMetrics, metrics=built.metrics)
     app.add_middleware(RequestContext)

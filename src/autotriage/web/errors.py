@@ -72,6 +72,12 @@ def _headers(exc: AutotriageError) -> dict[str, str]:
     return headers
 
 
+def overloaded_response(request: Request, exc: Overloaded) -> JSONResponse:
+    """The answer to shed load: the error shape, with ``Retry-After`` (and
+    ``X-Sentry-Rate-Limits`` when `exc` has a scope), as the table gives it."""
+    return error_response(request, exc.status_code, exc.code, exc.reason, _headers(exc))
+
+
 def sentry_rate_limits(exc: Overloaded) -> str:
     """``X-Sentry-Rate-Limits`` for `exc`: ``retry_after:categories:scope:reason_code``.
 

@@ -71,16 +71,19 @@ def _too_large(limit: int) -> PayloadTooLarge:
 
 def _inflate_zlib(body: bytes, wbits: int, limit: int) -> bytes:
     decompressor = zlib.decompressobj(wbits)
-    out = bytearray()
-    data = body
-    while True:
-        # max_length bounds every step, so a bomb never allocates more than the limit.
+    # max_length bounds every step, so a bomb never allocates more than the limit.
+    first = decompressor.decompress(body, limit + 1)
+    if decompressor.eof and len(first) <= limit:
+        return first  # the whole stream in one step (an SDK's post): no copies
+    out = bytearray(first)
+    if len(out) > limit:
+        raise _too_large(limit)
+    data = decompressor.unconsumed_tail
+    while data:
         out += decompressor.decompress(data, limit + 1 - len(out))
         if len(out) > limit:
             raise _too_large(limit)
         data = decompressor.unconsumed_tail
-        if not data:
-            break
     out += decompressor.flush()
     if len(out) > limit:
         raise _too_large(limit)

@@ -21,7 +21,11 @@ bound (0 turns a reading off):
 Past either bound, ingest answers 429 with ``Retry-After`` (``INGEST_SHED_RETRY_SECONDS``)
 and ``X-Sentry-Rate-Limits`` (all categories, reason ``backlog`` or ``commit_latency``),
 which Sentry SDKs honour by holding everything back for that long. Refusing happens
-before the body is read; what was acknowledged before stays committed.
+before the body is read; what was acknowledged before stays committed. The DSN and OTLP
+routes ask `LoadShedder.check` themselves (`autotriage.web.ingest.guarded`); the webhook
+routes (``POST /webhook/...``: GitHub, Slack, generic, SNS, Firehose, Sentry's hooks) are
+guarded by `ShedWebhooks`, an ASGI middleware that asks it before the route runs, so a
+refused delivery's body is never read.
 
 **Rate limits** (`RateLimits`), per fixed minute. ``INGEST_EVENTS_PER_MINUTE`` counts the
 events each ingest key sends; ``INGEST_REQUESTS_PER_MINUTE_PER_IP`` counts the requests
@@ -51,6 +55,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from autotriage.config_sections import ServerSettings
 from autotriage.errors import Overloaded
 from autotriage.store import Store, rate_windows
+from autotriage.web.errors import overloaded_response
 
 
 def is_loopback(host: str) -> bool:
@@ -212,6 +217,33 @@ class LoadShedder:
             scope="organization",
             reason_code=reason_code,
         )
+
+
+WEBHOOK_PREFIX = "/webhook/"
+
+
+class ShedWebhooks:
+    """ASGI middleware: a webhook delivery (``POST /webhook/...``) is refused (429 with
+    ``Retry-After``) while `shedder` says the server is behind, before its body is read.
+    A delivery let in is marked admitted, so intake does not ask again."""
+
+    def __init__(self, app: ASGIApp, shedder: LoadShedder) -> None:
+        self.app = app
+        self.shedder = shedder
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["method"] == "POST"
+            and scope["path"].startswith(WEBHOOK_PREFIX)
+        ):
+            try:
+                await self.shedder.check()
+            except Overloaded as exc:
+                await overloaded_response(Request(scope), exc)(scope, receive, send)
+                return
+            scope.setdefault("state", {})["admitted"] = True
+        await self.app(scope, receive, send)
 
 
 class Windows(Protocol):

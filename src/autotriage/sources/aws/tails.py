@@ -31,15 +31,15 @@ one held record per stream, `held_traces.MAX_HELD` in all, each under
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Connection, delete, select, update
 from sqlalchemy.orm import Session
 
-from autotriage.intake import inbox_row
+from autotriage.intake import AfterStore, inbox_row
 from autotriage.models import utcnow
 from autotriage.sources.aws import cloudwatch
 from autotriage.sources.aws.joining import join_lines, meta_of, without_lines
@@ -58,9 +58,6 @@ from autotriage.store.tables import Event
 HELD, MERGED, PENDING = "held", "merged", "pending"
 RELEASE_BATCH = 500
 """Held records released per transaction by the timer."""
-
-Settle = Callable[[Session, Sequence[NewDelivery], Sequence[StoredDelivery], datetime], object]
-"""What `autotriage.intake.Intake` runs in the transaction that stores deliveries."""
 
 
 @dataclass
@@ -351,16 +348,25 @@ def settle(
     return done
 
 
-def intake_hook(grace_seconds: int) -> Settle:
-    """`settle` as `autotriage.intake.Intake.settle` runs it (the Firehose path)."""
+def intake_hook(grace_seconds: int) -> AfterStore:
+    """`settle` as `autotriage.intake.Intake.settle` runs it (the Firehose path).
+
+    Intake commits on a bare Core connection; a session joins its transaction only for a
+    batch holding CloudWatch records, so every other batch pays nothing for it.
+    """
 
     def run(
-        session: Session,
+        connection: Connection,
         deliveries: Sequence[NewDelivery],
         outcomes: Sequence[StoredDelivery],
         now: datetime,
     ) -> Settled:
-        return settle(session, deliveries, outcomes, now, grace_seconds=grace_seconds)
+        if not any(r.source == cloudwatch.NAME for d in deliveries for r in d.rows):
+            return Settled()
+        with Session(bind=connection) as session:
+            done = settle(session, deliveries, outcomes, now, grace_seconds=grace_seconds)
+            session.flush()
+        return done
 
     return run
 
