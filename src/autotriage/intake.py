@@ -185,9 +185,9 @@ class Intake:
         self.wake = wake
         self.observe = observe  # (source, events stored, duplicates): the metrics
         self.commit_took: Callable[[float], None] | None = None  # seconds: load shedding
-        # Run in each commit's transaction after the rows are stored: CloudWatch's held
-        # traces (`autotriage.sources.aws.tails.intake_hook`).
-        self.settle: AfterStore | None = None
+        # Run in the commit's transaction after the rows are stored, by source name, for a
+        # batch holding rows of that source: CloudWatch's held traces (`tails.intake_hook`).
+        self.after_store: dict[str, AfterStore] = {}
         self._lock = threading.Lock()
         self._queue: list[_Job] = []
         self._committing = False
@@ -321,8 +321,10 @@ class Intake:
                 deliveries = [job.delivery for job in batch]
                 now = utcnow()
                 outcomes = store_deliveries(connection, deliveries, now=now)
-                if self.settle is not None:
-                    self.settle(connection, deliveries, outcomes, now)
+                if self.after_store:
+                    sources = {row.source for delivery in deliveries for row in delivery.rows}
+                    for source in sources & self.after_store.keys():
+                        self.after_store[source](connection, deliveries, outcomes, now)
             if self.commit_took is not None:
                 self.commit_took(time.perf_counter() - started)
         except Exception as exc:  # noqa: BLE001 - handed to the caller, which re-raises it

@@ -42,7 +42,7 @@ from autotriage.metrics import Metrics
 from autotriage.pipeline import process_pending
 from autotriage.scans.manager import ScanManager
 from autotriage.selfreport import init_self_reporting
-from autotriage.sources.aws import tails
+from autotriage.sources.aws import cloudwatch, tails
 from autotriage.sources.aws.sns import CertCache
 from autotriage.sources.base import Verifying
 from autotriage.store import Store
@@ -157,7 +157,9 @@ def build_services(
     intake = Intake(store, wake=wake, observe=metrics.delivery)
     guard = ingest_guard(store, ingest, clock)
     intake.commit_took = guard.shedder.committed
-    intake.settle = tails.intake_hook(settings.aws.cloudwatch_tail_grace_seconds)
+    intake.after_store[cloudwatch.NAME] = tails.intake_hook(
+        settings.aws.cloudwatch_tail_grace_seconds
+    )
     return Services(
         server=settings.server,
         ingest=ingest,

@@ -235,7 +235,7 @@ def test_a_head_pushed_by_firehose_is_completed_by_a_scan(
     ]
     body = delivery("x-1", {**message("web/x", pushed), "logGroup": group})
     intake = Intake(store)
-    intake.settle = tails.intake_hook(120)
+    intake.after_store[cloudwatch.NAME] = tails.intake_hook(120)
     intake.accept("cloudwatch", firehose.parse(body, {}), delivery_id="firehose:x-1")
     assert [status for _, status, _ in _rows(store)] == ["held"]
 

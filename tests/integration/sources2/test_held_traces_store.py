@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from autotriage.intake import Intake
-from autotriage.sources.aws import firehose, tails
+from autotriage.sources.aws import cloudwatch, firehose, tails
 from autotriage.store import Store, held_traces
 from autotriage.store.held_traces import HeldTrace
 from autotriage.store.tables import Event
@@ -28,7 +28,7 @@ COMPLETE = [*PY_HEAD, *PY_TAIL]
 
 def _intake(store: Store, grace: int = 120) -> Intake:
     intake = Intake(store)
-    intake.settle = tails.intake_hook(grace)
+    intake.after_store[cloudwatch.NAME] = tails.intake_hook(grace)
     return intake
 
 

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autotriage.errors import PayloadInvalid
-from autotriage.sources.base import MAX_JSON_DEPTH, _depth, load_json
+from autotriage.sources.base import _PEELED, MAX_JSON_DEPTH, _nests_deeper, load_json
 
 # Strings full of the characters the byte-level depth reading must not be fooled by.
 _tricky = st.text(alphabet=st.sampled_from('[]{}"\\ab\n'), max_size=8)
@@ -32,8 +32,13 @@ def _reference_depth(value: Any) -> int:
 
 @given(_values)
 def test_depth_from_bytes_matches_the_decoded_document(value: Any) -> None:
-    assert _depth(orjson.dumps(value)) == _reference_depth(value)
-    assert _depth(json.dumps(value, indent=1).encode()) == _reference_depth(value)
+    depth = _reference_depth(value)
+    wide = [value] * (_PEELED // 2)  # past `_PEELED` marks: counted, not peeled
+    for body in (orjson.dumps(value), json.dumps(value, indent=1).encode()):
+        for limit in range(12):  # peeled within limit // 2 rounds, or counted
+            assert _nests_deeper(body, limit) is (depth > limit), (body, limit)
+    for limit in (depth - 1, depth + 1):
+        assert _nests_deeper(orjson.dumps(wide), limit) is (depth + 1 > limit)
 
 
 def test_nesting_past_the_limit_is_refused_even_behind_brackets_in_strings() -> None:

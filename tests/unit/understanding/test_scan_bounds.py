@@ -81,3 +81,13 @@ def test_a_run_of_empty_goroutine_headers_is_read_past_to_the_panic_after_it() -
     lines = ["goroutine 1 [running]:"] * 3000 + panic
     (trace,) = scan(lines)
     assert (trace.start, trace.exceptions[-1].frames[-1].lineno) == (3000, 3)
+
+
+@pytest.mark.parametrize("at", [2040, 2045, 2046, 2047, 2048, 4094])
+def test_a_trace_across_the_line_chunks_is_found_as_trying_every_line_finds(at: int) -> None:
+    # Candidates are found 2,048 lines at a time: a header before a chunk's end whose frame
+    # comes after it, and a trace starting right at the boundary, read as without chunks.
+    lines = ["ok"] * at + ["TypeError: x", "request 7", "", "    at f (/a.js:1:2)", "done"]
+    lines += ["ok"] * 3000
+    assert [(t.start, t.end, t.exceptions[-1].type) for t in scan(lines)] == _every_line(lines)
+    assert [t.start for t in scan(lines)] == [at]

@@ -351,8 +351,8 @@ def settle(
 def intake_hook(grace_seconds: int) -> AfterStore:
     """`settle` as `autotriage.intake.Intake.settle` runs it (the Firehose path).
 
-    Intake commits on a bare Core connection; a session joins its transaction only for a
-    batch holding CloudWatch records, so every other batch pays nothing for it.
+    Intake commits on a bare Core connection and runs this only for a batch holding
+    CloudWatch records; a session joins that transaction for the held-trace rows.
     """
 
     def run(
@@ -361,8 +361,6 @@ def intake_hook(grace_seconds: int) -> AfterStore:
         outcomes: Sequence[StoredDelivery],
         now: datetime,
     ) -> Settled:
-        if not any(r.source == cloudwatch.NAME for d in deliveries for r in d.rows):
-            return Settled()
         with Session(bind=connection) as session:
             done = settle(session, deliveries, outcomes, now, grace_seconds=grace_seconds)
             session.flush()

@@ -331,19 +331,21 @@ def _json_line(line: bytes, what: str) -> dict[str, Any]:
     return require_object(load_json(line, what=what), what)
 
 
+def _line(data: bytes, pos: int) -> tuple[bytes, int]:
+    """The line starting at `pos` (without its newline) and where the next one starts."""
+    end = data.find(b"\n", pos)
+    return (data[pos:], len(data)) if end < 0 else (data[pos:end], end + 1)
+
+
 def parse_envelope(data: bytes) -> Envelope:
     """Split an envelope into its header and items, or raise `PayloadInvalid`."""
-    newline = data.find(b"\n")
-    head = data if newline < 0 else data[:newline]
+    head, pos = _line(data, 0)
     if not head.strip():
         raise PayloadInvalid("envelope header line is empty")
     envelope = Envelope(_json_line(head, "envelope header"))
-    pos = len(data) if newline < 0 else newline + 1
     size = len(data)
     while pos < size:
-        end = data.find(b"\n", pos)
-        line = data[pos:] if end < 0 else data[pos:end]
-        pos = size if end < 0 else end + 1
+        line, pos = _line(data, pos)
         if not line.strip():
             continue  # blank lines between items and at the end are allowed
         number = len(envelope.items) + 1
@@ -352,21 +354,17 @@ def parse_envelope(data: bytes) -> Envelope:
         if not isinstance(item_type, str) or not item_type:
             raise PayloadInvalid(f"item {number} header has no `type`")
         length = headers.get("length")
-        if length is not None:
-            if isinstance(length, bool) or not isinstance(length, int) or length < 0:
-                raise PayloadInvalid(f"item {number} `length` must be a non-negative integer")
-            if pos + length > size:
-                raise PayloadInvalid(
-                    f"item {number} declares {length} bytes but only {size - pos} remain"
-                )
-            payload = data[pos : pos + length]
-            pos += length
-            if pos < size and data[pos : pos + 1] == b"\n":
-                pos += 1
+        if length is None:
+            payload, pos = _line(data, pos)
+        elif isinstance(length, bool) or not isinstance(length, int) or length < 0:
+            raise PayloadInvalid(f"item {number} `length` must be a non-negative integer")
+        elif pos + length > size:
+            raise PayloadInvalid(
+                f"item {number} declares {length} bytes but only {size - pos} remain"
+            )
         else:
-            end = data.find(b"\n", pos)
-            payload = data[pos:] if end < 0 else data[pos:end]
-            pos = size if end < 0 else end + 1
+            payload, pos = data[pos : pos + length], pos + length
+            pos += data[pos : pos + 1] == b"\n"  # the newline after a sized payload
         envelope.items.append(Item(item_type, headers, payload))
     return envelope
 

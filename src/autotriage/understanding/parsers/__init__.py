@@ -52,10 +52,12 @@ _WINDOW = 16
 """Lines before a frame-like line that may hold its header (the parsers look ahead 6 to 13)."""
 
 
-def _candidates(lines: Sequence[str]) -> bytearray:
-    """One byte per line: 1 where a trace may start. Found with `str.find` over the joined
-    text, one hit per word and line, so a megabyte with few such lines costs a few scans."""
-    joined = "\n".join(lines)
+def _candidates(lines: Sequence[str], begin: int, end: int) -> bytearray:
+    """One byte per line of ``lines[begin:end]``: 1 where a trace may start. Found with
+    `str.find` over the joined lines (and `_WINDOW` more, for their frame-like lines), one hit
+    per word and line, so a megabyte with few such lines costs a few scans."""
+    stop = min(len(lines), end + _WINDOW)
+    joined = "\n".join(lines[begin:stop])
     hits: list[tuple[int, bool]] = []
     for word in (*_START_WORDS, *_FRAME_WORDS):
         framey = word in _FRAME_WORDS
@@ -67,7 +69,7 @@ def _candidates(lines: Sequence[str]) -> bytearray:
                 break
             pos = joined.find(word, newline + 1)
     hits.sort()
-    marks = bytearray(len(lines))
+    marks = bytearray(stop - begin)
     line, last = 0, 0
     for pos, framey in hits:
         line += joined.count("\n", last, pos)
@@ -77,7 +79,12 @@ def _candidates(lines: Sequence[str]) -> bytearray:
             marks[first : line + 1] = b"\x01" * (line + 1 - first)
         else:
             marks[line] = 1
-    return marks
+    return marks[: end - begin]
+
+
+_CHUNK = 2048
+"""Lines whose candidates are found at once: a text that reaches the trace limit early is
+not searched to its end."""
 
 
 def _past_repeats(lines: Sequence[str], i: int) -> int:
@@ -94,11 +101,25 @@ def scan(lines: Sequence[str], limit: int | None = None) -> list[Trace]:
     """Every trace in `lines` (the first `limit` of them), in order; lines between traces
     are left to the caller."""
     traces: list[Trace] = []
-    marks = _candidates(lines)
-    i = marks.find(1)
-    while 0 <= i < len(lines) and (limit is None or len(traces) < limit):
+    chunk, marks = 0, bytearray()
+
+    def candidate(i: int) -> int:
+        """The first line at or after `i` where a trace may start, or -1."""
+        nonlocal chunk, marks
+        while i < len(lines):
+            if not chunk <= i < chunk + len(marks):
+                chunk = i - i % _CHUNK
+                marks = _candidates(lines, chunk, min(len(lines), chunk + _CHUNK))
+            found = marks.find(1, i - chunk)
+            if found >= 0:
+                return chunk + found
+            i = chunk + len(marks)
+        return -1
+
+    i = candidate(0)
+    while i >= 0 and (limit is None or len(traces) < limit):
         if not lines[i].strip():
-            i = marks.find(1, i + 1)
+            i = candidate(i + 1)
             continue
         for _, parse in PARSERS:
             trace = parse(lines, i)
@@ -107,11 +128,7 @@ def scan(lines: Sequence[str], limit: int | None = None) -> list[Trace]:
                 i = trace.end
                 break
         else:
-            i = (
-                _past_repeats(lines, i)
-                if i + 1 < len(lines) and lines[i + 1] == lines[i]
-                else i + 1
-            )
-        if i < len(lines):
-            i = marks.find(1, i)
+            repeated = i + 1 < len(lines) and lines[i + 1] == lines[i]
+            i = _past_repeats(lines, i) if repeated else i + 1
+        i = candidate(i)
     return traces

@@ -312,11 +312,12 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
         value = "\n".join([value, *extra]).strip()
     elif _name_only_run(lines, start) > start:
         pass  # Safari's name-only frames, then located ones: a headless stack
-    elif (_v8_frame(first) is None or not first.lstrip().startswith("at ")) and (
-        # A headless Firefox/Safari stack needs two frames in a row to be told from prose.
-        _gecko_frame(first, inside="@" not in first) is None
-        or start + 1 >= len(lines)
+    elif (not first.lstrip().startswith("at ") or _v8_frame(first) is None) and (
+        # A headless Firefox/Safari stack needs two frames in a row to be told from prose
+        # (the plain tests first: most header-like lines have no "@" line after them).
+        start + 1 >= len(lines)
         or "@" not in lines[start + 1]
+        or _gecko_frame(first, inside="@" not in first) is None
         or _gecko_frame(lines[start + 1]) is None
     ):
         return None
