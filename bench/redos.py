@@ -73,6 +73,8 @@ SCRUB_FRAGMENTS = {
     "url_user_no_at": "://" + "a" * 30 + ":",
     "dsn_key_no_at": "://" + "a" * 32 + "/",
     "authorization_eq": "authorization=",
+    # every key's unquoted value runs to the redaction at the end of the run
+    "key_flood_then_redacted": "password=" * 2000 + "[REDACTED:x] ",
     "bearer_real": "Bearer abcdefgh12 ",
     "jwt_real": "eyJhbGciOi.eyJzdWIiOi.c2ln ",
     "github_short": "ghp_" + "A" * 19 + " ",

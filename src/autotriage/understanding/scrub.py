@@ -56,10 +56,10 @@ def _redact_key_values(text: str, lower: str) -> str:
     # where a secret word ends, and it extends left from the word (already a secret key by
     # then: `SECRET_KEY` accepts any such run). The hot loop of a key=value flood.
     out: list[str] = []
-    append, match, done = out.append, secrets.SEP_VALUE.match, 0
+    append, match, done, redacted = out.append, secrets.SEP_VALUE.match, 0, 0
     for start, end in _key_spans(text, lower):
-        if start < done:
-            continue  # inside a value already redacted
+        if start < done or start < redacted:
+            continue  # inside a value redacted now, or holding an earlier redaction
         floor = end - 61 if end - 61 > done else done
         while start > floor:
             if not ((char := text[start - 1]).isalnum() or char in "_.-"):
@@ -73,10 +73,15 @@ def _redact_key_values(text: str, lower: str) -> str:
             continue
         begin, done_at = found.span("value")
         value = text[begin:done_at]
-        if "[REDACTED" in value or (
-            text.startswith(" [REDACTED", done_at) and value.lower() in secrets.SCHEMES
-        ):
-            continue  # already redacted, or an auth scheme before its redacted value
+        if (at := value.find("[REDACTED")) >= 0:
+            if value[0] not in "\"'":
+                # Every key before the redaction in this unquoted run has a value that
+                # ends where this one does, so holds it too: skip them all at once (one
+                # look per key, not one scan to the run's end each).
+                redacted = begin + at
+            continue  # already redacted
+        if text.startswith(" [REDACTED", done_at) and value.lower() in secrets.SCHEMES:
+            continue  # an auth scheme before its redacted value
         append(text[done:begin])
         append(_token(text[start:end], value[0] if value[0] in "\"'" and len(value) > 1 else ""))
         done = done_at

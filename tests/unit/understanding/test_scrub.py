@@ -68,6 +68,17 @@ def test_ordinary_text_is_left_alone(text: str) -> None:
     assert scrub_text(text) == text
 
 
+def test_keys_whose_values_hold_a_redaction_are_left_as_they_are() -> None:
+    # One unquoted run: each key's value ends where the run does, past the redaction.
+    flood = "password=" * 300 + "[REDACTED:password]"
+    assert scrub_text(flood) == flood
+    # A key after the redaction, and one in a quoted value before it, are still read.
+    after = "token=abc=[REDACTED:token] secret=hunter2"
+    assert scrub_text(after) == "token=abc=[REDACTED:token] secret=[REDACTED:secret]"
+    quoted = 'x="password=hunter2 [REDACTED:y]"'
+    assert "hunter2" not in scrub_text(quoted)
+
+
 def test_pem_private_key_even_when_cut_or_json_escaped() -> None:
     full = (
         "x -----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBg\nkqhkiG9w0BAQEF\n-----END PRIVATE KEY----- y"
