@@ -31,6 +31,7 @@ from autotriage.models import utcnow
 from autotriage.services import build_services
 from autotriage.store.ingest_keys import create_key
 from autotriage.web.app import create_app
+from autotriage.worker import PERIODIC_THREAD
 from tests.fakes.github import FakeGitHub
 from tests.support import free_port, report_with_sentry_sdk
 
@@ -103,6 +104,8 @@ class PathRecorder:
 
     The window opens when `start` (the route handler's code) is called, on any thread,
     and closes when the fake GitHub's request handler is called for an issue create.
+    The worker's timer thread is not followed: its jobs (retention, held traces, polls)
+    run every few seconds whether an envelope came or not, and carry none.
     """
 
     def __init__(self, start: CodeType) -> None:
@@ -116,6 +119,8 @@ class PathRecorder:
     def __call__(self, frame: FrameType, event: str, arg: object) -> None:
         del arg
         if event != "call" or self.closed.is_set() or not is_call(frame):
+            return
+        if threading.current_thread().name == PERIODIC_THREAD:
             return
         code = frame.f_code
         if code is self.start:
