@@ -9,8 +9,6 @@ What an occurrence means (`decide`, the regression and spike rules) is the group
 lifecycle's (`autotriage.lifecycle`); the pipeline plans tracker-neutral steps
 (`actions.kinds.Step`) whose kinds and keys come from `actions.kinds`. Each occurrence
 also adds to its group's hourly bucket (`store.groups`) and its distinct users.
-A person's status change (the console) is carried to the group's issues by
-`status_actions`.
 """
 
 from __future__ import annotations
@@ -18,7 +16,6 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -26,7 +23,7 @@ from autotriage.actions import kinds
 from autotriage.actions.kinds import ActionKind, PlannedAction, Step, Tracker
 from autotriage.actions.outbox import enqueue
 from autotriage.config_sections import PipelineSettings
-from autotriage.lifecycle import Decision, Status, decide, regress, spike
+from autotriage.lifecycle import Decision, decide, regress, spike
 from autotriage.models import ErrorEvent, utcnow
 from autotriage.store import Store
 from autotriage.store.db import is_conflict
@@ -40,14 +37,14 @@ from autotriage.store.groups import (
     record_occurrence,
     user_identity,
 )
-from autotriage.store.tables import Action, Event, Group, Link
+from autotriage.store.tables import Event, Group
 from autotriage.understanding.fingerprint import (
     GroupingConfig,
     compute_fingerprint,
     grouping_config,
 )
 
-__all__ = ["Decision", "decide", "plan_actions", "process_pending", "status_actions"]
+__all__ = ["Decision", "decide", "plan_actions", "process_pending"]
 
 log = logging.getLogger(__name__)
 
@@ -130,75 +127,6 @@ def plan_actions(
     planned.append(
         _step(tracker, Step.UPDATE, kinds.update_key(tracker, gid, bucket), group, event_row_id)
     )
-    return planned
-
-
-_LINKED = {"local": Tracker.LOCAL, "github": Tracker.GITHUB}  # ``links.tracker`` values
-_CLOSE_REASON = {Status.RESOLVED: "completed", Status.IGNORED: "not_planned"}
-
-
-def _need(audit_id: int | None) -> int:
-    if audit_id is None:
-        raise ValueError("a status change needs its audit entry or its signal")
-    return audit_id
-
-
-def status_actions(
-    session: Session,
-    group: Group,
-    audit_id: int | None,
-    body: str,
-    *,
-    signal: tuple[str, str] | None = None,
-    skip: str | None = None,
-) -> list[PlannedAction]:
-    """Carry a status change of `group` (already applied) to its issues.
-
-    One close (resolved: completed; ignored: not planned) or reopen per tracker the group
-    has an issue in, or one still being opened; `audit_id` (the change's audit entry)
-    makes each happen once, or for a status hook's change `signal` (its source and
-    delivery). The tracker the signal came from (`skip`) is left alone: its issue
-    already says so. The action carries the status it stands for, so one that a later
-    change overtook does nothing.
-    """
-    gid = group.id
-    trackers = {
-        _LINKED[name]
-        for name in session.scalars(select(Link.tracker).where(Link.group_id == gid))
-        if name in _LINKED
-    }
-    openers = {kinds.open_key(t, gid): t for t in Tracker}
-    trackers.update(
-        openers[key]
-        for key in session.scalars(
-            select(Action.idempotency_key).where(Action.idempotency_key.in_(list(openers)))
-        )
-    )
-    if skip in _LINKED:
-        trackers.discard(_LINKED[skip])
-    status = Status(group.status)
-    planned = []
-    for tracker in sorted(trackers):
-        params: dict[str, object] = {"body": body, "status": str(status)}
-        if status is Status.OPEN:
-            step, params["reopen"] = Step.REOPEN, True
-            key = (
-                kinds.signal_reopen_key(tracker, gid, *signal)
-                if signal is not None
-                else kinds.console_reopen_key(tracker, gid, _need(audit_id))
-            )
-        else:
-            step, params["close"] = Step.CLOSE, _CLOSE_REASON[status]
-            key = (
-                kinds.signal_close_key(tracker, gid, *signal)
-                if signal is not None
-                else kinds.close_key(tracker, gid, _need(audit_id))
-            )
-        planned.append(
-            PlannedAction(
-                kinds.tracker_kind(tracker, step), key, gid, group.latest_event_id, params
-            )
-        )
     return planned
 
 
