@@ -1,9 +1,14 @@
-"""Processing, run by the worker: fingerprint -> group -> decide -> plan actions.
+"""Processing, run by the worker: fingerprint -> group -> decide -> plan actions, then
+the analysis stage.
 
 Each batch of inbox events is processed in one transaction: the group upsert, the
 event's status and the planned actions commit together, so a crash at any point leaves
 either all of it or none of it, and a replay of the batch counts nothing twice.
-Analysis and the actions themselves run later, from the outbox (`actions.outbox`).
+Analysis and the actions themselves run later, from the outbox (`actions.outbox`), so
+they are retried and never hold up the inbox: `AnalyzeGroup` is the analysis stage's
+handler. With ``PR_ENABLED=true`` a successful analysis plans the group's fix attempt
+(``fix.propose``) in the same transaction, so the attempt runs after the issue's open
+action and always sees this analysis.
 
 What an occurrence means (`decide`, the regression and spike rules) is the group
 lifecycle's (`autotriage.lifecycle`); the pipeline plans tracker-neutral steps
@@ -14,14 +19,16 @@ also adds to its group's hourly bucket (`store.groups`) and its distinct users.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from autotriage.actions import kinds
-from autotriage.actions.kinds import ActionKind, PlannedAction, Step, Tracker
+from autotriage.actions.kinds import ActionKind, ActionResult, PlannedAction, Step, Tracker
 from autotriage.actions.outbox import enqueue
+from autotriage.analysis import Analysis, Analyzer
 from autotriage.config_sections import PipelineSettings
 from autotriage.lifecycle import Decision, decide, regress, spike
 from autotriage.models import ErrorEvent, utcnow
@@ -34,17 +41,18 @@ from autotriage.store.groups import (
     count_user,
     create_group,
     find_by_hashes,
+    latest_event,
     record_occurrence,
     user_identity,
 )
-from autotriage.store.tables import Event, Group
+from autotriage.store.tables import Action, Event, Group
 from autotriage.understanding.fingerprint import (
     GroupingConfig,
     compute_fingerprint,
     grouping_config,
 )
 
-__all__ = ["Decision", "decide", "plan_actions", "process_pending"]
+__all__ = ["AnalyzeGroup", "Decision", "decide", "plan_actions", "process_pending"]
 
 log = logging.getLogger(__name__)
 
@@ -293,3 +301,46 @@ def _mark_failed(store: Store, row_id: int, error: str) -> None:
         if row is not None and row.status == "pending":
             row.status, row.error = "failed", error[:2000]
             row.attempts += 1
+
+
+# --- the analysis stage, through the outbox
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    event: ErrorEvent
+
+
+class AnalyzeGroup:
+    """Analyse a group's latest event and keep the result on the group."""
+
+    kind: str = ActionKind.ANALYSIS
+
+    def __init__(self, analyzer: Analyzer, *, propose_fixes: bool = False) -> None:
+        self.analyzer = analyzer
+        self.propose_fixes = propose_fixes  # PR_ENABLED: a fix attempt follows the analysis
+
+    def prepare(self, session: Session, action: Action) -> _Job | None:
+        group = session.get(Group, action.group_id) if action.group_id is not None else None
+        row = latest_event(session, group) if group is not None else None
+        return _Job(load_event(row)) if row is not None else None
+
+    def perform(self, prepared: _Job | None) -> ActionResult:
+        if prepared is None:
+            return ActionResult.fail("group or its latest event is gone")
+        result: Analysis = self.analyzer.analyze(prepared.event)
+        return ActionResult.ok(data=result.model_dump(mode="json"))
+
+    def record(self, session: Session, action: Action, result: ActionResult) -> None:
+        if result.status != "ok" or action.group_id is None:
+            return
+        group = session.get(Group, action.group_id)
+        if group is not None:
+            group.analysis = result.data
+            culprit = result.data.get("culprit")
+            if culprit and not group.culprit:
+                group.culprit = f"{culprit['path']} in {culprit.get('function') or '?'}"[:500]
+            if self.propose_fixes and result.data.get("commit"):
+                key = kinds.fix_key(group.id, group.regressions)
+                planned = PlannedAction(ActionKind.FIX_PROPOSE, key, group.id, action.event_id)
+                enqueue(session, planned, utcnow())
