@@ -6,7 +6,7 @@ from pathlib import Path
 
 import httpx
 
-from autotriage.actions.github.handlers import OpenIssue
+from autotriage.actions.github.issues import OpenIssue
 from autotriage.actions.kinds import ActionKind
 from autotriage.actions.slack import SlackNotify
 from autotriage.config import load_settings

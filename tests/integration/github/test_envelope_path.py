@@ -37,12 +37,12 @@ from tests.support import free_port, report_with_sentry_sdk
 
 TARGET = 15
 """Issue 12's bound (the analysis package counted as one). Not reached yet: see CEILING."""
-CEILING = 24
+CEILING = 23
 """What the path measured last (the count may only go down): 36 before issue 12's first
 pass, 29 after it, 35 once work merged from main added six, 26 after the second pass
 (the web edge, the Sentry source, users, grouping rules), then in the third pass (the
 back half) 25 (grouping rules into the fingerprint), 24 (the analysis stage into the
-pipeline). docs/architecture.md says what was
+pipeline), 23 (opening a GitHub issue into one module). docs/architecture.md says what was
 merged and what stands between the count and `TARGET`."""
 ENVELOPE_ROUTE = "/api/{project_id:int}/envelope/"
 ISSUES = re.compile(r"/repos/[^/]+/[^/]+/issues")
