@@ -232,3 +232,22 @@ def test_the_recorder_sees_new_threads_and_stops_at_the_create() -> None:
         threading.setprofile(None)  # type: ignore[arg-type]
     assert "autotriage.understanding.parameterize" in recorder.modules
     assert sys.modules[__name__].__name__ not in recorder.modules
+
+
+def test_the_recorder_skips_the_timer_thread() -> None:
+    # The worker's timed jobs run whether an envelope came or not: not the envelope's path.
+    from autotriage.understanding import parameterize
+
+    recorder = PathRecorder(_route_code.__code__)
+    recorder.opened.set()
+    threading.setprofile(recorder)
+    try:
+        for name in (PERIODIC_THREAD, "autotriage-actions-0"):
+            thread = threading.Thread(target=parameterize.template, args=("id 42",), name=name)
+            thread.start()
+            thread.join()
+            if name == PERIODIC_THREAD:
+                assert recorder.modules == set()
+    finally:
+        threading.setprofile(None)  # type: ignore[arg-type]
+    assert "autotriage.understanding.parameterize" in recorder.modules
