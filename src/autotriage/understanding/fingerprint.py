@@ -250,8 +250,7 @@ def _filename(frame: Frame) -> str:
     path = _PATH_NOISE.sub("", (frame.filename or frame.abs_path or "").replace("\\", "/"))
     for marker in ("site-packages/", "dist-packages/", "node_modules/", "/pkg/mod/", "/gems/"):
         if marker in path:
-            path = path.rsplit(marker, 1)[1]
-            return _PATH_VARIABLE.sub("<n>", path.lower())
+            return _PATH_VARIABLE.sub("<n>", path.rsplit(marker, 1)[1].lower())
     # Deploy roots differ (/srv/app/releases/2024..., /var/task); the last two parts do not.
     tail = "/".join(path.rsplit("/", 2)[-2:])
     return _PATH_VARIABLE.sub("<n>", tail.lower())
