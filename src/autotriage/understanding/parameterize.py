@@ -68,13 +68,20 @@ _SHAPES: list[tuple[str, str]] = [
     ("int", r"(?<![^\s<>=:,;()\[\]{}\"'|])[^\s<>=:,;()\[\]{}\"'|]*\d[^\s<>=:,;()\[\]{}\"'|]*"),
 ]
 _SHAPE = re.compile("|".join(f"(?P<{kind}>{pattern})" for kind, pattern in _SHAPES))
-_RUN = re.compile(r"<\*>(?:[\s/.,:_=&?-]*<\*>)+")
+# Possessive: no separator is "<", so backing off never finds another match, and the
+# engine keeps no backtracking state for it.
+_RUN = re.compile(r"<\*>(?:[\s/.,:_=&?-]*+<\*>)++")
 # A bracket pair holding nothing or one value is an optional annotation ("bytes (1.2 KB)
 # sent" and "bytes sent" are one statement; "from 1.2.3.4 ()" and "from ... (a.example)"
 # too), so it leaves the template with the space before it.
 # Not right after "=" (there the bracket is the value: "a=[]" keeps it), and only at the end
 # of a word (inside one, as in "a()/b", dropping it would make another word).
-_OPTIONAL = re.compile(r"(?: |(?<!=))(?:\((?:<\*>)?\)|\[(?:<\*>)?\])(?=[\s,.;:!?)\]}'\"]|$)")
+# Each branch starts with a literal character (the space, or the bracket with the "=" test
+# after it), so the expression scans for " ", "(" and "[" instead of trying every position.
+_OPTIONAL = re.compile(
+    r"(?: (?:\((?:<\*>)?\)|\[(?:<\*>)?\])|\((?<!=\()(?:<\*>)?\)|\[(?<!=\[)(?:<\*>)?\])"
+    r"(?=[\s,.;:!?)\]}'\"]|$)"
+)
 # A comparison sign written against a number is part of the value ("lifetime <1 sec").
 _SIGNED = re.compile(r"(?:(?<=\s)|^)[<>]=?<\*>")
 
@@ -110,7 +117,6 @@ _UNIT_WORD = "<u>"  # a unit: data only right after a number
 _TRAILING = ".,;:)]}"
 _HOST_MAX = 255  # longer than any hostname or e-mail address: not worth a regular expression
 _KEEP: dict[str, str] = {}
-_SEEN: dict[str, str] = {}
 # Log streams repeat identical lines; their templates are remembered (bounded in count and
 # in message length, so at most a few MB).
 _MEMO: dict[str, str] = {}
@@ -171,24 +177,33 @@ def _piece(word: str) -> str:
     return piece
 
 
+class _Seen(dict[str, str]):
+    # The piece of every word met, by the word; a word not met yet is looked at once. Looked
+    # up with `map(_SEEN.__getitem__, words)`, so a known word costs no Python-level call.
+    __slots__ = ()
+
+    def __missing__(self, word: str) -> str:
+        # A word not met before: its digit parts masked, then its piece (remembered by the
+        # masked form too, which repeats where the word itself does not).
+        masked = _NUMBER.sub("<*>", word)
+        piece = _KEEP.get(masked) or _piece(masked)
+        if len(word) > _KEEP_MAX_LENGTH:
+            return piece  # long words are ids and blobs: they do not repeat, would hold memory
+        if len(self) >= _SEEN_LIMIT:
+            self.clear()
+        self[word] = piece
+        return piece
+
+
+_SEEN = _Seen()
+_PIECE_OF = _SEEN.__getitem__
+
+
 def clear_caches() -> None:
     """Forget remembered words and messages (for benchmarks that start cold)."""
     _KEEP.clear()
     _SEEN.clear()
     _MEMO.clear()
-
-
-def _first_sight(word: str) -> str:
-    # A word not met before: its digit parts masked, then its piece (remembered by the
-    # masked form too, which repeats where the word itself does not).
-    masked = _NUMBER.sub("<*>", word)
-    piece = _KEEP.get(masked) or _piece(masked)
-    if len(word) > _KEEP_MAX_LENGTH:
-        return piece  # long words are ids and blobs: they do not repeat, and would hold memory
-    if len(_SEEN) >= _SEEN_LIMIT:
-        _SEEN.clear()
-    _SEEN[word] = piece
-    return piece
 
 
 def template(message: str) -> str:
@@ -215,15 +230,15 @@ def template(message: str) -> str:
 def compute_template(message: str) -> str:
     """`template` without the cache of repeated messages."""
     text = message[:_TEMPLATE_LIMIT]
-    if "='" in text or '="' in text:
+    if "=" in text and ("='" in text or '="' in text):
         text = _QUOTED.sub("<*>", text)
     if "://" in text:
         text = _URL.sub("<*>", text)
     words = text.split()
-    seen = _SEEN
-    pieces = [seen.get(w) or _first_sight(w) for w in words]
+    pieces = list(map(_PIECE_OF, words))
     text = " ".join(pieces)
-    if "<?>" in text or "<u>" in text or "user" in text or "User" in text:
+    # "ser" is in both "user" and "User"; a name word counts only as a whole piece.
+    if "<?>" in text or "<u>" in text or ("ser" in text and not _NAME_WORDS.isdisjoint(pieces)):
         text = _resolve_words(words, pieces, text)
     text = _tidy(text)
     if text == "<*>" and len(words) > 1:
@@ -241,9 +256,7 @@ def _tidy(text: str) -> str:
         before = text
         if "=<*>" in text and ("=<*>(" in text or "=<*>{" in text or "=<*>[" in text):
             text = _GLUED.sub("<*>", text)  # a run can end right before a bracket
-        if ("(" in text or "[" in text) and (
-            "()" in text or "(<*>)" in text or "[]" in text or "[<*>]" in text
-        ):
+        if _has_optional(text):
             text = _drop_optional(text)
         if "<<" in text or "><" in text:
             text = _SIGNED.sub("<*>", text)
@@ -251,14 +264,21 @@ def _tidy(text: str) -> str:
             return text
 
 
+def _has_optional(text: str) -> bool:
+    # Whether `text` holds a bracket `_OPTIONAL` may drop (a cheap test before the pass).
+    return ("(" in text or "[" in text) and (
+        "()" in text or "(<*>)" in text or "[]" in text or "[<*>]" in text
+    )
+
+
 def _drop_optional(text: str) -> str:
     # Repeated so that "((1))" and its template give the same result (templates are
-    # idempotent); each round removes at least two characters.
+    # idempotent); each round removes at least two characters. Another round runs only
+    # while the text still holds an empty or one-value bracket, which every match needs.
     while True:
-        shorter = _OPTIONAL.sub("", text)
-        if shorter == text:
+        text, dropped = _OPTIONAL.subn("", text)
+        if not dropped or not _has_optional(text):
             break
-        text = shorter
     if text[:1] == " " or "  " in text:  # a bracket that opened the message, or stood alone
         text = " ".join(text.split())
     return text
@@ -273,9 +293,10 @@ def _resolve_words(words: list[str], pieces: list[str], text: str) -> str:
     # single spaces, so a mark's index is the number of spaces before it.
     out = pieces
     last = len(out) - 1
-    if "user" in text or "User" in text:
-        for i in range(last):
-            if words[i] in _NAME_WORDS and out[i] == words[i]:
+    # A piece that is a name word is that word unmasked (every masked piece holds a "<").
+    if not _NAME_WORDS.isdisjoint(out):
+        for i in [i for i in range(last) if out[i] in _NAME_WORDS]:
+            if out[i] == words[i]:  # not itself the name after an earlier "user"
                 out[i + 1] = "<*>"
     units, dates = _marks(text, _UNIT_WORD), _marks(text, _DATE_WORD)
     for i in units:
