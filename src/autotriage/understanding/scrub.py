@@ -27,24 +27,6 @@ from autotriage.understanding.secrets import SECRET_KEY
 _NO_DIGITS = str.maketrans("", "", "0123456789")
 
 
-def _key_spans(text: str, lower: str) -> list[tuple[int, int]]:
-    """Where a secret word (and suffix) ends a key that a separator follows, in order."""
-    folded = lower if text.isascii() else text.translate(secrets.FOLD).lower()
-    # A short text's anchors in one pass; a long one's by a fast literal search each.
-    if len(text) < secrets.LONG_TEXT:
-        anchors = set(secrets.WORD_ANCHORS.findall(folded))
-    else:
-        anchors = {anchor for anchor in secrets.WORD_ENDS if anchor in folded}
-    found = [secrets.WORD_ENDS[anchor].finditer(folded) for anchor in anchors]
-    if len(found) == 1:
-        return [match.span() for match in found[0]]
-    spans: dict[int, int] = {}
-    for matches in found:
-        for match in matches:
-            spans.setdefault(match.end(), match.start())
-    return sorted((start, end) for end, start in spans.items())
-
-
 @lru_cache(maxsize=4096)
 def _token(key: str, quote: str) -> str:
     kind = re.sub(r"[^a-z0-9_]", "_", key.lower()).strip("_")[:40] or "secret"
@@ -52,39 +34,29 @@ def _token(key: str, quote: str) -> str:
 
 
 def _redact_key_values(text: str, lower: str) -> str:
-    # A key is the whole run of [\w.-] before its separator, at most 60 long: its end is
-    # where a secret word ends, and it extends left from the word (already a secret key by
-    # then: `SECRET_KEY` accepts any such run). The hot loop of a key=value flood.
+    # The hot loop of a key=value flood: `KEY_VALUE` finds each key's end and its value in
+    # the folded text; the key's start (a run of [\w.-] that ends in the word, at most 60
+    # long) and the output come from `text`, which has the same length.
+    folded = secrets.fold(text, lower)
+    if len(text) >= secrets.LONG_TEXT and not any(word in folded for word in secrets.ANCHORS):
+        return text
     out: list[str] = []
-    append, match, done, redacted = out.append, secrets.SEP_VALUE.match, 0, 0
-    for start, end in _key_spans(text, lower):
-        if start < done or start < redacted:
-            continue  # inside a value redacted now, or holding an earlier redaction
-        floor = end - 61 if end - 61 > done else done
-        while start > floor:
-            if not ((char := text[start - 1]).isalnum() or char in "_.-"):
-                break
-            start -= 1
-        else:  # too long a key, or one running on into a value already redacted
-            if start == end - 61 or (start and ((c := text[start - 1]).isalnum() or c in "_.-")):
-                continue
-        found = match(text, end)
-        if found is None:
-            continue
-        begin, done_at = found.span("value")
-        value = text[begin:done_at]
-        if (at := value.find("[REDACTED")) >= 0:
-            if value[0] not in "\"'":
-                # Every key before the redaction in this unquoted run has a value that
-                # ends where this one does, so holds it too: skip them all at once (one
-                # look per key, not one scan to the run's end each).
-                redacted = begin + at
-            continue  # already redacted
-        if text.startswith(" [REDACTED", done_at) and value.lower() in secrets.SCHEMES:
-            continue  # an auth scheme before its redacted value
+    append, done, run, marked = out.append, 0, secrets.KEY_RUN.match, "[REDACTED" in folded
+    for found in secrets.KEY_VALUE.finditer(folded):
+        start, end = found.span()
+        key_end, begin = found.span(1)
+        if marked:
+            if found.start(3) >= 0:
+                continue  # a value held up to its redaction
+            if folded.startswith(" [REDACTED", end) and text[begin:end].lower() in secrets.SCHEMES:
+                continue  # an auth scheme before its redacted value
+        if start and ((char := text[start - 1]).isalnum() or char in "_.-"):
+            left = text[key_end - 61 if key_end > 61 else 0 : start][::-1]
+            start -= run(left).end()  # type: ignore[union-attr]
         append(text[done:begin])
-        append(_token(text[start:end], value[0] if value[0] in "\"'" and len(value) > 1 else ""))
-        done = done_at
+        quote = text[begin]
+        append(_token(text[start:key_end], quote if quote in "\"'" else ""))
+        done = end
     if not out:
         return text
     append(text[done:])

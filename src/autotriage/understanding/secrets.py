@@ -35,40 +35,47 @@ _KEY_WORDS = (
 # A key is secret when one of the words ends it (optionally with an _id/_key suffix), so
 # "db_password", "X-Auth-Token" and "sessionid" match while "author" and "tokenizer" don't.
 SECRET_KEY = re.compile(rf"(?i)^[\w.-]{{0,200}}?(?:{_KEY_WORDS})(?:[_-]?(?:id|key|value|hash))?$")
-_SEP = r"(?:[_-]?(?:id|key|value|hash))?(?=[\"']?\s{0,8}(?:=>|[=:]))"
-# Where a secret word can end a key: one pattern per leading literal, run on the folded
-# text only when that literal occurs in it (each scan is a fast literal search).
-WORD_ENDS = {  # a literal each word starts with: the words
-    anchor: re.compile(f"(?:{words}){_SEP}")
-    for anchor, words in {
-        "pass": "pass(?:word|wd|phrase)",
-        "pwd": "pwd",
-        "secret": "secret",
-        "api": "api[_-]?key|apikey",
-        "access": "access[_-]?key",
-        "auth": "auth(?:orization)?",
-        "credential": "credentials?",
-        "token": "token",
-        "private": "private[_-]?key",
-        "sess": "session(?:[_-]?id)?|sessid",
-        "cookie": "cookie",
-        "signature": "signature",
-        "dsn": "dsn",
-        "account": "account[_-]?key",
-    }.items()
-}
-WORD_ANCHORS = re.compile(f"(?=({'|'.join(WORD_ENDS)}))")  # no anchor starts another
+# Where a key ends, in the text folded to lower case (`fold`): a secret word (and suffix)
+# ending a run of [\w.-] at most 60 long, then `SEP_VALUE`'s separator and value, which is
+# redacted only when it holds no earlier redaction. Its separator and value are taken at
+# once (atomic), as one `match` would: a redacted value would not be retried shorter. A
+# value that is not redacted is not consumed (keys inside it are read), except an unquoted
+# one up to its redaction: every key before that holds it too.
+_WORDS = (
+    "p(?:ass(?:word|wd|phrase)|wd|rivate[_-]?key)|s(?:ecret|ession(?:[_-]?id)?|essid|ignature)"
+    "|a(?:pi[_-]?key|pikey|ccess[_-]?key|uth(?:orization)?|ccount[_-]?key)|token"
+    "|c(?:redentials?|ookie)|dsn"
+)
+# Each word starts with one of these.
+ANCHORS: tuple[str, ...] = ("pass", "pwd", "secret", "api", "access", "auth", "credential")
+ANCHORS += ("token", "private", "sess", "cookie", "signature", "dsn", "account")
+_STOP = r"\s,;&)}\]\"'"
+_CLEAN = r"(?!\[REDACTED)"
+KEY_VALUE = re.compile(
+    rf"(?:{_WORDS})(?:[_-]?(?:id|key|value|hash))?(?<![\w.-]{{61}})(?>"
+    r"(?P<sep>[\"']?\s{0,8}(?:=>|[=:])\s{0,8}(?:(?:[rR][bBfF]?|[bBfF][rR]?|[uU])(?=[\"']))?)"
+    rf"(?:(?P<value>\"(?:{_CLEAN}[^\"\\\n]|\\{_CLEAN}.){{0,2048}}+\""
+    rf"|'(?:{_CLEAN}[^'\\\n]|\\{_CLEAN}.){{0,2048}}+'|(?:{_CLEAN}[^{_STOP}])++(?![^{_STOP}]))"
+    rf"|\"(?:[^\"\\\n]|\\.){{0,2048}}+\"|'(?:[^'\\\n]|\\.){{0,2048}}+'"
+    rf"|(?P<held>(?:{_CLEAN}[^{_STOP}])*+(?=\[REDACTED))))(?(value)|(?(held)|(?!)))"
+)
+KEY_RUN = re.compile(r"[\w.-]*")  # matches any text: its end is where a key's run ends
 # What `(?i)` folds onto an ASCII letter besides its own two cases (sre's own table).
 _EXOTIC = "\u0130\u0131\u017f\u212a"  # dotted I, dotless i, long s, Kelvin sign
 _FOLDS = {"i": "iI\u0130\u0131", "k": "kK\u212a", "s": "sS\u017f"}
-FOLD = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s"})  # then lower(): lengths kept
-_QUOTE = r"[\"']"
-# Quoted values are bounded: an unclosed quote after every key would otherwise rescan the
-# rest of the text once per key. A string prefix (f"...", rb'...') belongs to the value.
-SEP_VALUE = re.compile(
-    rf"(?P<sep>{_QUOTE}?\s{{0,8}}(?:=>|[=:])\s{{0,8}}(?:(?:[rR][bBfF]?|[bBfF][rR]?|[uU])(?=[\"']))?)"
-    r"(?P<value>\"(?:[^\"\\\n]|\\.){0,2048}+\"|'(?:[^'\\\n]|\\.){0,2048}+'|[^\s,;&)}\]\"']++)"
-)
+
+
+def fold(text: str, lower: str) -> str:
+    """`text` (`lower` is its lower case) as `KEY_VALUE` reads it: lower case, dotless i,
+    dotted I and long s as i and s (what `(?i)` folds onto them; lengths are kept), and
+    ``[REDACTED`` left as it is (the only upper case the pattern reads)."""
+    base = text
+    if not text.isascii():
+        base = text.replace("\u0130", "i").replace("\u0131", "i").replace("\u017f", "s")
+        lower = base.lower()
+    if "[redacted" in lower:
+        lower = "[REDACTED".join(map(str.lower, base.split("[REDACTED")))
+    return lower
 
 
 def _ci(word: str) -> str:
