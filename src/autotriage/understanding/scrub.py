@@ -38,8 +38,6 @@ def _redact_key_values(text: str, lower: str) -> str:
     # the folded text; the key's start (a run of [\w.-] that ends in the word, at most 60
     # long) and the output come from `text`, which has the same length.
     folded = secrets.fold(text, lower)
-    if len(text) >= secrets.LONG_TEXT and not any(word in folded for word in secrets.ANCHORS):
-        return text
     out: list[str] = []
     append, done, run, marked = out.append, 0, secrets.KEY_RUN.match, "[REDACTED" in folded
     for found in secrets.KEY_VALUE.finditer(folded):
@@ -73,39 +71,31 @@ def scrub_string(text: str, emails: bool, ips: bool) -> str:
     # ASCII digits by one C call; other text may hold other digits `\d` matches: count
     # them all then (the gates only need a lower bound, so too many is safe).
     digits = len(text) - len(text.translate(_NO_DIGITS)) if text.isascii() else len(text)
-    holds = secrets.shapes_in(text) if len(text) >= secrets.LONG_TEXT and secrets.SHAPES else None
-    if len(text) < secrets.LONG_TEXT:  # one pass finds the gate literals: run only those
+    # The gate literals are found before any rule runs: only the rules they open run.
+    long = secrets.LongText(text) if len(text) >= secrets.LONG_TEXT else None
+    if long is None:
         picked = set(secrets.CALLED)
         for literal in secrets.LITERALS.findall(text):
             picked.update(secrets.OPENED_BY[literal])
         for literal in secrets.LOWER_LITERALS.findall(lower):
             picked.update(secrets.OPENED_BY_LOWER[literal])
-        rules = [secrets.RULES[index] for index in sorted(picked)]
     else:
-        rules = secrets.RULES
-    for kind, gate, pattern, replace in rules:
-        if gate.__class__ is str:
-            if gate not in text:
-                continue
-        elif gate.__class__ is secrets.Lower:
-            if gate not in lower:
-                continue
-        elif gate.__class__ is tuple:
-            if not any(part in text for part in gate):
-                continue
-        elif not gate(text, lower, digits):  # type: ignore[operator]
+        picked = long.opened
+    for index in sorted(picked):
+        kind, gate, pattern, replace = secrets.RULES[index]
+        if callable(gate) and not gate(text, lower, digits):
             continue
-        if holds is None or holds(kind):
+        if long is None or long.holds(kind):
             text = pattern.sub(replace, text)
     if "cookie" in lower:
         text = secrets.COOKIE_HEADER.sub(_cookie, text)
-    if "=" in text or ":" in text:
+    if ("=" in text or ":" in text) and (long is None or long.words):
         text = _redact_key_values(text, text.lower() if text is not original else lower)
-    if emails and "@" in text and (holds is None or holds("email")):
+    if emails and "@" in text and (long is None or long.holds("email")):
         text = secrets.EMAIL.sub("[REDACTED:email]", text)
     if ips:
-        v4 = digits > 3 and "." in text and (holds is None or holds("ipv4"))
-        v6 = ("::" in text or text.count(":") >= 7) and (holds is None or holds("ipv6"))
+        v4 = digits > 3 and "." in text and (long is None or long.holds("ipv4"))
+        v6 = ("::" in text or text.count(":") >= 7) and (long is None or long.holds("ipv6"))
         if v4 or v6:
             text = secrets.IPS[v4, v6].sub("[REDACTED:ip]", text)
     return text

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 
 try:
     import re2
@@ -385,24 +386,57 @@ SHAPES_OF = {
     "ipv6": rf"(?:{_H}{{1,4}}:){{7}}{_H}|{_H}::",
 }
 LONG_TEXT = 4096
-"""Texts at least this long are searched for `SHAPES_OF` first (shorter ones cost less
-to scan than to encode for RE2)."""
-SHAPES: dict[str, Callable[[bytes], object]] = (
-    {kind: re2.compile(shape.encode()).search for kind, shape in SHAPES_OF.items()}
-    if re2 is not None
-    else {}
+"""Texts at least this long are searched by RE2 first (shorter ones cost less to scan
+than to encode for RE2)."""
+
+
+def _literal_set() -> Any:
+    """One RE2 set of every gate literal (`Lower` ones ignoring case: a superset of the
+    lower-case test) and every key word's start (`ANCHORS`, folded as `fold` does)."""
+    found = re2.Set.SearchSet()
+    for literal in OPENED_BY:
+        found.Add(re.escape(literal))
+    for literal in OPENED_BY_LOWER:
+        found.Add("(?i)" + re.escape(literal))
+    for anchor in ANCHORS:
+        found.Add(_ci(anchor))
+    found.Compile()
+    return found
+
+
+_LITERAL_SET = _literal_set() if re2 is not None else None
+_OPENS = [*OPENED_BY.values(), *OPENED_BY_LOWER.values()]
+SHAPES = (
+    {kind: re2.compile(shape.encode()).search for kind, shape in SHAPES_OF.items()} if re2 else {}
 )
 
 
-def shapes_in(text: str) -> Callable[[str], bool]:
-    """Whether long `text` holds a kind's `SHAPES_OF` (each searched when asked)."""
-    data = text.encode("utf-8", "surrogatepass")
-    found: dict[str, bool] = {}
+class LongText:
+    """What a long text holds, by RE2 (linear, in C): the rules its gate literals open, in
+    one pass; whether it holds a key word; whether it holds a kind's `SHAPES_OF` (each
+    searched when asked). Without RE2, every rule and shape is taken as present."""
 
-    def holds(kind: str) -> bool:
+    __slots__ = ("data", "found", "opened", "words")
+
+    def __init__(self, text: str) -> None:
+        self.data = text.encode("utf-8", "surrogatepass")
+        self.opened: set[int] = set(CALLED)
+        self.found: dict[str, bool] = {}
+        self.words = _LITERAL_SET is None
+        if _LITERAL_SET is None:
+            self.opened.update(range(len(RULES)))
+            return
+        for index in _LITERAL_SET.Match(self.data) or ():
+            if index < len(_OPENS):
+                self.opened.update(_OPENS[index])
+            else:
+                self.words = True
+
+    def holds(self, kind: str) -> bool:
+        """Whether the text holds `kind`'s shape (true for kinds that have none)."""
         search = SHAPES.get(kind)
-        if search is not None and kind not in found:
-            found[kind] = search(data) is not None
-        return search is None or found[kind]
-
-    return holds
+        if search is None:
+            return True
+        if kind not in self.found:
+            self.found[kind] = search(self.data) is not None
+        return self.found[kind]
