@@ -65,6 +65,26 @@ def _cookie(match: re.Match[str]) -> str:
     return f"{match['key']}[REDACTED:cookie]"
 
 
+def _sub(pattern: re.Pattern[str], replace: Any, text: str, long: Any, *kinds: str) -> str:
+    """`pattern.sub(replace, text)`, run in `long`'s windows of `kinds` when it has them
+    (a match is taken only if it ends inside its window, with real text after it)."""
+    spans = None if long is None else long.windows(kinds, text)
+    if spans is None:
+        return pattern.sub(replace, text)
+    out, done = [], 0
+    for start, end in spans:
+        for found in pattern.finditer(text, start, end + 64):
+            if found.start() >= end:
+                break
+            if found.end() > end:  # cannot happen (see WINDOW); if it did, run on it all
+                return pattern.sub(replace, text)
+            out.append(text[done : found.start()])
+            out.append(replace if replace.__class__ is str else replace(found))
+            done = found.end()
+    out.append(text[done:])
+    return "".join(out)
+
+
 def scrub_string(text: str, emails: bool, ips: bool) -> str:
     """`text` with every rule applied (emails and IPs only when asked)."""
     original, lower = text, text.lower()
@@ -86,18 +106,19 @@ def scrub_string(text: str, emails: bool, ips: bool) -> str:
         if callable(gate) and not gate(text, lower, digits):
             continue
         if long is None or long.holds(kind):
-            text = pattern.sub(replace, text)
+            text = _sub(pattern, replace, text, long, kind)
     if "cookie" in lower:
         text = secrets.COOKIE_HEADER.sub(_cookie, text)
     if ("=" in text or ":" in text) and (long is None or long.words):
         text = _redact_key_values(text, text.lower() if text is not original else lower)
     if emails and "@" in text and (long is None or long.holds("email")):
-        text = secrets.EMAIL.sub("[REDACTED:email]", text)
+        text = _sub(secrets.EMAIL, "[REDACTED:email]", text, long, "email")
     if ips:
         v4 = digits > 3 and "." in text and (long is None or long.holds("ipv4"))
         v6 = ("::" in text or text.count(":") >= 7) and (long is None or long.holds("ipv6"))
         if v4 or v6:
-            text = secrets.IPS[v4, v6].sub("[REDACTED:ip]", text)
+            kinds = ("ipv4",) * v4 + ("ipv6",) * v6
+            text = _sub(secrets.IPS[v4, v6], "[REDACTED:ip]", text, long, *kinds)
     return text
 
 

@@ -374,9 +374,9 @@ _D = r"\p{Nd}"
 _H = "[0-9A-Fa-f]"
 SHAPES_OF = {
     "azure_client_secret": rf"{_NOT_ASCII_WORD}{{3}}8Q~{_NOT_ASCII_WORD}{{31}}",
-    "terraform_token": r"[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_-]{60}",
+    "terraform_token": r"[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_-]{60,}",
     "telegram_bot_token": rf"{_D}{{8}}:AA[0-9A-Za-z_-]{{33}}",
-    "azure_account_key": rf"(?i)accountkey=[A-Za-z0-9+/{_EXOTIC}]{{20}}",
+    "azure_account_key": rf"(?i)accountkey=[A-Za-z0-9+/{_EXOTIC}]{{20,}}",
     "aws_secret": r"[A-Za-z0-9/+]{40}",
     "card": rf"[2-6]{_D}{{3}}(?:[ -]?{_D}){{9}}",
     "iban": rf"[A-Z]{{2}}{_D}{{2}}(?: ?[A-Z0-9]{{4}}){{2}}",
@@ -406,9 +406,11 @@ def _literal_set() -> Any:
 
 _LITERAL_SET = _literal_set() if re2 is not None else None
 _OPENS = [*OPENED_BY.values(), *OPENED_BY_LOWER.values()]
-SHAPES = (
-    {kind: re2.compile(shape.encode()).search for kind, shape in SHAPES_OF.items()} if re2 else {}
-)
+SHAPES = {kind: re2.compile(shape.encode()) for kind, shape in SHAPES_OF.items()} if re2 else {}
+WINDOW = 1024
+"""A rule's match lies within this of a match of its shape (the unbounded ones' shapes
+end where their runs do)."""
+_MOST_WINDOWS = 4096
 
 
 class LongText:
@@ -434,9 +436,29 @@ class LongText:
 
     def holds(self, kind: str) -> bool:
         """Whether the text holds `kind`'s shape (true for kinds that have none)."""
-        search = SHAPES.get(kind)
-        if search is None:
+        shape = SHAPES.get(kind)
+        if shape is None:
             return True
         if kind not in self.found:
-            self.found[kind] = search(self.data) is not None
+            self.found[kind] = shape.search(self.data) is not None
         return self.found[kind]
+
+    def windows(self, kinds: tuple[str, ...], text: str) -> list[tuple[int, int]] | None:
+        """Spans of `text` (an ASCII text this one became) that hold every match of
+        `kinds`: each match of their shapes widened by `WINDOW`; None when a shape occurs
+        too often for windows to pay, or the text is not ASCII (then run on it all)."""
+        if not text.isascii() or not all(kind in SHAPES for kind in kinds):
+            return None
+        data, edges = text.encode(), []
+        for kind in kinds:
+            for count, found in enumerate(SHAPES[kind].finditer(data)):
+                if count == _MOST_WINDOWS:  # a flood: scanning it all costs less
+                    return None
+                edges.append((found.start() - WINDOW, found.end() + WINDOW))
+        spans: list[tuple[int, int]] = []
+        for start, end in sorted(edges):
+            if spans and start <= spans[-1][1]:
+                spans[-1] = (spans[-1][0], max(end, spans[-1][1]))
+            else:
+                spans.append((max(start, 0), end))
+        return spans
