@@ -21,8 +21,9 @@ import orjson
 
 from autotriage.config_sections import ScrubSettings
 from autotriage.models import ErrorEvent
+from autotriage.understanding import secret_patterns as patterns
 from autotriage.understanding import secrets
-from autotriage.understanding.secrets import SECRET_KEY
+from autotriage.understanding.secret_patterns import SECRET_KEY
 
 _NO_DIGITS = str.maketrans("", "", "0123456789")
 
@@ -39,14 +40,14 @@ def _redact_key_values(text: str, lower: str) -> str:
     # long) and the output come from `text`, which has the same length.
     folded = secrets.fold(text, lower)
     out: list[str] = []
-    append, done, run, marked = out.append, 0, secrets.KEY_RUN.match, "[REDACTED" in folded
-    for found in secrets.KEY_VALUE.finditer(folded):
+    append, done, run, marked = out.append, 0, patterns.KEY_RUN.match, "[REDACTED" in folded
+    for found in patterns.KEY_VALUE.finditer(folded):
         start, end = found.span()
         key_end, begin = found.span(1)
         if marked:
             if found.start(3) >= 0:
                 continue  # a value held up to its redaction
-            if folded.startswith(" [REDACTED", end) and text[begin:end].lower() in secrets.SCHEMES:
+            if folded.startswith(" [REDACTED", end) and text[begin:end].lower() in patterns.SCHEMES:
                 continue  # an auth scheme before its redacted value
         if start and ((char := text[start - 1]).isalnum() or char in "_.-"):
             left = text[key_end - 61 if key_end > 61 else 0 : start][::-1]
@@ -108,17 +109,17 @@ def scrub_string(text: str, emails: bool, ips: bool) -> str:
         if long is None or long.holds(kind):
             text = _sub(pattern, replace, text, long, kind)
     if "cookie" in lower:
-        text = secrets.COOKIE_HEADER.sub(_cookie, text)
+        text = patterns.COOKIE_HEADER.sub(_cookie, text)
     if ("=" in text or ":" in text) and (long is None or long.words):
         text = _redact_key_values(text, text.lower() if text is not original else lower)
     if emails and "@" in text and (long is None or long.holds("email")):
-        text = _sub(secrets.EMAIL, "[REDACTED:email]", text, long, "email")
+        text = _sub(patterns.EMAIL, "[REDACTED:email]", text, long, "email")
     if ips:
         v4 = digits > 3 and "." in text and (long is None or long.holds("ipv4"))
         v6 = ("::" in text or text.count(":") >= 7) and (long is None or long.holds("ipv6"))
         if v4 or v6:
             kinds = ("ipv4",) * v4 + ("ipv6",) * v6
-            text = _sub(secrets.IPS[v4, v6], "[REDACTED:ip]", text, long, *kinds)
+            text = _sub(patterns.IPS[v4, v6], "[REDACTED:ip]", text, long, *kinds)
     return text
 
 
