@@ -76,20 +76,33 @@ def _iban_ok(text: str) -> bool:
     return int(moved.translate(_IBAN_DIGITS)) % 97 == 1
 
 
-def _checked(kind: str, check: Callable[[str], bool]) -> Callable[[re.Match[str]], str]:
+def _remembered(redact: Callable[[str], str]) -> Callable[[re.Match[str]], str]:
+    """A replacement that calls `redact` on each match's text once per distinct text (a
+    flood of the same card or IBAN is checked once; the memo is bounded)."""
+    seen: dict[str, str] = {}
+
     def replace(match: re.Match[str]) -> str:
-        return f"[REDACTED:{kind}]" if check(match.group(0)) else match.group(0)
+        text = match.group(0)
+        hit = seen.get(text)
+        if hit is None:
+            if len(seen) >= 4096:
+                seen.clear()
+            hit = seen[text] = redact(text)
+        return hit
 
     return replace
 
 
-def _card(match: re.Match[str]) -> str:
-    # One call per card-like run, the ASCII Luhn inlined: a flood of runs pays it per run.
-    text = match.group(0)
+def _checked(kind: str, check: Callable[[str], bool]) -> Callable[[re.Match[str]], str]:
+    return _remembered(lambda text: f"[REDACTED:{kind}]" if check(text) else text)
+
+
+@_remembered
+def _card(text: str) -> str:
     digits = text.replace(" ", "").replace("-", "")
     if not 13 <= len(digits) <= 19:
         return text
-    if digits.isascii():
+    if digits.isascii():  # the Luhn sum from the bytes, in C
         raw = digits.encode()
         total = sum(raw[-1::-2]) + sum(raw[-2::-2].translate(_DOUBLED_BYTES)) - 48 * len(raw)
         return text if total % 10 else "[REDACTED:card]"
