@@ -39,9 +39,14 @@ from typing import Any
 
 from autotriage.models import ErrorEvent
 from autotriage.sources.sentry.event import event_from_sentry
-from autotriage.understanding.fingerprint import DEFAULT, GroupingConfig, contributing_frames
+from autotriage.understanding.fingerprint import (
+    DEFAULT,
+    GroupingConfig,
+    contributing_frames,
+    first_match,
+    load_rules,
+)
 from autotriage.understanding.parameterize import template
-from autotriage.understanding.rules import first_match, load_rules
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "sentry_grouping"
 _PLACEHOLDER = re.compile(r"<[a-z][a-z0-9_]*>")

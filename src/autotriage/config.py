@@ -42,7 +42,7 @@ from autotriage.config_sections import (
     section,
 )
 from autotriage.errors import ConfigError
-from autotriage.understanding.rules import load_rules
+from autotriage.understanding.fingerprint import load_rules
 
 DEFAULT_DATABASE_URL = "sqlite:///./data/autotriage.db"
 # CloudWatch Logs filter syntax: `?term` ORs terms (case-sensitive); the JSON level
@@ -196,7 +196,7 @@ class Settings(BaseSettings):
 
     # --- grouping and scrubbing (autotriage.understanding)
     fingerprint_rules: str | None = Field(None, alias="FINGERPRINT_RULES")
-    """Fingerprint rules: a JSON list, or the path of a JSON file (see understanding/rules.py)."""
+    """Fingerprint rules: a JSON list, or a JSON file's path (see understanding/fingerprint.py)."""
     in_app_include: str = Field("", alias="IN_APP_INCLUDE")
     """Comma-separated module/path prefixes always treated as the application's own code."""
     in_app_exclude: str = Field("", alias="IN_APP_EXCLUDE")

@@ -37,8 +37,8 @@ from autotriage import lifecycle
 from autotriage.actions.kinds import PlannedAction
 from autotriage.actions.outbox import enqueue
 from autotriage.errors import Overloaded
+from autotriage.lifecycle import status_actions
 from autotriage.models import ErrorEvent, compose_title, utcnow
-from autotriage.pipeline import status_actions
 from autotriage.store import Store
 from autotriage.store.db import SerializedJSON, json_dumps
 from autotriage.store.events import (

@@ -5,7 +5,8 @@
   close or reopen, the GitHub poller, a Sentry ``issue.resolved``/``ignored``/
   ``unresolved`` hook, later a merged fix PR); `apply` takes the same as one `Signal`;
 * `regress` reopens a resolved group that an occurrence brought back;
-* `is_regression` and `spike` are the rules behind `decide` and the spike comments.
+* `is_regression` and `spike` are the rules behind `decide` and the spike comments;
+* `status_actions` carries a status change, once applied, to the group's issues.
 
 Resolving records when and in which release the fix is: the release given, else the
 release the group was last seen in (the one running when it was declared fixed). A new
@@ -31,8 +32,10 @@ from packaging.version import InvalidVersion, Version
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from autotriage.actions import kinds
+from autotriage.actions.kinds import PlannedAction, Step, Tracker
 from autotriage.models import ErrorEvent
-from autotriage.store.tables import Event, Group
+from autotriage.store.tables import Action, Event, Group, Link
 
 log = logging.getLogger(__name__)
 
@@ -246,3 +249,72 @@ def spike(
             f"about {recent / baseline:.0f} times the usual {baseline:,.1f} an hour",
         )
     ]
+
+
+_LINKED = {"local": Tracker.LOCAL, "github": Tracker.GITHUB}  # ``links.tracker`` values
+_CLOSE_REASON = {Status.RESOLVED: "completed", Status.IGNORED: "not_planned"}
+
+
+def _need(audit_id: int | None) -> int:
+    if audit_id is None:
+        raise ValueError("a status change needs its audit entry or its signal")
+    return audit_id
+
+
+def status_actions(
+    session: Session,
+    group: Group,
+    audit_id: int | None,
+    body: str,
+    *,
+    signal: tuple[str, str] | None = None,
+    skip: str | None = None,
+) -> list[PlannedAction]:
+    """Carry a status change of `group` (already applied) to its issues.
+
+    One close (resolved: completed; ignored: not planned) or reopen per tracker the group
+    has an issue in, or one still being opened; `audit_id` (the change's audit entry)
+    makes each happen once, or for a status hook's change `signal` (its source and
+    delivery). The tracker the signal came from (`skip`) is left alone: its issue
+    already says so. The action carries the status it stands for, so one that a later
+    change overtook does nothing.
+    """
+    gid = group.id
+    trackers = {
+        _LINKED[name]
+        for name in session.scalars(select(Link.tracker).where(Link.group_id == gid))
+        if name in _LINKED
+    }
+    openers = {kinds.open_key(t, gid): t for t in Tracker}
+    trackers.update(
+        openers[key]
+        for key in session.scalars(
+            select(Action.idempotency_key).where(Action.idempotency_key.in_(list(openers)))
+        )
+    )
+    if skip in _LINKED:
+        trackers.discard(_LINKED[skip])
+    status = Status(group.status)
+    planned = []
+    for tracker in sorted(trackers):
+        params: dict[str, object] = {"body": body, "status": str(status)}
+        if status is Status.OPEN:
+            step, params["reopen"] = Step.REOPEN, True
+            key = (
+                kinds.signal_reopen_key(tracker, gid, *signal)
+                if signal is not None
+                else kinds.console_reopen_key(tracker, gid, _need(audit_id))
+            )
+        else:
+            step, params["close"] = Step.CLOSE, _CLOSE_REASON[status]
+            key = (
+                kinds.signal_close_key(tracker, gid, *signal)
+                if signal is not None
+                else kinds.close_key(tracker, gid, _need(audit_id))
+            )
+        planned.append(
+            PlannedAction(
+                kinds.tracker_kind(tracker, step), key, gid, group.latest_event_id, params
+            )
+        )
+    return planned

@@ -1,32 +1,36 @@
-"""Processing, run by the worker: fingerprint -> group -> decide -> plan actions.
+"""Processing, run by the worker: fingerprint -> group -> decide -> plan actions, then
+the analysis stage.
 
 Each batch of inbox events is processed in one transaction: the group upsert, the
 event's status and the planned actions commit together, so a crash at any point leaves
 either all of it or none of it, and a replay of the batch counts nothing twice.
-Analysis and the actions themselves run later, from the outbox (`actions.outbox`).
+Analysis and the actions themselves run later, from the outbox (`actions.outbox`), so
+they are retried and never hold up the inbox: `AnalyzeGroup` is the analysis stage's
+handler. With ``PR_ENABLED=true`` a successful analysis plans the group's fix attempt
+(``fix.propose``) in the same transaction, so the attempt runs after the issue's open
+action and always sees this analysis.
 
 What an occurrence means (`decide`, the regression and spike rules) is the group
 lifecycle's (`autotriage.lifecycle`); the pipeline plans tracker-neutral steps
 (`actions.kinds.Step`) whose kinds and keys come from `actions.kinds`. Each occurrence
 also adds to its group's hourly bucket (`store.groups`) and its distinct users.
-A person's status change (the console) is carried to the group's issues by
-`status_actions`.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from autotriage.actions import kinds
-from autotriage.actions.kinds import ActionKind, PlannedAction, Step, Tracker
+from autotriage.actions.kinds import ActionKind, ActionResult, PlannedAction, Step, Tracker
 from autotriage.actions.outbox import enqueue
+from autotriage.analysis import Analysis, Analyzer
 from autotriage.config_sections import PipelineSettings
-from autotriage.lifecycle import Decision, Status, decide, regress, spike
+from autotriage.lifecycle import Decision, decide, regress, spike
 from autotriage.models import ErrorEvent, utcnow
 from autotriage.store import Store
 from autotriage.store.db import is_conflict
@@ -37,17 +41,18 @@ from autotriage.store.groups import (
     count_user,
     create_group,
     find_by_hashes,
+    latest_event,
     record_occurrence,
     user_identity,
 )
-from autotriage.store.tables import Action, Event, Group, Link
+from autotriage.store.tables import Action, Event, Group
 from autotriage.understanding.fingerprint import (
     GroupingConfig,
     compute_fingerprint,
     grouping_config,
 )
 
-__all__ = ["Decision", "decide", "plan_actions", "process_pending", "status_actions"]
+__all__ = ["AnalyzeGroup", "Decision", "decide", "plan_actions", "process_pending"]
 
 log = logging.getLogger(__name__)
 
@@ -130,75 +135,6 @@ def plan_actions(
     planned.append(
         _step(tracker, Step.UPDATE, kinds.update_key(tracker, gid, bucket), group, event_row_id)
     )
-    return planned
-
-
-_LINKED = {"local": Tracker.LOCAL, "github": Tracker.GITHUB}  # ``links.tracker`` values
-_CLOSE_REASON = {Status.RESOLVED: "completed", Status.IGNORED: "not_planned"}
-
-
-def _need(audit_id: int | None) -> int:
-    if audit_id is None:
-        raise ValueError("a status change needs its audit entry or its signal")
-    return audit_id
-
-
-def status_actions(
-    session: Session,
-    group: Group,
-    audit_id: int | None,
-    body: str,
-    *,
-    signal: tuple[str, str] | None = None,
-    skip: str | None = None,
-) -> list[PlannedAction]:
-    """Carry a status change of `group` (already applied) to its issues.
-
-    One close (resolved: completed; ignored: not planned) or reopen per tracker the group
-    has an issue in, or one still being opened; `audit_id` (the change's audit entry)
-    makes each happen once, or for a status hook's change `signal` (its source and
-    delivery). The tracker the signal came from (`skip`) is left alone: its issue
-    already says so. The action carries the status it stands for, so one that a later
-    change overtook does nothing.
-    """
-    gid = group.id
-    trackers = {
-        _LINKED[name]
-        for name in session.scalars(select(Link.tracker).where(Link.group_id == gid))
-        if name in _LINKED
-    }
-    openers = {kinds.open_key(t, gid): t for t in Tracker}
-    trackers.update(
-        openers[key]
-        for key in session.scalars(
-            select(Action.idempotency_key).where(Action.idempotency_key.in_(list(openers)))
-        )
-    )
-    if skip in _LINKED:
-        trackers.discard(_LINKED[skip])
-    status = Status(group.status)
-    planned = []
-    for tracker in sorted(trackers):
-        params: dict[str, object] = {"body": body, "status": str(status)}
-        if status is Status.OPEN:
-            step, params["reopen"] = Step.REOPEN, True
-            key = (
-                kinds.signal_reopen_key(tracker, gid, *signal)
-                if signal is not None
-                else kinds.console_reopen_key(tracker, gid, _need(audit_id))
-            )
-        else:
-            step, params["close"] = Step.CLOSE, _CLOSE_REASON[status]
-            key = (
-                kinds.signal_close_key(tracker, gid, *signal)
-                if signal is not None
-                else kinds.close_key(tracker, gid, _need(audit_id))
-            )
-        planned.append(
-            PlannedAction(
-                kinds.tracker_kind(tracker, step), key, gid, group.latest_event_id, params
-            )
-        )
     return planned
 
 
@@ -365,3 +301,46 @@ def _mark_failed(store: Store, row_id: int, error: str) -> None:
         if row is not None and row.status == "pending":
             row.status, row.error = "failed", error[:2000]
             row.attempts += 1
+
+
+# --- the analysis stage, through the outbox
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    event: ErrorEvent
+
+
+class AnalyzeGroup:
+    """Analyse a group's latest event and keep the result on the group."""
+
+    kind: str = ActionKind.ANALYSIS
+
+    def __init__(self, analyzer: Analyzer, *, propose_fixes: bool = False) -> None:
+        self.analyzer = analyzer
+        self.propose_fixes = propose_fixes  # PR_ENABLED: a fix attempt follows the analysis
+
+    def prepare(self, session: Session, action: Action) -> _Job | None:
+        group = session.get(Group, action.group_id) if action.group_id is not None else None
+        row = latest_event(session, group) if group is not None else None
+        return _Job(load_event(row)) if row is not None else None
+
+    def perform(self, prepared: _Job | None) -> ActionResult:
+        if prepared is None:
+            return ActionResult.fail("group or its latest event is gone")
+        result: Analysis = self.analyzer.analyze(prepared.event)
+        return ActionResult.ok(data=result.model_dump(mode="json"))
+
+    def record(self, session: Session, action: Action, result: ActionResult) -> None:
+        if result.status != "ok" or action.group_id is None:
+            return
+        group = session.get(Group, action.group_id)
+        if group is not None:
+            group.analysis = result.data
+            culprit = result.data.get("culprit")
+            if culprit and not group.culprit:
+                group.culprit = f"{culprit['path']} in {culprit.get('function') or '?'}"[:500]
+            if self.propose_fixes and result.data.get("commit"):
+                key = kinds.fix_key(group.id, group.regressions)
+                planned = PlannedAction(ActionKind.FIX_PROPOSE, key, group.id, action.event_id)
+                enqueue(session, planned, utcnow())

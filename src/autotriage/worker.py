@@ -27,6 +27,8 @@ from autotriage.store.db import is_conflict
 
 log = logging.getLogger(__name__)
 
+PERIODIC_THREAD = "autotriage-periodic"
+"""The thread the timed jobs run on (none of them carries an event from the inbox)."""
 Periodic = tuple[str, float, Callable[[], object]]
 """A timed job: its name, every how many seconds, and what to call."""
 
@@ -162,7 +164,7 @@ class Worker:
             thread.start()
         if self.periodic:
             self._periodic_thread = threading.Thread(
-                target=self._periodic_loop, name="autotriage-periodic", daemon=True
+                target=self._periodic_loop, name=PERIODIC_THREAD, daemon=True
             )
             self._periodic_thread.start()
         self.status.running = True

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import httpx
 
-from autotriage.actions.analyze import AnalyzeGroup
-from autotriage.actions.github.handlers import OpenIssue
+from autotriage.actions.github.issues import OpenIssue
 from autotriage.actions.kinds import ActionKind
 from autotriage.actions.slack import SlackNotify
 from autotriage.config import load_settings
+from autotriage.pipeline import AnalyzeGroup
 from autotriage.services import build_services
 
 

@@ -1,4 +1,5 @@
-"""Outbound actions: the analysis stage, the local tracker, GitHub, Slack and fix attempts.
+"""Outbound actions: the local tracker, GitHub, Slack and fix attempts (and the analysis
+stage, which is the pipeline's: `autotriage.pipeline.AnalyzeGroup`).
 
 `build_handlers(settings.actions)` is the explicit registry of handlers by action kind. The
 adapters (GitHub, Slack) are imported only when configured, inside it: the core imports
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 import httpx
 
-from autotriage.actions.analyze import AnalyzeGroup
 from autotriage.actions.fixes.propose import FixPublisher, ProposeFix
 from autotriage.actions.fixes.publish_local import LocalFixPublisher
 from autotriage.actions.kinds import ActionHandler, ActionResult, IssueTracker, PlannedAction
@@ -36,6 +36,8 @@ def build_handlers(
     calls through githubkit's own client over the same `transport`. `analyzer` (with its
     repository and CODEOWNERS caches) is the process's one, when given.
     """
+    from autotriage.pipeline import AnalyzeGroup  # the core's stage; it imports this package
+
     policy = policy or ScrubPolicy.from_settings(settings.scrub)
     trackers: list[IssueTracker] = [LocalTracker(policy)]
     publisher: FixPublisher = LocalFixPublisher(policy)

@@ -1,10 +1,10 @@
-"""Grouping hashes: which occurrences are the same problem.
+"""Grouping: which occurrences are the same problem, under a project's own rules.
 
 `compute_fingerprint` is pure and versioned (`FINGERPRINT_VERSION`, stored with each group).
 Precedence follows Sentry:
 
-1. a matching project rule (`autotriage.understanding.rules`), else the source's own
-   fingerprint (Sentry's ``fingerprint``); ``{{ default }}`` in either stands for 2-4;
+1. a matching project rule (``FINGERPRINT_RULES``), else the source's own fingerprint
+   (Sentry's ``fingerprint``); ``{{ default }}`` in either stands for 2-4;
 2. the in-app stack: per exception of the chain its type and, per in-app frame, the module
    (or the normalised file name), the function and the source line when the source sent
    one — never line numbers; recursion repeats dropped;
@@ -18,31 +18,41 @@ so a later change in in-app detection finds the group through the second one.
 by new groups (a legacy hash is coarser in places and would merge what this version splits).
 Version 3 changed only the message template (`parameterize.template`); version 2's hashes
 are the same computation under its frozen template (`template_v2`).
+
+Project rules come first: fingerprint rules (``FINGERPRINT_RULES``, a JSON list or a file
+holding one; docs/configuration.md has an example), written as Sentry's: a ``match`` of
+shell globs (``**`` spans ``/``) that must all match (``type`` and ``value`` of any
+exception, ``message``, ``module``, ``path`` and ``function`` of any frame, ``level``,
+``tags.<name>``) and a ``fingerprint``; the first matching rule wins. In-app prefixes
+(``IN_APP_INCLUDE`` / ``IN_APP_EXCLUDE``, a short form of Sentry's ``+app``/``-app``
+rules) override the runtime's default (`autotriage.understanding.inapp`) for a frame whose
+module or path starts with one, or whose path holds one (``/vendored/``); exclude wins.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from fnmatch import translate
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
 from autotriage.config_sections import AnalysisSettings
+from autotriage.errors import RulesInvalid
 from autotriage.models import ErrorEvent, ExceptionInfo, Frame
 from autotriage.understanding.parameterize import template
-from autotriage.understanding.rules import (
-    FingerprintRule,
-    InAppRules,
-    apply_in_app,
-    first_match,
-    load_rules,
-)
 from autotriage.understanding.template_v2 import template_v2
 
 Render = Callable[[str], str]
 
 FINGERPRINT_VERSION = 3
 DEFAULT = "{{ default }}"
+_KEYS = {"type", "value", "message", "module", "path", "function", "level"}
+_ALIASES = {"error.type": "type", "error.value": "value", "logger": "tags.logger"}
 _V1_VARIABLE = re.compile(r"0x[0-9a-fA-F]+|\b[0-9a-fA-F]{8,}\b|\d+")
 _VARIABLE_NAME = re.compile(r"^\{\{\s*([\w.]+)\s*\}\}$")
 # Parts of a function name that change between builds: lambda$main$0, $$Lambda$17/0x..., _block_3.
@@ -52,6 +62,150 @@ _PATH_NOISE = re.compile(r"[?#].*$")
 _PATH_VARIABLE = re.compile(r"[0-9A-Za-z]*\d[0-9A-Za-z]*")
 _NO_SOURCE = frozenset({"<anonymous>", "[native code]", "native code", "native", "eval code"})
 _ANONYMOUS = {"", "?", "<anonymous>", "anonymous", "<lambda>", "{closure}"}
+
+
+# --- fingerprint rules
+
+
+@dataclass(frozen=True, slots=True)
+class FingerprintRule:
+    """One rule: every matcher must match for `fingerprint` to apply."""
+
+    matchers: tuple[tuple[str, re.Pattern[str]], ...]
+    fingerprint: tuple[str, ...]
+
+    def matches(self, event: ErrorEvent) -> bool:
+        """Whether `event` satisfies every matcher."""
+        return all(
+            any(pattern.match(text) for text in _values(event, key))
+            for key, pattern in self.matchers
+        )
+
+
+def _glob(pattern: str) -> re.Pattern[str]:
+    # fnmatch's "*" already crosses "/"; "**" is accepted as the same for readability.
+    return re.compile(translate(pattern.replace("**", "*")), re.DOTALL)
+
+
+def _values(event: ErrorEvent, key: str) -> Iterable[str]:
+    if key == "type":
+        return [e.type for e in event.exceptions]
+    if key == "value":
+        return [e.value for e in event.exceptions]
+    if key == "message":
+        return [event.message, *(e.value for e in event.exceptions)]
+    if key == "level":
+        return [event.level]
+    if key.startswith("tags."):
+        tag = event.tags.get(key[5:])
+        return [tag] if tag is not None else []
+    frames = [f for e in event.exceptions for f in e.frames]
+    if key == "module":
+        return [f.module for f in frames if f.module]
+    if key == "function":
+        return [f.function for f in frames if f.function]
+    return [p for f in frames for p in (f.abs_path, f.filename) if p]
+
+
+def _rule(index: int, raw: Any) -> FingerprintRule:
+    where = f"rule {index + 1}"
+    if not isinstance(raw, dict):
+        raise RulesInvalid(f"{where}: must be an object with 'match' and 'fingerprint'")
+    match, names = raw.get("match"), raw.get("fingerprint")
+    if not isinstance(match, dict) or not match:
+        raise RulesInvalid(f"{where}: 'match' must be a non-empty object")
+    if not isinstance(names, list) or not names or not all(isinstance(x, str) and x for x in names):
+        raise RulesInvalid(f"{where}: 'fingerprint' must be a non-empty list of strings")
+    matchers: list[tuple[str, re.Pattern[str]]] = []
+    for key, pattern in match.items():
+        name = str(_ALIASES.get(key, key))
+        if name not in _KEYS and not name.startswith("tags."):
+            known = ", ".join(sorted(_KEYS | {"tags.<name>"}))
+            raise RulesInvalid(f"{where}: unknown matcher {key!r} (use {known})")
+        if not isinstance(pattern, str):
+            raise RulesInvalid(f"{where}: matcher {key!r} must be a string")
+        matchers.append((name, _glob(pattern)))
+    return FingerprintRule(tuple(matchers), tuple(names))
+
+
+@lru_cache(maxsize=16)
+def load_rules(config: str | None) -> tuple[FingerprintRule, ...]:
+    """Rules from a JSON list or the path of a JSON file; empty when `config` is blank.
+
+    Raises `RulesInvalid` naming the bad rule, so a bad setting fails at start-up.
+    """
+    text = (config or "").strip()
+    if not text:
+        return ()
+    if not text.startswith("["):
+        path = Path(text).expanduser()
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise RulesInvalid(f"cannot read rules file {path}: {exc.strerror}") from None
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise RulesInvalid(f"not valid JSON: {exc}") from None
+    if not isinstance(data, list):
+        raise RulesInvalid("must be a JSON list of rules")
+    return tuple(_rule(i, raw) for i, raw in enumerate(data))
+
+
+def first_match(rules: Iterable[FingerprintRule], event: ErrorEvent) -> FingerprintRule | None:
+    """The first rule `event` matches, if any."""
+    return next((rule for rule in rules if rule.matches(event)), None)
+
+
+# --- in-app prefixes
+
+
+@dataclass(frozen=True, slots=True)
+class InAppRules:
+    """A project's own in-app prefixes; exclude wins over include, both over defaults."""
+
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+
+    @classmethod
+    def parse(
+        cls, include: Sequence[str] | str | None, exclude: Sequence[str] | str | None
+    ) -> InAppRules:
+        """Rules from lists or comma-separated strings; blanks ignored."""
+        return cls(_split(include), _split(exclude))
+
+    def decide(self, frame: Frame) -> bool | None:
+        """False/True when an exclude/include prefix matches the frame, else None."""
+        texts = [t for t in (frame.module, frame.abs_path, frame.filename) if t]
+        for verdict, prefixes in ((False, self.exclude), (True, self.include)):
+            for prefix in prefixes:
+                if any(t.startswith(prefix) or (prefix[:1] == "/" and prefix in t) for t in texts):
+                    return verdict
+        return None
+
+
+def _split(value: Sequence[str] | str | None) -> tuple[str, ...]:
+    items = value.split(",") if isinstance(value, str) else list(value or [])
+    return tuple(item.strip() for item in items if item.strip())
+
+
+def apply_in_app(event: ErrorEvent, rules: InAppRules) -> ErrorEvent:
+    """`event` with configured prefixes overriding ``in_app`` where they match."""
+    if not (rules.include or rules.exclude) or not event.exceptions:
+        return event
+
+    def decided(frame: Frame) -> Frame:
+        verdict = rules.decide(frame)
+        return frame if verdict is None else frame.model_copy(update={"in_app": verdict})
+
+    exceptions = [
+        exc.model_copy(update={"frames": [decided(f) for f in exc.frames]})
+        for exc in event.exceptions
+    ]
+    return event.model_copy(update={"exceptions": exceptions})
+
+
+# --- hashes
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,8 +235,7 @@ class Fingerprint:
 
 
 def grouping_config(settings: AnalysisSettings) -> GroupingConfig:
-    """The grouping configuration the ``analysis`` section describes (rules parsed once,
-    cached)."""
+    """The grouping configuration of the ``analysis`` section (rules parsed once, cached)."""
     return GroupingConfig(
         rules=load_rules(settings.fingerprint_rules),
         in_app=InAppRules.parse(settings.in_app_include, settings.in_app_exclude),
@@ -175,14 +328,10 @@ def default_parts(event: ErrorEvent, render: Render = template) -> tuple[str, li
         parts = [f"message:{render(event.message)}"]
         return "message", parts, parts
     system = [p for exc in exceptions for p in _exception_parts(exc, exc.frames, render)]
-    has_app = any(f.in_app for exc in exceptions for f in exc.frames)
-    if has_app:
-        app = [
-            p
-            for exc in exceptions
-            for p in _exception_parts(exc, [f for f in exc.frames if f.in_app], render)
-        ]
-        return "app", app, system
+    app = [(exc, [f for f in exc.frames if f.in_app]) for exc in exceptions]
+    if any(frames for _, frames in app):
+        parts = [p for exc, frames in app for p in _exception_parts(exc, frames, render)]
+        return "app", parts, system
     has_frames = any(exc.frames for exc in exceptions)
     return ("system" if has_frames else "exception"), system, system
 
@@ -212,9 +361,7 @@ def _variable(name: str, event: ErrorEvent, render: Render) -> str:
     return f"{{{{ {name} }}}}"  # unknown variables stay literal, as Sentry leaves them
 
 
-def _explicit(
-    values: Sequence[str], event: ErrorEvent, default: str, render: Render = template
-) -> str:
+def _explicit(values: Sequence[str], event: ErrorEvent, default: str, render: Render) -> str:
     parts = []
     for value in values:
         variable = _VARIABLE_NAME.match(value.strip())

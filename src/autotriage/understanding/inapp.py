@@ -7,7 +7,7 @@ Defaults mark as *not* in-app what every runtime installs outside the project: P
 ``runtime.``; Ruby gems and bundles; ``System.*``/``Microsoft.*``; PHP's ``vendor/``.
 
 A project's own include/exclude prefixes (``IN_APP_INCLUDE`` / ``IN_APP_EXCLUDE``) override
-these when grouping (`autotriage.understanding.rules.InAppRules`).
+these when grouping (`autotriage.understanding.fingerprint.InAppRules`).
 """
 
 from __future__ import annotations

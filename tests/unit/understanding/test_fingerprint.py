@@ -11,10 +11,11 @@ from autotriage.models import ErrorEvent, ExceptionInfo, Frame
 from autotriage.understanding.fingerprint import (
     FINGERPRINT_VERSION,
     GroupingConfig,
+    InAppRules,
     compute_fingerprint,
     legacy_hashes,
+    load_rules,
 )
-from autotriage.understanding.rules import InAppRules, load_rules
 from autotriage.understanding.scrub import scrub_event
 from autotriage.understanding.text import parse_text
 from tests.support import fixture_path

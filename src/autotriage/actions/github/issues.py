@@ -1,27 +1,56 @@
-"""Issue operations on top of the client: labels, assignees, reconcile, create, edit, comment.
+"""GitHub issues: the REST calls (`IssueOps`), the handlers' shared steps, and opening one.
 
-Reconciliation is what makes a create safe to retry: before creating, list the
-repository's issues carrying the ``autotriage`` label (the list is consistent at once,
-unlike search, which lags writes by seconds) and look for this group's footer token.
-Search is only a fallback for issues that lost the label.
+The handlers (``github.open`` here, ``update``/``comment``/``assign``/``sync`` in
+`handlers`) follow the outbox's prepare/perform/record protocol (`actions.kinds`):
+`prepare` renders the issue and reads the group's link in a read transaction, `perform`
+talks to GitHub with no transaction open, and `record` writes the link (group -> issue
+number) in the transaction that stores the action's outcome. A claimed action never
+waits past the outbox lease: long rate-limit pauses come back as retryable results.
+
+Never a duplicate: the open action's idempotency key (``github.open:<group>``) makes one
+row per group, one worker claims it, and `OpenIssue` reconciles before it creates, and
+again after a create it could not confirm: it lists the repository's issues carrying the
+``autotriage`` label (consistent at once, unlike search, which lags writes by seconds)
+for the group's footer token; search is only a fallback for issues that lost the label.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from autotriage.actions.github.client import GitHubClient
-from autotriage.actions.render import FOOTER_PREFIX, IssueDraft, label_color
+from autotriage.actions.github.signals import close_due, issue_signal, reopen_due
+from autotriage.actions.kinds import ActionKind, ActionResult, Tracker, issue_context, open_key
+from autotriage.actions.render import (
+    FOOTER_PREFIX,
+    IssueDraft,
+    RenderOptions,
+    footer_token,
+    label_color,
+    render_issue,
+)
 from autotriage.bounded import BoundedCache
-from autotriage.errors import GitHubError
+from autotriage.config_sections import GitHubSettings
+from autotriage.errors import ActionFailed, Ambiguous, GitHubError
+from autotriage.lifecycle import apply as apply_signal
+from autotriage.models import utcnow
+from autotriage.store.db import insert_ignore
+from autotriage.store.tables import Action, Group, Link
+from autotriage.understanding.scrub import ScrubPolicy
 
 log = logging.getLogger(__name__)
 
+TRACKER = Tracker.GITHUB
 AUTOTRIAGE_LABEL = "autotriage"
 LIST_PAGES = 20
 ASSIGNABLE_KEPT = 1024
+SHORT_BODY = 30_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,3 +242,167 @@ class IssueOps:
             if row.get("event") == "closed" and row.get("commit_id"):
                 return str(row["commit_id"])
         return None
+
+
+# --- the handlers' shared steps, and opening an issue
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """What `perform` needs, read before any network call."""
+
+    key: str
+    attempts: int
+    group_id: int
+    token: str
+    draft: IssueDraft
+    number: int | None
+    open_pending: bool
+    params: dict[str, Any] = field(default_factory=dict)
+    group_status: str = "open"
+
+
+def issue_result(issue: RemoteIssue, **data: Any) -> ActionResult:
+    """Success, carrying the issue as GitHub now has it (for `record`)."""
+    return ActionResult.ok(str(issue.number), issue.url, data={"issue": issue, **data})
+
+
+def failed(exc: ActionFailed) -> ActionResult:
+    """A raised failure as a result: retried later when it says so."""
+    if exc.retryable:
+        return ActionResult.retry(exc.reason, exc.retry_after)
+    return ActionResult.fail(exc.reason)
+
+
+class GitHubHandler(ABC):
+    """The shared prepare/perform/record of the GitHub handlers (the module docstring)."""
+
+    kind: str = ""
+
+    def __init__(self, ops: IssueOps, settings: GitHubSettings, policy: ScrubPolicy) -> None:
+        self.ops = ops
+        self.settings = settings
+        self.options = RenderOptions(
+            assign_owners=settings.github_assign_owners,
+            mention_teams=settings.github_mention_teams,
+            assign_commit_author=settings.github_assign_commit_author,
+            scrub=policy,
+        )
+
+    def prepare(self, session: Session, action: Action) -> Prepared | None:
+        context = issue_context(session, action.group_id)
+        if context is None or action.group_id is None:
+            return None
+        link = session.scalars(
+            select(Link).where(Link.group_id == action.group_id, Link.tracker == TRACKER)
+        ).first()
+        opener = session.scalars(
+            select(Action.status).where(
+                Action.idempotency_key == open_key(TRACKER, action.group_id)
+            )
+        ).first()
+        return Prepared(
+            key=action.idempotency_key,
+            attempts=action.attempts,
+            group_id=action.group_id,
+            token=footer_token(context.group.fingerprint),
+            draft=render_issue(context.group, context.event, context.analysis, self.options),
+            number=int(link.external_id) if link is not None else None,
+            open_pending=opener in ("pending", "running", "retryable"),
+            params=dict(action.params or {}),
+            group_status=str(getattr(session.get(Group, action.group_id), "status", "open")),
+        )
+
+    def perform(self, prepared: Prepared | None) -> ActionResult:
+        if prepared is None:
+            return ActionResult.fail("group or its latest event is gone")
+        try:
+            return self._perform(prepared)
+        except ActionFailed as exc:
+            return failed(exc)
+
+    @abstractmethod
+    def _perform(self, prepared: Prepared) -> ActionResult:
+        """The kind's own GitHub calls (each subclass defines them)."""
+
+    def record(self, session: Session, action: Action, result: ActionResult) -> None:
+        if result.status != "ok" or action.group_id is None or not isinstance(result.data, dict):
+            return
+        issue: RemoteIssue | None = result.data.get("issue")
+        if issue is None:
+            return
+        _write_link(session, action.group_id, issue)
+        group = session.get(Group, action.group_id)
+        if group is None:
+            return
+        if (action.params or {}).get("status"):
+            return  # a person's status change, already applied: the issue follows the group
+        signal = None
+        if issue.state == "closed" and not reopen_due(session, group.id):
+            commit = result.data.get("fix_commit")
+            signal = issue_signal(
+                "closed", issue.state_reason, fixed_commit=str(commit) if commit else None
+            )
+        elif result.data.get("observed_reopen") and not close_due(session, group.id):
+            signal = issue_signal("open", "reopened")
+        if signal is not None:
+            apply_signal(group, signal, utcnow())
+
+
+def _write_link(session: Session, group_id: int, issue: RemoteIssue) -> Link:
+    now = utcnow()
+    insert_ignore(
+        session,
+        Link.__table__,  # type: ignore[arg-type]
+        group_id=group_id,
+        tracker=TRACKER,
+        external_id=str(issue.number),
+        url=issue.url,
+        state=issue.state,
+        created_at=now,
+        updated_at=now,
+    )
+    link = session.scalars(
+        select(Link).where(Link.group_id == group_id, Link.tracker == TRACKER)
+    ).one()
+    link.external_id, link.url, link.state = str(issue.number), issue.url, issue.state
+    link.updated_at = now
+    return link
+
+
+class OpenIssue(GitHubHandler):
+    """Open the group's issue, exactly once: reconcile, create, reconcile if unconfirmed."""
+
+    kind: str = ActionKind.GITHUB_OPEN
+
+    def _perform(self, prepared: Prepared) -> ActionResult:
+        if prepared.number is not None:
+            return ActionResult.ok(str(prepared.number), data={"linked": True})
+        draft = prepared.draft
+        self.ops.ensure_labels(draft.labels)
+        # a retried create may follow one that landed unseen, long ago: search too then
+        found = self.ops.find_by_token(prepared.token, search=prepared.attempts > 1)
+        if found is not None:
+            log.info("group %s already has issue #%s; linking it", prepared.group_id, found.number)
+            return issue_result(found, reconciled=True)
+        try:
+            created = self.ops.create(
+                draft, self.settings.github_milestone, self.settings.github_issue_type
+            )
+        except Ambiguous as exc:
+            found = self.ops.find_by_token(prepared.token)
+            if found is not None:
+                return issue_result(found, reconciled=True)
+            return ActionResult.retry(exc.reason)
+        except GitHubError as exc:
+            if exc.status != 422:
+                raise
+            # too long or an assignee refused: send the plainest issue that still links back
+            lean = replace(draft, body=_shorten(draft.body), assignees=[])
+            created = self.ops.create(lean, None, None)
+        return issue_result(created)
+
+
+def _shorten(body: str) -> str:
+    head, _, footer = body.rpartition("\n\n")
+    return f"{head[:SHORT_BODY]}\n\n…(shortened)\n\n{footer}"

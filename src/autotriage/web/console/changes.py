@@ -3,7 +3,7 @@
 Status changes go through the lifecycle's `resolve`, `ignore` and `reopen`, the same
 functions the GitHub and Sentry status hooks call, so a console resolve means exactly
 what a closed issue means, and closes or reopens the group's issues in turn
-(`autotriage.pipeline.status_actions`). Every change commits together with its audit
+(`autotriage.lifecycle.status_actions`). Every change commits together with its audit
 entry and those actions.
 """
 
@@ -26,7 +26,7 @@ from autotriage.actions.kinds import (
     open_key,
 )
 from autotriage.actions.outbox import enqueue
-from autotriage.pipeline import status_actions
+from autotriage.lifecycle import status_actions
 from autotriage.store import Store
 from autotriage.store.audit import AuditEntry, record
 from autotriage.store.tables import Action, Group, Link
