@@ -29,7 +29,7 @@ _NO_DIGITS = str.maketrans("", "", "0123456789")
 
 
 @lru_cache(maxsize=4096)
-def _token(key: str, quote: str) -> str:
+def _token(key: str, quote: str = "") -> str:  # one argument: the cache's fast path
     kind = re.sub(r"[^a-z0-9_]", "_", key.lower()).strip("_")[:40] or "secret"
     return f"{quote}[REDACTED:{kind}]{quote}"
 
@@ -53,8 +53,8 @@ def _redact_key_values(text: str, lower: str) -> str:
             left = text[key_end - 61 if key_end > 61 else 0 : start][::-1]
             start -= run(left).end()  # type: ignore[union-attr]
         append(text[done:begin])
-        quote = text[begin]
-        append(_token(text[start:key_end], quote if quote in "\"'" else ""))
+        key, quote = text[start:key_end], text[begin]
+        append(_token(key, quote) if quote in "\"'" else _token(key))
         done = end
     if not out:
         return text
