@@ -21,70 +21,41 @@ import orjson
 
 from autotriage.config_sections import ScrubSettings
 from autotriage.models import ErrorEvent
+from autotriage.understanding import secret_patterns as patterns
 from autotriage.understanding import secrets
-from autotriage.understanding.secrets import SECRET_KEY
+from autotriage.understanding.secret_patterns import SECRET_KEY
 
 _NO_DIGITS = str.maketrans("", "", "0123456789")
 
 
-def _key_spans(text: str, lower: str) -> list[tuple[int, int]]:
-    """Where a secret word (and suffix) ends a key that a separator follows, in order."""
-    folded = lower if text.isascii() else text.translate(secrets.FOLD).lower()
-    # A short text's anchors in one pass; a long one's by a fast literal search each.
-    if len(text) < secrets.LONG_TEXT:
-        anchors = set(secrets.WORD_ANCHORS.findall(folded))
-    else:
-        anchors = {anchor for anchor in secrets.WORD_ENDS if anchor in folded}
-    found = [secrets.WORD_ENDS[anchor].finditer(folded) for anchor in anchors]
-    if len(found) == 1:
-        return [match.span() for match in found[0]]
-    spans: dict[int, int] = {}
-    for matches in found:
-        for match in matches:
-            spans.setdefault(match.end(), match.start())
-    return sorted((start, end) for end, start in spans.items())
-
-
 @lru_cache(maxsize=4096)
-def _token(key: str, quote: str) -> str:
+def _token(key: str, quote: str = "") -> str:  # one argument: the cache's fast path
     kind = re.sub(r"[^a-z0-9_]", "_", key.lower()).strip("_")[:40] or "secret"
     return f"{quote}[REDACTED:{kind}]{quote}"
 
 
 def _redact_key_values(text: str, lower: str) -> str:
-    # A key is the whole run of [\w.-] before its separator, at most 60 long: its end is
-    # where a secret word ends, and it extends left from the word (already a secret key by
-    # then: `SECRET_KEY` accepts any such run). The hot loop of a key=value flood.
+    # The hot loop of a key=value flood: `KEY_VALUE` finds each key's end and its value in
+    # the folded text; the key's start (a run of [\w.-] that ends in the word, at most 60
+    # long) and the output come from `text`, which has the same length.
+    folded = secrets.fold(text, lower)
     out: list[str] = []
-    append, match, done, redacted = out.append, secrets.SEP_VALUE.match, 0, 0
-    for start, end in _key_spans(text, lower):
-        if start < done or start < redacted:
-            continue  # inside a value redacted now, or holding an earlier redaction
-        floor = end - 61 if end - 61 > done else done
-        while start > floor:
-            if not ((char := text[start - 1]).isalnum() or char in "_.-"):
-                break
-            start -= 1
-        else:  # too long a key, or one running on into a value already redacted
-            if start == end - 61 or (start and ((c := text[start - 1]).isalnum() or c in "_.-")):
-                continue
-        found = match(text, end)
-        if found is None:
-            continue
-        begin, done_at = found.span("value")
-        value = text[begin:done_at]
-        if (at := value.find("[REDACTED")) >= 0:
-            if value[0] not in "\"'":
-                # Every key before the redaction in this unquoted run has a value that
-                # ends where this one does, so holds it too: skip them all at once (one
-                # look per key, not one scan to the run's end each).
-                redacted = begin + at
-            continue  # already redacted
-        if text.startswith(" [REDACTED", done_at) and value.lower() in secrets.SCHEMES:
-            continue  # an auth scheme before its redacted value
+    append, done, run, marked = out.append, 0, patterns.KEY_RUN.match, "[REDACTED" in folded
+    for found in patterns.KEY_VALUE.finditer(folded):
+        start, end = found.span()
+        key_end, begin = found.span(1)
+        if marked:
+            if found.start(3) >= 0:
+                continue  # a value held up to its redaction
+            if folded.startswith(" [REDACTED", end) and text[begin:end].lower() in patterns.SCHEMES:
+                continue  # an auth scheme before its redacted value
+        if start and ((char := text[start - 1]).isalnum() or char in "_.-"):
+            left = text[key_end - 61 if key_end > 61 else 0 : start][::-1]
+            start -= run(left).end()  # type: ignore[union-attr]
         append(text[done:begin])
-        append(_token(text[start:end], value[0] if value[0] in "\"'" and len(value) > 1 else ""))
-        done = done_at
+        key, quote = text[start:key_end], text[begin]
+        append(_token(key, quote) if quote in "\"'" else _token(key))
+        done = end
     if not out:
         return text
     append(text[done:])
@@ -95,47 +66,60 @@ def _cookie(match: re.Match[str]) -> str:
     return f"{match['key']}[REDACTED:cookie]"
 
 
+def _sub(pattern: re.Pattern[str], replace: Any, text: str, long: Any, *kinds: str) -> str:
+    """`pattern.sub(replace, text)`, run in `long`'s windows of `kinds` when it has them
+    (a match is taken only if it ends inside its window, with real text after it)."""
+    spans = None if long is None else long.windows(kinds, text)
+    if spans is None:
+        return pattern.sub(replace, text)
+    out, done = [], 0
+    for start, end in spans:
+        for found in pattern.finditer(text, start, end + 64):
+            if found.start() >= end:
+                break
+            if found.end() > end:  # cannot happen (see WINDOW); if it did, run on it all
+                return pattern.sub(replace, text)
+            out.append(text[done : found.start()])
+            out.append(replace if replace.__class__ is str else replace(found))
+            done = found.end()
+    out.append(text[done:])
+    return "".join(out)
+
+
 def scrub_string(text: str, emails: bool, ips: bool) -> str:
     """`text` with every rule applied (emails and IPs only when asked)."""
     original, lower = text, text.lower()
     # ASCII digits by one C call; other text may hold other digits `\d` matches: count
     # them all then (the gates only need a lower bound, so too many is safe).
     digits = len(text) - len(text.translate(_NO_DIGITS)) if text.isascii() else len(text)
-    holds = secrets.shapes_in(text) if len(text) >= secrets.LONG_TEXT and secrets.SHAPES else None
-    if len(text) < secrets.LONG_TEXT:  # one pass finds the gate literals: run only those
+    # The gate literals are found before any rule runs: only the rules they open run.
+    long = secrets.LongText(text) if len(text) >= secrets.LONG_TEXT else None
+    if long is None:
         picked = set(secrets.CALLED)
         for literal in secrets.LITERALS.findall(text):
             picked.update(secrets.OPENED_BY[literal])
         for literal in secrets.LOWER_LITERALS.findall(lower):
             picked.update(secrets.OPENED_BY_LOWER[literal])
-        rules = [secrets.RULES[index] for index in sorted(picked)]
     else:
-        rules = secrets.RULES
-    for kind, gate, pattern, replace in rules:
-        if gate.__class__ is str:
-            if gate not in text:
-                continue
-        elif gate.__class__ is secrets.Lower:
-            if gate not in lower:
-                continue
-        elif gate.__class__ is tuple:
-            if not any(part in text for part in gate):
-                continue
-        elif not gate(text, lower, digits):  # type: ignore[operator]
+        picked = long.opened
+    for index in sorted(picked):
+        kind, gate, pattern, replace = secrets.RULES[index]
+        if callable(gate) and not gate(text, lower, digits):
             continue
-        if holds is None or holds(kind):
-            text = pattern.sub(replace, text)
+        if long is None or long.holds(kind):
+            text = _sub(pattern, replace, text, long, kind)
     if "cookie" in lower:
-        text = secrets.COOKIE_HEADER.sub(_cookie, text)
-    if "=" in text or ":" in text:
+        text = patterns.COOKIE_HEADER.sub(_cookie, text)
+    if ("=" in text or ":" in text) and (long is None or long.words):
         text = _redact_key_values(text, text.lower() if text is not original else lower)
-    if emails and "@" in text and (holds is None or holds("email")):
-        text = secrets.EMAIL.sub("[REDACTED:email]", text)
+    if emails and "@" in text and (long is None or long.holds("email")):
+        text = _sub(patterns.EMAIL, "[REDACTED:email]", text, long, "email")
     if ips:
-        v4 = digits > 3 and "." in text and (holds is None or holds("ipv4"))
-        v6 = ("::" in text or text.count(":") >= 7) and (holds is None or holds("ipv6"))
+        v4 = digits > 3 and "." in text and (long is None or long.holds("ipv4"))
+        v6 = ("::" in text or text.count(":") >= 7) and (long is None or long.holds("ipv6"))
         if v4 or v6:
-            text = secrets.IPS[v4, v6].sub("[REDACTED:ip]", text)
+            kinds = ("ipv4",) * v4 + ("ipv6",) * v6
+            text = _sub(patterns.IPS[v4, v6], "[REDACTED:ip]", text, long, *kinds)
     return text
 
 

@@ -21,69 +21,40 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
+
+from autotriage.understanding.secret_patterns import (
+    _AUTH_SEP,
+    _B64,
+    _CI_B64,
+    _PEM_BODY,
+    _PEM_LABEL,
+    _SCHEME,
+    _TOKEN68,
+    ANCHORS,
+    SHAPES_OF,
+    _ci,
+)
 
 try:
     import re2
 except ImportError:  # the wheel is a dependency; without it only long texts slow down
     re2 = None
 
-_KEY_WORDS = (
-    r"password|passwd|pwd|passphrase|secret|api[_-]?key|apikey|access[_-]?key|auth|authorization"
-    r"|credentials?|token|private[_-]?key|session(?:[_-]?id)?|sessid|cookie|signature|dsn"
-    r"|account[_-]?key"
-)
-# A key is secret when one of the words ends it (optionally with an _id/_key suffix), so
-# "db_password", "X-Auth-Token" and "sessionid" match while "author" and "tokenizer" don't.
-SECRET_KEY = re.compile(rf"(?i)^[\w.-]{{0,200}}?(?:{_KEY_WORDS})(?:[_-]?(?:id|key|value|hash))?$")
-_SEP = r"(?:[_-]?(?:id|key|value|hash))?(?=[\"']?\s{0,8}(?:=>|[=:]))"
-# Where a secret word can end a key: one pattern per leading literal, run on the folded
-# text only when that literal occurs in it (each scan is a fast literal search).
-WORD_ENDS = {  # a literal each word starts with: the words
-    anchor: re.compile(f"(?:{words}){_SEP}")
-    for anchor, words in {
-        "pass": "pass(?:word|wd|phrase)",
-        "pwd": "pwd",
-        "secret": "secret",
-        "api": "api[_-]?key|apikey",
-        "access": "access[_-]?key",
-        "auth": "auth(?:orization)?",
-        "credential": "credentials?",
-        "token": "token",
-        "private": "private[_-]?key",
-        "sess": "session(?:[_-]?id)?|sessid",
-        "cookie": "cookie",
-        "signature": "signature",
-        "dsn": "dsn",
-        "account": "account[_-]?key",
-    }.items()
-}
-WORD_ANCHORS = re.compile(f"(?=({'|'.join(WORD_ENDS)}))")  # no anchor starts another
-# What `(?i)` folds onto an ASCII letter besides its own two cases (sre's own table).
-_EXOTIC = "\u0130\u0131\u017f\u212a"  # dotted I, dotless i, long s, Kelvin sign
-_FOLDS = {"i": "iI\u0130\u0131", "k": "kK\u212a", "s": "sS\u017f"}
-FOLD = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s"})  # then lower(): lengths kept
-_QUOTE = r"[\"']"
-# Quoted values are bounded: an unclosed quote after every key would otherwise rescan the
-# rest of the text once per key. A string prefix (f"...", rb'...') belongs to the value.
-SEP_VALUE = re.compile(
-    rf"(?P<sep>{_QUOTE}?\s{{0,8}}(?:=>|[=:])\s{{0,8}}(?:(?:[rR][bBfF]?|[bBfF][rR]?|[uU])(?=[\"']))?)"
-    r"(?P<value>\"(?:[^\"\\\n]|\\.){0,2048}+\"|'(?:[^'\\\n]|\\.){0,2048}+'|[^\s,;&)}\]\"']++)"
-)
+
+def fold(text: str, lower: str) -> str:
+    """`text` (`lower` is its lower case) as `KEY_VALUE` reads it: lower case, dotless i,
+    dotted I and long s as i and s (what `(?i)` folds onto them; lengths are kept), and
+    ``[REDACTED`` left as it is (the only upper case the pattern reads)."""
+    base = text
+    if not text.isascii():
+        base = text.replace("\u0130", "i").replace("\u0131", "i").replace("\u017f", "s")
+        lower = base.lower()
+    if "[redacted" in lower:
+        lower = "[REDACTED".join(map(str.lower, base.split("[REDACTED")))
+    return lower
 
 
-def _ci(word: str) -> str:
-    """`word` as classes that match exactly what ``(?i)word`` matches, but let the regex
-    engine skip ahead to the first letter (an ignore-case pattern tries every position)."""
-    return "".join(
-        f"[{_FOLDS.get(c.lower(), c.lower() + c.upper())}]" if c.isalpha() else re.escape(c)
-        for c in word
-    )
-
-
-COOKIE_HEADER = re.compile(
-    rf"(?m)(?P<key>{_ci('cookie')}(?<!\w{_ci('cookie')})\b[\"']?[ \t]{{0,8}}[:=][ \t]{{0,8}})"
-    r"(?P<value>[^\n\"]++)"
-)
 _DOUBLED = str.maketrans("0123456789", "0246813579")  # each digit doubled, digits summed
 _DOUBLED_BYTES = bytes.maketrans(b"0123456789", b"0246813579")
 
@@ -105,20 +76,33 @@ def _iban_ok(text: str) -> bool:
     return int(moved.translate(_IBAN_DIGITS)) % 97 == 1
 
 
-def _checked(kind: str, check: Callable[[str], bool]) -> Callable[[re.Match[str]], str]:
+def _remembered(redact: Callable[[str], str]) -> Callable[[re.Match[str]], str]:
+    """A replacement that calls `redact` on each match's text once per distinct text (a
+    flood of the same card or IBAN is checked once; the memo is bounded)."""
+    seen: dict[str, str] = {}
+
     def replace(match: re.Match[str]) -> str:
-        return f"[REDACTED:{kind}]" if check(match.group(0)) else match.group(0)
+        text = match.group(0)
+        hit = seen.get(text)
+        if hit is None:
+            if len(seen) >= 4096:
+                seen.clear()
+            hit = seen[text] = redact(text)
+        return hit
 
     return replace
 
 
-def _card(match: re.Match[str]) -> str:
-    # One call per card-like run, the ASCII Luhn inlined: a flood of runs pays it per run.
-    text = match.group(0)
+def _checked(kind: str, check: Callable[[str], bool]) -> Callable[[re.Match[str]], str]:
+    return _remembered(lambda text: f"[REDACTED:{kind}]" if check(text) else text)
+
+
+@_remembered
+def _card(text: str) -> str:
     digits = text.replace(" ", "").replace("-", "")
     if not 13 <= len(digits) <= 19:
         return text
-    if digits.isascii():
+    if digits.isascii():  # the Luhn sum from the bytes, in C
         raw = digits.encode()
         total = sum(raw[-1::-2]) + sum(raw[-2::-2].translate(_DOUBLED_BYTES)) - 48 * len(raw)
         return text if total % 10 else "[REDACTED:card]"
@@ -158,28 +142,6 @@ def _word(literal: str, rest: str) -> str:
     lit = re.escape(literal)
     return rf"{lit}(?<!\w{lit}){rest}"
 
-
-# The PEM body: base64, whitespace, escaped newlines (keys pasted into JSON or env files)
-# and the RFC 1421 headers of encrypted keys, taken possessively up to an optional END line.
-# A header is tried before each character that could start one (P, D, V, C); runs of the
-# others are taken whole.
-_PEM_BODY = (
-    r"(?:(?:Proc-Type|DEK-Info|Version|Comment):[^\n\\]{0,200}"
-    r"|[A-BE-OQ-UW-Za-z0-9+/=\s]++|[A-Za-z0-9+/=\s]|\\[nr])*+"
-)
-_PEM_LABEL = r"[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----"
-_B64 = "[A-Za-z0-9/+]"
-_CI_B64 = rf"[A-Za-z0-9+/{_EXOTIC}]"  # what (?i)[A-Za-z0-9+/] matches
-_TOKEN68 = rf"[A-Za-z0-9._~+/\-{_EXOTIC}]"  # what (?i)[A-Za-z0-9._~+/-] matches
-# The first character of a separator after "authorization", then the rest of
-# ["']?[ \t]{0,8}[:=][ \t]{0,8}["']? given which it was.
-_AUTH_SEP = (
-    r"(?P<sep>[\"' \t:=](?<=" + _ci("authorization") + r"[\"' \t:=])"
-    r"(?:(?<=[\"'])[ \t]{0,8}[:=]|(?<=[ \t])[ \t]{0,7}[:=]|(?<=[:=]))[ \t]{0,8}[\"']?)"
-)
-_SCHEME = (
-    r"(?P<scheme>(?i:Bearer|Basic|Token|Digest|Negotiate|AWS4-HMAC-SHA256|Bot|Sentry)[ \t]{1,8})"
-)
 
 RULES: list[_Rule] = [
     _rule(
@@ -330,72 +292,80 @@ LITERALS, LOWER_LITERALS = (
     for literals in (OPENED_BY, OPENED_BY_LOWER)
 )
 
-EMAIL = re.compile(
-    r"[\w.+-](?<![\w.+-][\w.+-])[\w.+-]{0,63}+@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}"
-    r"\.[A-Za-z]{2,24}\b"
-)
-_OCTET = r"(?:25[0-5]|2[0-4]\d|1?\d?\d)"
-_HEX = "[0-9a-fA-F]"
-# IPv4's first digit is taken before its lookbehind, then the rest of 25[0-5] | 2[0-4]\d |
-# 1?\d?\d given that digit; IPv6 (full | compressed) likewise from its first hex digit.
-_IPV4 = (
-    r"(?<![\w.]\d)(?:(?<=2)(?:5[0-5]|[0-4]\d)|(?<=1)\d\d|\d)?\."
-    rf"(?:{_OCTET}\.){{2}}{_OCTET}(?![\w.])"
-)
-_IPV6 = (
-    rf"(?<![\w:]{_HEX}){_HEX}{{0,3}}:(?:(?:{_HEX}{{1,4}}:){{6}}{_HEX}{{1,4}}(?![\w:])"
-    rf"|(?:{_HEX}{{1,4}}:){{0,5}}:(?:{_HEX}{{1,4}}:?){{0,6}}(?![\w:]))"
-)
-# Either alone when the text cannot hold the other; both, in one pattern, when it can.
-IPS = {
-    (True, False): re.compile(rf"\d{_IPV4}"),
-    (False, True): re.compile(rf"{_HEX}{_IPV6}"),
-    (True, True): re.compile(rf"[\da-fA-F](?:(?<=\d){_IPV4}|(?<={_HEX}){_IPV6})"),
-}
-SCHEMES = frozenset(
-    {"bearer", "basic", "token", "digest", "negotiate", "bot", "aws4-hmac-sha256", "sentry"}
-)
-
-
-# Shapes every match of a rule contains (its lookarounds dropped, classes widened: \w to
-# all but the ASCII non-word characters, \d to Unicode decimals), searched by RE2 (linear,
-# in C) in long texts before the rule runs: a long text with nothing of that shape skips
-# it. Rules that start with a literal need none; these try many positions.
-_NOT_ASCII_WORD = r"[^\x00-\x2c/:-@\[-\^`{-\x7f]"
-_D = r"\p{Nd}"
-_H = "[0-9A-Fa-f]"
-SHAPES_OF = {
-    "azure_client_secret": rf"{_NOT_ASCII_WORD}{{3}}8Q~{_NOT_ASCII_WORD}{{31}}",
-    "terraform_token": r"[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_-]{60}",
-    "telegram_bot_token": rf"{_D}{{8}}:AA[0-9A-Za-z_-]{{33}}",
-    "azure_account_key": rf"(?i)accountkey=[A-Za-z0-9+/{_EXOTIC}]{{20}}",
-    "aws_secret": r"[A-Za-z0-9/+]{40}",
-    "card": rf"[2-6]{_D}{{3}}(?:[ -]?{_D}){{9}}",
-    "iban": rf"[A-Z]{{2}}{_D}{{2}}(?: ?[A-Z0-9]{{4}}){{2}}",
-    "ssn": rf"{_D}{{3}}-{_D}{{2}}-{_D}{{4}}",
-    "email": r"@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2}",
-    "ipv4": rf"{_D}{{1,3}}\.{_D}{{1,3}}\.{_D}{{1,3}}\.{_D}{{1,3}}",
-    "ipv6": rf"(?:{_H}{{1,4}}:){{7}}{_H}|{_H}::",
-}
 LONG_TEXT = 4096
-"""Texts at least this long are searched for `SHAPES_OF` first (shorter ones cost less
-to scan than to encode for RE2)."""
-SHAPES: dict[str, Callable[[bytes], object]] = (
-    {kind: re2.compile(shape.encode()).search for kind, shape in SHAPES_OF.items()}
-    if re2 is not None
-    else {}
-)
+"""Texts at least this long are searched by RE2 first (shorter ones cost less to scan
+than to encode for RE2)."""
 
 
-def shapes_in(text: str) -> Callable[[str], bool]:
-    """Whether long `text` holds a kind's `SHAPES_OF` (each searched when asked)."""
-    data = text.encode("utf-8", "surrogatepass")
-    found: dict[str, bool] = {}
+def _literal_set() -> Any:
+    """One RE2 set of every gate literal (`Lower` ones ignoring case: a superset of the
+    lower-case test) and every key word's start (`ANCHORS`, folded as `fold` does)."""
+    found = re2.Set.SearchSet()
+    for literal in OPENED_BY:
+        found.Add(re.escape(literal))
+    for literal in OPENED_BY_LOWER:
+        found.Add("(?i)" + re.escape(literal))
+    for anchor in ANCHORS:
+        found.Add(_ci(anchor))
+    found.Compile()
+    return found
 
-    def holds(kind: str) -> bool:
-        search = SHAPES.get(kind)
-        if search is not None and kind not in found:
-            found[kind] = search(data) is not None
-        return search is None or found[kind]
 
-    return holds
+_LITERAL_SET = _literal_set() if re2 is not None else None
+_OPENS = [*OPENED_BY.values(), *OPENED_BY_LOWER.values()]
+SHAPES = {kind: re2.compile(shape.encode()) for kind, shape in SHAPES_OF.items()} if re2 else {}
+WINDOW = 1024
+"""A rule's match lies within this of a match of its shape (the unbounded ones' shapes
+end where their runs do)."""
+_MOST_WINDOWS = 4096
+
+
+class LongText:
+    """What a long text holds, by RE2 (linear, in C): the rules its gate literals open, in
+    one pass; whether it holds a key word; whether it holds a kind's `SHAPES_OF` (each
+    searched when asked). Without RE2, every rule and shape is taken as present."""
+
+    __slots__ = ("data", "found", "opened", "words")
+
+    def __init__(self, text: str) -> None:
+        self.data = text.encode("utf-8", "surrogatepass")
+        self.opened: set[int] = set(CALLED)
+        self.found: dict[str, bool] = {}
+        self.words = _LITERAL_SET is None
+        if _LITERAL_SET is None:
+            self.opened.update(range(len(RULES)))
+            return
+        for index in _LITERAL_SET.Match(self.data) or ():
+            if index < len(_OPENS):
+                self.opened.update(_OPENS[index])
+            else:
+                self.words = True
+
+    def holds(self, kind: str) -> bool:
+        """Whether the text holds `kind`'s shape (true for kinds that have none)."""
+        shape = SHAPES.get(kind)
+        if shape is None:
+            return True
+        if kind not in self.found:
+            self.found[kind] = shape.search(self.data) is not None
+        return self.found[kind]
+
+    def windows(self, kinds: tuple[str, ...], text: str) -> list[tuple[int, int]] | None:
+        """Spans of `text` (an ASCII text this one became) that hold every match of
+        `kinds`: each match of their shapes widened by `WINDOW`; None when a shape occurs
+        too often for windows to pay, or the text is not ASCII (then run on it all)."""
+        if not text.isascii() or not all(kind in SHAPES for kind in kinds):
+            return None
+        data, edges = text.encode(), []
+        for kind in kinds:
+            for count, found in enumerate(SHAPES[kind].finditer(data)):
+                if count == _MOST_WINDOWS:  # a flood: scanning it all costs less
+                    return None
+                edges.append((found.start() - WINDOW, found.end() + WINDOW))
+        spans: list[tuple[int, int]] = []
+        for start, end in sorted(edges):
+            if spans and start <= spans[-1][1]:
+                spans[-1] = (spans[-1][0], max(end, spans[-1][1]))
+            else:
+                spans.append((max(start, 0), end))
+        return spans

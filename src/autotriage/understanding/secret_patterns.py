@@ -1,0 +1,134 @@
+"""The patterns of `autotriage.understanding.secrets`: data only (nothing here runs once
+imported), so the scrubber's hot path stays in two modules.
+
+Every pattern runs in linear time with a small constant: it starts with a literal or a
+narrow class, lookbehinds come after that first character, repeats are bounded or
+possessive, and no lazy span rescans the text.
+"""
+
+from __future__ import annotations
+
+import re
+
+_KEY_WORDS = (
+    r"password|passwd|pwd|passphrase|secret|api[_-]?key|apikey|access[_-]?key|auth|authorization"
+    r"|credentials?|token|private[_-]?key|session(?:[_-]?id)?|sessid|cookie|signature|dsn"
+    r"|account[_-]?key"
+)
+# A key is secret when one of the words ends it (optionally with an _id/_key suffix), so
+# "db_password", "X-Auth-Token" and "sessionid" match while "author" and "tokenizer" don't.
+SECRET_KEY = re.compile(rf"(?i)^[\w.-]{{0,200}}?(?:{_KEY_WORDS})(?:[_-]?(?:id|key|value|hash))?$")
+# A key=value pair, in the text folded to lower case (`secrets.fold`): a secret word (and
+# suffix) ending a run of [\w.-] at most 60 long, a separator and a value (quoted, bounded;
+# or unquoted, to the next stop character). Separator and value are taken atomically, the
+# first that fits, and the value is redacted only when it holds no ``[REDACTED``. A value
+# that is not redacted is not consumed (keys inside it are read), except an unquoted one up
+# to its redaction (`held`): every key before that holds it too, so a flood of keys before
+# one redaction stays linear.
+_WORDS = (
+    "p(?:ass(?:word|wd|phrase)|wd|rivate[_-]?key)|s(?:ecret|ession(?:[_-]?id)?|essid|ignature)"
+    "|a(?:pi[_-]?key|pikey|ccess[_-]?key|uth(?:orization)?|ccount[_-]?key)|token"
+    "|c(?:redentials?|ookie)|dsn"
+)
+# Each word starts with one of these.
+ANCHORS: tuple[str, ...] = ("pass", "pwd", "secret", "api", "access", "auth", "credential")
+ANCHORS += ("token", "private", "sess", "cookie", "signature", "dsn", "account")
+_STOP = r"\s,;&)}\]\"'"
+_CLEAN = r"(?!\[REDACTED)"
+KEY_VALUE = re.compile(
+    rf"(?:{_WORDS})(?:[_-]?(?:id|key|value|hash))?(?<![\w.-]{{61}})(?>"
+    r"(?P<sep>[\"']?\s{0,8}(?:=>|[=:])\s{0,8}(?:(?:[rR][bBfF]?|[bBfF][rR]?|[uU])(?=[\"']))?)"
+    rf"(?:(?P<value>\"(?:{_CLEAN}[^\"\\\n]|\\{_CLEAN}.){{0,2048}}+\""
+    rf"|'(?:{_CLEAN}[^'\\\n]|\\{_CLEAN}.){{0,2048}}+'|(?:{_CLEAN}[^{_STOP}])++(?![^{_STOP}]))"
+    rf"|\"(?:[^\"\\\n]|\\.){{0,2048}}+\"|'(?:[^'\\\n]|\\.){{0,2048}}+'"
+    rf"|(?P<held>(?:{_CLEAN}[^{_STOP}])*+(?=\[REDACTED))))(?(value)|(?(held)|(?!)))"
+)
+KEY_RUN = re.compile(r"[\w.-]*")  # matches any text: its end is where a key's run ends
+# What `(?i)` folds onto an ASCII letter besides its own two cases (sre's own table).
+_EXOTIC = "\u0130\u0131\u017f\u212a"  # dotted I, dotless i, long s, Kelvin sign
+_FOLDS = {"i": "iI\u0130\u0131", "k": "kK\u212a", "s": "sS\u017f"}
+
+
+def _ci(word: str) -> str:
+    """`word` as classes that match exactly what ``(?i)word`` matches, but let the regex
+    engine skip ahead to the first letter (an ignore-case pattern tries every position)."""
+    return "".join(
+        f"[{_FOLDS.get(c.lower(), c.lower() + c.upper())}]" if c.isalpha() else re.escape(c)
+        for c in word
+    )
+
+
+COOKIE_HEADER = re.compile(
+    rf"(?m)(?P<key>{_ci('cookie')}(?<!\w{_ci('cookie')})\b[\"']?[ \t]{{0,8}}[:=][ \t]{{0,8}})"
+    r"(?P<value>[^\n\"]++)"
+)
+# The PEM body: base64, whitespace, escaped newlines (keys pasted into JSON or env files)
+# and the RFC 1421 headers of encrypted keys, taken possessively up to an optional END line.
+# A header is tried before each character that could start one (P, D, V, C); runs of the
+# others are taken whole.
+_PEM_BODY = (
+    r"(?:(?:Proc-Type|DEK-Info|Version|Comment):[^\n\\]{0,200}"
+    r"|[A-BE-OQ-UW-Za-z0-9+/=\s]++|[A-Za-z0-9+/=\s]|\\[nr])*+"
+)
+_PEM_LABEL = r"[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----"
+_B64 = "[A-Za-z0-9/+]"
+_CI_B64 = rf"[A-Za-z0-9+/{_EXOTIC}]"  # what (?i)[A-Za-z0-9+/] matches
+_TOKEN68 = rf"[A-Za-z0-9._~+/\-{_EXOTIC}]"  # what (?i)[A-Za-z0-9._~+/-] matches
+# The first character of a separator after "authorization", then the rest of
+# ["']?[ \t]{0,8}[:=][ \t]{0,8}["']? given which it was.
+_AUTH_SEP = (
+    r"(?P<sep>[\"' \t:=](?<=" + _ci("authorization") + r"[\"' \t:=])"
+    r"(?:(?<=[\"'])[ \t]{0,8}[:=]|(?<=[ \t])[ \t]{0,7}[:=]|(?<=[:=]))[ \t]{0,8}[\"']?)"
+)
+_SCHEME = (
+    r"(?P<scheme>(?i:Bearer|Basic|Token|Digest|Negotiate|AWS4-HMAC-SHA256|Bot|Sentry)[ \t]{1,8})"
+)
+
+
+EMAIL = re.compile(
+    r"[\w.+-](?<![\w.+-][\w.+-])[\w.+-]{0,63}+@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}"
+    r"\.[A-Za-z]{2,24}\b"
+)
+_OCTET = r"(?:25[0-5]|2[0-4]\d|1?\d?\d)"
+_HEX = "[0-9a-fA-F]"
+# IPv4's first digit is taken before its lookbehind, then the rest of 25[0-5] | 2[0-4]\d |
+# 1?\d?\d given that digit; IPv6 (full | compressed) likewise from its first hex digit.
+_IPV4 = (
+    r"(?<![\w.]\d)(?:(?<=2)(?:5[0-5]|[0-4]\d)|(?<=1)\d\d|\d)?\."
+    rf"(?:{_OCTET}\.){{2}}{_OCTET}(?![\w.])"
+)
+_IPV6 = (
+    rf"(?<![\w:]{_HEX}){_HEX}{{0,3}}:(?:(?:{_HEX}{{1,4}}:){{6}}{_HEX}{{1,4}}(?![\w:])"
+    rf"|(?:{_HEX}{{1,4}}:){{0,5}}:(?:{_HEX}{{1,4}}:?){{0,6}}(?![\w:]))"
+)
+# Either alone when the text cannot hold the other; both, in one pattern, when it can.
+IPS = {
+    (True, False): re.compile(rf"\d{_IPV4}"),
+    (False, True): re.compile(rf"{_HEX}{_IPV6}"),
+    (True, True): re.compile(rf"[\da-fA-F](?:(?<=\d){_IPV4}|(?<={_HEX}){_IPV6})"),
+}
+SCHEMES = frozenset(
+    {"bearer", "basic", "token", "digest", "negotiate", "bot", "aws4-hmac-sha256", "sentry"}
+)
+
+
+# Shapes every match of a rule contains (its lookarounds dropped, classes widened: \w to
+# all but the ASCII non-word characters, \d to Unicode decimals), searched by RE2 (linear,
+# in C) in long texts before the rule runs: a long text with nothing of that shape skips
+# it. Rules that start with a literal need none; these try many positions.
+_NOT_ASCII_WORD = r"[^\x00-\x2c/:-@\[-\^`{-\x7f]"
+_D = r"\p{Nd}"
+_H = "[0-9A-Fa-f]"
+SHAPES_OF = {
+    "azure_client_secret": rf"{_NOT_ASCII_WORD}{{3}}8Q~{_NOT_ASCII_WORD}{{31}}",
+    "terraform_token": r"[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_-]{60,}",
+    "telegram_bot_token": rf"{_D}{{8}}:AA[0-9A-Za-z_-]{{33}}",
+    "azure_account_key": rf"(?i)accountkey=[A-Za-z0-9+/{_EXOTIC}]{{20,}}",
+    "aws_secret": r"[A-Za-z0-9/+]{40}",
+    "card": rf"[2-6]{_D}{{3}}(?:[ -]?{_D}){{9}}",
+    "iban": rf"[A-Z]{{2}}{_D}{{2}}(?: ?[A-Z0-9]{{4}}){{2}}",
+    "ssn": rf"{_D}{{3}}-{_D}{{2}}-{_D}{{4}}",
+    "email": r"@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2}",
+    "ipv4": rf"{_D}{{1,3}}\.{_D}{{1,3}}\.{_D}{{1,3}}\.{_D}{{1,3}}",
+    "ipv6": rf"(?:{_H}{{1,4}}:){{7}}{_H}|{_H}::",
+}
