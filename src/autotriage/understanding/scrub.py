@@ -66,7 +66,9 @@ def _cookie(match: re.Match[str]) -> str:
     return f"{match['key']}[REDACTED:cookie]"
 
 
-def _sub(pattern: re.Pattern[str], replace: Any, text: str, long: Any, *kinds: str) -> str:
+def _sub(
+    pattern: re.Pattern[str], replace: Any, text: str, long: secrets.LongText | None, *kinds: str
+) -> str:
     """`pattern.sub(replace, text)`, run in `long`'s windows of `kinds` when it has them
     (a match is taken only if it ends inside its window, with real text after it)."""
     spans = None if long is None else long.windows(kinds, text)

@@ -49,7 +49,7 @@ _EXOTIC = "\u0130\u0131\u017f\u212a"  # dotted I, dotless i, long s, Kelvin sign
 _FOLDS = {"i": "iI\u0130\u0131", "k": "kK\u212a", "s": "sS\u017f"}
 
 
-def _ci(word: str) -> str:
+def ci(word: str) -> str:
     """`word` as classes that match exactly what ``(?i)word`` matches, but let the regex
     engine skip ahead to the first letter (an ignore-case pattern tries every position)."""
     return "".join(
@@ -59,28 +59,28 @@ def _ci(word: str) -> str:
 
 
 COOKIE_HEADER = re.compile(
-    rf"(?m)(?P<key>{_ci('cookie')}(?<!\w{_ci('cookie')})\b[\"']?[ \t]{{0,8}}[:=][ \t]{{0,8}})"
+    rf"(?m)(?P<key>{ci('cookie')}(?<!\w{ci('cookie')})\b[\"']?[ \t]{{0,8}}[:=][ \t]{{0,8}})"
     r"(?P<value>[^\n\"]++)"
 )
 # The PEM body: base64, whitespace, escaped newlines (keys pasted into JSON or env files)
 # and the RFC 1421 headers of encrypted keys, taken possessively up to an optional END line.
 # A header is tried before each character that could start one (P, D, V, C); runs of the
 # others are taken whole.
-_PEM_BODY = (
+PEM_BODY = (
     r"(?:(?:Proc-Type|DEK-Info|Version|Comment):[^\n\\]{0,200}"
     r"|[A-BE-OQ-UW-Za-z0-9+/=\s]++|[A-Za-z0-9+/=\s]|\\[nr])*+"
 )
-_PEM_LABEL = r"[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----"
-_B64 = "[A-Za-z0-9/+]"
-_CI_B64 = rf"[A-Za-z0-9+/{_EXOTIC}]"  # what (?i)[A-Za-z0-9+/] matches
-_TOKEN68 = rf"[A-Za-z0-9._~+/\-{_EXOTIC}]"  # what (?i)[A-Za-z0-9._~+/-] matches
+PEM_LABEL = r"[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----"
+B64 = "[A-Za-z0-9/+]"
+CI_B64 = rf"[A-Za-z0-9+/{_EXOTIC}]"  # what (?i)[A-Za-z0-9+/] matches
+TOKEN68 = rf"[A-Za-z0-9._~+/\-{_EXOTIC}]"  # what (?i)[A-Za-z0-9._~+/-] matches
 # The first character of a separator after "authorization", then the rest of
 # ["']?[ \t]{0,8}[:=][ \t]{0,8}["']? given which it was.
-_AUTH_SEP = (
-    r"(?P<sep>[\"' \t:=](?<=" + _ci("authorization") + r"[\"' \t:=])"
+AUTH_SEP = (
+    r"(?P<sep>[\"' \t:=](?<=" + ci("authorization") + r"[\"' \t:=])"
     r"(?:(?<=[\"'])[ \t]{0,8}[:=]|(?<=[ \t])[ \t]{0,7}[:=]|(?<=[:=]))[ \t]{0,8}[\"']?)"
 )
-_SCHEME = (
+SCHEME = (
     r"(?P<scheme>(?i:Bearer|Basic|Token|Digest|Negotiate|AWS4-HMAC-SHA256|Bot|Sentry)[ \t]{1,8})"
 )
 

@@ -24,16 +24,16 @@ from collections.abc import Callable
 from typing import Any
 
 from autotriage.understanding.secret_patterns import (
-    _AUTH_SEP,
-    _B64,
-    _CI_B64,
-    _PEM_BODY,
-    _PEM_LABEL,
-    _SCHEME,
-    _TOKEN68,
     ANCHORS,
+    AUTH_SEP,
+    B64,
+    CI_B64,
+    PEM_BODY,
+    PEM_LABEL,
+    SCHEME,
     SHAPES_OF,
-    _ci,
+    TOKEN68,
+    ci,
 )
 
 try:
@@ -145,7 +145,7 @@ def _word(literal: str, rest: str) -> str:
 
 RULES: list[_Rule] = [
     _rule(
-        "private_key", "-----BEGIN", f"-----BEGIN {_PEM_LABEL}{_PEM_BODY}(?:-----END {_PEM_LABEL})?"
+        "private_key", "-----BEGIN", f"-----BEGIN {PEM_LABEL}{PEM_BODY}(?:-----END {PEM_LABEL})?"
     ),
     _rule(
         "slack_webhook",
@@ -167,14 +167,14 @@ RULES: list[_Rule] = [
     _rule(
         "authorization",
         Lower("authorization"),
-        rf"{_AUTH_SEP}{_SCHEME}?(?i:[^\s\"',;]++)",
+        rf"{AUTH_SEP}{SCHEME}?(?i:[^\s\"',;]++)",
         lambda m: f"{m['sep']}{m['scheme'] or ''}[REDACTED:authorization]",
     ),
     # RFC 6750's b64token: "=" only as padding at the end ("bearer expires_in=3600" stays).
     _rule(
         "bearer",
         Lower("bearer "),
-        rf" (?<={_ci('bearer')} )(?!\[REDACTED){_TOKEN68}{{8,}}+=*+(?![\w=[])",
+        rf" (?<={ci('bearer')} )(?!\[REDACTED){TOKEN68}{{8,}}+=*+(?![\w=[])",
         " [REDACTED:bearer]",
     ),
     _rule(
@@ -196,7 +196,7 @@ RULES: list[_Rule] = [
     _rule(
         "azure_account_key",
         Lower("accountkey="),
-        rf"{_CI_B64}(?<={_ci('accountkey=')}{_CI_B64})(?i:[A-Za-z0-9+/]{{19,}}+)={{0,2}}",
+        rf"{CI_B64}(?<={ci('accountkey=')}{CI_B64})(?i:[A-Za-z0-9+/]{{19,}}+)={{0,2}}",
     ),
     _rule(
         "azure_sas",
@@ -247,7 +247,7 @@ RULES: list[_Rule] = [
     _rule(
         "aws_secret",
         lambda t, lo, d: len(t) >= 40 and d > 0,
-        rf"{_B64}(?<![A-Za-z0-9/+=]{_B64}){_B64}{{39}}(?![A-Za-z0-9/+=])",
+        rf"{B64}(?<![A-Za-z0-9/+=]{B64}){B64}{{39}}(?![A-Za-z0-9/+=])",
         _checked("aws_secret", _aws_secret),
     ),
     _rule(
@@ -306,7 +306,7 @@ def _literal_set() -> Any:
     for literal in OPENED_BY_LOWER:
         found.Add("(?i)" + re.escape(literal))
     for anchor in ANCHORS:
-        found.Add(_ci(anchor))
+        found.Add(ci(anchor))
     found.Compile()
     return found
 
