@@ -19,14 +19,11 @@ by new groups (a legacy hash is coarser in places and would merge what this vers
 Version 3 changed only the message template (`parameterize.template`); version 2's hashes
 are the same computation under its frozen template (`template_v2`).
 
-Project rules come first: fingerprint rules (``FINGERPRINT_RULES``, a JSON list or a file
-holding one; docs/configuration.md has an example), written as Sentry's: a ``match`` of
-shell globs (``**`` spans ``/``) that must all match (``type`` and ``value`` of any
-exception, ``message``, ``module``, ``path`` and ``function`` of any frame, ``level``,
-``tags.<name>``) and a ``fingerprint``; the first matching rule wins. In-app prefixes
-(``IN_APP_INCLUDE`` / ``IN_APP_EXCLUDE``, a short form of Sentry's ``+app``/``-app``
-rules) override the runtime's default (`autotriage.understanding.inapp`) for a frame whose
-module or path starts with one, or whose path holds one (``/vendored/``); exclude wins.
+Project rules come first: ``FINGERPRINT_RULES`` (Sentry's fingerprint rules: shell globs
+on ``type``/``value`` of any exception, ``message``, ``module``/``path``/``function`` of any
+frame, ``level`` and ``tags.<name>``, all of which must match; first rule wins) and
+``IN_APP_INCLUDE`` / ``IN_APP_EXCLUDE`` (prefixes overriding the runtime's default in
+`understanding.inapp`; exclude wins). docs/configuration.md gives an example.
 """
 
 from __future__ import annotations

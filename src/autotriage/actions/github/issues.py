@@ -1,17 +1,12 @@
 """GitHub issues: the REST calls (`IssueOps`), the handlers' shared steps, and opening one.
 
-The handlers (``github.open`` here, ``update``/``comment``/``assign``/``sync`` in
-`handlers`) follow the outbox's prepare/perform/record protocol (`actions.kinds`):
-`prepare` renders the issue and reads the group's link in a read transaction, `perform`
-talks to GitHub with no transaction open, and `record` writes the link (group -> issue
-number) in the transaction that stores the action's outcome. A claimed action never
-waits past the outbox lease: long rate-limit pauses come back as retryable results.
-
-Never a duplicate: the open action's idempotency key (``github.open:<group>``) makes one
-row per group, one worker claims it, and `OpenIssue` reconciles before it creates, and
-again after a create it could not confirm: it lists the repository's issues carrying the
-``autotriage`` label (consistent at once, unlike search, which lags writes by seconds)
-for the group's footer token; search is only a fallback for issues that lost the label.
+The handlers follow the outbox's prepare/perform/record protocol (`actions.kinds`); the
+link (group -> issue number) is written in the transaction that records the outcome.
+`OpenIssue` never makes a duplicate: one open action per group (``github.open:<group>``),
+reconciled before it creates and again after a create it could not confirm, by listing
+the ``autotriage``-labelled issues for the group's footer token (search, which lags
+writes, only as a fallback for issues that lost the label). A claimed action never waits
+past the outbox lease: long rate-limit pauses come back as retryable results.
 """
 
 from __future__ import annotations
@@ -48,6 +43,7 @@ log = logging.getLogger(__name__)
 
 TRACKER = Tracker.GITHUB
 AUTOTRIAGE_LABEL = "autotriage"
+DESCRIPTION = "Filed by autotriage"
 LIST_PAGES = 20
 ASSIGNABLE_KEPT = 1024
 SHORT_BODY = 30_000
@@ -106,11 +102,7 @@ class IssueOps:
                         rest.issues.create_label,
                         *self._repo,
                         idempotent=False,
-                        data={
-                            "name": name,
-                            "color": label_color(name),
-                            "description": "Filed by autotriage"[:100],
-                        },
+                        data={"name": name, "color": label_color(name), "description": DESCRIPTION},
                     )
                 except GitHubError as again:
                     if again.status != 422:  # 422: created meanwhile by another replica
@@ -333,10 +325,9 @@ class GitHubHandler(ABC):
             return
         _write_link(session, action.group_id, issue)
         group = session.get(Group, action.group_id)
-        if group is None:
+        # a person's status change is already applied: the issue follows the group
+        if group is None or (action.params or {}).get("status"):
             return
-        if (action.params or {}).get("status"):
-            return  # a person's status change, already applied: the issue follows the group
         signal = None
         if issue.state == "closed" and not reopen_due(session, group.id):
             commit = result.data.get("fix_commit")
