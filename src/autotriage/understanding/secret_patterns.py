@@ -38,7 +38,7 @@ _CLEAN = r"(?!\[REDACTED)"
 # The word (and suffix) ending the key, then the separator, atomically with the value.
 _KEY_SEP = (
     rf"(?:{_WORDS})(?:[_-]?(?:id|key|value|hash))?(?<![\w.-]{{61}})(?>"
-    r"(?P<sep>[\"']?\s{0,8}(?:=>|[=:])\s{0,8}(?:(?:[rR][bBfF]?|[bBfF][rR]?|[uU])(?=[\"']))?)"
+    r"(?P<sep>[\"']?\s{0,8}(?:=>|[=:])\s{0,8}(?:(?=[rRbBfFuU])(?:[rR][bBfF]?|[bBfF][rR]?|[uU])(?=[\"']))?)"
 )
 KEY_VALUE = re.compile(
     _KEY_SEP + rf"(?:(?P<value>\"(?:{_CLEAN}[^\"\\\n]|\\{_CLEAN}.){{0,2048}}+\""
@@ -47,10 +47,11 @@ KEY_VALUE = re.compile(
     rf"|(?P<held>(?:{_CLEAN}[^{_STOP}])*+(?=\[REDACTED))))(?(value)|(?(held)|(?!)))"
 )
 # `KEY_VALUE` for a text with no ``[REDACTED`` in it (nothing can be held or unclean, so
-# the same matches, with fewer steps each: the hot path of a key=value flood).
+# the same matches, with fewer steps each: the hot path of a key=value flood). Its values'
+# alternatives start with different characters, so the commonest, unquoted, goes first.
 KEY_VALUE_PLAIN = re.compile(
     _KEY_SEP
-    + rf"(?P<value>\"(?:[^\"\\\n]|\\.){{0,2048}}+\"|'(?:[^'\\\n]|\\.){{0,2048}}+'|[^{_STOP}]++))"
+    + rf"(?P<value>[^{_STOP}]++|\"(?:[^\"\\\n]|\\.){{0,2048}}+\"|'(?:[^'\\\n]|\\.){{0,2048}}+'))"
 )
 KEY_RUN = re.compile(r"[\w.-]*")  # matches any text: its end is where a key's run ends
 # What `(?i)` folds onto an ASCII letter besides its own two cases (sre's own table).
