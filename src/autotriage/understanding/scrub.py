@@ -41,7 +41,8 @@ def _redact_key_values(text: str, lower: str) -> str:
     folded = secrets.fold(text, lower)
     out: list[str] = []
     append, done, run, marked = out.append, 0, patterns.KEY_RUN.match, "[REDACTED" in folded
-    for found in patterns.KEY_VALUE.finditer(folded):
+    pattern = patterns.KEY_VALUE if marked else patterns.KEY_VALUE_PLAIN
+    for found in pattern.finditer(folded):
         start, end = found.span()
         key_end, begin = found.span(1)
         if marked:

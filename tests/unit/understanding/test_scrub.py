@@ -190,3 +190,43 @@ def test_gate_literals_are_found_in_one_pass_exactly() -> None:
     text = "x ghp_ AIza sk- :AA Bearer authorization hooks.slack.com"
     found = set(secrets.LITERALS.findall(text)) | set(secrets.LOWER_LITERALS.findall(text.lower()))
     assert found == {"gh", "AIza", "sk-", ":AA", "bearer ", "authorization", "hooks.slack.com"}
+
+
+def test_plain_key_value_pattern_matches_as_the_full_one_without_redactions() -> None:
+    """`KEY_VALUE_PLAIN` (texts with no ``[REDACTED``) finds exactly `KEY_VALUE`'s pairs."""
+    import random
+
+    from autotriage.understanding.secret_patterns import KEY_VALUE, KEY_VALUE_PLAIN
+
+    pieces = [
+        "password",
+        "api-key",
+        "x.token",
+        "sessionid",
+        "auth",
+        "=",
+        ":",
+        " => ",
+        '"',
+        "'",
+        "\\",
+        "\n",
+        " ",
+        ",",
+        "x",
+        "r'",
+        'b"',
+        "a" * 70,
+        "secret_hash",
+        "&",
+        "}",
+    ]
+    rng = random.Random(16)
+    checked = 0
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 30)))
+        full = [(m.span(), m.span("sep"), m.span("value")) for m in KEY_VALUE.finditer(text)]
+        plain = [(m.span(), m.span("sep"), m.span("value")) for m in KEY_VALUE_PLAIN.finditer(text)]
+        assert plain == full, text
+        checked += bool(full)
+    assert checked > 500  # most texts hold a pair
