@@ -14,7 +14,7 @@ from autotriage.errors import PayloadInvalid
 from autotriage.sources.base import _PEELED, MAX_JSON_DEPTH, _nests_deeper, load_json
 
 # Strings full of the characters the byte-level depth reading must not be fooled by.
-_tricky = st.text(alphabet=st.sampled_from('[]{}"\\ab\n'), max_size=8)
+_tricky = st.text(alphabet=st.sampled_from('[]{}"\\ab\né'), max_size=8)
 _values = st.recursive(
     st.none() | st.integers(-(2**63), 2**63 - 1) | _tricky,
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_tricky, inner, max_size=3),

@@ -90,10 +90,6 @@ def _timestamp(value: Any) -> datetime | None:
     return None
 
 
-def _int(value: Any) -> int | None:
-    return value if type(value) is int else None
-
-
 def _texts(value: Any) -> list[str]:
     if not isinstance(value, list):
         return []
@@ -101,6 +97,9 @@ def _texts(value: Any) -> list[str]:
 
 
 _FRAMES: dict[tuple[Any, ...], Frame] = {}
+_FRAME_TEXTS = (
+    "filename", "abs_path", "module", "function", "context_line", *_ADDRESS_FIELDS
+)  # fmt: skip
 _FRAMES_KEPT = 8_192
 _FRAME_KEPT_CHARS = 4_096
 """Frames with more text are validated every time, never kept (so at most 32 MB kept)."""
@@ -113,18 +112,17 @@ def _frame(raw: Any) -> Frame:
         return Frame()
     get = raw.get
     pre, post = _texts(get("pre_context")), _texts(get("post_context"))
+    # A non-empty str (what SDKs send) is taken as it is: one type check, not a call.
+    texts = [v if type(v) is str and v else _str(v) for v in map(get, _FRAME_TEXTS)]
+    lineno, colno = get("lineno"), get("colno")
     fields = (
-        _str(get("filename")),
-        _str(get("abs_path")),
-        _str(get("module")),
-        _str(get("function")) or _str(get("raw_function")),
-        _int(get("lineno")),
-        _int(get("colno")),
-        _str(get("context_line")),
+        *texts[:3],
+        texts[3] or texts[5],
+        lineno if type(lineno) is int else None,
+        colno if type(colno) is int else None,
+        texts[4],
         get("in_app") is True,
-        _str(get("raw_function")),
-        _str(get("instruction_addr")),
-        _str(get("addr_mode")),
+        *texts[5:],
     )
     key = (*fields, *pre, None, *post)  # None parts the two lists, which hold only str
     frame = _FRAMES.get(key)
