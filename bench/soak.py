@@ -5,8 +5,12 @@ grouping worker on, measures capacity with a short closed-loop burst (16 connect
 posting as fast as they are answered), then sends envelopes open-loop at 80% of that
 rate: each a distinct event (its own id, one of 100 messages and 500 users), so the
 store grows and every memo sees new input. Every minute it prints the server's
-resident memory, that minute's p50/p99 and errors, and the database size (with its
-WAL). At the end it compares the last minute with the second one (the first warms up):
+resident memory, that minute's p50/p99, the answers it *refused* (429/503: load shed,
+a rate limit, the in-flight cap -- the server working as designed, counted by reason)
+apart from those that *failed* (any other non-2xx), the inbox backlog (events accepted
+but not grouped yet; past ``INGEST_MAX_BACKLOG`` ingest sheds) and the database size
+(with its WAL). At the end it compares the last minute with the second one (the first
+warms up) and prints the refusals by reason:
 
     .venv/bin/python -m bench.soak [--minutes 10] [--share 0.8] [--no-worker]
 """
@@ -15,11 +19,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -27,6 +33,7 @@ import uvloop
 
 from autotriage.models import utcnow
 from autotriage.store import Store
+from autotriage.store.events import count_pending
 from autotriage.store.ingest_keys import create_key
 from bench.ingest_sentry import cpu_seconds, envelope, exchange, measure, post
 from tests.support import LiveServer
@@ -52,8 +59,24 @@ class Minute:
 
     def __init__(self) -> None:
         self.latencies: list[float] = []
-        self.errors = 0
+        self.refused: Counter[str] = Counter()  # 429/503, by the answer's reason
+        self.failed: Counter[str] = Counter()  # any other non-2xx, by status and reason
         self.lag = 0.0
+
+
+def reason(status: int, body: bytes) -> str:
+    """``<status> <message>`` of an error answer (the one error shape), for the tally."""
+    try:
+        message = str(json.loads(body)["error"]["message"])
+    except (ValueError, KeyError, TypeError):
+        message = body[:60].decode("utf-8", "replace")
+    return f"{status} {message}"
+
+
+def backlog(store: Store) -> int:
+    """Events in the inbox not processed yet (what the load shedder reads)."""
+    with store.reading() as session:
+        return count_pending(session)
 
 
 async def soak(url: str, key: str, rate: float, seconds: float, minutes: list[Minute]) -> None:
@@ -77,13 +100,15 @@ async def soak(url: str, key: str, rate: float, seconds: float, minutes: list[Mi
                 await asyncio.sleep(max(0.0, due - time.perf_counter()))
                 request = post(host, port, "/api/1/envelope/", auth, envelope(key, n))
                 sent = time.perf_counter()
-                status, _ = await exchange(reader, writer, request)
+                status, body = await exchange(reader, writer, request)
                 answered = time.perf_counter()
                 minute = minutes[min(int((answered - start) // 60), len(minutes) - 1)]
                 minute.latencies.append(answered - sent)
                 minute.lag = max(minute.lag, sent - due)
-                if status >= 300:
-                    minute.errors += 1
+                if status in (429, 503):
+                    minute.refused[reason(status, body)] += 1
+                elif status >= 300:
+                    minute.failed[reason(status, body)] += 1
         finally:
             writer.close()
 
@@ -129,12 +154,14 @@ def main() -> None:
                 f"{'off' if args.no_worker else 'on'}, load average {os.getloadavg()[0]:.1f}"
             )
             print(
-                f"{'min':>4}{'answered':>9}{'errors':>7}{'p50 ms':>9}{'p99 ms':>9}{'lag s':>7}"
-                f"{'RSS MB':>8}{'DB MB':>8}{'CPU-s':>7}{'load':>6}"
+                f"{'min':>4}{'answered':>9}{'refused':>8}{'failed':>7}{'p50 ms':>9}"
+                f"{'p99 ms':>9}{'lag s':>7}{'backlog':>8}{'RSS MB':>8}{'DB MB':>8}"
+                f"{'CPU-s':>7}{'load':>6}"
             )
             minutes = [Minute() for _ in range(max(1, int(args.minutes + 0.999)))]
             seconds = args.minutes * 60
             rows: list[tuple[float, float]] = []
+            reader = Store(f"sqlite:///{db}")
 
             async def run() -> None:
                 task = asyncio.create_task(soak(server.url, key, rate, seconds, minutes))
@@ -145,17 +172,23 @@ def main() -> None:
                     )
                     rss = rss_mb(pid)
                     rows.append((rss, _p(minute.latencies, 0.99)))
+                    pending = await asyncio.to_thread(backlog, reader)
                     print(
-                        f"{index:>4}{len(minute.latencies):>9}{minute.errors:>7}"
-                        f"{_p(minute.latencies, 0.5):>9.1f}{_p(minute.latencies, 0.99):>9.1f}"
-                        f"{minute.lag:>7.1f}{rss:>8.0f}{db_mb(db):>8.1f}"
+                        f"{index:>4}{len(minute.latencies):>9}{minute.refused.total():>8}"
+                        f"{minute.failed.total():>7}{_p(minute.latencies, 0.5):>9.1f}"
+                        f"{_p(minute.latencies, 0.99):>9.1f}{minute.lag:>7.1f}{pending:>8}"
+                        f"{rss:>8.0f}{db_mb(db):>8.1f}"
                         f"{cpu_seconds(pid) - cpu0:>7.1f}{os.getloadavg()[0]:>6.1f}",
                         flush=True,
                     )
                 await task
 
-            uvloop.run(run())
-        errors = sum(m.errors for m in minutes)
+            try:
+                uvloop.run(run())
+            finally:
+                reader.dispose()
+        refused = sum((m.refused for m in minutes), Counter[str]())
+        failed = sum((m.failed for m in minutes), Counter[str]())
         if len(rows) >= 3:
             (rss2, p992), (rss_last, p99_last) = rows[1], rows[-1]
             flat = rss_last <= rss2 * 1.25 + 20 and p99_last <= max(p992 * 2, 50)
@@ -163,8 +196,12 @@ def main() -> None:
             held = "rate held" if lag < 1 else f"RATE NOT HELD (up to {lag:.0f} s behind)"
             print(
                 f"RSS {rss2:.0f} -> {rss_last:.0f} MB, p99 {p992:.1f} -> {p99_last:.1f} ms "
-                f"(minute 2 -> last), errors {errors}: {'flat' if flat else 'NOT FLAT'}, {held}"
+                f"(minute 2 -> last), refused {refused.total()}, failed {failed.total()}: "
+                f"{'flat' if flat else 'NOT FLAT'}, {held}"
             )
+        for label, tally in (("refused", refused), ("FAILED", failed)):
+            for why, count in tally.most_common(5):
+                print(f"{label} {count}: {why}")
         all_latencies = [x for m in minutes for x in m.latencies]
         print(
             f"overall: {len(all_latencies)} sent, p50 {_p(all_latencies, 0.5):.1f} ms, "

@@ -238,7 +238,7 @@ def parse_logs(body: bytes, kind: str) -> Export:
     payload, binary = _decode(body, kind, ExportLogsServiceRequest, "logs export")
     out = Export()
     for resource, scope, block in _resources(payload, "resourceLogs", "scopeLogs"):
-        for record in block.get("logRecords") or []:
+        for record in _list(block.get("logRecords"), "scopeLogs[].logRecords"):
             out.records += 1
             try:
                 event = _log_event(record, resource, scope, binary)
@@ -312,7 +312,7 @@ def parse_traces(body: bytes, kind: str) -> Export:
     payload, binary = _decode(body, kind, ExportTraceServiceRequest, "traces export")
     out = Export()
     for resource, scope, block in _resources(payload, "resourceSpans", "scopeSpans"):
-        for span in block.get("spans") or []:
+        for span in _list(block.get("spans"), "scopeSpans[].spans"):
             out.records += 1
             try:
                 out.events.extend(_span_events(span, resource, scope, binary))
