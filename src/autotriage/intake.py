@@ -23,6 +23,7 @@ neighbours.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -51,7 +52,7 @@ from autotriage.store.events import (
 from autotriage.store.groups import link_for_issue
 from autotriage.store.sentry_issues import groups_for_issue
 from autotriage.store.tables import Group
-from autotriage.understanding.scrub import json_ready_payload, scrub_payload
+from autotriage.understanding.scrub import json_ready_payload, scrub_payload, scrub_text
 
 MAX_BATCH = 256
 """Deliveries per shared transaction; bounds how long one commit holds the write lock."""
@@ -85,24 +86,34 @@ def scrub_inline(events: Sequence[ErrorEvent], size: int | None = None) -> bool:
     return size <= INLINE_BYTES
 
 
+def opaque_id(value: str | None) -> str | None:
+    """A sender's event or delivery id as stored: as it is, unless it holds a secret; then
+    a digest of it, so distinct ids stay distinct and a known one is still known."""
+    if not value or scrub_text(value) == value:
+        return value
+    return "sha256:" + hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def inbox_row(event: ErrorEvent) -> InboxRow:
     """`event` scrubbed, as the inbox stores it (its title is built from scrubbed text).
 
     The payload is serialized here, in the request, so the commit only writes text, and
     a payload JSON cannot hold fails its own request rather than a shared commit.
     """
+    source_event_id = opaque_id(event.source_event_id)
     payload = scrub_payload(event)
+    payload["source_event_id"] = source_event_id
     try:
         text = json_dumps(payload)
     except (TypeError, ValueError):  # contexts or raw hold a set, an object, a deep tree
         payload = json_ready_payload(event)
+        payload["source_event_id"] = source_event_id
         text = json_dumps(payload)
     exceptions = payload["exceptions"]
     raised = exceptions[-1] if exceptions else None
     title = compose_title(
         raised["type"] if raised else None, raised["value"] if raised else "", payload["message"]
     )
-    source_event_id = event.source_event_id
     return InboxRow(
         source=event.source,
         # PostgreSQL text holds no NUL (the payload keeps it, escaped in its JSON).
@@ -209,6 +220,7 @@ class Intake:
         """
         now = utcnow()
         with self.store.transaction() as session:
+            delivery_id = opaque_id(delivery_id)
             if delivery_id and not claim_delivery(session, source, delivery_id, now):
                 return StatusOutcome(duplicate=True)
             outcome = StatusOutcome()
@@ -247,7 +259,8 @@ class Intake:
             rows = await asyncio.to_thread(lambda: [inbox_row(event) for event in events])
         loop = asyncio.get_running_loop()
         done: asyncio.Future[StoredDelivery] = loop.create_future()
-        self._pending.append((_Job(NewDelivery(source, rows, delivery_id)), done))
+        delivery = NewDelivery(source, rows, opaque_id(delivery_id))
+        self._pending.append((_Job(delivery), done))
         if self._flush_task is None:
             self._flush_task = loop.create_task(self._flush())
         return await done
@@ -282,7 +295,7 @@ class Intake:
         """Scrub and commit `events`; a redelivery or a known event id stores nothing again."""
         finished = threading.Event()
         rows = [inbox_row(event) for event in events]
-        job = _Job(NewDelivery(source, rows, delivery_id), finished)
+        job = _Job(NewDelivery(source, rows, opaque_id(delivery_id)), finished)
         with self._lock:
             self._queue.append(job)
         while True:

@@ -5,15 +5,18 @@ crash-looped the worker (each must be processed, its group readable, its actions
 from __future__ import annotations
 
 import base64
+import gzip
 import json
+import uuid
 import zlib
 from collections.abc import Iterator
 
 import httpx
 
+from autotriage.sources.aws.firehose import MAX_EVENTS as FIREHOSE_MAX_EVENTS
 from tests.hostile import payloads
 from tests.hostile.corpus import Case, Check, _request
-from tests.hostile.payloads import API_TOKEN, DIRTY, TARGETS
+from tests.hostile.payloads import API_TOKEN, DIRTY, PLANTED, TARGETS
 
 BEARER = {"authorization": f"Bearer {API_TOKEN}"}
 
@@ -151,3 +154,74 @@ def odd_valid_cases(key: str) -> Iterator[Case]:
         settle=True,
         **_request(logs, json.dumps(doc).encode(), key),
     )
+    event = payloads.sentry_event("a release longer than its column")
+    event["release"] = "hostile@" + "9" * 300  # once a DataError retried forever
+    yield Case(
+        "worker/release_300_chars",
+        expect="valid",
+        settle=True,
+        **_request(envelope, payloads.envelope(event), key),
+    )
+    yield from _amplification_cases()
+
+
+def _amplification_cases() -> Iterator[Case]:
+    """One 2 MB Firehose record of plain error lines once became 150,000 events and
+    crashed a background analysis: the delivery stores a bounded number, all processed."""
+    firehose = next(t for t in TARGETS if t.name == "firehose")
+    lines = "".join(f"ERROR HostileFlood{n % 7}: line {n} failed\n" for n in range(60_000))
+    record = base64.b64encode(gzip.compress(lines.encode())).decode()
+    doc = {"requestId": str(uuid.uuid4()), "timestamp": 1, "records": [{"data": record}]}
+    yield Case(
+        "firehose/2mb_record_of_plain_error_lines",
+        expect="valid",
+        max_store=FIREHOSE_MAX_EVENTS,
+        settle=True,
+        **_request(firehose, json.dumps(doc).encode(), ""),
+    )
+    # Records inflating to 15 MiB each: four are read one at a time, seven pass the bound
+    # of a delivery (they once peaked at +265 MB, held all at once).
+    big = base64.b64encode(gzip.compress(b"INFO all is well\n" * (15 << 16))).decode()
+    for count, expect in ((4, "either"), (7, "refuse")):
+        doc = {"requestId": str(uuid.uuid4()), "timestamp": 1, "records": [{"data": big}] * count}
+        yield Case(
+            f"firehose/{count}_records_of_15_mib",
+            expect=expect,
+            max_store=0,
+            **_request(firehose, json.dumps(doc).encode(), ""),
+        )
+
+
+def planted_in_names_cases(key: str) -> Iterator[Case]:
+    """Planted secrets where value scrubbing never looks: mapping keys (Sentry tags,
+    ``extra``, nested contexts) and the ids deliveries and events are named by. The
+    after-run check finds none of them anywhere."""
+    envelope = next(t for t in TARGETS if t.name == "sentry_envelope")
+    aws, github, password = PLANTED["aws_key"], PLANTED["github_token"], PLANTED["password"]
+    event = payloads.sentry_event("secrets in names")
+    event["tags"] = {f"k {aws}": "v"}
+    event["extra"] = {github: 1, f"password={password}": 2}
+    event["contexts"] = {"app": {"deep": {f"creds {aws}": {f"password={password}": 3}}}}
+    yield Case(
+        "secrets/sentry_tag_extra_and_context_keys",
+        expect="valid",
+        **_request(envelope, payloads.envelope(event), key),
+    )
+    event = payloads.sentry_event("secret in the event id")
+    event["event_id"] = f"{uuid.uuid4().hex}-{aws}"
+    yield Case(
+        "secrets/sentry_event_id",
+        **_request(envelope, payloads.envelope(event), key),
+    )
+    for name, field, value in (
+        ("generic", "event_id", f"evt-{github}"),
+        ("firehose", "requestId", f"{uuid.uuid4()}-{aws}"),
+    ):
+        target = next(t for t in TARGETS if t.name == name)
+        doc = target.valid(f"secret in the {field}")
+        doc[field] = value
+        yield Case(
+            f"secrets/{name}_{field}",
+            expect="valid",
+            **_request(target, json.dumps(doc).encode(), key),
+        )

@@ -65,6 +65,7 @@ def hostile_run(database_url: str, workdir: Path, *, heavy: bool = False) -> Ite
             results = run_cases(runner, corpus.all_cases(key, heavy=heavy), lines)
             results += run_cases(runner, edge_cases.web_edge_cases(key), lines)
             results += run_cases(runner, edge_cases.odd_valid_cases(key), lines)
+            results += run_cases(runner, edge_cases.planted_in_names_cases(key), lines)
             results += run_cases(runner, corpus.ssrf_cases(listener.url), lines)
             results += run_pairs(runner, corpus.replay_cases(key), lines)
             after = after_run(runner)

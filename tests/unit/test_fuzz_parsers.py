@@ -157,6 +157,14 @@ def test_text_and_log_lines_raise_only_documented_errors(text: str) -> None:
     _check_parse("text", text.encode("utf-8", "surrogatepass"), {})
 
 
+def corrupted(body: bytes, data: st.DataObject) -> bytes:
+    """`body` with one to six of its bytes overwritten at drawn offsets."""
+    out = bytearray(body)
+    for _ in range(data.draw(st.integers(1, 6))):
+        out[data.draw(st.integers(0, len(out) - 1))] = data.draw(st.integers(0, 255))
+    return bytes(out)
+
+
 def _valid_protobuf() -> bytes:
     doc = payloads.otlp_logs("boom")
     from google.protobuf.json_format import ParseDict
@@ -167,11 +175,8 @@ def _valid_protobuf() -> bytes:
 @FUZZ
 @given(data=st.data())
 def test_otlp_protobuf_garbage_raises_only_documented_errors(data: st.DataObject) -> None:
-    body = bytearray(_valid_protobuf())
-    for _ in range(data.draw(st.integers(1, 6))):
-        body[data.draw(st.integers(0, len(body) - 1))] = data.draw(st.integers(0, 255))
     try:
-        export = otlp.parse_logs(bytes(body), "protobuf")
+        export = otlp.parse_logs(corrupted(_valid_protobuf(), data), "protobuf")
     except DOCUMENTED:
         return
     for event in export.events:

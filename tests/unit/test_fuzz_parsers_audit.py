@@ -28,7 +28,7 @@ from autotriage.sources.sentry import webhooks
 from autotriage.understanding.text import parse_text_strict
 from tests.hostile import payloads
 from tests.support import fixture_path
-from tests.unit.test_fuzz_parsers import DOCUMENTED, FUZZ, mutated
+from tests.unit.test_fuzz_parsers import DOCUMENTED, FUZZ, corrupted, mutated
 
 RUNTIMES = sorted(
     p.name for p in fixture_path("traces").iterdir() if p.is_dir() and any(p.glob("*.txt"))
@@ -81,11 +81,8 @@ def _traces_protobuf() -> bytes:
 @FUZZ
 @given(data=st.data())
 def test_otlp_protobuf_traces_garbage_raises_only_documented_errors(data: st.DataObject) -> None:
-    body = bytearray(_traces_protobuf())
-    for _ in range(data.draw(st.integers(1, 6))):
-        body[data.draw(st.integers(0, len(body) - 1))] = data.draw(st.integers(0, 255))
     try:
-        export = otlp.parse_traces(bytes(body), "protobuf")
+        export = otlp.parse_traces(corrupted(_traces_protobuf(), data), "protobuf")
     except DOCUMENTED:
         return
     _stores(export.events)

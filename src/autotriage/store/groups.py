@@ -66,9 +66,9 @@ def create_group(
         first_seen=event.occurred_at or event.received_at,
         last_seen=event.occurred_at or event.received_at,
         sources=[event.source],
-        service=event.service,
-        environment=event.environment,
-        last_release=event.release,
+        service=_name(event.service),
+        environment=_name(event.environment),
+        last_release=_name(event.release),
         regressions=0,
         users=0,
         updated_at=now,
@@ -77,6 +77,11 @@ def create_group(
     session.flush()
     attach_hashes(session, group.id, hashes)
     return group
+
+
+def _name(value: str | None) -> str | None:
+    # The columns hold 255 characters: PostgreSQL refuses more (the event would fail).
+    return value[:255] if value else value
 
 
 def attach_hashes(session: Session, group_id: int, hashes: Sequence[str]) -> None:
@@ -96,7 +101,7 @@ def record_occurrence(group: Group, event: ErrorEvent, event_row_id: int, now: d
     if event.source not in group.sources:
         group.sources = [*group.sources, event.source]
     if event.release:
-        group.last_release = event.release
+        group.last_release = _name(event.release)
     group.latest_event_id = event_row_id
     group.updated_at = now
 

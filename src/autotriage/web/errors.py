@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 
 from autotriage.errors import (
     ActionFailed,
@@ -137,6 +138,13 @@ async def _store_unavailable(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _client_gone(request: Request, exc: Exception) -> JSONResponse:  # noqa: ARG001
+    # A sender that hangs up mid-body (a timeout, a slow client giving up) is no bug: a
+    # traceback per hang-up would let anyone flood the log. Nothing was read or stored.
+    log.info("client went away during %s %s", request.method, request.url.path)
+    return error_response(request, 400, "client_disconnected", "the client went away mid-request")
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
     return error_response(request, 500, "internal_error", "internal error; see the server log")
@@ -148,4 +156,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(HTTPException, _http)
     app.add_exception_handler(DBAPIError, _store_unavailable)
+    app.add_exception_handler(ClientDisconnect, _client_gone)
     app.add_exception_handler(Exception, _unexpected)

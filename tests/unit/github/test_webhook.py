@@ -167,3 +167,44 @@ def test_other_repositories_events_and_unknown_issues_are_ignored(
         },
     )
     assert bad.status_code == 400
+
+
+def test_without_a_configured_repository_a_none_none_delivery_changes_nothing(
+    make_settings: Callable[..., Settings],
+) -> None:
+    # An unset GITHUB_OWNER/GITHUB_REPO once formatted as "None/None", which a delivery
+    # naming that repository matched.
+    settings = make_settings(GITHUB_WEBHOOK_SECRET=SECRET, AUTOTRIAGE_WORKER="false")
+    assert settings.github_owner is None and settings.github_repo is None
+    store = Store(settings.database_url)
+    store.migrate()
+    Intake(store).accept(
+        "text",
+        [ErrorEvent(source="text", message="x", exceptions=[ExceptionInfo(type="E", value="v")])],
+    )
+    process_pending(store, settings.pipeline)
+    now = utcnow()
+    with store.transaction() as session:
+        session.add(
+            Link(
+                group_id=1,
+                tracker="github",
+                external_id="7",
+                url="u",
+                state="open",
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    try:
+        with TestClient(create_app(settings, store)) as client:
+            for repo in ("None/None", "none/none", "/"):
+                response = _post(client, _issue_event("closed", "completed", repo=repo), repo)
+                assert response.status_code == 200
+                assert response.json()["status"] == "ignored"
+                assert "not configured" in response.text
+        assert _status(store) == "open"
+        with store.reading() as session:
+            assert session.scalars(select(Link.state)).one() == "open"
+    finally:
+        store.dispose()

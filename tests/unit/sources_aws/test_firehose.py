@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from autotriage.config import Settings
 from autotriage.services import build_services
+from autotriage.sources.aws import firehose
 from autotriage.store.tables import Event
 from autotriage.web.app import create_app
 from tests.support import fixture_bytes
@@ -184,4 +185,62 @@ def test_without_a_configured_key_everything_is_refused(
     body = fixture_bytes("aws", "firehose", "http_delivery_request.body.json")
     response = http.post("/webhook/firehose", content=body, headers=_headers())
     assert response.status_code == 401
+    assert _count(app) == 0
+
+
+def _delivery(*records: bytes, request_id: str = "5b3f1e2a-8c4d-4e6f-9a0b-1c2d3e4f5a6b") -> bytes:
+    return json.dumps(
+        {"requestId": request_id, "records": [{"data": _gz(r)} for r in records]}
+    ).encode()
+
+
+def test_a_record_of_plain_error_lines_stores_a_bounded_number_of_events(
+    served: tuple[FastAPI, httpx.Client],
+) -> None:
+    # 2 MB of distinct error lines once became one event each (150,000 of them).
+    lines = "".join(f"ERROR payment {n} failed\n" for n in range(90_000)).encode()
+    assert len(lines) > 2_000_000
+    app, http = served
+    response = http.post("/webhook/firehose", content=_delivery(lines), headers=_headers())
+    assert response.status_code == 200, response.text
+    assert _count(app) == firehose.MAX_EVENTS
+    with app.state.store.reading() as session:
+        last = session.scalars(select(Event).order_by(Event.id.desc())).first()
+    assert last is not None
+    assert last.payload["contexts"]["firehose"]["unread"] == [
+        f"records[0] past {firehose.MAX_LOG_EVENTS} lines",
+        f"errors past the first {firehose.MAX_EVENTS}",
+    ]
+
+
+def test_only_the_first_lines_of_a_record_are_read_and_the_rest_is_named() -> None:
+    filler = b"INFO all is well\n" * firehose.MAX_LOG_EVENTS
+    early = b"ERROR EarlyError: read\n"
+    [event] = firehose.parse(_delivery(early + filler + b"ERROR LateError: never read\n"), {})
+    assert "EarlyError" in event.message
+    assert event.contexts["firehose"] == {
+        "unread": [f"records[0] past {firehose.MAX_LOG_EVENTS} lines"]
+    }
+    last = firehose.MAX_LOG_EVENTS  # the batch holds one event more than CloudWatch sends
+    batch = [
+        {"id": str(n), "timestamp": 1, "message": f"ERROR E{n}: x" if n in (0, last) else "ok"}
+        for n in range(last + 1)
+    ]
+    message = {"messageType": "DATA_MESSAGE", "logGroup": "g", "logStream": "s", "logEvents": batch}
+    [only] = firehose.parse(_delivery(json.dumps(message).encode()), {})
+    assert "E0" in only.message  # the error past the batch cap is not read
+
+
+def test_records_are_decoded_one_at_a_time_and_bounded_together(
+    served: tuple[FastAPI, httpx.Client],
+) -> None:
+    app, http = served
+    record = b"INFO fine\n" * (firehose.MAX_INFLATED_BYTES // 10)  # just within one record
+    count = firehose.MAX_DELIVERY_INFLATED_BYTES // len(record) + 1
+    response = http.post(
+        "/webhook/firehose", content=_delivery(*[record] * count), headers=_headers()
+    )
+    assert response.status_code == 413
+    assert "inflate past" in response.json()["errorMessage"]
+    assert "together" in response.json()["errorMessage"]
     assert _count(app) == 0

@@ -12,6 +12,13 @@ read both by a scan and by Firehose is stored once (same source, same first ``ev
 and a traceback cut between two messages is completed when its tail comes
 (`autotriage.sources.aws.tails`).
 Common attributes (``X-Amz-Firehose-Common-Attributes``) become tags.
+
+Bounds (a small gzip record can hold millions of lines): each record inflates to at most
+`MAX_INFLATED_BYTES`, a delivery to `MAX_DELIVERY_INFLATED_BYTES` (413 past either);
+records are decoded one at a time, so only one is held inflated. At most
+`MAX_LOG_EVENTS` log events (or plain lines) of a record are read, CloudWatch's own cap
+on one batch, and a delivery stores at most `MAX_EVENTS` errors; what lies past a bound is
+not read, and the last event stored says so (``contexts.firehose.unread``).
 """
 
 from __future__ import annotations
@@ -30,7 +37,13 @@ from autotriage.sources.aws import cloudwatch
 from autotriage.sources.base import load_json, require_object
 
 NAME = cloudwatch.NAME
-MAX_INFLATED_BYTES = 32 * 1024 * 1024
+MAX_INFLATED_BYTES = 16 * 1024 * 1024
+"""Per record. CloudWatch Logs caps one batch at 1 MiB of messages; JSON adds little."""
+MAX_DELIVERY_INFLATED_BYTES = 64 * 1024 * 1024
+MAX_LOG_EVENTS = 10_000
+"""Log events (or plain lines) read per record: a PutLogEvents batch holds no more."""
+MAX_EVENTS = 500
+"""Errors stored per delivery: one record of plain error lines once became 150,000."""
 
 
 def verify(headers: Mapping[str, str], access_key: str | None) -> None:
@@ -42,28 +55,30 @@ def verify(headers: Mapping[str, str], access_key: str | None) -> None:
         raise SignatureInvalid("invalid X-Amz-Firehose-Access-Key")
 
 
-def _inflate(data: bytes, index: int) -> bytes:
-    if data[:2] != b"\x1f\x8b":
-        return data  # already decompressed by a processor
+def _inflate(data: bytes, index: int, limit: int) -> bytes:
+    if data[:2] != b"\x1f\x8b":  # already decompressed by a processor
+        if len(data) > limit:
+            raise PayloadTooLarge(f"records[{index}] holds more than {limit} bytes")
+        return data
     inflater = zlib.decompressobj(wbits=47)  # gzip header, bounded output below
     try:
-        out = inflater.decompress(data, MAX_INFLATED_BYTES + 1)
+        out = inflater.decompress(data, limit + 1)
     except zlib.error as exc:
         raise PayloadInvalid(f"records[{index}].data is not valid gzip: {exc}") from None
-    if len(out) > MAX_INFLATED_BYTES or inflater.unconsumed_tail:
-        raise PayloadTooLarge(f"records[{index}] inflates past {MAX_INFLATED_BYTES} bytes")
+    if len(out) > limit or inflater.unconsumed_tail:
+        raise PayloadTooLarge(f"records[{index}] inflates past {limit} bytes")
     return out
 
 
-def decode_record(record: Any, index: int) -> bytes:
-    """A record's payload: base64-decoded and, when gzipped, inflated."""
+def decode_record(record: Any, index: int, limit: int = MAX_INFLATED_BYTES) -> bytes:
+    """A record's payload: base64-decoded and, when gzipped, inflated (up to `limit`)."""
     if not isinstance(record, dict) or not isinstance(record.get("data"), str):
         raise PayloadInvalid(f"records[{index}].data must be a base64 string")
     try:
         raw = base64.b64decode(record["data"], validate=True)
     except (binascii.Error, ValueError):
         raise PayloadInvalid(f"records[{index}].data is not valid base64") from None
-    return _inflate(raw, index)
+    return _inflate(raw, index, limit)
 
 
 def _common_attributes(headers: Mapping[str, str]) -> dict[str, str]:
@@ -77,8 +92,22 @@ def _common_attributes(headers: Mapping[str, str]) -> dict[str, str]:
     return {str(k): str(v)[:200] for k, v in value.items()} if isinstance(value, dict) else {}
 
 
-def _events_of(payload: bytes, index: int, request_id: str) -> list[ErrorEvent]:
-    text = payload.decode("utf-8", errors="replace")
+def _plain_lines(payload: bytes) -> tuple[list[str], bool]:
+    """A record's first `MAX_LOG_EVENTS` non-blank lines, and whether more were left."""
+    lines: list[str] = []
+    start = 0
+    while len(lines) < MAX_LOG_EVENTS and start < len(payload):
+        end = payload.find(b"\n", start)
+        end = len(payload) if end < 0 else end
+        line = payload[start:end].decode("utf-8", errors="replace").rstrip("\r")
+        if line.strip():
+            lines.append(line)
+        start = end + 1
+    return lines, payload[start:].strip() != b""
+
+
+def _events_of(payload: bytes, index: int, request_id: str) -> tuple[list[ErrorEvent], bool]:
+    """The errors of one record, and whether some of its lines were left unread."""
     try:
         # load_json also makes lone surrogates and big integers storable.
         message = load_json(payload, what=f"records[{index}]")
@@ -86,14 +115,14 @@ def _events_of(payload: bytes, index: int, request_id: str) -> list[ErrorEvent]:
         message = None
     if not isinstance(message, dict) or "messageType" not in message:
         # Not a CloudWatch Logs message: plain log lines some other producer sent.
-        lines = [line for line in text.splitlines() if line.strip()]
+        lines, unread = _plain_lines(payload)
         events = [
             cloudwatch.LogEvent(f"{request_id}:{index}:{n}", "firehose", 0, line)
             for n, line in enumerate(lines)
         ]
-        return cloudwatch.parse_log_events("firehose", events)
+        return cloudwatch.parse_log_events("firehose", events), unread
     if message.get("messageType") == "CONTROL_MESSAGE":
-        return []
+        return [], False
     if message.get("messageType") != "DATA_MESSAGE":
         raise PayloadInvalid(f"records[{index}].messageType {message.get('messageType')!r}")
     group = str(message.get("logGroup") or "")
@@ -102,11 +131,14 @@ def _events_of(payload: bytes, index: int, request_id: str) -> list[ErrorEvent]:
     if not isinstance(raw_events, list):
         raise PayloadInvalid(f"records[{index}].logEvents must be a list")
     events = [
-        cloudwatch.LogEvent.from_api(e, stream=stream) for e in raw_events if isinstance(e, dict)
+        cloudwatch.LogEvent.from_api(e, stream=stream)
+        for e in raw_events[:MAX_LOG_EVENTS]
+        if isinstance(e, dict)
     ]
     # One subscription message holds a batch of one stream's events: a record cut off at
     # its end may be completed by the next message (`autotriage.sources.aws.tails`).
-    return cloudwatch.parse_log_events(group, events, joinable=True)
+    unread = len(raw_events) > MAX_LOG_EVENTS
+    return cloudwatch.parse_log_events(group, events, joinable=not unread), unread
 
 
 def request_id(payload: Mapping[str, Any], headers: Mapping[str, str]) -> str:
@@ -121,18 +153,44 @@ def request_id(payload: Mapping[str, Any], headers: Mapping[str, str]) -> str:
 
 
 def parse(body: bytes, headers: Mapping[str, str]) -> list[ErrorEvent]:
-    """The errors in a Firehose delivery (every record is decoded before any is used)."""
+    """The errors in a Firehose delivery; a bad record anywhere refuses all of it.
+
+    Records are decoded and read one at a time (only one is held inflated), within the
+    bounds the module docstring lists.
+    """
     payload = require_object(load_json(body))
     rid = request_id(payload, headers)
     records = payload.get("records")
     if not isinstance(records, list):
         raise PayloadInvalid("`records` must be a list")
-    decoded = [decode_record(record, i) for i, record in enumerate(records)]
     attributes = _common_attributes(headers)
     out: list[ErrorEvent] = []
-    for index, data in enumerate(decoded):
-        for event in _events_of(data, index, rid):
-            out.append(event.model_copy(update={"tags": {**attributes, **event.tags}}))
+    budget = MAX_DELIVERY_INFLATED_BYTES
+    unread: list[str] = []
+    for index, record in enumerate(records):
+        try:
+            data = decode_record(record, index, min(MAX_INFLATED_BYTES, budget))
+        except PayloadTooLarge:
+            if budget >= MAX_INFLATED_BYTES:
+                raise
+            total = MAX_DELIVERY_INFLATED_BYTES
+            raise PayloadTooLarge(f"the records inflate past {total} bytes together") from None
+        budget -= len(data)
+        if len(out) >= MAX_EVENTS:
+            if not unread or not unread[-1].startswith("records from"):
+                unread.append(f"records from [{index}] on: {MAX_EVENTS} errors were found")
+            continue  # still decoded: a bad record later refuses the delivery
+        events, cut = _events_of(data, index, rid)
+        if cut:
+            unread.append(f"records[{index}] past {MAX_LOG_EVENTS} lines")
+        out += [e.model_copy(update={"tags": {**attributes, **e.tags}}) for e in events]
+    if len(out) > MAX_EVENTS:
+        out = out[:MAX_EVENTS]
+        unread.append(f"errors past the first {MAX_EVENTS}")
+    if unread and out:
+        last = out[-1]
+        note = {"firehose": {"unread": unread[:20]}}
+        out[-1] = last.model_copy(update={"contexts": {**last.contexts, **note}})
     return out
 
 
