@@ -10,7 +10,7 @@ log header, as in the Loghub benchmark) in one run, and are scored with Loghub's
 accuracy: a line counts as correct when the set of lines grouped with it is exactly the set
 of lines sharing its ground-truth ``EventId``.
 
-autotriage groups by `autotriage.understanding.fingerprint.message_key`, the same key the
+autotriage groups by `autotriage.understanding.parameterize.template`, the key the
 fingerprint uses for trace-less messages. Drain3 runs with its default configuration
 (``TemplateMiner()``: similarity 0.4, depth 4, no masking).
 
@@ -43,7 +43,6 @@ from statistics import median
 from drain3 import TemplateMiner
 
 from autotriage.understanding import parameterize
-from autotriage.understanding.fingerprint import message_key
 
 
 def grouping_accuracy(truth: Sequence[str], predicted: Sequence[str]) -> float:
@@ -84,7 +83,7 @@ def corrected_truth(path: Path, lines: Sequence[str]) -> list[str] | None:
 
 def run_autotriage(lines: Sequence[str]) -> list[str]:
     """One group key per line, from autotriage's stateless message key."""
-    return [message_key(line) for line in lines]
+    return [parameterize.template(line) for line in lines]
 
 
 def run_autotriage_uncached(lines: Sequence[str]) -> list[str]:

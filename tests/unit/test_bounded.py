@@ -1,5 +1,5 @@
-"""Every cache keyed by input is bounded: the cache itself, then each place that uses it
-(the key ring, SNS certificates, GitHub ETags and assignees, commit logins)."""
+"""Every cache keyed by input is bounded (cachetools' LRU and TTL caches): each place that
+uses one (the key ring, SNS certificates, GitHub ETags and assignees, commit logins)."""
 
 from __future__ import annotations
 
@@ -19,37 +19,30 @@ from cryptography.x509.oid import NameOID
 from autotriage.actions.github.client import ETAGS_KEPT, GitHubClient
 from autotriage.actions.github.issues import ASSIGNABLE_KEPT, IssueOps
 from autotriage.analysis.logins import LOGINS_KEPT, LoginResolver
-from autotriage.bounded import BoundedCache
 from autotriage.config import Settings
 from autotriage.errors import SignatureInvalid
+from autotriage.models import utcnow
 from autotriage.sources.aws.sns import CertCache, check_sns_url
 from autotriage.store import Store
+from autotriage.store.ingest_keys import create_key, revoke_key
 from autotriage.web.ingest import KeyRing
 
 CERT_HOST = "https://sns.us-east-1.amazonaws.com"
 
 
-def test_the_least_recently_used_entry_goes_first() -> None:
-    cache: BoundedCache[str, int] = BoundedCache(2)
-    cache.put("a", 1)
-    cache.put("b", 2)
-    assert cache.get("a") == 1  # "b" is now the oldest use
-    cache.put("c", 3)
-    assert (cache.get("a"), cache.get("b"), cache.get("c")) == (1, None, 3)
-    assert len(cache) == 2
-
-
-def test_entries_expire_after_the_ttl_or_their_own_expiry() -> None:
+def test_the_key_ring_forgets_an_answer_after_its_ttl(store: Store) -> None:
     now = [100.0]
-    cache: BoundedCache[str, int] = BoundedCache(10, ttl=60, clock=lambda: now[0])
-    cache.put("ttl", 1)
-    cache.put("sooner", 2, expires=110.0)
-    cache.put("later", 3, expires=500.0)  # the ttl still wins
-    now[0] = 111.0
-    assert (cache.get("ttl"), cache.get("sooner"), cache.get("later")) == (1, None, 3)
-    now[0] = 161.0
-    assert (cache.get("ttl"), cache.get("later")) == (None, None)
-    assert len(cache) == 0  # expired entries are dropped, not kept
+    ring = KeyRing(store, ttl=60, clock=lambda: now[0])
+    with store.transaction() as session:
+        key, info = create_key(session, 7, "ttl test", utcnow())
+    assert asyncio.run(ring.resolve(key)).id == info.id
+    with store.transaction() as session:
+        revoke_key(session, info.prefix, utcnow())
+    now[0] += 59
+    assert asyncio.run(ring.resolve(key)).id == info.id  # still the cached answer
+    now[0] += 2
+    with pytest.raises(SignatureInvalid, match="revoked"):
+        asyncio.run(ring.resolve(key))
 
 
 def test_the_key_ring_keeps_at_most_its_bound_of_made_up_keys(store: Store) -> None:

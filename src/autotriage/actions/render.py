@@ -288,6 +288,17 @@ def _fit(sections: list[tuple[int, list[str]]], budget: int) -> str:
     return "\n".join(t for t in texts if t)
 
 
+def _details(summary: str, text: str) -> list[str]:
+    """A collapsed section holding `text` fenced."""
+    return [f"<details><summary>{summary}</summary>", "", *fenced(text), "", "</details>", ""]
+
+
+def shortened(body: str, limit: int = 30_000) -> str:
+    """A rendered body cut to `limit` characters, its footer (the last paragraph) kept."""
+    head, _, footer = body.rpartition("\n\n")
+    return f"{head[:limit]}\n\n…(shortened)\n\n{footer}"
+
+
 def render_issue(
     group: GroupView,
     event: ErrorEvent,
@@ -309,36 +320,11 @@ def render_issue(
         chain = " ← ".join(code_span(exc.type) for exc in reversed(event.exceptions))
         frames = ["## In-app frames (most recent last)", "", *map(_frame_line, in_app), ""]
         sections.append((6, [f"**Exception chain:** {chain}", "", *(frames if in_app else [])]))
-        trace = _trace_text(event.exceptions)
-        sections.append(
-            (
-                8,
-                [
-                    "<details><summary>Full stack trace</summary>",
-                    "",
-                    *fenced(trace),
-                    "",
-                    "</details>",
-                    "",
-                ],
-            )
-        )
+        sections.append((8, _details("Full stack trace", _trace_text(event.exceptions))))
     log_lines = event.contexts.get("log_lines")
     if isinstance(log_lines, list) and log_lines:
-        lines = [str(line) for line in log_lines[:200]]
-        sections.append(
-            (
-                9,
-                [
-                    "<details><summary>Related log lines</summary>",
-                    "",
-                    *fenced("\n".join(lines)),
-                    "",
-                    "</details>",
-                    "",
-                ],
-            )
-        )
+        lines = "\n".join(str(line) for line in log_lines[:200])
+        sections.append((9, _details("Related log lines", lines)))
     who = ", ".join([*(f"@{a}" for a in assignees), *mentions])
     sections.append(
         (

@@ -13,10 +13,11 @@ import hashlib
 import json
 import logging
 import threading
-from collections import OrderedDict
+from collections.abc import MutableMapping
 from pathlib import Path
 
 import httpx
+from cachetools import LRUCache
 
 from autotriage.analysis import confidence as weights
 from autotriage.analysis.access import RepoAccess
@@ -37,7 +38,6 @@ from autotriage.analysis.owners import LOCATIONS, Rule, owners_for, parse_codeow
 from autotriage.analysis.repo import Repository, ResolvedRef
 from autotriage.analysis.result import Analysis, SuspectCommit
 from autotriage.analysis.suspect import IGNORE_REVS_FILE, blame_suspect, ignore_revs_file
-from autotriage.bounded import BoundedCache
 from autotriage.config_sections import AnalysisSettings
 from autotriage.errors import GitError
 from autotriage.models import ErrorEvent
@@ -56,9 +56,10 @@ class Analyzer:
         self, settings: AnalysisSettings, login_client: httpx.Client | None = None
     ) -> None:
         self.settings = settings
-        self._results: OrderedDict[str, Analysis] = OrderedDict()
-        self._indexes: OrderedDict[tuple[str, str], FileIndex] = OrderedDict()
-        self._owners: BoundedCache[tuple[str, str], tuple[str | None, list[Rule]]] = BoundedCache(
+        # Least recently used dropped first; `_lock` below guards them (cachetools' are not).
+        self._results: MutableMapping[str, Analysis] = LRUCache(_CACHE_SIZE)
+        self._indexes: MutableMapping[tuple[str, str], FileIndex] = LRUCache(_INDEX_CACHE_SIZE)
+        self._owners: MutableMapping[tuple[str, str], tuple[str | None, list[Rule]]] = LRUCache(
             _INDEX_CACHE_SIZE * 4
         )
         self._repos: dict[str, Repository] = {}
@@ -72,12 +73,10 @@ class Analyzer:
     def index(self, repo: Repository, sha: str) -> FileIndex:
         """The file index of commit `sha` (built once, the last few kept)."""
         key = (str(repo.git_dir), sha)
-        if key not in self._indexes:
-            self._indexes[key] = FileIndex(repo.list_files(sha))
-            if len(self._indexes) > _INDEX_CACHE_SIZE:
-                self._indexes.popitem(last=False)
-        self._indexes.move_to_end(key)
-        return self._indexes[key]
+        found = self._indexes.get(key)
+        if found is None:
+            found = self._indexes[key] = FileIndex(repo.list_files(sha))
+        return found
 
     def codeowners(
         self, repo: Repository, sha: str, index: FileIndex
@@ -92,7 +91,7 @@ class Analyzer:
                     lines = repo.read_lines(sha, location) or []
                     found = (location, parse_codeowners("\n".join(lines)))
                     break
-            self._owners.put(key, found)
+            self._owners[key] = found
         return found
 
     def _repository(self, access: RepoAccess) -> Repository:
@@ -145,7 +144,6 @@ class Analyzer:
         key = self._cache_key(event, access, settings, fingerprint, resolved, ref)
         cached = self._results.get(key)
         if cached is not None:
-            self._results.move_to_end(key)
             return cached.model_copy(deep=True)
         try:
             result = self._analyze_at(event, settings, repo, resolved, fingerprint)
@@ -153,8 +151,6 @@ class Analyzer:
             log.warning("analysis: repository read failed: %s", exc)
             return trace_only(event, [f"repository read failed: {exc}"], fingerprint)
         self._results[key] = result
-        if len(self._results) > _CACHE_SIZE:
-            self._results.popitem(last=False)
         return result.model_copy(deep=True)
 
     @staticmethod

@@ -7,11 +7,13 @@ Docs: https://docs.github.com/en/rest/commits/commits#get-a-commit
 
 from __future__ import annotations
 
+import threading
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 
 import httpx
+from cachetools import LRUCache
 
-from autotriage.bounded import BoundedCache
 from autotriage.config_sections import AnalysisSettings
 
 TIMEOUT_SECONDS = 5.0
@@ -33,16 +35,19 @@ class LoginResolver:
     def __init__(self, settings: AnalysisSettings, client: httpx.Client | None = None) -> None:
         self.settings = settings
         self._client = client
-        self._cache: BoundedCache[str, LoginLookup] = BoundedCache(LOGINS_KEPT)
+        self._cache: MutableMapping[str, LoginLookup] = LRUCache(LOGINS_KEPT)
+        self._lock = threading.Lock()  # cachetools' caches are not thread-safe
 
     def lookup(self, sha: str) -> LoginLookup:
         """`author.login` of commit `sha`; a problem (never an exception) if unavailable."""
-        cached = self._cache.get(sha)
+        with self._lock:
+            cached = self._cache.get(sha)
         if cached is not None:
             return cached
         result = self._fetch(sha)
         if result.problem is None or "HTTP 404" in result.problem:
-            self._cache.put(sha, result)  # transient failures are retried next time
+            with self._lock:
+                self._cache[sha] = result  # transient failures are retried next time
         return result
 
     def _fetch(self, sha: str) -> LoginLookup:

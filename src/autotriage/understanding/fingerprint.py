@@ -164,13 +164,6 @@ class InAppRules:
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
 
-    @classmethod
-    def parse(
-        cls, include: Sequence[str] | str | None, exclude: Sequence[str] | str | None
-    ) -> InAppRules:
-        """Rules from lists or comma-separated strings; blanks ignored."""
-        return cls(_split(include), _split(exclude))
-
     def decide(self, frame: Frame) -> bool | None:
         """False/True when an exclude/include prefix matches the frame, else None."""
         texts = [t for t in (frame.module, frame.abs_path, frame.filename) if t]
@@ -179,11 +172,6 @@ class InAppRules:
                 if any(t.startswith(prefix) or (prefix[:1] == "/" and prefix in t) for t in texts):
                     return verdict
         return None
-
-
-def _split(value: Sequence[str] | str | None) -> tuple[str, ...]:
-    items = value.split(",") if isinstance(value, str) else list(value or [])
-    return tuple(item.strip() for item in items if item.strip())
 
 
 def apply_in_app(event: ErrorEvent, rules: InAppRules) -> ErrorEvent:
@@ -235,7 +223,7 @@ def grouping_config(settings: AnalysisSettings) -> GroupingConfig:
     """The grouping configuration of the ``analysis`` section (rules parsed once, cached)."""
     return GroupingConfig(
         rules=load_rules(settings.fingerprint_rules),
-        in_app=InAppRules.parse(settings.in_app_include, settings.in_app_exclude),
+        in_app=InAppRules(settings.in_app_include, settings.in_app_exclude),
     )
 
 
@@ -290,8 +278,10 @@ def _kept(frames: Sequence[Frame]) -> list[int]:
     return kept
 
 
-def _stack(frames: Sequence[Frame]) -> list[str]:
-    return [frame_key(frames[i]) for i in _kept(frames)]
+def _hashed(frames: Sequence[Frame], app: bool) -> list[int]:
+    # The frames of one exception a hash is made of: its in-app ones (`app`) or all.
+    chosen = [i for i, f in enumerate(frames) if f.in_app or not app]
+    return [chosen[j] for j in _kept([frames[i] for i in chosen])]
 
 
 def contributing_frames(
@@ -301,17 +291,12 @@ def contributing_frames(
     frames its hash is made of: the in-app ones when any frame is in-app, else all."""
     event = apply_in_app(event, (config or GroupingConfig()).in_app)
     variant = default_parts(event)[0]
-    out: list[list[int]] = []
-    for exc in event.exceptions:
-        chosen = [i for i, f in enumerate(exc.frames) if f.in_app or variant != "app"]
-        out.append([chosen[j] for j in _kept([exc.frames[i] for i in chosen])])
-    return variant, out
+    return variant, [_hashed(exc.frames, variant == "app") for exc in event.exceptions]
 
 
-def _exception_parts(exc: ExceptionInfo, frames: Sequence[Frame], render: Render) -> list[str]:
-    if frames:
-        return [f"type:{exc.type}", *_stack(frames)]
-    return [f"type:{exc.type}", f"value:{render(exc.value)}"]
+def _exception_parts(exc: ExceptionInfo, app: bool, render: Render) -> list[str]:
+    stack = [frame_key(exc.frames[i]) for i in _hashed(exc.frames, app)]
+    return [f"type:{exc.type}", *(stack or [f"value:{render(exc.value)}"])]
 
 
 def default_parts(event: ErrorEvent, render: Render = template) -> tuple[str, list[str], list[str]]:
@@ -323,18 +308,11 @@ def default_parts(event: ErrorEvent, render: Render = template) -> tuple[str, li
     if not exceptions:
         parts = [f"message:{render(event.message)}"]
         return "message", parts, parts
-    system = [p for exc in exceptions for p in _exception_parts(exc, exc.frames, render)]
-    app = [(exc, [f for f in exc.frames if f.in_app]) for exc in exceptions]
-    if any(frames for _, frames in app):
-        parts = [p for exc, frames in app for p in _exception_parts(exc, frames, render)]
-        return "app", parts, system
+    system = [p for exc in exceptions for p in _exception_parts(exc, False, render)]
+    if any(f.in_app for exc in exceptions for f in exc.frames):
+        return "app", [p for exc in exceptions for p in _exception_parts(exc, True, render)], system
     has_frames = any(exc.frames for exc in exceptions)
     return ("system" if has_frames else "exception"), system, system
-
-
-def message_key(message: str) -> str:
-    """The grouping key of a trace-less message: its parameterized template."""
-    return template(message)
 
 
 def _variable(name: str, event: ErrorEvent, render: Render) -> str:
@@ -384,20 +362,21 @@ def legacy_hashes(event: ErrorEvent) -> tuple[str, ...]:
     return (_digest(parts),)
 
 
-def _default_hashes(event: ErrorEvent, version: int, render: Render) -> tuple[str, str, str]:
+def _version_hashes(
+    event: ErrorEvent, explicit: Sequence[str], version: int, render: Render
+) -> tuple[str, list[str]]:
+    """The default variant's name and the hashes `version` gives `event` (made of the
+    `explicit` fingerprint, when there is one)."""
     variant, parts, system_parts = default_parts(event, render)
     primary = _digest([f"v{version}", variant, *parts])
-    return variant, primary, _digest([f"v{version}", "system", *system_parts])
-
-
-def _explicit_hashes(
-    explicit: Sequence[str], event: ErrorEvent, primary: str, system: str, render: Render
-) -> list[str]:
-    uses_default = any(_VARIABLE_NAME.match(v.strip()) and "default" in v for v in explicit)
+    system = _digest([f"v{version}", "system", *system_parts])
+    if not explicit:
+        return variant, [primary, system]
     hashed = [_explicit(explicit, event, primary, render)]
+    uses_default = any(_VARIABLE_NAME.match(v.strip()) and "default" in v for v in explicit)
     if uses_default and system != primary:
         hashed.append(_explicit(explicit, event, system, render))
-    return hashed
+    return variant, hashed
 
 
 def compute_fingerprint(event: ErrorEvent, config: GroupingConfig | None = None) -> Fingerprint:
@@ -405,19 +384,16 @@ def compute_fingerprint(event: ErrorEvent, config: GroupingConfig | None = None)
     config = config or GroupingConfig()
     legacy = legacy_hashes(event)
     event = apply_in_app(event, config.in_app)
-    variant, primary, system = _default_hashes(event, FINGERPRINT_VERSION, template)
-    _, primary_v2, system_v2 = _default_hashes(event, 2, template_v2)
     rule = first_match(config.rules, event)
-    explicit = rule.fingerprint if rule else event.fingerprint_hint
-    if explicit and [v.strip() for v in explicit] != [DEFAULT]:
-        hashed = _explicit_hashes(explicit, event, primary, system, template)
-        v2 = _explicit_hashes(explicit, event, primary_v2, system_v2, template_v2)
-        return Fingerprint(
-            primary=hashed[0],
-            hashes=tuple(hashed),
-            legacy=tuple(dict.fromkeys(h for h in (*v2, *legacy) if h not in hashed)),
-            variant="rule" if rule else "hint",
-        )
-    hashes = tuple(dict.fromkeys([primary, system]))
-    legacy = tuple(dict.fromkeys(h for h in (primary_v2, system_v2, *legacy) if h not in hashes))
-    return Fingerprint(primary=primary, hashes=hashes, legacy=legacy, variant=variant)
+    explicit: Sequence[str] = (rule.fingerprint if rule else event.fingerprint_hint) or ()
+    if not explicit or [v.strip() for v in explicit] == [DEFAULT]:
+        explicit = ()
+    variant, current = _version_hashes(event, explicit, FINGERPRINT_VERSION, template)
+    _, v2 = _version_hashes(event, explicit, 2, template_v2)
+    hashes = tuple(dict.fromkeys(current))
+    return Fingerprint(
+        primary=hashes[0],
+        hashes=hashes,
+        legacy=tuple(dict.fromkeys(h for h in (*v2, *legacy) if h not in hashes)),
+        variant=("rule" if rule else "hint") if explicit else variant,
+    )

@@ -23,16 +23,16 @@ from __future__ import annotations
 import io
 import time
 import zlib
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
 from typing import TYPE_CHECKING, TypedDict, cast
 
 import brotli
 import zstandard
+from cachetools import TTLCache
 from fastapi import Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from autotriage.bounded import BoundedCache
 from autotriage.config_sections import IngestSettings
 from autotriage.errors import Overloaded, PayloadInvalid, PayloadTooLarge, SignatureInvalid
 from autotriage.intake import Intake
@@ -192,7 +192,8 @@ class KeyRing:
         self.ttl = ttl
         self.clock = clock
         # A flood of made-up keys must not grow memory: at most `max_keys` answers kept.
-        self._cache: BoundedCache[str, tuple[KeyInfo | None]] = BoundedCache(max_keys, ttl, clock)
+        # Only `resolve`, on the event loop's thread, touches it: no lock needed.
+        self._cache: MutableMapping[str, tuple[KeyInfo | None]] = TTLCache(max_keys, ttl, clock)
 
     def _lookup(self, key: str) -> KeyInfo | None:
         with self.store.reading() as session:
@@ -208,7 +209,7 @@ class KeyRing:
             info = hit[0]
         else:
             info = await run_in_threadpool(self._lookup, key)
-            self._cache.put(digest, (info,))
+            self._cache[digest] = (info,)
         if info is None:
             raise SignatureInvalid("unknown or revoked ingest key")
         if project_id is not None and info.project_id != project_id:

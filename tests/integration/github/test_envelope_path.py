@@ -37,13 +37,14 @@ from tests.support import free_port, report_with_sentry_sdk
 
 TARGET = 15
 """Issue 12's bound (the analysis package counted as one). Not reached yet: see CEILING."""
-CEILING = 23
+CEILING = 22
 """What the path measured last (the count may only go down): 36 before issue 12's first
 pass, 29 after it, 35 once work merged from main added six, 26 after the second pass
 (the web edge, the Sentry source, users, grouping rules), then in the third pass (the
 back half) 25 (grouping rules into the fingerprint), 24 (the analysis stage into the
-pipeline), 23 (opening a GitHub issue into one module). docs/architecture.md says what was
-merged and what stands between the count and `TARGET`."""
+pipeline), 23 (opening a GitHub issue into one module), then in the fourth pass 22 (the
+bounded caches are cachetools'). docs/architecture.md says what was merged and what stands
+between the count and `TARGET`."""
 ENVELOPE_ROUTE = "/api/{project_id:int}/envelope/"
 ISSUES = re.compile(r"/repos/[^/]+/[^/]+/issues")
 DOC = Path(__file__).resolve().parents[3] / "docs" / "architecture.md"

@@ -206,7 +206,7 @@ def test_a_change_of_in_app_detection_keeps_the_all_frames_hash() -> None:
 
 
 def test_in_app_exclude_prefix_wins() -> None:
-    config = GroupingConfig(in_app=InAppRules.parse("app.", "app.billing"))
+    config = GroupingConfig(in_app=InAppRules(("app.",), ("app.billing",)))
     fp = compute_fingerprint(_event(), config)
     assert fp.variant == "system"
 

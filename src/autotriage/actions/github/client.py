@@ -22,17 +22,17 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from cachetools import LRUCache
 from githubkit import AppInstallationAuthStrategy, GitHub, Response, TokenAuthStrategy
 from githubkit.exception import RequestError, RequestFailed, RequestTimeout
 
 from autotriage.actions.github.shared_gate import SharedGateState, SharedTurn
-from autotriage.bounded import BoundedCache
 from autotriage.config_sections import ActionSettings, GitHubSettings
 from autotriage.errors import ActionFailed, Ambiguous, ConfigError, GitHubError
 
@@ -179,7 +179,8 @@ class GitHubClient:
             transport=transport,
         )
         # Conditional GETs: (ETag, JSON) per read, the least recently used dropped first.
-        self._etags: BoundedCache[str, tuple[str, Any]] = BoundedCache(ETAGS_KEPT)
+        self._etags: MutableMapping[str, tuple[str, Any]] = LRUCache(ETAGS_KEPT)
+        self._etags_lock = threading.Lock()  # action threads share the client
         self.rate_limit_remaining: int | None = None  # as last seen, for the metrics
 
     @classmethod
@@ -209,7 +210,8 @@ class GitHubClient:
         for attempt in range(READ_ATTEMPTS):
             cached = None
             if cache_key is not None:
-                cached = self._etags.get(cache_key)
+                with self._etags_lock:
+                    cached = self._etags.get(cache_key)
             headers = {"If-None-Match": cached[0]} if cached else None
             try:
                 response = self._send(call, args, kw, headers=headers, mutating=False)
@@ -222,7 +224,8 @@ class GitHubClient:
             data = response.json() if response.content else None
             etag = response.headers.get("etag")
             if cache_key is not None and etag:
-                self._etags.put(cache_key, (etag, data))
+                with self._etags_lock:
+                    self._etags[cache_key] = (etag, data)
             return data
         raise ActionFailed("GitHub kept failing (5xx or timeouts)", retryable=True)
 

@@ -12,10 +12,13 @@ past the outbox lease: long rate-limit pauses come back as retryable results.
 from __future__ import annotations
 
 import logging
+import threading
 from abc import ABC, abstractmethod
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from cachetools import TTLCache
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -29,8 +32,8 @@ from autotriage.actions.render import (
     footer_token,
     label_color,
     render_issue,
+    shortened,
 )
-from autotriage.bounded import BoundedCache
 from autotriage.config_sections import GitHubSettings
 from autotriage.errors import ActionFailed, Ambiguous, GitHubError
 from autotriage.lifecycle import apply as apply_signal
@@ -46,7 +49,6 @@ AUTOTRIAGE_LABEL = "autotriage"
 DESCRIPTION = "Filed by autotriage"
 LIST_PAGES = 20
 ASSIGNABLE_KEPT = 1024
-SHORT_BODY = 30_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +82,8 @@ class IssueOps:
         self.client = client
         self.labels_known: set[str] = set()
         # GitHub's answer per login; people join and leave, so it is asked again hourly.
-        self.assignable: BoundedCache[str, bool] = BoundedCache(ASSIGNABLE_KEPT, 3600.0)
+        self.assignable: MutableMapping[str, bool] = TTLCache(ASSIGNABLE_KEPT, 3600.0)
+        self._lock = threading.Lock()  # action threads share these caches
 
     @property
     def _repo(self) -> tuple[str, str]:
@@ -113,7 +116,8 @@ class IssueOps:
         """Only logins GitHub will accept as assignees (others would fail the create)."""
         out = []
         for login in logins:
-            known = self.assignable.get(login)
+            with self._lock:
+                known = self.assignable.get(login)
             if known is None:
                 try:
                     self.client.read(
@@ -124,7 +128,8 @@ class IssueOps:
                     if exc.status != 404:
                         raise
                     known = False
-                self.assignable.put(login, known)
+                with self._lock:
+                    self.assignable[login] = known
             if known:
                 out.append(login)
         return out
@@ -389,11 +394,6 @@ class OpenIssue(GitHubHandler):
             if exc.status != 422:
                 raise
             # too long or an assignee refused: send the plainest issue that still links back
-            lean = replace(draft, body=_shorten(draft.body), assignees=[])
+            lean = replace(draft, body=shortened(draft.body), assignees=[])
             created = self.ops.create(lean, None, None)
         return issue_result(created)
-
-
-def _shorten(body: str) -> str:
-    head, _, footer = body.rpartition("\n\n")
-    return f"{head[:SHORT_BODY]}\n\n…(shortened)\n\n{footer}"

@@ -22,19 +22,20 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, MutableMapping
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+from cachetools import TTLCache
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from autotriage.bounded import BoundedCache
 from autotriage.errors import Ignored, PayloadInvalid, SignatureInvalid, TopicNotAllowed
 from autotriage.models import ErrorEvent, ExceptionInfo
 from autotriage.sources.base import PublicKeys, load_json, require_object
@@ -128,7 +129,11 @@ class CertCache:
     ) -> None:
         self.http = http
         self.clock = clock
-        self._keys: BoundedCache[str, rsa.RSAPublicKey] = BoundedCache(limit, ttl, clock)
+        # url -> (the certificate's notAfter, its key); verifiers run in the thread pool.
+        self._keys: MutableMapping[str, tuple[float, rsa.RSAPublicKey]] = TTLCache(
+            limit, ttl, clock
+        )
+        self._lock = threading.Lock()
         self.fetches = 0
 
     def __len__(self) -> int:
@@ -137,9 +142,10 @@ class CertCache:
     def key(self, url: str) -> rsa.RSAPublicKey:
         """The RSA public key of the certificate at `url` (validated before any request)."""
         check_sns_url(url, "SigningCertURL", pem=True)
-        cached = self._keys.get(url)
-        if cached is not None:
-            return cached
+        with self._lock:
+            cached = self._keys.get(url)
+        if cached is not None and self.clock() < cached[0]:
+            return cached[1]
         try:
             response = self.http.get(url, timeout=10.0)
         except httpx.HTTPError as exc:
@@ -161,7 +167,8 @@ class CertCache:
         key = cert.public_key()
         if not isinstance(key, rsa.RSAPublicKey):
             raise SignatureInvalid("the signing certificate's key is not RSA")
-        self._keys.put(url, key, expires=cert.not_valid_after_utc.timestamp())
+        with self._lock:
+            self._keys[url] = (cert.not_valid_after_utc.timestamp(), key)
         return key
 
 
