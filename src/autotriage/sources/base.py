@@ -110,7 +110,6 @@ MAX_JSON_DEPTH = 64
 
 _KEEP_MARKS = bytes(c for c in range(256) if c not in b'[]{}"')
 _STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
-_ESCAPE = re.compile(rb"\\.", re.DOTALL)
 _PEELED = 4096
 """Bracket marks up to this length are peeled (`_nests_deeper`), longer ones counted."""
 
@@ -119,9 +118,9 @@ def _nests_deeper(body: bytes, limit: int) -> bool:
     """Whether a valid JSON document nests deeper than `limit`, read off its brackets
     outside strings.
 
-    Escapes go first: every backslash in valid JSON starts a two-character escape, so
-    one regex pass drops each backslash with the character it escapes (``\\\\`` and
-    ``\\"`` are the only escapes that change where strings end; linear however many).
+    Escapes go first: an escaped backslash, then an escaped quote (the only escapes that
+    change where strings end; two `bytes.replace` calls, linear however many there are:
+    a regex pass costs a match per escape, 200 ms for 1 MB of ANSI colour codes).
     What is left of each string is then a pair of quotes around any brackets it held, and
     adjacent quotes can go in pairs without changing which brackets sit between an
     opening and a closing one. A short run of marks is peeled: each round takes every
@@ -131,7 +130,7 @@ def _nests_deeper(body: bytes, limit: int) -> bool:
     decoded document.
     """
     if b"\\" in body:
-        body = _ESCAPE.sub(b"", body)
+        body = body.replace(b"\\\\", b"").replace(b'\\"', b"")
     marks = body.translate(None, _KEEP_MARKS).replace(b'""', b"")
     if b'"' in marks:
         marks = b"".join(marks.split(b'"')[::2])

@@ -12,7 +12,7 @@ is ours), unless told otherwise. Every memo is bounded: its keys are attacker te
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -97,23 +97,35 @@ def scrub_string(text: str, emails: bool, ips: bool) -> str:
     digits = len(text) - len(text.translate(_NO_DIGITS)) if text.isascii() else len(text)
     # The gate literals are found before any rule runs: only the rules they open run.
     long = secrets.LongText(text) if len(text) >= secrets.LONG_TEXT else None
-    if long is None:
-        picked = set(secrets.CALLED)
-        for literal in secrets.LITERALS.findall(text):
-            picked.update(secrets.OPENED_BY[literal])
-        for literal in secrets.LOWER_LITERALS.findall(lower):
-            picked.update(secrets.OPENED_BY_LOWER[literal])
+    picked: Iterable[int]
+    words = True  # whether the text may hold a key word (a key=value pass is needed)
+    if long is not None:
+        picked, words = sorted(long.opened), long.words
+    elif len(text) >= secrets.SET_TEXT:
+        opened, words = secrets.opened_in(text.encode("utf-8", "surrogatepass"))
+        picked = sorted(opened.union(secrets.CALLED))
     else:
-        picked = long.opened
-    for index in sorted(picked):
+        called = secrets.CALLED if len(text) >= secrets.SHORTEST_CALLED else ()
+        found, found_lower = secrets.LITERALS.findall(text), secrets.LOWER_LITERALS.findall(lower)
+        picked = called
+        if found or found_lower:
+            opened = set(called)
+            for literal in found:
+                opened.update(secrets.OPENED_BY[literal])
+            for literal in found_lower:
+                opened.update(secrets.OPENED_BY_LOWER[literal])
+            picked = sorted(opened)
+    for index in picked:
         kind, gate, pattern, replace = secrets.RULES[index]
-        if callable(gate) and not gate(text, lower, digits):
+        if gate.__class__ is secrets.Needs and not (  # `Needs.met`, inlined
+            len(text) >= gate.length and digits >= gate.digits and gate.char in text
+        ):
             continue
         if long is None or long.holds(kind):
             text = _sub(pattern, replace, text, long, kind)
     if "cookie" in lower:
         text = patterns.COOKIE_HEADER.sub(_cookie, text)
-    if ("=" in text or ":" in text) and (long is None or long.words):
+    if words and ("=" in text or ":" in text):
         text = _redact_key_values(text, text.lower() if text is not original else lower)
     if emails and "@" in text and (long is None or long.holds("email")):
         text = _sub(patterns.EMAIL, "[REDACTED:email]", text, long, "email")
@@ -271,10 +283,18 @@ class _Walker:
             if kind is str:
                 hit = seen.get(item)
                 out[key] = hit if hit is not None else self.text(item)
-            elif kind is dict:
-                out[key] = self.mapping(item)
             elif kind in _PLAIN:
                 out[key] = item
+            elif kind is dict:
+                out[key] = (
+                    {}
+                    if not item
+                    else self.entries(item)
+                    if len(item) < _MEMO_ITEMS
+                    else self._remembered(item, self.entries)
+                )
+            elif kind is list:
+                out[key] = self.sequence(item) if item else []
             else:
                 out[key] = self.value(item)
         return out
@@ -323,7 +343,7 @@ class _Walker:
                 hit = seen.get(item)
                 out.append(hit if hit is not None else self.text(item))
             elif kind is dict:
-                out.append(self.mapping(item))
+                out.append(self.entries(item) if len(item) < _MEMO_ITEMS else self.mapping(item))
             elif kind in _PLAIN:
                 out.append(item)
             else:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from autotriage.understanding.secret_patterns import (
@@ -125,14 +126,33 @@ class Lower(str):
     __slots__ = ()
 
 
+@dataclass(frozen=True, slots=True)
+class Needs:
+    """A gate met when the text is at least `length` long, holds at least `digits` digits
+    (a lower bound, as `scrub.scrub_string` counts them) and `char`, if given."""
+
+    length: int = 0
+    digits: int = 0
+    char: str = ""
+
+    def met(self, text: str, digits: int) -> bool:
+        """Whether `text` (holding `digits` digits) meets this."""
+        return len(text) >= self.length and digits >= self.digits and self.char in text
+
+    @property
+    def shortest(self) -> int:
+        """The length of the shortest text that can meet this."""
+        return max(self.length, self.digits, len(self.char))
+
+
 _Replace = Callable[[re.Match[str]], str]
-_Gate = str | tuple[str, ...] | Callable[[str, str, int], bool]
+_Gate = str | tuple[str, ...] | Needs
 _Rule = tuple[str, _Gate, re.Pattern[str], "_Replace | str"]
 
 
 def _rule(kind: str, gate: _Gate, pattern: str, replace: _Replace | str | None = None) -> _Rule:
     """A rule; its gate is a substring the text (or, `Lower`, its lower case) needs, a
-    tuple of them (one is enough), or a function of the text, its lower case and digits."""
+    tuple of them (one is enough), or what it `Needs` (length, digits, a character)."""
     return (kind, gate, re.compile(pattern), f"[REDACTED:{kind}]" if replace is None else replace)
 
 
@@ -241,30 +261,30 @@ RULES: list[_Rule] = [
     ),
     _rule(
         "aws_key",
-        lambda t, lo, d: len(t) >= 20 and "A" in t,
+        Needs(length=20, char="A"),
         _word("A", r"(?:KIA|SIA|BIA|CCA|GPA|IDA|IPA|NPA|NVA|ROA|PKA)[A-Z0-9]{16}\b"),
     ),
     _rule(
         "aws_secret",
-        lambda t, lo, d: len(t) >= 40 and d > 0,
+        Needs(length=40, digits=1),
         rf"{B64}(?<![A-Za-z0-9/+=]{B64}){B64}{{39}}(?![A-Za-z0-9/+=])",
         _checked("aws_secret", _aws_secret),
     ),
     _rule(
         "card",
-        lambda t, lo, d: d >= 13,
+        Needs(digits=13),
         r"[2-6](?<![\w-][2-6])\d{3}(?:[ -]?\d){9,15}(?![\w-])",
         _card,
     ),
     _rule(
         "iban",
-        lambda t, lo, d: d >= 2 and len(t) >= 12,
+        Needs(length=12, digits=2),
         r"[A-Z](?<!\w[A-Z])[A-Z]\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b",
         _checked("iban", _iban_ok),
     ),
     _rule(
         "ssn",
-        lambda t, lo, d: d >= 9 and "-" in t,
+        Needs(digits=9, char="-"),
         r"\d(?<![\d-]\d)\d\d-(?<!000-)(?<!666-)(?<!9\d\d-)(?!00)\d{2}-(?!0000)\d{4}(?![\d-])",
     ),
 ]
@@ -275,7 +295,7 @@ def _opened_by(lowered: bool) -> dict[str, tuple[int, ...]]:
     """Each gate literal of the text (`lowered`: of its lower case) -> the rules it opens."""
     out: dict[str, tuple[int, ...]] = {}
     for index, (_, gate, _, _) in enumerate(RULES):
-        if callable(gate) or isinstance(gate, Lower) != lowered:
+        if isinstance(gate, Needs) or isinstance(gate, Lower) != lowered:
             continue
         for literal in (gate,) if isinstance(gate, str) else gate:
             out[str(literal)] = (*out.get(str(literal), ()), index)
@@ -283,14 +303,27 @@ def _opened_by(lowered: bool) -> dict[str, tuple[int, ...]]:
 
 
 OPENED_BY, OPENED_BY_LOWER = _opened_by(False), _opened_by(True)
-CALLED = tuple(index for index, (_, gate, _, _) in enumerate(RULES) if callable(gate))
-# Every gate literal a short text holds, in one pass (lookahead: overlapping ones too; no
-# literal starts another). The literals are read before any rule runs, so no redaction
-# token may hold a later rule's literal (tests/unit/understanding/test_scrub.py checks).
-LITERALS, LOWER_LITERALS = (
-    re.compile(f"(?=({'|'.join(sorted(map(re.escape, literals), key=len, reverse=True))}))")
-    for literals in (OPENED_BY, OPENED_BY_LOWER)
-)
+CALLED = tuple(index for index, (_, gate, _, _) in enumerate(RULES) if isinstance(gate, Needs))
+SHORTEST_CALLED = min(gate.shortest for _, gate, _, _ in RULES if isinstance(gate, Needs))
+"""Texts shorter than this meet no `Needs` gate."""
+
+
+def _literal_search(literals: dict[str, tuple[int, ...]]) -> re.Pattern[str]:
+    """A pattern whose `findall` gives every one of `literals` a text holds, overlapping
+    ones too (no literal starts another). It takes a literal's first character, then looks
+    from there (a lookahead inside a one-character lookbehind) for the literals that start
+    with it: the engine skips in C to those characters instead of trying every position."""
+    rests: dict[str, list[str]] = {}
+    for literal in sorted(literals, key=len, reverse=True):
+        rests.setdefault(literal[0], []).append(re.escape(literal[1:]))
+    first = "".join(sorted(map(re.escape, rests)))
+    starts = "|".join(f"{re.escape(char)}(?:{'|'.join(rest)})" for char, rest in rests.items())
+    return re.compile(f"[{first}](?<=(?=({starts}))[{first}])")
+
+
+# Every gate literal a short text holds, in one pass. The literals are read before any rule
+# runs, so no redaction token may hold a later rule's literal (test_scrub.py checks).
+LITERALS, LOWER_LITERALS = _literal_search(OPENED_BY), _literal_search(OPENED_BY_LOWER)
 
 LONG_TEXT = 4096
 """Texts at least this long are searched by RE2 first (shorter ones cost less to scan
@@ -320,6 +353,27 @@ end where their runs do)."""
 _MOST_WINDOWS = 4096
 
 
+def opened_in(data: bytes) -> tuple[set[int], bool]:
+    """The rules the gate literals in `data` (a text's UTF-8) open, and whether it holds a
+    key word's start, by RE2 in one pass; without RE2, every rule, and True."""
+    if _LITERAL_SET is None:
+        return set(range(len(RULES))), True
+    opened: set[int] = set()
+    words = False
+    for index in _LITERAL_SET.Match(data) or ():
+        if index < len(_OPENS):
+            opened.update(_OPENS[index])
+        else:
+            words = True
+    return opened, words
+
+
+SET_TEXT = 64
+"""Texts this long or longer (and shorter than `LONG_TEXT`) have their gate literals found
+by `opened_in` (about 1 µs to call, then fast); shorter ones by `LITERALS` (fast to call,
+slow per candidate character)."""
+
+
 class LongText:
     """What a long text holds, by RE2 (linear, in C): the rules its gate literals open, in
     one pass; whether it holds a key word; whether it holds a kind's `SHAPES_OF` (each
@@ -329,17 +383,9 @@ class LongText:
 
     def __init__(self, text: str) -> None:
         self.data = text.encode("utf-8", "surrogatepass")
-        self.opened: set[int] = set(CALLED)
         self.found: dict[str, bool] = {}
-        self.words = _LITERAL_SET is None
-        if _LITERAL_SET is None:
-            self.opened.update(range(len(RULES)))
-            return
-        for index in _LITERAL_SET.Match(self.data) or ():
-            if index < len(_OPENS):
-                self.opened.update(_OPENS[index])
-            else:
-                self.words = True
+        self.opened, self.words = opened_in(self.data)
+        self.opened.update(CALLED)
 
     def holds(self, kind: str) -> bool:
         """Whether the text holds `kind`'s shape (true for kinds that have none)."""

@@ -66,6 +66,30 @@ def test_a_run_of_equal_lines_before_a_header_does_not_hide_it() -> None:
     assert [(t.start, t.exceptions[-1].type) for t in scan(lines)] == [(500, "TypeError")]
 
 
+PAIRS = {
+    "chained_headers": (
+        "The above exception was the direct cause of the following exception:",
+        "Traceback (most recent call last):",
+    ),
+    "header_and_frame": ("TypeError: x", "    at f (/a.js:1:2)"),
+    "blank_and_caret": ("  ^", ""),
+    "goroutines": ("goroutine 1 [running]:", "main.f()"),
+}
+
+
+@pytest.mark.parametrize("pair", sorted(PAIRS))
+@pytest.mark.parametrize("count", [3, 40, 300])
+def test_a_run_of_line_pairs_is_read_as_trying_every_line_reads_it(pair: str, count: int) -> None:
+    # `scan` skips most of a run of repeated pairs with no trace: a trace just before, in
+    # and right after the run is found as the plain loop finds it.
+    trace = TEXTS[sorted(TEXTS)[0]].splitlines()
+    for before, after in ((["x"], trace), (trace, ["x"]), ([], [*trace, *trace])):
+        lines = clean_lines("\n".join([*before, *list(PAIRS[pair]) * count, *after])).lines
+        found = [(t.start, t.end, t.exceptions[-1].type) for t in scan(lines)]
+        assert found == _every_line(lines)
+        assert found or not (before or after)
+
+
 def test_a_text_is_read_up_to_max_lines_and_max_line_characters() -> None:
     trace = 'Traceback (most recent call last):\n  File "/a.py", line 1, in f\nValueError: x'
     before = "ok\n" * (MAX_LINES - 10)

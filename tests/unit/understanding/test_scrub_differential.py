@@ -92,7 +92,7 @@ def reference(text: str, emails: bool, ips: bool) -> str:
         elif isinstance(gate, tuple):
             if not any(part in text for part in gate):
                 continue
-        elif not gate(text, lower, digits):
+        elif not gate.met(text, digits):
             continue
         text = pattern.sub(replace, text)
     if "cookie" in lower:

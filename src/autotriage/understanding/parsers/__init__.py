@@ -97,6 +97,28 @@ def _past_repeats(lines: Sequence[str], i: int) -> int:
     return max(i + 1, end - _WINDOW - 1)
 
 
+_BEHIND = 6
+"""Lines before its start a parser may read (JavaScript's throw site, Go's goroutine line)."""
+
+
+def _past_pairs(lines: Sequence[str], i: int, floor: int) -> int:
+    """Where to go on after no trace started at ``lines[i - 1]`` or ``lines[i]`` (both at or
+    after `floor`, the end of the last trace): past a run of line pairs equal to those two,
+    from `_BEHIND` lines before them, but for the run's last `_WINDOW` lines. Each start in
+    such a run sees what one of the two saw, behind and ahead, until the window reaches
+    the run's end (a flood of chained headers with no frames is read once, not per pair)."""
+    first = i - 1 - _BEHIND
+    if first < 0 or i - 1 < floor:
+        return i + 1
+    for k in range(first, i - 1):
+        if lines[k] != lines[k + 2]:
+            return i + 1
+    end = i + 1
+    while end < len(lines) and lines[end] == lines[end - 2]:
+        end += 1
+    return max(i + 1, end - _WINDOW - 1)
+
+
 def scan(lines: Sequence[str], limit: int | None = None) -> list[Trace]:
     """Every trace in `lines` (the first `limit` of them), in order; lines between traces
     are left to the caller."""
@@ -116,7 +138,7 @@ def scan(lines: Sequence[str], limit: int | None = None) -> list[Trace]:
             i = chunk + len(marks)
         return -1
 
-    i = candidate(0)
+    i, floor = candidate(0), 0
     while i >= 0 and (limit is None or len(traces) < limit):
         if not lines[i].strip():
             i = candidate(i + 1)
@@ -125,10 +147,14 @@ def scan(lines: Sequence[str], limit: int | None = None) -> list[Trace]:
             trace = parse(lines, i)
             if trace is not None and trace.end > i:
                 traces.append(trace)
-                i = trace.end
+                i = floor = trace.end
                 break
         else:
-            repeated = i + 1 < len(lines) and lines[i + 1] == lines[i]
-            i = _past_repeats(lines, i) if repeated else i + 1
+            if i + 1 < len(lines) and lines[i + 1] == lines[i]:
+                i = _past_repeats(lines, i)
+            elif i + 2 < len(lines) and lines[i + 2] == lines[i]:
+                i = _past_pairs(lines, i, floor)
+            else:
+                i += 1
         i = candidate(i)
     return traces
