@@ -48,6 +48,7 @@ from autotriage.store.events import (
     NewDelivery,
     StoredDelivery,
     claim_delivery,
+    status_source,
     store_deliveries,
 )
 from autotriage.store.groups import link_for_issue
@@ -227,7 +228,7 @@ class Intake:
         now = utcnow()
         with self.store.transaction() as session:
             delivery_id = opaque_id(delivery_id)
-            if delivery_id and not claim_delivery(session, source, delivery_id, now):
+            if delivery_id and not claim_delivery(session, status_source(source), delivery_id, now):
                 return StatusOutcome(duplicate=True)
             outcome = StatusOutcome()
             token = delivery_id or f"{now.timestamp():.6f}"

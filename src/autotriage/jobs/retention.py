@@ -6,7 +6,8 @@ Three rules, each a bounded batch of deletes so no transaction grows with the ba
   the group's ``count`` is a column of its own, so counts stay exact;
 * processed events received more than ``max_age`` ago are dropped (``EVENT_RETENTION_DAYS``);
 * delivery ids older than ``dedupe_window`` are forgotten: a vendor redelivers within
-  minutes or hours, never weeks later.
+  minutes or hours, never weeks later. Status signals' deliveries (``STATUS_SUFFIX``)
+  are kept: few, and the only guard against a captured resolve replayed later.
 
 Events still pending or failed are never deleted: nothing accepted is lost to retention.
 An action's ``event_id`` is a plain number (no foreign key), so the audit trail survives
@@ -22,6 +23,7 @@ from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session
 
 from autotriage.store import Store
+from autotriage.store.events import STATUS_SUFFIX
 from autotriage.store.tables import Delivery, Event, Group
 
 BATCH = 5000
@@ -73,7 +75,8 @@ def apply_retention(store: Store, policy: RetentionPolicy, now: datetime) -> Ret
         report.too_old = _batched(store, Event, old.limit(BATCH))
     if policy.dedupe_window > timedelta(0):
         cutoff = now - policy.dedupe_window
-        stale = select(Delivery.id).where(Delivery.received_at < cutoff)
+        status = Delivery.source.endswith(STATUS_SUFFIX)
+        stale = select(Delivery.id).where(Delivery.received_at < cutoff, ~status)
         report.deliveries = _batched(store, Delivery, stale.limit(BATCH))
     return report
 

@@ -186,6 +186,18 @@ def _claim_delivery(session: Executor, delivery: NewDelivery, now: datetime) -> 
     return claim_delivery(session, delivery.source, delivery.delivery_id, now)
 
 
+STATUS_SUFFIX = ":status"
+"""Appended to a source's name for the deliveries of status signals (a resolve, a close).
+
+Those are kept past the dedupe window: their signatures cover the body alone, so only
+the recorded delivery stops a captured resolve from being replayed months later."""
+
+
+def status_source(source: str) -> str:
+    """The delivery source under which `source`'s status signals are recorded."""
+    return source + STATUS_SUFFIX
+
+
 def claim_delivery(session: Executor, source: str, delivery_id: str, now: datetime) -> bool:
     """Record `source`'s delivery `delivery_id`; False if it was recorded before."""
     row_id = insert_ignore(

@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy import func, select, update
 
 from autotriage.config import Settings
-from autotriage.intake import Intake
+from autotriage.intake import SENTRY_ISSUE, Intake, IssueRef
 from autotriage.jobs.retention import RetentionPolicy, apply_retention
 from autotriage.models import ErrorEvent, utcnow
 from autotriage.pipeline import process_pending
@@ -67,13 +67,22 @@ def test_retention_keeps_the_newest_per_group_and_exact_counts(
     assert newest == [f"k0-{n}" for n in range(110, 120)]
     assert deliveries == 6
 
-    # a month later: processed events and delivery ids age out; pending ones stay
+    # a status signal's delivery (a Sentry resolve) is signed over its body alone
+    assert not intake.apply_status(
+        "sentry", IssueRef(SENTRY_ISSUE, "42"), None, delivery_id="s1"
+    ).duplicate
+
+    # a month later: processed events and delivery ids age out; pending ones stay, and
+    # so does the status delivery, the only thing that refuses a captured resolve replayed
     with store.transaction() as session:
         session.execute(update(Event).values(received_at=now - timedelta(days=40)))
         session.execute(update(Delivery).values(received_at=now - timedelta(days=8)))
     report = apply_retention(store, RetentionPolicy(keep_per_group=10), now)
     per_group, counts, deliveries = _counts(store)
     assert report.too_old == 20 and report.deliveries == 6
-    assert per_group == {None: 3} and deliveries == 0
+    assert per_group == {None: 3} and deliveries == 1
+    assert intake.apply_status(
+        "sentry", IssueRef(SENTRY_ISSUE, "42"), None, delivery_id="s1"
+    ).duplicate
     assert sorted(counts.values()) == [15, 120]
     store.dispose()

@@ -22,6 +22,7 @@ from autotriage.config import Settings
 from autotriage.intake import Intake
 from autotriage.models import ErrorEvent, ExceptionInfo, utcnow
 from autotriage.pipeline import process_pending
+from autotriage.sources.base import signed_delivery_id
 from autotriage.store import Store
 from autotriage.store.tables import Action, Delivery, Group, Link
 from autotriage.web.app import create_app
@@ -78,20 +79,27 @@ def _sentry(client: TestClient, action: str, request_id: str, **details: Any) ->
     return response.json()
 
 
-def _github(client: TestClient, action: str, delivery: str) -> Any:
+NAMED: dict[str, str] = {}
+"""A test delivery's label -> the name intake records it by (body and signature)."""
+
+
+def _github(client: TestClient, action: str, delivery: str, header: str | None = None) -> Any:
+    # Each of GitHub's deliveries has a body of its own (`updated_at` moves): the label
+    # stands in for that; `header` sends the same body under another X-GitHub-Delivery.
     body = json.dumps(
         {
             "action": action,
-            "issue": {"number": 7, "state_reason": "completed"},
+            "issue": {"number": 7, "state_reason": "completed", "updated_at": delivery},
             "repository": {"full_name": "acme/shop"},
             "sender": {"login": "alice", "type": "User"},
         }
     ).encode()
     signature = "sha256=" + hmac.new(GITHUB_SECRET.encode(), body, hashlib.sha256).hexdigest()
+    NAMED[delivery] = signed_delivery_id(body, signature)
     headers = {
         "x-hub-signature-256": signature,
         "x-github-event": "issues",
-        "x-github-delivery": delivery,
+        "x-github-delivery": header or delivery,
         "content-type": "application/json",
     }
     response = client.post("/webhook/github", content=body, headers=headers)
@@ -173,7 +181,9 @@ def test_a_redelivered_sentry_status_hook_is_applied_once(
     assert _sentry(client, "resolved", "r3-forged")["status"] == "duplicate"
     assert _group(store).status == "open"
     with store.reading() as session:
-        kept = session.scalars(select(Delivery.delivery_id).where(Delivery.source == "sentry"))
+        kept = session.scalars(
+            select(Delivery.delivery_id).where(Delivery.source == "sentry:status")
+        )
         assert len(set(kept)) == 2  # named by body and signature, not by Request-ID
 
 
@@ -186,10 +196,12 @@ def test_a_redelivered_github_close_is_applied_once(
     assert _github(client, "closed", "g1")["status"] == "applied"
     assert _github(client, "reopened", "g2")["group_status"] == "open"
     assert _github(client, "closed", "g1") == {"status": "duplicate"}
+    # X-GitHub-Delivery is not signed: a replay under a new one is the same delivery
+    assert _github(client, "closed", "g1", header="g3-forged") == {"status": "duplicate"}
     assert _group(store).status == "open"
     with store.reading() as session:
         syncs = session.scalars(select(Action.idempotency_key).where(Action.kind == "github.sync"))
-        assert list(syncs) == ["github.sync:1:g1"]
+        assert list(syncs) == [f"github.sync:1:{NAMED['g1']}"]
 
 
 def _closes_and_reopens(store: Store) -> list[tuple[str, dict[str, Any]]]:
@@ -248,7 +260,7 @@ def test_a_github_close_closes_the_other_trackers_issue_but_not_its_own(
     _github(client, "closed", "g1")  # redelivered: nothing more
     assert _closes_and_reopens(store) == [
         (
-            "tracker.close:1:github-webhook:g1",
+            f"tracker.close:1:github-webhook:{NAMED['g1']}",
             {"body": "Resolved on GitHub.", "status": "resolved", "close": "completed"},
         )
     ]
@@ -262,6 +274,6 @@ def test_a_github_close_closes_the_other_trackers_issue_but_not_its_own(
             )
         )
     assert sorted(reopens) == [
-        "tracker.close:1:github-webhook:g1",
-        "tracker.reopen:1:github-webhook:g2",
+        f"tracker.close:1:github-webhook:{NAMED['g1']}",
+        f"tracker.reopen:1:github-webhook:{NAMED['g2']}",
     ]

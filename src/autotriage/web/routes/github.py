@@ -31,7 +31,7 @@ from autotriage.actions.kinds import PlannedAction
 from autotriage.config_sections import GitHubSettings
 from autotriage.errors import Ignored, PayloadInvalid, SignatureInvalid
 from autotriage.intake import Intake, IssueRef
-from autotriage.sources.base import load_json, require_object
+from autotriage.sources.base import load_json, require_object, signed_delivery_id
 from autotriage.store.tables import Group
 from autotriage.web.ingest import read_body, services_of
 
@@ -132,7 +132,9 @@ async def github_webhook(request: Request) -> JSONResponse:
     if event != "issues":
         raise Ignored(f"{event or 'unnamed'} events need nothing")
     payload = require_object(load_json(raw))
+    # X-GitHub-Delivery is not signed, so a replay could change it: name it by what is.
+    signed = signed_delivery_id(raw, headers.get("x-hub-signature-256", ""))
     result = await run_in_threadpool(
-        handle_issue_event, services.intake, services.github, delivery, payload
+        handle_issue_event, services.intake, services.github, signed, payload
     )
     return JSONResponse(result)
