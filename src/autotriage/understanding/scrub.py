@@ -15,8 +15,6 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import compress, repeat
-from operator import is_not
 from typing import Any
 
 import orjson
@@ -41,17 +39,14 @@ def _redact_key_values(text: str, lower: str) -> str:
     # the folded text; the key's start (a run of [\w.-] that ends in the word, at most 60
     # long) and the output come from `text`, which has the same length.
     folded = secrets.fold(text, lower)
-    marked = "[REDACTED" in folded
-    if folded == text:  # already as the pattern reads it: split it, in C
-        return _split_key_values(text, marked)
     out: list[str] = []
-    append, done, run = out.append, 0, patterns.KEY_RUN.match
+    append, done, run, marked = out.append, 0, patterns.KEY_RUN.match, "[REDACTED" in folded
     pattern = patterns.KEY_VALUE if marked else patterns.KEY_VALUE_PLAIN
     for found in pattern.finditer(folded):
         start, end = found.span()
-        key_end, begin = found.span(2)
+        key_end, begin = found.span(1)
         if marked:
-            if found.start(4) >= 0:
+            if found.start(3) >= 0:
                 continue  # a value held up to its redaction
             if folded.startswith(" [REDACTED", end) and text[begin:end].lower() in patterns.SCHEMES:
                 continue  # an auth scheme before its redacted value
@@ -66,62 +61,6 @@ def _redact_key_values(text: str, lower: str) -> str:
         return text
     append(text[done:])
     return "".join(out)
-
-
-@lru_cache(maxsize=4096)
-def _value_token(key: str, first: str) -> str:
-    return _token(key, first) if first and first in "\"'" else _token(key)
-
-
-@lru_cache(maxsize=4096)
-def _key_of(before: str, word: str) -> str:
-    """The key that ends in `word`: the run of [\\w.-] that ends `before` (the text left of
-    the word, as far as a key of 60 characters reaches), then the word."""
-    left = before[::-1]
-    run = patterns.KEY_RUN.match(left).end()  # type: ignore[union-attr]
-    return left[:run][::-1] + word
-
-
-_FIRST, _LAST = slice(0, 1), slice(-1, None)
-_KEY_CHAR = re.compile(r"[\w.-]")
-
-
-def _split_key_values(text: str, marked: bool) -> str:
-    """`_redact_key_values` of a text the pattern reads as it is (its fold is itself), by
-    `split`: the text between pairs, each pair's word, separator and value (and, marked,
-    its held value) come as strings from one C call, and the tokens from C-level maps; the
-    loop's per-pair Python runs only for keys longer than their word, held values and auth
-    schemes."""
-    pattern = patterns.KEY_VALUE if marked else patterns.KEY_VALUE_PLAIN
-    parts: list[Any] = pattern.split(text)
-    if len(parts) == 1:
-        return text
-    stride = pattern.groups + 1
-    pres, words = parts[0::stride], parts[1::stride]
-    if marked:  # a held value is kept as it is, as is an auth scheme before a redaction
-        values = [
-            held if value is None else value
-            for value, held in zip(parts[3::5], parts[4::5], strict=True)
-        ]
-        kept = list(compress(range(len(words)), map(is_not, parts[4::5], repeat(None))))
-        schemes = compress(
-            range(len(words)), map(patterns.SCHEMES.__contains__, map(str.lower, values))
-        )
-        kept += (index for index in schemes if pres[index + 1].startswith(" [REDACTED"))
-        parts[4::5] = [""] * len(words)
-    else:
-        values, kept = parts[3::4], []
-    tokens = list(map(_value_token, words, map(str.__getitem__, values, repeat(_FIRST))))
-    lasts = list(map(str.__getitem__, pres[:-1], repeat(_LAST)))  # "" for an empty one
-    if _KEY_CHAR.search("".join(lasts)):
-        for index in compress(range(len(words)), map(_KEY_CHAR.match, lasts)):
-            word = words[index]
-            key = _key_of(pres[index][len(word) - 61 :] if len(word) < 61 else "", word)
-            tokens[index] = _value_token(key, values[index][:1])
-    for index in kept:
-        tokens[index] = values[index]
-    parts[3::stride] = tokens
-    return "".join(parts)
 
 
 def _cookie(match: re.Match[str]) -> str:

@@ -39,7 +39,7 @@ _STOP = r"\s,;&)}\]\"'"
 _CLEAN = r"(?!\[REDACTED)"
 # The word (and suffix) ending the key, then the separator, atomically with the value.
 _KEY_SEP = (
-    rf"(?P<word>(?:{_WORDS})(?:[_-]?(?:id|key|value|hash))?)(?<![\w.-]{{61}})(?>"
+    rf"(?:{_WORDS})(?:[_-]?(?:id|key|value|hash))?(?<![\w.-]{{61}})(?>"
     r"(?P<sep>[\"']?\s{0,8}(?:=>|[=:])\s{0,8}(?:(?=[rRbBfFuU])(?:[rR][bBfF]?|[bBfF][rR]?|[uU])(?=[\"']))?)"
 )
 KEY_VALUE = re.compile(
