@@ -10,7 +10,15 @@ Prints, for each: accepted events/s, p50/p99 latency, server CPU-seconds per 1,0
 events and events per server CPU-second (utime+stime of the server process from
 /proc). Afterwards it checks every accepted event is in the database.
 
+With ``--rate``, a third phase posts envelopes open-loop at a fixed arrival rate:
+``--rate 0.8`` (a fraction, at most 1) is that share of the capacity the closed-loop
+envelope phase just measured, ``--rate 900`` an absolute rate in events/s. Each request
+is due at its scheduled time whether or not earlier ones were answered, and its latency
+counts from that time, so queueing in the server (or waiting for a free connection) is
+in the figures: p50/p99 at that load, as SDKs spread over many hosts see it.
+
     .venv/bin/python -m bench.ingest_sentry [--events 3000] [--concurrency 16] [--worker]
+                                            [--sdk] [--rate 0.8]
 """
 
 from __future__ import annotations
@@ -215,14 +223,68 @@ async def drive(
     return latencies, sum(counts)
 
 
+OPEN_LOOP_CONNECTIONS = 64
+"""Connections the open-loop phase keeps: enough that a burst waits on the server, not
+on the client."""
+
+
+async def open_loop(
+    url: str, bodies: list[bytes], rate: float, key: str
+) -> tuple[list[float], int]:
+    """POST `bodies` at `rate` per second on schedule; latencies count from each
+    request's due time. Returns the latencies and the 2xx count."""
+    parts = urlsplit(url)
+    auth = f"Sentry sentry_key={key}, sentry_version=7, sentry_client=sentry.python/2.0.0"
+    host, port = parts.hostname or "127.0.0.1", parts.port or 80
+    idle: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = asyncio.Queue()
+    for _ in range(OPEN_LOOP_CONNECTIONS):
+        idle.put_nowait(await asyncio.open_connection(host, port))
+    latencies: list[float] = []
+    ok = 0
+
+    async def one(body: bytes, due: float) -> None:
+        nonlocal ok
+        request = post(host, port, parts.path, auth, body)
+        reader, writer = await idle.get()
+        try:
+            status, answer = await exchange(reader, writer, request)
+        finally:
+            idle.put_nowait((reader, writer))
+        latencies.append(time.perf_counter() - due)
+        if status < 300:
+            ok += 1
+        else:
+            print(f"  {status}: {answer[:200]!r}", file=sys.stderr)
+
+    start = time.perf_counter()
+    tasks = []
+    for n, body in enumerate(bodies):
+        due = start + n / rate
+        if (wait := due - time.perf_counter()) > 0:
+            await asyncio.sleep(wait)
+        tasks.append(asyncio.ensure_future(one(body, due)))
+    await asyncio.gather(*tasks)
+    while not idle.empty():
+        idle.get_nowait()[1].close()
+    return latencies, ok
+
+
 def measure(
-    server: LiveServer, path: str, bodies: list[bytes], concurrency: int, key: str
+    server: LiveServer,
+    path: str,
+    bodies: list[bytes],
+    concurrency: int,
+    key: str,
+    rate: float | None = None,
 ) -> dict[str, float]:
-    """Run one phase and return its figures."""
+    """Run one phase (open-loop at `rate` events/s when given) and return its figures."""
     assert server.process is not None
     pid = server.process.pid
     cpu0, wall0 = cpu_seconds(pid), time.perf_counter()
-    latencies, ok = uvloop.run(drive(server.url + path, bodies, concurrency, key))
+    if rate is None:
+        latencies, ok = uvloop.run(drive(server.url + path, bodies, concurrency, key))
+    else:
+        latencies, ok = uvloop.run(open_loop(server.url + path, bodies, rate, key))
     wall, cpu = time.perf_counter() - wall0, cpu_seconds(pid) - cpu0
     latencies.sort()
     return {
@@ -244,6 +306,12 @@ def main() -> None:
     parser.add_argument(
         "--sdk", action="store_true", help="envelopes made by sentry-sdk instead of by hand"
     )
+    parser.add_argument(
+        "--rate",
+        type=float,
+        help="then post open-loop at this rate: a fraction (<= 1) of the measured "
+        "envelope capacity, or events/s",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="autotriage-bench-") as tmp:
@@ -260,17 +328,25 @@ def main() -> None:
             "INGEST_MAX_INFLIGHT": str(max(args.concurrency * 2, 128)),
             "LOG_LEVEL": "warning",
         }
+        extra = args.events if args.rate else 0  # fresh events for the open-loop phase
         if args.sdk:
-            made = sdk_envelopes(key, args.events + 200)
-            bodies, warmup = made[200:], made[:200]
+            made = sdk_envelopes(key, args.events + extra + 200)
+            bodies, warmup = made[200 : 200 + args.events], made[:200]
+            later = made[200 + args.events :]
         else:
             bodies = [envelope(key, n) for n in range(args.events)]
             warmup = [envelope(key, n) for n in range(200)]
+            later = [envelope(key, n) for n in range(extra)]
         with LiveServer(env, cwd=root) as server:
             measure(server, "/bench/drop", warmup, args.concurrency, key)
             measure(server, "/api/1/envelope/", warmup, args.concurrency, key)
             bare = measure(server, "/bench/drop", bodies, args.concurrency, key)
             real = measure(server, "/api/1/envelope/", bodies, args.concurrency, key)
+            loaded = None
+            if args.rate:
+                rate = args.rate * real["events_per_s"] if args.rate <= 1 else args.rate
+                loaded = measure(server, "/api/1/envelope/", later, 0, key, rate)
+                loaded["rate"] = rate
         with store.reading() as session:
             stored = session.scalar(select(func.count()).select_from(Event)) or 0
         store.dispose()
@@ -288,9 +364,17 @@ def main() -> None:
             f"{name:<22}{row['events_per_s']:>10.0f}{row['p50_ms']:>9.1f}{row['p99_ms']:>9.1f}"
             f"{row['cpu_s_per_1000']:>12.3f}{row['events_per_cpu_s']:>14.0f}"
         )
-    durable = stored == real["accepted"] + 200
+    if loaded is not None:
+        print(
+            f"open loop at {loaded['rate']:.0f} events/s"
+            + (f" ({args.rate:g} x capacity)" if args.rate <= 1 else "")
+            + f": achieved {loaded['events_per_s']:.0f}/s, p50 {loaded['p50_ms']:.1f} ms, "
+            f"p99 {loaded['p99_ms']:.1f} ms, {loaded['events_per_cpu_s']:.0f} events/CPU-s"
+        )
+    expected = real["accepted"] + 200 + (loaded["accepted"] if loaded else 0)
+    durable = stored == expected
     verdict = "every accepted event is in the database" if durable else "MISMATCH"
-    print(f"accepted {int(real['accepted'])} (+200 warm-up), stored {stored}: {verdict}")
+    print(f"accepted {int(expected) - 200} (+200 warm-up), stored {stored}: {verdict}")
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -86,10 +87,15 @@ def scrub_inline(events: Sequence[ErrorEvent], size: int | None = None) -> bool:
     return size <= INLINE_BYTES
 
 
+_PLAIN_ID = re.compile(r"[0-9A-Fa-f-]{1,64}")
+"""Hex and UUID ids, as SDKs make them: the scrubber redacts none (a test holds it to that),
+and skipping it saves about a tenth of a small event's ingest."""
+
+
 def opaque_id(value: str | None) -> str | None:
     """A sender's event or delivery id as stored: as it is, unless it holds a secret; then
     a digest of it, so distinct ids stay distinct and a known one is still known."""
-    if not value or scrub_text(value) == value:
+    if not value or _PLAIN_ID.fullmatch(value) or scrub_text(value) == value:
         return value
     return "sha256:" + hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
 

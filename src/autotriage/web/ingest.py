@@ -171,8 +171,12 @@ async def read_inflated(request: Request) -> bytes:
 
 
 def lower_headers(request: Request) -> dict[str, str]:
-    """Request headers with lower-cased names."""
-    return {k.lower(): v for k, v in request.headers.items()}
+    """Request headers with lower-cased names (the last of a repeated one), read off the
+    ASGI scope as Starlette's `Headers` decodes them, without building that object."""
+    return {
+        name.decode("latin-1").lower(): value.decode("latin-1")
+        for name, value in request.scope["headers"]
+    }
 
 
 # --- keys and the guard ----------------------------------------------------------------

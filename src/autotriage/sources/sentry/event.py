@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 from autotriage.errors import PayloadInvalid
 from autotriage.models import ErrorEvent, Frame, normalize_level
 from autotriage.sources.base import load_json, require_object
@@ -96,13 +98,31 @@ def _texts(value: Any) -> list[str]:
     return [x if type(x) is str else str(x) for x in value if x is not None]
 
 
-_FRAMES: dict[tuple[Any, ...], Frame] = {}
+_FRAMES: dict[bytes, Frame] = {}
 _FRAME_TEXTS = (
     "filename", "abs_path", "module", "function", "context_line", *_ADDRESS_FIELDS
 )  # fmt: skip
 _FRAMES_KEPT = 8_192
-_FRAME_KEPT_CHARS = 4_096
-"""Frames with more text are validated every time, never kept (so at most 32 MB kept)."""
+_FRAME_KEPT_BYTES = 4_096
+"""Frames whose JSON is longer are validated every time, never kept (so at most 32 MB kept)."""
+_UNKEYED = frozenset({"vars"})
+"""Frame keys left out of the cache key: a frame's local variables change event after
+event while its modeled fields do not (they go to ``raw``, not to `Frame`)."""
+
+
+def _frame_key(raw: dict[str, Any]) -> bytes | None:
+    """What names a frame in the cache: its JSON without `_UNKEYED` keys (one C call).
+
+    Equal JSON means equal fields of equal types (orjson tells ``1`` from ``1.0`` and
+    ``true``), so frames with one key make one `Frame`; key order or an unmodeled key
+    only costs a miss. None for what orjson cannot write (non-str keys, huge integers).
+    """
+    if not raw.keys().isdisjoint(_UNKEYED):
+        raw = {k: v for k, v in raw.items() if k not in _UNKEYED}
+    try:
+        return orjson.dumps(raw)
+    except TypeError:
+        return None
 
 
 def _frame(raw: Any) -> Frame:
@@ -110,6 +130,10 @@ def _frame(raw: Any) -> Frame:
     frozen `Frame` can be shared, so each distinct frame is validated once."""
     if not isinstance(raw, dict):
         return Frame()
+    key = _frame_key(raw)
+    frame = _FRAMES.get(key) if key is not None else None
+    if frame is not None:
+        return frame
     get = raw.get
     pre, post = _texts(get("pre_context")), _texts(get("post_context"))
     # A non-empty str (what SDKs send) is taken as it is: one type check, not a call.
@@ -124,15 +148,12 @@ def _frame(raw: Any) -> Frame:
         get("in_app") is True,
         *texts[5:],
     )
-    key = (*fields, *pre, None, *post)  # None parts the two lists, which hold only str
-    frame = _FRAMES.get(key)
-    if frame is None:
-        values = dict(zip(_FRAME_KEYS, fields, strict=True))
-        frame = Frame.model_validate({**values, "pre_context": pre, "post_context": post})
-        if sum(len(part) for part in key if type(part) is str) <= _FRAME_KEPT_CHARS:
-            if len(_FRAMES) >= _FRAMES_KEPT:
-                _FRAMES.clear()
-            _FRAMES[key] = frame  # a big frame is not kept: the count alone bounds no memory
+    values = dict(zip(_FRAME_KEYS, fields, strict=True))
+    frame = Frame.model_validate({**values, "pre_context": pre, "post_context": post})
+    if key is not None and len(key) <= _FRAME_KEPT_BYTES:
+        if len(_FRAMES) >= _FRAMES_KEPT:
+            _FRAMES.clear()
+        _FRAMES[key] = frame  # a big frame is not kept: the count alone bounds no memory
     return frame
 
 

@@ -32,6 +32,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
@@ -154,6 +155,11 @@ async def sentry_webhook(request: Request) -> JSONResponse:
 # --- DSN endpoints -------------------------------------------------------------------
 
 
+def _answer(event_id: str | None) -> Response:
+    """``{"id": ...}``, the bytes `JSONResponse` would send, rendered by orjson."""
+    return Response(orjson.dumps({"id": event_id}), media_type="application/json")
+
+
 async def envelope(request: Request) -> Response:
     """Sentry SDK envelopes: errors stored, other items acknowledged and dropped."""
     project_id: int = request.path_params["project_id"]
@@ -176,7 +182,7 @@ async def envelope(request: Request) -> Response:
         event_id = parsed.headers.get("event_id")
         if not isinstance(event_id, str):
             event_id = extracted.events[0].source_event_id if extracted.events else None
-        return JSONResponse({"id": event_id})
+        return _answer(event_id)
 
     return await guarded(request, handle)
 
@@ -209,7 +215,7 @@ async def store_event(request: Request) -> Response:
         event = sentry_event.parse_store(data)
         await guard.charge(info, 1)
         await accept(request, sentry.NAME, [event], size=len(data))
-        return JSONResponse({"id": event.source_event_id or uuid.uuid4().hex})
+        return _answer(event.source_event_id or uuid.uuid4().hex)
 
     return await guarded(request, handle)
 
