@@ -117,7 +117,7 @@ def scrub_string(text: str, emails: bool, ips: bool) -> str:
             picked = sorted(opened)
     for index in picked:
         kind, gate, pattern, replace = secrets.RULES[index]
-        if gate.__class__ is secrets.Needs and not (  # `Needs.met`, inlined
+        if gate.__class__ is patterns.Needs and not (  # `Needs.met`, inlined
             len(text) >= gate.length and digits >= gate.digits and gate.char in text
         ):
             continue

@@ -9,6 +9,8 @@ possessive, and no lazy span rescans the text.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 _KEY_WORDS = (
     r"password|passwd|pwd|passphrase|secret|api[_-]?key|apikey|access[_-]?key|auth|authorization"
@@ -142,3 +144,35 @@ SHAPES_OF = {
     "ipv4": rf"{_D}{{1,3}}\.{_D}{{1,3}}\.{_D}{{1,3}}\.{_D}{{1,3}}",
     "ipv6": rf"(?:{_H}{{1,4}}:){{7}}{_H}|{_H}::",
 }
+
+
+@dataclass(frozen=True, slots=True)
+class Needs:
+    """A gate met when the text is at least `length` long, holds at least `digits` digits
+    (a lower bound, as `scrub.scrub_string` counts them) and `char`, if given."""
+
+    length: int = 0
+    digits: int = 0
+    char: str = ""
+
+    def met(self, text: str, digits: int) -> bool:
+        """Whether `text` (holding `digits` digits) meets this."""
+        return len(text) >= self.length and digits >= self.digits and self.char in text
+
+    @property
+    def shortest(self) -> int:
+        """The length of the shortest text that can meet this."""
+        return max(self.length, self.digits, len(self.char))
+
+
+def literal_search(literals: Iterable[str]) -> re.Pattern[str]:
+    """A pattern whose `findall` gives every one of `literals` a text holds, overlapping
+    ones too (no literal starts another). It takes a literal's first character, then looks
+    from there (a lookahead inside a one-character lookbehind) for the literals that start
+    with it: the engine skips in C to those characters instead of trying every position."""
+    rests: dict[str, list[str]] = {}
+    for literal in sorted(literals, key=len, reverse=True):
+        rests.setdefault(literal[0], []).append(re.escape(literal[1:]))
+    first = "".join(sorted(map(re.escape, rests)))
+    starts = "|".join(f"{re.escape(char)}(?:{'|'.join(rest)})" for char, rest in rests.items())
+    return re.compile(f"[{first}](?<=(?=({starts}))[{first}])")

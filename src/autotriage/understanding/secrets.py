@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from autotriage.understanding.secret_patterns import (
@@ -34,7 +33,9 @@ from autotriage.understanding.secret_patterns import (
     SCHEME,
     SHAPES_OF,
     TOKEN68,
+    Needs,
     ci,
+    literal_search,
 )
 
 try:
@@ -124,25 +125,6 @@ class Lower(str):
     """A gate met when the text's lower case holds this."""
 
     __slots__ = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Needs:
-    """A gate met when the text is at least `length` long, holds at least `digits` digits
-    (a lower bound, as `scrub.scrub_string` counts them) and `char`, if given."""
-
-    length: int = 0
-    digits: int = 0
-    char: str = ""
-
-    def met(self, text: str, digits: int) -> bool:
-        """Whether `text` (holding `digits` digits) meets this."""
-        return len(text) >= self.length and digits >= self.digits and self.char in text
-
-    @property
-    def shortest(self) -> int:
-        """The length of the shortest text that can meet this."""
-        return max(self.length, self.digits, len(self.char))
 
 
 _Replace = Callable[[re.Match[str]], str]
@@ -308,22 +290,9 @@ SHORTEST_CALLED = min(gate.shortest for _, gate, _, _ in RULES if isinstance(gat
 """Texts shorter than this meet no `Needs` gate."""
 
 
-def _literal_search(literals: dict[str, tuple[int, ...]]) -> re.Pattern[str]:
-    """A pattern whose `findall` gives every one of `literals` a text holds, overlapping
-    ones too (no literal starts another). It takes a literal's first character, then looks
-    from there (a lookahead inside a one-character lookbehind) for the literals that start
-    with it: the engine skips in C to those characters instead of trying every position."""
-    rests: dict[str, list[str]] = {}
-    for literal in sorted(literals, key=len, reverse=True):
-        rests.setdefault(literal[0], []).append(re.escape(literal[1:]))
-    first = "".join(sorted(map(re.escape, rests)))
-    starts = "|".join(f"{re.escape(char)}(?:{'|'.join(rest)})" for char, rest in rests.items())
-    return re.compile(f"[{first}](?<=(?=({starts}))[{first}])")
-
-
 # Every gate literal a short text holds, in one pass. The literals are read before any rule
 # runs, so no redaction token may hold a later rule's literal (test_scrub.py checks).
-LITERALS, LOWER_LITERALS = _literal_search(OPENED_BY), _literal_search(OPENED_BY_LOWER)
+LITERALS, LOWER_LITERALS = literal_search(OPENED_BY), literal_search(OPENED_BY_LOWER)
 
 LONG_TEXT = 4096
 """Texts at least this long are searched by RE2 first (shorter ones cost less to scan

@@ -121,6 +121,8 @@ _PIECES += [
     *("4111 1111 1111 1111", "123-45-6789", "10.1.2.3", "fe80::1", "a@b.co"),
 ]
 _FILLER = "the quick brown fox jumps over 12 lazy dogs at line 3, in f(): "
+# Non-ASCII filler: long texts that are not ASCII (RE2 reads their UTF-8 bytes).
+_WIDE_FILLER = "le renard brun saute — 日本語 😀 ıé ٣٤ at line 3: "
 
 
 def _text(rng: random.Random, long: bool) -> str:
@@ -128,10 +130,11 @@ def _text(rng: random.Random, long: bool) -> str:
     if not long:
         return "".join(parts)
     # A few pieces far apart in plain filler (or one piece repeated): windows and floods.
-    filler = _FILLER * rng.randint(1, 40)
+    base = rng.choice((_FILLER, _WIDE_FILLER))
+    filler = base * rng.randint(1, 40)
     if rng.random() < 0.2:
         return (parts[0] + " ") * (secrets.LONG_TEXT // (len(parts[0]) + 1) + 1)
-    return filler.join(parts) + filler * (secrets.LONG_TEXT // len(_FILLER) + 1)
+    return filler.join(parts) + filler * (secrets.LONG_TEXT // len(base) + 1)
 
 
 @pytest.mark.parametrize("seed", range(3))
