@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic_core import to_jsonable_python
 
 Level = Literal["debug", "info", "warning", "error", "fatal"]
 LEVELS: tuple[Level, ...] = ("debug", "info", "warning", "error", "fatal")
@@ -197,3 +198,23 @@ class ErrorEvent(_Frozen):
                 for exc in self.exceptions
             ],
         }
+
+
+def payload_data(event: ErrorEvent) -> dict[str, Any]:
+    """`event` as data, its typed fields as JSON types and ``contexts`` and ``raw`` as they
+    are: ``model_dump(mode="json")`` of the typed fields, in field order, without pydantic's
+    serializer (it cost a third of scrubbing an event).
+
+    Frames and the other typed values are JSON types already, so each model's field dict
+    is handed out as it is, and only the times are converted: the result shares the
+    event's own dicts and lists, for readers that copy what they read (the scrub walk).
+    """
+    data = dict(event.__dict__)
+    data["received_at"] = to_jsonable_python(event.received_at)
+    if event.occurred_at is not None:
+        data["occurred_at"] = to_jsonable_python(event.occurred_at)
+    data["exceptions"] = [
+        {**exc.__dict__, "frames": [frame.__dict__ for frame in exc.frames]}
+        for exc in event.exceptions
+    ]
+    return data

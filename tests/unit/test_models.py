@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
 import pytest
 from pydantic import ValidationError
 
-from autotriage.models import ErrorEvent, ExceptionInfo, Frame, normalize_level
+from autotriage.models import ErrorEvent, ExceptionInfo, Frame, normalize_level, payload_data
 
 
 def test_the_raised_exception_is_last_and_the_crash_frame_is_the_last_in_app() -> None:
@@ -67,3 +70,51 @@ def test_round_trip_through_json_keeps_everything() -> None:
     )
     again = ErrorEvent.model_validate(event.model_dump(mode="json"))
     assert again == event
+
+
+def _keys(value: Any) -> Any:
+    """`value`'s dict keys in order, nested (what `==` on dicts does not compare)."""
+    if isinstance(value, dict):
+        return [(key, _keys(item)) for key, item in value.items()]
+    if isinstance(value, list):
+        return [_keys(item) for item in value]
+    return None
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        ErrorEvent(source="text"),
+        ErrorEvent(
+            source="sentry",
+            source_event_id="abc",
+            received_at=datetime(2026, 1, 2, 3, 4, 5, 678, tzinfo=UTC),
+            occurred_at=datetime(2026, 1, 2, 4, 0, tzinfo=timezone(timedelta(hours=2))),
+            level="fatal",
+            tags={"a": "b"},
+            fingerprint_hint=["{{ default }}"],
+            exceptions=[
+                ExceptionInfo(type="KeyError", value="'k'", link="cause"),
+                ExceptionInfo(
+                    type="OrderError",
+                    frames=[
+                        Frame(filename="a.py", lineno=3, in_app=True, pre_context=["x"]),
+                        Frame(function="f", instruction_addr="0x1", is_async=True),
+                    ],
+                ),
+            ],
+            contexts={"user": {"id": 1}},
+            raw={"modules": {"x": "1"}},
+        ),
+        ErrorEvent(source="otlp", received_at=datetime(2026, 1, 2), raw=[1, 2]),  # noqa: DTZ001 - naive
+    ],
+)
+def test_payload_data_is_the_json_dump_of_the_typed_fields(event: ErrorEvent) -> None:
+    expected = {
+        **event.model_dump(mode="json", exclude={"contexts", "raw"}),
+        "contexts": event.contexts,
+        "raw": event.raw,
+    }
+    data = payload_data(event)
+    assert data == expected
+    assert _keys(data) == _keys(expected)

@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 
 from autotriage.config_sections import ScrubSettings
-from autotriage.models import ErrorEvent
+from autotriage.models import ErrorEvent, payload_data
 from autotriage.understanding import secret_patterns as patterns
 from autotriage.understanding import secrets
 from autotriage.understanding.secret_patterns import SECRET_KEY
@@ -377,19 +377,17 @@ def scrub_value(value: Any, policy: ScrubPolicy) -> Any:
 
 
 _IDENTITY = ("source", "source_event_id", "received_at", "occurred_at")
-_FREE_FORM = frozenset({"contexts", "raw"})
 
 
 def scrub_payload(event: ErrorEvent, *, emails: bool = False, ips: bool = False) -> dict[str, Any]:
     """`event` as data with secrets redacted from every text field, ``raw`` included:
     what the inbox stores.
 
-    The typed fields are converted to JSON types; ``contexts`` and ``raw`` are taken as
-    they are, since sources fill them from JSON (converting them cost more than all the
-    rest). Callers that need JSON must check: `json_ready_payload` does.
+    The typed fields are converted to JSON types (`payload_data`); ``contexts`` and
+    ``raw`` are taken as they are, since sources fill them from JSON (converting them cost
+    more than all the rest). Callers that need JSON must check: `json_ready_payload` does.
     """
-    data = event.model_dump(mode="json", exclude=_FREE_FORM)  # type: ignore[arg-type]
-    data["contexts"], data["raw"] = event.contexts, event.raw
+    data = payload_data(event)  # shares the event's containers: the walk copies
     # Identity fields are ours, not the user's text: scrubbing a digit run inside an event
     # id would merge distinct events under one dedupe key and drop them.
     identity = {key: data.pop(key) for key in _IDENTITY}
