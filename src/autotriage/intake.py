@@ -30,6 +30,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import orjson
 from sqlalchemy import Connection
@@ -101,6 +102,16 @@ def opaque_id(value: str | None) -> str | None:
     return "sha256:" + hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def _payload_text(payload: dict[str, Any]) -> str:
+    """`json_dumps(payload)`, trying orjson without ``OPT_NON_STR_KEYS`` first: the same
+    text when every key is a string (as a scrubbed payload's are, but for odd sources'
+    ``raw``), at half the cost."""
+    try:
+        return orjson.dumps(payload).decode()
+    except TypeError:
+        return json_dumps(payload)
+
+
 def inbox_row(event: ErrorEvent) -> InboxRow:
     """`event` scrubbed, as the inbox stores it (its title is built from scrubbed text).
 
@@ -111,7 +122,7 @@ def inbox_row(event: ErrorEvent) -> InboxRow:
     payload = scrub_payload(event)
     payload["source_event_id"] = source_event_id
     try:
-        text = json_dumps(payload)
+        text = _payload_text(payload)
     except (TypeError, ValueError):  # contexts or raw hold a set, an object, a deep tree
         payload = json_ready_payload(event)
         payload["source_event_id"] = source_event_id
