@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from autotriage.models import Frame
 from autotriage.sources.sentry.event import event_from_sentry
 
 
@@ -63,3 +64,21 @@ def test_an_event_with_nothing_unmapped_keeps_an_empty_raw() -> None:
     event = event_from_sentry({"event_id": "a" * 32, "message": "boom", "level": "error"})
     assert event.message == "boom"
     assert event.raw == {}
+
+
+def test_frames_differing_only_in_their_variables_share_one_validated_frame() -> None:
+    def frame(**fields: object) -> dict[str, object]:
+        return {"filename": "app.py", "lineno": 3, "function": "f", **fields}
+
+    def frames_of(*raw: dict[str, object]) -> list[Frame]:
+        stack = {"frames": list(raw)}
+        event = event_from_sentry({"exception": {"values": [{"type": "E", "stacktrace": stack}]}})
+        return event.exceptions[0].frames
+
+    one, two, bare = frames_of(frame(vars={"a": "1"}), frame(vars={"a": "2"}), frame())
+    assert one is two and one.lineno == 3
+    assert bare == one
+    (other,) = frames_of(frame(vars={"a": "1"}, lineno=4))
+    assert other.lineno == 4  # a modeled field that differs is a different frame
+    (nulled,) = frames_of(frame(vars=None, in_app=True))
+    assert nulled.in_app is True

@@ -106,19 +106,21 @@ _FRAMES_KEPT = 8_192
 _FRAME_KEPT_BYTES = 4_096
 """Frames whose JSON is longer are validated every time, never kept (so at most 32 MB kept)."""
 _UNKEYED = frozenset({"vars"})
-"""Frame keys left out of the cache key: a frame's local variables change event after
+"""Frame keys blanked in the cache key: a frame's local variables change event after
 event while its modeled fields do not (they go to ``raw``, not to `Frame`)."""
+_BLANKED = dict.fromkeys(_UNKEYED)
 
 
 def _frame_key(raw: dict[str, Any]) -> bytes | None:
-    """What names a frame in the cache: its JSON without `_UNKEYED` keys (one C call).
+    """What names a frame in the cache: its JSON with `_UNKEYED` keys set to null (a
+    dict copy and one C call, half the cost of leaving them out key by key).
 
     Equal JSON means equal fields of equal types (orjson tells ``1`` from ``1.0`` and
     ``true``), so frames with one key make one `Frame`; key order or an unmodeled key
     only costs a miss. None for what orjson cannot write (non-str keys, huge integers).
     """
     if not raw.keys().isdisjoint(_UNKEYED):
-        raw = {k: v for k, v in raw.items() if k not in _UNKEYED}
+        raw = {**raw, **_BLANKED}
     try:
         return orjson.dumps(raw)
     except TypeError:
