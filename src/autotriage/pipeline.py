@@ -26,11 +26,20 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from autotriage.actions import kinds
-from autotriage.actions.kinds import ActionKind, ActionResult, PlannedAction, Step, Tracker
+from autotriage.actions.kinds import ActionKind, ActionResult, PlannedAction
 from autotriage.actions.outbox import enqueue
 from autotriage.analysis import Analysis, Analyzer
 from autotriage.config_sections import PipelineSettings
-from autotriage.lifecycle import Decision, decide, regress, spike
+from autotriage.lifecycle import (
+    Decision,
+    decide,
+    news_comments,
+    notify_actions,
+    plan_actions,
+    regress,
+    repeat_news,
+    spike,
+)
 from autotriage.models import ErrorEvent, utcnow
 from autotriage.store import Store
 from autotriage.store.db import is_conflict
@@ -52,141 +61,9 @@ from autotriage.understanding.fingerprint import (
     grouping_config,
 )
 
-__all__ = ["AnalyzeGroup", "Decision", "decide", "plan_actions", "process_pending"]
-
 log = logging.getLogger(__name__)
 
-UPDATE_EVERY_SECONDS = 300
 SPIKE_CHECK_EVERY = 100
-MILESTONES = tuple(10**n for n in range(1, 10))
-
-
-def _tracker(settings: PipelineSettings) -> Tracker:
-    return Tracker.GITHUB if settings.github.configured else Tracker.LOCAL
-
-
-def _step(
-    tracker: Tracker,
-    step: Step,
-    key: str,
-    group: Group,
-    event_row_id: int,
-    params: dict[str, object] | None = None,
-) -> PlannedAction:
-    """A tracker-neutral step, as the action `tracker` performs it."""
-    return PlannedAction(kinds.tracker_kind(tracker, step), key, group.id, event_row_id, params)
-
-
-def plan_actions(
-    decision: Decision,
-    group: Group,
-    event: ErrorEvent,
-    event_row_id: int,
-    settings: PipelineSettings,
-    now: datetime,
-) -> list[PlannedAction]:
-    """The actions an occurrence calls for; their keys make each happen at most once."""
-    gid = group.id
-    tracker = _tracker(settings)
-    if decision is Decision.NEW:
-        return [
-            PlannedAction(ActionKind.ANALYSIS, kinds.analysis_key(gid, 0), gid, event_row_id),
-            _step(tracker, Step.OPEN, kinds.open_key(tracker, gid), group, event_row_id),
-        ]
-    if decision is Decision.REGRESSION:
-        release = f" in release `{event.release}`" if event.release else ""
-        n = group.regressions
-        return [
-            PlannedAction(ActionKind.ANALYSIS, kinds.analysis_key(gid, n), gid, event_row_id),
-            _step(
-                tracker,
-                Step.REOPEN,
-                kinds.reopen_key(tracker, gid, n),
-                group,
-                event_row_id,
-                {"reopen": True, "body": f"This error came back{release} (regression #{n})."},
-            ),
-        ]
-    if decision in (Decision.IGNORED, Decision.OLD_RELEASE):
-        return []
-    planned = []
-    if (
-        tracker is Tracker.GITHUB
-        and not settings.github.github_webhook_secret
-        and settings.github.github_poll_seconds
-    ):
-        # without webhooks, re-read the issue's state now and then while the group is active
-        poll = int(now.timestamp() // settings.github.github_poll_seconds)
-        planned.append(
-            PlannedAction(ActionKind.GITHUB_SYNC, kinds.sync_poll_key(gid, poll), gid, event_row_id)
-        )
-    if group.count in MILESTONES:
-        planned.append(
-            _step(
-                tracker,
-                Step.COMMENT,
-                kinds.milestone_key(tracker, gid, group.count),
-                group,
-                event_row_id,
-                {"body": f"This error has now occurred {group.count:,} times."},
-            )
-        )
-    bucket = int(now.timestamp()) // UPDATE_EVERY_SECONDS
-    planned.append(
-        _step(tracker, Step.UPDATE, kinds.update_key(tracker, gid, bucket), group, event_row_id)
-    )
-    return planned
-
-
-def notify_actions(
-    decision: Decision, group: Group, event_row_id: int, settings: PipelineSettings
-) -> list[PlannedAction]:
-    """Slack posts: a new group, a regression, a spike (a count milestone), when configured."""
-    if not settings.slack.configured:
-        return []
-    gid = group.id
-    if decision is Decision.NEW:
-        reason, key = "new", kinds.slack_key("new", gid)
-    elif decision is Decision.REGRESSION:
-        reason, key = "regression", kinds.slack_key("regression", gid, group.regressions)
-    elif decision is Decision.REPEAT and group.count in MILESTONES:
-        reason, key = "spike", kinds.slack_key("spike", gid, group.count)
-    else:
-        return []
-    return [PlannedAction(ActionKind.SLACK_NOTIFY, key, gid, event_row_id, {"reason": reason})]
-
-
-def _news(decision: Decision, group: Group, event: ErrorEvent) -> list[tuple[str, str]]:
-    """A repeat seen in a release or environment the group was not last seen in."""
-    del decision
-    found = []
-    if event.release and group.last_release and event.release != group.last_release:
-        found.append(("release", event.release))
-    if event.environment and group.environment and event.environment != group.environment:
-        found.append(("environment", event.environment))
-    return found
-
-
-def _news_comments(
-    news: list[tuple[str, str]], group: Group, event_row_id: int, settings: PipelineSettings
-) -> list[PlannedAction]:
-    """One comment per group and new release/environment value (the key makes it once)."""
-    tracker = _tracker(settings)
-    return [
-        _step(
-            tracker,
-            Step.COMMENT,
-            kinds.news_key(tracker, group.id, what, value),
-            group,
-            event_row_id,
-            {
-                "body": f"Spike at {value}."
-                if what == "spike"
-                else f"This error now also occurs in {what} `{value}`."
-            },
-        )
-        for what, value in news
-    ]
 
 
 class _Batch:
@@ -223,7 +100,7 @@ def _process_one(
         batch.groups.setdefault(value, group)
     if decision is Decision.REGRESSION:
         regress(group)
-    news = _news(decision, group, event) if decision is Decision.REPEAT else []
+    news = repeat_news(group, event) if decision is Decision.REPEAT else []
     record_occurrence(group, event, row.id, now)
     count_hour(session, group.id, event.occurred_at or event.received_at)
     user = user_identity(event)
@@ -235,7 +112,7 @@ def _process_one(
     row.status, row.fingerprint, row.group_id = "done", group.fingerprint, group.id
     for planned in [
         *plan_actions(decision, group, event, row.id, settings, now),
-        *_news_comments(news, group, row.id, settings),
+        *news_comments(news, group, row.id, settings),
         *notify_actions(decision, group, row.id, settings),
     ]:
         if planned.key not in batch.planned:

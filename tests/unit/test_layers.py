@@ -24,6 +24,7 @@ CORE = (
     "autotriage.intake",
     "autotriage.pipeline",
     "autotriage.lifecycle",
+    "autotriage.releases",
     "autotriage.worker",
     "autotriage.store",
 )
