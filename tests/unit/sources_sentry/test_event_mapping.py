@@ -82,3 +82,23 @@ def test_frames_differing_only_in_their_variables_share_one_validated_frame() ->
     assert other.lineno == 4  # a modeled field that differs is a different frame
     (nulled,) = frames_of(frame(vars=None, in_app=True))
     assert nulled.in_app is True
+
+
+def test_a_frames_unmodeled_keys_stay_in_raw_in_the_frames_order() -> None:
+    frames = [
+        {"function": "a", "vars": {"x": "1"}},
+        {"function": "b", "package": "/lib/x.so", "symbol": "b_", "vars": {"y": "2"}},
+        {"function": "c"},
+    ]
+    event = event_from_sentry(
+        {"exception": {"values": [{"type": "E", "stacktrace": {"frames": frames}}]}}
+    )
+    extras = event.raw["exception_extras"][0]["frames"]
+    assert extras == [
+        {"frame": 0, "vars": {"x": "1"}},
+        {"frame": 1, "package": "/lib/x.so", "symbol": "b_", "vars": {"y": "2"}},
+    ]
+    assert [list(extra) for extra in extras] == [
+        ["frame", "vars"],
+        ["frame", "package", "symbol", "vars"],
+    ]

@@ -226,11 +226,16 @@ def _unmodeled(event: dict[str, Any]) -> dict[str, Any]:
         extra = {k: v for k, v in value.items() if k not in _MODELED_EXCEPTION}
         stack = value.get("stacktrace") or value.get("raw_stacktrace")
         frames = stack.get("frames") if isinstance(stack, dict) else None
-        frame_extras = [
-            {"frame": number, **{k: v for k, v in frame.items() if k not in _MODELED_FRAME}}
-            for number, frame in enumerate(frames if isinstance(frames, list) else [])
-            if isinstance(frame, dict) and not frame.keys() <= _MODELED_FRAME
-        ]
+        frame_extras = []
+        for number, frame in enumerate(frames if isinstance(frames, list) else []):
+            if not isinstance(frame, dict) or not (keys := frame.keys() - _MODELED_FRAME):
+                continue
+            if len(keys) == 1:  # an SDK frame's ``vars``: no key-by-key copy
+                (key,) = keys
+                frame_extras.append({"frame": number, key: frame[key]})
+            else:  # in the frame's order (a set's is not the same from run to run)
+                rest = {k: v for k, v in frame.items() if k not in _MODELED_FRAME}
+                frame_extras.append({"frame": number, **rest})
         if frame_extras:
             extra["frames"] = frame_extras
         if extra:
