@@ -90,9 +90,10 @@ def test_a_frames_unmodeled_keys_stay_in_raw_in_the_frames_order() -> None:
         {"function": "b", "package": "/lib/x.so", "symbol": "b_", "vars": {"y": "2"}},
         {"function": "c"},
     ]
-    event = event_from_sentry(
-        {"exception": {"values": [{"type": "E", "stacktrace": {"frames": frames}}]}}
-    )
+    exception = {"type": "E", "stacktrace": {"frames": frames}}
+    event = event_from_sentry({"exception": {"values": [exception]}, "modules": {"m": "1"}})
+    assert list(event.raw) == ["modules", "exception_extras"]
+    assert event.raw["modules"] == {"m": "1"}
     extras = event.raw["exception_extras"][0]["frames"]
     assert extras == [
         {"frame": 0, "vars": {"x": "1"}},

@@ -228,14 +228,17 @@ def _unmodeled(event: dict[str, Any]) -> dict[str, Any]:
         frames = stack.get("frames") if isinstance(stack, dict) else None
         frame_extras = []
         for number, frame in enumerate(frames if isinstance(frames, list) else []):
-            if not isinstance(frame, dict) or not (keys := frame.keys() - _MODELED_FRAME):
+            if not isinstance(frame, dict):
                 continue
+            if "vars" not in frame and frame.keys() <= _MODELED_FRAME:
+                continue  # nothing unmodeled (a subset check allocates nothing)
+            keys = frame.keys() - _MODELED_FRAME
             if len(keys) == 1:  # an SDK frame's ``vars``: no key-by-key copy
                 (key,) = keys
                 frame_extras.append({"frame": number, key: frame[key]})
             else:  # in the frame's order (a set's is not the same from run to run)
-                rest = {k: v for k, v in frame.items() if k not in _MODELED_FRAME}
-                frame_extras.append({"frame": number, **rest})
+                unmodeled = {k: v for k, v in frame.items() if k not in _MODELED_FRAME}
+                frame_extras.append({"frame": number, **unmodeled})
         if frame_extras:
             extra["frames"] = frame_extras
         if extra:
