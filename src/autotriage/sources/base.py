@@ -140,8 +140,8 @@ def _nests_deeper(body: bytes, limit: int) -> bool:
         marks = kept.translate(None, _ESCAPED)
     else:
         marks = body.translate(None, _KEEP_MARKS)
-    if len(marks) <= 2 * limit + 1:
-        return False  # nesting past `limit` takes at least 2 * (limit + 1) marks
+    if marks.count(b"[") + marks.count(b"{") <= limit:
+        return False  # fewer opening brackets than the limit, in strings or not
     marks = marks.replace(b'""', b"")
     if b'"' in marks:
         marks = b"".join(marks.split(b'"')[::2])
