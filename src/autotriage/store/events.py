@@ -121,8 +121,14 @@ def _insert_sqlite(connection: Connection, values: list[dict[str, Any]]) -> dict
     """`values` inserted (known keys skipped) as `_insert_events` would, with SQLAlchemy's
     own bind processors, but as one driver statement per `_ROWS_PER_INSERT` rows: the
     compiled path costs more per row than SQLite's insert (intake's group commit on the
-    embedded store). Returns the id of each row stored, by dedupe key."""
+    embedded store). Returns the id of each row stored, by dedupe key.
+
+    The statement goes to the sqlite3 connection itself, inside the transaction
+    `connection` began: SQLAlchemy's execution path costs more than the insert of a
+    small batch, and nothing listens to it on SQLite."""
     binders = tuple(zip(_COLUMNS, _binders(connection.dialect), strict=True))
+    driver = connection.connection.driver_connection
+    assert driver is not None  # noqa: S101 - a connection inside a transaction has one
     ids: dict[str, int] = {}
     for start in range(0, len(values), _ROWS_PER_INSERT):
         chunk = values[start : start + _ROWS_PER_INSERT]
@@ -131,7 +137,7 @@ def _insert_sqlite(connection: Connection, values: list[dict[str, Any]]) -> dict
             for value in chunk
             for name, bind in binders
         ]
-        found = connection.exec_driver_sql(_sqlite_insert(len(chunk)), tuple(params))
+        found = driver.execute(_sqlite_insert(len(chunk)), params).fetchall()
         ids.update((key, int(row_id)) for row_id, key in found)
     return ids
 
