@@ -9,6 +9,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, Table, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
@@ -96,7 +97,11 @@ _INSERT_HEAD = (
     "INSERT INTO events (source, source_event_id, dedupe_key, received_at, occurred_at, "
     "level, title, payload, status, attempts) VALUES "
 )
-_INSERT_TAIL = " ON CONFLICT DO NOTHING RETURNING id, dedupe_key"
+_INSERT_TAIL = " ON CONFLICT DO NOTHING"
+_STORED_KEYS = (
+    "SELECT json_group_array(json_array(id, dedupe_key)) FROM events WHERE id > ? AND id <= ?"
+)
+"""The rows one insert stored, as one JSON value: one row to read, not one per event."""
 _ROWS_PER_INSERT = 500
 """Rows per SQLite statement: 5,000 parameters, well under its limit of 32,766."""
 
@@ -125,7 +130,14 @@ def _insert_sqlite(connection: Connection, values: list[dict[str, Any]]) -> dict
 
     The statement goes to the sqlite3 connection itself, inside the transaction
     `connection` began: SQLAlchemy's execution path costs more than the insert of a
-    small batch, and nothing listens to it on SQLite."""
+    small batch, and nothing listens to it on SQLite.
+
+    The ids are read back as one JSON row rather than with ``RETURNING``: the sqlite3
+    module lets go of the GIL for every row it steps through, and under load each
+    hand-back can wait out the interpreter's switch interval (5 ms) while the event loop
+    runs, and the batch's requests wait for this commit. An insert's new rows have the ids just below the last
+    one it made (SQLite gives each new rowid one past the largest, and this transaction
+    holds the write lock), so ``changes()`` of them, ending at ``last_insert_rowid()``."""
     binders = tuple(zip(_COLUMNS, _binders(connection.dialect), strict=True))
     driver = connection.connection.driver_connection
     assert driver is not None  # noqa: S101 - a connection inside a transaction has one
@@ -137,8 +149,15 @@ def _insert_sqlite(connection: Connection, values: list[dict[str, Any]]) -> dict
             for value in chunk
             for name, bind in binders
         ]
-        found = driver.execute(_sqlite_insert(len(chunk)), params).fetchall()
-        ids.update((key, int(row_id)) for row_id, key in found)
+        cursor = driver.execute(_sqlite_insert(len(chunk)), params)
+        stored, last = cursor.rowcount, cursor.lastrowid
+        if stored <= 0 or last is None:
+            continue  # every row's key was known
+        (found,) = driver.execute(_STORED_KEYS, (last - stored, last)).fetchone()
+        pairs = orjson.loads(found)
+        if len(pairs) != stored:  # another writer in this transaction: never expected
+            raise RuntimeError(f"inserted {stored} events but found {len(pairs)} new rows")
+        ids.update((key, int(row_id)) for row_id, key in pairs)
     return ids
 
 
