@@ -135,9 +135,10 @@ def _insert_sqlite(connection: Connection, values: list[dict[str, Any]]) -> dict
     The ids are read back as one JSON row rather than with ``RETURNING``: the sqlite3
     module lets go of the GIL for every row it steps through, and under load each
     hand-back can wait out the interpreter's switch interval (5 ms) while the event loop
-    runs, and the batch's requests wait for this commit. An insert's new rows have the ids just below the last
-    one it made (SQLite gives each new rowid one past the largest, and this transaction
-    holds the write lock), so ``changes()`` of them, ending at ``last_insert_rowid()``."""
+    runs, and the batch's requests wait for this commit. An insert's new rows have the
+    ids just below the last one it made (SQLite gives each new rowid one past the
+    largest, and this transaction holds the write lock): ``changes()`` of them, ending at
+    ``last_insert_rowid()``."""
     binders = tuple(zip(_COLUMNS, _binders(connection.dialect), strict=True))
     driver = connection.connection.driver_connection
     assert driver is not None  # noqa: S101 - a connection inside a transaction has one
