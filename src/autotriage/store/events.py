@@ -17,7 +17,13 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
 
 from autotriage.models import ErrorEvent
-from autotriage.store.db import Executor, SerializedJSON, dialect_of, insert_ignore
+from autotriage.store.db import (
+    Executor,
+    SerializedJSON,
+    dialect_of,
+    insert_ignore,
+    listens_to_statements,
+)
 from autotriage.store.tables import Delivery, Event
 
 
@@ -122,15 +128,26 @@ def _sqlite_insert(rows: int) -> str:
     return _INSERT_HEAD + ", ".join([one] * rows) + _INSERT_TAIL
 
 
+def _run(connection: Connection) -> Callable[[str, list[Any]], Any]:
+    """How to run a driver statement on `connection`: on the sqlite3 connection itself,
+    or through SQLAlchemy when a listener (an instrumentation, a test's fault) must see
+    it. Either answer has ``rowcount``, ``lastrowid`` and ``fetchone``."""
+    if listens_to_statements(connection):
+        return lambda sql, params: connection.exec_driver_sql(sql, tuple(params))
+    driver = connection.connection.driver_connection
+    assert driver is not None  # noqa: S101 - a connection inside a transaction has one
+    return lambda sql, params: driver.execute(sql, params)
+
+
 def _insert_sqlite(connection: Connection, values: list[dict[str, Any]]) -> dict[str, int]:
     """`values` inserted (known keys skipped) as `_insert_events` would, with SQLAlchemy's
     own bind processors, but as one driver statement per `_ROWS_PER_INSERT` rows: the
     compiled path costs more per row than SQLite's insert (intake's group commit on the
     embedded store). Returns the id of each row stored, by dedupe key.
 
-    The statement goes to the sqlite3 connection itself, inside the transaction
-    `connection` began: SQLAlchemy's execution path costs more than the insert of a
-    small batch, and nothing listens to it on SQLite.
+    The statements go to the sqlite3 connection itself, inside the transaction
+    `connection` began (SQLAlchemy's execution path costs more than the insert of a
+    small batch), unless something listens to the engine's statements (`_run`).
 
     The ids are read back as one JSON row rather than with ``RETURNING``: the sqlite3
     module lets go of the GIL for every row it steps through, and under load each
@@ -140,8 +157,7 @@ def _insert_sqlite(connection: Connection, values: list[dict[str, Any]]) -> dict
     largest, and this transaction holds the write lock): ``changes()`` of them, ending at
     ``last_insert_rowid()``."""
     binders = tuple(zip(_COLUMNS, _binders(connection.dialect), strict=True))
-    driver = connection.connection.driver_connection
-    assert driver is not None  # noqa: S101 - a connection inside a transaction has one
+    run = _run(connection)
     ids: dict[str, int] = {}
     for start in range(0, len(values), _ROWS_PER_INSERT):
         chunk = values[start : start + _ROWS_PER_INSERT]
@@ -150,11 +166,11 @@ def _insert_sqlite(connection: Connection, values: list[dict[str, Any]]) -> dict
             for value in chunk
             for name, bind in binders
         ]
-        cursor = driver.execute(_sqlite_insert(len(chunk)), params)
+        cursor = run(_sqlite_insert(len(chunk)), params)
         stored, last = cursor.rowcount, cursor.lastrowid
         if stored <= 0 or last is None:
             continue  # every row's key was known
-        (found,) = driver.execute(_STORED_KEYS, (last - stored, last)).fetchone()
+        (found,) = run(_STORED_KEYS, [last - stored, last]).fetchone()
         pairs = orjson.loads(found)
         if len(pairs) != stored:  # another writer in this transaction: never expected
             raise RuntimeError(f"inserted {stored} events but found {len(pairs)} new rows")
