@@ -12,7 +12,8 @@ so any replica reports the same groups, outbox depth, scans and delivery ages:
   permanent) as the outbox records it;
 * ``autotriage_unread_total{source,unit}`` input acknowledged but left unread past a
   source's bounds (Firehose: ``lines`` past a record's cap, ``errors`` past a delivery's,
-  whole ``records`` after it), counted where the route reads the delivery;
+  whole ``records`` after it), added by `Metrics.left_unread` from
+  `autotriage.sources.aws.firehose.read_delivery`'s tally;
 * ``autotriage_github_rate_limit_remaining`` as the GitHub client last saw it;
 * from the store: ``autotriage_groups{status}``, ``autotriage_outbox_depth{kind}``,
   ``autotriage_scan_runs_total{source,outcome}``,

@@ -222,10 +222,10 @@ def poll_page(
     if state.get("page"):
         params["cursor"] = state["page"]
     base = base_url.rstrip("/")
+    # Configuration, not input, yet each slug stays one quoted path segment.
+    listing = f"{base}/api/0/projects/{quote(org, safe='')}/{quote(project, safe='')}/issues/"
     try:
-        response = client.get(
-            f"{base}/api/0/projects/{org}/{project}/issues/", params=params, headers=_headers(token)
-        )
+        response = client.get(listing, params=params, headers=_headers(token))
     except httpx.HTTPError as exc:
         raise SentryApiError(f"could not reach Sentry: {type(exc).__name__}") from None
     _check(response)
