@@ -121,3 +121,18 @@ def test_the_unread_counter_starts_at_zero_and_adds_each_tally(tmp_path: Path) -
         assert [sample(u) for u in ("lines", "errors", "records")] == [7.0, 2.0, 1.0]
     finally:
         store.dispose()
+
+
+def test_a_request_id_holding_a_secret_is_shown_as_a_digest(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    token = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
+    # Cut to SHOWN_ID characters, the token would be half shown and no longer recognised.
+    rid = "r" * (firehose.SHOWN_ID - 11) + "-" + token
+    body = _delivery(_batch(firehose.MAX_LOG_EVENTS + 1), request_id=rid)
+    with caplog.at_level(logging.WARNING, logger=firehose.__name__):
+        firehose.read_delivery(body, {})
+    (record,) = caplog.records
+    line = record.getMessage()
+    assert "ghp_" not in line and "A1b2C3" not in line
+    assert "sha256:" in line

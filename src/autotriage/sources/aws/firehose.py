@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import hmac
 import json
 import logging
@@ -40,6 +41,7 @@ from autotriage.errors import PayloadInvalid, PayloadTooLarge, SignatureInvalid
 from autotriage.models import ErrorEvent
 from autotriage.sources.aws import cloudwatch
 from autotriage.sources.base import load_json, require_object
+from autotriage.understanding.scrub import scrub_text
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +54,8 @@ MAX_LOG_EVENTS = 10_000
 MAX_EVENTS = 500
 """Errors stored per delivery: one record of plain error lines once became 150,000."""
 SHOWN_ID = 80
-"""Characters of a request id a log line shows (it is the sender's text)."""
+"""Characters of a request id a log line shows (it is the sender's text); one holding a
+secret is shown as a digest instead, since a cut secret is no longer recognised."""
 
 
 @dataclass(slots=True)
@@ -207,7 +210,8 @@ def read_delivery(body: bytes, headers: Mapping[str, str]) -> Delivery:
     """`parse`, with the request id and the tally of what lay past the bounds.
 
     A delivery that left something unread is logged as a warning: its request id (cut
-    to `SHOWN_ID` characters) and the counts, none of its text.
+    to `SHOWN_ID` characters, or a digest if it holds a secret) and the counts, none of
+    its text.
     """
     payload = require_object(load_json(body))
     rid = request_id(payload, headers)
@@ -250,12 +254,18 @@ def read_delivery(body: bytes, headers: Mapping[str, str]) -> Delivery:
     return Delivery(rid, out, unread)
 
 
+def _shown(rid: str) -> str:
+    if scrub_text(rid) != rid:
+        return "sha256:" + hashlib.sha256(rid.encode("utf-8", "surrogatepass")).hexdigest()
+    return rid[:SHOWN_ID]
+
+
 def _warn(rid: str, unread: Unread) -> None:
     left = ", ".join(f"{n} {unit}" for unit, n in unread.counts().items() if n)
     log.warning(
         "Firehose delivery %r was acknowledged with %s left unread past the bounds "
         "(%d lines a record, %d errors a delivery)",
-        rid[:SHOWN_ID],
+        _shown(rid),
         left,
         MAX_LOG_EVENTS,
         MAX_EVENTS,
