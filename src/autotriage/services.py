@@ -138,6 +138,7 @@ def build_services(
         retention=settings.retention,
         aws=settings.aws,
         sentry=settings.sentry,
+        http=http,
     )
     worker = Worker(
         store,
