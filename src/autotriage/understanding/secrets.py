@@ -221,10 +221,14 @@ RULES: list[Rule] = [
         ":AA",
         r"\d(?:(?<=/bot\d)|(?<![\w:]\d))\d{7,9}:AA[0-9A-Za-z_-]{33}(?![\w-])",
     ),
+    # Access key ids (AKIA long-term, ASIA temporary) are distinctive enough to be taken
+    # glued to letters ("aws_keyAKIA...", "xxAKIA...yy"), not inside a longer run of
+    # capitals and digits; the other AWS id prefixes need word boundaries.
     rule(
         "aws_key",
         Needs(length=20, char="A"),
-        word("A", r"(?:KIA|SIA|BIA|CCA|GPA|IDA|IPA|NPA|NVA|ROA|PKA)[A-Z0-9]{16}\b"),
+        r"A(?:(?<![A-Z0-9]A)(?:KIA|SIA)[A-Z0-9]{16}(?![A-Z0-9])"
+        r"|(?<!\wA)(?:BIA|CCA|GPA|IDA|IPA|NPA|NVA|ROA|PKA)[A-Z0-9]{16}\b)",
     ),
     rule(
         "aws_secret",
