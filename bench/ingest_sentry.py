@@ -8,7 +8,9 @@ then to ``/api/1/envelope/`` (auth, inflate, parse, scrub, commit before the 200
 
 Prints, for each: accepted events/s, p50/p99 latency, server CPU-seconds per 1,000
 events and events per server CPU-second (utime+stime of the server process from
-/proc). Afterwards it checks every accepted event is in the database.
+/proc), that CPU per event split between the event loop's thread and the others (the
+group commit's, and scrubbing of large deliveries), the share of bare, and the load
+average around the run. Afterwards it checks every accepted event is in the database.
 
 With ``--rate``, a third phase posts envelopes open-loop at a fixed arrival rate:
 ``--rate 0.8`` (a fraction, at most 1) is that share of the capacity the closed-loop
@@ -56,6 +58,28 @@ def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     utime, stime, cutime, cstime = (int(x) for x in fields[11:15])
     return (utime + stime + cutime + cstime) / TICKS
+
+
+def thread_cpu_seconds(pid: int) -> tuple[float, float]:
+    """CPU time of process `pid`'s main thread (the event loop) and of its other threads
+    (the commit and scrub threads) so far; threads that ended are not counted."""
+    loop = other = 0.0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # the thread ended meanwhile
+        used = (int(fields[11]) + int(fields[12])) / TICKS
+        if task.name == str(pid):
+            loop += used
+        else:
+            other += used
+    return loop, other
+
+
+def load_average() -> str:
+    """The 1-, 5- and 15-minute load averages: figures on a shared machine need them."""
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 def _step(depth: int, n: int, payload: dict[str, Any]) -> Any:
@@ -281,11 +305,13 @@ def measure(
     assert server.process is not None
     pid = server.process.pid
     cpu0, wall0 = cpu_seconds(pid), time.perf_counter()
+    loop0, other0 = thread_cpu_seconds(pid)
     if rate is None:
         latencies, ok = uvloop.run(drive(server.url + path, bodies, concurrency, key))
     else:
         latencies, ok = uvloop.run(open_loop(server.url + path, bodies, rate, key))
     wall, cpu = time.perf_counter() - wall0, cpu_seconds(pid) - cpu0
+    loop1, other1 = thread_cpu_seconds(pid)
     latencies.sort()
     return {
         "accepted": ok,
@@ -294,6 +320,8 @@ def measure(
         "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
         "cpu_s_per_1000": cpu / max(ok, 1) * 1000,
         "events_per_cpu_s": ok / cpu if cpu else float("inf"),
+        "loop_us": (loop1 - loop0) / max(ok, 1) * 1e6,
+        "threads_us": (other1 - other0) / max(ok, 1) * 1e6,
     }
 
 
@@ -314,6 +342,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
+    load_before = load_average()
     with tempfile.TemporaryDirectory(prefix="autotriage-bench-") as tmp:
         root = Path(tmp)
         url = f"sqlite:///{root / 'bench.db'}"
@@ -355,21 +384,25 @@ def main() -> None:
         f"{args.events} envelopes, concurrency {args.concurrency}, SQLite, "
         f"worker {'on' if args.worker else 'off'}, {os.cpu_count()} CPUs"
     )
+    print(f"load average {load_before} before, {load_average()} after")
     print(
         f"{'endpoint':<22}{'events/s':>10}{'p50 ms':>9}{'p99 ms':>9}"
-        f"{'CPU-s/1000':>12}{'events/CPU-s':>14}"
+        f"{'CPU-s/1000':>12}{'events/CPU-s':>14}{'loop µs':>9}{'threads µs':>12}"
     )
     for name, row in (("/bench/drop (bare)", bare), ("/api/1/envelope/", real)):
         print(
             f"{name:<22}{row['events_per_s']:>10.0f}{row['p50_ms']:>9.1f}{row['p99_ms']:>9.1f}"
             f"{row['cpu_s_per_1000']:>12.3f}{row['events_per_cpu_s']:>14.0f}"
+            f"{row['loop_us']:>9.0f}{row['threads_us']:>12.0f}"
         )
+    print(f"share of bare: {real['events_per_cpu_s'] / bare['events_per_cpu_s']:.0%}")
     if loaded is not None:
         print(
             f"open loop at {loaded['rate']:.0f} events/s"
             + (f" ({args.rate:g} x capacity)" if args.rate <= 1 else "")
             + f": achieved {loaded['events_per_s']:.0f}/s, p50 {loaded['p50_ms']:.1f} ms, "
-            f"p99 {loaded['p99_ms']:.1f} ms, {loaded['events_per_cpu_s']:.0f} events/CPU-s"
+            f"p99 {loaded['p99_ms']:.1f} ms, {loaded['events_per_cpu_s']:.0f} events/CPU-s "
+            f"(loop {loaded['loop_us']:.0f} µs, threads {loaded['threads_us']:.0f} µs per event)"
         )
     expected = real["accepted"] + 200 + (loaded["accepted"] if loaded else 0)
     durable = stored == expected

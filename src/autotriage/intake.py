@@ -4,7 +4,7 @@ Web routes and the CLI verify and parse with a source module, then hand the even
 `Intake.accept_async` (the web server) or `Intake.accept` (threads: the CLI, scans),
 which scrub them and commit them before returning. Only then may the caller answer
 2xx: an acknowledged event is durable. Processing happens later, in the worker
-(`autotriage.worker`).
+(`autotriage.pipeline.Worker`).
 
 Status signals (a Sentry issue resolved, ignored or unresolved; a GitHub issue closed or
 reopened) come in through `Intake.apply_status`: the same delivery dedupe, then the

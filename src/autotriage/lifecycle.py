@@ -6,7 +6,8 @@
   ``unresolved`` hook, later a merged fix PR); `apply` takes the same as one `Signal`;
 * `regress` reopens a resolved group that an occurrence brought back;
 * `is_regression` and `spike` are the rules behind `decide` and the spike comments;
-* `status_actions` carries a status change, once applied, to the group's issues.
+* `plan_actions` (with `news_comments` and `notify_actions`) plans the tracker-neutral
+  steps an occurrence calls for, `status_actions` those of a status change once applied.
 
 Resolving records when and in which release the fix is: the release given, else the
 release the group was last seen in (the one running when it was declared fixed). A new
@@ -14,33 +15,33 @@ occurrence of a resolved group is a regression unless it comes from a release no
 than that one (the fix cannot be in it) or happened before the resolve (a late
 delivery): Sentry's users complain about exactly those false reopens.
 
-Releases are ordered as SemVer 2.0 (pre-releases before the release, build metadata
-ignored) or else as PEP 440 versions; anything neither can parse (a commit SHA) is
-unordered, so a different one always counts as new.
+Releases are ordered by `autotriage.releases`; a different release that has no order
+(a commit SHA) always counts as new.
 """
 
 from __future__ import annotations
 
 import enum
 import logging
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import semver
-from packaging.version import InvalidVersion, Version
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from autotriage.actions import kinds
-from autotriage.actions.kinds import PlannedAction, Step, Tracker
+from autotriage.actions.kinds import ActionKind, PlannedAction, Step, Tracker
+from autotriage.config_sections import PipelineSettings
 from autotriage.models import ErrorEvent
+from autotriage.releases import is_newer
 from autotriage.store.tables import Action, Event, Group, Link
 
 log = logging.getLogger(__name__)
 
 SPIKE_BASELINE_HOURS = 6
-_SHA = re.compile(r"^[0-9a-f]{7,40}$")
+Params = dict[str, object] | None
+UPDATE_EVERY_SECONDS = 300  # a group's issue summary is refreshed at most this often
+MILESTONES = tuple(10**n for n in range(1, 10))
 
 
 class Decision(enum.Enum):
@@ -171,40 +172,6 @@ def _forget_fix(group: Group) -> None:
     group.fixed_commit = None
 
 
-def release_key(text: str) -> semver.Version | Version | None:
-    """An orderable form of a release name, or None when it has no order (a commit SHA).
-
-    SemVer first (``1.4.0-rc.1``, ``v2.0.0+build.5``; build metadata does not order), then
-    PEP 440 (``1.4``, ``1.4.0rc1``, ``2!1.0``).
-    """
-    text = text.strip()
-    if _SHA.match(text.lower()) and not text.isdigit():
-        return None
-    bare = text[1:] if text[:1] in ("v", "V") else text
-    try:
-        return semver.Version.parse(bare)
-    except ValueError:
-        pass
-    try:
-        return Version(text)
-    except InvalidVersion:
-        return None
-
-
-def is_newer(release: str, fixed_in: str) -> bool | None:
-    """Whether `release` is newer than `fixed_in`; None when the two cannot be ordered."""
-    new, old = release_key(release), release_key(fixed_in)
-    if isinstance(new, semver.Version) and isinstance(old, semver.Version):
-        return new.compare(old) > 0
-    if new is None or old is None:
-        return None
-    # one is SemVer, the other PEP 440 only (``1.4`` against ``1.4.1``): compare as PEP 440
-    try:
-        return Version(str(new)) > Version(str(old))
-    except InvalidVersion:
-        return None
-
-
 def is_regression(group: Group, event: ErrorEvent) -> bool:
     """Whether an occurrence of a resolved group means the problem came back."""
     seen = event.occurred_at or event.received_at
@@ -249,6 +216,111 @@ def spike(
             f"about {recent / baseline:.0f} times the usual {baseline:,.1f} an hour",
         )
     ]
+
+
+# --- the steps each change plans for the group's issues
+
+
+def _tracker(settings: PipelineSettings) -> Tracker:
+    return Tracker.GITHUB if settings.github.configured else Tracker.LOCAL
+
+
+def _step(
+    tracker: Tracker, which: Step, key: str, gid: int, row: int | None, params: Params = None
+) -> PlannedAction:
+    """A tracker-neutral step, as the action `tracker` performs it."""
+    return PlannedAction(kinds.tracker_kind(tracker, which), key, gid, row, params)
+
+
+def plan_actions(
+    decision: Decision,
+    group: Group,
+    event: ErrorEvent,
+    event_row_id: int,
+    settings: PipelineSettings,
+    now: datetime,
+) -> list[PlannedAction]:
+    """The actions an occurrence calls for; their keys make each happen at most once."""
+    gid, row, n = group.id, event_row_id, group.regressions
+    tracker = _tracker(settings)
+    if decision is Decision.NEW:
+        return [
+            PlannedAction(ActionKind.ANALYSIS, kinds.analysis_key(gid, 0), gid, row),
+            _step(tracker, Step.OPEN, kinds.open_key(tracker, gid), gid, row),
+        ]
+    if decision is Decision.REGRESSION:
+        release = f" in release `{event.release}`" if event.release else ""
+        body = f"This error came back{release} (regression #{n})."
+        key = kinds.reopen_key(tracker, gid, n)
+        return [
+            PlannedAction(ActionKind.ANALYSIS, kinds.analysis_key(gid, n), gid, row),
+            _step(tracker, Step.REOPEN, key, gid, row, {"reopen": True, "body": body}),
+        ]
+    if decision in (Decision.IGNORED, Decision.OLD_RELEASE):
+        return []
+    planned = []
+    github = settings.github
+    if (
+        tracker is Tracker.GITHUB
+        and not github.github_webhook_secret
+        and github.github_poll_seconds
+    ):
+        # without webhooks, re-read the issue's state now and then while the group is active
+        poll = int(now.timestamp() // github.github_poll_seconds)
+        planned.append(
+            PlannedAction(ActionKind.GITHUB_SYNC, kinds.sync_poll_key(gid, poll), gid, row)
+        )
+    if group.count in MILESTONES:
+        body = f"This error has now occurred {group.count:,} times."
+        key = kinds.milestone_key(tracker, gid, group.count)
+        planned.append(_step(tracker, Step.COMMENT, key, gid, row, {"body": body}))
+    bucket = int(now.timestamp()) // UPDATE_EVERY_SECONDS
+    planned.append(_step(tracker, Step.UPDATE, kinds.update_key(tracker, gid, bucket), gid, row))
+    return planned
+
+
+def notify_actions(
+    decision: Decision, group: Group, event_row_id: int, settings: PipelineSettings
+) -> list[PlannedAction]:
+    """Slack posts: a new group, a regression, a spike (a count milestone), when configured."""
+    if not settings.slack.configured:
+        return []
+    gid = group.id
+    if decision is Decision.NEW:
+        reason, key = "new", kinds.slack_key("new", gid)
+    elif decision is Decision.REGRESSION:
+        reason, key = "regression", kinds.slack_key("regression", gid, group.regressions)
+    elif decision is Decision.REPEAT and group.count in MILESTONES:
+        reason, key = "spike", kinds.slack_key("spike", gid, group.count)
+    else:
+        return []
+    return [PlannedAction(ActionKind.SLACK_NOTIFY, key, gid, event_row_id, {"reason": reason})]
+
+
+def repeat_news(group: Group, event: ErrorEvent) -> list[tuple[str, str]]:
+    """A repeat seen in a release or environment the group was not last seen in."""
+    found = []
+    if event.release and group.last_release and event.release != group.last_release:
+        found.append(("release", event.release))
+    if event.environment and group.environment and event.environment != group.environment:
+        found.append(("environment", event.environment))
+    return found
+
+
+def news_comments(
+    news: list[tuple[str, str]], group: Group, event_row_id: int, settings: PipelineSettings
+) -> list[PlannedAction]:
+    """One comment per group and new release, environment or spike hour (the key: once)."""
+    tracker, planned = _tracker(settings), []
+    for what, value in news:
+        body = (
+            f"Spike at {value}."
+            if what == "spike"
+            else f"This error now also occurs in {what} `{value}`."
+        )
+        key = kinds.news_key(tracker, group.id, what, value)
+        planned.append(_step(tracker, Step.COMMENT, key, group.id, event_row_id, {"body": body}))
+    return planned
 
 
 _LINKED = {"local": Tracker.LOCAL, "github": Tracker.GITHUB}  # ``links.tracker`` values
@@ -312,9 +384,5 @@ def status_actions(
                 if signal is not None
                 else kinds.close_key(tracker, gid, _need(audit_id))
             )
-        planned.append(
-            PlannedAction(
-                kinds.tracker_kind(tracker, step), key, gid, group.latest_event_id, params
-            )
-        )
+        planned.append(_step(tracker, step, key, gid, group.latest_event_id, params))
     return planned

@@ -10,6 +10,10 @@ so any replica reports the same groups, outbox depth, scans and delivery ages:
 * ``autotriage_ingest_request_duration_seconds{route}`` per source route template;
 * ``autotriage_actions_total{kind,outcome}`` each finished attempt (ok, retryable,
   permanent) as the outbox records it;
+* ``autotriage_unread_total{source,unit}`` input acknowledged but left unread past a
+  source's bounds (Firehose: ``lines`` past a record's cap, ``errors`` past a delivery's,
+  whole ``records`` after it), added by `Metrics.left_unread` from
+  `autotriage.sources.aws.firehose.read_delivery`'s tally;
 * ``autotriage_github_rate_limit_remaining`` as the GitHub client last saw it;
 * from the store: ``autotriage_groups{status}``, ``autotriage_outbox_depth{kind}``,
   ``autotriage_scan_runs_total{source,outcome}``,
@@ -39,6 +43,9 @@ from autotriage.store import Store
 from autotriage.store.tables import Action, Cursor, Delivery, Group
 
 REJECTED, RATE_LIMITED = "rejected", "rate_limited"
+BOUNDED_SOURCES = ("firehose",)
+"""Sources whose deliveries may be acknowledged with input left unread past a bound."""
+UNREAD_UNITS = ("lines", "errors", "records")
 WAITING = ("pending", "retryable", "running")
 
 
@@ -146,6 +153,16 @@ class Metrics:
             ["kind", "outcome"],
             registry=self.registry,
         )
+        self.unread = Counter(
+            "autotriage_unread",
+            "Input acknowledged but left unread past a bound, by source and unit "
+            "(lines, errors, records).",
+            ["source", "unit"],
+            registry=self.registry,
+        )
+        for source in BOUNDED_SOURCES:  # present at zero, so an alert has a baseline
+            for unit in UNREAD_UNITS:
+                self.unread.labels(source, unit)
         self.github_rate_limit = Gauge(
             "autotriage_github_rate_limit_remaining",
             "GitHub API requests left in the current window, as last seen.",
@@ -177,6 +194,12 @@ class Metrics:
             self.events_received.labels(source, "accepted").inc(accepted)
         if duplicates:
             self.events_received.labels(source, "duplicate").inc(duplicates)
+
+    def left_unread(self, source: str, counts: Mapping[str, int]) -> None:
+        """Count what a delivery of `source` held past its bounds, by unit (`UNREAD_UNITS`)."""
+        for unit, n in counts.items():
+            if n > 0:
+                self.unread.labels(source, unit).inc(n)
 
     def refused(self, source: str, status_code: int) -> None:
         """Count a refused ingest request: 429/503 as rate limited, other 4xx as rejected."""

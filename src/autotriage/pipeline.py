@@ -1,36 +1,52 @@
-"""Processing, run by the worker: fingerprint -> group -> decide -> plan actions, then
-the analysis stage.
+"""The pipeline and the worker that runs it: inbox events are fingerprinted, grouped and
+decided, and the steps they call for planned; then the analysis stage, from the outbox.
 
 Each batch of inbox events is processed in one transaction: the group upsert, the
 event's status and the planned actions commit together, so a crash at any point leaves
-either all of it or none of it, and a replay of the batch counts nothing twice.
-Analysis and the actions themselves run later, from the outbox (`actions.outbox`), so
-they are retried and never hold up the inbox: `AnalyzeGroup` is the analysis stage's
-handler. With ``PR_ENABLED=true`` a successful analysis plans the group's fix attempt
-(``fix.propose``) in the same transaction, so the attempt runs after the issue's open
-action and always sees this analysis.
+either all of it or none of it, and a replay of the batch counts nothing twice. What an
+occurrence means and which tracker-neutral steps it plans are the group lifecycle's
+(`autotriage.lifecycle`). Each occurrence also adds to its group's hourly bucket and
+its distinct users (`store.groups`). Analysis and the actions themselves run later,
+from the outbox (`actions.outbox`), so they are retried and never hold up the inbox:
+`AnalyzeGroup` is the analysis stage's handler. With ``PR_ENABLED=true`` a successful
+analysis plans the group's fix attempt (``fix.propose``) in the same transaction, so the
+attempt runs after the issue's open action and always sees this analysis.
 
-What an occurrence means (`decide`, the regression and spike rules) is the group
-lifecycle's (`autotriage.lifecycle`); the pipeline plans tracker-neutral steps
-(`actions.kinds.Step`) whose kinds and keys come from `actions.kinds`. Each occurrence
-also adds to its group's hourly bucket (`store.groups`) and its distinct users.
+`Worker` (SQLite) runs it in process: it wakes when intake stores something and
+otherwise polls, so actions waiting for a retry are picked up on time. Periodic work
+(mirror refresh, retention, GitHub state and Sentry polls) runs on timers in one more
+thread: `build_services` hands it over, already bound (`autotriage.jobs.work`), so the
+core never imports the adapters those polls use. On PostgreSQL the job engine runs the
+same functions instead.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from autotriage.actions import kinds
-from autotriage.actions.kinds import ActionKind, ActionResult, PlannedAction, Step, Tracker
-from autotriage.actions.outbox import enqueue
+from autotriage.actions.kinds import ActionHandler, ActionKind, ActionResult, PlannedAction
+from autotriage.actions.outbox import enqueue, run_due
 from autotriage.analysis import Analysis, Analyzer
-from autotriage.config_sections import PipelineSettings
-from autotriage.lifecycle import Decision, decide, regress, spike
+from autotriage.config_sections import PipelineSettings, ServerSettings
+from autotriage.lifecycle import (
+    Decision,
+    decide,
+    news_comments,
+    notify_actions,
+    plan_actions,
+    regress,
+    repeat_news,
+    spike,
+)
 from autotriage.models import ErrorEvent, utcnow
 from autotriage.store import Store
 from autotriage.store.db import is_conflict
@@ -52,141 +68,9 @@ from autotriage.understanding.fingerprint import (
     grouping_config,
 )
 
-__all__ = ["AnalyzeGroup", "Decision", "decide", "plan_actions", "process_pending"]
-
 log = logging.getLogger(__name__)
 
-UPDATE_EVERY_SECONDS = 300
 SPIKE_CHECK_EVERY = 100
-MILESTONES = tuple(10**n for n in range(1, 10))
-
-
-def _tracker(settings: PipelineSettings) -> Tracker:
-    return Tracker.GITHUB if settings.github.configured else Tracker.LOCAL
-
-
-def _step(
-    tracker: Tracker,
-    step: Step,
-    key: str,
-    group: Group,
-    event_row_id: int,
-    params: dict[str, object] | None = None,
-) -> PlannedAction:
-    """A tracker-neutral step, as the action `tracker` performs it."""
-    return PlannedAction(kinds.tracker_kind(tracker, step), key, group.id, event_row_id, params)
-
-
-def plan_actions(
-    decision: Decision,
-    group: Group,
-    event: ErrorEvent,
-    event_row_id: int,
-    settings: PipelineSettings,
-    now: datetime,
-) -> list[PlannedAction]:
-    """The actions an occurrence calls for; their keys make each happen at most once."""
-    gid = group.id
-    tracker = _tracker(settings)
-    if decision is Decision.NEW:
-        return [
-            PlannedAction(ActionKind.ANALYSIS, kinds.analysis_key(gid, 0), gid, event_row_id),
-            _step(tracker, Step.OPEN, kinds.open_key(tracker, gid), group, event_row_id),
-        ]
-    if decision is Decision.REGRESSION:
-        release = f" in release `{event.release}`" if event.release else ""
-        n = group.regressions
-        return [
-            PlannedAction(ActionKind.ANALYSIS, kinds.analysis_key(gid, n), gid, event_row_id),
-            _step(
-                tracker,
-                Step.REOPEN,
-                kinds.reopen_key(tracker, gid, n),
-                group,
-                event_row_id,
-                {"reopen": True, "body": f"This error came back{release} (regression #{n})."},
-            ),
-        ]
-    if decision in (Decision.IGNORED, Decision.OLD_RELEASE):
-        return []
-    planned = []
-    if (
-        tracker is Tracker.GITHUB
-        and not settings.github.github_webhook_secret
-        and settings.github.github_poll_seconds
-    ):
-        # without webhooks, re-read the issue's state now and then while the group is active
-        poll = int(now.timestamp() // settings.github.github_poll_seconds)
-        planned.append(
-            PlannedAction(ActionKind.GITHUB_SYNC, kinds.sync_poll_key(gid, poll), gid, event_row_id)
-        )
-    if group.count in MILESTONES:
-        planned.append(
-            _step(
-                tracker,
-                Step.COMMENT,
-                kinds.milestone_key(tracker, gid, group.count),
-                group,
-                event_row_id,
-                {"body": f"This error has now occurred {group.count:,} times."},
-            )
-        )
-    bucket = int(now.timestamp()) // UPDATE_EVERY_SECONDS
-    planned.append(
-        _step(tracker, Step.UPDATE, kinds.update_key(tracker, gid, bucket), group, event_row_id)
-    )
-    return planned
-
-
-def notify_actions(
-    decision: Decision, group: Group, event_row_id: int, settings: PipelineSettings
-) -> list[PlannedAction]:
-    """Slack posts: a new group, a regression, a spike (a count milestone), when configured."""
-    if not settings.slack.configured:
-        return []
-    gid = group.id
-    if decision is Decision.NEW:
-        reason, key = "new", kinds.slack_key("new", gid)
-    elif decision is Decision.REGRESSION:
-        reason, key = "regression", kinds.slack_key("regression", gid, group.regressions)
-    elif decision is Decision.REPEAT and group.count in MILESTONES:
-        reason, key = "spike", kinds.slack_key("spike", gid, group.count)
-    else:
-        return []
-    return [PlannedAction(ActionKind.SLACK_NOTIFY, key, gid, event_row_id, {"reason": reason})]
-
-
-def _news(decision: Decision, group: Group, event: ErrorEvent) -> list[tuple[str, str]]:
-    """A repeat seen in a release or environment the group was not last seen in."""
-    del decision
-    found = []
-    if event.release and group.last_release and event.release != group.last_release:
-        found.append(("release", event.release))
-    if event.environment and group.environment and event.environment != group.environment:
-        found.append(("environment", event.environment))
-    return found
-
-
-def _news_comments(
-    news: list[tuple[str, str]], group: Group, event_row_id: int, settings: PipelineSettings
-) -> list[PlannedAction]:
-    """One comment per group and new release/environment value (the key makes it once)."""
-    tracker = _tracker(settings)
-    return [
-        _step(
-            tracker,
-            Step.COMMENT,
-            kinds.news_key(tracker, group.id, what, value),
-            group,
-            event_row_id,
-            {
-                "body": f"Spike at {value}."
-                if what == "spike"
-                else f"This error now also occurs in {what} `{value}`."
-            },
-        )
-        for what, value in news
-    ]
 
 
 class _Batch:
@@ -223,7 +107,7 @@ def _process_one(
         batch.groups.setdefault(value, group)
     if decision is Decision.REGRESSION:
         regress(group)
-    news = _news(decision, group, event) if decision is Decision.REPEAT else []
+    news = repeat_news(group, event) if decision is Decision.REPEAT else []
     record_occurrence(group, event, row.id, now)
     count_hour(session, group.id, event.occurred_at or event.received_at)
     user = user_identity(event)
@@ -235,7 +119,7 @@ def _process_one(
     row.status, row.fingerprint, row.group_id = "done", group.fingerprint, group.id
     for planned in [
         *plan_actions(decision, group, event, row.id, settings, now),
-        *_news_comments(news, group, row.id, settings),
+        *news_comments(news, group, row.id, settings),
         *notify_actions(decision, group, row.id, settings),
     ]:
         if planned.key not in batch.planned:
@@ -344,3 +228,168 @@ class AnalyzeGroup:
                 key = kinds.fix_key(group.id, group.regressions)
                 planned = PlannedAction(ActionKind.FIX_PROPOSE, key, group.id, action.event_id)
                 enqueue(session, planned, utcnow())
+
+
+# --- the worker: threads for grouping, for actions and for the timed jobs
+
+PERIODIC_THREAD = "autotriage-periodic"
+"""The thread the timed jobs run on (none of them carries an event from the inbox)."""
+Periodic = tuple[str, float, Callable[[], object]]
+"""A timed job: its name, every how many seconds, and what to call."""
+
+
+@dataclass
+class WorkerStatus:
+    """What /health reports about the worker."""
+
+    running: bool = False
+    last_cycle: datetime | None = None
+    events_processed: int = 0
+    actions_run: int = 0
+    last_error: str | None = None
+
+
+class Worker:
+    """Runs `process_pending` and `run_due` in a background thread until stopped."""
+
+    def __init__(
+        self,
+        store: Store,
+        settings: ServerSettings,
+        handlers: Mapping[str, ActionHandler],
+        *,
+        group: Callable[[], int],
+        concurrency: int = 1,
+        periodic: Sequence[Periodic] = (),
+    ) -> None:
+        self.store = store
+        self.concurrency = concurrency
+        self.settings = settings
+        self._group = group
+        self.handlers = dict(handlers)
+        self.periodic = [job for job in periodic if job[1] > 0]
+        self.status = WorkerStatus()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._periodic_thread: threading.Thread | None = None
+        self._act_threads: list[threading.Thread] = []
+        self._act_wake = threading.Event()
+
+    def wake(self) -> None:
+        """Ask the worker to look at the inbox now."""
+        self._wake.set()
+
+    def group_once(self) -> int:
+        """Group pending events (one batch); returns how many."""
+        events = self._group()
+        self.status.events_processed += events
+        self.status.last_cycle = utcnow()
+        if events:
+            self._act_wake.set()
+        return events
+
+    def act_once(self) -> int:
+        """Run due actions; returns how many ran."""
+        lease = timedelta(seconds=self.settings.action_lease_seconds)
+        actions = run_due(self.store, self.handlers, lease=lease)
+        self.status.actions_run += actions
+        return actions
+
+    def run_once(self) -> int:
+        """One cycle: group pending events, then run due actions. Returns the work done."""
+        return self.group_once() + self.act_once()
+
+    def drain(self, timeout: float = 60.0) -> None:
+        """Run cycles until there is nothing left to do now (for the CLI and tests)."""
+        deadline = time.monotonic() + timeout
+        while self.run_once() and time.monotonic() < deadline:
+            pass
+
+    def _loop(self, step: Callable[[], int], wake: threading.Event) -> None:
+        # Grouping and actions run in separate threads: GitHub's one-second spacing
+        # between mutations must never hold back the inbox.
+        while not self._stop.is_set():
+            try:
+                busy = step()
+                self.status.last_error = None
+            except DBAPIError as exc:
+                if not is_conflict(exc):
+                    log.exception("worker cycle failed")
+                else:  # a deadlock with another worker: rolled back, the next cycle redoes it
+                    log.info("worker cycle conflicted with another transaction; retrying")
+                self.status.last_error = f"{type(exc).__name__}: {exc.orig}"
+                busy = 0
+                self._stop.wait(0.2)
+            except Exception as exc:  # the worker must outlive a bad cycle
+                log.exception("worker cycle failed")
+                self.status.last_error = f"{type(exc).__name__}: {exc}"
+                busy = 0
+                self._stop.wait(1.0)
+            if not busy:
+                wake.wait(self.settings.worker_poll_seconds)
+                wake.clear()
+
+    def _periodic_loop(self) -> None:
+        due = {name: 0.0 for name, _, _ in self.periodic}
+        while not self._stop.is_set():
+            for name, seconds, job in self.periodic:
+                if time.monotonic() < due[name]:
+                    continue
+                due[name] = time.monotonic() + seconds
+                try:
+                    job()
+                except Exception:  # the timer must outlive a failed run
+                    log.exception("periodic %s failed", name)
+            self._stop.wait(1.0)
+
+    def start(self) -> None:
+        """Start the background thread (and the mirror refresher when GitHub is mirrored)."""
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(
+            target=self._loop,
+            args=(self.group_once, self._wake),
+            name="autotriage-worker",
+            daemon=True,
+        )
+        self._thread.start()
+        # Claims skip rows another thread holds, so N threads run up to N actions at once.
+        self._act_threads = [
+            threading.Thread(
+                target=self._loop,
+                args=(self.act_once, self._act_wake),
+                name=f"autotriage-actions-{n}",
+                daemon=True,
+            )
+            for n in range(self.concurrency)
+        ]
+        for thread in self._act_threads:
+            thread.start()
+        if self.periodic:
+            self._periodic_thread = threading.Thread(
+                target=self._periodic_loop, name=PERIODIC_THREAD, daemon=True
+            )
+            self._periodic_thread.start()
+        self.status.running = True
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the thread after its current cycle."""
+        self._stop.set()
+        self._wake.set()
+        self._act_wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+        for thread in (*self._act_threads, self._periodic_thread):
+            if thread is not None:
+                thread.join(timeout)
+        self._act_threads, self._periodic_thread = [], None
+        self.status.running = False
+
+    @property
+    def alive(self) -> bool:
+        """True while the background thread runs."""
+        threads = (self._thread, *self._act_threads)
+        return bool(self._act_threads) and all(t is not None and t.is_alive() for t in threads)

@@ -39,7 +39,7 @@ from autotriage.jobs.engine import EngineWorker
 from autotriage.jobs.queue import JobQueue, uses_engine
 from autotriage.jobs.work import Work, periodic_jobs
 from autotriage.metrics import Metrics
-from autotriage.pipeline import process_pending
+from autotriage.pipeline import Worker, process_pending
 from autotriage.scans.manager import ScanManager
 from autotriage.selfreport import init_self_reporting
 from autotriage.sources.aws import cloudwatch, tails
@@ -48,7 +48,6 @@ from autotriage.sources.base import Verifying
 from autotriage.store import Store
 from autotriage.understanding.scrub import ScrubPolicy
 from autotriage.web.ingest import IngestGuard, KeyRing, ingest_guard
-from autotriage.worker import Worker
 
 Clock = Callable[[], float]
 OUTBOUND_TIMEOUT = httpx.Timeout(10.0)
@@ -139,6 +138,7 @@ def build_services(
         retention=settings.retention,
         aws=settings.aws,
         sentry=settings.sentry,
+        http=http,
     )
     worker = Worker(
         store,

@@ -1,5 +1,5 @@
-"""The layers hold: the core (intake, pipeline, lifecycle, worker, store) never imports an
-adapter.
+"""The layers hold: the core (intake, pipeline and its worker, lifecycle, releases, store)
+never imports an adapter.
 
 Read with `ast` from the source files, so an import inside a function or under
 ``TYPE_CHECKING`` counts as much as one at the top; and checked once more by importing each
@@ -24,7 +24,7 @@ CORE = (
     "autotriage.intake",
     "autotriage.pipeline",
     "autotriage.lifecycle",
-    "autotriage.worker",
+    "autotriage.releases",
     "autotriage.store",
 )
 ADAPTERS = (

@@ -14,7 +14,6 @@ from autotriage.lifecycle import (
     apply,
     decide,
     ignore,
-    is_newer,
     is_regression,
     reopen,
     resolve,
@@ -86,14 +85,6 @@ def test_is_regression(release: str | None, after: bool, expected: bool) -> None
 )
 def test_release_order_after_a_resolve(fixed_in: str, release: str, expected: bool) -> None:
     assert is_regression(_group(release=fixed_in), _event(release)) is expected
-
-
-def test_equal_versions_are_not_newer() -> None:
-    # catches `new > old` turned into `new >= old`, for SemVer and for PEP 440 alike
-    assert is_newer("1.4.0+build.6", "1.4.0+build.5") is False
-    assert is_newer("1.4.0.0", "1.4") is False
-    assert is_newer("1.4.1", "1.4.0") is True
-    assert is_newer("abc1234", "def5678") is None
 
 
 def test_without_a_release_at_close_any_later_occurrence_regresses() -> None:

@@ -6,6 +6,6 @@
 * `engine` -- procrastinate on PostgreSQL: each function is a task; periodic work runs once
   per period across any number of workers; "run action N" is deferred in the same
   transaction that records action N.
-* SQLite keeps one process: `autotriage.worker.Worker` calls the same functions from its
+* SQLite keeps one process: `autotriage.pipeline.Worker` calls the same functions from its
   threads.
 """

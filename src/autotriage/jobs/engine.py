@@ -40,7 +40,7 @@ from autotriage.jobs import work as tasks
 from autotriage.jobs.queue import ACTIONS, GROUP, INBOX, RUN_ACTION, JobQueue, conninfo
 from autotriage.jobs.work import Work
 from autotriage.models import utcnow
-from autotriage.worker import Worker, WorkerStatus
+from autotriage.pipeline import Worker, WorkerStatus
 
 log = logging.getLogger(__name__)
 

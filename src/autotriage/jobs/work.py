@@ -55,6 +55,9 @@ class Work:
     retention: RetentionSettings
     aws: AwsSettings
     sentry: SentrySettings
+    http: httpx.Client | None = None
+    """The process's one outbound client (`Services.http`); a Work built without it (as
+    some tests do) polls Sentry through a client of its own."""
 
     @property
     def lease(self) -> timedelta:
@@ -203,8 +206,11 @@ def scan_cloudwatch(work: Work) -> None:
 def poll_sentry(work: Work) -> None:
     """Read Sentry's new unresolved issues into the inbox."""
     try:
-        with httpx.Client(timeout=30) as client:
-            result = scan_sentry(work.sentry, work.store, client)
+        if work.http is not None:
+            result = scan_sentry(work.sentry, work.store, work.http)
+        else:
+            with httpx.Client(timeout=30) as client:
+                result = scan_sentry(work.sentry, work.store, client)
     except SentryApiError as exc:
         log.warning("Sentry poll failed: %s", exc.reason)
         return

@@ -9,6 +9,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, Table, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
@@ -16,7 +17,13 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
 
 from autotriage.models import ErrorEvent
-from autotriage.store.db import Executor, SerializedJSON, dialect_of, insert_ignore
+from autotriage.store.db import (
+    Executor,
+    SerializedJSON,
+    dialect_of,
+    insert_ignore,
+    listens_to_statements,
+)
 from autotriage.store.tables import Delivery, Event
 
 
@@ -96,7 +103,11 @@ _INSERT_HEAD = (
     "INSERT INTO events (source, source_event_id, dedupe_key, received_at, occurred_at, "
     "level, title, payload, status, attempts) VALUES "
 )
-_INSERT_TAIL = " ON CONFLICT DO NOTHING RETURNING id, dedupe_key"
+_INSERT_TAIL = " ON CONFLICT DO NOTHING"
+_STORED_KEYS = (
+    "SELECT json_group_array(json_array(id, dedupe_key)) FROM events WHERE id > ? AND id <= ?"
+)
+"""The rows one insert stored, as one JSON value: one row to read, not one per event."""
 _ROWS_PER_INSERT = 500
 """Rows per SQLite statement: 5,000 parameters, well under its limit of 32,766."""
 
@@ -117,12 +128,36 @@ def _sqlite_insert(rows: int) -> str:
     return _INSERT_HEAD + ", ".join([one] * rows) + _INSERT_TAIL
 
 
+def _run(connection: Connection) -> Callable[[str, list[Any]], Any]:
+    """How to run a driver statement on `connection`: on the sqlite3 connection itself,
+    or through SQLAlchemy when a listener (an instrumentation, a test's fault) must see
+    it. Either answer has ``rowcount``, ``lastrowid`` and ``fetchone``."""
+    if listens_to_statements(connection):
+        return lambda sql, params: connection.exec_driver_sql(sql, tuple(params))
+    driver = connection.connection.driver_connection
+    assert driver is not None  # noqa: S101 - a connection inside a transaction has one
+    return lambda sql, params: driver.execute(sql, params)
+
+
 def _insert_sqlite(connection: Connection, values: list[dict[str, Any]]) -> dict[str, int]:
     """`values` inserted (known keys skipped) as `_insert_events` would, with SQLAlchemy's
     own bind processors, but as one driver statement per `_ROWS_PER_INSERT` rows: the
     compiled path costs more per row than SQLite's insert (intake's group commit on the
-    embedded store). Returns the id of each row stored, by dedupe key."""
+    embedded store). Returns the id of each row stored, by dedupe key.
+
+    The statements go to the sqlite3 connection itself, inside the transaction
+    `connection` began (SQLAlchemy's execution path costs more than the insert of a
+    small batch), unless something listens to the engine's statements (`_run`).
+
+    The ids are read back as one JSON row rather than with ``RETURNING``: the sqlite3
+    module lets go of the GIL for every row it steps through, and under load each
+    hand-back can wait out the interpreter's switch interval (5 ms) while the event loop
+    runs, and the batch's requests wait for this commit. An insert's new rows have the
+    ids just below the last one it made (SQLite gives each new rowid one past the
+    largest, and this transaction holds the write lock): ``changes()`` of them, ending at
+    ``last_insert_rowid()``."""
     binders = tuple(zip(_COLUMNS, _binders(connection.dialect), strict=True))
+    run = _run(connection)
     ids: dict[str, int] = {}
     for start in range(0, len(values), _ROWS_PER_INSERT):
         chunk = values[start : start + _ROWS_PER_INSERT]
@@ -131,8 +166,15 @@ def _insert_sqlite(connection: Connection, values: list[dict[str, Any]]) -> dict
             for value in chunk
             for name, bind in binders
         ]
-        found = connection.exec_driver_sql(_sqlite_insert(len(chunk)), tuple(params))
-        ids.update((key, int(row_id)) for row_id, key in found)
+        cursor = run(_sqlite_insert(len(chunk)), params)
+        stored, last = cursor.rowcount, cursor.lastrowid
+        if stored <= 0 or last is None:
+            continue  # every row's key was known
+        (found,) = run(_STORED_KEYS, [last - stored, last]).fetchone()
+        pairs = orjson.loads(found)
+        if len(pairs) != stored:  # another writer in this transaction: never expected
+            raise RuntimeError(f"inserted {stored} events but found {len(pairs)} new rows")
+        ids.update((key, int(row_id)) for row_id, key in pairs)
     return ids
 
 

@@ -160,6 +160,7 @@ def extra_paths() -> dict[str, dict[str, Any]]:
         "/console/bulk": ([], FORM),
         "/console/actions/{action_id}/retry": ([_id("action_id")], FORM),
         "/console/groups/{group_id}/analyze": ([_id("group_id")], FORM),
+        "/console/groups/{group_id}/assign": ([_id("group_id")], FORM),
         "/console/scan": ([], FORM),
     }
     for path, (params, schema) in forms.items():

@@ -28,22 +28,23 @@ from starlette.routing import Route
 
 from autotriage.config import Settings
 from autotriage.models import utcnow
+from autotriage.pipeline import PERIODIC_THREAD
 from autotriage.services import build_services
 from autotriage.store.ingest_keys import create_key
 from autotriage.web.app import create_app
-from autotriage.worker import PERIODIC_THREAD
 from tests.fakes.github import FakeGitHub
 from tests.support import free_port, report_with_sentry_sdk
 
 TARGET = 15
 """Issue 12's bound (the analysis package counted as one). Not reached yet: see CEILING."""
-CEILING = 22
+CEILING = 21
 """What the path measured last (the count may only go down): 36 before issue 12's first
 pass, 29 after it, 35 once work merged from main added six, 26 after the second pass
 (the web edge, the Sentry source, users, grouping rules), then in the third pass (the
 back half) 25 (grouping rules into the fingerprint), 24 (the analysis stage into the
 pipeline), 23 (opening a GitHub issue into one module), then in the fourth pass 22 (the
-bounded caches are cachetools'). docs/architecture.md says what was merged and what stands
+bounded caches are cachetools'), then in the fifth pass 21 (the worker's threads into the
+pipeline they run, the occurrence's planning into the lifecycle). docs/architecture.md says what was merged and what stands
 between the count and `TARGET`."""
 ENVELOPE_ROUTE = "/api/{project_id:int}/envelope/"
 ISSUES = re.compile(r"/repos/[^/]+/[^/]+/issues")
@@ -67,7 +68,7 @@ INJECTED = {
     # adapter (tests/unit/test_layers.py), it calls what it was given.
     "autotriage.web.security.committed": "Intake.commit_took: commit latency for the shedder",
 }
-CORE = ("autotriage.intake", "autotriage.lifecycle", "autotriage.pipeline", "autotriage.worker")
+CORE = ("autotriage.intake", "autotriage.lifecycle", "autotriage.pipeline", "autotriage.releases")
 CORE_PACKAGES = ("autotriage.store",)
 ADAPTERS = ("autotriage.sources", "autotriage.actions.github", "autotriage.web", "autotriage.cli")
 

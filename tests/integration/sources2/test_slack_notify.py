@@ -19,11 +19,11 @@ from autotriage.actions.slack import SlackNotify, SlackPost
 from autotriage.config import Settings
 from autotriage.intake import Intake
 from autotriage.models import ErrorEvent, ExceptionInfo, Frame, utcnow
+from autotriage.pipeline import Worker
 from autotriage.services import build_services
 from autotriage.store import Store
 from autotriage.store.tables import Action
 from autotriage.understanding.scrub import ScrubPolicy
-from autotriage.worker import Worker
 
 TOKEN = "xoxb-0000000000-test-token-not-real"
 

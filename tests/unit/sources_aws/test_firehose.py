@@ -211,6 +211,20 @@ def test_a_record_of_plain_error_lines_stores_a_bounded_number_of_events(
         f"records[0] past {firehose.MAX_LOG_EVENTS} lines",
         f"errors past the first {firehose.MAX_EVENTS}",
     ]
+    registry = app.state.services.metrics.registry
+
+    def unread(unit: str) -> float | None:
+        labels = {"source": "firehose", "unit": unit}
+        return registry.get_sample_value("autotriage_unread_total", labels)
+
+    # 90,000 lines, MAX_LOG_EVENTS read: the rest is counted where /metrics shows it.
+    assert unread("lines") == 90_000 - firehose.MAX_LOG_EVENTS
+    assert unread("errors") == firehose.MAX_LOG_EVENTS - firehose.MAX_EVENTS
+    again = http.post("/webhook/firehose", content=_delivery(lines), headers=_headers())
+    assert again.status_code == 200, again.text
+    # Firehose retried the same delivery: stored and counted once.
+    assert _count(app) == firehose.MAX_EVENTS
+    assert unread("lines") == 90_000 - firehose.MAX_LOG_EVENTS
 
 
 def test_only_the_first_lines_of_a_record_are_read_and_the_rest_is_named() -> None:

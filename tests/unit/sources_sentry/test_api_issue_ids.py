@@ -90,3 +90,14 @@ def test_the_poll_never_follows_an_issue_id_it_was_handed() -> None:
     assert paths[1:] == ["/api/0/organizations/acme/issues/77/events/latest/"]
     # the hostile issues are still kept, from the issue alone (no frames fetched)
     assert len(page.events) == len([i for i in HOSTILE_IDS if i]) + 1
+
+
+def test_the_poll_quotes_the_organisation_and_project_as_one_segment_each() -> None:
+    recorder = Recorder()
+    sentry_api.poll_page(recorder.client, BASE, TOKEN, "a/../b?c", "shop#x", None)
+    listing = recorder.sent[0].url
+    assert listing.host == "sentry.test"
+    assert (
+        listing.raw_path.decode().split("?")[0] == "/api/0/projects/a%2F..%2Fb%3Fc/shop%23x/issues/"
+    )
+    assert dict(listing.params)["query"] == "is:unresolved"

@@ -74,3 +74,30 @@ def test_rows_past_one_statement_go_in_chunks_and_a_repeated_key_is_a_duplicate(
         count = connection.execute(text("SELECT count(*) FROM events")).scalar_one()
     assert count == 8
     store.dispose()
+
+
+def test_each_delivery_gets_the_ids_of_its_own_rows(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'd.db'}")
+    store.migrate()
+    with store.writing() as connection:  # ids 1-3 taken, so new ones do not start at 1
+        store_deliveries(connection, [NewDelivery("sentry", [_row(n) for n in range(3)])], now=WHEN)
+    # ev-1 known and ev-5 twice: the stored rows are not the batch's every row
+    deliveries = [
+        NewDelivery("sentry", [_row(5), _row(1)]),
+        NewDelivery("sentry", [_row(6), _row(99, "ev-5"), _row(7)]),
+    ]
+    with store.writing() as connection:
+        got = store_deliveries(connection, deliveries, now=WHEN)
+    with store.engine.connect() as connection:
+        named = dict(
+            connection.exec_driver_sql("SELECT id, source_event_id FROM events").fetchall()
+        )
+    assert [[named[i] for i in outcome.event_ids] for outcome in got] == [
+        ["ev-5"],
+        ["ev-6", "ev-7"],
+    ]
+    assert [outcome.duplicates for outcome in got] == [1, 1]
+    with store.writing() as connection:
+        none_new = store_deliveries(connection, [NewDelivery("sentry", [_row(6)])], now=WHEN)
+    assert none_new[0].event_ids == [] and none_new[0].duplicates == 1
+    store.dispose()

@@ -12,7 +12,6 @@ import hmac
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -67,9 +66,7 @@ class Harness:
 
 
 @pytest.fixture
-def harness(
-    make_settings: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Harness]:
+def harness(make_settings: Callable[..., Settings]) -> Iterator[Harness]:
     settings = make_settings(
         SENTRY_CLIENT_SECRET=SECRET,
         SENTRY_AUTH_TOKEN="sntrys_test_token",
@@ -80,18 +77,17 @@ def harness(
     store = Store(settings.database_url)
     store.migrate()
     now = [NOW]
-    services = build_services(settings, store=store, clock=lambda: now[0])
-    harness = Harness(TestClient(create_app(services)), store, settings, now)
+    sent: list[httpx.Request] = []
 
     def answer(request: httpx.Request) -> httpx.Response:
-        harness.sent.append(request)
+        sent.append(request)
         return httpx.Response(200, json=LATEST)
 
-    def client(**options: Any) -> httpx.Client:
-        return httpx.Client(transport=httpx.MockTransport(answer), **options)
-
-    # The route builds its own client for this call; it is the only outbound one here.
-    monkeypatch.setattr(sentry_routes, "httpx", SimpleNamespace(Client=client))
+    # The seam every outbound call goes through: the latest-event fetch is the only one here.
+    services = build_services(
+        settings, store=store, clock=lambda: now[0], transport=httpx.MockTransport(answer)
+    )
+    harness = Harness(TestClient(create_app(services)), store, settings, now, sent)
     with harness.client:
         yield harness
     store.dispose()
@@ -225,3 +221,50 @@ def test_a_digits_issue_id_fetches_exactly_its_latest_event(harness: Harness) ->
     assert request.headers["authorization"] == "Bearer sntrys_test_token"
     with harness.store.reading() as session:
         assert session.scalar(select(func.count()).select_from(Event)) == 1
+
+
+def test_the_latest_event_fetch_goes_through_the_shared_seam_within_its_budget(
+    harness: Harness,
+) -> None:
+    response = _post(harness, _created_body(ISSUE), NOW)
+    assert response.status_code == 200, response.text
+    (request,) = harness.sent  # answered by the transport handed to build_services
+    budget = sentry_routes.FETCH_BUDGET_SECONDS
+    assert request.extensions["timeout"] == {
+        "connect": budget,
+        "read": budget,
+        "write": budget,
+        "pool": budget,
+    }
+    with harness.store.reading() as session:
+        stored = session.scalars(select(Event.payload)).one()
+    assert "shop/cart.py" in json.dumps(stored)  # the frames came from the fake Sentry
+
+
+def test_a_fetch_past_its_budget_keeps_the_hook_without_frames(
+    make_settings: Callable[..., Settings],
+) -> None:
+    settings = make_settings(
+        SENTRY_CLIENT_SECRET=SECRET,
+        SENTRY_AUTH_TOKEN="sntrys_test_token",
+        SENTRY_URL="http://sentry.test",
+        AUTOTRIAGE_WORKER="false",
+    )
+    timeouts: list[object] = []
+
+    def too_slow(request: httpx.Request) -> httpx.Response:
+        timeouts.append(request.extensions["timeout"]["read"])
+        raise httpx.ReadTimeout("budget spent", request=request)
+
+    store = Store(settings.database_url)
+    store.migrate()
+    services = build_services(
+        settings, store=store, clock=lambda: NOW, transport=httpx.MockTransport(too_slow)
+    )
+    with TestClient(create_app(services)) as client:
+        harness = Harness(client, store, settings, [NOW])
+        response = _post(harness, _created_body(ISSUE), NOW)
+    store.dispose()
+    assert response.status_code == 200, response.text
+    assert response.json()["events"] == 1
+    assert timeouts == [sentry_routes.FETCH_BUDGET_SECONDS]

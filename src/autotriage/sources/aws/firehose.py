@@ -19,22 +19,31 @@ records are decoded one at a time, so only one is held inflated. At most
 `MAX_LOG_EVENTS` log events (or plain lines) of a record are read, CloudWatch's own cap
 on one batch, and a delivery stores at most `MAX_EVENTS` errors; what lies past a bound is
 not read, and the last event stored says so (``contexts.firehose.unread``).
+`read_delivery` also tallies it (`Unread`: lines, errors and whole records), for the
+``autotriage_unread_total`` counter, and logs one warning per such delivery with its
+request id and the counts (never the payload's text).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import hmac
 import json
+import logging
 import zlib
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from autotriage.errors import PayloadInvalid, PayloadTooLarge, SignatureInvalid
 from autotriage.models import ErrorEvent
 from autotriage.sources.aws import cloudwatch
 from autotriage.sources.base import load_json, require_object
+from autotriage.understanding.scrub import scrub_text
+
+log = logging.getLogger(__name__)
 
 NAME = cloudwatch.NAME
 MAX_INFLATED_BYTES = 16 * 1024 * 1024
@@ -44,6 +53,39 @@ MAX_LOG_EVENTS = 10_000
 """Log events (or plain lines) read per record: a PutLogEvents batch holds no more."""
 MAX_EVENTS = 500
 """Errors stored per delivery: one record of plain error lines once became 150,000."""
+SHOWN_ID = 80
+"""Characters of a request id a log line shows (it is the sender's text); one holding a
+secret is shown as a digest instead, since a cut secret is no longer recognised."""
+
+
+@dataclass(slots=True)
+class Unread:
+    """What a delivery held past the bounds: acknowledged, never read."""
+
+    lines: int = 0
+    """Log events, or plain lines (blank ones included), past `MAX_LOG_EVENTS` in a record."""
+    errors: int = 0
+    """Errors found past the first `MAX_EVENTS` of the delivery."""
+    records: int = 0
+    """Records not read at all, once `MAX_EVENTS` errors were found before them."""
+    notes: list[str] = field(default_factory=list)
+    """Where, in words (``contexts.firehose.unread`` on the last event stored)."""
+
+    def __bool__(self) -> bool:
+        return bool(self.lines or self.errors or self.records)
+
+    def counts(self) -> dict[str, int]:
+        """The tally by unit (what the counter's ``unit`` label says)."""
+        return {"lines": self.lines, "errors": self.errors, "records": self.records}
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """A delivery read within the bounds: its request id, its errors, what was left."""
+
+    request_id: str
+    events: list[ErrorEvent]
+    unread: Unread
 
 
 def verify(headers: Mapping[str, str], access_key: str | None) -> None:
@@ -92,8 +134,8 @@ def _common_attributes(headers: Mapping[str, str]) -> dict[str, str]:
     return {str(k): str(v)[:200] for k, v in value.items()} if isinstance(value, dict) else {}
 
 
-def _plain_lines(payload: bytes) -> tuple[list[str], bool]:
-    """A record's first `MAX_LOG_EVENTS` non-blank lines, and whether more were left."""
+def _plain_lines(payload: bytes) -> tuple[list[str], int]:
+    """A record's first `MAX_LOG_EVENTS` non-blank lines, and how many lines were left."""
     lines: list[str] = []
     start = 0
     while len(lines) < MAX_LOG_EVENTS and start < len(payload):
@@ -103,11 +145,14 @@ def _plain_lines(payload: bytes) -> tuple[list[str], bool]:
         if line.strip():
             lines.append(line)
         start = end + 1
-    return lines, payload[start:].strip() != b""
+    rest = payload[start:]
+    if not rest.strip():
+        return lines, 0
+    return lines, rest.count(b"\n") + (not rest.endswith(b"\n"))
 
 
-def _events_of(payload: bytes, index: int, request_id: str) -> tuple[list[ErrorEvent], bool]:
-    """The errors of one record, and whether some of its lines were left unread."""
+def _events_of(payload: bytes, index: int, request_id: str) -> tuple[list[ErrorEvent], int]:
+    """The errors of one record, and how many of its lines were left unread."""
     try:
         # load_json also makes lone surrogates and big integers storable.
         message = load_json(payload, what=f"records[{index}]")
@@ -122,7 +167,7 @@ def _events_of(payload: bytes, index: int, request_id: str) -> tuple[list[ErrorE
         ]
         return cloudwatch.parse_log_events("firehose", events), unread
     if message.get("messageType") == "CONTROL_MESSAGE":
-        return [], False
+        return [], 0
     if message.get("messageType") != "DATA_MESSAGE":
         raise PayloadInvalid(f"records[{index}].messageType {message.get('messageType')!r}")
     group = str(message.get("logGroup") or "")
@@ -137,7 +182,7 @@ def _events_of(payload: bytes, index: int, request_id: str) -> tuple[list[ErrorE
     ]
     # One subscription message holds a batch of one stream's events: a record cut off at
     # its end may be completed by the next message (`autotriage.sources.aws.tails`).
-    unread = len(raw_events) > MAX_LOG_EVENTS
+    unread = max(0, len(raw_events) - MAX_LOG_EVENTS)
     return cloudwatch.parse_log_events(group, events, joinable=not unread), unread
 
 
@@ -156,7 +201,17 @@ def parse(body: bytes, headers: Mapping[str, str]) -> list[ErrorEvent]:
     """The errors in a Firehose delivery; a bad record anywhere refuses all of it.
 
     Records are decoded and read one at a time (only one is held inflated), within the
-    bounds the module docstring lists.
+    bounds the module docstring lists (`read_delivery` also says what was left).
+    """
+    return read_delivery(body, headers).events
+
+
+def read_delivery(body: bytes, headers: Mapping[str, str]) -> Delivery:
+    """`parse`, with the request id and the tally of what lay past the bounds.
+
+    A delivery that left something unread is logged as a warning: its request id (cut
+    to `SHOWN_ID` characters, or a digest if it holds a secret) and the counts, none of
+    its text.
     """
     payload = require_object(load_json(body))
     rid = request_id(payload, headers)
@@ -166,7 +221,7 @@ def parse(body: bytes, headers: Mapping[str, str]) -> list[ErrorEvent]:
     attributes = _common_attributes(headers)
     out: list[ErrorEvent] = []
     budget = MAX_DELIVERY_INFLATED_BYTES
-    unread: list[str] = []
+    unread = Unread()
     for index, record in enumerate(records):
         try:
             data = decode_record(record, index, min(MAX_INFLATED_BYTES, budget))
@@ -177,21 +232,45 @@ def parse(body: bytes, headers: Mapping[str, str]) -> list[ErrorEvent]:
             raise PayloadTooLarge(f"the records inflate past {total} bytes together") from None
         budget -= len(data)
         if len(out) >= MAX_EVENTS:
-            if not unread or not unread[-1].startswith("records from"):
-                unread.append(f"records from [{index}] on: {MAX_EVENTS} errors were found")
+            if not unread.records:
+                unread.notes.append(f"records from [{index}] on: {MAX_EVENTS} errors were found")
+            unread.records += 1
             continue  # still decoded: a bad record later refuses the delivery
         events, cut = _events_of(data, index, rid)
         if cut:
-            unread.append(f"records[{index}] past {MAX_LOG_EVENTS} lines")
+            unread.lines += cut
+            unread.notes.append(f"records[{index}] past {MAX_LOG_EVENTS} lines")
         out += [e.model_copy(update={"tags": {**attributes, **e.tags}}) for e in events]
     if len(out) > MAX_EVENTS:
+        unread.errors = len(out) - MAX_EVENTS
         out = out[:MAX_EVENTS]
-        unread.append(f"errors past the first {MAX_EVENTS}")
-    if unread and out:
+        unread.notes.append(f"errors past the first {MAX_EVENTS}")
+    if unread.notes and out:
         last = out[-1]
-        note = {"firehose": {"unread": unread[:20]}}
+        note = {"firehose": {"unread": unread.notes[:20]}}
         out[-1] = last.model_copy(update={"contexts": {**last.contexts, **note}})
-    return out
+    if unread:
+        _warn(rid, unread)
+    return Delivery(rid, out, unread)
+
+
+def _shown(rid: str) -> str:
+    if scrub_text(rid) != rid:
+        return "sha256:" + hashlib.sha256(rid.encode("utf-8", "surrogatepass")).hexdigest()
+    return rid[:SHOWN_ID]
+
+
+def _warn(rid: str, unread: Unread) -> None:
+    left = ", ".join(f"{n} {unit}" for unit, n in unread.counts().items() if n)
+    log.warning(
+        "Firehose delivery %r was acknowledged with %s left unread past the bounds "
+        "(%d lines a record, %d errors a delivery)",
+        _shown(rid),
+        left,
+        MAX_LOG_EVENTS,
+        MAX_EVENTS,
+        extra={"source": "firehose"},
+    )
 
 
 def sniff(body: bytes) -> bool:

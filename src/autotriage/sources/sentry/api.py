@@ -142,12 +142,19 @@ def rate_limit_wait(response: httpx.Response) -> float | None:
 
 
 def latest_event(
-    client: httpx.Client, base_url: str, token: str, issue_id: str, org: str | None = None
+    client: httpx.Client,
+    base_url: str,
+    token: str,
+    issue_id: str,
+    org: str | None = None,
+    *,
+    timeout: float | None = None,
 ) -> ErrorEvent:
     """The latest event of Sentry issue `issue_id`, with its frames.
 
     The id comes from a webhook body: only digits are taken, and every path segment is
     quoted, so no id can steer the call to another path of the API (with our token).
+    `timeout` (seconds) replaces the client's own for this one call.
     """
     if not issue_id.isascii() or not issue_id.isdigit():
         raise SentryApiError("a Sentry issue id is digits only")
@@ -158,7 +165,11 @@ def latest_event(
         else f"/api/0/issues/{issue_id}/events/latest/"
     )
     try:
-        response = client.get(base + path, headers=_headers(token))
+        response = client.get(
+            base + path,
+            headers=_headers(token),
+            timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else timeout,
+        )
     except httpx.HTTPError as exc:
         raise SentryApiError(f"could not reach Sentry: {type(exc).__name__}") from None
     _check(response)
@@ -211,10 +222,10 @@ def poll_page(
     if state.get("page"):
         params["cursor"] = state["page"]
     base = base_url.rstrip("/")
+    # Configuration, not input, yet each slug stays one quoted path segment.
+    listing = f"{base}/api/0/projects/{quote(org, safe='')}/{quote(project, safe='')}/issues/"
     try:
-        response = client.get(
-            f"{base}/api/0/projects/{org}/{project}/issues/", params=params, headers=_headers(token)
-        )
+        response = client.get(listing, params=params, headers=_headers(token))
     except httpx.HTTPError as exc:
         raise SentryApiError(f"could not reach Sentry: {type(exc).__name__}") from None
     _check(response)

@@ -34,8 +34,12 @@ async def firehose_delivery(request: Request) -> JSONResponse:
         verify(request, "firehose", b"", headers)
         body = await read_body(request, services_of(request).limits.firehose)
         rid = firehose.request_id(require_object(load_json(body)), headers)
-        events = await run_in_threadpool(firehose.parse, body, headers)
-        await accept(request, firehose.NAME, events, delivery_id=f"firehose:{rid}")
+        delivery = await run_in_threadpool(firehose.read_delivery, body, headers)
+        outcome = await accept(
+            request, firehose.NAME, delivery.events, delivery_id=f"firehose:{rid}"
+        )
+        if not outcome.redelivery:  # a retried delivery left the same lines unread
+            services_of(request).metrics.left_unread("firehose", delivery.unread.counts())
     except IntakeError as exc:
         reply = {"requestId": rid, "timestamp": _now_ms(request), "errorMessage": exc.reason}
         return JSONResponse(reply, status_code=exc.status_code)

@@ -72,21 +72,23 @@ FETCH_BUDGET_SECONDS = 0.6
 # --- webhooks ------------------------------------------------------------------------
 
 
-def _fetch_latest(settings: SentrySettings, issue_id: str) -> ErrorEvent | None:
+def _fetch_latest(http: httpx.Client, settings: SentrySettings, issue_id: str) -> ErrorEvent | None:
+    """The latest event of `issue_id` through the one outbound client (`Services.http`),
+    within `FETCH_BUDGET_SECONDS`; None without a token or when Sentry fails us."""
     token = settings.sentry_auth_token
     if token is None:
         return None
     try:
-        with httpx.Client(timeout=FETCH_BUDGET_SECONDS) as client:
-            return sentry_api.latest_event(
-                client,
-                settings.sentry_url,
-                token.get_secret_value(),
-                issue_id,
-                settings.sentry_organization,
-            )
+        return sentry_api.latest_event(
+            http,
+            settings.sentry_url,
+            token.get_secret_value(),
+            issue_id,
+            settings.sentry_organization,
+            timeout=FETCH_BUDGET_SECONDS,
+        )
     except SentryApiError as exc:
-        log.warning("could not fetch the latest event of Sentry issue %s: %s", issue_id, exc)
+        log.warning("could not fetch the latest event of Sentry issue %r: %s", issue_id[:40], exc)
         return None
 
 
@@ -146,7 +148,8 @@ async def sentry_webhook(request: Request) -> JSONResponse:
         return JSONResponse(answer)
     events = hook.events
     if hook.issue_id and settings.sentry_auth_token is not None:
-        latest = await run_in_threadpool(_fetch_latest, settings, hook.issue_id)
+        http = services_of(request).http
+        latest = await run_in_threadpool(_fetch_latest, http, settings, hook.issue_id)
         if latest is not None:
             events = [_with_frames(events[0], latest)]
     return _accepted(await accept(request, sentry.NAME, events, delivery_id=delivery_id))
