@@ -161,6 +161,15 @@ RULES: list[Rule] = [
         rf" (?<={ci('bearer')} )(?!\[REDACTED){TOKEN68}{{8,}}+=*+(?![\w=[])",
         " [REDACTED:bearer]",
     ),
+    # Access key ids (AKIA long-term, ASIA temporary) are distinctive enough to be taken
+    # glued to letters ("aws_keyAKIA...", "xxAKIA...yy"), not inside a longer run of
+    # capitals and digits; the other AWS id prefixes need word boundaries.
+    rule(
+        "aws_key",
+        Needs(length=20, char="A"),
+        r"A(?:(?<![A-Z0-9]A)(?:KIA|SIA)[A-Z0-9]{16}(?![A-Z0-9])"
+        r"|(?<!\wA)(?:BIA|CCA|GPA|IDA|IPA|NPA|NVA|ROA|PKA)[A-Z0-9]{16}\b)",
+    ),
     rule("jwt", "eyJ", word("eyJ", r"[A-Za-z0-9_-]{5,}+\.eyJ[A-Za-z0-9_-]{5,}+\.[A-Za-z0-9_-]*+")),
     rule("github_token", "gh", word("gh", r"[pousr]_[A-Za-z0-9]{20,255}\b")),
     rule("github_token", "github_pat_", word("github_pat_", r"[A-Za-z0-9_]{20,255}\b")),
@@ -220,15 +229,6 @@ RULES: list[Rule] = [
         "telegram_bot_token",
         ":AA",
         r"\d(?:(?<=/bot\d)|(?<![\w:]\d))\d{7,9}:AA[0-9A-Za-z_-]{33}(?![\w-])",
-    ),
-    # Access key ids (AKIA long-term, ASIA temporary) are distinctive enough to be taken
-    # glued to letters ("aws_keyAKIA...", "xxAKIA...yy"), not inside a longer run of
-    # capitals and digits; the other AWS id prefixes need word boundaries.
-    rule(
-        "aws_key",
-        Needs(length=20, char="A"),
-        r"A(?:(?<![A-Z0-9]A)(?:KIA|SIA)[A-Z0-9]{16}(?![A-Z0-9])"
-        r"|(?<!\wA)(?:BIA|CCA|GPA|IDA|IPA|NPA|NVA|ROA|PKA)[A-Z0-9]{16}\b)",
     ),
     rule(
         "aws_secret",
