@@ -110,6 +110,12 @@ SCRUB_FRAGMENTS = {
     "key_values_real": "password=x ",
     "key_words_no_sep": "api_key ",
     "key_values_non_ascii": "\u0131 password=x ",
+    # the densest floods of pairs: the shortest word, a quoted value, a key longer than its
+    # word, and a held value before each redaction
+    "key_values_short": "pwd=x ",
+    "key_values_quoted": "pwd:'x'",
+    "key_values_prefixed": "db_password=x ",
+    "key_values_held": "pwd=[REDACTED:x] ",
     "dotted_i_mix": "\u0130a=",
 }
 

@@ -28,41 +28,6 @@ from autotriage.understanding.secret_patterns import SECRET_KEY
 _NO_DIGITS = str.maketrans("", "", "0123456789")
 
 
-@lru_cache(maxsize=4096)
-def _token(key: str, quote: str = "") -> str:  # one argument: the cache's fast path
-    kind = re.sub(r"[^a-z0-9_]", "_", key.lower()).strip("_")[:40] or "secret"
-    return f"{quote}[REDACTED:{kind}]{quote}"
-
-
-def _redact_key_values(text: str, lower: str) -> str:
-    # The hot loop of a key=value flood: `KEY_VALUE` finds each key's end and its value in
-    # the folded text; the key's start (a run of [\w.-] that ends in the word, at most 60
-    # long) and the output come from `text`, which has the same length.
-    folded = secrets.fold(text, lower)
-    out: list[str] = []
-    append, done, run, marked = out.append, 0, patterns.KEY_RUN.match, "[REDACTED" in folded
-    pattern = patterns.KEY_VALUE if marked else patterns.KEY_VALUE_PLAIN
-    for found in pattern.finditer(folded):
-        start, end = found.span()
-        key_end, begin = found.span(1)
-        if marked:
-            if found.start(3) >= 0:
-                continue  # a value held up to its redaction
-            if folded.startswith(" [REDACTED", end) and text[begin:end].lower() in patterns.SCHEMES:
-                continue  # an auth scheme before its redacted value
-        if start and ((char := text[start - 1]).isalnum() or char in "_.-"):
-            left = text[key_end - 61 if key_end > 61 else 0 : start][::-1]
-            start -= run(left).end()  # type: ignore[union-attr]
-        append(text[done:begin])
-        key, quote = text[start:key_end], text[begin]
-        append(_token(key, quote) if quote in "\"'" else _token(key))
-        done = end
-    if not out:
-        return text
-    append(text[done:])
-    return "".join(out)
-
-
 def _cookie(match: re.Match[str]) -> str:
     return f"{match['key']}[REDACTED:cookie]"
 
@@ -91,7 +56,7 @@ def _sub(
 
 def scrub_string(text: str, emails: bool, ips: bool) -> str:
     """`text` with every rule applied (emails and IPs only when asked)."""
-    original, lower = text, text.lower()
+    lower = text.lower()
     # ASCII digits by one C call; other text may hold other digits `\d` matches: count
     # them all then (the gates only need a lower bound, so too many is safe).
     digits = len(text) - len(text.translate(_NO_DIGITS)) if text.isascii() else len(text)
@@ -126,7 +91,7 @@ def scrub_string(text: str, emails: bool, ips: bool) -> str:
     if "cookie" in lower:
         text = patterns.COOKIE_HEADER.sub(_cookie, text)
     if words and ("=" in text or ":" in text):
-        text = _redact_key_values(text, text.lower() if text is not original else lower)
+        text = secrets.redact_key_values(text)
     if emails and "@" in text and (long is None or long.holds("email")):
         text = _sub(patterns.EMAIL, "[REDACTED:email]", text, long, "email")
     if ips:

@@ -9,7 +9,7 @@ possessive, and no lazy span rescans the text.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 _KEY_WORDS = (
@@ -20,56 +20,98 @@ _KEY_WORDS = (
 # A key is secret when one of the words ends it (optionally with an _id/_key suffix), so
 # "db_password", "X-Auth-Token" and "sessionid" match while "author" and "tokenizer" don't.
 SECRET_KEY = re.compile(rf"(?i)^[\w.-]{{0,200}}?(?:{_KEY_WORDS})(?:[_-]?(?:id|key|value|hash))?$")
-# A key=value pair, in the text folded to lower case (`secrets.fold`): a secret word (and
-# suffix) ending a run of [\w.-] at most 60 long, a separator and a value (quoted, bounded;
-# or unquoted, to the next stop character). Separator and value are taken atomically, the
-# first that fits, and the value is redacted only when it holds no ``[REDACTED``. A value
-# that is not redacted is not consumed (keys inside it are read), except an unquoted one up
-# to its redaction (`held`): every key before that holds it too, so a flood of keys before
-# one redaction stays linear.
-_WORDS = (
-    "p(?:ass(?:word|wd|phrase)|wd|rivate[_-]?key)|s(?:ecret|ession(?:[_-]?id)?|essid|ignature)"
-    "|a(?:pi[_-]?key|pikey|ccess[_-]?key|uth(?:orization)?|ccount[_-]?key)|token"
-    "|c(?:redentials?|ookie)|dsn"
-)
+# A key=value pair: a secret word (and suffix; any case, as `(?i)` would read it) ending a
+# run of [\w.-] at most 60 long, a separator and a value (quoted, bounded; or unquoted, to
+# the next stop character). Separator and value are taken atomically, the first that fits,
+# and the value is redacted only when it holds no ``[REDACTED``. A value that is not
+# redacted is not consumed (keys inside it are read), except an unquoted one up to its
+# redaction (held): every key before that holds it too, so a flood of keys before one
+# redaction stays linear. The pattern reads the text as it is (letters as `ci` classes),
+# so no lower-case copy is made and `split` gives the text's own pieces.
+_WORDS = {  # each word's first letter -> the rest of the words that start with it
+    "p": "(?:ass(?:word|wd|phrase)|wd|rivate[_-]?key)",
+    "s": "(?:ecret|ession(?:[_-]?id)?|essid|ignature)",
+    "a": "(?:pi[_-]?key|pikey|ccess[_-]?key|uth(?:orization)?|ccount[_-]?key)",
+    "t": "oken",
+    "c": "(?:redentials?|ookie)",
+    "d": "sn",
+}
 # Each word starts with one of these.
 ANCHORS: tuple[str, ...] = ("pass", "pwd", "secret", "api", "access", "auth", "credential")
 ANCHORS += ("token", "private", "sess", "cookie", "signature", "dsn", "account")
 _STOP = r"\s,;&)}\]\"'"
 _CLEAN = r"(?!\[REDACTED)"
-# The word (and suffix) ending the key, then the separator, atomically with the value.
-_KEY_SEP = (
-    rf"(?:{_WORDS})(?:[_-]?(?:id|key|value|hash))?(?<![\w.-]{{61}})(?>"
-    r"(?P<sep>[\"']?\s{0,8}(?:=>|[=:])\s{0,8}(?:(?=[rRbBfFuU])(?:[rR][bBfF]?|[bBfF][rR]?|[uU])(?=[\"']))?)"
-)
-KEY_VALUE = re.compile(
-    _KEY_SEP + rf"(?:(?P<value>\"(?:{_CLEAN}[^\"\\\n]|\\{_CLEAN}.){{0,2048}}+\""
-    rf"|'(?:{_CLEAN}[^'\\\n]|\\{_CLEAN}.){{0,2048}}+'|(?:{_CLEAN}[^{_STOP}])++(?![^{_STOP}]))"
-    rf"|\"(?:[^\"\\\n]|\\.){{0,2048}}+\"|'(?:[^'\\\n]|\\.){{0,2048}}+'"
-    rf"|(?P<held>(?:{_CLEAN}[^{_STOP}])*+(?=\[REDACTED))))(?(value)|(?(held)|(?!)))"
-)
-# `KEY_VALUE` for a text with no ``[REDACTED`` in it (nothing can be held or unclean, so
-# the same matches, with fewer steps each: the hot path of a key=value flood). Its values'
-# alternatives start with different characters, so the commonest, unquoted, goes first.
-KEY_VALUE_PLAIN = re.compile(
-    _KEY_SEP
-    + rf"(?P<value>[^{_STOP}]++|\"(?:[^\"\\\n]|\\.){{0,2048}}+\"|'(?:[^'\\\n]|\\.){{0,2048}}+'))"
-)
-KEY_RUN = re.compile(r"[\w.-]*")  # matches any text: its end is where a key's run ends
 # What `(?i)` folds onto an ASCII letter besides its own two cases (sre's own table).
 _EXOTIC = "\u0130\u0131\u017f\u212a"  # dotted I, dotless i, long s, Kelvin sign
 _FOLDS = {"i": "iI\u0130\u0131", "k": "kK\u212a", "s": "sS\u017f"}
 
 
+def _case_class(char: str) -> str:
+    return f"[{_FOLDS.get(char, char + char.upper())}]"
+
+
 def ci(word: str) -> str:
     """`word` as classes that match exactly what ``(?i)word`` matches, but let the regex
     engine skip ahead to the first letter (an ignore-case pattern tries every position)."""
-    return "".join(
-        f"[{_FOLDS.get(c.lower(), c.lower() + c.upper())}]" if c.isalpha() else re.escape(c)
-        for c in word
-    )
+    return "".join(_case_class(c.lower()) if c.isalpha() else re.escape(c) for c in word)
 
 
+def _ci_pattern(pattern: str) -> str:
+    """`pattern` (lower-case letters, groups, alternations and letterless classes) with
+    each letter outside a class as its `ci` class."""
+    return re.sub(r"\[[^\]]*\]|\\.|[a-z]", lambda m: ci(m[0]) if m[0].isalpha() else m[0], pattern)
+
+
+# One branch per case of each first letter, each starting with that letter: the engine
+# skips in C to where one could start, and each branch is ruled out by its first letter.
+_WORD = "|".join(
+    f"{first}{_ci_pattern(rest)}"
+    for word, rest in _WORDS.items()
+    for first in _case_class(word)[1:-1]
+)
+# The word and suffix ending the key (a run of [\w.-] at most 60 long ends there), then
+# the separator (`=>`, `=` or `:`; a string prefix before a quote), then a value's opening
+# quote: the value is what a token replaces, the quotes stay around it. Optional parts are
+# alternations with an empty branch and one-character dispatches: sre runs them in fewer
+# steps than `(...)?` groups, trying the same branches in the same order.
+_KEY = rf"(?P<word>(?:{_WORD}){_ci_pattern('(?:[_-]?(?:id|key|value|hash)|)')})(?<![\w.-]{{61}})"
+_SEP = (
+    r"(?P<sep>[\"']?\s{0,8}(?:=>?|:)\s{0,8}"
+    r"(?:[rRbBfFuU](?:(?<=[rR])[bBfF]?|(?<=[bBfF])[rR]?|(?<=[uU]))(?=[\"'])|)[\"']?)"
+)
+_UNQUOTED = r"(?<![\"'])"  # the separator took no quote
+
+
+def _inside(quote: str, clean: str = "") -> str:
+    """What a value in `quote`s holds, after the separator took the opening one: first a
+    run with no escape (nor, when `clean`, a ``[``), one fast repeat that matches only
+    where the general form would match the same; then that form (escapes; each character
+    `clean`). The closing quote follows (the ``close`` group takes it)."""
+    bracket = r"\[" if clean else ""
+    fast = rf"[^{quote}\\\n{bracket}]{{0,2048}}+(?={quote})"
+    return rf"(?<={quote})(?:{fast}|(?:{clean}[^{quote}\\\n]|\\{clean}.){{0,2048}}+(?={quote}))"
+
+
+_QUOTED = _inside('"') + "|" + _inside("'")
+_QUOTED_CLEAN = _inside('"', _CLEAN) + "|" + _inside("'", _CLEAN)
+# Groups: word, sep, value (for a held value, the run up to its redaction), close (the
+# closing quote; after an unquoted value, a quote that follows it, which no key reads).
+# Separator and value are atomic: a quoted value holding a redaction matches, then fails
+# the condition.
+KEY_VALUE = re.compile(
+    rf"{_KEY}(?>{_SEP}(?:(?P<value>{_QUOTED_CLEAN}"
+    rf"|{_UNQUOTED}(?:{_CLEAN}[^{_STOP}])++(?![^{_STOP}])"
+    rf"|{_UNQUOTED}(?:{_CLEAN}[^{_STOP}])*+(?=\[REDACTED))|{_QUOTED})(?P<close>[\"']?))"
+    r"(?(value)|(?!))"
+)
+# `KEY_VALUE` for a text with no ``[REDACTED`` in it (nothing can be held or unclean, so
+# the same matches, with fewer steps each: the hot path of a key=value flood). Nothing
+# follows the value, so the atomic group is left out (the first fit is the same). The
+# commonest value, unquoted, is tried first.
+KEY_VALUE_PLAIN = re.compile(
+    rf"{_KEY}{_SEP}(?P<value>{_UNQUOTED}[^{_STOP}]++|{_QUOTED})(?P<close>[\"']?)"
+)
+KEY_RUN = re.compile(r"[\w.-]*")  # matches any text: its end is where a key's run ends
 COOKIE_HEADER = re.compile(
     rf"(?m)(?P<key>{ci('cookie')}(?<!\w{ci('cookie')})\b[\"']?[ \t]{{0,8}}[:=][ \t]{{0,8}})"
     r"(?P<value>[^\n\"]++)"
@@ -176,3 +218,38 @@ def literal_search(literals: Iterable[str]) -> re.Pattern[str]:
     first = "".join(sorted(map(re.escape, rests)))
     starts = "|".join(f"{re.escape(char)}(?:{'|'.join(rest)})" for char, rest in rests.items())
     return re.compile(f"[{first}](?<=(?=({starts}))[{first}])")
+
+
+# What `secrets.redact_key_values` cuts and searches with.
+KV_LAST_61, KV_REVERSED, KV_TO_40 = slice(None, -62, -1), slice(None, None, -1), slice(0, 40)
+KV_RUN_BEFORE = re.compile(r"\x00(?<=[\w.-]\x00)")  # a text before a pair ends in a key's run
+KV_RUNS = re.compile(r"\x00([\w.-]*)")
+KV_NOT_KIND = re.compile(r"[^a-z0-9_\n]")
+KV_LEADING = re.compile(r"\n_+")
+KV_TRAILING = re.compile(r"_(?<!__)_*+\n")  # tried from a run's first "_" only: linear
+KV_LONG = re.compile(r"\n[^\n]{41}")
+KV_MARKS = ("[REDACTED", " [REDACTED")
+
+
+class Lower(str):
+    """A gate met when the text's lower case holds this."""
+
+    __slots__ = ()
+
+
+Replace = Callable[[re.Match[str]], str]
+Gate = str | tuple[str, ...] | Needs
+Rule = tuple[str, Gate, re.Pattern[str], "Replace | str"]
+
+
+def rule(kind: str, gate: Gate, pattern: str, replace: Replace | str | None = None) -> Rule:
+    """A rule; its gate is a substring the text (or, `Lower`, its lower case) needs, a
+    tuple of them (one is enough), or what it `Needs` (length, digits, a character)."""
+    return (kind, gate, re.compile(pattern), f"[REDACTED:{kind}]" if replace is None else replace)
+
+
+def word(literal: str, rest: str) -> str:
+    """``\\b`` + `literal` + `rest`, with the boundary checked after the literal (so the
+    engine searches for the literal instead of trying a boundary at every position)."""
+    lit = re.escape(literal)
+    return rf"{lit}(?<!\w{lit}){rest}"

@@ -4,8 +4,9 @@ Each rule is a pattern with a cheap gate (a substring it needs), so most strings
 rules. Every pattern runs in linear time with a small constant: it starts with a literal or
 a narrow class (the engine skips in C to where it could start, not trying each position),
 lookbehinds come after that first character, repeats are bounded or possessive, and no
-lazy span rescans the text. ``key=value`` pairs are found from the secret words. In long
-texts, RE2 first checks that a rule's shape occurs at all. `bench/redos.py` times it all.
+lazy span rescans the text. ``key=value`` pairs are found from the secret words, by one
+`split` whose per-pair work is done in C (`redact_key_values`). In long texts, RE2 first
+checks that a rule's shape occurs at all. `bench/redos.py` times it all.
 
 Kinds (`KINDS`): private keys (PEM, PGP, OpenSSH), credentials in URLs, Sentry DSN keys,
 ``Authorization`` and ``Bearer`` values, JWTs; GitHub, GitLab, Slack, Discord, Telegram,
@@ -21,6 +22,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from itertools import compress, repeat
+from operator import add, getitem
 from typing import Any
 
 from autotriage.understanding.secret_patterns import (
@@ -28,33 +31,38 @@ from autotriage.understanding.secret_patterns import (
     AUTH_SEP,
     B64,
     CI_B64,
+    KEY_RUN,
+    KEY_VALUE,
+    KEY_VALUE_PLAIN,
+    KV_LAST_61,
+    KV_LEADING,
+    KV_LONG,
+    KV_MARKS,
+    KV_NOT_KIND,
+    KV_REVERSED,
+    KV_RUN_BEFORE,
+    KV_RUNS,
+    KV_TO_40,
+    KV_TRAILING,
     PEM_BODY,
     PEM_LABEL,
     SCHEME,
+    SCHEMES,
     SHAPES_OF,
     TOKEN68,
+    Lower,
     Needs,
+    Rule,
     ci,
     literal_search,
+    rule,
+    word,
 )
 
 try:
     import re2
 except ImportError:  # the wheel is a dependency; without it only long texts slow down
     re2 = None
-
-
-def fold(text: str, lower: str) -> str:
-    """`text` (`lower` is its lower case) as `KEY_VALUE` reads it: lower case, dotless i,
-    dotted I and long s as i and s (what `(?i)` folds onto them; lengths are kept), and
-    ``[REDACTED`` left as it is (the only upper case the pattern reads)."""
-    base = text
-    if not text.isascii():
-        base = text.replace("\u0130", "i").replace("\u0131", "i").replace("\u017f", "s")
-        lower = base.lower()
-    if "[redacted" in lower:
-        lower = "[REDACTED".join(map(str.lower, base.split("[REDACTED")))
-    return lower
 
 
 _DOUBLED = str.maketrans("0123456789", "0246813579")  # each digit doubled, digits summed
@@ -121,150 +129,126 @@ def _aws_secret(text: str) -> bool:
     )
 
 
-class Lower(str):
-    """A gate met when the text's lower case holds this."""
-
-    __slots__ = ()
-
-
-_Replace = Callable[[re.Match[str]], str]
-_Gate = str | tuple[str, ...] | Needs
-_Rule = tuple[str, _Gate, re.Pattern[str], "_Replace | str"]
-
-
-def _rule(kind: str, gate: _Gate, pattern: str, replace: _Replace | str | None = None) -> _Rule:
-    """A rule; its gate is a substring the text (or, `Lower`, its lower case) needs, a
-    tuple of them (one is enough), or what it `Needs` (length, digits, a character)."""
-    return (kind, gate, re.compile(pattern), f"[REDACTED:{kind}]" if replace is None else replace)
-
-
-def _word(literal: str, rest: str) -> str:
-    """``\\b`` + `literal` + `rest`, with the boundary checked after the literal (so the
-    engine searches for the literal instead of trying a boundary at every position)."""
-    lit = re.escape(literal)
-    return rf"{lit}(?<!\w{lit}){rest}"
-
-
-RULES: list[_Rule] = [
-    _rule(
-        "private_key", "-----BEGIN", f"-----BEGIN {PEM_LABEL}{PEM_BODY}(?:-----END {PEM_LABEL})?"
-    ),
-    _rule(
+RULES: list[Rule] = [
+    rule("private_key", "-----BEGIN", f"-----BEGIN {PEM_LABEL}{PEM_BODY}(?:-----END {PEM_LABEL})?"),
+    rule(
         "slack_webhook",
         "hooks.slack.com",
         r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[\w/]++",
     ),
-    _rule(
+    rule(
         "discord_webhook",
         "/api/webhooks/",
         r"https://(?:\w+\.)?discord(?:app)?\.com/api/webhooks/\d+/[\w-]++",
     ),
-    _rule(
+    rule(
         "url_credentials",
         "://",
         r"://(?!\[REDACTED:)[^/\s:@\"'<>]{0,256}:[^/\s@\"'<>]{1,512}(?=@)",
         "://[REDACTED:url_credentials]",
     ),
-    _rule("sentry_dsn_key", "://", r"://[0-9a-f]{32}(?=@)", "://[REDACTED:sentry_dsn_key]"),
-    _rule(
+    rule("sentry_dsn_key", "://", r"://[0-9a-f]{32}(?=@)", "://[REDACTED:sentry_dsn_key]"),
+    rule(
         "authorization",
         Lower("authorization"),
         rf"{AUTH_SEP}{SCHEME}?(?i:[^\s\"',;]++)",
         lambda m: f"{m['sep']}{m['scheme'] or ''}[REDACTED:authorization]",
     ),
     # RFC 6750's b64token: "=" only as padding at the end ("bearer expires_in=3600" stays).
-    _rule(
+    rule(
         "bearer",
         Lower("bearer "),
         rf" (?<={ci('bearer')} )(?!\[REDACTED){TOKEN68}{{8,}}+=*+(?![\w=[])",
         " [REDACTED:bearer]",
     ),
-    _rule(
-        "jwt", "eyJ", _word("eyJ", r"[A-Za-z0-9_-]{5,}+\.eyJ[A-Za-z0-9_-]{5,}+\.[A-Za-z0-9_-]*+")
+    # Access key ids (AKIA long-term, ASIA temporary) are distinctive enough to be taken
+    # glued to letters ("aws_keyAKIA...", "xxAKIA...yy"), not inside a longer run of
+    # capitals and digits; the other AWS id prefixes need word boundaries.
+    rule(
+        "aws_key",
+        Needs(length=20, char="A"),
+        r"A(?:(?<![A-Z0-9]A)(?:KIA|SIA)[A-Z0-9]{16}(?![A-Z0-9])"
+        r"|(?<!\wA)(?:BIA|CCA|GPA|IDA|IPA|NPA|NVA|ROA|PKA)[A-Z0-9]{16}\b)",
     ),
-    _rule("github_token", "gh", _word("gh", r"[pousr]_[A-Za-z0-9]{20,255}\b")),
-    _rule("github_token", "github_pat_", _word("github_pat_", r"[A-Za-z0-9_]{20,255}\b")),
-    _rule("gitlab_token", "gl", _word("gl", r"(?:pat|dt|rt|ptt|cbt|oas)-[A-Za-z0-9_-]{20,64}\b")),
-    _rule("slack_token", ("xox", "xapp-"), _word("x", r"(?:ox[abposre]|app)-[A-Za-z0-9-]{10,}+")),
-    _rule(
+    rule("jwt", "eyJ", word("eyJ", r"[A-Za-z0-9_-]{5,}+\.eyJ[A-Za-z0-9_-]{5,}+\.[A-Za-z0-9_-]*+")),
+    rule("github_token", "gh", word("gh", r"[pousr]_[A-Za-z0-9]{20,255}\b")),
+    rule("github_token", "github_pat_", word("github_pat_", r"[A-Za-z0-9_]{20,255}\b")),
+    rule("gitlab_token", "gl", word("gl", r"(?:pat|dt|rt|ptt|cbt|oas)-[A-Za-z0-9_-]{20,64}\b")),
+    rule("slack_token", ("xox", "xapp-"), word("x", r"(?:ox[abposre]|app)-[A-Za-z0-9-]{10,}+")),
+    rule(
         "stripe_key",
         ("k_live_", "k_test_"),
         r"[sr](?<!\w[sr])k_(?:live|test)_[A-Za-z0-9]{16,247}\b",
     ),
-    _rule("stripe_key", "whsec_", _word("whsec_", r"[A-Za-z0-9]{24,}+")),
-    _rule("google_api_key", "AIza", _word("AIza", r"[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])")),
-    _rule("google_oauth", "ya29.", _word("ya29.", r"[0-9A-Za-z_-]{20,}+")),
-    _rule("google_oauth", "GOCSPX-", _word("GOCSPX-", r"[A-Za-z0-9_-]{28}\b")),
-    _rule(
+    rule("stripe_key", "whsec_", word("whsec_", r"[A-Za-z0-9]{24,}+")),
+    rule("google_api_key", "AIza", word("AIza", r"[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])")),
+    rule("google_oauth", "ya29.", word("ya29.", r"[0-9A-Za-z_-]{20,}+")),
+    rule("google_oauth", "GOCSPX-", word("GOCSPX-", r"[A-Za-z0-9_-]{28}\b")),
+    rule(
         "azure_account_key",
         Lower("accountkey="),
         rf"{CI_B64}(?<={ci('accountkey=')}{CI_B64})(?i:[A-Za-z0-9+/]{{19,}}+)={{0,2}}",
     ),
-    _rule(
+    rule(
         "azure_sas",
         "sig=",
         r"sig=(?<=[?&]sig=)[A-Za-z0-9%+/]{16,}+={0,2}",
         "sig=[REDACTED:azure_sas]",
     ),
-    _rule(
+    rule(
         "azure_client_secret",
         "8Q~",
         r"[\w~.-](?<![\w~.-][\w~.-])[\w~.-]{2}8Q~[\w~.-]{31,34}(?![\w~.-])",
     ),
-    _rule(
+    rule(
         "openai_key",
         "sk-",
-        _word("sk-", r"(?:proj-|svcacct-|admin-|ant-(?:api|admin)\d\d-)?[A-Za-z0-9_-]{32,}+"),
+        word("sk-", r"(?:proj-|svcacct-|admin-|ant-(?:api|admin)\d\d-)?[A-Za-z0-9_-]{32,}+"),
     ),
-    _rule("huggingface_token", "hf_", _word("hf_", r"[A-Za-z0-9]{34,}+")),
-    _rule("npm_token", "npm_", _word("npm_", r"[A-Za-z0-9]{36}\b")),
-    _rule("pypi_token", "pypi-AgE", _word("pypi-AgE", r"[A-Za-z0-9_-]{50,}+")),
-    _rule("sendgrid_key", "SG.", _word("SG.", r"[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b")),
-    _rule("twilio_key", "SK", _word("SK", r"[0-9a-f]{32}\b")),
-    _rule("mailgun_key", "key-", _word("key-", r"[0-9a-f]{32}\b")),
-    _rule("shopify_token", "shp", _word("shp", r"(?:at|ss|ca|pa)_[a-fA-F0-9]{32}\b")),
-    _rule("digitalocean_token", "_v1_", _word("do", r"[opr]_v1_[a-f0-9]{64}\b")),
-    _rule("vault_token", ("hvs.", "hvb.", "hvr."), _word("hv", r"[sbr]\.[A-Za-z0-9_-]{24,}+")),
-    _rule(
+    rule("huggingface_token", "hf_", word("hf_", r"[A-Za-z0-9]{34,}+")),
+    rule("npm_token", "npm_", word("npm_", r"[A-Za-z0-9]{36}\b")),
+    rule("pypi_token", "pypi-AgE", word("pypi-AgE", r"[A-Za-z0-9_-]{50,}+")),
+    rule("sendgrid_key", "SG.", word("SG.", r"[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b")),
+    rule("twilio_key", "SK", word("SK", r"[0-9a-f]{32}\b")),
+    rule("mailgun_key", "key-", word("key-", r"[0-9a-f]{32}\b")),
+    rule("shopify_token", "shp", word("shp", r"(?:at|ss|ca|pa)_[a-fA-F0-9]{32}\b")),
+    rule("digitalocean_token", "_v1_", word("do", r"[opr]_v1_[a-f0-9]{64}\b")),
+    rule("vault_token", ("hvs.", "hvb.", "hvr."), word("hv", r"[sbr]\.[A-Za-z0-9_-]{24,}+")),
+    rule(
         "terraform_token",
         ".atlasv1.",
         r"[A-Za-z0-9](?<!\w[A-Za-z0-9])[A-Za-z0-9]{13}\.atlasv1\.[A-Za-z0-9_-]{60,}+",
     ),
-    _rule("sentry_token", "sntry", _word("sntry", r"[su]_[A-Za-z0-9_=+/]{40,}+")),
-    _rule("linear_key", "lin_", _word("lin_", r"(?:api|oauth)_[A-Za-z0-9]{40}\b")),
-    _rule("doppler_token", "dp.", _word("dp.", r"(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{40,}+")),
-    _rule("atlassian_token", "ATATT3", _word("ATATT3", r"[A-Za-z0-9_=-]{100,}+")),
-    _rule("age_key", "AGE-SECRET-KEY-1", _word("AGE-SECRET-KEY-1", r"[0-9A-Z]{58}\b")),
+    rule("sentry_token", "sntry", word("sntry", r"[su]_[A-Za-z0-9_=+/]{40,}+")),
+    rule("linear_key", "lin_", word("lin_", r"(?:api|oauth)_[A-Za-z0-9]{40}\b")),
+    rule("doppler_token", "dp.", word("dp.", r"(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{40,}+")),
+    rule("atlassian_token", "ATATT3", word("ATATT3", r"[A-Za-z0-9_=-]{100,}+")),
+    rule("age_key", "AGE-SECRET-KEY-1", word("AGE-SECRET-KEY-1", r"[0-9A-Z]{58}\b")),
     # Bot API URLs put the token right after "/bot".
-    _rule(
+    rule(
         "telegram_bot_token",
         ":AA",
         r"\d(?:(?<=/bot\d)|(?<![\w:]\d))\d{7,9}:AA[0-9A-Za-z_-]{33}(?![\w-])",
     ),
-    _rule(
-        "aws_key",
-        Needs(length=20, char="A"),
-        _word("A", r"(?:KIA|SIA|BIA|CCA|GPA|IDA|IPA|NPA|NVA|ROA|PKA)[A-Z0-9]{16}\b"),
-    ),
-    _rule(
+    rule(
         "aws_secret",
         Needs(length=40, digits=1),
         rf"{B64}(?<![A-Za-z0-9/+=]{B64}){B64}{{39}}(?![A-Za-z0-9/+=])",
         _checked("aws_secret", _aws_secret),
     ),
-    _rule(
+    rule(
         "card",
         Needs(digits=13),
         r"[2-6](?<![\w-][2-6])\d{3}(?:[ -]?\d){9,15}(?![\w-])",
         _card,
     ),
-    _rule(
+    rule(
         "iban",
         Needs(length=12, digits=2),
         r"[A-Z](?<!\w[A-Z])[A-Z]\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b",
         _checked("iban", _iban_ok),
     ),
-    _rule(
+    rule(
         "ssn",
         Needs(digits=9, char="-"),
         r"\d(?<![\d-]\d)\d\d-(?<!000-)(?<!666-)(?<!9\d\d-)(?!00)\d{2}-(?!0000)\d{4}(?![\d-])",
@@ -301,7 +285,7 @@ than to encode for RE2)."""
 
 def _literal_set() -> Any:
     """One RE2 set of every gate literal (`Lower` ones ignoring case: a superset of the
-    lower-case test) and every key word's start (`ANCHORS`, folded as `fold` does)."""
+    lower-case test) and every key word's start (`ANCHORS`, in any case, as `ci` reads them)."""
     found = re2.Set.SearchSet()
     for literal in OPENED_BY:
         found.Add(re.escape(literal))
@@ -384,3 +368,62 @@ class LongText:
             else:
                 spans.append((max(start, 0), end))
         return spans
+
+
+def redact_key_values(text: str) -> str:
+    """`text` with the value of every ``key=value`` pair whose key names a secret replaced
+    by ``[REDACTED:<key>]`` (`KEY_VALUE`; quotes stay). A flood of pairs is the costliest
+    input, so the work per pair is done in C, not by a Python loop: `split` gives, per
+    pair, the text before it, the word ending its key, the separator with any opening
+    quote, the value and any closing quote; keys and tokens are made by string operations
+    on all of them joined."""
+    marked = "[REDACTED" in text
+    parts = (KEY_VALUE if marked else KEY_VALUE_PLAIN).split(text)
+    if len(parts) == 1:
+        return text
+    pres, words, values = parts[0:-1:5], parts[1::5], parts[3::5]
+    keys, runs = words, bool(KV_RUN_BEFORE.search("\x00".join(pres) + "\x00"))
+    if runs:  # some key starts left of its word
+        keys = list(map(add, map(getitem, _left_runs(pres, text), repeat(KV_REVERSED)), words))
+    tokens = _tokens(keys, runs)
+    if marked:
+        afters, closes = parts[5::5], parts[4::5]
+        for index in compress(range(len(values)), map(str.startswith, afters, repeat(KV_MARKS))):
+            value = values[index]
+            if afters[index][0] == "[":  # an unquoted value held up to its redaction
+                if not closes[index]:
+                    tokens[index] = value
+            elif value.lower() in SCHEMES:  # a scheme before its redacted value
+                tokens[index] = value
+    parts[3::5] = tokens
+    return "".join(parts)
+
+
+def _left_runs(pres: list[str], text: str) -> list[str]:
+    """Reversed, the run of [\\w.-] that ends each text before a pair (where its key starts:
+    the word's lookbehind keeps run and word under 61 characters, and no run reaches back
+    past the pair before, which ends in a quote or before a stop character)."""
+    tails: list[str] = list(map(getitem, pres, repeat(KV_LAST_61)))
+    if "\x00" in text:
+        return list(map(getitem, map(KEY_RUN.match, tails), repeat(0)))  # type: ignore[arg-type]
+    runs: list[str] = KV_RUNS.findall("\x00" + "\x00".join(tails))
+    return runs
+
+
+def _tokens(keys: list[str], runs: bool) -> list[str]:
+    """Each key's token, ``[REDACTED:kind]``: the key lowered, each character but [a-z0-9_]
+    as "_", stripped of "_", cut to 40; made on all the keys joined (`runs`: whether some
+    key is longer than its word, so may start with "_" or pass 40)."""
+    kinds = "\n".join(keys).lower()
+    if kinds.isascii():  # [\w.-] lowered: "-" and "." are all there is to replace
+        kinds = kinds.replace("-", "_").replace(".", "_")
+    else:  # a letter that lowers to non-ASCII ("\u017fecret") may end or start a key
+        kinds = KV_NOT_KIND.sub("_", kinds)
+        if "_\n" in kinds or kinds.endswith("_"):
+            kinds = KV_TRAILING.sub("\n", kinds + "\n")[:-1]
+        runs = True
+    if runs:
+        kinds = KV_LEADING.sub("\n", kinds).lstrip("_")
+        if KV_LONG.search("\n" + kinds):
+            kinds = "\n".join(map(getitem, kinds.split("\n"), repeat(KV_TO_40)))
+    return ("[REDACTED:" + kinds.replace("\n", "]\n[REDACTED:") + "]").split("\n")

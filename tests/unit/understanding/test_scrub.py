@@ -21,6 +21,10 @@ from autotriage.understanding.scrub import (
     [
         ("key AKIAQWERTYUIOPASDF12 used", "key [REDACTED:aws_key] used"),
         ("ASIAQWERTYUIOPASDF12", "[REDACTED:aws_key]"),
+        # AKIA/ASIA key ids glued to letters
+        ("xxAKIAHTTYMU8MGG2JYZG0yy", "xx[REDACTED:aws_key]yy"),
+        ("aws_keyAKIAHTTYMU8MGG2JYZG0", "aws_key[REDACTED:aws_key]"),
+        ("keyASIAQ7VZ3KD2LWN5RT8H:", "key[REDACTED:aws_key]:"),
         ("ghp_R4nd0mT0k3nV4lu3F0rT3st1ngOnly12345!", "[REDACTED:github_token]!"),
         ("gho_R4nd0mT0k3nV4lu3F0rT3st1ngOnly12345", "[REDACTED:github_token]"),
         ("xoxp-1234-5678-abcdefghijkl", "[REDACTED:slack_token]"),
@@ -62,6 +66,9 @@ def test_each_kind_is_redacted_keeping_the_shape(text: str, expected: str) -> No
         "timestamp 1709806502123 uid=0",
         "TypeError: Cannot read properties of undefined (reading 'token')",
         "AKIA is a prefix",
+        "XAKIAHTTYMU8MGG2JYZG0",  # inside a longer run of capitals and digits
+        "AKIAHTTYMU8MGG2JYZG01",  # 17 characters after the prefix
+        "keyAKIAHTTYMU8MGG2JYZ",  # one short
     ],
 )
 def test_ordinary_text_is_left_alone(text: str) -> None:

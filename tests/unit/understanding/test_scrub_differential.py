@@ -18,7 +18,7 @@ import re
 import pytest
 
 from autotriage.understanding import secret_patterns, secrets
-from autotriage.understanding.scrub import _cookie, _token, scrub_string
+from autotriage.understanding.scrub import _cookie, scrub_string
 from tests.secret_corpus import load_corpus
 
 _SEP = r"(?:[_-]?(?:id|key|value|hash))?(?=[\"']?\s{0,8}(?:=>|[=:]))"
@@ -43,6 +43,13 @@ _SEP_VALUE = re.compile(
     r"(?P<sep>[\"']?\s{0,8}(?:=>|[=:])\s{0,8}(?:(?:[rR][bBfF]?|[bBfF][rR]?|[uU])(?=[\"']))?)"
     r"(?P<value>\"(?:[^\"\\\n]|\\.){0,2048}+\"|'(?:[^'\\\n]|\\.){0,2048}+'|[^\s,;&)}\]\"']++)"
 )
+
+
+def _token(key: str, quote: str = "") -> str:
+    kind = re.sub(r"[^a-z0-9_]", "_", key.lower()).strip("_")[:40] or "secret"
+    return f"{quote}[REDACTED:{kind}]{quote}"
+
+
 _FOLD = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s"})
 
 
@@ -118,6 +125,7 @@ _PIECES += [
     *("=", ":", "=>", " ", "  ", '"', "'", ",", ";", "&", ")", "]", "[", "\n", "\\", "\t"),
     *("[REDACTED:x]", "[REDACTED", "[redacted:y]", "Bearer", "basic", "x", "a.b", "-", "_"),
     *("\u0130", "\u0131", "\u017f", "\u212a", "p\u0131", "\u00e9", "\u03a3", "1", "@", "."),
+    *("\u017fecret", "credential\u017f", "Se\u017f\u017f\u0130on", "to\u212aen", "_" * 3, "x" * 38),
     *("4111 1111 1111 1111", "123-45-6789", "10.1.2.3", "fe80::1", "a@b.co"),
 ]
 _FILLER = "the quick brown fox jumps over 12 lazy dogs at line 3, in f(): "
