@@ -198,7 +198,7 @@ def test_one_envelope_reaches_github_through_few_modules(
     assert fake_github.issues.items[1].title.startswith("[sentry] KeyError")
     steps = sorted({step(m) for m in recorder.modules if m not in NOT_STEPS})
     # The recorder saw both ends (else a broken hook would pass with a short list).
-    assert "autotriage.web.routes.sentry" in steps
+    assert "autotriage.sources.sentry.envelope" in steps
     assert any(m.startswith("autotriage.actions.github.") for m in steps)
     assert "autotriage.analysis" in steps
     documented = DOC.read_text().split("## One Sentry envelope", 1)[1].split("\n## ", 1)[0]
