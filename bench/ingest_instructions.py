@@ -1,0 +1,94 @@
+"""Instructions per Sentry event from request body to inbox row (callgrind), which a
+loaded machine does not change: for comparing two versions where timings are noise.
+
+The in-process path a DSN post takes once admitted: the gzip'd body inflated
+(`autotriage.web.ingest.inflate`), the envelope split and its event mapped
+(`parse_envelope`, `extract`: JSON, depth check, ``ErrorEvent``), then scrubbed and
+serialized as the inbox stores it (`autotriage.intake.inbox_row`). The HTTP stack, the
+key lookup and the commit are left out (`bench/ingest_sentry.py` measures them live).
+
+Envelopes are made once (by sentry-sdk with ``--sdk``, else the hand-built default of
+`bench.ingest_sentry`) and written to a file; then, each in a fresh interpreter under
+``valgrind --tool=callgrind``, one run takes a warm-up of envelopes and `--events` more
+through the path, another the warm-up alone. The difference over `--events` is
+printed: instructions per event in steady state (the frame cache warm, as in a server).
+
+    .venv/bin/python -m bench.ingest_instructions [--sdk] [--events 200] [--warmup 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from bench.ingest_sentry import envelope, sdk_envelopes
+
+KEY = "0123456789abcdef0123456789abcdef"
+LIMIT = 20 * 1024 * 1024
+
+_RUN = """
+import sys
+from autotriage.intake import inbox_row
+from autotriage.sources.sentry.envelope import extract, parse_envelope
+from autotriage.web.ingest import inflate
+
+data, bodies, at = open(sys.argv[1], "rb").read(), [], 0
+while at < len(data):
+    size = int.from_bytes(data[at : at + 4], "big")
+    bodies.append(data[at + 4 : at + 4 + size])
+    at += 4 + size
+warmup, events = int(sys.argv[2]), int(sys.argv[3])
+
+def ingest(body):
+    data = inflate(body, "gzip", int(sys.argv[4]))
+    for event in extract(parse_envelope(data)).events:
+        inbox_row(event)
+
+for body in bodies[: warmup + events]:
+    ingest(body)
+"""
+
+
+def instructions(bodies: Path, warmup: int, events: int) -> int:
+    """Instructions callgrind counts for one interpreter taking `warmup` and then
+    `events` envelopes of `bodies` through the path."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "callgrind.out"
+        command = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"]
+        command += [sys.executable, "-c", _RUN, str(bodies), str(warmup), str(events), str(LIMIT)]
+        done = subprocess.run(command, capture_output=True, text=True, check=True)
+        found = re.search(r"Collected : (\d+)", done.stderr)
+        if found is None:
+            raise RuntimeError(done.stderr[-2000:])
+        return int(found.group(1))
+
+
+def main() -> None:
+    """Print instructions per event for the chosen envelopes."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sdk", action="store_true", help="envelopes made by sentry-sdk")
+    parser.add_argument("--events", type=int, default=200)
+    parser.add_argument("--warmup", type=int, default=50)
+    args = parser.parse_args()
+    count = args.warmup + args.events
+    made = sdk_envelopes(KEY, count) if args.sdk else None
+    bodies = made or [envelope(KEY, n) for n in range(count)]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bodies"  # each body after its length (4 bytes)
+        path.write_bytes(b"".join(len(b).to_bytes(4, "big") + b for b in bodies))
+        total = instructions(path, args.warmup, args.events)
+        base = instructions(path, args.warmup, 0)
+    kind = "sentry-sdk" if args.sdk else "default"
+    size = sum(len(b) for b in bodies) / len(bodies)
+    print(
+        f"{kind} envelopes ({size / 1024:.1f} KB gzip'd), {args.events} events after "
+        f"{args.warmup} warm-up: {(total - base) / args.events:,.0f} instructions per event"
+    )
+
+
+if __name__ == "__main__":
+    main()
