@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import io
 import time
-import zlib
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
 from typing import TYPE_CHECKING, TypedDict, cast
 
@@ -32,6 +31,7 @@ from cachetools import TTLCache
 from fastapi import Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
+from zlib_ng import zlib_ng
 
 from autotriage.config_sections import IngestSettings
 from autotriage.errors import Overloaded, PayloadInvalid, PayloadTooLarge, SignatureInvalid
@@ -47,6 +47,8 @@ if TYPE_CHECKING:
 
 Clock = Callable[[], float]
 KEYS_CACHED = 10_000
+# zlib-ng's stub declares `error` an instance of Exception; it is the class.
+_InflateError = cast("type[Exception]", zlib_ng.error)
 
 
 class AppState(TypedDict):
@@ -69,7 +71,9 @@ def _too_large(limit: int) -> PayloadTooLarge:
 
 
 def _inflate_zlib(body: bytes, wbits: int, limit: int) -> bytes:
-    decompressor = zlib.decompressobj(wbits)
+    # zlib-ng: the same streams and the same interface as zlib, inflated in fewer
+    # instructions (callgrind: docs/sources.md's speed section).
+    decompressor = zlib_ng.decompressobj(wbits)
     # max_length bounds every step, so a bomb never allocates more than the limit.
     first = decompressor.decompress(body, limit + 1)
     if decompressor.eof and len(first) <= limit:
@@ -87,7 +91,7 @@ def _inflate_zlib(body: bytes, wbits: int, limit: int) -> bytes:
     if len(out) > limit:
         raise _too_large(limit)
     if not decompressor.eof:
-        raise zlib.error("truncated stream")
+        raise _InflateError("truncated stream")
     return bytes(out)
 
 
@@ -124,20 +128,20 @@ def inflate(body: bytes, content_encoding: str | None, limit: int) -> bytes:
         if encoding in ("", "identity"):
             result = body
         elif encoding in ("gzip", "x-gzip"):
-            result = _inflate_zlib(body, 16 + zlib.MAX_WBITS, limit)
+            result = _inflate_zlib(body, 16 + zlib_ng.MAX_WBITS, limit)
         elif encoding == "deflate":
             # RFC 9110 says zlib-wrapped; some clients send raw deflate, so accept both.
             try:
-                result = _inflate_zlib(body, zlib.MAX_WBITS, limit)
-            except zlib.error:
-                result = _inflate_zlib(body, -zlib.MAX_WBITS, limit)
+                result = _inflate_zlib(body, zlib_ng.MAX_WBITS, limit)
+            except _InflateError:
+                result = _inflate_zlib(body, -zlib_ng.MAX_WBITS, limit)
         elif encoding == "br":
             result = _inflate_brotli(body, limit)
         elif encoding == "zstd":
             result = _inflate_zstd(body, limit)
         else:
             raise PayloadInvalid(f"Content-Encoding {encoding!r} is not supported")
-    except (zlib.error, brotli.error, zstandard.ZstdError) as exc:
+    except (_InflateError, brotli.error, zstandard.ZstdError) as exc:
         raise PayloadInvalid(f"body is not valid {encoding}: {exc}") from None
     if len(result) > limit:
         raise _too_large(limit)
