@@ -48,6 +48,7 @@ _MODELED_EXCEPTION = frozenset({"type", "value", "module", "stacktrace", "raw_st
 _MODELED_FRAME = frozenset(
     {*_FRAME_FIELDS, *_ADDRESS_FIELDS, "in_app", "pre_context", "post_context"}
 )
+_MODELED_OR_VARS = _MODELED_FRAME | {"vars"}
 _ISSUE_URL = re.compile(r"/issues/(\d+)/?")
 
 
@@ -210,15 +211,13 @@ def _unmodeled(event: dict[str, Any]) -> dict[str, Any]:
         for number, frame in enumerate(frames if isinstance(frames, list) else []):
             if not isinstance(frame, dict):
                 continue
-            if "vars" not in frame and frame.keys() <= _MODELED_FRAME:
-                continue  # nothing unmodeled (a subset check allocates nothing)
-            keys = frame.keys() - _MODELED_FRAME
-            if len(keys) == 1:  # an SDK frame's ``vars``: no key-by-key copy
-                (key,) = keys
-                frame_extras.append({"frame": number, key: frame[key]})
-            else:  # in the frame's order (a set's is not the same from run to run)
-                unmodeled = {k: v for k, v in frame.items() if k not in _MODELED_FRAME}
-                frame_extras.append({"frame": number, **unmodeled})
+            if frame.keys() <= _MODELED_OR_VARS:  # a subset check allocates nothing
+                if "vars" in frame:  # an SDK frame's ``vars``: no key-by-key copy
+                    frame_extras.append({"frame": number, "vars": frame["vars"]})
+                continue
+            # in the frame's order (a set's is not the same from run to run)
+            unmodeled = {k: v for k, v in frame.items() if k not in _MODELED_FRAME}
+            frame_extras.append({"frame": number, **unmodeled})
         if frame_extras:
             extra["frames"] = frame_extras
         if extra:
