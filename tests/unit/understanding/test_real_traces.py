@@ -16,7 +16,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
 import parse as bench_parse
 
-ENTRIES = {entry["trace"]: entry for entry in bench_parse.corpus()}
+ENTRIES = {entry["trace"]: entry for entry in bench_parse.corpus("fixtures")}
 KNOWN_WRONG: dict[str, str] = {}
 
 
