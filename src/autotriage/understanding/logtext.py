@@ -15,22 +15,28 @@ fields named. Indentation after a prefix is kept, since Python tracebacks rely o
 Two more questions about log lines are answered here, for sources that read logs line by
 line (CloudWatch): whether a line starts a new log record (`starts_record`: a timestamp,
 a level, a Lambda runtime line, a JSON object; a traceback's continuation lines do not),
-and whether a record reports an error at all (`reports_error`). AWS Lambda's own shapes
-are read here too: Node's ``Invoke Error`` line ending in its JSON error document, and
+and whether a record reports an error at all (`reports_error`). JSON records are read by
+`autotriage.understanding.logjson` (AWS Lambda's error document among them); Lambda's line
+shapes are found here: Node's ``Invoke Error`` line ending in its JSON error document, and
 Python's ``[ERROR] Type: value`` line printed before the traceback it ends.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
-
 from autotriage.models import LEVELS, Level, normalize_level
+from autotriage.understanding.logjson import (
+    LEVEL_KEYS,
+    TYPE_KEYS,
+    get_field,
+    json_record,
+    texts_from_json,
+    trailing_record,
+)
 
 _TIMESTAMP = (
     r"\[?(?:\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2}| UTC)?"
@@ -68,35 +74,6 @@ _PREFIX = re.compile(
     rf"(?:[ \t]+(?:{_FIELD}|{_PID}(?=[ \t]+{_FIELD})|-(?=[ \t]))){{0,{_MAX_FIELDS}}}(?:[ \t]|$)"
 )
 _LEVEL_IN = re.compile(rf"\b{_LEVEL_WORD}\b")
-# Field names structured loggers use, most telling first.
-_MESSAGE_KEYS = ("message", "msg", "log", "text", "@message", "event", "body")
-_STACK_KEYS = (
-    "stack_trace",
-    "stacktrace",
-    "stack",
-    "exc_info",
-    "exception",
-    "traceback",
-    "error.stack",
-    "err.stack",
-    "error.stack_trace",
-    "exception.stacktrace",
-)
-_LEVEL_KEYS = ("level", "levelname", "severity", "log.level", "lvl", "@level", "loglevel")
-_TYPE_KEYS = ("errorType", "error.type", "error.kind", "exception.type", "exc_type")
-# Fields of a structured record kept as tags: which request, trace and logger it was.
-FIELD_KEYS = (
-    "service",
-    "logger",
-    "logger_name",
-    "env",
-    "environment",
-    "release",
-    "version",
-    "requestId",
-    "request_id",
-    "trace_id",
-)
 # A line that starts a new log record: a timestamp, a level word, a Lambda runtime line, JSON.
 _RECORD_START = re.compile(
     r"^(?:\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}"
@@ -116,7 +93,6 @@ _HEAD_LEVEL = re.compile(r"\b(TRACE|DEBUG|INFO|NOTICE|WARN(?:ING)?|ERROR|CRITICA
 _EXC_LINE = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt)(?::\s?.*)?$")
 _LAMBDA_PY_ERROR = re.compile(r"^\[ERROR\]\s+(?P<line>[A-Za-z_][\w.]*(?::\s*.*)?)$")
 _TRACEBACK = "Traceback (most recent call last):"
-_MAX_JSON_LINE = 1_000_000
 
 
 @dataclass(slots=True)
@@ -134,134 +110,6 @@ def _worst(a: Level | None, b: Level | None) -> Level | None:
     if b is None:
         return a
     return a if LEVELS.index(a) >= LEVELS.index(b) else b
-
-
-def _get(data: dict[str, Any], dotted: str) -> Any:
-    if dotted in data:
-        return data[dotted]
-    head, dot, _ = dotted.partition(".")
-    if not dot or head not in data:  # the common case: one dict lookup, no split
-        return None
-    node: Any = data
-    for part in dotted.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return None
-        node = node[part]
-    return node
-
-
-def _texts_from_json(data: dict[str, Any]) -> tuple[list[str], Level | None, dict[str, str]]:
-    """The message and stack a structured log record carries, as lines."""
-    level: Level | None = None
-    for key in _LEVEL_KEYS:
-        value = _get(data, key)
-        if isinstance(value, str) and value.strip():
-            level = normalize_level(value, "info")
-            break
-    message = ""
-    for key in _MESSAGE_KEYS:  # (none of them dotted: a plain lookup each)
-        value = data.get(key)
-        if isinstance(value, str) and value.strip():
-            message = value
-            break
-    stack = ""
-    for key in _STACK_KEYS:
-        if key not in data and key.partition(".")[0] not in data:
-            continue  # (most records have none of them: a dict lookup each, no walk)
-        value = _get(data, key)
-        if isinstance(value, list) and value and all(isinstance(x, dict) for x in value):
-            value = _dict_traceback(value)
-        if isinstance(value, list) and all(isinstance(x, str) for x in value):
-            value = "".join(x if x.endswith("\n") else x + "\n" for x in value)
-        if isinstance(value, str) and value.strip():
-            stack = value
-            break
-    if "errorType" in data or "errorMessage" in data:
-        stack = _lambda_error(data) or stack
-    error = data.get("error") or data.get("err")
-    if isinstance(error, dict) and not stack:
-        stack = str(error.get("stack") or error.get("stack_trace") or "")
-        if not stack and error.get("message"):
-            kind = error.get("type") or error.get("name") or error.get("kind")
-            stack = f"{kind}: {error['message']}" if kind else str(error["message"])
-    fields = {
-        k: str(data[k]) for k in FIELD_KEYS if k in data and isinstance(data[k], str | int | float)
-    }
-    text = message
-    if stack and stack.strip() not in message:
-        # Most stacks repeat their first line ("Error: msg") in the message; don't double it.
-        text = f"{message}\n{stack}" if message and message.strip() not in stack else stack
-    return text.splitlines(), level, fields
-
-
-_CHAINED = {
-    True: "The above exception was the direct cause of the following exception:",
-    False: "During handling of the above exception, another exception occurred:",
-}
-
-
-def _dict_traceback(chain: list[dict[str, Any]]) -> str:
-    """structlog's ``dict_tracebacks`` (the raised exception first, each cause after it, with
-    ``exc_type``, ``exc_value``, ``is_cause`` and ``frames`` of ``filename``/``lineno``/``name``)
-    as the traceback Python prints, cause first; "" when the list is something else."""
-    blocks: list[str] = []
-    previous: dict[str, Any] = {}
-    for item in reversed(chain[:20]):
-        frames = item.get("frames")
-        if not isinstance(item.get("exc_type"), str) or not isinstance(frames, list):
-            return ""
-        lines = ["Traceback (most recent call last):"]
-        for frame in frames[-500:]:
-            if isinstance(frame, dict):
-                where = f'  File "{frame.get("filename")}", line {frame.get("lineno")}'
-                lines.append(f"{where}, in {frame.get('name')}")
-        value = item.get("exc_value")
-        lines.append(f"{item['exc_type']}: {value}" if value else item["exc_type"])
-        if blocks:
-            blocks.append(_CHAINED[bool(previous.get("is_cause"))])
-        blocks.append("\n".join(lines))
-        previous = item
-    return "\n\n".join(blocks)
-
-
-def _lambda_error(data: dict[str, Any]) -> str:
-    """AWS Lambda's error document (``errorType``/``errorMessage``/``stackTrace``) as a trace.
-
-    Node's ``stackTrace`` already starts with ``Type: message``; Python's holds only the
-    frames, so the header and the exception line are put back around them.
-    """
-    kind = str(data.get("errorType") or "Error")
-    message = str(data.get("errorMessage") or "")
-    frames = data.get("stackTrace") or data.get("stack")
-    lines = [str(x) for x in frames] if isinstance(frames, list) else []
-    if any(line.lstrip().startswith('File "') for line in lines):
-        body = "".join(x if x.endswith("\n") else x + "\n" for x in lines)
-        return f"Traceback (most recent call last):\n{body}{kind}: {message}"
-    if lines and not lines[0].lstrip().startswith("at "):
-        return "\n".join(lines)
-    return "\n".join([f"{kind}: {message}", *lines])
-
-
-def _json_record(line: str) -> dict[str, Any] | None:
-    text = line.strip()
-    if not (text.startswith("{") and text.endswith("}")) or len(text) > _MAX_JSON_LINE:
-        return None
-    try:
-        data = orjson.loads(text)  # a C parser: a log of JSON lines costs a call each
-    except orjson.JSONDecodeError:
-        try:  # what orjson refuses and json reads: NaN, Infinity, integers past 64 bits
-            data = json.loads(text)
-        except (ValueError, RecursionError):
-            return None
-    return data if isinstance(data, dict) else None
-
-
-def _trailing_record(line: str) -> dict[str, Any] | None:
-    """The JSON error document ending a line (Node's Lambda ``Invoke Error`` lines)."""
-    start = line.find("{")
-    if start <= 0 or "errorType" not in line:
-        return None
-    return _json_record(line[start:])
 
 
 _CSI = re.compile(r"\x1b\[[0-9;?]{0,32}[A-Za-z]")
@@ -314,7 +162,7 @@ def clean_lines(text: str) -> CleanText:
     """The text's lines with log prefixes stripped and JSON records expanded."""
     out = CleanText(lines=[])
     stripped_text = text.strip()
-    whole = _json_record(stripped_text) if "\n" in stripped_text else None
+    whole = json_record(stripped_text) if "\n" in stripped_text else None
     if whole is not None:
         raw_lines = [stripped_text]
     else:
@@ -344,7 +192,7 @@ def clean_lines(text: str) -> CleanText:
             line, level = strip_prefix(line)
             if level is not None:
                 out.level = _worst(out.level, level)
-        record = (_json_record(line) or _trailing_record(line)) if "{" in line else None
+        record = (json_record(line) or trailing_record(line)) if "{" in line else None
         if record is None:
             out.lines.append(line)
         else:
@@ -359,7 +207,7 @@ def _add_record(record: dict[str, Any], out: CleanText, depth: int) -> None:
     """Append a JSON record's lines to `out`, each with its own prefix stripped (Docker's
     json-file driver keeps it inside "log"), and a line that is itself a JSON record (a
     JSON logger's line inside Docker's record) expanded once more; keep its level and fields."""
-    inner, json_level, fields = _texts_from_json(record)
+    inner, json_level, fields = texts_from_json(record)
     out.level = _worst(out.level, json_level)
     for key, value in fields.items():
         out.fields.setdefault(key, value)
@@ -370,7 +218,7 @@ def _add_record(record: dict[str, Any], out: CleanText, depth: int) -> None:
         if clean[:1] in _PREFIX_STARTS:
             clean, inner_level = strip_prefix(clean)
             out.level = _worst(out.level, inner_level)
-        nested = _json_record(clean) if depth < 2 and clean.lstrip().startswith("{") else None
+        nested = json_record(clean) if depth < 2 and clean.lstrip().startswith("{") else None
         if nested is None:
             out.lines.append(clean)
         else:
@@ -395,7 +243,7 @@ def starts_record(line: str) -> bool:
 
 def _first(data: dict[str, Any], keys: tuple[str, ...]) -> Any:
     for key in keys:
-        value = _get(data, key)
+        value = get_field(data, key)
         if value not in (None, "", [], {}):
             return value
     return None
@@ -404,15 +252,15 @@ def _first(data: dict[str, Any], keys: tuple[str, ...]) -> Any:
 def reports_error(text: str) -> bool:
     """Whether a log record reports an error (not every line a log filter matched does)."""
     head = text.split("\n", 1)[0]
-    data = _json_record(head) if head.lstrip().startswith("{") else None
+    data = json_record(head) if head.lstrip().startswith("{") else None
     if data is not None:
         inner = data.get("log")
-        if isinstance(inner, str) and not _first(data, _LEVEL_KEYS):
+        if isinstance(inner, str) and not _first(data, LEVEL_KEYS):
             return reports_error(inner)
-        level = _first(data, _LEVEL_KEYS)
+        level = _first(data, LEVEL_KEYS)
         if level is not None:
             return normalize_level(str(level), "info") in ("error", "fatal")
-        return _first(data, _TYPE_KEYS) is not None
+        return _first(data, TYPE_KEYS) is not None
     if _TRACEBACK in text or "errorType" in head:
         return True
     # A record says its level near its start: the words are looked for in the first

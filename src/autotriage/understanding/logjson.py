@@ -1,0 +1,178 @@
+"""JSON log records: the message, stack, level and fields a structured log line carries.
+
+Structured loggers (structlog, python-json-logger, pino, bunyan, winston, logback's and Log4j
+2's JSON layouts), Docker's json-file driver and AWS Lambda write each record, trace and all,
+as one JSON object. `json_record` reads one; `texts_from_json` turns it into the lines a
+parser reads (the message, then the stack, from whichever field the logger used), the level
+it names and the fields kept as tags. AWS Lambda's error document (``errorType``,
+``errorMessage``, ``stackTrace``) and structlog's ``dict_tracebacks`` are put back into the
+text their runtime prints.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import orjson
+
+from autotriage.models import Level, normalize_level
+
+# Field names structured loggers use, most telling first.
+_MESSAGE_KEYS = ("message", "msg", "log", "text", "@message", "event", "body")
+_STACK_KEYS = (
+    "stack_trace",
+    "stacktrace",
+    "stack",
+    "exc_info",
+    "exception",
+    "traceback",
+    "error.stack",
+    "err.stack",
+    "error.stack_trace",
+    "exception.stacktrace",
+)
+LEVEL_KEYS = ("level", "levelname", "severity", "log.level", "lvl", "@level", "loglevel")
+TYPE_KEYS = ("errorType", "error.type", "error.kind", "exception.type", "exc_type")
+# Fields of a structured record kept as tags: which request, trace and logger it was.
+FIELD_KEYS = (
+    "service",
+    "logger",
+    "logger_name",
+    "env",
+    "environment",
+    "release",
+    "version",
+    "requestId",
+    "request_id",
+    "trace_id",
+)
+_MAX_JSON_LINE = 1_000_000
+
+
+def get_field(data: dict[str, Any], dotted: str) -> Any:
+    if dotted in data:
+        return data[dotted]
+    head, dot, _ = dotted.partition(".")
+    if not dot or head not in data:  # the common case: one dict lookup, no split
+        return None
+    node: Any = data
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def texts_from_json(data: dict[str, Any]) -> tuple[list[str], Level | None, dict[str, str]]:
+    """The message and stack a structured log record carries, as lines."""
+    level: Level | None = None
+    for key in LEVEL_KEYS:
+        value = get_field(data, key)
+        if isinstance(value, str) and value.strip():
+            level = normalize_level(value, "info")
+            break
+    message = ""
+    for key in _MESSAGE_KEYS:  # (none of them dotted: a plain lookup each)
+        value = data.get(key)
+        if isinstance(value, str) and value.strip():
+            message = value
+            break
+    stack = ""
+    for key in _STACK_KEYS:
+        if key not in data and key.partition(".")[0] not in data:
+            continue  # (most records have none of them: a dict lookup each, no walk)
+        value = get_field(data, key)
+        if isinstance(value, list) and value and all(isinstance(x, dict) for x in value):
+            value = _dict_traceback(value)
+        if isinstance(value, list) and all(isinstance(x, str) for x in value):
+            value = "".join(x if x.endswith("\n") else x + "\n" for x in value)
+        if isinstance(value, str) and value.strip():
+            stack = value
+            break
+    if "errorType" in data or "errorMessage" in data:
+        stack = _lambda_error(data) or stack
+    error = data.get("error") or data.get("err")
+    if isinstance(error, dict) and not stack:
+        stack = str(error.get("stack") or error.get("stack_trace") or "")
+        if not stack and error.get("message"):
+            kind = error.get("type") or error.get("name") or error.get("kind")
+            stack = f"{kind}: {error['message']}" if kind else str(error["message"])
+    fields = {
+        k: str(data[k]) for k in FIELD_KEYS if k in data and isinstance(data[k], str | int | float)
+    }
+    text = message
+    if stack and stack.strip() not in message:
+        # Most stacks repeat their first line ("Error: msg") in the message; don't double it.
+        text = f"{message}\n{stack}" if message and message.strip() not in stack else stack
+    return text.splitlines(), level, fields
+
+
+_CHAINED = {
+    True: "The above exception was the direct cause of the following exception:",
+    False: "During handling of the above exception, another exception occurred:",
+}
+
+
+def _dict_traceback(chain: list[dict[str, Any]]) -> str:
+    """structlog's ``dict_tracebacks`` (the raised exception first, each cause after it, with
+    ``exc_type``, ``exc_value``, ``is_cause`` and ``frames`` of ``filename``/``lineno``/``name``)
+    as the traceback Python prints, cause first; "" when the list is something else."""
+    blocks: list[str] = []
+    previous: dict[str, Any] = {}
+    for item in reversed(chain[:20]):
+        frames = item.get("frames")
+        if not isinstance(item.get("exc_type"), str) or not isinstance(frames, list):
+            return ""
+        lines = ["Traceback (most recent call last):"]
+        for frame in frames[-500:]:
+            if isinstance(frame, dict):
+                where = f'  File "{frame.get("filename")}", line {frame.get("lineno")}'
+                lines.append(f"{where}, in {frame.get('name')}")
+        value = item.get("exc_value")
+        lines.append(f"{item['exc_type']}: {value}" if value else item["exc_type"])
+        if blocks:
+            blocks.append(_CHAINED[bool(previous.get("is_cause"))])
+        blocks.append("\n".join(lines))
+        previous = item
+    return "\n\n".join(blocks)
+
+
+def _lambda_error(data: dict[str, Any]) -> str:
+    """AWS Lambda's error document (``errorType``/``errorMessage``/``stackTrace``) as a trace.
+
+    Node's ``stackTrace`` already starts with ``Type: message``; Python's holds only the
+    frames, so the header and the exception line are put back around them.
+    """
+    kind = str(data.get("errorType") or "Error")
+    message = str(data.get("errorMessage") or "")
+    frames = data.get("stackTrace") or data.get("stack")
+    lines = [str(x) for x in frames] if isinstance(frames, list) else []
+    if any(line.lstrip().startswith('File "') for line in lines):
+        body = "".join(x if x.endswith("\n") else x + "\n" for x in lines)
+        return f"Traceback (most recent call last):\n{body}{kind}: {message}"
+    if lines and not lines[0].lstrip().startswith("at "):
+        return "\n".join(lines)
+    return "\n".join([f"{kind}: {message}", *lines])
+
+
+def json_record(line: str) -> dict[str, Any] | None:
+    text = line.strip()
+    if not (text.startswith("{") and text.endswith("}")) or len(text) > _MAX_JSON_LINE:
+        return None
+    try:
+        data = orjson.loads(text)  # a C parser: a log of JSON lines costs a call each
+    except orjson.JSONDecodeError:
+        try:  # what orjson refuses and json reads: NaN, Infinity, integers past 64 bits
+            data = json.loads(text)
+        except (ValueError, RecursionError):
+            return None
+    return data if isinstance(data, dict) else None
+
+
+def trailing_record(line: str) -> dict[str, Any] | None:
+    """The JSON error document ending a line (Node's Lambda ``Invoke Error`` lines)."""
+    start = line.find("{")
+    if start <= 0 or "errorType" not in line:
+        return None
+    return json_record(line[start:])
