@@ -18,6 +18,7 @@ from autotriage.understanding.parsers.base import (
     MAX_FRAMES,
     Trace,
     exception,
+    indent,
     linked,
     make_frame,
     matching_open,
@@ -41,7 +42,8 @@ _HEADER = re.compile(
 )
 _CAUSE = re.compile(r"^\s*\[cause\]:\s*(?P<type>[A-Za-z_$][\w$.]*)(?::\s?(?P<value>.*?))?\s*\{?$")
 _ELIDED = re.compile(r"^\s*\.\.\. \d+ (?:more )?lines? matching cause stack trace \.\.\.\s*$")
-_HEADER_LOOKAHEAD = 6
+_HEADER_LOOKAHEAD = 12
+"""Lines a header may be above the first frame (a message over several lines: assert's diff)."""
 # Node prints an error without a stack in brackets: "[AggregateError: All promises were
 # rejected] {" (Promise.any), then its properties.
 _BRACKETED = re.compile(
@@ -52,7 +54,12 @@ _ERRORS = re.compile(r"^\s*\[errors\]: \[\s*$")
 _EMITTED = re.compile(r"^Emitted '[\w-]{1,40}' event on .{1,200} at:$")
 _THROW_LOCATION = re.compile(r"^(?P<file>\S[^\s:]*(?::[^\s:]+)*?):(?P<line>\d+)$")
 _MAX_MEMBERS = 50
-_INLINE_HEADER = re.compile(r"(?<=\s)[A-Z][\w$]{0,80}(?:Error|Exception)(?=: )")
+_PROPERTY = re.compile(r"^\s+(?:[\w$]{1,100}|'[^'\n]{0,100}'|\[[\w$. ]{1,100}\]): ")
+# A header after other text on its line ("... error AggregateError [ECONNREFUSED]:"); with a
+# V8 frame on the next line, the header may end the line.
+_INLINE_HEADER = re.compile(
+    r"(?<=\s)[A-Z][\w$]{0,80}(?:Error|Exception)(?=(?: \[[\w-]{1,60}\])?(?:: |:?$))"
+)
 
 
 def _v8_split(line: str) -> tuple[str | None, str, bool, bool] | None:
@@ -155,6 +162,19 @@ def _members(lines: Sequence[str], i: int) -> tuple[list[ExceptionInfo], int]:
     return found, i
 
 
+def _in_properties(line: str, props: list[int]) -> bool:
+    """Whether `line` is one of an error's own properties Node prints after its stack
+    (``code: 'ENOENT',``) or a line of such a property's value, more indented than the name;
+    `props` holds the names' indentation once the first one is seen."""
+    width = indent(line)
+    if props[0] and width > props[0]:
+        return True
+    if width and _PROPERTY.match(line) and (not props[0] or width == props[0]):
+        props[0] = width
+        return True
+    return False
+
+
 def _frame(line: str, gecko: bool) -> Frame | None:
     return gecko_frame(line, inside=True) if gecko else _v8_frame(line)
 
@@ -224,6 +244,7 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
     exceptions: list[ExceptionInfo] = []
     members: list[ExceptionInfo] = []
     frames: list[Frame] = []
+    props: list[int] = []  # the properties' indentation, once a frame line opened them ("{")
     while i < len(lines):
         line = lines[i]
         if len(frames) >= MAX_FRAMES and ("@" in line if gecko else "at " in line):
@@ -233,6 +254,8 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
         if frame is not None:
             frames.append(frame)
             i += 1
+            if not gecko and line.endswith("{"):
+                props = [0]
             continue
         named = name_only_run(lines, i) if gecko else i
         if named > i:
@@ -261,6 +284,13 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
             type_, value, frames = cause["type"], cause["value"] or "", []
             i += 1
             continue
+        if props:
+            if line.strip() in ("}", "},"):
+                i += 1  # the closing brace of the error's properties ends the error
+                break
+            if _in_properties(line, props):
+                i += 1  # "code: 'ECONNREFUSED'," and the like, before [errors] or [cause]
+                continue
         break
     if not frames and not exceptions:
         return None
