@@ -12,6 +12,7 @@ text their runtime prints.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import orjson
@@ -138,12 +139,22 @@ def _dict_traceback(chain: list[dict[str, Any]]) -> str:
     return "\n\n".join(blocks)
 
 
-def _lambda_error(data: dict[str, Any]) -> str:
+# A frame of Lambda's Java runtime's error document: StackTraceElement.toString(), no "at ".
+_JAVA_ELEMENT = re.compile(r"^[\w$./]+\.[\w$<>]+\([^()]*\)$")
+
+
+def _lambda_error(data: dict[str, Any], depth: int = 0) -> str:
     """AWS Lambda's error document (``errorType``/``errorMessage``/``stackTrace``) as a trace.
 
     Node's ``stackTrace`` already starts with ``Type: message``; Python's holds only the
-    frames, so the header and the exception line are put back around them.
+    frames, so the header and the exception line are put back around them; Java's holds
+    ``StackTraceElement`` strings, given back their ``at``. An unhandled rejection
+    (``Runtime.UnhandledPromiseRejection``) is reported as the error it carries as ``reason``:
+    its own stack is the runtime's handler.
     """
+    reason = data.get("reason")
+    if depth == 0 and isinstance(reason, dict) and ("errorType" in reason or "stack" in reason):
+        return _lambda_error(reason, depth + 1)
     kind = str(data.get("errorType") or "Error")
     message = str(data.get("errorMessage") or "")
     frames = data.get("stackTrace") or data.get("stack")
@@ -151,6 +162,8 @@ def _lambda_error(data: dict[str, Any]) -> str:
     if any(line.lstrip().startswith('File "') for line in lines):
         body = "".join(x if x.endswith("\n") else x + "\n" for x in lines)
         return f"Traceback (most recent call last):\n{body}{kind}: {message}"
+    if lines and all(_JAVA_ELEMENT.match(line.strip()) for line in lines[:3]):
+        return "\n".join([f"{kind}: {message}", *(f"\tat {line.strip()}" for line in lines)])
     if lines and not lines[0].lstrip().startswith("at "):
         return "\n".join(lines)
     return "\n".join([f"{kind}: {message}", *lines])

@@ -178,12 +178,15 @@ def clean_lines(text: str) -> CleanText:
             raw_lines = textwrap.dedent("\n".join(raw_lines)).split("\n")
     # Most lines of a long text are frames or plain lines: each step is skipped by a plain
     # string test where it cannot apply, so a megabyte of lines stays well under 100 ms.
+    compose = _composed(raw_lines)
     for raw in raw_lines:
         if not raw or raw.isspace():
             out.lines.append("")
             continue
         if "\x1b" in raw:
             raw = _strip_ansi(raw)
+        if compose and " | " in raw[:80]:
+            raw = _COMPOSE.sub("", raw, count=1)
         if "`" in raw or "&" in raw:
             raw = _unslack(raw)
         # Trailing whitespace means nothing in any runtime's trace (indentation leads).
@@ -201,6 +204,21 @@ def clean_lines(text: str) -> CleanText:
     if len(out.lines) > MAX_LINES or any(len(line) > MAX_LINE for line in out.lines):
         out.lines = [line[:MAX_LINE] for line in out.lines[:MAX_LINES]]
     return out
+
+
+# `docker compose logs` (and `docker-compose`) put "<service>-<n>  | " before each line,
+# the names padded to one width; a text is read so when its first lines carry it.
+_COMPOSE = re.compile(r"^[A-Za-z0-9][\w.-]{0,62} +\| ")
+_COMPOSE_PROBE = 20
+
+
+def _composed(lines: list[str]) -> bool:
+    """Whether `lines` come from ``docker compose logs``: two or more of the first
+    `_COMPOSE_PROBE` lines, the first non-blank one among them, carry a service prefix."""
+    probe = [_strip_ansi(line) for line in lines[:_COMPOSE_PROBE] if line.strip()]
+    if len(probe) < 2 or not _COMPOSE.match(probe[0]):
+        return False
+    return sum(1 for line in probe if _COMPOSE.match(line)) >= 2
 
 
 def _add_record(record: dict[str, Any], out: CleanText, depth: int) -> None:
