@@ -63,7 +63,7 @@ SETS = {
 SETS["all"] = SETS["fixtures"] + SETS["heldout"]
 
 
-def corpus(which: str = "fixtures") -> Iterator[dict[str, Any]]:
+def corpus(which: str = "all") -> Iterator[dict[str, Any]]:
     """Every entry of the set's manifests, with the trace text under ``text``."""
     for manifest in SETS[which]:
         for entry in json.loads((REAL / manifest).read_text(encoding="utf-8")):

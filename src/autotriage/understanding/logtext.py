@@ -53,9 +53,11 @@ _LEVEL_WORD = r"(?:TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|SEVERE|CRITICA
 _LEVEL = rf"(?:\[{_LEVEL_WORD}\]|{_LEVEL_WORD}:?|<{_LEVEL_WORD}>)"
 _UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 # Node's "[cause]:", "[errors]: [" and "[AggregateError: ...]" (an error printed without a
-# stack), and JavaScriptCore's "[native code]" frame belong to the trace.
+# stack), JavaScriptCore's "[native code]" frame and Monolog's "[stacktrace]" and
+# "[previous exception]" belong to the trace.
 _BRACKET = (
-    r"\[(?!cause\]|errors\]|native code\]|[\w$.]{0,100}(?:Error|Rejection)[:\]])"
+    r"\[(?!cause\]|errors\]|native code\]|stacktrace\]|previous exception\]"
+    r"|[\w$.]{0,100}(?:Error|Rejection)[:\]])"
     r"[^\]\n]{0,100}\]:?"
 )
 _SYSLOG_PROC = r"[\w.-]+ [\w./-]+\[\d+\]:"
@@ -91,7 +93,6 @@ _ERROR_WORD = re.compile(
 )
 _HEAD_LEVEL = re.compile(r"\b(TRACE|DEBUG|INFO|NOTICE|WARN(?:ING)?|ERROR|CRITICAL|FATAL)\b")
 _EXC_LINE = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt)(?::\s?.*)?$")
-_LAMBDA_PY_ERROR = re.compile(r"^\[ERROR\]\s+(?P<line>[A-Za-z_][\w.]*(?::\s*.*)?)$")
 _TRACEBACK = "Traceback (most recent call last):"
 
 
@@ -145,6 +146,8 @@ def strip_prefix(line: str) -> tuple[str, Level | None]:
 
 # What a prefix can start with: a CRI stream ("stderr"), a timestamp (a digit, "[", a
 # month), a level word. Lines starting otherwise (indented frames, most text) have none.
+_MAX_DEPTH = 3
+"""Records read inside records: a shipper's envelope, Docker's record, the logger's own."""
 _PREFIX_STARTS = frozenset("[0123456789sJFMASONDTIWECP")
 MAX_LINES = 10_000
 """Lines read from one text: a longer text is cut there, as `text.MAX_TEXT` cuts characters
@@ -195,12 +198,14 @@ def clean_lines(text: str) -> CleanText:
             line, level = strip_prefix(line)
             if level is not None:
                 out.level = _worst(out.level, level)
+            if compose and " | " in line[:80]:  # a timestamp before the service's name
+                line = _COMPOSE.sub("", line, count=1)
         record = (json_record(line) or trailing_record(line)) if "{" in line else None
         if record is None:
             out.lines.append(line)
         else:
             _add_record(record, out, depth=1)
-    _lambda_python_order(raw_lines[0] if raw_lines else "", out.lines)
+    _lambda_python_order(out.lines)
     if len(out.lines) > MAX_LINES or any(len(line) > MAX_LINE for line in out.lines):
         out.lines = [line[:MAX_LINE] for line in out.lines[:MAX_LINES]]
     return out
@@ -214,10 +219,17 @@ _COMPOSE_PROBE = 20
 
 def _composed(lines: list[str]) -> bool:
     """Whether `lines` come from ``docker compose logs``: two or more of the first
-    `_COMPOSE_PROBE` lines, the first non-blank one among them, carry a service prefix."""
-    probe = [_strip_ansi(line) for line in lines[:_COMPOSE_PROBE] if line.strip()]
-    if len(probe) < 2 or not _COMPOSE.match(probe[0]):
+    `_COMPOSE_PROBE` lines carry a service prefix (after colour, chat fences and a log
+    prefix, which a shipper may put before it)."""
+    if not any(" | " in line[:100] for line in lines[:_COMPOSE_PROBE]):
         return False
+    probe = []
+    for line in lines[:_COMPOSE_PROBE]:
+        text = _unslack(_strip_ansi(line)).strip() if line.strip() else ""
+        if text[:1] in _PREFIX_STARTS:
+            text = strip_prefix(text)[0]
+        if text:
+            probe.append(text)
     return sum(1 for line in probe if _COMPOSE.match(line)) >= 2
 
 
@@ -227,31 +239,45 @@ def _add_record(record: dict[str, Any], out: CleanText, depth: int) -> None:
     JSON logger's line inside Docker's record) expanded once more; keep its level and fields."""
     inner, json_level, fields = texts_from_json(record)
     out.level = _worst(out.level, json_level)
+    compose = len(inner) > 1 and _composed(inner)
     for key, value in fields.items():
         out.fields.setdefault(key, value)
     for inner_line in inner:
         if "\x1b" in inner_line:  # a coloured trace logged as a JSON string
             inner_line = _strip_ansi(inner_line)
         clean = inner_line.rstrip()
+        if compose and " | " in clean[:80]:
+            clean = _COMPOSE.sub("", clean, count=1)
         if clean[:1] in _PREFIX_STARTS:
             clean, inner_level = strip_prefix(clean)
             out.level = _worst(out.level, inner_level)
-        nested = json_record(clean) if depth < 2 and clean.lstrip().startswith("{") else None
+        nested = None
+        if depth < _MAX_DEPTH and "{" in clean:
+            # A record inside a record (a JSON logger's line in Docker's, that in a shipper's),
+            # and a Lambda "Invoke Error" line carried as a record's message.
+            nested = json_record(clean) or trailing_record(clean)
         if nested is None:
             out.lines.append(clean)
         else:
             _add_record(nested, out, depth + 1)
 
 
-def _lambda_python_order(first: str, lines: list[str]) -> None:
+def _lambda_python_order(lines: list[str]) -> None:
     """Lambda's Python runtime prints ``[ERROR] Type: value`` first, then the traceback
-    without it: put the exception line back at the traceback's end, where Python has it."""
-    match = _LAMBDA_PY_ERROR.match(first.strip())
-    if match is None or _TRACEBACK not in lines:
+    without it: where an exception line comes just before a traceback whose frames end with
+    none, put it back after the frames, where Python has it."""
+    if _TRACEBACK not in lines:  # (one list scan: most texts have no traceback)
         return
-    last = next((line for line in reversed(lines) if line.strip()), "")
-    if not _EXC_LINE.match(last.strip()):
-        lines.append(match["line"])
+    heads = [k for k, line in enumerate(lines) if line == _TRACEBACK and k > 0]
+    for at in reversed(heads):
+        exc_line = lines[at - 1].strip()
+        if not _EXC_LINE.match(exc_line):
+            continue
+        end = at + 1
+        while end < len(lines) and lines[end][:1] in (" ", "\t"):
+            end += 1  # the frames and their source lines are indented; what ends them is not
+        if end > at + 1 and not (end < len(lines) and _EXC_LINE.match(lines[end].strip())):
+            lines.insert(end, exc_line)
 
 
 def starts_record(line: str) -> bool:

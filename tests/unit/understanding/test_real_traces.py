@@ -16,14 +16,17 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
 import parse as bench_parse
 
-ENTRIES = {entry["trace"]: entry for entry in bench_parse.corpus("fixtures")}
+ENTRIES = {entry["trace"]: entry for entry in bench_parse.corpus()}
 KNOWN_WRONG: dict[str, str] = {}
 
 
-def test_corpus_covers_seven_runtimes_with_150_traces() -> None:
+def test_corpus_covers_eight_runtimes_with_the_held_out_set() -> None:
     runtimes = {entry["runtime"] for entry in ENTRIES.values()}
-    assert runtimes == {"python", "javascript", "java", "dotnet", "go", "ruby", "php"}
-    assert len(ENTRIES) >= 150
+    assert runtimes == {"python", "javascript", "java", "dotnet", "go", "ruby", "php", "rust"}
+    assert len(ENTRIES) >= 266
+    held_out = list(bench_parse.corpus("heldout"))
+    assert len(held_out) >= 54
+    assert {entry["trace"] for entry in held_out} <= set(ENTRIES)
     for entry in ENTRIES.values():
         origin = entry["origin"]
         assert origin.get("generated_here") or (origin["repository"] and origin["path"])

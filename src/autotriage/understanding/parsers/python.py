@@ -4,7 +4,8 @@ Reads chained exceptions ("The above exception was the direct cause..." and "Dur
 handling of the above exception..."), ``SyntaxError`` blocks (a frame without a function,
 the offending source line and a caret), the 3.11+ caret/tilde lines under source lines,
 ``ExceptionGroup`` trees (the ``|``-drawn boxes, flattened leaves-first so the group that
-was raised comes last), ``<frozen ...>`` frames and "[Previous line repeated N more times]".
+was raised comes last), ``<frozen ...>`` frames, "[Previous line repeated N more times]" and
+multiprocessing's quoted ``RemoteTraceback`` of a worker (the cause of the parent's error).
 A trace may start at a frame line when the header was lost to truncation. Tracebacks
 drawn by rich are read by `autotriage.understanding.parsers.python_rich`.
 """
@@ -215,7 +216,9 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
                 break
             chain.append(exc)
         j = i
-        while j < end and not lines[j].strip():
+        # multiprocessing quotes the worker's traceback ('RemoteTraceback: """ ... """'),
+        # the cause of the exception re-raised in the parent.
+        while j < end and (not lines[j].strip() or lines[j].strip() == '"""'):
             j += 1
         if j < end and lines[j].strip() in _CHAIN and chain:
             link = "cause" if lines[j].strip() == _CHAIN[0] else "context"
