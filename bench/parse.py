@@ -1,11 +1,12 @@
 """Parsing on real traces: per runtime, how many read right, and traces per second.
 
-Usage: ``python bench/parse.py [-v] [--set all|fixtures|heldout] [seconds-per-runtime]``
+Usage: ``python bench/parse.py [-v] [--set all|fixtures|heldout|heldout2] [seconds]``
 (default: all, 0.5 s). Reads the corpus under ``tests/fixtures/traces/real/``
 (``sources.json``: traces taken from other projects' test suites; ``generated.json``: output
 of the runtimes on this machine; ``heldout_sources.json`` and ``heldout_generated.json``: the
 held-out set gathered before session 10's fixes, from issues and from programs run here and
-wrapped as log pipelines store them; ``--set`` picks the first two, the last two, or all)
+wrapped as log pipelines store them; ``heldout2_*``: a second held-out set, gathered after
+the first one's fixes; ``--set`` picks a pair, or all)
 and, for each runtime, prints how many traces give the expected innermost frame (file, line,
 function) and the expected exception type, how many give no exception at all, how many give
 the expected number of events, and the parse rate.
@@ -59,8 +60,9 @@ class Verdict:
 SETS = {
     "fixtures": ("sources.json", "generated.json"),
     "heldout": ("heldout_sources.json", "heldout_generated.json"),
+    "heldout2": ("heldout2_sources.json", "heldout2_generated.json"),
 }
-SETS["all"] = SETS["fixtures"] + SETS["heldout"]
+SETS["all"] = SETS["fixtures"] + SETS["heldout"] + SETS["heldout2"]
 
 
 def corpus(which: str = "all") -> Iterator[dict[str, Any]]:
