@@ -20,7 +20,7 @@ import orjson
 from autotriage.models import Level, normalize_level
 
 # Field names structured loggers use, most telling first.
-_MESSAGE_KEYS = ("message", "msg", "log", "text", "@message", "event", "body")
+_MESSAGE_KEYS = ("message", "msg", "log", "text", "@message", "event", "body", "textPayload")
 _STACK_KEYS = (
     "stack_trace",
     "stacktrace",
@@ -181,6 +181,19 @@ def json_record(line: str) -> dict[str, Any] | None:
         except (ValueError, RecursionError):
             return None
     return data if isinstance(data, dict) else None
+
+
+def json_records(text: str) -> list[dict[str, Any]] | None:
+    """A JSON array of records (objects), or None when `text` is something else."""
+    if len(text) > _MAX_JSON_LINE:
+        return None
+    try:
+        data = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(data, list) or not data or not all(isinstance(x, dict) for x in data):
+        return None
+    return data
 
 
 def trailing_record(line: str) -> dict[str, Any] | None:

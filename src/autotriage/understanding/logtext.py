@@ -34,6 +34,7 @@ from autotriage.understanding.logjson import (
     TYPE_KEYS,
     get_field,
     json_record,
+    json_records,
     texts_from_json,
     trailing_record,
 )
@@ -61,11 +62,13 @@ _BRACKET = (
     r"[^\]\n]{0,100}\]:?"
 )
 _SYSLOG_PROC = r"[\w.-]+ [\w./-]+\[\d+\]:"
+# Heroku's "app[web.1]:" / "heroku[router]:" (the source and the dyno, after the time).
+_DYNO = r"[a-z][\w-]{0,30}\[[\w.-]{1,40}\]:"
 _CRI = r"(?:stdout|stderr) [FP]"
 _PID = r"\d{1,7}"
 # Spring Boot's default layout: "<pid> --- [<thread>] <logger> : ".
 _SPRING = r"(?:\d{1,7} )?--- \[[^\]\n]{0,100}\]\s+[\w.$\[\]/-]{1,120}\s*:"
-_FIELD = rf"(?:{_TIMESTAMP}|{_LEVEL}|{_UUID}|{_BRACKET}|{_SYSLOG_PROC}|{_CRI}|{_SPRING})"
+_FIELD = rf"(?:{_TIMESTAMP}|{_LEVEL}|{_UUID}|{_BRACKET}|{_SYSLOG_PROC}|{_DYNO}|{_CRI}|{_SPRING})"
 _MAX_FIELDS = 12
 """Fields of one prefix after the first (real ones have up to about eight): a line of
 timestamps repeated is not read as one huge prefix."""
@@ -165,6 +168,15 @@ def clean_lines(text: str) -> CleanText:
     """The text's lines with log prefixes stripped and JSON records expanded."""
     out = CleanText(lines=[])
     stripped_text = text.strip()
+    if "```" in stripped_text[:8]:  # a JSON document pasted in a chat, fenced
+        stripped_text = stripped_text.replace("```", "").strip()
+    if stripped_text[:1] == "[" and stripped_text[-1:] == "]":
+        # A JSON array of records (Cloud Logging's export, a log viewer's download).
+        records = json_records(stripped_text)
+        if records is not None:
+            for entry in records[:MAX_LINES]:
+                _add_record(entry, out, depth=1)
+            return _finished(out)
     whole = json_record(stripped_text) if "\n" in stripped_text else None
     if whole is not None:
         raw_lines = [stripped_text]
@@ -188,23 +200,28 @@ def clean_lines(text: str) -> CleanText:
             continue
         if "\x1b" in raw:
             raw = _strip_ansi(raw)
-        if compose and " | " in raw[:80]:
-            raw = _COMPOSE.sub("", raw, count=1)
         if "`" in raw or "&" in raw:
             raw = _unslack(raw)
+        if compose:
+            raw = _COMPOSE.sub("", raw, count=1)
         # Trailing whitespace means nothing in any runtime's trace (indentation leads).
         line = raw.rstrip()
         if line[:1] in _PREFIX_STARTS:
             line, level = strip_prefix(line)
             if level is not None:
                 out.level = _worst(out.level, level)
-            if compose and " | " in line[:80]:  # a timestamp before the service's name
+            if compose:  # a timestamp before the service's name
                 line = _COMPOSE.sub("", line, count=1)
         record = (json_record(line) or trailing_record(line)) if "{" in line else None
         if record is None:
             out.lines.append(line)
         else:
             _add_record(record, out, depth=1)
+    return _finished(out)
+
+
+def _finished(out: CleanText) -> CleanText:
+    """`out` with Lambda's Python exception lines in place and the lines capped."""
     _lambda_python_order(out.lines)
     if len(out.lines) > MAX_LINES or any(len(line) > MAX_LINE for line in out.lines):
         out.lines = [line[:MAX_LINE] for line in out.lines[:MAX_LINES]]
@@ -212,8 +229,9 @@ def clean_lines(text: str) -> CleanText:
 
 
 # `docker compose logs` (and `docker-compose`) put "<service>-<n>  | " before each line,
-# the names padded to one width; a text is read so when its first lines carry it.
-_COMPOSE = re.compile(r"^[A-Za-z0-9][\w.-]{0,62} +\| ")
+# the names padded to one width (Stackato and others "<app>.<n>: "); a text is read so
+# when its first lines carry it. The instance number tells it from "Error: " and the like.
+_COMPOSE = re.compile(r"^[A-Za-z0-9][\w.-]{0,62}[._-]\d{1,4}(?: +\| |: )")
 _COMPOSE_PROBE = 20
 
 
@@ -221,7 +239,7 @@ def _composed(lines: list[str]) -> bool:
     """Whether `lines` come from ``docker compose logs``: two or more of the first
     `_COMPOSE_PROBE` lines carry a service prefix (after colour, chat fences and a log
     prefix, which a shipper may put before it)."""
-    if not any(" | " in line[:100] for line in lines[:_COMPOSE_PROBE]):
+    if not any(" | " in line[:100] or ": " in line[:66] for line in lines[:_COMPOSE_PROBE]):
         return False
     probe = []
     for line in lines[:_COMPOSE_PROBE]:
@@ -246,7 +264,7 @@ def _add_record(record: dict[str, Any], out: CleanText, depth: int) -> None:
         if "\x1b" in inner_line:  # a coloured trace logged as a JSON string
             inner_line = _strip_ansi(inner_line)
         clean = inner_line.rstrip()
-        if compose and " | " in clean[:80]:
+        if compose:
             clean = _COMPOSE.sub("", clean, count=1)
         if clean[:1] in _PREFIX_STARTS:
             clean, inner_level = strip_prefix(clean)

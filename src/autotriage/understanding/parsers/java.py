@@ -33,7 +33,8 @@ _HEADER = re.compile(
 )
 _FRAME = re.compile(
     r"^\s*at\s+(?:[\w.$-]+(?:@[\w.-]+)?/+)?(?P<method>[^\s()/]+)"
-    r"\((?P<src>[^()]*)\)(?:\s*~?\[[^\]]*\])?\s*$"
+    # logback's packaging data ("~[app.jar:1.2]"), its end cut off where a log line was cut.
+    r"\((?P<src>[^()]*)\)(?:\s*~?\[[^\]]*\]?)?\s*$"
 )
 _SOURCE = re.compile(r"^(?P<file>[^:]+?)(?::(?P<line>\d+))?$")
 _MORE = re.compile(r"^\s*\.\.\. (?P<n>\d+) (?:more|common frames omitted)\s*$")
@@ -101,7 +102,11 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
         return None  # (`_looks_like_type`: a dotted name or a throwable's; no expression run)
     header = _HEADER.match(first)
     if header is None or not _looks_like_type(header["type"]):
-        return None
+        # Frames with no header above them: a trace whose start was cut off (a paste, a log
+        # shipper that split the record), read as a headless stack.
+        if frame_of(first) is None or (start > 0 and frame_of(lines[start - 1]) is not None):
+            return None
+        return _read(lines, start, [_Block("Error", "", "top")], None)
     i = start + 1
     extra: list[str] = []
     # A message may run over several lines (blank ones too) before the first frame.
@@ -120,7 +125,8 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
         # A later line that names a throwable is where the trace starts, not a message line:
         # also in the logger-first form (``app.MakeLog: RuntimeException: m``), else a log
         # line before such a header ("production.INFO: user 42 logged in") took it over.
-        later = None if throwable or ":" not in line else _HEADER.match(line)
+        bare = line.rstrip().endswith(_THROWABLE_SUFFIXES)  # "java.lang.NullPointerException"
+        later = None if throwable or (":" not in line and not bare) else _HEADER.match(line)
         if later and _named(later["type"], later["value"] or "")[0].endswith(_THROWABLE_SUFFIXES):
             return None
         text = line.strip()
@@ -130,7 +136,14 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
     else:
         return None
     type_, value = _named(header["type"], "\n".join([header["value"] or "", *extra]).strip())
-    blocks = [_Block(type_, value, "top")]
+    return _read(lines, i, [_Block(type_, value, "top")], header["thread"], start)
+
+
+def _read(
+    lines: Sequence[str], i: int, blocks: list[_Block], thread: str | None, start: int = -1
+) -> Trace:
+    """The frames, causes and suppressed blocks from ``lines[i]`` on, as one trace."""
+    start = i if start < 0 else start
     while i < len(lines):
         line = lines[i]
         if len(blocks[-1].frames) >= MAX_FRAMES and line.lstrip().startswith("at "):
@@ -160,6 +173,6 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
             inner.frames.extend(outer.frames[-inner.more :])
     exceptions = [exception(b.type, b.value, list(reversed(b.frames))) for b in reversed(chain)]
     trace = Trace(PLATFORM, linked(exceptions), start, i)
-    if header["thread"]:
-        trace.notes.append(f"thread:{header['thread']}")
+    if thread:
+        trace.notes.append(f"thread:{thread}")
     return trace

@@ -54,7 +54,7 @@ _ERRORS = re.compile(r"^\s*\[errors\]: \[\s*$")
 _EMITTED = re.compile(r"^Emitted '[\w-]{1,40}' event on .{1,200} at:$")
 _THROW_LOCATION = re.compile(r"^(?P<file>\S[^\s:]*(?::[^\s:]+)*?):(?P<line>\d+)$")
 _MAX_MEMBERS = 50
-_PROPERTY = re.compile(r"^\s+(?:[\w$]{1,100}|'[^'\n]{0,100}'|\[[\w$. ]{1,100}\]): ")
+_PROPERTY = re.compile(r"^\s*(?:[\w$]{1,100}|'[^'\n]{0,100}'|\[[\w$. ]{1,100}\]): ")
 # A header after other text on its line ("... error AggregateError [ECONNREFUSED]:"); with a
 # V8 frame on the next line, the header may end the line.
 _INLINE_HEADER = re.compile(
@@ -167,10 +167,10 @@ def _in_properties(line: str, props: list[int]) -> bool:
     (``code: 'ENOENT',``) or a line of such a property's value, more indented than the name;
     `props` holds the names' indentation once the first one is seen."""
     width = indent(line)
-    if props[0] and width > props[0]:
+    if props[0] >= 0 and width > props[0]:
         return True
-    if width and _PROPERTY.match(line) and (not props[0] or width == props[0]):
-        props[0] = width
+    if _PROPERTY.match(line) and (props[0] < 0 or width == props[0]):
+        props[0] = width  # (a log prefix may have taken the names' indentation)
         return True
     return False
 
@@ -244,7 +244,7 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
     exceptions: list[ExceptionInfo] = []
     members: list[ExceptionInfo] = []
     frames: list[Frame] = []
-    props: list[int] = []  # the properties' indentation, once a frame line opened them ("{")
+    props: list[int] = []  # the properties' indentation (-1 until seen), once "{" opened them
     while i < len(lines):
         line = lines[i]
         if len(frames) >= MAX_FRAMES and ("@" in line if gecko else "at " in line):
@@ -255,7 +255,7 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
             frames.append(frame)
             i += 1
             if not gecko and line.endswith("{"):
-                props = [0]
+                props = [-1]
             continue
         named = name_only_run(lines, i) if gecko else i
         if named > i:

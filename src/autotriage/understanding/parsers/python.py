@@ -234,4 +234,20 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
         return None
     if chain[-1].link:  # a chain line with nothing readable after it links to nothing
         chain[-1] = chain[-1].model_copy(update={"link": None})
+    if len(chain) == 1 and start > 0 and _FRAME.match(first):
+        chain = [_newest_first(chain[0], lines[start - 1])]
     return Trace(PLATFORM, chain, start, max(i, start + 1))
+
+
+# Rollbar (and error pages like it) print "Type: message" and then the frames in Python's
+# "File" form but newest first, with no exception line after them.
+_ABOVE = re.compile(r"^(?P<type>[A-Z]\w*(?:(?:\.|::)[A-Za-z_]\w*)*): (?P<value>.*)$")
+
+
+def _newest_first(exc: ExceptionInfo, above: str) -> ExceptionInfo:
+    """A headless frame list that ended with no exception line, read as that shape when the
+    line above it names an exception."""
+    named = _ABOVE.match(above.strip()) if exc.type == "Error" and not exc.value else None
+    if named is None:
+        return exc
+    return exception(named["type"], named["value"], list(reversed(exc.frames)))
