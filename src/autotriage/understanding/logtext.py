@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from autotriage.models import LEVELS, Level, normalize_level
+from autotriage.understanding.containerlog import is_partial_record, join_cri_pieces
 from autotriage.understanding.logjson import (
     LEVEL_KEYS,
     TYPE_KEYS,
@@ -191,9 +192,12 @@ def clean_lines(text: str) -> CleanText:
             # A paste indented as a whole (a Markdown code block, a quoted mail) reads as
             # unindented (the lines kept are dedented, not the whole text).
             raw_lines = textwrap.dedent("\n".join(raw_lines)).split("\n")
+    if " P " in text:
+        raw_lines = join_cri_pieces(raw_lines)
     # Most lines of a long text are frames or plain lines: each step is skipped by a plain
     # string test where it cannot apply, so a megabyte of lines stays well under 100 ms.
     compose = _composed(raw_lines)
+    partial = ""  # the start of a line a Docker or fluent-bit record left unfinished
     for raw in raw_lines:
         if not raw or raw.isspace():
             out.lines.append("")
@@ -214,9 +218,21 @@ def clean_lines(text: str) -> CleanText:
                 line = _COMPOSE.sub("", line, count=1)
         record = (json_record(line) or trailing_record(line)) if "{" in line else None
         if record is None:
+            if partial:  # a piece whose end never came: keep what came
+                _add_record({"log": partial}, out, depth=1)
+                partial = ""
             out.lines.append(line)
-        else:
-            _add_record(record, out, depth=1)
+            continue
+        piece = record.get("log")
+        if isinstance(piece, str) and (partial or is_partial_record(record, piece)):
+            if is_partial_record(record, piece) and len(partial) < MAX_LINE:
+                partial += piece  # the runtime split one long line into records: join them
+                continue
+            record = {**record, "log": partial + piece}
+            partial = ""
+        _add_record(record, out, depth=1)
+    if partial:
+        _add_record({"log": partial}, out, depth=1)
     return _finished(out)
 
 
