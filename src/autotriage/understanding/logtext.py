@@ -48,6 +48,9 @@ _TIMESTAMP = (
     r"|(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{2}, \d{4} \d{1,2}:\d{2}:\d{2} [AP]M"
     r"|\d{2}-(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)-\d{4} \d{2}:\d{2}:\d{2}(?: \w+)?"
     r"|\d{2}:\d{2}:\d{2}[.,]\d{3}"
+    # Kibana's default date format: "August 3rd 2017, 19:28:27.000".
+    r"|(?:January|February|March|April|May|June|July|August|September|October|November"
+    r"|December) \d{1,2}(?:st|nd|rd|th) \d{4}, \d{2}:\d{2}:\d{2}(?:\.\d{3})?"
     # rich's RichHandler: "[04:41:57]" (a bare time only in brackets).
     r"|(?<=\[)\d{2}:\d{2}:\d{2}(?=\]))\]?"
 )
@@ -197,6 +200,7 @@ def clean_lines(text: str) -> CleanText:
     # Most lines of a long text are frames or plain lines: each step is skipped by a plain
     # string test where it cannot apply, so a megabyte of lines stays well under 100 ms.
     compose = _composed(raw_lines)
+    dashed = _dash_tailed(raw_lines)
     partial = ""  # the start of a line a Docker or fluent-bit record left unfinished
     for raw in raw_lines:
         if not raw or raw.isspace():
@@ -208,6 +212,8 @@ def clean_lines(text: str) -> CleanText:
             raw = _unslack(raw)
         if compose:
             raw = _COMPOSE.sub("", raw, count=1)
+        if dashed:
+            raw = _DASH_TAIL.sub("", raw)
         # Trailing whitespace means nothing in any runtime's trace (indentation leads).
         line = raw.rstrip()
         if line[:1] in _PREFIX_STARTS:
@@ -251,6 +257,17 @@ _COMPOSE = re.compile(r"^[A-Za-z0-9][\w.-]{0,62}[._-]\d{1,4}(?: +\| |: )")
 _COMPOSE_PROBE = 20
 
 
+# A log viewer's table copied as text (Kibana's Discover) ends each line with an empty
+# column: "<time> <message>   - ". Taken off when most of the first lines end so.
+_DASH_TAIL = re.compile(r"\s{2,}-\s*$")
+
+
+def _dash_tailed(lines: list[str]) -> bool:
+    probe = [line for line in lines[:_COMPOSE_PROBE] if line.strip().strip("`")]
+    tailed = sum(1 for line in probe if line.rstrip().endswith(" -") and _DASH_TAIL.search(line))
+    return len(probe) >= 3 and tailed * 5 >= len(probe) * 4
+
+
 def _composed(lines: list[str]) -> bool:
     """Whether `lines` come from ``docker compose logs``: two or more of the first
     `_COMPOSE_PROBE` lines carry a service prefix (after colour, chat fences and a log
@@ -274,6 +291,8 @@ def _add_record(record: dict[str, Any], out: CleanText, depth: int) -> None:
     inner, json_level, fields = texts_from_json(record)
     out.level = _worst(out.level, json_level)
     compose = len(inner) > 1 and _composed(inner)
+    if len(inner) > 2 and _dash_tailed(inner):
+        inner = [_DASH_TAIL.sub("", line) for line in inner]
     for key, value in fields.items():
         out.fields.setdefault(key, value)
     for inner_line in inner:

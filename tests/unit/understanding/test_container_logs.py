@@ -125,3 +125,29 @@ def test_lambda_rejection_reads_as_its_reason_and_java_frames_get_their_at() -> 
     (event,) = parse_text(json.dumps(java))
     frame = event.exceptions[-1].frames[-1]
     assert (frame.filename, frame.lineno, frame.function) == ("Handler.java", 12, "handleRequest")
+
+
+def test_a_log_viewer_table_copy_loses_its_dates_and_empty_last_column() -> None:
+    rows = [
+        "fatal error: concurrent map writes",
+        "",
+        "goroutine 7 [running]:",
+        "runtime.throw(0x1, 0x2)",
+        "\t/usr/local/go/src/runtime/panic.go:596 +0x95",
+        "main.save(0x3)",
+        "\t/app/store.go:12 +0x2a",
+    ]
+    text = "\n".join(f"August 3rd 2017, 19:28:27.000 {row}   - " for row in rows)
+    assert clean_lines(text).lines[4] == "\t/usr/local/go/src/runtime/panic.go:596 +0x95"
+    (event,) = parse_text(text)
+    assert [f.lineno for f in event.exceptions[-1].frames] == [12, 596]
+    assert clean_lines("a - b -\nc -").lines == ["a - b -", "c -"]  # (too few to be a table)
+
+
+def test_a_handler_label_before_a_node_error_is_not_its_type() -> None:
+    text = "Uncaught: TypeError: x is undefined\n    at parse (/app/a.js:7:27)"
+    (event,) = parse_text(text)
+    assert (event.exceptions[-1].type, event.exceptions[-1].value) == (
+        "TypeError",
+        "x is undefined",
+    )

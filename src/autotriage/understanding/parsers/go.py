@@ -36,8 +36,9 @@ _CALL = re.compile(
 )
 # "\t/path/file.go:12 +0x1d", with GOTRACEBACK=system's " fp=... sp=... pc=..." after it;
 # cgo frames print " ??:0 +0x6d" (space-indented, no real file).
+# A Windows path keeps its drive ("C:/Go/src/runtime/panic.go:1116").
 _LOCATION = re.compile(
-    r"^\s+(?P<file>[^\s:][^:]*?):(?P<line>\d+)(?: \+(?P<offset>0x[0-9a-f]+))?"
+    r"^\s+(?P<file>(?:[A-Za-z]:)?[^\s:][^:]*?):(?P<line>\d+)(?: \+(?P<offset>0x[0-9a-f]+))?"
     r"(?: (?:fp|sp|lr)=0x[0-9a-f]+| pc=(?P<pc>0x[0-9a-f]+))*\s*$"
 )
 _LOOKAHEAD = 12

@@ -212,6 +212,10 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
         inline = _INLINE_HEADER.search(first) if "Error" in first or "Exception" in first else None
         if inline is not None and start + 1 < len(lines) and _v8_frame(lines[start + 1]):
             header = _HEADER.match(first[inline.start() :].strip())
+    if header is not None and header["type"] == "Uncaught" and header["value"]:
+        # A handler's own label before the error: "Uncaught: TypeError: message".
+        inner = _HEADER.match(header["value"].strip())
+        header = inner if inner and _looks_like_type(inner["type"]) else header
     if header is not None and _looks_like_type(header["type"].rpartition(".")[2]):
         type_, value = header["type"], header["value"] or ""
         i = start + 1
