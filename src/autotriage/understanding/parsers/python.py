@@ -248,6 +248,6 @@ def _newest_first(exc: ExceptionInfo, above: str) -> ExceptionInfo:
     """A headless frame list that ended with no exception line, read as that shape when the
     line above it names an exception."""
     named = _ABOVE.match(above.strip()) if exc.type == "Error" and not exc.value else None
-    if named is None:
-        return exc
+    if named is None or not named["type"].endswith(("Error", "Exception", "Interrupt", "Exit")):
+        return exc  # ("ERROR: request failed" above a cut-off traceback is a log line)
     return exception(named["type"], named["value"], list(reversed(exc.frames)))

@@ -1,0 +1,64 @@
+"""Trace shapes found in the held-out sets: each reads as its runtime printed it."""
+
+from __future__ import annotations
+
+from autotriage.understanding.text import parse_text
+
+
+def test_rollbar_frames_under_their_exception_line_read_newest_first() -> None:
+    text = 'NoMethodError: boom\n  File "/app/a.rb", line 1, in f\n  File "/app/b.rb", line 2, in g'
+    (event,) = parse_text(text)
+    exc = event.exceptions[-1]
+    assert (exc.type, [f.lineno for f in exc.frames]) == ("NoMethodError", [2, 1])
+    log_line = 'ERROR: request failed\n  File "/a.py", line 1, in f\n  File "/b.py", line 2, in g'
+    (event,) = parse_text(log_line)
+    assert (event.exceptions[-1].type, [f.lineno for f in event.exceptions[-1].frames]) == (
+        "Error",
+        [1, 2],
+    )
+
+
+def test_a_worker_traceback_quoted_by_multiprocessing_is_the_cause_of_one_event() -> None:
+    text = "\n".join(
+        [
+            "multiprocessing.pool.RemoteTraceback: ",
+            '"""',
+            "Traceback (most recent call last):",
+            '  File "/app/jobs.py", line 5, in work',
+            "ZeroDivisionError: integer division or modulo by zero",
+            '"""',
+            "",
+            "The above exception was the direct cause of the following exception:",
+            "",
+            "Traceback (most recent call last):",
+            '  File "/usr/lib/python3.11/multiprocessing/pool.py", line 774, in get',
+            "ZeroDivisionError: integer division or modulo by zero",
+        ]
+    )
+    (event,) = parse_text(text)
+    assert [(e.frames[-1].lineno, e.link) for e in event.exceptions] == [(5, "cause"), (774, None)]
+
+
+def test_monolog_context_exception_with_its_previous_exception() -> None:
+    text = "\n".join(
+        [
+            '[2024-06-17 16:37:25] production.ERROR: failed {"exception":"[object] '
+            "(RuntimeException(code: 0): outer at /app/src/A.php:12)",
+            "[stacktrace]",
+            "#0 /app/src/B.php(20): App\\\\A->run()",
+            "#1 {main}",
+            "[previous exception] [object] (PDOException(code: 2002): refused at /app/src/Db.php:7)",
+            "[stacktrace]",
+            "#0 /app/src/A.php(10): App\\\\Db->connect()",
+            "#1 {main}",
+            '"} ',
+        ]
+    )
+    (event,) = parse_text(text)
+    assert [e.type for e in event.exceptions] == ["PDOException", "RuntimeException"]
+    raised = event.exceptions[-1].frames[-1]
+    assert (raised.filename, raised.lineno, raised.function) == (
+        "/app/src/A.php",
+        12,
+        "App\\A->run",
+    )
