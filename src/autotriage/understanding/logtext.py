@@ -48,6 +48,9 @@ _TIMESTAMP = (
     r"|(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{2}, \d{4} \d{1,2}:\d{2}:\d{2} [AP]M"
     r"|\d{2}-(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)-\d{4} \d{2}:\d{2}:\d{2}(?: \w+)?"
     r"|\d{2}:\d{2}:\d{2}[.,]\d{3}"
+    # Apache's error log: "[Fri Jan 02 06:31:55 2015]" (2.4: "06:31:55.123456").
+    r"|(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+    r" [ \d]\d \d{2}:\d{2}:\d{2}(?:\.\d+)? \d{4}"
     # Kibana's default date format: "August 3rd 2017, 19:28:27.000".
     r"|(?:January|February|March|April|May|June|July|August|September|October|November"
     r"|December) \d{1,2}(?:st|nd|rd|th) \d{4}, \d{2}:\d{2}:\d{2}(?:\.\d{3})?"
@@ -153,6 +156,16 @@ def strip_prefix(line: str) -> tuple[str, Level | None]:
 
 # What a prefix can start with: a CRI stream ("stderr"), a timestamp (a digit, "[", a
 # month), a level word. Lines starting otherwise (indented frames, most text) have none.
+def _unescaped(line: str) -> list[str]:
+    """`line`, or the lines of a trace logged with its newlines escaped (outside JSON)."""
+    if "\\n" not in line or not _ESCAPED_TRACE.search(line):
+        return [line]
+    return [x.rstrip() for x in line.replace("\\t", "\t").split("\\n")]
+
+
+_ESCAPED_TRACE = re.compile(
+    r"\\n(?:Stack trace:|Traceback \(most recent|#\d+ |\s+at |\\tat |\s+File \"|Caused by: )"
+)
 _MAX_DEPTH = 3
 """Records read inside records: a shipper's envelope, Docker's record, the logger's own."""
 _PREFIX_STARTS = frozenset("[0123456789sJFMASONDTIWECP")
@@ -227,7 +240,7 @@ def clean_lines(text: str) -> CleanText:
             if partial:  # a piece whose end never came: keep what came
                 _add_record({"log": partial}, out, depth=1)
                 partial = ""
-            out.lines.append(line)
+            out.lines.extend(_unescaped(line))
             continue
         piece = record.get("log")
         if isinstance(piece, str) and (partial or is_partial_record(record, piece)):
@@ -310,7 +323,7 @@ def _add_record(record: dict[str, Any], out: CleanText, depth: int) -> None:
             # and a Lambda "Invoke Error" line carried as a record's message.
             nested = json_record(clean) or trailing_record(clean)
         if nested is None:
-            out.lines.append(clean)
+            out.lines.extend(_unescaped(clean))
         else:
             _add_record(nested, out, depth + 1)
 

@@ -62,3 +62,63 @@ def test_monolog_context_exception_with_its_previous_exception() -> None:
         12,
         "App\\A->run",
     )
+
+
+def test_a_php_error_page_flattened_onto_one_line_reads_as_its_trace() -> None:
+    text = (
+        "Fatal error: Uncaught Error: Call to undefined function f() in /app/a.php:60 Stack "
+        "trace: #0 /app/b.php(107): load() #1 /app/index.php(17): boot() #2 {main} thrown in "
+        "/app/a.php on line 60"
+    )
+    (event,) = parse_text(text)
+    frame = event.exceptions[-1].frames[-1]
+    assert (event.exceptions[-1].type, frame.filename, frame.lineno, frame.function) == (
+        "Error",
+        "/app/a.php",
+        60,
+        "load",
+    )
+
+
+def test_apache_error_log_php_fatal_with_its_referer() -> None:
+    text = (
+        "[Fri Jan 02 06:31:55 2015] [error] [client 127.4.103.1] PHP Fatal error: Call to "
+        "undefined function g() in /app/s.php on line 66, referer: https://example.org/admin/"
+    )
+    (event,) = parse_text(text)
+    frame = event.exceptions[-1].frames[-1]
+    assert (event.exceptions[-1].type, frame.filename, frame.lineno) == (
+        "PHP Fatal error",
+        "/app/s.php",
+        66,
+    )
+
+
+def test_a_trace_logged_with_escaped_newlines_is_read_line_by_line() -> None:
+    text = 'job failed: Traceback (most recent call last):\\n  File "/app/j.py", line 3, in run\\nKeyError: 1'
+    (event,) = parse_text(text)
+    assert (event.exceptions[-1].type, event.exceptions[-1].frames[-1].lineno) == ("KeyError", 3)
+    assert parse_text("saved to C:\\new\\table")[0].exceptions == []
+
+
+def test_dotnet_headless_frames_a_label_before_the_type_and_a_wrapped_arrow() -> None:
+    headless = (
+        "   at Shop.Orders.Repository.Load(Int32 id)\n   at Shop.Orders.Service.Get(Int32 id)"
+    )
+    (event,) = parse_text(headless)
+    assert event.platform == "csharp"
+    assert event.exceptions[-1].frames[-1].function == "Load"
+    labelled = "\n".join(
+        [
+            "Caught:System.Data.DataException: outer ---",
+            "> System.InvalidOperationException: inner",
+            "   at Shop.Db.Open() in /src/Db.cs:line 9",
+            "   --- End of inner exception stack trace ---",
+            "   at Shop.Db.Query() in /src/Db.cs:line 20",
+        ]
+    )
+    (event,) = parse_text(labelled)
+    assert [(e.type, e.frames[-1].lineno) for e in event.exceptions] == [
+        ("System.InvalidOperationException", 9),
+        ("System.Data.DataException", 20),
+    ]

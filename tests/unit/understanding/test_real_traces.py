@@ -25,13 +25,14 @@ KNOWN_WRONG = {name: e["known_wrong"] for name, e in ENTRIES.items() if "known_w
 def test_corpus_covers_eight_runtimes_with_the_held_out_set() -> None:
     runtimes = {entry["runtime"] for entry in ENTRIES.values()}
     assert runtimes == {"python", "javascript", "java", "dotnet", "go", "ruby", "php", "rust"}
-    assert len(ENTRIES) >= 308
+    assert len(ENTRIES) >= 326
     held_out = [
         *bench_parse.corpus("heldout"),
         *bench_parse.corpus("heldout2"),
         *bench_parse.corpus("heldout3"),
+        *bench_parse.corpus("heldout4"),
     ]
-    assert len(held_out) >= 96
+    assert len(held_out) >= 114
     assert {entry["trace"] for entry in held_out} <= set(ENTRIES)
     for entry in ENTRIES.values():
         origin = entry["origin"]

@@ -47,7 +47,13 @@ _PHP5 = re.compile(
 _NEXT = re.compile(
     r"^\s*Next (?P<type>[\w\\]+)(?::\s?(?P<value>.*?))?(?: in (?P<file>\S+?):(?P<line>\d+))?$"
 )
-_PLAIN = re.compile(r"^(?P<value>.*?) in (?P<file>\S+?)(?: on line |:)(?P<line>\d+)\s*$")
+# Apache's error log appends ", referer: <url>" to the line PHP wrote.
+_PLAIN = re.compile(
+    r"^(?P<value>.*?) in (?P<file>\S+?)(?: on line |:)(?P<line>\d+)(?:, referer: \S+)?\s*$"
+)
+# A trace flattened onto one line (an HTML error page copied as text): its parts, each put
+# back on a line of its own before it is read.
+_FLAT = re.compile(r" (?=Stack trace: #0 )| (?<=Stack trace:) | (?=#\d{1,4} )| (?=thrown in )")
 _STACK = re.compile(
     r"^\s*#(?P<n>\d+) (?:(?P<file>[^()]+)\((?P<line>\d+)\): (?P<call>.*)"
     r"|(?P<main>\{main\}|\[internal function\]: .*))\s*$"
@@ -102,6 +108,16 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
     first = lines[start]
     if "[object] (" in first:
         return _monolog(lines, start)
+    if "Stack trace: #0 " in first and "\n" not in first:
+        flat = _FLAT.split(first.strip())
+        trace = parse(flat, 0) if len(flat) > 2 else None
+        return Trace(PLATFORM, trace.exceptions, start, start + 1) if trace else None
+    uncaught_at = first.find("Uncaught ")
+    if uncaught_at > 0 and start + 1 < len(lines) and lines[start + 1].strip() == "Stack trace:":
+        # A mail or page that quotes the error ("Error message: Uncaught Error: ... in f:l").
+        quoted = _UNCAUGHT.match(first[uncaught_at:].strip())
+        if quoted is not None:
+            return _uncaught(lines, start, quoted)
     if "rror" not in first and "ncaught" not in first and "exception '" not in first:
         return None
     fatal = _FATAL.match(first)
