@@ -196,10 +196,12 @@ def _read(lines: Sequence[str], start: int, i: int, headers: list[tuple[str, str
     sections: list[list[Frame]] = [[]]
     while i < len(lines):
         line = lines[i]
+        if len(sections[-1]) >= MAX_FRAMES and line.lstrip().startswith("at "):
+            i += 1  # past the frames kept, a line of a frame's shape only says the trace goes on
+            continue
         frame = frame_of(line)
         if frame is not None:
-            if len(sections[-1]) < MAX_FRAMES:
-                sections[-1].append(frame)
+            sections[-1].append(frame)
         elif _END_INNER.match(line):
             sections.append([])
         elif not _END_ASYNC.match(line):
