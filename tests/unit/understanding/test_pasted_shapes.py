@@ -122,3 +122,15 @@ def test_dotnet_headless_frames_a_label_before_the_type_and_a_wrapped_arrow() ->
         ("System.InvalidOperationException", 9),
         ("System.Data.DataException", 20),
     ]
+
+
+def test_a_reporter_label_before_a_jvm_type_and_notes_after_frames() -> None:
+    text = "Fatal Exception: java.lang.OutOfMemoryError: heap\n       at a.b.C.d(C.kt:5)"
+    (event,) = parse_text(text)
+    assert (event.exceptions[-1].type, event.exceptions[-1].frames[-1].lineno) == (
+        "java.lang.OutOfMemoryError",
+        5,
+    )
+    noted = 'Exception in thread "main" java.lang.Exception\n\tat a.B.c(B.kt:20) // here'
+    (event,) = parse_text(noted)
+    assert event.exceptions[-1].frames[-1].lineno == 20

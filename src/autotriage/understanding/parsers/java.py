@@ -34,7 +34,8 @@ _HEADER = re.compile(
 _FRAME = re.compile(
     r"^\s*at\s+(?:[\w.$-]+(?:@[\w.-]+)?/+)?(?P<method>[^\s()/]+)"
     # logback's packaging data ("~[app.jar:1.2]"), its end cut off where a log line was cut.
-    r"\((?P<src>[^()]*)\)(?:\s*~?\[[^\]]*\]?)?\s*$"
+    # (and a reader's "// note" after a pasted frame).
+    r"\((?P<src>[^()]*)\)(?:\s*~?\[[^\]]*\]?)?(?:\s+//.*)?\s*$"
 )
 _SOURCE = re.compile(r"^(?P<file>[^:]+?)(?::(?P<line>\d+))?$")
 _MORE = re.compile(r"^\s*\.\.\. (?P<n>\d+) (?:more|common frames omitted)\s*$")
@@ -44,6 +45,7 @@ _JVM_SOURCE = re.compile(
     r"^(?:Native Method|Unknown Source|<generated>"
     r"|[\w$.-]+\.(?:java|kt|kts|scala|groovy|clj|jsp|aj)(?::\d+)?)$"
 )
+_LABELLED = re.compile(r"(?<=: )[a-z][\w$]*(?:\.[\w$]+)+(?:Exception|Error|Throwable)(?=: |$)")
 _HEADER_LOOKAHEAD = 10
 _HEADER_HINT = re.compile(r"\.|Exception|Error|Throwable")
 
@@ -101,6 +103,10 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
     if _HEADER_HINT.search(first) is None:
         return None  # (`_looks_like_type`: a dotted name or a throwable's; no expression run)
     header = _HEADER.match(first)
+    if header is None and ": " in first:
+        # A reporter's label before the type ("Fatal Exception: java.lang.OutOfMemoryError").
+        labelled = _LABELLED.search(first)
+        header = _HEADER.match(first[labelled.start() :]) if labelled else None
     if header is None or not _looks_like_type(header["type"]):
         # Frames with no header above them: a trace whose start was cut off (a paste, a log
         # shipper that split the record), read as a headless stack.
