@@ -267,15 +267,19 @@ def _finished(out: CleanText) -> CleanText:
 # the names padded to one width (Stackato and others "<app>.<n>: "); a text is read so
 # when its first lines carry it. The instance number tells it from "Error: " and the like.
 _COMPOSE = re.compile(r"^[A-Za-z0-9][\w.-]{0,62}[._-]\d{1,4}(?: +\| |: )")
+_COMPOSE_HINT = re.compile(r"[._-]\d{1,4}(?: +\| |: )")
 _COMPOSE_PROBE = 20
 
 
 # A log viewer's table copied as text (Kibana's Discover) ends each line with an empty
 # column: "<time> <message>   - ". Taken off when most of the first lines end so.
 _DASH_TAIL = re.compile(r"\s{2,}-\s*$")
+_DASH_HINT = re.compile(r"\s{2,}-[ \t]*$", re.MULTILINE)
 
 
 def _dash_tailed(lines: list[str]) -> bool:
+    if sum(1 for line in lines[:_COMPOSE_PROBE] if line.rstrip().endswith("-")) < 3:
+        return False
     probe = [line for line in lines[:_COMPOSE_PROBE] if line.strip().strip("`")]
     tailed = sum(1 for line in probe if line.rstrip().endswith(" -") and _DASH_TAIL.search(line))
     return len(probe) >= 3 and tailed * 5 >= len(probe) * 4
@@ -285,7 +289,8 @@ def _composed(lines: list[str]) -> bool:
     """Whether `lines` come from ``docker compose logs``: two or more of the first
     `_COMPOSE_PROBE` lines carry a service prefix (after colour, chat fences and a log
     prefix, which a shipper may put before it)."""
-    if not any(" | " in line[:100] or ": " in line[:66] for line in lines[:_COMPOSE_PROBE]):
+    # (A plain search first: a record's few lines each run it, most fail it at once.)
+    if sum(1 for line in lines[:_COMPOSE_PROBE] if _COMPOSE_HINT.search(line, 0, 100)) < 2:
         return False
     probe = []
     for line in lines[:_COMPOSE_PROBE]:
@@ -303,9 +308,12 @@ def _add_record(record: dict[str, Any], out: CleanText, depth: int) -> None:
     JSON logger's line inside Docker's record) expanded once more; keep its level and fields."""
     inner, json_level, fields = texts_from_json(record)
     out.level = _worst(out.level, json_level)
-    compose = len(inner) > 1 and _composed(inner)
-    if len(inner) > 2 and _dash_tailed(inner):
-        inner = [_DASH_TAIL.sub("", line) for line in inner]
+    compose = False
+    if len(inner) > 1:  # (one search over the record's first lines says no to most records)
+        head = "\n".join(inner[:_COMPOSE_PROBE])
+        compose = bool(_COMPOSE_HINT.search(head)) and _composed(inner)
+        if len(inner) > 2 and _DASH_HINT.search(head) and _dash_tailed(inner):
+            inner = [_DASH_TAIL.sub("", line) for line in inner]
     for key, value in fields.items():
         out.fields.setdefault(key, value)
     for inner_line in inner:
