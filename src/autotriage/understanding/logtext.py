@@ -100,6 +100,9 @@ _RECORD_START = re.compile(
 _ERROR_WORD = re.compile(
     r"\b(?:ERROR|CRITICAL|FATAL|SEVERE|EMERG|ALERT)\b|^\[ERROR\]|^panic: |Traceback \(most recent"
     r"|^Exception in thread |^Unhandled(?:Promise)?Rejection|^Uncaught "
+    # Runtimes' own crash heads: Go's fatal error, Rust's panic, .NET's and PHP's.
+    r"|^fatal error: |^thread '[^'\n]{0,200}'(?: \(\d+\))? panicked at |^Unhandled [Ee]xception"
+    r"|^(?:PHP )?(?:Fatal|Parse) error: "
 )
 _HEAD_LEVEL = re.compile(r"\b(TRACE|DEBUG|INFO|NOTICE|WARN(?:ING)?|ERROR|CRITICAL|FATAL)\b")
 _EXC_LINE = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt)(?::\s?.*)?$")
