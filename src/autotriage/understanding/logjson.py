@@ -20,8 +20,20 @@ import orjson
 from autotriage.models import Level, normalize_level
 
 # Field names structured loggers use, most telling first.
-_MESSAGE_KEYS = ("message", "msg", "log", "text", "@message", "event", "body", "textPayload")
+_MESSAGE_KEYS = (
+    "message",
+    "msg",
+    "log",
+    "text",
+    "@message",
+    "event",
+    "body",
+    "textPayload",
+    "@m",  # Serilog's compact JSON (CLEF): the rendered message, else the template
+    "@mt",
+)
 _STACK_KEYS = (
+    "@x",  # Serilog's CLEF
     "stack_trace",
     "stacktrace",
     "stack",
@@ -33,7 +45,17 @@ _STACK_KEYS = (
     "error.stack_trace",
     "exception.stacktrace",
 )
-LEVEL_KEYS = ("level", "levelname", "severity", "log.level", "lvl", "@level", "loglevel")
+LEVEL_KEYS = (
+    "level",
+    "levelname",
+    "severity",
+    "log.level",
+    "lvl",
+    "@level",
+    "loglevel",
+    "@l",  # Serilog CLEF
+    "severity_text",  # OpenTelemetry
+)
 TYPE_KEYS = ("errorType", "error.type", "error.kind", "exception.type", "exc_type")
 # Fields of a structured record kept as tags: which request, trace and logger it was.
 FIELD_KEYS = (
@@ -91,6 +113,14 @@ def texts_from_json(data: dict[str, Any]) -> tuple[list[str], Level | None, dict
         if isinstance(value, str) and value.strip():
             stack = value
             break
+    attributes = data.get("attributes")
+    if not stack and isinstance(attributes, dict):
+        # OpenTelemetry's log record: the exception as semantic-convention attributes.
+        value = attributes.get("exception.stacktrace")
+        stack = value if isinstance(value, str) else ""
+    thrown = data.get("thrown")
+    if not stack and isinstance(thrown, dict):
+        stack = _thrown(thrown)
     if "errorType" in data or "errorMessage" in data:
         stack = _lambda_error(data) or stack
     error = data.get("error") or data.get("err")
@@ -107,6 +137,30 @@ def texts_from_json(data: dict[str, Any]) -> tuple[list[str], Level | None, dict
         # Most stacks repeat their first line ("Error: msg") in the message; don't double it.
         text = f"{message}\n{stack}" if message and message.strip() not in stack else stack
     return text.splitlines(), level, fields
+
+
+def _thrown(thrown: dict[str, Any], depth: int = 0) -> str:
+    """Log4j 2 JsonLayout's ``thrown`` (``name``, ``message``, ``extendedStackTrace`` of
+    ``class``/``method``/``file``/``line``, a ``cause`` of the same shape) as the trace Java
+    prints; "" when it is something else."""
+    name = thrown.get("name")
+    frames = thrown.get("extendedStackTrace") or thrown.get("stackTrace")
+    if not isinstance(name, str) or not isinstance(frames, list):
+        return ""
+    message = thrown.get("message")
+    lines = [f"{name}: {message}" if message else name]
+    for frame in frames[:500]:
+        if isinstance(frame, dict):
+            where = (
+                f"{frame.get('file')}:{frame.get('line')}"
+                if frame.get("file")
+                else "Unknown Source"
+            )
+            lines.append(f"\tat {frame.get('class')}.{frame.get('method')}({where})")
+    cause = thrown.get("cause")
+    if isinstance(cause, dict) and depth < 20:
+        lines.append(f"Caused by: {_thrown(cause, depth + 1)}")
+    return "\n".join(lines)
 
 
 _CHAINED = {

@@ -151,3 +151,53 @@ def test_a_handler_label_before_a_node_error_is_not_its_type() -> None:
         "TypeError",
         "x is undefined",
     )
+
+
+def test_structured_layouts_serilog_opentelemetry_log4j_and_zap() -> None:
+    clef = {
+        "@t": "2024-04-23T10:15:02Z",
+        "@mt": "failed",
+        "@l": "Error",
+        "@x": "System.InvalidOperationException: x\n   at Shop.Db.Open() in /src/Db.cs:line 9",
+    }
+    (event,) = parse_text(json.dumps(clef))
+    assert (event.level, event.exceptions[-1].frames[-1].lineno) == ("error", 9)
+    otel = {
+        "body": "failed",
+        "severity_text": "ERROR",
+        "attributes": {
+            "exception.stacktrace": 'Traceback (most recent call last):\n  File "/app/a.py", line 6, in f\nKeyError: 1'
+        },
+    }
+    (event,) = parse_text(json.dumps(otel, indent=4))
+    assert (event.exceptions[-1].type, event.exceptions[-1].frames[-1].lineno) == ("KeyError", 6)
+    log4j = {
+        "level": "ERROR",
+        "message": "m",
+        "thrown": {
+            "name": "java.io.IOException",
+            "message": "disk",
+            "extendedStackTrace": [{"class": "a.B", "method": "c", "file": "B.java", "line": 12}],
+            "cause": {
+                "name": "java.lang.IllegalStateException",
+                "extendedStackTrace": [
+                    {"class": "a.D", "method": "e", "file": "D.java", "line": 3}
+                ],
+            },
+        },
+    }
+    (event,) = parse_text(json.dumps(log4j))
+    assert [(e.type, e.frames[-1].lineno) for e in event.exceptions] == [
+        ("java.lang.IllegalStateException", 3),
+        ("java.io.IOException", 12),
+    ]
+    zap = {
+        "level": "error",
+        "msg": "m",
+        "stacktrace": "main.run\n\t/app/run.go:8\nmain.main\n\t/app/main.go:3",
+    }
+    (event,) = parse_text(json.dumps(zap))
+    assert [(f.function, f.lineno) for f in event.exceptions[-1].frames] == [
+        ("main", 3),
+        ("run", 8),
+    ]

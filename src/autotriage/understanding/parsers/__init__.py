@@ -57,7 +57,7 @@ _START_WORDS = (
     "Exception",
     "Throwable",
 )
-_FRAME_WORDS = ("at ", "@")
+_FRAME_WORDS = ("at ", "@", ".go:")  # (Go's location lines: a stack with no goroutine line)
 _WINDOW = 16
 """Lines before a frame-like line that may hold its header (the parsers look ahead 6 to 13)."""
 
