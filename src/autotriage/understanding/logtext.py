@@ -159,6 +159,21 @@ def strip_prefix(line: str) -> tuple[str, Level | None]:
 
 # What a prefix can start with: a CRI stream ("stderr"), a timestamp (a digit, "[", a
 # month), a level word. Lines starting otherwise (indented frames, most text) have none.
+# nginx's error log quotes what PHP-FPM wrote to stderr: `... FastCGI sent in stderr: "PHP
+# message: PHP Fatal error: ... on line 10\nPHP message: ..." while reading response header
+# from upstream, client: ...`; each message is PHP's own line once the wrapping is gone.
+_FPM_HEAD = re.compile(r'^.{0,300}?FastCGI sent in stderr: "')
+_FPM_TAIL = re.compile(r'" while (?:reading|sending) .*$')
+
+
+def _fpm_lines(line: str) -> list[str]:
+    """The PHP lines an nginx/PHP-FPM error-log line carries (the line itself if none)."""
+    text = _FPM_TAIL.sub("", _FPM_HEAD.sub("", line, count=1), count=1)
+    pieces = [p.strip() for p in text.replace("\\n", "\n").split("\n")]
+    lines = [p.removeprefix("PHP message: ") for p in pieces if p]
+    return lines if any(p.startswith("PHP message: ") for p in pieces) else [line.rstrip()]
+
+
 def _unescaped(line: str) -> list[str]:
     """`line`, or the lines of a trace logged with its newlines escaped (outside JSON)."""
     if "\\n" not in line or not _ESCAPED_TRACE.search(line):
@@ -228,6 +243,9 @@ def clean_lines(text: str) -> CleanText:
             raw = _unslack(raw)
         if compose:
             raw = _COMPOSE.sub("", raw, count=1)
+        if "PHP message: " in raw:
+            out.lines.extend(_fpm_lines(raw))
+            continue
         if dashed:
             raw = _DASH_TAIL.sub("", raw)
         # Trailing whitespace means nothing in any runtime's trace (indentation leads).

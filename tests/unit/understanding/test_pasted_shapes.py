@@ -134,3 +134,18 @@ def test_a_reporter_label_before_a_jvm_type_and_notes_after_frames() -> None:
     noted = 'Exception in thread "main" java.lang.Exception\n\tat a.B.c(B.kt:20) // here'
     (event,) = parse_text(noted)
     assert event.exceptions[-1].frames[-1].lineno == 20
+
+
+def test_nginx_error_log_lines_carrying_php_fpm_messages() -> None:
+    text = (
+        '2013/05/30 22:07:34 [error] 19162#0: *490 FastCGI sent in stderr: "PHP message: PHP '
+        "Fatal error:  Maximum execution time of 30 seconds exceeded in /app/view.phtml on line "
+        '10" while reading response header from upstream, client: 10.0.0.1, server: x'
+    )
+    (event,) = parse_text(text)
+    frame = event.exceptions[-1].frames[-1]
+    assert (event.exceptions[-1].type, frame.filename, frame.lineno) == (
+        "PHP Fatal error",
+        "/app/view.phtml",
+        10,
+    )
