@@ -39,6 +39,13 @@ from autotriage.understanding.logjson import (
     texts_from_json,
     trailing_record,
 )
+from autotriage.understanding.logwrap import (
+    DASH_HINT,
+    DASH_TAIL,
+    dash_tailed,
+    fpm_lines,
+    unescaped,
+)
 
 _TIMESTAMP = (
     r"\[?(?:\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2}| UTC)?"
@@ -159,31 +166,6 @@ def strip_prefix(line: str) -> tuple[str, Level | None]:
 
 # What a prefix can start with: a CRI stream ("stderr"), a timestamp (a digit, "[", a
 # month), a level word. Lines starting otherwise (indented frames, most text) have none.
-# nginx's error log quotes what PHP-FPM wrote to stderr: `... FastCGI sent in stderr: "PHP
-# message: PHP Fatal error: ... on line 10\nPHP message: ..." while reading response header
-# from upstream, client: ...`; each message is PHP's own line once the wrapping is gone.
-_FPM_HEAD = re.compile(r'^.{0,300}?FastCGI sent in stderr: "')
-_FPM_TAIL = re.compile(r'" while (?:reading|sending) .*$')
-
-
-def _fpm_lines(line: str) -> list[str]:
-    """The PHP lines an nginx/PHP-FPM error-log line carries (the line itself if none)."""
-    text = _FPM_TAIL.sub("", _FPM_HEAD.sub("", line, count=1), count=1)
-    pieces = [p.strip() for p in text.replace("\\n", "\n").split("\n")]
-    lines = [p.removeprefix("PHP message: ") for p in pieces if p]
-    return lines if any(p.startswith("PHP message: ") for p in pieces) else [line.rstrip()]
-
-
-def _unescaped(line: str) -> list[str]:
-    """`line`, or the lines of a trace logged with its newlines escaped (outside JSON)."""
-    if "\\n" not in line or not _ESCAPED_TRACE.search(line):
-        return [line]
-    return [x.rstrip() for x in line.replace("\\t", "\t").split("\\n")]
-
-
-_ESCAPED_TRACE = re.compile(
-    r"\\n(?:Stack trace:|Traceback \(most recent|#\d+ |\s+at |\\tat |\s+File \"|Caused by: )"
-)
 _MAX_DEPTH = 3
 """Records read inside records: a shipper's envelope, Docker's record, the logger's own."""
 _PREFIX_STARTS = frozenset("[0123456789sJFMASONDTIWECP")
@@ -231,7 +213,7 @@ def clean_lines(text: str) -> CleanText:
     # Most lines of a long text are frames or plain lines: each step is skipped by a plain
     # string test where it cannot apply, so a megabyte of lines stays well under 100 ms.
     compose = _composed(raw_lines)
-    dashed = _dash_tailed(raw_lines)
+    dashed = dash_tailed(raw_lines)
     partial = ""  # the start of a line a Docker or fluent-bit record left unfinished
     for raw in raw_lines:
         if not raw or raw.isspace():
@@ -243,11 +225,8 @@ def clean_lines(text: str) -> CleanText:
             raw = _unslack(raw)
         if compose:
             raw = _COMPOSE.sub("", raw, count=1)
-        if "PHP message: " in raw:
-            out.lines.extend(_fpm_lines(raw))
-            continue
         if dashed:
-            raw = _DASH_TAIL.sub("", raw)
+            raw = DASH_TAIL.sub("", raw)
         # Trailing whitespace means nothing in any runtime's trace (indentation leads).
         line = raw.rstrip()
         if line[:1] in _PREFIX_STARTS:
@@ -261,7 +240,7 @@ def clean_lines(text: str) -> CleanText:
             if partial:  # a piece whose end never came: keep what came
                 _add_record({"log": partial}, out, depth=1)
                 partial = ""
-            out.lines.extend(_unescaped(line))
+            out.lines.extend(fpm_lines(line) if "PHP message: " in line else unescaped(line))
             continue
         piece = record.get("log")
         if isinstance(piece, str) and (partial or is_partial_record(record, piece)):
@@ -292,20 +271,6 @@ _COMPOSE_HINT = re.compile(r"[._-]\d{1,4}(?: +\| |: )")
 _COMPOSE_PROBE = 20
 
 
-# A log viewer's table copied as text (Kibana's Discover) ends each line with an empty
-# column: "<time> <message>   - ". Taken off when most of the first lines end so.
-_DASH_TAIL = re.compile(r"\s{2,}-\s*$")
-_DASH_HINT = re.compile(r"\s{2,}-[ \t]*$", re.MULTILINE)
-
-
-def _dash_tailed(lines: list[str]) -> bool:
-    if sum(1 for line in lines[:_COMPOSE_PROBE] if line.rstrip().endswith("-")) < 3:
-        return False
-    probe = [line for line in lines[:_COMPOSE_PROBE] if line.strip().strip("`")]
-    tailed = sum(1 for line in probe if line.rstrip().endswith(" -") and _DASH_TAIL.search(line))
-    return len(probe) >= 3 and tailed * 5 >= len(probe) * 4
-
-
 def _composed(lines: list[str]) -> bool:
     """Whether `lines` come from ``docker compose logs``: two or more of the first
     `_COMPOSE_PROBE` lines carry a service prefix (after colour, chat fences and a log
@@ -333,8 +298,8 @@ def _add_record(record: dict[str, Any], out: CleanText, depth: int) -> None:
     if len(inner) > 1:  # (one search over the record's first lines says no to most records)
         head = "\n".join(inner[:_COMPOSE_PROBE])
         compose = bool(_COMPOSE_HINT.search(head)) and _composed(inner)
-        if len(inner) > 2 and _DASH_HINT.search(head) and _dash_tailed(inner):
-            inner = [_DASH_TAIL.sub("", line) for line in inner]
+        if len(inner) > 2 and DASH_HINT.search(head) and dash_tailed(inner):
+            inner = [DASH_TAIL.sub("", line) for line in inner]
     for key, value in fields.items():
         out.fields.setdefault(key, value)
     for inner_line in inner:
@@ -352,7 +317,7 @@ def _add_record(record: dict[str, Any], out: CleanText, depth: int) -> None:
             # and a Lambda "Invoke Error" line carried as a record's message.
             nested = json_record(clean) or trailing_record(clean)
         if nested is None:
-            out.lines.extend(_unescaped(clean))
+            out.lines.extend(fpm_lines(clean) if "PHP message: " in clean else unescaped(clean))
         else:
             _add_record(nested, out, depth + 1)
 
