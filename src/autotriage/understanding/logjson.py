@@ -73,6 +73,10 @@ FIELD_KEYS = (
 _MAX_JSON_LINE = 1_000_000
 
 
+_LEVEL_LOOKUPS = tuple((key, key.partition(".")[0]) for key in LEVEL_KEYS)
+_STACK_LOOKUPS = tuple((key, key.partition(".")[0]) for key in _STACK_KEYS)
+
+
 def get_field(data: dict[str, Any], dotted: str) -> Any:
     if dotted in data:
         return data[dotted]
@@ -90,7 +94,9 @@ def get_field(data: dict[str, Any], dotted: str) -> Any:
 def texts_from_json(data: dict[str, Any]) -> tuple[list[str], Level | None, dict[str, str]]:
     """The message and stack a structured log record carries, as lines."""
     level: Level | None = None
-    for key in LEVEL_KEYS:
+    for key, head in _LEVEL_LOOKUPS:
+        if key not in data and head not in data:
+            continue  # (a dict lookup or two per key; most records name one of them)
         value = get_field(data, key)
         if isinstance(value, str) and value.strip():
             level = normalize_level(value, "info")
@@ -102,8 +108,8 @@ def texts_from_json(data: dict[str, Any]) -> tuple[list[str], Level | None, dict
             message = value
             break
     stack = ""
-    for key in _STACK_KEYS:
-        if key not in data and key.partition(".")[0] not in data:
+    for key, head in _STACK_LOOKUPS:
+        if key not in data and head not in data:
             continue  # (most records have none of them: a dict lookup each, no walk)
         value = get_field(data, key)
         if isinstance(value, list) and value and all(isinstance(x, dict) for x in value):
