@@ -1,11 +1,11 @@
 """Parsing on real traces: per runtime, how many read right, and traces per second.
 
-Usage: ``python bench/parse.py [-v] [--set all|fixtures|heldout|heldout2..7] [seconds]``
+Usage: ``python bench/parse.py [-v] [--set all|fixtures|heldout|heldout2..8] [seconds]``
 (default: all, 0.5 s). Reads the corpus under ``tests/fixtures/traces/real/``
 (``sources.json``: traces taken from other projects' test suites; ``generated.json``: output
 of the runtimes on this machine; ``heldout_sources.json`` and ``heldout_generated.json``: the
 held-out set gathered before session 10's fixes, from issues and from programs run here and
-wrapped as log pipelines store them; ``heldout2_*`` to ``heldout7_*``: held-out sets each
+wrapped as log pipelines store them; ``heldout2_*`` to ``heldout8_*``: held-out sets each
 gathered after the fixes for the sets before it; ``--set`` picks a pair, or all)
 and, for each runtime, prints how many traces give the expected innermost frame (file, line,
 function) and the expected exception type, how many give no exception at all, how many give
@@ -66,9 +66,10 @@ SETS = {
     "heldout5": ("heldout5_sources.json",),
     "heldout6": ("heldout6_sources.json", "heldout6_generated.json"),
     "heldout7": ("heldout7_sources.json",),
+    "heldout8": ("heldout8_sources.json",),
 }
 SETS["all"] = tuple(
-    m for name in ("fixtures", "heldout", *(f"heldout{n}" for n in range(2, 8))) for m in SETS[name]
+    m for name in ("fixtures", "heldout", *(f"heldout{n}" for n in range(2, 9))) for m in SETS[name]
 )
 
 
