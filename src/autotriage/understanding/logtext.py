@@ -148,6 +148,7 @@ def _unslack(line: str) -> str:
     # Slack wraps pasted traces in ``` fences and escapes &, < and > in message text.
     if "```" in line:
         line = line.replace("```", "")
+
     if "&" in line:
         line = line.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
     return line
@@ -235,6 +236,8 @@ def clean_lines(text: str) -> CleanText:
                 out.level = _worst(out.level, level)
             if compose:  # a timestamp before the service's name
                 line = _COMPOSE.sub("", line, count=1)
+        if line[:1] == "`" and line[1:2].strip("`"):
+            line = line[1:]  # a code span's opening (no runtime starts a line with a backtick)
         record = (json_record(line) or trailing_record(line)) if "{" in line else None
         if record is None:
             if partial:  # a piece whose end never came: keep what came
@@ -311,6 +314,8 @@ def _add_record(record: dict[str, Any], out: CleanText, depth: int) -> None:
         if clean[:1] in _PREFIX_STARTS:
             clean, inner_level = strip_prefix(clean)
             out.level = _worst(out.level, inner_level)
+        if clean[:1] == "`" and clean[1:2].strip("`"):
+            clean = clean[1:]
         nested = None
         if depth < _MAX_DEPTH and "{" in clean:
             # A record inside a record (a JSON logger's line in Docker's, that in a shipper's),

@@ -149,3 +149,20 @@ def test_nginx_error_log_lines_carrying_php_fpm_messages() -> None:
         "/app/view.phtml",
         10,
     )
+
+
+def test_rails_gem_frames_in_a_code_span_closed_by_a_backtick() -> None:
+    text = (
+        "`NoMethodError (undefined method `collect' for nil:NilClass):\n"
+        "       whoops (0.1.15) lib/whoops/strategy.rb:46:in `block in build`\n"
+        "       app/models/user.rb:3:in `save'`"
+    )
+    (event,) = parse_text(text)
+    exc = event.exceptions[-1]
+    frame = exc.frames[-1]
+    assert (exc.type, frame.filename, frame.lineno, frame.function) == (
+        "NoMethodError",
+        "lib/whoops/strategy.rb",
+        46,
+        "block in build",
+    )
