@@ -19,6 +19,7 @@ from autotriage.models import utcnow
 from autotriage.store import Store
 from autotriage.store.ingest_keys import create_key
 from tests.hostile import corpus, edge_cases, payloads
+from tests.hostile.attacks import attack_cases
 from tests.hostile.corpus import Case
 from tests.hostile.known import KNOWN, KNOWN_AFTER
 from tests.hostile.rendering import rendering_cases, rendering_problems
@@ -80,6 +81,7 @@ def every_case(key: str, listener: str, *, heavy: bool = False) -> Iterator[Case
     yield from edge_cases.odd_valid_cases(key)
     yield from edge_cases.planted_in_names_cases(key)
     yield from rendering_cases(key)
+    yield from attack_cases(key)
     yield from corpus.ssrf_cases(listener)
 
 

@@ -101,6 +101,8 @@ DOCS_CSP = (
 """``/docs`` and ``/redoc``: FastAPI's pages load Swagger UI and ReDoc from their CDN with
 an inline start-up script; they show only the OpenAPI description, no stored data."""
 DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc"})
+CLOSED_TRANSPORT = "the handler is closed"
+"""How uvloop refuses a write to a transport that is closing (its RuntimeError's text)."""
 
 
 class SecurityHeaders:
@@ -117,8 +119,12 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         policy = (DOCS_CSP if scope["path"] in DOCS_PATHS else HTML_CSP).encode()
+        gone = False
 
         async def send_with_headers(message: Message) -> None:
+            nonlocal gone
+            if gone:
+                return
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 names = {name.lower(): value for name, value in headers}
@@ -128,7 +134,15 @@ class SecurityHeaders:
                 if html and b"content-security-policy" not in names:
                     headers.append((b"content-security-policy", policy))
                 message["headers"] = headers
-            await send(message)
+            try:
+                await send(message)
+            except RuntimeError as exc:
+                # uvloop refuses writes once a client half-closed, before uvicorn sees
+                # the disconnect (then its `send` drops them): drop the answer the same
+                # way, rather than logging a traceback any client can cause at will.
+                if CLOSED_TRANSPORT not in str(exc):
+                    raise
+                gone = True
 
         await self.app(scope, receive, send_with_headers)
 

@@ -331,7 +331,7 @@ def _span_events(
     span_id = _hex_id(span.get("spanId"), binary)
     span_attrs = _attributes(span.get("attributes"))
     out = []
-    for index, span_event in enumerate(span.get("events") or []):
+    for index, span_event in enumerate(_list(span.get("events"), "spans[].events")):
         if not isinstance(span_event, dict) or span_event.get("name") != "exception":
             continue
         attrs = _attributes(span_event.get("attributes"))
