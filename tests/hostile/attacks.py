@@ -247,6 +247,38 @@ def nested_type_cases(key: str) -> Iterator[Case]:
         )
 
 
+def time_cases(key: str) -> Iterator[Case]:
+    """Times past every calendar, in each source's own time field."""
+    for label, value in (
+        ("past_fixed64", str(2**64)),
+        ("year_10000_ns", "253402300799999983616"),
+        ("huge_float", 1e300),
+        ("negative", -(10**20)),
+    ):
+        doc = payloads.otlp_logs(DIRTY)
+        doc["resourceLogs"][0]["scopeLogs"][0]["logRecords"][0]["timeUnixNano"] = value
+        logs = _target("otlp_logs")
+        yield Case(f"otlp_logs/time/{label}", **_request(logs, json.dumps(doc).encode(), key))
+        doc = payloads.otlp_traces(DIRTY)
+        doc["resourceSpans"][0]["scopeSpans"][0]["spans"][0]["events"][0]["timeUnixNano"] = value
+        traces = _target("otlp_traces")
+        yield Case(f"otlp_traces/time/{label}", **_request(traces, json.dumps(doc).encode(), key))
+    for label, value in (
+        ("huge_float", 1e300),
+        ("bigint", 2**70),
+        ("negative", -1e20),
+        ("year_9999", "9999-12-31T23:59:59.999999Z"),
+        ("year_0", "0000-01-01T00:00:00Z"),
+        ("year_275760", "+275760-09-13T00:00:00Z"),
+    ):
+        for name, field in (("generic", "timestamp"), ("sentry_store", "timestamp")):
+            target = _target(name)
+            doc = target.valid(DIRTY)
+            doc[field] = value
+            body = json.dumps(doc).encode()
+            yield Case(f"{name}/time/{label}", **_request(target, body, key))
+
+
 def envelope_length_cases(key: str) -> Iterator[Case]:
     """Sentry envelope item headers whose ``length`` lies about the payload."""
     target = _target("sentry_envelope")
@@ -330,5 +362,6 @@ def attack_cases(key: str) -> Iterator[Case]:
     yield from traversal_cases()
     yield from body_shape_cases(key)
     yield from nested_type_cases(key)
+    yield from time_cases(key)
     yield from envelope_length_cases(key)
     yield from protocol_cases()

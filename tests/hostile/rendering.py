@@ -267,7 +267,10 @@ def slack_problems(post: dict[str, Any], where: str) -> tuple[list[str], bool]:
 def _console_pages(http: httpx.Client) -> Iterator[tuple[str, str]]:
     listing = http.get("/api/groups", params={"limit": 500}, headers=BEARER)
     ids = [g["id"] for g in listing.json().get("groups", [])] if listing.status_code == 200 else []
-    for path in ["/", "/?q=HostileRender", *(f"/groups/{i}" for i in ids)]:
+    every_column = "/?cols=level,events,source,service,environment,count,users,first_seen,"
+    every_column += "last_seen,status,assignee,issue"
+    pages = ["/", "/?q=HostileRender", every_column, "/sources"]
+    for path in [*pages, *(f"/groups/{i}" for i in ids)]:
         answer = http.get(path, headers=BEARER)
         if answer.status_code == 200:
             yield path, answer.text

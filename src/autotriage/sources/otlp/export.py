@@ -123,6 +123,9 @@ def _attributes(raw: Any) -> dict[str, Any]:
     return out
 
 
+UINT64_MAX = 2**64 - 1
+
+
 def _hex_id(value: Any, binary: bool) -> str | None:
     if not isinstance(value, str) or not value:
         return None
@@ -135,11 +138,13 @@ def _hex_id(value: Any, binary: bool) -> str | None:
 
 
 def _time(value: Any) -> datetime | None:
+    """A ``*UnixNano`` value as a time; None when absent or out of range (a fixed64 in
+    OTLP: a larger number, or an infinite float, is no time at all)."""
     try:
         nanos = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
-    if nanos <= 0:
+    if not 0 < nanos <= UINT64_MAX:
         return None
     return datetime.fromtimestamp(nanos / 1e9, UTC)
 
