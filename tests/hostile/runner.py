@@ -180,6 +180,8 @@ class Runner:
         problems: list[str] = []
         if status == "http09":
             return ["answered without an HTTP status line (HTTP/0.9)"]
+        if status == "closed" and case.expect == "refuse" and not case.half_close:
+            return ["closed the connection without an answer"]
         if case.raw is not None and (count := len(ANSWER.findall(content))) > case.answers:
             problems.append(f"{count} answers on one connection (at most {case.answers})")
         if isinstance(status, int):
