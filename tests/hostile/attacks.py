@@ -337,6 +337,50 @@ def time_cases(key: str) -> Iterator[Case]:
             yield Case(f"{name}/time/{label}", **_request(target, body, key))
 
 
+def dsn_project_cases(key: str) -> Iterator[Case]:
+    """The DSN routes' project id in the path: past int64, another project, the envelope's
+    own ``dsn`` naming another key or project."""
+    event = payloads.sentry_event(DIRTY)
+    body = payloads.envelope(event)
+    auth = {"x-sentry-auth": f"Sentry sentry_version=7, sentry_key={key}"}
+    headers = {"content-type": "application/x-sentry-envelope", **auth}
+    for label, project in (
+        ("int64_max_plus_1", str(2**63)),
+        ("past_2_64", str(10**30)),
+        ("zero", "0"),
+        ("another_project", "2"),
+        ("leading_zeros", "0001"),
+    ):
+        for route in ("envelope", "store"):
+            content = body if route == "envelope" else json.dumps(event).encode()
+            yield Case(
+                f"sentry_{route}/project_id/{label}",
+                path=f"/api/{project}/{route}/",
+                headers=headers
+                if route == "envelope"
+                else {**headers, "content-type": "application/json"},
+                body=content,
+                expect="either" if label == "leading_zeros" else "refuse",
+            )
+    head, rest = body.split(b"\n", 1)
+    # The key authenticates and the path names the project: a dsn naming another project
+    # with a key of this one is this project's (either answer holds; never a 5xx).
+    for label, dsn, expect in (
+        ("other_key", f"http://{'0' * 32}@hostile/1", "refuse"),
+        ("other_project", f"http://{key}@hostile/2", "either"),
+        ("not_a_url", "::::", "refuse"),
+    ):
+        header = json.loads(head)
+        header["dsn"] = dsn
+        yield Case(
+            f"sentry_envelope/header_dsn/{label}",
+            path="/api/1/envelope/",
+            headers={"content-type": "application/x-sentry-envelope"},
+            body=json.dumps(header).encode() + b"\n" + rest,
+            expect=expect,
+        )
+
+
 def envelope_length_cases(key: str) -> Iterator[Case]:
     """Sentry envelope item headers whose ``length`` lies about the payload."""
     target = _target("sentry_envelope")
@@ -423,5 +467,6 @@ def attack_cases(key: str) -> Iterator[Case]:
     yield from body_shape_cases(key)
     yield from nested_type_cases(key)
     yield from time_cases(key)
+    yield from dsn_project_cases(key)
     yield from envelope_length_cases(key)
     yield from protocol_cases()
