@@ -183,19 +183,24 @@ def test_gate_literals_are_found_in_one_pass_exactly() -> None:
     """Short texts find every gate literal in one regex pass before the rules run: that is
     exact only while no literal starts another (one match per position) and no rule's
     redaction token holds a literal of a rule after it."""
-    from autotriage.understanding import secrets
+    from autotriage.understanding import secret_rules
 
-    literals = [*secrets.OPENED_BY, *secrets.OPENED_BY_LOWER]
+    literals = [*secret_rules.OPENED_BY, *secret_rules.OPENED_BY_LOWER]
     assert not [(a, b) for a in literals for b in literals if a != b and b.startswith(a)]
-    for index, (kind, *_) in enumerate(secrets.RULES):
+    for index, (kind, *_) in enumerate(secret_rules.RULES):
         later = {
             literal
-            for literal, opened in {**secrets.OPENED_BY, **secrets.OPENED_BY_LOWER}.items()
+            for literal, opened in {
+                **secret_rules.OPENED_BY,
+                **secret_rules.OPENED_BY_LOWER,
+            }.items()
             if max(opened) > index
         }
         assert not [literal for literal in later if literal in f"[REDACTED:{kind}]"], kind
     text = "x ghp_ AIza sk- :AA Bearer authorization hooks.slack.com"
-    found = set(secrets.LITERALS.findall(text)) | set(secrets.LOWER_LITERALS.findall(text.lower()))
+    found = set(secret_rules.LITERALS.findall(text)) | set(
+        secret_rules.LOWER_LITERALS.findall(text.lower())
+    )
     assert found == {"gh", "AIza", "sk-", ":AA", "bearer ", "authorization", "hooks.slack.com"}
 
 

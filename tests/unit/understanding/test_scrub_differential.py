@@ -17,7 +17,7 @@ import re
 
 import pytest
 
-from autotriage.understanding import secret_patterns, secrets
+from autotriage.understanding import secret_patterns, secret_rules, secrets
 from autotriage.understanding.scrub import _cookie, scrub_string
 from tests.secret_corpus import load_corpus
 
@@ -89,8 +89,8 @@ def reference(text: str, emails: bool, ips: bool) -> str:
     """Every rule on the whole text, its gate checked on the text as it stands."""
     lower = text.lower()
     digits = sum(c.isdigit() for c in text) if text.isascii() else len(text)
-    for _, gate, pattern, replace in secrets.RULES:
-        if isinstance(gate, secrets.Lower):
+    for _, gate, pattern, replace in secret_rules.RULES:
+        if isinstance(gate, secret_patterns.Lower):
             if gate not in lower:
                 continue
         elif isinstance(gate, str):
