@@ -228,6 +228,13 @@ KV_NOT_KIND = re.compile(r"[^a-z0-9_\n]")
 KV_LEADING = re.compile(r"\n_+")
 KV_TRAILING = re.compile(r"_(?<!__)_*+\n")  # tried from a run's first "_" only: linear
 KV_LONG = re.compile(r"\n[^\n]{41}")
+# A kind (a key lowered) that holds what a rule would read in its token (a lower-case
+# token prefix, a card's digits), whole, so it becomes "secret" instead.
+_TOKENISH = (
+    r"gh[pousr]_|github_pat_|npm_|[sr]k_(?:live|test)_|whsec_|hf_|shp(?:at|ss|ca|pa)_|\d{13}"
+)
+KV_TOKENISH = re.compile(_TOKENISH)
+KV_TOKENISH_KIND = re.compile(rf"(?m)^[^\n]*(?:{_TOKENISH})[^\n]*")
 KV_MARKS = ("[REDACTED", " [REDACTED")
 
 
@@ -253,3 +260,10 @@ def word(literal: str, rest: str) -> str:
     engine searches for the literal instead of trying a boundary at every position)."""
     lit = re.escape(literal)
     return rf"{lit}(?<!\w{lit}){rest}"
+
+
+def glued(literal: str, rest: str) -> str:
+    """`literal` + `rest` where a word character comes right before `literal` (where
+    `word` does not match), checked after the literal like `word`'s boundary."""
+    lit = re.escape(literal)
+    return rf"{lit}(?<=\w{lit}){rest}"

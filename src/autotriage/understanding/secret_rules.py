@@ -34,6 +34,7 @@ from autotriage.understanding.secret_patterns import (
     Needs,
     Rule,
     ci,
+    glued,
     literal_search,
     rule,
     word,
@@ -103,6 +104,20 @@ def _aws_secret(text: str) -> bool:
     )
 
 
+_DIGIT_IN_36 = "(?=[A-Za-z]{0,35}[0-9])"  # a digit among the next 36 letters and digits
+_GITLAB_20 = "(?=[A-Za-z_-]{0,19}[0-9])[A-Za-z0-9_-]{20}"  # the classic token's 20, a digit in
+_OPENAI_PREFIX = re.compile(r"sk-(?:proj|svcacct|admin|ant-(?:api|admin)\d\d)-")
+
+
+def _upper_and_digit(body: str) -> bool:
+    return any(c.isdigit() for c in body) and any(c.isupper() for c in body)
+
+
+def _openai_glued(text: str) -> bool:
+    # Legacy and project keys hold "T3BlbkFJ" (base64 of "OpenAI"); others need the mix.
+    return "T3BlbkFJ" in text or _upper_and_digit(_OPENAI_PREFIX.sub("", text, count=1))
+
+
 RULES: list[Rule] = [
     rule("private_key", "-----BEGIN", f"-----BEGIN {PEM_LABEL}{PEM_BODY}(?:-----END {PEM_LABEL})?"),
     rule(
@@ -115,10 +130,11 @@ RULES: list[Rule] = [
         "/api/webhooks/",
         r"https://(?:\w+\.)?discord(?:app)?\.com/api/webhooks/\d+/[\w-]++",
     ),
+    # The user part holds no "[": a token redacted there later (one glued to it) has a ":".
     rule(
         "url_credentials",
         "://",
-        r"://(?!\[REDACTED:)[^/\s:@\"'<>]{0,256}:[^/\s@\"'<>]{1,512}(?=@)",
+        r"://[^/\s:@\"'<>\[]{0,256}:[^/\s@\"'<>]{1,512}(?=@)",
         "://[REDACTED:url_credentials]",
     ),
     rule("sentry_dsn_key", "://", r"://[0-9a-f]{32}(?=@)", "://[REDACTED:sentry_dsn_key]"),
@@ -135,24 +151,65 @@ RULES: list[Rule] = [
         rf" (?<={ci('bearer')} )(?!\[REDACTED){TOKEN68}{{8,}}+=*+(?![\w=[])",
         " [REDACTED:bearer]",
     ),
+    # Tokens glued after a word character: a URL-encoded separator ("token%3Dghp_...",
+    # "Bearer%20sk-..."), a JSON-escaped newline ("\\nxoxb-..."), concatenated text
+    # ("GITHUB_TOKENghp_..."). Each takes the vendor's exact shape, so glued text after it
+    # stays, and needs what real ones hold (a digit; an upper-case letter and a digit for
+    # the prefixes words end in: "task_test_", "risk-admin-"). They run before every rule
+    # that checks a boundary, so a boundary they leave is seen in the same pass; the exact
+    # shapes first, so a run (Stripe's, OpenAI's) cannot take their prefix and leave their
+    # body, and the runs in an order where each takes the next whole.
+    rule("github_token", "gh", glued("gh", rf"[pousr]_{_DIGIT_IN_36}[A-Za-z0-9]{{36}}")),
+    rule("github_token", "github_pat_", glued("github_pat_", r"[A-Za-z0-9]{22}_[A-Za-z0-9]{59}")),
+    # npm's are always 36 long, so they are taken wherever they stand, whatever follows.
+    rule("npm_token", "npm_", rf"npm_{_DIGIT_IN_36}[A-Za-z0-9]{{36}}"),
+    rule("gitlab_token", "gl", glued("gl", rf"(?:pat|dt|rt|ptt|cbt|oas)-{_GITLAB_20}")),
+    rule(
+        "slack_token",
+        ("xox", "xapp-"),
+        glued(
+            "x",
+            r"(?:oxb-\d{8,13}-\d{8,13}-[A-Za-z0-9]{24}|oxp-(?:\d{8,13}-){3}[a-f0-9]{32}"
+            r"|app-\d-[A-Z0-9]{8,12}-\d{8,13}-[a-f0-9]{64})",
+        ),
+    ),
+    rule(
+        "openai_key",
+        "sk-",
+        glued(
+            "sk-",
+            r"(?:(?:proj|svcacct|admin|ant-(?:api|admin)\d\d)-[A-Za-z0-9_-]{32,}+"
+            r"|[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20})",
+        ),
+        _checked("openai_key", _openai_glued),
+    ),
+    rule("pypi_token", "pypi-AgE", glued("pypi-AgE", r"[A-Za-z0-9_-]{50,}+")),
+    rule(
+        "stripe_key",
+        ("k_live_", "k_test_"),
+        r"[sr](?<=\w[sr])k_(?:live|test)_(?:(?![sr]k_(?:live|test)_)[A-Za-z0-9]){24,247}+",
+        _checked("stripe_key", lambda text: _upper_and_digit(text[8:])),
+    ),
     # Access key ids (AKIA long-term, ASIA temporary) are distinctive enough to be taken
-    # glued to letters ("aws_keyAKIA...", "xxAKIA...yy"), not inside a longer run of
-    # capitals and digits; the other AWS id prefixes need word boundaries.
+    # glued to letters ("aws_keyAKIA...", "xxAKIA...yy") or to a URL escape ("%3DAKIA..."),
+    # not inside a longer run of capitals and digits; the other AWS id prefixes need word
+    # boundaries. This runs after the glued tokens: one redacted right after a key id ends
+    # its run of capitals in the same pass.
     rule(
         "aws_key",
         Needs(length=20, char="A"),
-        r"A(?:(?<![A-Z0-9]A)(?:KIA|SIA)[A-Z0-9]{16}(?![A-Z0-9])"
+        r"A(?:(?:(?<![A-Z0-9]A)|(?<=%[0-9A-F][0-9A-F]A))(?:KIA|SIA)[A-Z0-9]{16}(?![A-Z0-9])"
         r"|(?<!\wA)(?:BIA|CCA|GPA|IDA|IPA|NPA|NVA|ROA|PKA)[A-Z0-9]{16}\b)",
     ),
     rule("jwt", "eyJ", word("eyJ", r"[A-Za-z0-9_-]{5,}+\.eyJ[A-Za-z0-9_-]{5,}+\.[A-Za-z0-9_-]*+")),
-    rule("github_token", "gh", word("gh", r"[pousr]_[A-Za-z0-9]{20,255}\b")),
+    rule("github_token", "gh", word("gh", r"[pousr]_[A-Za-z0-9]{20,255}+(?![A-Za-z0-9])")),
     rule("github_token", "github_pat_", word("github_pat_", r"[A-Za-z0-9_]{20,255}\b")),
     rule("gitlab_token", "gl", word("gl", r"(?:pat|dt|rt|ptt|cbt|oas)-[A-Za-z0-9_-]{20,64}\b")),
     rule("slack_token", ("xox", "xapp-"), word("x", r"(?:ox[abposre]|app)-[A-Za-z0-9-]{10,}+")),
     rule(
         "stripe_key",
         ("k_live_", "k_test_"),
-        r"[sr](?<!\w[sr])k_(?:live|test)_[A-Za-z0-9]{16,247}\b",
+        r"[sr](?<!\w[sr])k_(?:live|test)_[A-Za-z0-9]{16,247}+(?![A-Za-z0-9])",
     ),
     rule("stripe_key", "whsec_", word("whsec_", r"[A-Za-z0-9]{24,}+")),
     rule("google_api_key", "AIza", word("AIza", r"[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])")),
@@ -180,7 +237,6 @@ RULES: list[Rule] = [
         word("sk-", r"(?:proj-|svcacct-|admin-|ant-(?:api|admin)\d\d-)?[A-Za-z0-9_-]{32,}+"),
     ),
     rule("huggingface_token", "hf_", word("hf_", r"[A-Za-z0-9]{34,}+")),
-    rule("npm_token", "npm_", word("npm_", r"[A-Za-z0-9]{36}\b")),
     rule("pypi_token", "pypi-AgE", word("pypi-AgE", r"[A-Za-z0-9_-]{50,}+")),
     rule("sendgrid_key", "SG.", word("SG.", r"[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b")),
     rule("twilio_key", "SK", word("SK", r"[0-9a-f]{32}\b")),

@@ -33,6 +33,8 @@ from autotriage.understanding.secret_patterns import (
     KV_RUN_BEFORE,
     KV_RUNS,
     KV_TO_40,
+    KV_TOKENISH,
+    KV_TOKENISH_KIND,
     KV_TRAILING,
     SCHEMES,
     SHAPES_OF,
@@ -190,8 +192,10 @@ def _tokens(keys: list[str], runs: bool) -> list[str]:
         if "_\n" in kinds or kinds.endswith("_"):
             kinds = KV_TRAILING.sub("\n", kinds + "\n")[:-1]
         runs = True
-    if runs:
+    if runs:  # a key longer than its word may hold a token's prefix: its kind is "secret"
         kinds = KV_LEADING.sub("\n", kinds).lstrip("_")
         if KV_LONG.search("\n" + kinds):
             kinds = "\n".join(map(getitem, kinds.split("\n"), repeat(KV_TO_40)))
+        if KV_TOKENISH.search(kinds):
+            kinds = KV_TOKENISH_KIND.sub("secret", kinds)
     return ("[REDACTED:" + kinds.replace("\n", "]\n[REDACTED:") + "]").split("\n")

@@ -47,6 +47,8 @@ _SEP_VALUE = re.compile(
 
 def _token(key: str, quote: str = "") -> str:
     kind = re.sub(r"[^a-z0-9_]", "_", key.lower()).strip("_")[:40] or "secret"
+    if secret_patterns.KV_TOKENISH.search(kind):  # a token's prefix or a card in the key
+        kind = "secret"
     return f"{quote}[REDACTED:{kind}]{quote}"
 
 
