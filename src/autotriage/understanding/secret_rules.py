@@ -198,7 +198,7 @@ RULES: list[Rule] = [
     rule(
         "aws_key",
         Needs(length=20, char="A"),
-        r"A(?:(?:(?<![A-Z0-9]A)|(?<=%[0-9A-F][0-9A-F]A))(?:KIA|SIA)[A-Z0-9]{16}(?![A-Z0-9])"
+        r"A(?:(?=[KS]IA)(?:(?<![A-Z0-9]A)|(?<=%[0-9A-F][0-9A-F]A))(?:KIA|SIA)[A-Z0-9]{16}(?![A-Z0-9])"
         r"|(?<!\wA)(?:BIA|CCA|GPA|IDA|IPA|NPA|NVA|ROA|PKA)[A-Z0-9]{16}\b)",
     ),
     rule("jwt", "eyJ", word("eyJ", r"[A-Za-z0-9_-]{5,}+\.eyJ[A-Za-z0-9_-]{5,}+\.[A-Za-z0-9_-]*+")),

@@ -33,6 +33,7 @@ from autotriage.understanding.secret_patterns import (
     KV_RUN_BEFORE,
     KV_RUNS,
     KV_TO_40,
+    KV_TOKEN_LITERALS,
     KV_TOKENISH,
     KV_TOKENISH_KIND,
     KV_TRAILING,
@@ -145,17 +146,18 @@ def redact_key_values(text: str) -> str:
     by ``[REDACTED:<key>]`` (`KEY_VALUE`; quotes stay). A flood of pairs is the costliest
     input, so the work per pair is done in C, not by a Python loop: `split` gives, per
     pair, the text before it, the word ending its key, the separator with any opening
-    quote, the value and any closing quote; keys and tokens are made by string operations
-    on all of them joined."""
+    quote, the value and (`KEY_VALUE` only) any closing quote; keys and tokens are made by
+    string operations on all of them joined, once per distinct key."""
     marked = "[REDACTED" in text
+    step = 5 if marked else 4  # KEY_VALUE_PLAIN leaves a closing quote to the next text
     parts = (KEY_VALUE if marked else KEY_VALUE_PLAIN).split(text)
     if len(parts) == 1:
         return text
-    pres, words, values = parts[0:-1:5], parts[1::5], parts[3::5]
+    pres, words, values = parts[0:-1:step], parts[1::step], parts[3::step]
     keys, runs = words, bool(KV_RUN_BEFORE.search("\x00".join(pres) + "\x00"))
     if runs:  # some key starts left of its word
         keys = list(map(add, map(getitem, _left_runs(pres, text), repeat(KV_REVERSED)), words))
-    tokens = _tokens(keys, runs)
+    tokens = _distinct_tokens(keys, runs)
     if marked:
         afters, closes = parts[5::5], parts[4::5]
         for index in compress(range(len(values)), map(str.startswith, afters, repeat(KV_MARKS))):
@@ -165,8 +167,18 @@ def redact_key_values(text: str) -> str:
                     tokens[index] = value
             elif value.lower() in SCHEMES:  # a scheme before its redacted value
                 tokens[index] = value
-    parts[3::5] = tokens
+    parts[3::step] = tokens
     return "".join(parts)
+
+
+def _distinct_tokens(keys: list[str], runs: bool) -> list[str]:
+    """`_tokens` of `keys`, each distinct key's made once when keys repeat (a flood of
+    pairs repeats a few: building one token per pair cost more than the lookups)."""
+    distinct = list(dict.fromkeys(keys))
+    if len(distinct) * 4 > len(keys):
+        return _tokens(keys, runs)
+    table = dict(zip(distinct, _tokens(distinct, runs), strict=True))
+    return list(map(table.__getitem__, keys))
 
 
 def _left_runs(pres: list[str], text: str) -> list[str]:
@@ -196,6 +208,6 @@ def _tokens(keys: list[str], runs: bool) -> list[str]:
         kinds = KV_LEADING.sub("\n", kinds).lstrip("_")
         if KV_LONG.search("\n" + kinds):
             kinds = "\n".join(map(getitem, kinds.split("\n"), repeat(KV_TO_40)))
-        if KV_TOKENISH.search(kinds):
+        if any(map(kinds.__contains__, KV_TOKEN_LITERALS)) and KV_TOKENISH.search(kinds):
             kinds = KV_TOKENISH_KIND.sub("secret", kinds)
     return ("[REDACTED:" + kinds.replace("\n", "]\n[REDACTED:") + "]").split("\n")

@@ -207,7 +207,8 @@ def test_gate_literals_are_found_in_one_pass_exactly() -> None:
 
 
 def test_plain_key_value_pattern_matches_as_the_full_one_without_redactions() -> None:
-    """`KEY_VALUE_PLAIN` (texts with no ``[REDACTED``) finds exactly `KEY_VALUE`'s pairs."""
+    """`KEY_VALUE_PLAIN` (texts with no ``[REDACTED``) finds exactly `KEY_VALUE`'s pairs
+    (word, separator and value; it leaves the closing quote `KEY_VALUE` takes)."""
     import random
 
     from autotriage.understanding.secret_patterns import KEY_VALUE, KEY_VALUE_PLAIN
@@ -239,9 +240,13 @@ def test_plain_key_value_pattern_matches_as_the_full_one_without_redactions() ->
     checked = 0
     for _ in range(3000):
         text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 30)))
-        full = [(m.span(), m.span("sep"), m.span("value")) for m in KEY_VALUE.finditer(text)]
-        plain = [(m.span(), m.span("sep"), m.span("value")) for m in KEY_VALUE_PLAIN.finditer(text)]
+        full = [(m.span("word"), m.span("sep"), m.span("value")) for m in KEY_VALUE.finditer(text)]
+        plain = [
+            (m.span("word"), m.span("sep"), m.span("value")) for m in KEY_VALUE_PLAIN.finditer(text)
+        ]
         assert plain == full, text
+        closes = [m["close"] for m in KEY_VALUE.finditer(text)]
+        assert set(closes) <= {"", '"', "'"}
         checked += bool(full)
     assert checked > 500  # most texts hold a pair
 
