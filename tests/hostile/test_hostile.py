@@ -114,7 +114,11 @@ def test_hostile_corpus_holds(
     failed = {line.removeprefix("FAILED ") for line in lines if line.startswith("FAILED ")}
     after = {line.removeprefix("AFTER ") for line in lines if line.startswith("AFTER ")}
     known = {name for name, (where, _) in KNOWN.items() if where in ("both", dialect)}
-    assert sorted(failed - known) == [], "new hostile failures (see the lines above)"
+    # pytest-xdist workers swallow the report printed above, so the failing lines travel
+    # in the assertion message too.
+    new = sorted(failed - known)
+    why = [line for line in lines if line.startswith("FAIL ") and line.split()[1] in new]
+    assert new == [], "new hostile failures:\n" + "\n".join(why)
     assert sorted(known - failed) == [], "these now hold: remove them from tests/hostile/known.py"
     known_after = {p for p, (where, _) in KNOWN_AFTER.items() if where in ("both", dialect)}
     unexpected = [p for p in after if not any(k in p for k in known_after)]

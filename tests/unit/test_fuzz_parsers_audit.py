@@ -23,7 +23,7 @@ from autotriage.intake import inbox_row
 from autotriage.models import ErrorEvent
 from autotriage.sources.base import load_json
 from autotriage.sources.otlp import export as otlp
-from autotriage.sources.sentry import event as sentry_event
+from autotriage.sources.sentry import envelope as sentry_envelope
 from autotriage.sources.sentry import webhooks
 from autotriage.understanding.text import parse_text_strict
 from tests.hostile import payloads
@@ -44,7 +44,7 @@ def _stores(events: list[ErrorEvent]) -> None:
 @given(body=mutated(payloads.sentry_event("boom")))
 def test_sentry_store_events_raise_only_documented_errors(body: bytes) -> None:
     try:
-        event = sentry_event.parse_store(body)
+        event = sentry_envelope.parse_store(body)
     except DOCUMENTED:
         return
     _stores([event])

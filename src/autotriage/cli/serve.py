@@ -15,7 +15,7 @@ from autotriage.cli.common import settings
 from autotriage.memory import map_large_buffers
 from autotriage.services import build_services
 from autotriage.web.app import create_app
-from autotriage.web.security import exposure_problem
+from autotriage.web.auth import exposure_problem
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from autotriage.sources.base import SourceSpec, Verifying
 from autotriage.sources.generic import webhook as generic
 from autotriage.sources.otlp import export as otlp
 from autotriage.sources.sentry import api as sentry_api
-from autotriage.sources.sentry import event as sentry_event
+from autotriage.sources.sentry import envelope as sentry_envelope
 from autotriage.sources.sentry import webhooks as sentry_webhooks
 from autotriage.sources.slack import events as slack
 
@@ -87,9 +87,7 @@ def verify_generic(body: bytes, headers: Mapping[str, str], verifying: Verifying
 
 # The route factories import the web layer only when an app is built.
 def _sentry_dsn_routes() -> Sequence[BaseRoute]:
-    from autotriage.web.routes import sentry as routes
-
-    return routes.dsn_routes
+    return sentry_envelope.dsn_routes
 
 
 def _sentry_routes() -> Sequence[BaseRoute]:
@@ -125,7 +123,7 @@ def _generic_routes() -> Sequence[BaseRoute]:
 REGISTRY: dict[str, SourceSpec] = {
     # Envelopes first: their header line would also pass for a Sentry event.
     "sentry_envelope": SourceSpec(
-        "sentry", sentry_event.parse, sentry_event.sniff, routes=_sentry_dsn_routes
+        "sentry", sentry_envelope.parse, sentry_envelope.sniff, routes=_sentry_dsn_routes
     ),
     "sentry": SourceSpec(
         "sentry",

@@ -18,14 +18,13 @@ from autotriage.jobs.engine import engine_worker
 from autotriage.logs import RequestContext
 from autotriage.services import Services, build_services
 from autotriage.sources.registry import web_routes
+from autotriage.sources.sentry import envelope as sentry_envelope
 from autotriage.store import Store
 from autotriage.web import errors, openapi
 from autotriage.web.ingest import AppState
 from autotriage.web.metrics import IngestMetrics
 from autotriage.web.metrics import router as metrics_router
 from autotriage.web.routes import api, dashboard, github, scans
-from autotriage.web.routes import sentry as sentry_routes
-from autotriage.web.routes.sentry import DsnCors
 from autotriage.web.security import SecurityHeaders, ShedWebhooks
 
 
@@ -73,7 +72,7 @@ def create_app(services: Services | Settings, store: Store | None = None) -> Fas
     errors.install(app)
     # Innermost: a shed webhook is still timed, counted and given the security headers.
     app.add_middleware(ShedWebhooks, shedder=built.guard.shedder)
-    app.add_middleware(DsnCors)
+    app.add_middleware(sentry_envelope.DsnCors)
     app.add_middleware(IngestMetrics, metrics=built.metrics)
     app.add_middleware(RequestContext)
     # Routes are matched in order: the sources' endpoints (the SDK and exporter ones
@@ -86,7 +85,7 @@ def create_app(services: Services | Settings, store: Store | None = None) -> Fas
     app.include_router(metrics_router)
     dashboard.install(app)
     if built.ingest.bench_endpoints:
-        app.include_router(sentry_routes.bench)
+        app.include_router(sentry_envelope.bench)
     app.add_middleware(SecurityHeaders)  # last: outermost, it sees every answer
     openapi.install(app)
     return app

@@ -37,7 +37,6 @@ from autotriage.config_sections import IngestSettings
 from autotriage.errors import Overloaded, PayloadInvalid, PayloadTooLarge, SignatureInvalid
 from autotriage.intake import Intake
 from autotriage.models import ErrorEvent
-from autotriage.sources.registry import REGISTRY
 from autotriage.store import Store
 from autotriage.store.events import StoredDelivery, count_pending
 from autotriage.store.ingest_keys import KeyInfo, find_active, hash_key
@@ -321,6 +320,9 @@ def verify(
     there it is handed to the verifier as the ``X-Autotriage-Token`` header it reads.
     autotriage itself never logs a query string (no access log; errors log the path).
     """
+    # Imported here: the registry imports the Sentry DSN endpoints, which import this module.
+    from autotriage.sources.registry import REGISTRY
+
     check = REGISTRY[source].verify
     if check is None:
         raise LookupError(f"source {source!r} registers no verifier")

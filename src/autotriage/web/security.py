@@ -1,11 +1,7 @@
-"""Web-edge protections that do not depend on a route: operator pages refused on an exposed
-bind without a token, the security headers of every answer (`SecurityHeaders`), and the
-ingest endpoints' refusals by load: shedding while the server is behind (`LoadShedder`)
-and rate limits (`RateLimits`).
-
-Without ``AUTOTRIAGE_API_TOKEN`` only the loopback bind keeps ``/api/*``, ``/trigger-scan``
-and the dashboard private; a container binds ``0.0.0.0``, so there they answer 403 with
-the reason until a token is set (and ``autotriage serve`` warns at startup).
+"""Web-edge protections that do not depend on a route: the security headers of every
+answer (`SecurityHeaders`), and the ingest endpoints' refusals by load: shedding while
+the server is behind (`LoadShedder`) and rate limits (`RateLimits`). Who may reach the
+operator pages is `autotriage.web.auth`.
 
 **Load shedding** (`LoadShedder`). Two readings say the server is behind, each with its
 bound (0 turns a reading off):
@@ -41,49 +37,19 @@ most `MAX_SUBJECTS` subjects.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 import time
 from collections.abc import Callable
 from typing import Protocol
 
-from fastapi import HTTPException, Request
+from fastapi import Request
 from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from autotriage.config_sections import ServerSettings
 from autotriage.errors import Overloaded
 from autotriage.store import Store, rate_windows
 from autotriage.web.errors import overloaded_response
-
-
-def is_loopback(host: str) -> bool:
-    """Whether binding `host` keeps the server reachable from this machine only."""
-    if host.strip("[]").lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False  # a hostname: it may resolve to anything
-
-
-def exposure_problem(settings: ServerSettings) -> str | None:
-    """Why operator pages are refused on this configuration, or None when they are not."""
-    if settings.api_token is not None or is_loopback(settings.host):
-        return None
-    return (
-        f"AUTOTRIAGE_API_TOKEN is not set and the server listens on {settings.host}, "
-        "so the API, scans and dashboard are refused: set a token (or bind 127.0.0.1)"
-    )
-
-
-def refuse_when_exposed(request: Request) -> None:
-    """403 with the reason when a tokenless server listens beyond loopback."""
-    problem = exposure_problem(request.app.state.services.server)
-    if problem is not None:
-        raise HTTPException(403, problem)
-
 
 NOSNIFF = (b"x-content-type-options", b"nosniff")
 HTML_CSP = (

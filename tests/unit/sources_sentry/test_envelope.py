@@ -7,8 +7,8 @@ import json
 import pytest
 
 from autotriage.errors import PayloadInvalid
-from autotriage.sources.sentry import event as env
-from autotriage.web.routes.sentry import public_key
+from autotriage.sources.sentry import envelope as env
+from autotriage.sources.sentry.envelope import public_key
 from tests.support import fixture_bytes
 
 LIMIT = 64 * 1024

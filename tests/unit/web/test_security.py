@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from autotriage.config import Settings
 from autotriage.web.app import create_app
-from autotriage.web.security import exposure_problem, is_loopback
+from autotriage.web.auth import exposure_problem, is_loopback
 
 ANY = "0.0.0.0"  # noqa: S104 -- the exposed bind under test
 OPERATOR_PAGES = [("GET", "/api/groups"), ("POST", "/trigger-scan"), ("GET", "/")]

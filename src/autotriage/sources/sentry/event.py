@@ -1,14 +1,8 @@
-"""Sentry's SDK protocol: envelopes, the legacy store body, events onto `ErrorEvent`.
+"""One event in Sentry's protocol onto an `ErrorEvent` (`event_from_sentry`), pure.
 
-Docs: https://develop.sentry.dev/sdk/data-model/envelopes/ (envelopes and their item
-types) and https://develop.sentry.dev/sdk/data-model/event-payloads/ (event fields).
-
-An envelope is a JSON header line, then items: a JSON item header line and a payload,
-exactly ``length`` bytes or (without ``length``) up to the next newline. ``event`` items
-(at most one per envelope, as the spec says; more is a 400) map through
-`event_from_sentry`; the other known types are counted, not stored; unknown types are
-skipped, never rejected, so a newer SDK keeps working. All pure: ``Content-Encoding`` is
-undone and the DSN key read at the web edge (`autotriage.web.routes.sentry`).
+Docs: https://develop.sentry.dev/sdk/data-model/event-payloads/ (event fields). The
+events come in envelopes and the legacy store body (`autotriage.sources.sentry.envelope`),
+in webhook deliveries (`webhooks`) and from the API (`api`).
 
 Field mapping of one Sentry event: ``event_id`` -> source_event_id, ``timestamp`` (or
 ``datetime``) -> occurred_at, ``level``/``environment``/``release``/``platform``/
@@ -29,29 +23,15 @@ group later. Issue resources map through `webhooks.event_from_issue`.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
-from autotriage.errors import PayloadInvalid
 from autotriage.models import ErrorEvent, Frame, normalize_level
-from autotriage.sources.base import load_json, require_object
 
 NAME = "sentry"
-EVENT_TYPES = frozenset({"event"})
-MAX_EVENTS = 1
-"""Event items per envelope: "an envelope may contain at most one event" (the spec)."""
-COUNTED_TYPES = frozenset(
-    {
-        "transaction", "session", "sessions", "client_report", "attachment", "user_report",
-        "feedback", "profile", "profile_chunk", "replay_event", "replay_recording",
-        "replay_video", "check_in", "statsd", "metric_buckets", "span", "log", "otel_log",
-    }
-)  # fmt: skip
 _FRAME_FIELDS = ("filename", "abs_path", "module", "function", "lineno", "colno", "context_line")
 _CONTEXT_FIELDS = ("user", "request", "sdk", "contexts", "extra")
 # What `event_from_sentry` carries into the model; `raw` keeps the rest of the event.
@@ -324,120 +304,4 @@ def event_from_sentry(
             "contexts": contexts,
             "raw": _unmodeled(event),
         }
-    )
-
-
-# --- envelopes -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Item:
-    """One envelope item: its header and its payload bytes."""
-
-    type: str
-    headers: dict[str, Any]
-    payload: bytes
-
-
-@dataclass(slots=True)
-class Envelope:
-    """A parsed envelope."""
-
-    headers: dict[str, Any]
-    items: list[Item] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class Extracted:
-    """What an envelope held: the error events, and the other items by type."""
-
-    events: list[ErrorEvent] = field(default_factory=list)
-    dropped: Counter[str] = field(default_factory=Counter)
-    skipped: Counter[str] = field(default_factory=Counter)
-
-
-def _json_line(line: bytes, what: str) -> dict[str, Any]:
-    return require_object(load_json(line, what=what), what)
-
-
-def _line(data: bytes, pos: int) -> tuple[bytes, int]:
-    """The line starting at `pos` (without its newline) and where the next one starts."""
-    end = data.find(b"\n", pos)
-    return (data[pos:], len(data)) if end < 0 else (data[pos:end], end + 1)
-
-
-def parse_envelope(data: bytes) -> Envelope:
-    """Split an envelope into its header and items, or raise `PayloadInvalid`."""
-    head, pos = _line(data, 0)
-    if not head.strip():
-        raise PayloadInvalid("envelope header line is empty")
-    envelope = Envelope(_json_line(head, "envelope header"))
-    size = len(data)
-    while pos < size:
-        line, pos = _line(data, pos)
-        if not line.strip():
-            continue  # blank lines between items and at the end are allowed
-        number = len(envelope.items) + 1
-        headers = _json_line(line, f"item {number} header")
-        item_type = headers.get("type")
-        if not isinstance(item_type, str) or not item_type:
-            raise PayloadInvalid(f"item {number} header has no `type`")
-        length = headers.get("length")
-        if length is None:
-            payload, pos = _line(data, pos)
-        elif isinstance(length, bool) or not isinstance(length, int) or length < 0:
-            raise PayloadInvalid(f"item {number} `length` must be a non-negative integer")
-        elif pos + length > size:
-            raise PayloadInvalid(
-                f"item {number} declares {length} bytes but only {size - pos} remain"
-            )
-        else:
-            payload, pos = data[pos : pos + length], pos + length
-            pos += data[pos : pos + 1] == b"\n"  # the newline after a sized payload
-        envelope.items.append(Item(item_type, headers, payload))
-    return envelope
-
-
-def extract(envelope: Envelope) -> Extracted:
-    """The error events in `envelope`; other item types counted as dropped or skipped."""
-    out = Extracted()
-    events = sum(1 for item in envelope.items if item.type in EVENT_TYPES)
-    if events > MAX_EVENTS:
-        raise PayloadInvalid(
-            f"an envelope holds at most {MAX_EVENTS} event item (Sentry's envelope spec); "
-            f"this one holds {events}: send one envelope per event"
-        )
-    header_id = envelope.headers.get("event_id")
-    for number, item in enumerate(envelope.items, start=1):
-        if item.type in EVENT_TYPES:
-            event = require_object(load_json(item.payload, what=f"item {number} (event)"))
-            if not event.get("event_id") and isinstance(header_id, str):
-                event["event_id"] = header_id
-            out.events.append(event_from_sentry(event))
-        elif item.type in COUNTED_TYPES:
-            out.dropped[item.type] += 1
-        else:
-            out.skipped[item.type] += 1
-    return out
-
-
-def parse_store(data: bytes) -> ErrorEvent:
-    """The legacy ``/store/`` body: one event in Sentry's protocol."""
-    return event_from_sentry(require_object(load_json(data, what="event")))
-
-
-def parse(body: bytes, headers: Mapping[str, str]) -> list[ErrorEvent]:
-    """An envelope file's error events (for ``autotriage replay``)."""
-    del headers
-    return extract(parse_envelope(body)).events
-
-
-def sniff(body: bytes) -> bool:
-    """True for an envelope: a JSON header line, then an item header naming a ``type``."""
-    lines = [line for line in body[:8192].split(b"\n")[:3] if line.strip()]
-    return (
-        len(lines) >= 2
-        and lines[0].lstrip().startswith(b"{")
-        and lines[1].lstrip().startswith(b"{")
-        and b'"type"' in lines[1]
     )

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pydantic import SecretStr
 from starlette.requests import Request
 
-from autotriage.web.security import refuse_when_exposed
+from autotriage.web.auth import refuse_when_exposed
 
 COOKIE = "autotriage_session"
 SESSION_SECONDS = 12 * 3600
