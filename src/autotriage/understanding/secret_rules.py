@@ -166,13 +166,10 @@ RULES: list[Rule] = [
     rule("gitlab_token", "gl", glued("gl", rf"(?:pat|dt|rt|ptt|cbt|oas)-{_GITLAB_20}")),
     rule(
         "slack_token",
-        ("xox", "xapp-"),
-        glued(
-            "x",
-            r"(?:oxb-\d{8,13}-\d{8,13}-[A-Za-z0-9]{24}|oxp-(?:\d{8,13}-){3}[a-f0-9]{32}"
-            r"|app-\d-[A-Z0-9]{8,12}-\d{8,13}-[a-f0-9]{64})",
-        ),
+        "xox",
+        glued("xox", r"(?:b-\d{8,13}-\d{8,13}-[A-Za-z0-9]{24}|p-(?:\d{8,13}-){3}[a-f0-9]{32})"),
     ),
+    rule("slack_token", "xapp-", glued("xapp-", r"\d-[A-Z0-9]{8,12}-\d{8,13}-[a-f0-9]{64}")),
     rule(
         "openai_key",
         "sk-",
