@@ -161,15 +161,48 @@ RULES: list[Rule] = [
     # body, and the runs in an order where each takes the next whole.
     rule("github_token", "gh", glued("gh", rf"[pousr]_{_DIGIT_IN_36}[A-Za-z0-9]{{36}}")),
     rule("github_token", "github_pat_", glued("github_pat_", r"[A-Za-z0-9]{22}_[A-Za-z0-9]{59}")),
-    # npm's are always 36 long, so they are taken wherever they stand, whatever follows.
+    # Fixed lengths are taken wherever they stand, whatever follows: one rule, so no
+    # redaction beside one can change whether it matches on the next pass.
     rule("npm_token", "npm_", rf"npm_{_DIGIT_IN_36}[A-Za-z0-9]{{36}}"),
+    rule(
+        "google_api_key",
+        "AIza",
+        r"AIza(?:(?<!\wAIza)|(?=[A-Za-z_-]{0,34}[0-9]))[0-9A-Za-z_-]{35}",  # glued: a digit
+    ),
+    rule("google_oauth", "GOCSPX-", r"GOCSPX-[A-Za-z0-9_-]{28}"),
+    rule("sendgrid_key", "SG.", r"SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}"),
+    rule("shopify_token", "shp", r"shp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}"),
+    rule("digitalocean_token", "_v1_", r"do[opr]_v1_[a-f0-9]{64}"),
+    rule("linear_key", "lin_", r"lin_(?:api|oauth)_[A-Za-z0-9]{40}"),
+    rule("age_key", "AGE-SECRET-KEY-1", r"AGE-SECRET-KEY-1[0-9A-Z]{58}"),
     rule("gitlab_token", "gl", glued("gl", rf"(?:pat|dt|rt|ptt|cbt|oas)-{_GITLAB_20}")),
+    rule(
+        "huggingface_token",
+        "hf_",
+        glued("hf_", r"(?=[a-z0-9]{0,33}[A-Z])(?=[A-Z0-9]{0,33}[a-z])[A-Za-z0-9]{34}"),
+    ),
     rule(
         "slack_token",
         "xox",
         glued("xox", r"(?:b-\d{8,13}-\d{8,13}-[A-Za-z0-9]{24}|p-(?:\d{8,13}-){3}[a-f0-9]{32})"),
     ),
     rule("slack_token", "xapp-", glued("xapp-", r"\d-[A-Z0-9]{8,12}-\d{8,13}-[a-f0-9]{64}")),
+    # Runs: the dotted prefixes first (no run takes a "."; each stops where its own prefix
+    # starts again), then the runs that take a following prefix whole ("-" and "_" in their
+    # class) before those that stop inside one.
+    rule("google_oauth", "ya29.", glued("ya29.", r"(?:(?!ya29\.)[0-9A-Za-z_-]){20,}+")),
+    rule(
+        "vault_token",
+        ("hvs.", "hvb.", "hvr."),
+        glued("hv", r"[sbr]\.(?:(?!hv[sbr]\.)[A-Za-z0-9_-]){24,}+"),
+    ),
+    rule(
+        "doppler_token",
+        "dp.",
+        glued("dp.", r"(?:pt|st|sa|ct|scim|audit)\.(?:(?!dp\.)[A-Za-z0-9]){40,}+"),
+    ),
+    rule("sentry_token", "sntry", glued("sntry", r"[su]_[A-Za-z0-9_=+/]{40,}+")),
+    rule("atlassian_token", "ATATT3", glued("ATATT3", r"[A-Za-z0-9_=-]{100,}+")),
     rule(
         "openai_key",
         "sk-",
@@ -181,6 +214,7 @@ RULES: list[Rule] = [
         _checked("openai_key", _openai_glued),
     ),
     rule("pypi_token", "pypi-AgE", glued("pypi-AgE", r"[A-Za-z0-9_-]{50,}+")),
+    rule("stripe_key", "whsec_", glued("whsec_", r"[A-Za-z0-9]{24,}+")),
     rule(
         "stripe_key",
         ("k_live_", "k_test_"),
@@ -209,9 +243,7 @@ RULES: list[Rule] = [
         r"[sr](?<!\w[sr])k_(?:live|test)_[A-Za-z0-9]{16,247}+(?![A-Za-z0-9])",
     ),
     rule("stripe_key", "whsec_", word("whsec_", r"[A-Za-z0-9]{24,}+")),
-    rule("google_api_key", "AIza", word("AIza", r"[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])")),
     rule("google_oauth", "ya29.", word("ya29.", r"[0-9A-Za-z_-]{20,}+")),
-    rule("google_oauth", "GOCSPX-", word("GOCSPX-", r"[A-Za-z0-9_-]{28}\b")),
     rule(
         "azure_account_key",
         Lower("accountkey="),
@@ -235,11 +267,8 @@ RULES: list[Rule] = [
     ),
     rule("huggingface_token", "hf_", word("hf_", r"[A-Za-z0-9]{34,}+")),
     rule("pypi_token", "pypi-AgE", word("pypi-AgE", r"[A-Za-z0-9_-]{50,}+")),
-    rule("sendgrid_key", "SG.", word("SG.", r"[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b")),
     rule("twilio_key", "SK", word("SK", r"[0-9a-f]{32}\b")),
     rule("mailgun_key", "key-", word("key-", r"[0-9a-f]{32}\b")),
-    rule("shopify_token", "shp", word("shp", r"(?:at|ss|ca|pa)_[a-fA-F0-9]{32}\b")),
-    rule("digitalocean_token", "_v1_", word("do", r"[opr]_v1_[a-f0-9]{64}\b")),
     rule("vault_token", ("hvs.", "hvb.", "hvr."), word("hv", r"[sbr]\.[A-Za-z0-9_-]{24,}+")),
     rule(
         "terraform_token",
@@ -247,10 +276,8 @@ RULES: list[Rule] = [
         r"[A-Za-z0-9](?<!\w[A-Za-z0-9])[A-Za-z0-9]{13}\.atlasv1\.[A-Za-z0-9_-]{60,}+",
     ),
     rule("sentry_token", "sntry", word("sntry", r"[su]_[A-Za-z0-9_=+/]{40,}+")),
-    rule("linear_key", "lin_", word("lin_", r"(?:api|oauth)_[A-Za-z0-9]{40}\b")),
     rule("doppler_token", "dp.", word("dp.", r"(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{40,}+")),
     rule("atlassian_token", "ATATT3", word("ATATT3", r"[A-Za-z0-9_=-]{100,}+")),
-    rule("age_key", "AGE-SECRET-KEY-1", word("AGE-SECRET-KEY-1", r"[0-9A-Z]{58}\b")),
     # Bot API URLs put the token right after "/bot".
     rule(
         "telegram_bot_token",
