@@ -110,7 +110,10 @@ KEY_VALUE = re.compile(
 # is the closing quote: no pair starts at a quote, so leaving it to the text after the pair
 # finds the same pairs with one part less per pair. The commonest value, unquoted, is
 # tried first.
-KEY_VALUE_PLAIN = re.compile(rf"{_KEY}{_SEP}(?P<value>{_UNQUOTED}[^{_STOP}]++|{_QUOTED})")
+# A bare "=" before what cannot start a longer separator (">", space, a quote, a string
+# prefix) is the separator the general form would take: tried first, in one step.
+_SEP_PLAIN = _SEP.replace("(?P<sep>", "(?P<sep>=(?![>\\s\"'rRbBfFuU])|", 1)
+KEY_VALUE_PLAIN = re.compile(rf"{_KEY}{_SEP_PLAIN}(?P<value>{_UNQUOTED}[^{_STOP}]++|{_QUOTED})")
 KEY_RUN = re.compile(r"[\w.-]*")  # matches any text: its end is where a key's run ends
 COOKIE_HEADER = re.compile(
     rf"(?m)(?P<key>{ci('cookie')}(?<!\w{ci('cookie')})\b[\"']?[ \t]{{0,8}}[:=][ \t]{{0,8}})"
