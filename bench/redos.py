@@ -7,7 +7,7 @@ shape that makes a backtracking regex quadratic. Each text is put where a parser
 the table prints the slowest text per parser, in ms per MB of text (`scrub_value_keys`
 scrubs each input twice, as a key and as a value), and how many inputs are over 100 ms.
 
-    python bench/redos.py [--size 1048576] [--only scrub] [--repeat 3]
+    python bench/redos.py [--size 1048576] [--only scrub] [--repeat 3] [--inputs]
 
 Each call is timed `--repeat` times and the least CPU time is kept (the machine's noise
 only adds time; ``--repeat 1`` is the single run of earlier figures).
@@ -402,6 +402,13 @@ def _scan_one(parse: Any, lines: list[str]) -> int:
     return found
 
 
+def print_inputs(rows: dict[str, dict[str, float]]) -> None:
+    """One line per input: its ms per MB under each scrub target (`--inputs`)."""
+    print(f"{'input':<26}" + "".join(f"{name:>18}" for name in rows))
+    for label in next(iter(rows.values())):
+        print(f"{label:<26}" + "".join(f"{row[label]:>18.1f}" for row in rows.values()))
+
+
 def main() -> None:
     """Print the slowest adversarial text per target."""
     global REPEAT
@@ -409,10 +416,12 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=1024 * 1024)
     parser.add_argument("--only", default="")
     parser.add_argument("--repeat", type=int, default=REPEAT, help="runs per call, least taken")
+    parser.add_argument("--inputs", action="store_true", help="print every input's scrub row")
     args = parser.parse_args()
     REPEAT = max(1, args.repeat)
     texts = adversarial(args.size)
     worst_overall, over = 0.0, 0
+    rows: dict[str, dict[str, float]] = {}
     scale = (1024 * 1024) / args.size
     head = f"{'target':<24} {'worst ms/MB':>11}  {'worst input':<22} over 100"
     print(f"{head}  (input {args.size} chars, least of {REPEAT} runs)")
@@ -426,6 +435,10 @@ def main() -> None:
         n_over = sum(ms >= 100 for ms in timings.values())
         over += n_over
         print(f"{name:<24} {worst:>11.1f}  {label:<22} {n_over:>3} of {len(timings)}")
+        if name.startswith("scrub_"):
+            rows[name] = timings
+    if args.inputs and rows:
+        print_inputs(rows)
     print("each trace parser alone, and the log-line splitter, with the parser fragments too:")
     worst_overall = max(worst_overall, parser_table(args.size, args.only))
     print(f"worst: {worst_overall:.1f} ms per MB; scrub inputs over budget: {over}")

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from autotriage.actions import kinds
 from autotriage.actions.kinds import ActionKind, PlannedAction, Step, Tracker
+from autotriage.actions.render import code_span
 from autotriage.config_sections import PipelineSettings
 from autotriage.models import ErrorEvent
 from autotriage.releases import is_newer
@@ -249,7 +250,7 @@ def plan_actions(
             _step(tracker, Step.OPEN, kinds.open_key(tracker, gid), gid, row),
         ]
     if decision is Decision.REGRESSION:
-        release = f" in release `{event.release}`" if event.release else ""
+        release = f" in release {code_span(event.release)}" if event.release else ""
         body = f"This error came back{release} (regression #{n})."
         key = kinds.reopen_key(tracker, gid, n)
         return [
@@ -316,7 +317,7 @@ def news_comments(
         body = (
             f"Spike at {value}."
             if what == "spike"
-            else f"This error now also occurs in {what} `{value}`."
+            else f"This error now also occurs in {what} {code_span(value)}."
         )
         key = kinds.news_key(tracker, group.id, what, value)
         planned.append(_step(tracker, Step.COMMENT, key, group.id, event_row_id, {"body": body}))

@@ -60,6 +60,10 @@ class Case:
     heavy: bool = False
     settle: bool = False
     """Wait for what it stored to be processed: grouped, readable, its actions finished."""
+    answers: int = 1
+    """For `raw`: how many HTTP answers may come back (more means a hidden request ran)."""
+    half_close: bool = True
+    """For `raw`: shut the socket's sending side after the bytes (else wait for answers)."""
 
 
 def _key_headers(target: Target, key: str) -> dict[str, str]:

@@ -370,7 +370,17 @@ TARGETS = [
         "/webhook/generic",
         generic,
         sign_generic,
-        fields=("message", "level", "service", "event_id", "tags", "exception"),
+        fields=(
+            "message",
+            "level",
+            "service",
+            "event_id",
+            "tags",
+            "exception",
+            "timestamp",
+            "fingerprint",
+            "link",
+        ),
     ),
     Target(
         "sentry_hook",

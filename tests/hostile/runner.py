@@ -26,6 +26,7 @@ from tests.hostile.payloads import API_TOKEN, PLANTED, SERVER_SECRETS
 from tests.hostile.server import HostileServer
 
 MEMORY_BOUND = 200 * 1024 * 1024
+ANSWER = re.compile(rb"(?m)^HTTP/1\.[01] \d{3} ")
 TRACEBACK = re.compile(r"Traceback \(most recent call last\)|unhandled \w+ on ")
 BEARER = {"authorization": f"Bearer {API_TOKEN}"}
 FINISHED = {"ok", "done", "skipped"}
@@ -77,16 +78,19 @@ class Runner:
 
     def _send(self, case: Case) -> tuple[int | str, httpx.Response | None, bytes]:
         if case.raw is not None:
-            return self._send_raw(case.raw)
+            return self._send_raw(case.raw, case.half_close)
         response = self.http.request(
             case.method, case.path, headers=case.headers, content=case.body, params=case.params
         )
         return response.status_code, response, response.content
 
-    def _send_raw(self, raw: bytes) -> tuple[int | str, None, bytes]:
-        with socket.create_connection(("127.0.0.1", self.server.port), timeout=10) as sock:
+    def _send_raw(self, raw: bytes, half_close: bool = True) -> tuple[int | str, None, bytes]:
+        # Kept open, the connection lives until the server's keep-alive timeout ends it.
+        timeout = 10 if half_close else 3
+        with socket.create_connection(("127.0.0.1", self.server.port), timeout=timeout) as sock:
             sock.sendall(raw)
-            sock.shutdown(socket.SHUT_WR)
+            if half_close:
+                sock.shutdown(socket.SHUT_WR)
             answer = b""
             try:
                 while chunk := sock.recv(65536):
@@ -176,6 +180,10 @@ class Runner:
         problems: list[str] = []
         if status == "http09":
             return ["answered without an HTTP status line (HTTP/0.9)"]
+        if status == "closed" and case.expect == "refuse" and not case.half_close:
+            return ["closed the connection without an answer"]
+        if case.raw is not None and (count := len(ANSWER.findall(content))) > case.answers:
+            problems.append(f"{count} answers on one connection (at most {case.answers})")
         if isinstance(status, int):
             if status >= 500:
                 problems.append(f"5xx: {content[:160]!r}")

@@ -1,12 +1,15 @@
 """The hostile corpus against a live server, on SQLite and PostgreSQL.
 
-Prints one line per case and a total. Every case must hold its rules; the few findings
+The server files to a fake GitHub and posts to a fake Slack webhook, so the rendering
+checks (`tests.hostile.rendering`) read what the hostile events became there and in the
+console. Prints one line per case and a total. Every case must hold its rules; the few findings
 not fixed yet are listed in `tests/hostile/known.py` with their reason, and a listed
 case that starts to hold fails this test too, so the list only shrinks.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -16,15 +19,22 @@ from autotriage.models import utcnow
 from autotriage.store import Store
 from autotriage.store.ingest_keys import create_key
 from tests.hostile import corpus, edge_cases, payloads
+from tests.hostile.attacks import attack_cases
+from tests.hostile.corpus import Case
 from tests.hostile.known import KNOWN, KNOWN_AFTER
+from tests.hostile.rendering import rendering_cases, rendering_problems
 from tests.hostile.runner import Runner, after_run, run_cases, run_pairs, traceback_summary
-from tests.hostile.server import HostileServer, Listener
+from tests.hostile.server import HostileServer, Listener, RecordingGitHub, SlackRecorder
+from tests.support import make_git_repo
 
 pytestmark = pytest.mark.slow
 
 
-def server_env(database_url: str, listener: str) -> dict[str, str]:
-    """Every source configured, secrets set, the Sentry API pointed at the listener."""
+def server_env(
+    database_url: str, listener: str, github: RecordingGitHub, slack: SlackRecorder, checkout: Path
+) -> dict[str, str]:
+    """Every source configured, secrets set, the Sentry API pointed at the listener, issues
+    filed to the fake GitHub and notes posted to the fake Slack webhook."""
     return {
         **corpus.SERVER_LIMITS,
         "DATABASE_URL": database_url,
@@ -39,6 +49,15 @@ def server_env(database_url: str, listener: str) -> dict[str, str]:
         "SNS_TOPIC_ARNS": "arn:aws:sns:us-east-1:123456789012:hostile",
         "AUTOTRIAGE_WORKER_POLL_SECONDS": "0.05",
         "LOG_LEVEL": "info",
+        "GITHUB_TOKEN": github.token,
+        "GITHUB_OWNER": github.owner,
+        "GITHUB_REPO": github.repo,
+        "GITHUB_API_URL": github.url,
+        "GITHUB_MUTATION_INTERVAL": "0",
+        "GITHUB_TIMEOUT": "5",
+        "GITHUB_POLL_SECONDS": "0",
+        "REPO_PATH": str(make_git_repo(checkout)),
+        "SLACK_WEBHOOK_URL": slack.url,
     }
 
 
@@ -54,21 +73,35 @@ def ingest_key(database_url: str) -> str:
     return key
 
 
+def every_case(key: str, listener: str, *, heavy: bool = False) -> Iterator[Case]:
+    """The single-request cases, in order, built as they are sent (the replay pairs
+    run after them)."""
+    yield from corpus.all_cases(key, heavy=heavy)
+    yield from edge_cases.web_edge_cases(key)
+    yield from edge_cases.odd_valid_cases(key)
+    yield from edge_cases.planted_in_names_cases(key)
+    yield from rendering_cases(key)
+    yield from attack_cases(key)
+    yield from corpus.ssrf_cases(listener)
+
+
 def hostile_run(database_url: str, workdir: Path, *, heavy: bool = False) -> Iterator[str]:
     """Run the whole corpus; yield the printed lines, then ``FAILED <name>`` per failure."""
     key = ingest_key(database_url)
-    with Listener() as listener:
-        server = HostileServer(server_env(database_url, listener.url), workdir).start()
+    github = RecordingGitHub()
+    with Listener() as listener, SlackRecorder() as slack, github.start():
+        env = server_env(database_url, listener.url, github, slack, workdir / "checkout")
+        server = HostileServer(env, workdir).start()
         runner = Runner(server, database_url)
         lines: list[str] = []
         try:
-            results = run_cases(runner, corpus.all_cases(key, heavy=heavy), lines)
-            results += run_cases(runner, edge_cases.web_edge_cases(key), lines)
-            results += run_cases(runner, edge_cases.odd_valid_cases(key), lines)
-            results += run_cases(runner, edge_cases.planted_in_names_cases(key), lines)
-            results += run_cases(runner, corpus.ssrf_cases(listener.url), lines)
+            results = run_cases(runner, every_case(key, listener.url, heavy=heavy), lines)
             results += run_pairs(runner, corpus.replay_cases(key), lines)
             after = after_run(runner)
+            after += rendering_problems(runner.http, list(github.bodies), list(slack.posts))
+            rendered = {"github": github.bodies, "slack": slack.posts}
+            (workdir / "rendered.json").write_text(json.dumps(rendered, indent=1))  # to read
+            after += [f"fake GitHub: {v}" for v in github.violations]
             logged = traceback_summary(server.log())
             start, end = runner.start_rss >> 20, server.rss() >> 20
         finally:
@@ -79,6 +112,7 @@ def hostile_run(database_url: str, workdir: Path, *, heavy: bool = False) -> Ite
     failed = [r.case.name for r in results if not r.ok]
     yield f"total: {len(results)} cases, {len(results) - len(failed)} held, {len(failed)} failed"
     yield f"memory: {start} MB resident at the start, {end} MB after the run (bound: +200 MB)"
+    yield f"rendered: {len(github.bodies)} GitHub bodies, {len(slack.posts)} Slack posts"
     for problem in after:
         yield f"AFTER {problem}"
     for line in logged:

@@ -4,6 +4,9 @@ returns can be stored (scrubbed, serialized) without a surprise.
 Bodies are valid documents with one value swapped for a hostile one (a surrogate, a NUL,
 an integer past 64 bits, NaN, a deep list, a wrong type), raw bytes, and corrupted
 protobuf. Documented errors: `IntakeError` (refused with a reason) and `Ignored`.
+
+CI runs a fixed, bounded set of examples. A hunt multiplies every count by
+``AUTOTRIAGE_FUZZ_SCALE`` and draws fresh examples each run instead of CI's fixed ones.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import os
 from typing import Any
 
 import orjson
@@ -28,9 +32,20 @@ from autotriage.understanding.scrub import ScrubPolicy, scrub_text, scrub_value
 from tests.hostile import payloads
 
 DOCUMENTED = (IntakeError, Ignored)
-FUZZ = settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
-)
+SCALE = int(os.environ.get("AUTOTRIAGE_FUZZ_SCALE", "1"))
+
+
+def examples(count: int) -> settings:
+    """`count` examples (times the hunt's scale), fixed in CI, fresh in a hunt."""
+    return settings(
+        max_examples=count * SCALE,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow],
+        derandomize=SCALE == 1,
+    )
+
+
+FUZZ = examples(60)
 
 hostile_text = st.text(
     alphabet=st.characters(blacklist_categories=()),  # surrogates and controls included
@@ -228,14 +243,14 @@ secretish = st.lists(
 ).map("".join)
 
 
-@settings(max_examples=300, deadline=None, derandomize=True)
+@examples(300)
 @given(text=secretish, emails=st.booleans(), ips=st.booleans())
 def test_scrub_text_is_idempotent(text: str, emails: bool, ips: bool) -> None:
     once = scrub_text(text, emails=emails, ips=ips)
     assert scrub_text(once, emails=emails, ips=ips) == once
 
 
-@settings(max_examples=200, deadline=None, derandomize=True)
+@examples(200)
 @given(
     value=st.recursive(
         secretish | st.integers() | st.none(),

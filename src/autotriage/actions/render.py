@@ -31,6 +31,7 @@ from autotriage.understanding.scrub import DEFAULT_POLICY, ScrubPolicy, scrub_te
 _BACKTICKS = re.compile(r"`+")
 _PUNCTUATION = re.compile(r"([\\`*_{}\[\]()<>#+!|~])")
 _MENTION = re.compile(r"@(?=[\w-])")
+_AUTOLINK = re.compile(r"\b(?:https?:(?=//)|www(?=\.))", re.IGNORECASE)
 WORD_JOINER = "\u2060"
 
 
@@ -58,9 +59,11 @@ def code_span(text: str) -> str:
 
 
 def inert(text: str) -> str:
-    """`text` for Markdown prose or a table cell: one line, punctuation escaped, no mentions."""
+    """`text` for Markdown prose or a table cell: one line, punctuation escaped, no
+    mentions, and no URL GitHub would autolink (``https:``/``www`` broken by a joiner)."""
     flat = printable(" ".join(text.split()))
-    return _MENTION.sub("@" + WORD_JOINER, _PUNCTUATION.sub(r"\\\1", flat))
+    escaped = _MENTION.sub("@" + WORD_JOINER, _PUNCTUATION.sub(r"\\\1", flat))
+    return _AUTOLINK.sub(lambda found: found[0] + WORD_JOINER, escaped)
 
 
 def printable(text: str) -> str:
@@ -238,7 +241,9 @@ def _analysis_section(analysis: Analysis | None) -> list[str]:
     if analysis.owners:
         out += ["## Owners", "", ", ".join(analysis.owners), ""]
     out += [
-        f"<sub>Analysis confidence {analysis.confidence:.2f}: {'; '.join(analysis.reasons)}</sub>",
+        # The reasons quote frame paths, which are event text.
+        f"<sub>Analysis confidence {analysis.confidence:.2f}: "
+        f"{'; '.join(map(inert, analysis.reasons))}</sub>",
         "",
     ]
     return out

@@ -57,18 +57,29 @@ def _plain(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def escape(text: str) -> str:
+    """Event text for ``mrkdwn`` and the fallback text: ``&``, ``<`` and ``>`` escaped, so
+    it cannot form a control sequence (``<!channel>``, ``<@U123>``, ``<url|label>``)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _code(text: str) -> str:
+    """Event text as inline code it cannot close."""
+    return f"`{escape(text.replace('`', chr(0x2035)))}`"
+
+
 def _where(context: IssueContext) -> str | None:
     culprit = (context.analysis.culprit if context.analysis else None) or None
     if culprit is not None:
         line = f":{culprit.line}" if culprit.line else ""
-        func = f" in `{culprit.function}`" if culprit.function else ""
-        return f"`{culprit.path}{line}`{func}"
+        func = f" in {_code(culprit.function)}" if culprit.function else ""
+        return f"{_code(culprit.path + line)}{func}"
     exc = context.event.primary_exception
     frame = exc.crashing_frame if exc else None
     if frame is not None and frame.path:
         line = f":{frame.lineno}" if frame.lineno else ""
-        func = f" in `{frame.function}`" if frame.function else ""
-        return f"`{frame.path}{line}`{func}"
+        func = f" in {_code(frame.function)}" if frame.function else ""
+        return f"{_code(frame.path + line)}{func}"
     return None
 
 
@@ -88,7 +99,7 @@ def render(
         url = public_url.rstrip("/") + url
     label = f"#{link.external_id}" if link is not None else None
     where = _where(context)
-    text = f"{headline}: {title}"
+    text = f"{headline}: {escape(title)}"
     if where:
         text += f" at {where.replace('`', '')}"
     if label:
@@ -98,7 +109,7 @@ def render(
     sources = ", ".join(group.sources) or context.event.source
     context_line = f"{MARKER}{headline.lower()} · source: {sources}"
     if group.service:
-        context_line += f" · service `{group.service}`"
+        context_line += f" · service {_code(group.service)}"
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": title[:150]}},
         {"type": "section", "text": {"type": "mrkdwn", "text": scrub_text(section, policy)}},

@@ -4,7 +4,8 @@ Defaults mark as *not* in-app what every runtime installs outside the project: P
 ``site-packages``/``dist-packages``, the standard library and ``<frozen ...>`` modules;
 ``node_modules``, ``node:``/``internal/`` and native frames; the JDK (``java.*``,
 ``jdk.*``, ``sun.*``...) and common frameworks; Go's GOROOT, module cache and
-``runtime.``; Ruby gems and bundles; ``System.*``/``Microsoft.*``; PHP's ``vendor/``.
+``runtime.``; Ruby gems and bundles; ``System.*``/``Microsoft.*``; PHP's ``vendor/``; Rust's
+``std``/``core``/``alloc`` and the crates cargo downloads.
 
 A project's own include/exclude prefixes (``IN_APP_INCLUDE`` / ``IN_APP_EXCLUDE``) override
 these when grouping (`autotriage.understanding.fingerprint.InAppRules`).
@@ -56,6 +57,7 @@ _PATH_MARKERS: dict[str, tuple[str, ...]] = {
     "php": ("/vendor/", "[internal function]", "{main}"),
     "csharp": (),
     "java": (),
+    "rust": ("/rustc/", "/.cargo/registry/", "/.cargo/git/", "/rustlib/"),
 }
 _MODULE_PREFIXES: dict[str, tuple[str, ...]] = {
     "java": (
@@ -97,6 +99,7 @@ _MODULE_PREFIXES: dict[str, tuple[str, ...]] = {
         "Polly.",
     ),
 }
+_RUST_STD = ("std::", "core::", "alloc::", "__rustc::", "rust_begin_unwind", "<std", "<core")
 _GO_STDLIB = re.compile(r"^[a-z]+(?:/[a-z0-9]+)*$")
 
 
@@ -121,6 +124,8 @@ def in_app_for(platform: str, path: str | None, module: str | None, function: st
             return False
         return not path.startswith(("/usr/local/go", "/usr/lib/go"))
     if any(module.startswith(p) for p in _MODULE_PREFIXES.get(platform, ())):
+        return False
+    if platform == "rust" and (function or "").startswith(_RUST_STD):
         return False
     if platform == "javascript" and not path:
         return False

@@ -15,22 +15,37 @@ fields named. Indentation after a prefix is kept, since Python tracebacks rely o
 Two more questions about log lines are answered here, for sources that read logs line by
 line (CloudWatch): whether a line starts a new log record (`starts_record`: a timestamp,
 a level, a Lambda runtime line, a JSON object; a traceback's continuation lines do not),
-and whether a record reports an error at all (`reports_error`). AWS Lambda's own shapes
-are read here too: Node's ``Invoke Error`` line ending in its JSON error document, and
+and whether a record reports an error at all (`reports_error`). JSON records are read by
+`autotriage.understanding.logjson` (AWS Lambda's error document among them); Lambda's line
+shapes are found here: Node's ``Invoke Error`` line ending in its JSON error document, and
 Python's ``[ERROR] Type: value`` line printed before the traceback it ends.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
-
 from autotriage.models import LEVELS, Level, normalize_level
+from autotriage.understanding.containerlog import is_partial_record, join_cri_pieces
+from autotriage.understanding.logjson import (
+    LEVEL_KEYS,
+    TYPE_KEYS,
+    get_field,
+    json_record,
+    json_records,
+    texts_from_json,
+    trailing_record,
+)
+from autotriage.understanding.logwrap import (
+    DASH_HINT,
+    DASH_TAIL,
+    dash_tailed,
+    fpm_lines,
+    unescaped,
+)
 
 _TIMESTAMP = (
     r"\[?(?:\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2}| UTC)?"
@@ -40,6 +55,12 @@ _TIMESTAMP = (
     r"|(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{2}, \d{4} \d{1,2}:\d{2}:\d{2} [AP]M"
     r"|\d{2}-(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)-\d{4} \d{2}:\d{2}:\d{2}(?: \w+)?"
     r"|\d{2}:\d{2}:\d{2}[.,]\d{3}"
+    # Apache's error log: "[Fri Jan 02 06:31:55 2015]" (2.4: "06:31:55.123456").
+    r"|(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+    r" [ \d]\d \d{2}:\d{2}:\d{2}(?:\.\d+)? \d{4}"
+    # Kibana's default date format: "August 3rd 2017, 19:28:27.000".
+    r"|(?:January|February|March|April|May|June|July|August|September|October|November"
+    r"|December) \d{1,2}(?:st|nd|rd|th) \d{4}, \d{2}:\d{2}:\d{2}(?:\.\d{3})?"
     # rich's RichHandler: "[04:41:57]" (a bare time only in brackets).
     r"|(?<=\[)\d{2}:\d{2}:\d{2}(?=\]))\]?"
 )
@@ -47,17 +68,21 @@ _LEVEL_WORD = r"(?:TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|SEVERE|CRITICA
 _LEVEL = rf"(?:\[{_LEVEL_WORD}\]|{_LEVEL_WORD}:?|<{_LEVEL_WORD}>)"
 _UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 # Node's "[cause]:", "[errors]: [" and "[AggregateError: ...]" (an error printed without a
-# stack), and JavaScriptCore's "[native code]" frame belong to the trace.
+# stack), JavaScriptCore's "[native code]" frame and Monolog's "[stacktrace]" and
+# "[previous exception]" belong to the trace.
 _BRACKET = (
-    r"\[(?!cause\]|errors\]|native code\]|[\w$.]{0,100}(?:Error|Rejection)[:\]])"
+    r"\[(?!cause\]|errors\]|native code\]|stacktrace\]|previous exception\]"
+    r"|[\w$.]{0,100}(?:Error|Rejection)[:\]])"
     r"[^\]\n]{0,100}\]:?"
 )
 _SYSLOG_PROC = r"[\w.-]+ [\w./-]+\[\d+\]:"
+# Heroku's "app[web.1]:" / "heroku[router]:" (the source and the dyno, after the time).
+_DYNO = r"[a-z][\w-]{0,30}\[[\w.-]{1,40}\]:"
 _CRI = r"(?:stdout|stderr) [FP]"
 _PID = r"\d{1,7}"
 # Spring Boot's default layout: "<pid> --- [<thread>] <logger> : ".
 _SPRING = r"(?:\d{1,7} )?--- \[[^\]\n]{0,100}\]\s+[\w.$\[\]/-]{1,120}\s*:"
-_FIELD = rf"(?:{_TIMESTAMP}|{_LEVEL}|{_UUID}|{_BRACKET}|{_SYSLOG_PROC}|{_CRI}|{_SPRING})"
+_FIELD = rf"(?:{_TIMESTAMP}|{_LEVEL}|{_UUID}|{_BRACKET}|{_SYSLOG_PROC}|{_DYNO}|{_CRI}|{_SPRING})"
 _MAX_FIELDS = 12
 """Fields of one prefix after the first (real ones have up to about eight): a line of
 timestamps repeated is not read as one huge prefix."""
@@ -68,35 +93,6 @@ _PREFIX = re.compile(
     rf"(?:[ \t]+(?:{_FIELD}|{_PID}(?=[ \t]+{_FIELD})|-(?=[ \t]))){{0,{_MAX_FIELDS}}}(?:[ \t]|$)"
 )
 _LEVEL_IN = re.compile(rf"\b{_LEVEL_WORD}\b")
-# Field names structured loggers use, most telling first.
-_MESSAGE_KEYS = ("message", "msg", "log", "text", "@message", "event", "body")
-_STACK_KEYS = (
-    "stack_trace",
-    "stacktrace",
-    "stack",
-    "exc_info",
-    "exception",
-    "traceback",
-    "error.stack",
-    "err.stack",
-    "error.stack_trace",
-    "exception.stacktrace",
-)
-_LEVEL_KEYS = ("level", "levelname", "severity", "log.level", "lvl", "@level", "loglevel")
-_TYPE_KEYS = ("errorType", "error.type", "error.kind", "exception.type", "exc_type")
-# Fields of a structured record kept as tags: which request, trace and logger it was.
-FIELD_KEYS = (
-    "service",
-    "logger",
-    "logger_name",
-    "env",
-    "environment",
-    "release",
-    "version",
-    "requestId",
-    "request_id",
-    "trace_id",
-)
 # A line that starts a new log record: a timestamp, a level word, a Lambda runtime line, JSON.
 _RECORD_START = re.compile(
     r"^(?:\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}"
@@ -111,12 +107,13 @@ _RECORD_START = re.compile(
 _ERROR_WORD = re.compile(
     r"\b(?:ERROR|CRITICAL|FATAL|SEVERE|EMERG|ALERT)\b|^\[ERROR\]|^panic: |Traceback \(most recent"
     r"|^Exception in thread |^Unhandled(?:Promise)?Rejection|^Uncaught "
+    # Runtimes' own crash heads: Go's fatal error, Rust's panic, .NET's and PHP's.
+    r"|^fatal error: |^thread '[^'\n]{0,200}'(?: \(\d+\))? panicked at |^Unhandled [Ee]xception"
+    r"|^(?:PHP )?(?:Fatal|Parse) error: "
 )
 _HEAD_LEVEL = re.compile(r"\b(TRACE|DEBUG|INFO|NOTICE|WARN(?:ING)?|ERROR|CRITICAL|FATAL)\b")
 _EXC_LINE = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt)(?::\s?.*)?$")
-_LAMBDA_PY_ERROR = re.compile(r"^\[ERROR\]\s+(?P<line>[A-Za-z_][\w.]*(?::\s*.*)?)$")
 _TRACEBACK = "Traceback (most recent call last):"
-_MAX_JSON_LINE = 1_000_000
 
 
 @dataclass(slots=True)
@@ -136,134 +133,6 @@ def _worst(a: Level | None, b: Level | None) -> Level | None:
     return a if LEVELS.index(a) >= LEVELS.index(b) else b
 
 
-def _get(data: dict[str, Any], dotted: str) -> Any:
-    if dotted in data:
-        return data[dotted]
-    head, dot, _ = dotted.partition(".")
-    if not dot or head not in data:  # the common case: one dict lookup, no split
-        return None
-    node: Any = data
-    for part in dotted.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return None
-        node = node[part]
-    return node
-
-
-def _texts_from_json(data: dict[str, Any]) -> tuple[list[str], Level | None, dict[str, str]]:
-    """The message and stack a structured log record carries, as lines."""
-    level: Level | None = None
-    for key in _LEVEL_KEYS:
-        value = _get(data, key)
-        if isinstance(value, str) and value.strip():
-            level = normalize_level(value, "info")
-            break
-    message = ""
-    for key in _MESSAGE_KEYS:  # (none of them dotted: a plain lookup each)
-        value = data.get(key)
-        if isinstance(value, str) and value.strip():
-            message = value
-            break
-    stack = ""
-    for key in _STACK_KEYS:
-        if key not in data and key.partition(".")[0] not in data:
-            continue  # (most records have none of them: a dict lookup each, no walk)
-        value = _get(data, key)
-        if isinstance(value, list) and value and all(isinstance(x, dict) for x in value):
-            value = _dict_traceback(value)
-        if isinstance(value, list) and all(isinstance(x, str) for x in value):
-            value = "".join(x if x.endswith("\n") else x + "\n" for x in value)
-        if isinstance(value, str) and value.strip():
-            stack = value
-            break
-    if "errorType" in data or "errorMessage" in data:
-        stack = _lambda_error(data) or stack
-    error = data.get("error") or data.get("err")
-    if isinstance(error, dict) and not stack:
-        stack = str(error.get("stack") or error.get("stack_trace") or "")
-        if not stack and error.get("message"):
-            kind = error.get("type") or error.get("name") or error.get("kind")
-            stack = f"{kind}: {error['message']}" if kind else str(error["message"])
-    fields = {
-        k: str(data[k]) for k in FIELD_KEYS if k in data and isinstance(data[k], str | int | float)
-    }
-    text = message
-    if stack and stack.strip() not in message:
-        # Most stacks repeat their first line ("Error: msg") in the message; don't double it.
-        text = f"{message}\n{stack}" if message and message.strip() not in stack else stack
-    return text.splitlines(), level, fields
-
-
-_CHAINED = {
-    True: "The above exception was the direct cause of the following exception:",
-    False: "During handling of the above exception, another exception occurred:",
-}
-
-
-def _dict_traceback(chain: list[dict[str, Any]]) -> str:
-    """structlog's ``dict_tracebacks`` (the raised exception first, each cause after it, with
-    ``exc_type``, ``exc_value``, ``is_cause`` and ``frames`` of ``filename``/``lineno``/``name``)
-    as the traceback Python prints, cause first; "" when the list is something else."""
-    blocks: list[str] = []
-    previous: dict[str, Any] = {}
-    for item in reversed(chain[:20]):
-        frames = item.get("frames")
-        if not isinstance(item.get("exc_type"), str) or not isinstance(frames, list):
-            return ""
-        lines = ["Traceback (most recent call last):"]
-        for frame in frames[-500:]:
-            if isinstance(frame, dict):
-                where = f'  File "{frame.get("filename")}", line {frame.get("lineno")}'
-                lines.append(f"{where}, in {frame.get('name')}")
-        value = item.get("exc_value")
-        lines.append(f"{item['exc_type']}: {value}" if value else item["exc_type"])
-        if blocks:
-            blocks.append(_CHAINED[bool(previous.get("is_cause"))])
-        blocks.append("\n".join(lines))
-        previous = item
-    return "\n\n".join(blocks)
-
-
-def _lambda_error(data: dict[str, Any]) -> str:
-    """AWS Lambda's error document (``errorType``/``errorMessage``/``stackTrace``) as a trace.
-
-    Node's ``stackTrace`` already starts with ``Type: message``; Python's holds only the
-    frames, so the header and the exception line are put back around them.
-    """
-    kind = str(data.get("errorType") or "Error")
-    message = str(data.get("errorMessage") or "")
-    frames = data.get("stackTrace") or data.get("stack")
-    lines = [str(x) for x in frames] if isinstance(frames, list) else []
-    if any(line.lstrip().startswith('File "') for line in lines):
-        body = "".join(x if x.endswith("\n") else x + "\n" for x in lines)
-        return f"Traceback (most recent call last):\n{body}{kind}: {message}"
-    if lines and not lines[0].lstrip().startswith("at "):
-        return "\n".join(lines)
-    return "\n".join([f"{kind}: {message}", *lines])
-
-
-def _json_record(line: str) -> dict[str, Any] | None:
-    text = line.strip()
-    if not (text.startswith("{") and text.endswith("}")) or len(text) > _MAX_JSON_LINE:
-        return None
-    try:
-        data = orjson.loads(text)  # a C parser: a log of JSON lines costs a call each
-    except orjson.JSONDecodeError:
-        try:  # what orjson refuses and json reads: NaN, Infinity, integers past 64 bits
-            data = json.loads(text)
-        except (ValueError, RecursionError):
-            return None
-    return data if isinstance(data, dict) else None
-
-
-def _trailing_record(line: str) -> dict[str, Any] | None:
-    """The JSON error document ending a line (Node's Lambda ``Invoke Error`` lines)."""
-    start = line.find("{")
-    if start <= 0 or "errorType" not in line:
-        return None
-    return _json_record(line[start:])
-
-
 _CSI = re.compile(r"\x1b\[[0-9;?]{0,32}[A-Za-z]")
 _OSC = re.compile(r"\x1b\][^\x07\x1b\n]{0,2048}(?:\x07|\x1b\\)?")
 
@@ -279,6 +148,7 @@ def _unslack(line: str) -> str:
     # Slack wraps pasted traces in ``` fences and escapes &, < and > in message text.
     if "```" in line:
         line = line.replace("```", "")
+
     if "&" in line:
         line = line.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
     return line
@@ -297,6 +167,8 @@ def strip_prefix(line: str) -> tuple[str, Level | None]:
 
 # What a prefix can start with: a CRI stream ("stderr"), a timestamp (a digit, "[", a
 # month), a level word. Lines starting otherwise (indented frames, most text) have none.
+_MAX_DEPTH = 3
+"""Records read inside records: a shipper's envelope, Docker's record, the logger's own."""
 _PREFIX_STARTS = frozenset("[0123456789sJFMASONDTIWECP")
 MAX_LINES = 10_000
 """Lines read from one text: a longer text is cut there, as `text.MAX_TEXT` cuts characters
@@ -314,7 +186,16 @@ def clean_lines(text: str) -> CleanText:
     """The text's lines with log prefixes stripped and JSON records expanded."""
     out = CleanText(lines=[])
     stripped_text = text.strip()
-    whole = _json_record(stripped_text) if "\n" in stripped_text else None
+    if "```" in stripped_text[:8]:  # a JSON document pasted in a chat, fenced
+        stripped_text = stripped_text.replace("```", "").strip()
+    if stripped_text[:1] == "[" and stripped_text[-1:] == "]":
+        # A JSON array of records (Cloud Logging's export, a log viewer's download).
+        records = json_records(stripped_text)
+        if records is not None:
+            for entry in records[:MAX_LINES]:
+                _add_record(entry, out, depth=1)
+            return _finished(out)
+    whole = json_record(stripped_text) if "\n" in stripped_text else None
     if whole is not None:
         raw_lines = [stripped_text]
     else:
@@ -328,8 +209,13 @@ def clean_lines(text: str) -> CleanText:
             # A paste indented as a whole (a Markdown code block, a quoted mail) reads as
             # unindented (the lines kept are dedented, not the whole text).
             raw_lines = textwrap.dedent("\n".join(raw_lines)).split("\n")
+    if " P " in text:
+        raw_lines = join_cri_pieces(raw_lines)
     # Most lines of a long text are frames or plain lines: each step is skipped by a plain
     # string test where it cannot apply, so a megabyte of lines stays well under 100 ms.
+    compose = _composed(raw_lines)
+    dashed = dash_tailed(raw_lines)
+    partial = ""  # the start of a line a Docker or fluent-bit record left unfinished
     for raw in raw_lines:
         if not raw or raw.isspace():
             out.lines.append("")
@@ -338,54 +224,125 @@ def clean_lines(text: str) -> CleanText:
             raw = _strip_ansi(raw)
         if "`" in raw or "&" in raw:
             raw = _unslack(raw)
+        if compose:
+            raw = _COMPOSE.sub("", raw, count=1)
+        if dashed:
+            raw = DASH_TAIL.sub("", raw)
         # Trailing whitespace means nothing in any runtime's trace (indentation leads).
         line = raw.rstrip()
         if line[:1] in _PREFIX_STARTS:
             line, level = strip_prefix(line)
             if level is not None:
                 out.level = _worst(out.level, level)
-        record = (_json_record(line) or _trailing_record(line)) if "{" in line else None
+            if compose:  # a timestamp before the service's name
+                line = _COMPOSE.sub("", line, count=1)
+        if line[:1] == "`" and line[1:2].strip("`"):
+            line = line[1:]  # a code span's opening (no runtime starts a line with a backtick)
+        record = (json_record(line) or trailing_record(line)) if "{" in line else None
         if record is None:
-            out.lines.append(line)
-        else:
-            _add_record(record, out, depth=1)
-    _lambda_python_order(raw_lines[0] if raw_lines else "", out.lines)
+            if partial:  # a piece whose end never came: keep what came
+                _add_record({"log": partial}, out, depth=1)
+                partial = ""
+            out.lines.extend(fpm_lines(line) if "PHP message: " in line else unescaped(line))
+            continue
+        piece = record.get("log")
+        if isinstance(piece, str) and (partial or is_partial_record(record, piece)):
+            if is_partial_record(record, piece) and len(partial) < MAX_LINE:
+                partial += piece  # the runtime split one long line into records: join them
+                continue
+            record = {**record, "log": partial + piece}
+            partial = ""
+        _add_record(record, out, depth=1)
+    if partial:
+        _add_record({"log": partial}, out, depth=1)
+    return _finished(out)
+
+
+def _finished(out: CleanText) -> CleanText:
+    """`out` with Lambda's Python exception lines in place and the lines capped."""
+    _lambda_python_order(out.lines)
     if len(out.lines) > MAX_LINES or any(len(line) > MAX_LINE for line in out.lines):
         out.lines = [line[:MAX_LINE] for line in out.lines[:MAX_LINES]]
     return out
+
+
+# `docker compose logs` (and `docker-compose`) put "<service>-<n>  | " before each line,
+# the names padded to one width (Stackato and others "<app>.<n>: "); a text is read so
+# when its first lines carry it. The instance number tells it from "Error: " and the like.
+_COMPOSE = re.compile(r"^[A-Za-z0-9][\w.-]{0,62}[._-]\d{1,4}(?: +\| |: )")
+_COMPOSE_HINT = re.compile(r"[._-]\d{1,4}(?: +\| |: )")
+_COMPOSE_PROBE = 20
+
+
+def _composed(lines: list[str]) -> bool:
+    """Whether `lines` come from ``docker compose logs``: two or more of the first
+    `_COMPOSE_PROBE` lines carry a service prefix (after colour, chat fences and a log
+    prefix, which a shipper may put before it)."""
+    # (A plain search first: a record's few lines each run it, most fail it at once.)
+    if sum(1 for line in lines[:_COMPOSE_PROBE] if _COMPOSE_HINT.search(line, 0, 100)) < 2:
+        return False
+    probe = []
+    for line in lines[:_COMPOSE_PROBE]:
+        text = _unslack(_strip_ansi(line)).strip() if line.strip() else ""
+        if text[:1] in _PREFIX_STARTS:
+            text = strip_prefix(text)[0]
+        if text:
+            probe.append(text)
+    return sum(1 for line in probe if _COMPOSE.match(line)) >= 2
 
 
 def _add_record(record: dict[str, Any], out: CleanText, depth: int) -> None:
     """Append a JSON record's lines to `out`, each with its own prefix stripped (Docker's
     json-file driver keeps it inside "log"), and a line that is itself a JSON record (a
     JSON logger's line inside Docker's record) expanded once more; keep its level and fields."""
-    inner, json_level, fields = _texts_from_json(record)
+    inner, json_level, fields = texts_from_json(record)
     out.level = _worst(out.level, json_level)
+    compose = False
+    if len(inner) > 1:  # (one search over the record's first lines says no to most records)
+        head = "\n".join(inner[:_COMPOSE_PROBE])
+        compose = bool(_COMPOSE_HINT.search(head)) and _composed(inner)
+        if len(inner) > 2 and DASH_HINT.search(head) and dash_tailed(inner):
+            inner = [DASH_TAIL.sub("", line) for line in inner]
     for key, value in fields.items():
         out.fields.setdefault(key, value)
     for inner_line in inner:
         if "\x1b" in inner_line:  # a coloured trace logged as a JSON string
             inner_line = _strip_ansi(inner_line)
         clean = inner_line.rstrip()
+        if compose:
+            clean = _COMPOSE.sub("", clean, count=1)
         if clean[:1] in _PREFIX_STARTS:
             clean, inner_level = strip_prefix(clean)
             out.level = _worst(out.level, inner_level)
-        nested = _json_record(clean) if depth < 2 and clean.lstrip().startswith("{") else None
+        if clean[:1] == "`" and clean[1:2].strip("`"):
+            clean = clean[1:]
+        nested = None
+        if depth < _MAX_DEPTH and "{" in clean:
+            # A record inside a record (a JSON logger's line in Docker's, that in a shipper's),
+            # and a Lambda "Invoke Error" line carried as a record's message.
+            nested = json_record(clean) or trailing_record(clean)
         if nested is None:
-            out.lines.append(clean)
+            out.lines.extend(fpm_lines(clean) if "PHP message: " in clean else unescaped(clean))
         else:
             _add_record(nested, out, depth + 1)
 
 
-def _lambda_python_order(first: str, lines: list[str]) -> None:
+def _lambda_python_order(lines: list[str]) -> None:
     """Lambda's Python runtime prints ``[ERROR] Type: value`` first, then the traceback
-    without it: put the exception line back at the traceback's end, where Python has it."""
-    match = _LAMBDA_PY_ERROR.match(first.strip())
-    if match is None or _TRACEBACK not in lines:
+    without it: where an exception line comes just before a traceback whose frames end with
+    none, put it back after the frames, where Python has it."""
+    if _TRACEBACK not in lines:  # (one list scan: most texts have no traceback)
         return
-    last = next((line for line in reversed(lines) if line.strip()), "")
-    if not _EXC_LINE.match(last.strip()):
-        lines.append(match["line"])
+    heads = [k for k, line in enumerate(lines) if line == _TRACEBACK and k > 0]
+    for at in reversed(heads):
+        exc_line = lines[at - 1].strip()
+        if not _EXC_LINE.match(exc_line):
+            continue
+        end = at + 1
+        while end < len(lines) and lines[end][:1] in (" ", "\t"):
+            end += 1  # the frames and their source lines are indented; what ends them is not
+        if end > at + 1 and not (end < len(lines) and _EXC_LINE.match(lines[end].strip())):
+            lines.insert(end, exc_line)
 
 
 def starts_record(line: str) -> bool:
@@ -395,7 +352,7 @@ def starts_record(line: str) -> bool:
 
 def _first(data: dict[str, Any], keys: tuple[str, ...]) -> Any:
     for key in keys:
-        value = _get(data, key)
+        value = get_field(data, key)
         if value not in (None, "", [], {}):
             return value
     return None
@@ -404,15 +361,15 @@ def _first(data: dict[str, Any], keys: tuple[str, ...]) -> Any:
 def reports_error(text: str) -> bool:
     """Whether a log record reports an error (not every line a log filter matched does)."""
     head = text.split("\n", 1)[0]
-    data = _json_record(head) if head.lstrip().startswith("{") else None
+    data = json_record(head) if head.lstrip().startswith("{") else None
     if data is not None:
         inner = data.get("log")
-        if isinstance(inner, str) and not _first(data, _LEVEL_KEYS):
+        if isinstance(inner, str) and not _first(data, LEVEL_KEYS):
             return reports_error(inner)
-        level = _first(data, _LEVEL_KEYS)
+        level = _first(data, LEVEL_KEYS)
         if level is not None:
             return normalize_level(str(level), "info") in ("error", "fatal")
-        return _first(data, _TYPE_KEYS) is not None
+        return _first(data, TYPE_KEYS) is not None
     if _TRACEBACK in text or "errorType" in head:
         return True
     # A record says its level near its start: the words are looked for in the first

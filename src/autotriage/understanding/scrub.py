@@ -2,8 +2,9 @@
 
 Redaction keeps the shape (``[REDACTED:aws_key]``) so a reader still understands the error,
 and runs at intake, before fingerprinting, so a secret never splits a group. The rules live
-in `autotriage.understanding.secrets`; `scrub_string` applies them to one string. Mapping
-keys are scrubbed like values (a tag *key* can hold a token), and the value under a
+in `autotriage.understanding.secret_rules`, `autotriage.understanding.secrets` finds which
+a string needs and does the ``key=value`` pass; `scrub_string` applies them to one string.
+Mapping keys are scrubbed like values (a tag *key* can hold a token), and the value under a
 secret-named key is replaced whole. Scrubbing is idempotent. `scrub_text` redacts emails
 by default (text that leaves goes to people); `scrub_event` keeps them (the stored event
 is ours), unless told otherwise. Every memo is bounded: its keys are attacker text.
@@ -22,6 +23,7 @@ import orjson
 from autotriage.config_sections import ScrubSettings
 from autotriage.models import ErrorEvent, payload_data
 from autotriage.understanding import secret_patterns as patterns
+from autotriage.understanding import secret_rules as rules
 from autotriage.understanding import secrets
 from autotriage.understanding.secret_patterns import SECRET_KEY
 
@@ -68,20 +70,20 @@ def scrub_string(text: str, emails: bool, ips: bool) -> str:
         picked, words = sorted(long.opened), long.words
     elif len(text) >= secrets.SET_TEXT:
         opened, words = secrets.opened_in(text.encode("utf-8", "surrogatepass"))
-        picked = sorted(opened.union(secrets.CALLED))
+        picked = sorted(opened.union(rules.CALLED))
     else:
-        called = secrets.CALLED if len(text) >= secrets.SHORTEST_CALLED else ()
-        found, found_lower = secrets.LITERALS.findall(text), secrets.LOWER_LITERALS.findall(lower)
+        called = rules.CALLED if len(text) >= rules.SHORTEST_CALLED else ()
+        found, found_lower = rules.LITERALS.findall(text), rules.LOWER_LITERALS.findall(lower)
         picked = called
         if found or found_lower:
             opened = set(called)
             for literal in found:
-                opened.update(secrets.OPENED_BY[literal])
+                opened.update(rules.OPENED_BY[literal])
             for literal in found_lower:
-                opened.update(secrets.OPENED_BY_LOWER[literal])
+                opened.update(rules.OPENED_BY_LOWER[literal])
             picked = sorted(opened)
     for index in picked:
-        kind, gate, pattern, replace = secrets.RULES[index]
+        kind, gate, pattern, replace = rules.RULES[index]
         if gate.__class__ is patterns.Needs and not (  # `Needs.met`, inlined
             len(text) >= gate.length and digits >= gate.digits and gate.char in text
         ):

@@ -105,12 +105,15 @@ KEY_VALUE = re.compile(
     r"(?(value)|(?!))"
 )
 # `KEY_VALUE` for a text with no ``[REDACTED`` in it (nothing can be held or unclean, so
-# the same matches, with fewer steps each: the hot path of a key=value flood). Nothing
-# follows the value, so the atomic group is left out (the first fit is the same). The
-# commonest value, unquoted, is tried first.
-KEY_VALUE_PLAIN = re.compile(
-    rf"{_KEY}{_SEP}(?P<value>{_UNQUOTED}[^{_STOP}]++|{_QUOTED})(?P<close>[\"']?)"
-)
+# the same pairs, with fewer steps each: the hot path of a key=value flood). Nothing
+# follows the value, so the atomic group is left out (the first fit is the same), and so
+# is the closing quote: no pair starts at a quote, so leaving it to the text after the pair
+# finds the same pairs with one part less per pair. The commonest value, unquoted, is
+# tried first.
+# A bare "=" before what cannot start a longer separator (">", space, a quote, a string
+# prefix) is the separator the general form would take: tried first, in one step.
+_SEP_PLAIN = _SEP.replace("(?P<sep>", "(?P<sep>=(?![>\\s\"'rRbBfFuU])|", 1)
+KEY_VALUE_PLAIN = re.compile(rf"{_KEY}{_SEP_PLAIN}(?P<value>{_UNQUOTED}[^{_STOP}]++|{_QUOTED})")
 KEY_RUN = re.compile(r"[\w.-]*")  # matches any text: its end is where a key's run ends
 COOKIE_HEADER = re.compile(
     rf"(?m)(?P<key>{ci('cookie')}(?<!\w{ci('cookie')})\b[\"']?[ \t]{{0,8}}[:=][ \t]{{0,8}})"
@@ -226,9 +229,17 @@ KV_RUN_BEFORE = re.compile(r"\x00(?<=[\w.-]\x00)")  # a text before a pair ends 
 KV_RUNS = re.compile(r"\x00([\w.-]*)")
 KV_NOT_KIND = re.compile(r"[^a-z0-9_\n]")
 KV_LEADING = re.compile(r"\n_+")
+KV_MARKS = ("[REDACTED", " [REDACTED")
 KV_TRAILING = re.compile(r"_(?<!__)_*+\n")  # tried from a run's first "_" only: linear
 KV_LONG = re.compile(r"\n[^\n]{41}")
-KV_MARKS = ("[REDACTED", " [REDACTED")
+# A kind (a key lowered, "-" and "." as "_") that holds a lower-case token prefix a rule
+# would read in its token becomes "secret" instead (none of the upper-case, "-" or "."
+# prefixes survive; a card's digits cannot end a kind). `KV_TOKEN_LITERALS` is the cheap
+# test (`in`, in C) before the pattern.
+KV_TOKEN_LITERALS = ("gh", "github_pat_", "npm_", "k_live_", "k_test_", "whsec_", "hf_", "shp")
+_TOKENISH = r"gh[pousr]_|github_pat_|npm_|[sr]k_(?:live|test)_|whsec_|hf_|shp(?:at|ss|ca|pa)_"
+KV_TOKENISH = re.compile(_TOKENISH)
+KV_TOKENISH_KIND = re.compile(rf"(?m)^[^\n]*(?:{_TOKENISH})[^\n]*")
 
 
 class Lower(str):
@@ -253,3 +264,10 @@ def word(literal: str, rest: str) -> str:
     engine searches for the literal instead of trying a boundary at every position)."""
     lit = re.escape(literal)
     return rf"{lit}(?<!\w{lit}){rest}"
+
+
+def glued(literal: str, rest: str) -> str:
+    """`literal` + `rest` where a word character comes right before `literal` (where
+    `word` does not match), checked after the literal like `word`'s boundary."""
+    lit = re.escape(literal)
+    return rf"{lit}(?<=\w{lit}){rest}"

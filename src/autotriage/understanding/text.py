@@ -37,8 +37,9 @@ def _message(lines: list[str], trace: Trace, previous_end: int) -> str:
     before = ""
     if trace.start > previous_end:
         candidate = lines[trace.start - 1].strip()
-        # A caret under a source excerpt (Node prints one above its traces) is no message.
-        if candidate and candidate.strip("^~ ") and not candidate.endswith(":"):
+        # A caret under a source excerpt (Node prints one above its traces) is no message,
+        # nor the quotes multiprocessing puts around a worker's traceback.
+        if candidate and candidate.strip('^~ "') and not candidate.endswith(":"):
             before = candidate
     raised = _summary(trace.exceptions[-1])
     return (f"{before}\n{raised}" if before else raised)[:MESSAGE_LIMIT]

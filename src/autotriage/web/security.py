@@ -49,7 +49,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from autotriage.errors import Overloaded
 from autotriage.store import Store, rate_windows
-from autotriage.web.errors import overloaded_response
+from autotriage.web.errors import error_response, overloaded_response
 
 NOSNIFF = (b"x-content-type-options", b"nosniff")
 HTML_CSP = (
@@ -67,6 +67,9 @@ DOCS_CSP = (
 """``/docs`` and ``/redoc``: FastAPI's pages load Swagger UI and ReDoc from their CDN with
 an inline start-up script; they show only the OpenAPI description, no stored data."""
 DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc"})
+HTTP_VERSIONS = frozenset({"1.0", "1.1", "2"})
+CLOSED_TRANSPORT = "the handler is closed"
+"""How uvloop refuses a write to a transport that is closing (its RuntimeError's text)."""
 
 
 class SecurityHeaders:
@@ -83,8 +86,12 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         policy = (DOCS_CSP if scope["path"] in DOCS_PATHS else HTML_CSP).encode()
+        gone = False
 
         async def send_with_headers(message: Message) -> None:
+            nonlocal gone
+            if gone:
+                return
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 names = {name.lower(): value for name, value in headers}
@@ -94,8 +101,24 @@ class SecurityHeaders:
                 if html and b"content-security-policy" not in names:
                     headers.append((b"content-security-policy", policy))
                 message["headers"] = headers
-            await send(message)
+            try:
+                await send(message)
+            except RuntimeError as exc:
+                # uvloop refuses writes once a client half-closed, before uvicorn sees
+                # the disconnect (then its `send` drops them): drop the answer the same
+                # way, rather than logging a traceback any client can cause at will.
+                if CLOSED_TRANSPORT not in str(exc):
+                    raise
+                gone = True
 
+        if scope.get("http_version", "1.1") not in HTTP_VERSIONS:  # ASGI: absent is 1.1
+            # httptools reads a request line without a version as HTTP/0.9, and uvicorn
+            # would answer it: refuse it, as issue 16 asks.
+            refusal = error_response(
+                Request(scope), 400, "bad_request", "HTTP/0.9 is not served: send HTTP/1.0 or 1.1"
+            )
+            await refusal(scope, receive, send_with_headers)
+            return
         await self.app(scope, receive, send_with_headers)
 
 

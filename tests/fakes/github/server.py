@@ -202,7 +202,8 @@ class FakeGitHub:
         when a busy fake got round to it).
         """
         split = urlsplit(target)
-        path = unquote(split.path)
+        # An encoded slash stays inside its segment (a label named "area/api"), as on GitHub.
+        path = unquote(re.sub("%2[fF]", "%252F", split.path))
         query = parse_qs(split.query, keep_blank_values=True)
         try:
             body = json.loads(raw) if raw.strip() else None
@@ -511,7 +512,7 @@ def _params(template: str, path: str) -> dict[str, str]:
         pattern = re.compile("^" + "/".join(parts) + "$")
         _PARAM_PATTERNS[template] = pattern
     found = pattern.match(path.strip("/"))
-    return dict(found.groupdict()) if found else {}
+    return {k: v.replace("%2F", "/") for k, v in found.groupdict().items()} if found else {}
 
 
 def _make_handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:

@@ -88,6 +88,11 @@ def test_outbound_policy_follows_settings() -> None:
         ("user clicked the Error page link", False),
         ('{"level":"warn","msg":"slow"}', False),
         ('{"errorType":"Error","errorMessage":"x"}', True),
+        ("thread 'main' (23060) panicked at src/main.rs:2:5:", True),
+        ("fatal error: concurrent map writes", True),
+        ("Unhandled exception. System.InvalidOperationException: x", True),
+        ("PHP Fatal error:  Uncaught Error: x in /a.php:3", True),
+        ("the thread 'main' panicked at lunch", False),
     ],
 )
 def test_reports_error(text: str, expected: bool) -> None:

@@ -17,7 +17,7 @@ import re
 
 import pytest
 
-from autotriage.understanding import secret_patterns, secrets
+from autotriage.understanding import secret_patterns, secret_rules, secrets
 from autotriage.understanding.scrub import _cookie, scrub_string
 from tests.secret_corpus import load_corpus
 
@@ -47,6 +47,8 @@ _SEP_VALUE = re.compile(
 
 def _token(key: str, quote: str = "") -> str:
     kind = re.sub(r"[^a-z0-9_]", "_", key.lower()).strip("_")[:40] or "secret"
+    if secret_patterns.KV_TOKENISH.search(kind):  # a token's prefix or a card in the key
+        kind = "secret"
     return f"{quote}[REDACTED:{kind}]{quote}"
 
 
@@ -89,8 +91,8 @@ def reference(text: str, emails: bool, ips: bool) -> str:
     """Every rule on the whole text, its gate checked on the text as it stands."""
     lower = text.lower()
     digits = sum(c.isdigit() for c in text) if text.isascii() else len(text)
-    for _, gate, pattern, replace in secrets.RULES:
-        if isinstance(gate, secrets.Lower):
+    for _, gate, pattern, replace in secret_rules.RULES:
+        if isinstance(gate, secret_patterns.Lower):
             if gate not in lower:
                 continue
         elif isinstance(gate, str):

@@ -17,6 +17,7 @@ from abc import ABC, abstractmethod
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field, replace
 from typing import Any
+from urllib.parse import quote
 
 from cachetools import TTLCache
 from sqlalchemy import select
@@ -96,7 +97,9 @@ class IssueOps:
             if name in self.labels_known:
                 continue
             try:
-                self.client.read(rest.issues.get_label, *self._repo, name)
+                # One path segment: githubkit pastes it in unquoted, and a label holds
+                # event text ("service:a/../../x" would name another API path).
+                self.client.read(rest.issues.get_label, *self._repo, quote(name, safe=""))
             except GitHubError as exc:
                 if exc.status != 404:
                     raise

@@ -143,7 +143,10 @@ def _occurred(value: datetime | float | None) -> datetime | None:
         return None
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
-    return datetime.fromtimestamp(value, UTC)
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError):  # past the calendar, or NaN
+        raise PayloadInvalid("timestamp: epoch seconds out of range") from None
 
 
 def parse(body: bytes, headers: Mapping[str, str]) -> list[ErrorEvent]:

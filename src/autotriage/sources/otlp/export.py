@@ -123,6 +123,9 @@ def _attributes(raw: Any) -> dict[str, Any]:
     return out
 
 
+UINT64_MAX = 2**64 - 1
+
+
 def _hex_id(value: Any, binary: bool) -> str | None:
     if not isinstance(value, str) or not value:
         return None
@@ -135,11 +138,13 @@ def _hex_id(value: Any, binary: bool) -> str | None:
 
 
 def _time(value: Any) -> datetime | None:
+    """A ``*UnixNano`` value as a time; None when absent or out of range (a fixed64 in
+    OTLP: a larger number, or an infinite float, is no time at all)."""
     try:
         nanos = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
-    if nanos <= 0:
+    if not 0 < nanos <= UINT64_MAX:
         return None
     return datetime.fromtimestamp(nanos / 1e9, UTC)
 
@@ -331,7 +336,7 @@ def _span_events(
     span_id = _hex_id(span.get("spanId"), binary)
     span_attrs = _attributes(span.get("attributes"))
     out = []
-    for index, span_event in enumerate(span.get("events") or []):
+    for index, span_event in enumerate(_list(span.get("events"), "spans[].events")):
         if not isinstance(span_event, dict) or span_event.get("name") != "exception":
             continue
         attrs = _attributes(span_event.get("attributes"))

@@ -11,7 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from autotriage.understanding.parsers import dotnet, go, java, javascript, php, python, ruby
+from autotriage.understanding.parsers import (
+    dotnet,
+    go,
+    java,
+    javascript,
+    php,
+    python,
+    ruby,
+    rust,
+)
 from autotriage.understanding.parsers.base import Parser, Trace
 
 PARSERS: tuple[tuple[str, Parser], ...] = (
@@ -22,6 +31,7 @@ PARSERS: tuple[tuple[str, Parser], ...] = (
     (dotnet.PLATFORM, dotnet.parse),
     (javascript.PLATFORM, javascript.parse),
     (ruby.PLATFORM, ruby.parse),
+    (rust.PLATFORM, rust.parse),
 )
 
 __all__ = ["PARSERS", "Trace", "scan"]
@@ -47,7 +57,7 @@ _START_WORDS = (
     "Exception",
     "Throwable",
 )
-_FRAME_WORDS = ("at ", "@")
+_FRAME_WORDS = ("at ", "@", ".go:")  # (Go's location lines: a stack with no goroutine line)
 _WINDOW = 16
 """Lines before a frame-like line that may hold its header (the parsers look ahead 6 to 13)."""
 

@@ -125,15 +125,43 @@ def frame_of(line: str) -> Frame | None:
     )
 
 
+# A type after a label on its line ("Caught Unexpected exception:System.IO.IOException: m").
+_INLINE = re.compile(r"(?<=[:\s])(?:[A-Z]\w*\.)+\w*(?:Exception|Error)(?=: | \(0x|$)")
+
+
+def _headless(lines: Sequence[str], start: int) -> Trace | None:
+    """Frames with no header above them (the header cut off), from ``lines[start]``: a frame
+    of .NET's own shape (``Ns.Type.Method(...)``) or an async boundary line before one."""
+    first = 1 if _END_ASYNC.match(lines[start]) else 0
+    if start + first >= len(lines):
+        return None
+    frame = frame_of(lines[start + first])
+    if (
+        frame is None
+        or (frame.module or "").count(".") < 1
+        or frame_of(lines[start - 1] if start else "")
+    ):
+        return None
+    return _read(lines, start, start, [("Error", "")])
+
+
 def parse(lines: Sequence[str], start: int) -> Trace | None:
     """A .NET exception whose header is ``lines[start]``, or None."""
     line = lines[start]
+    if "at " in line or "---" in line:
+        headless = _headless(lines, start)
+        if headless is not None:
+            return headless
     if "." not in line or ("Exception" not in line and "Error" not in line):
         return None  # the type must be dotted and end in one of them
-    head = _HEADER.match(lines[start])
+    head = _HEADER.match(line)
+    if head is None:
+        inline = _INLINE.search(line)
+        head = _HEADER.match(line[inline.start() :]) if inline else None
+        line = line[inline.start() :] if inline else line
     if head is None or not head["type"].endswith(("Exception", "Error")):
         return None
-    header_text = [lines[start].strip()]
+    header_text = [line.strip()]
     i = start + 1
     while i < len(lines) and i - start <= _LOOKAHEAD and frame_of(lines[i]) is None:
         if not lines[i].strip():
@@ -142,8 +170,10 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
         i += 1
     if i >= len(lines) or frame_of(lines[i]) is None:
         return None
-    # Split "A: a ---> B: b ---> C: c" into the chain, outermost first.
+    # Split "A: a ---> B: b ---> C: c" into the chain, outermost first (an arrow a paste
+    # wrapped, "---" then "> B: b", too).
     joined = "\n".join(header_text).replace("\n--->", _INNER).replace("\n --->", _INNER)
+    joined = joined.replace(" ---\n> ", _INNER)
     parts = [p.strip() for p in (" " + joined).split(_INNER)]
     headers: list[tuple[str, str]] = []
     for part in parts:
@@ -157,13 +187,21 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
         headers.append((match["type"], "\n".join(filter(None, [match["value"] or "", rest]))))
     if not headers:
         return None
+    return _read(lines, start, i, headers)
+
+
+def _read(lines: Sequence[str], start: int, i: int, headers: list[tuple[str, str]]) -> Trace:
+    """The frames from ``lines[i]`` on, in sections split at each end of an inner exception,
+    paired with `headers` (outermost first) from the inside out."""
     sections: list[list[Frame]] = [[]]
     while i < len(lines):
         line = lines[i]
+        if len(sections[-1]) >= MAX_FRAMES and line.lstrip().startswith("at "):
+            i += 1  # past the frames kept, a line of a frame's shape only says the trace goes on
+            continue
         frame = frame_of(line)
         if frame is not None:
-            if len(sections[-1]) < MAX_FRAMES:
-                sections[-1].append(frame)
+            sections[-1].append(frame)
         elif _END_INNER.match(line):
             sections.append([])
         elif not _END_ASYNC.match(line):

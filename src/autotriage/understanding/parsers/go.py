@@ -36,8 +36,9 @@ _CALL = re.compile(
 )
 # "\t/path/file.go:12 +0x1d", with GOTRACEBACK=system's " fp=... sp=... pc=..." after it;
 # cgo frames print " ??:0 +0x6d" (space-indented, no real file).
+# A Windows path keeps its drive ("C:/Go/src/runtime/panic.go:1116").
 _LOCATION = re.compile(
-    r"^\s+(?P<file>[^\s:][^:]*?):(?P<line>\d+)(?: \+(?P<offset>0x[0-9a-f]+))?"
+    r"^\s+(?P<file>(?:[A-Za-z]:)?[^\s:][^:]*?):(?P<line>\d+)(?: \+(?P<offset>0x[0-9a-f]+))?"
     r"(?: (?:fp|sp|lr)=0x[0-9a-f]+| pc=(?P<pc>0x[0-9a-f]+))*\s*$"
 )
 _LOOKAHEAD = 12
@@ -161,8 +162,10 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
         return _race(lines, start)
     head = _head(lines[start])
     if head is None:
+        if "goroutine" not in lines[start]:
+            return _stack_only(lines, start)
         # A dump pasted without its head still names the goroutine that was running.
-        if "goroutine" not in lines[start] or not _GOROUTINE.match(lines[start]):
+        if not _GOROUTINE.match(lines[start]):
             return None
         if start > 0 and "goroutine" in lines[start - 1] and _GOROUTINE.match(lines[start - 1]):
             # The dump from the line before holds this one: it was read (and gave no frames)
@@ -208,3 +211,19 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
 
 
 _REGISTER = re.compile(r"^[a-z0-9]{2,4}\s+0x[0-9a-f]+(?:\s+[a-z0-9]{2,4}\s+0x[0-9a-f]+)*$")
+
+
+def _stack_only(lines: Sequence[str], start: int) -> Trace | None:
+    """Frames with no goroutine line above them: a logger's stack (zap's ``stacktrace``,
+    ``debug.Stack()`` cut), function lines each followed by a tab and ``file.go:line``."""
+    first = lines[start]
+    if "." not in first or first[:1].isspace() or start + 1 >= len(lines):
+        return None
+    call = _CALL.match(first.strip())
+    location = _LOCATION.match(lines[start + 1])
+    if call is None or location is None or not location["file"].endswith(".go"):
+        return None
+    if start > 0 and _LOCATION.match(lines[start - 1]):
+        return None  # inside a stack the scan already passed
+    frames, end = _goroutine(lines, start)
+    return Trace(PLATFORM, [exception("Error", "", frames)], start, end) if frames else None

@@ -33,7 +33,9 @@ _HEADER = re.compile(
 )
 _FRAME = re.compile(
     r"^\s*at\s+(?:[\w.$-]+(?:@[\w.-]+)?/+)?(?P<method>[^\s()/]+)"
-    r"\((?P<src>[^()]*)\)(?:\s*~?\[[^\]]*\])?\s*$"
+    # logback's packaging data ("~[app.jar:1.2]"), its end cut off where a log line was cut.
+    # (and a reader's "// note" after a pasted frame).
+    r"\((?P<src>[^()]*)\)(?:\s*~?\[[^\]]*\]?)?(?:\s+//.*)?\s*$"
 )
 _SOURCE = re.compile(r"^(?P<file>[^:]+?)(?::(?P<line>\d+))?$")
 _MORE = re.compile(r"^\s*\.\.\. (?P<n>\d+) (?:more|common frames omitted)\s*$")
@@ -43,6 +45,7 @@ _JVM_SOURCE = re.compile(
     r"^(?:Native Method|Unknown Source|<generated>"
     r"|[\w$.-]+\.(?:java|kt|kts|scala|groovy|clj|jsp|aj)(?::\d+)?)$"
 )
+_LABELLED = re.compile(r"(?<=: )[a-z][\w$]*(?:\.[\w$]+)+(?:Exception|Error|Throwable)(?=: |$)")
 _HEADER_LOOKAHEAD = 10
 _HEADER_HINT = re.compile(r"\.|Exception|Error|Throwable")
 
@@ -100,8 +103,16 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
     if _HEADER_HINT.search(first) is None:
         return None  # (`_looks_like_type`: a dotted name or a throwable's; no expression run)
     header = _HEADER.match(first)
+    if header is None and ": " in first:
+        # A reporter's label before the type ("Fatal Exception: java.lang.OutOfMemoryError").
+        labelled = _LABELLED.search(first)
+        header = _HEADER.match(first[labelled.start() :]) if labelled else None
     if header is None or not _looks_like_type(header["type"]):
-        return None
+        # Frames with no header above them: a trace whose start was cut off (a paste, a log
+        # shipper that split the record), read as a headless stack.
+        if frame_of(first) is None or (start > 0 and frame_of(lines[start - 1]) is not None):
+            return None
+        return _read(lines, start, [_Block("Error", "", "top")], None)
     i = start + 1
     extra: list[str] = []
     # A message may run over several lines (blank ones too) before the first frame.
@@ -120,7 +131,8 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
         # A later line that names a throwable is where the trace starts, not a message line:
         # also in the logger-first form (``app.MakeLog: RuntimeException: m``), else a log
         # line before such a header ("production.INFO: user 42 logged in") took it over.
-        later = None if throwable or ":" not in line else _HEADER.match(line)
+        bare = line.rstrip().endswith(_THROWABLE_SUFFIXES)  # "java.lang.NullPointerException"
+        later = None if throwable or (":" not in line and not bare) else _HEADER.match(line)
         if later and _named(later["type"], later["value"] or "")[0].endswith(_THROWABLE_SUFFIXES):
             return None
         text = line.strip()
@@ -130,7 +142,14 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
     else:
         return None
     type_, value = _named(header["type"], "\n".join([header["value"] or "", *extra]).strip())
-    blocks = [_Block(type_, value, "top")]
+    return _read(lines, i, [_Block(type_, value, "top")], header["thread"], start)
+
+
+def _read(
+    lines: Sequence[str], i: int, blocks: list[_Block], thread: str | None, start: int = -1
+) -> Trace:
+    """The frames, causes and suppressed blocks from ``lines[i]`` on, as one trace."""
+    start = i if start < 0 else start
     while i < len(lines):
         line = lines[i]
         if len(blocks[-1].frames) >= MAX_FRAMES and line.lstrip().startswith("at "):
@@ -160,6 +179,6 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
             inner.frames.extend(outer.frames[-inner.more :])
     exceptions = [exception(b.type, b.value, list(reversed(b.frames))) for b in reversed(chain)]
     trace = Trace(PLATFORM, linked(exceptions), start, i)
-    if header["thread"]:
-        trace.notes.append(f"thread:{header['thread']}")
+    if thread:
+        trace.notes.append(f"thread:{thread}")
     return trace

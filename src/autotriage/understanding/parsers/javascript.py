@@ -3,8 +3,9 @@
 V8 prints ``Type: message`` then ``    at fn (file:line:col)`` lines, newest first, with
 anonymous frames (``at file:line:col``), ``async`` frames, ``[as alias]`` and
 ``node:internal`` locations; Node adds ``Type [CODE]: message`` and ``[cause]: ...``
-blocks. Firefox and Safari print ``fn@file:line:col`` (``@file:...`` when anonymous).
-Browser URLs (``webpack://``, ``app:///``, ``https://cdn/...``) are kept as the filename.
+blocks. Firefox and Safari print ``fn@file:line:col`` (``@file:...`` when anonymous),
+read by `parsers.javascript_gecko`. Browser URLs (``webpack://``, ``app:///``,
+``https://cdn/...``) are kept as the filename.
 """
 
 from __future__ import annotations
@@ -17,10 +18,16 @@ from autotriage.understanding.parsers.base import (
     MAX_FRAMES,
     Trace,
     exception,
+    indent,
     linked,
     make_frame,
     matching_open,
     to_int,
+)
+from autotriage.understanding.parsers.javascript_gecko import (
+    SPACED_NAMES,
+    gecko_frame,
+    name_only_run,
 )
 
 PLATFORM = "javascript"
@@ -29,16 +36,14 @@ PLATFORM = "javascript"
 # a bare location may hold spaces ("at C:\\project files\\x.js:1:2"). Split by hand
 # (`_v8_split`): names hold parentheses, and expressions for them backtracked badly.
 _LOCATION = re.compile(r"^(?P<file>.*?):(?P<line>\d+)(?::(?P<col>\d+))?$")
-_GECKO = re.compile(
-    r"^\s*(?P<func>global code|[^@\s]*)@(?P<file>\S+?):(?P<line>\d+)(?::(?P<col>\d+))?\s*$"
-)
 _HEADER = re.compile(
     r"^\s*(?:Uncaught\s+(?:\(in promise\)\s+)?)?(?:\[cause\]:\s*)?"
     r"(?P<type>[A-Za-z_$][\w$.]*)(?:\s\[(?P<code>[\w-]+)\])?(?::\s?(?P<value>.*))?$"
 )
 _CAUSE = re.compile(r"^\s*\[cause\]:\s*(?P<type>[A-Za-z_$][\w$.]*)(?::\s?(?P<value>.*?))?\s*\{?$")
 _ELIDED = re.compile(r"^\s*\.\.\. \d+ (?:more )?lines? matching cause stack trace \.\.\.\s*$")
-_HEADER_LOOKAHEAD = 6
+_HEADER_LOOKAHEAD = 12
+"""Lines a header may be above the first frame (a message over several lines: assert's diff)."""
 # Node prints an error without a stack in brackets: "[AggregateError: All promises were
 # rejected] {" (Promise.any), then its properties.
 _BRACKETED = re.compile(
@@ -49,7 +54,12 @@ _ERRORS = re.compile(r"^\s*\[errors\]: \[\s*$")
 _EMITTED = re.compile(r"^Emitted '[\w-]{1,40}' event on .{1,200} at:$")
 _THROW_LOCATION = re.compile(r"^(?P<file>\S[^\s:]*(?::[^\s:]+)*?):(?P<line>\d+)$")
 _MAX_MEMBERS = 50
-_INLINE_HEADER = re.compile(r"(?<=\s)[A-Z][\w$]{0,80}(?:Error|Exception)(?=: )")
+_PROPERTY = re.compile(r"^\s*(?:[\w$]{1,100}|'[^'\n]{0,100}'|\[[\w$. ]{1,100}\]): ")
+# A header after other text on its line ("... error AggregateError [ECONNREFUSED]:"); with a
+# V8 frame on the next line, the header may end the line.
+_INLINE_HEADER = re.compile(
+    r"(?<=\s)[A-Z][\w$]{0,80}(?:Error|Exception)(?=(?: \[[\w-]{1,60}\])?(?:: |:?$))"
+)
 
 
 def _v8_split(line: str) -> tuple[str | None, str, bool, bool] | None:
@@ -116,110 +126,6 @@ def _v8_frame(line: str) -> Frame | None:
     )
 
 
-_GECKO_LOCATION = re.compile(
-    r"^(?:\[native code\]|(?P<file>\S+?):(?P<line>\d+)(?::(?P<col>\d+))?)\s*$"
-)
-_FUNCTIONLESS = re.compile(r"^\s*(?P<file>[^\s@]+?):(?P<line>\d+)(?::(?P<col>\d+))?\s*$")
-
-
-_SPACED_NAMES = {"global code", "eval code", "module code"}
-# Opera 11: "<anonymous function: run>([arguments not available])@file.js:27".
-_OPERA_ARGS = "([arguments not available])"
-_OPERA_NAME = re.compile(r"^<anonymous function(?:: (?P<name>[^>\s]+))?>$")
-_GECKO_EVAL = re.compile(r"^(?P<file>\S+) line (?P<line>\d+) > (?:eval|Function)")
-
-
-def _balanced(name: str) -> bool:
-    return name.count("[") == name.count("]") and name.count('"') % 2 == 0
-
-
-def _gecko_split(line: str) -> re.Match[str] | None:
-    """``func@file:line:col`` split at the first ``@`` after a whole name: Firefox names can
-    hold ``@`` (``obj["@fn"]@file.js:10:29``) and so can URLs (``/misc/@stuff/foo.js``)."""
-    text = line.strip()
-    at = text.find("@")
-    while at >= 0:
-        name = text[:at]
-        if name.endswith(_OPERA_ARGS):
-            name = name.removesuffix(_OPERA_ARGS)
-            opera = _OPERA_NAME.match(name)
-            name = (opera["name"] or "") if opera else name
-        if (" " not in name.strip() or name in _SPACED_NAMES) and _balanced(name):
-            rest = text[at + 1 :]
-            # Firefox's eval frames: "file.js line 26 > eval line 2 > eval:1:30" ran in file.js:26.
-            evaled = _GECKO_EVAL.match(rest) if " > " in rest else None
-            if evaled is not None:
-                rest = f"{evaled['file']}:{evaled['line']}"
-            location = _GECKO_LOCATION.match(rest)
-            if location is not None:
-                return _gecko_named(name, location)
-            return None
-        at = text.find("@", at + 1)
-    return None
-
-
-def _gecko_named(name: str, location: re.Match[str]) -> re.Match[str] | None:
-    # Rebuild the match with the name, so callers read one shape.
-    return _GECKO_NAMED.match(f"{name}\x00{location.group(0)}")
-
-
-_GECKO_NAMED = re.compile(
-    r"^(?P<func>[^\x00]*)\x00(?:(?P<file>\[native code\])"
-    r"|(?P<path>\S+?):(?P<line>\d+)(?::(?P<col>\d+))?)\s*$"
-)
-
-
-def _gecko_frame(line: str, *, inside: bool = False) -> Frame | None:
-    match = _gecko_split(line) if "@" in line else None
-    if match is None and inside and line.strip() == "[native code]":
-        return make_frame(PLATFORM, filename="[native code]", abs_path="[native code]")
-    if match is None and inside:
-        # Safari prints the top frame of some stacks as a bare location, without "@".
-        match = _FUNCTIONLESS.match(line)
-        func = None
-    if not match:
-        return None
-    func = raw = match.groupdict().get("func") or None
-    if func in ("()", "global code"):
-        func = None if func == "()" else func
-    if func:
-        # Firefox's "/<" closure markers and "*" generator marks are dropped from the name
-        # (as Sentry does: they shift between builds); `raw_function` keeps them.
-        func = func.replace("/<", "").replace("*", "") or None
-    path = match.groupdict().get("path") or match["file"]
-    return make_frame(
-        PLATFORM,
-        filename=path,
-        abs_path=path,
-        function=func,
-        lineno=to_int(match["line"]),
-        colno=to_int(match["col"]),
-        raw_function=raw if func else None,
-    )
-
-
-# Safari prints the frames of eval'd code, which has no URL, as a bare name; the native
-# function that ran it follows ("eval@[native code]").
-_NAME_ONLY = re.compile(r"^\s*(?:[A-Za-z_$][\w$.]{0,200}|eval code|global code|module code)\s*$")
-_NAME_RUN = 6
-
-
-def _name_only_run(lines: Sequence[str], i: int) -> int:
-    """Where the run of Safari's name-only lines from ``lines[i]`` ends, if a native
-    ``fn@[native code]`` frame follows it (else `i`: a bare word, such as a log message
-    before a stack, is prose, not a frame)."""
-    # The native frame is looked for first (a cheap test), so a long run of bare words
-    # costs a few string tests per line, not an expression per line ahead.
-    ahead = lines[i + 1 : i + 1 + _NAME_RUN]
-    if "@[native code]" not in "\n".join(ahead):
-        return i
-    native = i + 1 + next(k for k, line in enumerate(ahead) if "@[native code]" in line)
-    j = i
-    while j < native and _NAME_ONLY.match(lines[j]):
-        j += 1
-    return j if j == native else i
-
-
 def _throw_site(lines: Sequence[str], start: int) -> Frame | None:
     """The location Node prints above an uncaught error (``file:line``, the source line, a
     caret, a blank line), for an error that has no stack of its own."""
@@ -256,8 +162,21 @@ def _members(lines: Sequence[str], i: int) -> tuple[list[ExceptionInfo], int]:
     return found, i
 
 
+def _in_properties(line: str, props: list[int]) -> bool:
+    """Whether `line` is one of an error's own properties Node prints after its stack
+    (``code: 'ENOENT',``) or a line of such a property's value, more indented than the name;
+    `props` holds the names' indentation once the first one is seen."""
+    width = indent(line)
+    if props[0] >= 0 and width > props[0]:
+        return True
+    if _PROPERTY.match(line) and (props[0] < 0 or width == props[0]):
+        props[0] = width  # (a log prefix may have taken the names' indentation)
+        return True
+    return False
+
+
 def _frame(line: str, gecko: bool) -> Frame | None:
-    return _gecko_frame(line, inside=True) if gecko else _v8_frame(line)
+    return gecko_frame(line, inside=True) if gecko else _v8_frame(line)
 
 
 def _looks_like_type(name: str) -> bool:
@@ -274,7 +193,7 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
         and "at " not in first
         and "Error" not in first
         and "Exception" not in first
-        and _name_only_run(lines, start) == start
+        and name_only_run(lines, start) == start
     ):
         return None
     if first.lstrip().startswith("[") and "]" in first:
@@ -293,6 +212,10 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
         inline = _INLINE_HEADER.search(first) if "Error" in first or "Exception" in first else None
         if inline is not None and start + 1 < len(lines) and _v8_frame(lines[start + 1]):
             header = _HEADER.match(first[inline.start() :].strip())
+    if header is not None and header["type"] == "Uncaught" and header["value"]:
+        # A handler's own label before the error: "Uncaught: TypeError: message".
+        inner = _HEADER.match(header["value"].strip())
+        header = inner if inner and _looks_like_type(inner["type"]) else header
     if header is not None and _looks_like_type(header["type"].rpartition(".")[2]):
         type_, value = header["type"], header["value"] or ""
         i = start + 1
@@ -301,7 +224,7 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
         if "at " not in window and "@" not in window:
             return None  # no frame of either engine within reach: one search decides
         while i < len(lines) and i - start <= _HEADER_LOOKAHEAD:
-            if _v8_frame(lines[i]) is not None or _gecko_frame(lines[i]) is not None:
+            if _v8_frame(lines[i]) is not None or gecko_frame(lines[i]) is not None:
                 break
             extra.append(lines[i].strip())
             i += 1
@@ -310,21 +233,22 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
         if i >= len(lines):
             return None
         value = "\n".join([value, *extra]).strip()
-    elif _name_only_run(lines, start) > start:
+    elif name_only_run(lines, start) > start:
         pass  # Safari's name-only frames, then located ones: a headless stack
     elif (not first.lstrip().startswith("at ") or _v8_frame(first) is None) and (
         # A headless Firefox/Safari stack needs two frames in a row to be told from prose
         # (the plain tests first: most header-like lines have no "@" line after them).
         start + 1 >= len(lines)
         or "@" not in lines[start + 1]
-        or _gecko_frame(first, inside="@" not in first) is None
-        or _gecko_frame(lines[start + 1]) is None
+        or gecko_frame(first, inside="@" not in first) is None
+        or gecko_frame(lines[start + 1]) is None
     ):
         return None
     gecko = _v8_frame(lines[i]) is None
     exceptions: list[ExceptionInfo] = []
     members: list[ExceptionInfo] = []
     frames: list[Frame] = []
+    props: list[int] = []  # the properties' indentation (-1 until seen), once "{" opened them
     while i < len(lines):
         line = lines[i]
         if len(frames) >= MAX_FRAMES and ("@" in line if gecko else "at " in line):
@@ -334,13 +258,15 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
         if frame is not None:
             frames.append(frame)
             i += 1
+            if not gecko and line.endswith("{"):
+                props = [-1]
             continue
-        named = _name_only_run(lines, i) if gecko else i
+        named = name_only_run(lines, i) if gecko else i
         if named > i:
             for name in lines[i:named]:
                 # "eval code" alone names neither a function nor a place: nothing to keep
                 # (TraceKit and stacktrace-parser drop it too).
-                if len(frames) < MAX_FRAMES and name.strip() not in _SPACED_NAMES:
+                if len(frames) < MAX_FRAMES and name.strip() not in SPACED_NAMES:
                     frames.append(make_frame(PLATFORM, function=name.strip()))
             i = named
             continue
@@ -362,6 +288,13 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
             type_, value, frames = cause["type"], cause["value"] or "", []
             i += 1
             continue
+        if props:
+            if line.strip() in ("}", "},"):
+                i += 1  # the closing brace of the error's properties ends the error
+                break
+            if _in_properties(line, props):
+                i += 1  # "code: 'ECONNREFUSED'," and the like, before [errors] or [cause]
+                continue
         break
     if not frames and not exceptions:
         return None

@@ -6,6 +6,11 @@ and ``  thrown in /app/src/A.php on line 12``. Each ``#N`` line names where a ca
 and the callee, so functions shift by one frame when turned into Sentry-style frames.
 Errors without a trace (``PHP Fatal error:  Allowed memory size ... in /f.php on line 3``)
 become one frame. ``Next Type: message`` blocks (chained exceptions) are read too.
+
+Monolog (Laravel's log) writes an exception in a record's context as ``[object]
+(Type(code: 0): message at /app/A.php:12)``, then ``[stacktrace]`` and the same ``#N``
+lines, each ``[previous exception] [object] (...)`` after it a cause; inside the context's
+JSON the backslashes of namespaces are doubled (``App\\\\A->run()``), and are read single.
 """
 
 from __future__ import annotations
@@ -42,11 +47,23 @@ _PHP5 = re.compile(
 _NEXT = re.compile(
     r"^\s*Next (?P<type>[\w\\]+)(?::\s?(?P<value>.*?))?(?: in (?P<file>\S+?):(?P<line>\d+))?$"
 )
-_PLAIN = re.compile(r"^(?P<value>.*?) in (?P<file>\S+?)(?: on line |:)(?P<line>\d+)\s*$")
+# Apache's error log appends ", referer: <url>" to the line PHP wrote.
+_PLAIN = re.compile(
+    r"^(?P<value>.*?) in (?P<file>\S+?)(?: on line |:)(?P<line>\d+)(?:, referer: \S+)?\s*$"
+)
+# A trace flattened onto one line (an HTML error page copied as text): its parts, each put
+# back on a line of its own before it is read.
+_FLAT = re.compile(r" (?=Stack trace: #0 )| (?<=Stack trace:) | (?=#\d{1,4} )| (?=thrown in )")
 _STACK = re.compile(
     r"^\s*#(?P<n>\d+) (?:(?P<file>[^()]+)\((?P<line>\d+)\): (?P<call>.*)"
     r"|(?P<main>\{main\}|\[internal function\]: .*))\s*$"
 )
+_MONOLOG = re.compile(
+    r"\[object\] \((?P<type>[\w\\]+)\(code: [\w-]{1,40}\): (?P<value>.*)"
+    r" at (?P<file>\S+?):(?P<line>\d+)\)$"
+)
+_PREVIOUS = "[previous exception] "
+_MONOLOG_BLOCK = MAX_FRAMES + 20
 _THROWN = re.compile(r"^\s*thrown in (?P<file>\S+) on line (?P<line>\d+)\s*$")
 
 
@@ -89,6 +106,18 @@ def _block(lines: Sequence[str], i: int) -> tuple[list[re.Match[str]], int]:
 def parse(lines: Sequence[str], start: int) -> Trace | None:
     """A PHP error or uncaught exception starting at ``lines[start]``, or None."""
     first = lines[start]
+    if "[object] (" in first:
+        return _monolog(lines, start)
+    if "Stack trace: #0 " in first and "\n" not in first:
+        flat = _FLAT.split(first.strip())
+        trace = parse(flat, 0) if len(flat) > 2 else None
+        return Trace(PLATFORM, trace.exceptions, start, start + 1) if trace else None
+    uncaught_at = first.find("Uncaught ")
+    if uncaught_at > 0 and start + 1 < len(lines) and lines[start + 1].strip() == "Stack trace:":
+        # A mail or page that quotes the error ("Error message: Uncaught Error: ... in f:l").
+        quoted = _UNCAUGHT.match(first[uncaught_at:].strip())
+        if quoted is not None:
+            return _uncaught(lines, start, quoted)
     if "rror" not in first and "ncaught" not in first and "exception '" not in first:
         return None
     fatal = _FATAL.match(first)
@@ -136,3 +165,32 @@ def _uncaught(lines: Sequence[str], start: int, uncaught: re.Match[str]) -> Trac
         i += 1
     # PHP prints the first-thrown exception first and each "Next" wraps it: already cause-first.
     return Trace(PLATFORM, linked(chain), start, i)
+
+
+def _monolog(lines: Sequence[str], start: int) -> Trace | None:
+    """Monolog's ``[object] (Type(code: N): message at file:line)``, its ``[stacktrace]``
+    and ``[previous exception]`` blocks (each the cause of the one before it)."""
+    header = _MONOLOG.search(lines[start])
+    if header is None:
+        return None
+    escaped = '{"exception":"' in lines[start]
+    printed: list[ExceptionInfo] = []
+    i = start + 1
+    while header is not None:
+        ahead = list(lines[i : i + _MONOLOG_BLOCK])
+        if escaped:
+            ahead = [line.replace("\\\\", "\\") for line in ahead]
+        k = 1 if ahead and ahead[0].strip() == "[stacktrace]" else 0
+        entries, k = _block(ahead, k)
+        file, line = header["file"], to_int(header["line"])
+        value = header["value"].replace("\\\\", "\\") if escaped else header["value"]
+        printed.append(exception(header["type"].lstrip("\\"), value, _frames(entries, file, line)))
+        i += k
+        nxt = lines[i] if i < len(lines) else ""
+        header = _MONOLOG.search(nxt) if nxt.startswith(_PREVIOUS) else None
+        if header is not None:
+            i += 1
+    if i < len(lines) and lines[i].strip().startswith('"}'):
+        i += 1  # the end of the record's context JSON
+    printed.reverse()  # the logged exception first, each previous one after it: cause-first
+    return Trace(PLATFORM, linked(printed), start, i)

@@ -4,7 +4,8 @@ Reads chained exceptions ("The above exception was the direct cause..." and "Dur
 handling of the above exception..."), ``SyntaxError`` blocks (a frame without a function,
 the offending source line and a caret), the 3.11+ caret/tilde lines under source lines,
 ``ExceptionGroup`` trees (the ``|``-drawn boxes, flattened leaves-first so the group that
-was raised comes last), ``<frozen ...>`` frames and "[Previous line repeated N more times]".
+was raised comes last), ``<frozen ...>`` frames, "[Previous line repeated N more times]" and
+multiprocessing's quoted ``RemoteTraceback`` of a worker (the cause of the parent's error).
 A trace may start at a frame line when the header was lost to truncation. Tracebacks
 drawn by rich are read by `autotriage.understanding.parsers.python_rich`.
 """
@@ -215,7 +216,9 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
                 break
             chain.append(exc)
         j = i
-        while j < end and not lines[j].strip():
+        # multiprocessing quotes the worker's traceback ('RemoteTraceback: """ ... """'),
+        # the cause of the exception re-raised in the parent.
+        while j < end and (not lines[j].strip() or lines[j].strip() == '"""'):
             j += 1
         if j < end and lines[j].strip() in _CHAIN and chain:
             link = "cause" if lines[j].strip() == _CHAIN[0] else "context"
@@ -231,4 +234,20 @@ def parse(lines: Sequence[str], start: int) -> Trace | None:
         return None
     if chain[-1].link:  # a chain line with nothing readable after it links to nothing
         chain[-1] = chain[-1].model_copy(update={"link": None})
+    if len(chain) == 1 and start > 0 and _FRAME.match(first):
+        chain = [_newest_first(chain[0], lines[start - 1])]
     return Trace(PLATFORM, chain, start, max(i, start + 1))
+
+
+# Rollbar (and error pages like it) print "Type: message" and then the frames in Python's
+# "File" form but newest first, with no exception line after them.
+_ABOVE = re.compile(r"^(?P<type>[A-Z]\w*(?:(?:\.|::)[A-Za-z_]\w*)*): (?P<value>.*)$")
+
+
+def _newest_first(exc: ExceptionInfo, above: str) -> ExceptionInfo:
+    """A headless frame list that ended with no exception line, read as that shape when the
+    line above it names an exception."""
+    named = _ABOVE.match(above.strip()) if exc.type == "Error" and not exc.value else None
+    if named is None or not named["type"].endswith(("Error", "Exception", "Interrupt", "Exit")):
+        return exc  # ("ERROR: request failed" above a cut-off traceback is a log line)
+    return exception(named["type"], named["value"], list(reversed(exc.frames)))

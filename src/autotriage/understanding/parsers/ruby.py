@@ -20,7 +20,8 @@ PLATFORM = "ruby"
 # A file is "<internal:kernel>", a Windows "C:/app/x.rb" or any path without a colon; the
 # line is missing where Ruby has none ("config.ru:in 'new'").
 _FILE = r"(?P<file><internal:[^>\n]{1,100}>|(?:[A-Za-z]:)?[^\s:][^:]*?)"
-_LOCATION = rf"{_FILE}(?::(?P<line>\d+))?:in [`'](?P<func>[^'`]*)'"
+# (A paste may close the name with a backtick, the end of a Markdown code span.)
+_LOCATION = rf"{_FILE}(?::(?P<line>\d+))?:in [`'](?P<func>[^'`]*)[`']"
 _TOP = re.compile(rf"^\s*{_LOCATION}(?::\s?(?P<rest>.*))?$")
 # A bare "file:line" (a backtrace array's line) has no ":in" to vouch for it, so its file
 # may not end in a space: "stderr F listening on :8080" is a log line, not a frame.
@@ -28,6 +29,10 @@ _BARE_FILE = r"(?P<bfile><internal:[^>\n]{1,100}>|(?:[A-Za-z]:)?[^\s:](?:[^:]*?[
 _FROM = re.compile(rf"^\s*(?:from\s+)?(?:{_LOCATION}|{_BARE_FILE}:(?P<bare>\d+))\s*$")
 _MESSAGE = re.compile(r"^(?P<value>.*) \((?P<type>[A-Z][\w:]*)\)\s*$")
 _CLASS_FIRST = re.compile(r"^\s*(?P<type>[A-Z][\w]*(?:::[A-Z]\w*)*) \((?P<value>.*)\):?\s*$")
+
+
+# Rails' backtrace cleaner names a gem's frames "name (version) path".
+_GEM_FRAME = re.compile(r"^[\w.-]{1,100} \([\w.]{1,40}\) (?P<path>\S.*)$")
 
 
 def _frame(match: re.Match[str]) -> Frame:
@@ -41,10 +46,14 @@ def _frame(match: re.Match[str]) -> Frame:
         if separator in func and not func.startswith(("block ", "rescue ", "<")):
             module, _, func = func.rpartition(separator)
             break
+    path = match["file"]
+    gem = _GEM_FRAME.match(path) if " (" in path else None
+    if gem is not None:
+        path = gem["path"]
     return make_frame(
         PLATFORM,
-        filename=match["file"],
-        abs_path=match["file"],
+        filename=path,
+        abs_path=path,
         module=module,
         function=func,
         lineno=to_int(match["line"]),

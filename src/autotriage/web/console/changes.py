@@ -26,6 +26,7 @@ from autotriage.actions.kinds import (
     open_key,
 )
 from autotriage.actions.outbox import enqueue
+from autotriage.actions.render import code_span
 from autotriage.lifecycle import status_actions
 from autotriage.store import Store
 from autotriage.store.audit import AuditEntry, record
@@ -64,7 +65,7 @@ def _issue_note(change: str, actor: str, release: str | None) -> str:
     }[change]
     note = f"{said.capitalize()} from the autotriage console by {who}."
     if change == "resolve_next" and release:
-        note += f" The fix is expected in the release after `{release}`."
+        note += f" The fix is expected in the release after {code_span(release)}."
     return note
 
 

@@ -19,7 +19,7 @@ from autotriage.store.tables import Group
 from autotriage.web.console import changes, detail, queries
 from autotriage.web.console.access import COOKIE, SESSION_SECONDS, Access, Session
 from autotriage.web.console.render import environment
-from autotriage.web.ingest import services_of
+from autotriage.web.ingest import read_body, services_of
 from autotriage.web.params import INT64_MAX, RowId
 
 MAX_FORM_BYTES = 64 * 1024
@@ -119,9 +119,7 @@ async def _form(request: Request) -> tuple[Session, dict[str, list[str]]]:
     session = access.session(request)
     if session is None:
         raise PageError(401, "log in to change anything")
-    body = await request.body()
-    if len(body) > MAX_FORM_BYTES:
-        raise PageError(413, "form too large")
+    body = await read_body(request, MAX_FORM_BYTES)
     form = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
     if not access.csrf_ok(session, (form.get("csrf") or [""])[0]):
         raise PageError(403, "the form's CSRF token is missing or stale; reload the page")
@@ -240,8 +238,10 @@ def login_form(request: Request) -> HTMLResponse:
 async def login(request: Request) -> Response:
     """Check the token; on success set the session cookie and go where the user was going."""
     access = console_of(request).access
-    body = await request.body()
-    form = parse_qs(body[:MAX_FORM_BYTES].decode("utf-8", "replace"))
+    # Capped while it arrives: anyone may post here, and a whole body held in memory
+    # before its size was checked let one request take a gigabyte.
+    body = await read_body(request, MAX_FORM_BYTES)
+    form = parse_qs(body.decode("utf-8", "replace"))
     target = _safe_next(_one(form, "next"))
     if not access.check_token(_one(form, "token")):
         return RedirectResponse("/login?" + urlencode({"next": target, "error": "1"}), 303)
