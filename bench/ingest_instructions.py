@@ -19,6 +19,7 @@ printed: instructions per event in steady state (the frame cache warm, as in a s
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import subprocess
 import sys
@@ -53,6 +54,17 @@ for body in bodies[: warmup + events]:
 """
 
 
+def read_bodies(data: bytes) -> list[bytes]:
+    """The envelopes of a bodies file: each after its length (4 bytes, big-endian)."""
+    bodies: list[bytes] = []
+    at = 0
+    while at < len(data):
+        size = int.from_bytes(data[at : at + 4], "big")
+        bodies.append(data[at + 4 : at + 4 + size])
+        at += 4 + size
+    return bodies
+
+
 def instructions(bodies: Path, warmup: int, events: int) -> int:
     """Instructions callgrind counts for one interpreter taking `warmup` and then
     `events` envelopes of `bodies` through the path."""
@@ -60,7 +72,9 @@ def instructions(bodies: Path, warmup: int, events: int) -> int:
         out = Path(tmp) / "callgrind.out"
         command = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"]
         command += [sys.executable, "-c", _RUN, str(bodies), str(warmup), str(events), str(LIMIT)]
-        done = subprocess.run(command, capture_output=True, text=True, check=True)
+        # One hash seed: dict and set layouts, and so their probing, alike in every run.
+        env = {**os.environ, "PYTHONHASHSEED": "0"}
+        done = subprocess.run(command, capture_output=True, text=True, check=True, env=env)
         found = re.search(r"Collected : (\d+)", done.stderr)
         if found is None:
             raise RuntimeError(done.stderr[-2000:])
@@ -73,17 +87,27 @@ def main() -> None:
     parser.add_argument("--sdk", action="store_true", help="envelopes made by sentry-sdk")
     parser.add_argument("--events", type=int, default=200)
     parser.add_argument("--warmup", type=int, default=50)
+    parser.add_argument(
+        "--bodies",
+        type=Path,
+        help="read the envelopes from this file, or write them there first: the same "
+        "envelopes (ids, times) for each version compared",
+    )
     args = parser.parse_args()
     count = args.warmup + args.events
-    made = sdk_envelopes(KEY, count) if args.sdk else None
-    bodies = made or [envelope(KEY, n) for n in range(count)]
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "bodies"  # each body after its length (4 bytes)
-        path.write_bytes(b"".join(len(b).to_bytes(4, "big") + b for b in bodies))
+        path = args.bodies or Path(tmp) / "bodies"  # each body after its length (4 bytes)
+        if not path.exists():
+            made = sdk_envelopes(KEY, count) if args.sdk else None
+            bodies = made or [envelope(KEY, n) for n in range(count)]
+            path.write_bytes(b"".join(len(b).to_bytes(4, "big") + b for b in bodies))
+        bodies = read_bodies(path.read_bytes())
+        if len(bodies) < count:
+            raise SystemExit(f"{path} holds {len(bodies)} envelopes; {count} are needed")
         total = instructions(path, args.warmup, args.events)
         base = instructions(path, args.warmup, 0)
     kind = "sentry-sdk" if args.sdk else "default"
-    size = sum(len(b) for b in bodies) / len(bodies)
+    size = sum(len(b) for b in bodies[:count]) / count
     print(
         f"{kind} envelopes ({size / 1024:.1f} KB gzip'd), {args.events} events after "
         f"{args.warmup} warm-up: {(total - base) / args.events:,.0f} instructions per event"
