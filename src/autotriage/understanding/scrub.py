@@ -5,9 +5,10 @@ and runs at intake, before fingerprinting, so a secret never splits a group. The
 in `autotriage.understanding.secret_rules`, `autotriage.understanding.secrets` finds which
 a string needs and does the ``key=value`` pass; `scrub_string` applies them to one string.
 Mapping keys are scrubbed like values (a tag *key* can hold a token), and the value under a
-secret-named key is replaced whole. Scrubbing is idempotent. `scrub_text` redacts emails
-by default (text that leaves goes to people); `scrub_event` keeps them (the stored event
-is ours), unless told otherwise. Every memo is bounded: its keys are attacker text.
+secret-named key is replaced whole. Scrubbing is idempotent (`RESCRUB_BELOW`).
+`scrub_text` redacts emails by default (text that leaves goes to people); `scrub_event`
+keeps them (the stored event is ours), unless told otherwise. Every memo is bounded: its
+keys are attacker text.
 """
 
 from __future__ import annotations
@@ -56,8 +57,27 @@ def _sub(
     return "".join(out)
 
 
+RESCRUB_BELOW = 65536
+"""A string under this length that one pass changed is scrubbed again, until a pass changes
+nothing (at most `PASSES`): a redaction can change what the rules beside it see (a card
+number followed by an IP address reads as one longer number until the address is
+redacted), and scrubbing must be idempotent. Longer text gets one pass: a second one
+would double the cost of a flood of secrets."""
+PASSES = 4
+
+
 def scrub_string(text: str, emails: bool, ips: bool) -> str:
-    """`text` with every rule applied (emails and IPs only when asked)."""
+    """`text` with every rule applied (emails and IPs only when asked), to a fixed point
+    below `RESCRUB_BELOW` characters."""
+    clean = _scrub_once(text, emails, ips)
+    passes = 1
+    while clean != text and len(clean) < RESCRUB_BELOW and passes < PASSES:
+        text, clean = clean, _scrub_once(clean, emails, ips)
+        passes += 1
+    return clean
+
+
+def _scrub_once(text: str, emails: bool, ips: bool) -> str:
     lower = text.lower()
     # ASCII digits by one C call; other text may hold other digits `\d` matches: count
     # them all then (the gates only need a lower bound, so too many is safe).

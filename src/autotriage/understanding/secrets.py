@@ -167,6 +167,9 @@ def redact_key_values(text: str) -> str:
                     tokens[index] = value
             elif value.lower() in SCHEMES:  # a scheme before its redacted value
                 tokens[index] = value
+    if "" in values:  # an empty value hides nothing: marking it would let a later
+        # pass read the marker as the value a header rule redacts under its own name
+        tokens = [token if value else value for token, value in zip(tokens, values, strict=True)]
     parts[3::step] = tokens
     return "".join(parts)
 

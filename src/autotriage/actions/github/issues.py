@@ -97,8 +97,7 @@ class IssueOps:
             if name in self.labels_known:
                 continue
             try:
-                # One path segment: githubkit pastes it in unquoted, and a label holds
-                # event text ("service:a/../../x" would name another API path).
+                # githubkit pastes it unquoted: "service:a/../../x" names another path.
                 self.client.read(rest.issues.get_label, *self._repo, quote(name, safe=""))
             except GitHubError as exc:
                 if exc.status != 404:
@@ -207,8 +206,7 @@ class IssueOps:
         return RemoteIssue.from_json(data)
 
     def set_assignee(self, number: int, login: str, *, assign: bool) -> list[str]:
-        """Add `login` to the issue's assignees, or remove it (both idempotent on GitHub);
-        the assignees' logins after."""
+        """Add or remove `login` (idempotent on GitHub); the assignees' logins after."""
         issues = self.client.rest.issues
         call = issues.add_assignees if assign else issues.remove_assignees
         data = self.client.write(

@@ -123,9 +123,6 @@ def _attributes(raw: Any) -> dict[str, Any]:
     return out
 
 
-UINT64_MAX = 2**64 - 1
-
-
 def _hex_id(value: Any, binary: bool) -> str | None:
     if not isinstance(value, str) or not value:
         return None
@@ -144,7 +141,7 @@ def _time(value: Any) -> datetime | None:
         nanos = int(value)
     except (TypeError, ValueError, OverflowError):
         return None
-    if not 0 < nanos <= UINT64_MAX:
+    if not 0 < nanos < 2**64:
         return None
     return datetime.fromtimestamp(nanos / 1e9, UTC)
 
