@@ -5,10 +5,11 @@ Usage: python -m bench.storm [--events 100000] [--distinct 50] [--senders 8]
 
 Phase 1 runs one ``autotriage serve`` on SQLite; phase 2 runs two server processes
 sharing one fresh PostgreSQL database, with events spread over both. Each phase prints
-the issues created (must equal --distinct), total and mutating GitHub requests, requests
-sent while a rate-limit pause was in force (must be 0), mutations closer than the
-interval, wall time and the servers' peak memory (VmHWM). One secondary rate limit is
-injected in each phase so the pause is exercised.
+the events never acknowledged after 5 tries (each shed answer's Retry-After waited, up to
+5 s; must be 0), the issues created (must equal --distinct), total and mutating GitHub
+requests, requests sent while a rate-limit pause was in force (must be 0), mutations
+closer than the interval, wall time and the servers' peak memory (VmHWM). One secondary
+rate limit is injected in each phase so the pause is exercised.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections import Counter
 from pathlib import Path
 
 import httpx
@@ -58,8 +60,10 @@ def _payload(index: int, distinct: int) -> bytes:
     return json.dumps({"id": event_id, "url": "https://sentry.example/1", "event": event}).encode()
 
 
-def _fire(urls: list[str], total: int, distinct: int, senders: int) -> int:
-    refused = [0]
+def _fire(urls: list[str], total: int, distinct: int, senders: int) -> Counter[str]:
+    """Post every event, retrying up to 5 times; the events never acknowledged, by the
+    last answer (a shed answer's ``Retry-After`` is waited, up to 5 s, as senders do)."""
+    refused: Counter[str] = Counter()
     lock = threading.Lock()
 
     def send(start: int) -> None:
@@ -67,25 +71,30 @@ def _fire(urls: list[str], total: int, distinct: int, senders: int) -> int:
             for index in range(start, total, senders):
                 url = urls[index % len(urls)]
                 body = _payload(index, distinct)
+                last = "no answer"
                 for _ in range(5):
                     # a timed-out post may have been stored: resending the same event id is
                     # safe (intake drops known ids), as a real sender's retry would be
                     try:
                         response = client.post(f"{url}/webhook/sentry?token=k", content=body)
-                    except httpx.HTTPError:
+                    except httpx.HTTPError as exc:
+                        last = type(exc).__name__
                         continue
                     if response.status_code == 200:
                         break
+                    last = str(response.status_code)
+                    if response.status_code in (429, 503):
+                        time.sleep(min(float(response.headers.get("retry-after") or 1), 5.0))
                 else:
                     with lock:
-                        refused[0] += 1
+                        refused[last] += 1
 
     threads = [threading.Thread(target=send, args=(i,)) for i in range(senders)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    return refused[0]
+    return refused
 
 
 def _settled(store: Store) -> bool:
@@ -147,7 +156,7 @@ def phase(
         fake.stop()
     stats = fake.stats
     print(f"== {name}: {args.events:,} events of {args.distinct} errors, {replicas} server(s)")
-    print(f"   events never acknowledged    : {refused}")
+    print(f"   events never acknowledged    : {sum(refused.values())} {dict(refused)}")
     print(f"   events fired in              : {fired:.1f} s ({args.events / fired:,.0f}/s)")
     print(f"   issues created               : {stats.creates}")
     print(f"   GitHub requests total        : {stats.requests}")
@@ -161,7 +170,13 @@ def phase(
     print(f"   peak memory per server       : {', '.join(f'{p / 1024:.0f} MiB' for p in peaks)}")
     top = ", ".join(f"{k} {v}" for k, v in stats.by_route.most_common(6))
     print(f"   requests by route            : {top}")
-    return stats.creates == args.distinct and stats.during_pause == 0 and not fake.violations
+    acknowledged = not refused  # a sender that waits out Retry-After loses nothing
+    return (
+        acknowledged
+        and stats.creates == args.distinct
+        and stats.during_pause == 0
+        and not fake.violations
+    )
 
 
 def _postgres(admin_url: str, name: str, create: bool) -> str:
