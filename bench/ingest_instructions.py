@@ -20,12 +20,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
+from bench import callgrind
 from bench.ingest_sentry import envelope, sdk_envelopes
 
 KEY = "0123456789abcdef0123456789abcdef"
@@ -68,17 +66,11 @@ def read_bodies(data: bytes) -> list[bytes]:
 def instructions(bodies: Path, warmup: int, events: int) -> int:
     """Instructions callgrind counts for one interpreter taking `warmup` and then
     `events` envelopes of `bodies` through the path."""
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "callgrind.out"
-        command = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"]
-        command += [sys.executable, "-c", _RUN, str(bodies), str(warmup), str(events), str(LIMIT)]
-        # One hash seed: dict and set layouts, and so their probing, alike in every run.
-        env = {**os.environ, "PYTHONHASHSEED": "0"}
-        done = subprocess.run(command, capture_output=True, text=True, check=True, env=env)
-        found = re.search(r"Collected : (\d+)", done.stderr)
-        if found is None:
-            raise RuntimeError(done.stderr[-2000:])
-        return int(found.group(1))
+    # One hash seed: dict and set layouts, and so their probing, alike in every run.
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    return callgrind.instructions(
+        ["-c", _RUN, str(bodies), str(warmup), str(events), str(LIMIT)], env
+    )
 
 
 def main() -> None:

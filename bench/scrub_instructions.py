@@ -12,11 +12,8 @@ text and does not scrub it, and the difference is printed, in millions of instru
 from __future__ import annotations
 
 import argparse
-import re
-import subprocess
-import sys
-import tempfile
-from pathlib import Path
+
+from bench import callgrind
 
 _RUN = """
 import sys
@@ -33,15 +30,7 @@ if sys.argv[3] == "scrub":
 def instructions(name: str, size: int, scrub: bool) -> int:
     """Instructions callgrind counts for one interpreter that builds `name`'s text (and,
     when `scrub`, scrubs it)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "callgrind.out"
-        command = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"]
-        command += [sys.executable, "-c", _RUN, name, str(size), "scrub" if scrub else "no"]
-        done = subprocess.run(command, capture_output=True, text=True, check=True)
-        found = re.search(r"Collected : (\d+)", done.stderr)
-        if found is None:
-            raise RuntimeError(done.stderr[-2000:])
-        return int(found.group(1))
+    return callgrind.instructions(["-c", _RUN, name, str(size), "scrub" if scrub else "no"])
 
 
 def main() -> None:
